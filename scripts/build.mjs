@@ -1,0 +1,45 @@
+// Bundles every `src/**/NAME.entry.ts` into `dist/NAME.mjs`: one self-contained file per command,
+// so a command starts by reading one file (crtosctl start-up time is a product goal) and the Debian
+// package ships no node_modules.
+import { build } from 'esbuild';
+import { readdirSync, chmodSync } from 'node:fs';
+import { join, basename } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+function findEntries(dir) {
+  const out = [];
+  for (const entry of readdirSync(dir, { withFileTypes: true })) {
+    const full = join(dir, entry.name);
+    if (entry.isDirectory()) out.push(...findEntries(full));
+    else if (entry.name.endsWith('.entry.ts')) out.push(full);
+  }
+  return out;
+}
+
+const entries = findEntries(join(root, 'src'));
+const entryPoints = Object.fromEntries(entries.map((f) => [basename(f, '.entry.ts'), f]));
+
+await build({
+  entryPoints,
+  outdir: join(root, 'dist'),
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  sourcemap: 'linked',
+  logLevel: 'warning',
+  // dbus-next optionally loads the native `usocket` addon; without it it falls back to net sockets.
+  external: ['usocket'],
+  banner: {
+    js: [
+      '#!/usr/bin/env node',
+      "import { createRequire as __crtosCreateRequire } from 'node:module';",
+      'const require = __crtosCreateRequire(import.meta.url);',
+    ].join('\n'),
+  },
+});
+
+for (const name of Object.keys(entryPoints)) chmodSync(join(root, 'dist', `${name}.mjs`), 0o755);
