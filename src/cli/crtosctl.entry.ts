@@ -1,0 +1,75 @@
+/**
+ * crtosctl: the command line on top of crtosd's D-Bus API, with systemctl's verbs and habits.
+ * Verbs live in verbs/<verb>.ts and are imported on demand, so `crtosctl status` loads nothing
+ * that `validate` needs. Exit codes are mapped here and nowhere else.
+ */
+import { EXIT_CODES, type ExitKind } from './exit-codes.js';
+import { UsageError, type CliContext } from './context.js';
+import { isProblemError } from '../errors/problem.js';
+import { renderProblems } from '../errors/render.js';
+
+type Verb = { summary: string; load: () => Promise<{ run(ctx: CliContext): Promise<ExitKind> }> };
+
+const VERBS: Record<string, Verb> = {
+  status: { summary: 'Show the daemon and unit status', load: () => import('./verbs/status.js') },
+  'list-units': { summary: 'List units with their states', load: () => import('./verbs/list-units.js') },
+  start: { summary: 'Start units and wait for the result', load: () => import('./verbs/start.js') },
+  stop: { summary: 'Stop units and wait for the result', load: () => import('./verbs/stop.js') },
+  restart: { summary: 'Restart units and wait for the result', load: () => import('./verbs/restart.js') },
+  reload: { summary: 'Reload the unit files and apply them', load: () => import('./verbs/reload.js') },
+  show: { summary: 'Show unit properties', load: () => import('./verbs/show.js') },
+  cat: { summary: 'Show unit files with their drop-ins', load: () => import('./verbs/cat.js') },
+  'is-active': { summary: 'Exit 0 when every unit is active (3 inactive, 4 unknown)', load: () => import('./verbs/is-active.js') },
+  plan: { summary: 'Show what a reload would change', load: () => import('./verbs/plan.js') },
+  validate: { summary: 'Check unit files offline (no daemon needed)', load: () => import('./verbs/validate.js') },
+  'cell-config': { summary: 'Show, build and check Jailhouse .cell files', load: () => import('./verbs/cell-config.js') },
+};
+
+export function usage(): string {
+  const width = Math.max(...Object.keys(VERBS).map((v) => v.length));
+  const lines = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(width)}  ${v.summary}`);
+  return `Usage: crtosctl [--bus ADDRESS] [--json] VERB [ARGS...]\n\nVerbs:\n${lines.join('\n')}\n\nRun 'crtosctl VERB --help' for a verb's options.\n`;
+}
+
+export async function main(argv: string[], io: Pick<CliContext, 'stdout' | 'stderr' | 'env' | 'cwd'> & { isTTY: boolean }): Promise<number> {
+  const [verbName, ...args] = argv;
+  if (verbName === undefined || verbName === '--help' || verbName === '-h' || verbName === 'help') {
+    (verbName === undefined ? io.stderr : io.stdout).write(usage());
+    return EXIT_CODES[verbName === undefined ? 'usage' : 'ok'];
+  }
+  if (verbName === '--version') {
+    io.stdout.write(`crtosctl ${process.env.CRTOS_VERSION ?? '0.1.0'}\n`);
+    return EXIT_CODES.ok;
+  }
+  const verb = VERBS[verbName];
+  if (!verb) {
+    io.stderr.write(`crtosctl: unknown verb '${verbName}'\n\n${usage()}`);
+    return EXIT_CODES.usage;
+  }
+  const color = io.isTTY && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
+  const ctx: CliContext = { args, stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, color };
+  try {
+    const mod = await verb.load();
+    return EXIT_CODES[await mod.run(ctx)];
+  } catch (e) {
+    if (e instanceof UsageError) {
+      io.stderr.write(`crtosctl ${verbName}: ${e.message}\n`);
+      return EXIT_CODES.usage;
+    }
+    if (isProblemError(e)) {
+      io.stderr.write(renderProblems(e.problems, { color }));
+      return EXIT_CODES.failed;
+    }
+    io.stderr.write(`crtosctl ${verbName}: ${e instanceof Error ? e.message : String(e)}\n`);
+    return EXIT_CODES.failed;
+  }
+}
+
+// Run only as the bundled command, not when a test imports main().
+if (process.argv[1] && /crtosctl(\.mjs)?$/.test(process.argv[1])) {
+  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), isTTY: process.stdout.isTTY === true }).then(
+    (code) => {
+      process.exitCode = code;
+    },
+  );
+}
