@@ -1,0 +1,76 @@
+/**
+ * Cell: a partition of the hypervisor running a real-time OS. Created from a configuration file,
+ * loaded with images (and strings) at addresses, started, watched: a cell that enters `failed` is
+ * handled by `onFailure` within its start limit.
+ */
+import { z } from 'zod';
+import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault, unitId } from './common.js';
+import { address, duration, machinePath, tcpEndpoint } from '../scalars.js';
+
+const imageLoad = z.strictObject({
+  image: z.string().meta({ description: 'Name of an Image unit; implies requires and after.' }),
+  address: address.prefault(0).meta({ description: 'Load address in the cell (guest physical); default 0.' }),
+});
+
+const stringLoad = z.strictObject({
+  string: z.string().meta({ description: 'A string loaded with its NUL terminator (e.g. an inmate command line).' }),
+  address: address.prefault(0).meta({ description: 'Load address in the cell; inmates read their command line at 0x1000.' }),
+});
+
+export const readinessSchema = z
+  .strictObject({
+    tcp: tcpEndpoint.meta({ description: 'Ready once a TCP connection to host:port is accepted.' }),
+    timeout: duration.prefault(10).meta({ description: 'Give up (the start fails with result timeout) after this long.' }),
+    interval: duration.prefault(0.1).meta({ description: 'Time between probes (default 100ms).' }),
+  })
+  .meta({ description: 'How to tell the cell has booted.' });
+
+export const cellSchema = z
+  .strictObject({
+    kind: z.literal('Cell'),
+    ...commonFields,
+    hypervisor: z.string().meta({ description: 'Name of the Hypervisor unit; implies requires and after.' }),
+    config: machinePath.meta({ description: 'The cell configuration (.cell) for `jailhouse cell create`; its name and CPUs are read from it.' }),
+    load: z
+      .array(z.union([imageLoad, stringLoad]))
+      .default([])
+      .meta({ description: 'What `jailhouse cell load` puts into the cell, in order (later entries overwrite earlier ones).' }),
+    start: z.boolean().default(true).meta({ description: 'Start the cell after loading (false: leave it loaded and shut down).' }),
+    onFailure: z
+      .enum(['none', 'restart', 'stop'])
+      .default('none')
+      .meta({ description: 'When the cell enters `failed`: leave it (none), reload and start it (restart), or shut it down and stop dependents (stop).' }),
+    restartSec: duration.prefault(1).meta({ description: 'Delay before the first restart; doubles on each one up to restartMaxSec.' }),
+    restartMaxSec: duration.prefault(60).meta({ description: 'Longest delay between restarts.' }),
+    startLimit: startLimit.default(startLimitDefault),
+    ready: readinessSchema.optional(),
+    timeout: duration.prefault(30).meta({ description: 'Timeout of each create, load, start, shutdown or destroy (default 30s).' }),
+  })
+  .meta({ title: 'Cell', description: 'A hypervisor cell: created from its configuration, loaded with images, started and supervised.' });
+
+export type CellSpec = z.output<typeof cellSchema>;
+export type CellLoadEntry = CellSpec['load'][number];
+
+export const cellKind = defineKind({
+  kind: 'Cell',
+  summary: 'A hypervisor cell running a real-time OS',
+  schema: cellSchema,
+  references: (c) => [
+    { field: 'hypervisor', target: unitId(c.hypervisor, 'Hypervisor') },
+    ...c.load.flatMap((entry, i) => ('image' in entry ? [{ field: `load.${i}.image`, target: unitId(entry.image, 'Image') }] : [])),
+  ],
+  files: (c) => [{ field: 'config', path: c.config }],
+  changes: {
+    ...COMMON_CHANGES,
+    hypervisor: 'recreate',
+    config: 'recreate',
+    load: 'reload',
+    start: 'reload',
+    onFailure: 'none',
+    restartSec: 'none',
+    restartMaxSec: 'none',
+    startLimit: 'none',
+    ready: 'none',
+    timeout: 'none',
+  },
+});

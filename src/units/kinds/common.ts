@@ -1,0 +1,109 @@
+/**
+ * What every unit kind shares: identity, description and systemd's dependency vocabulary, plus the
+ * KindDefinition each kind module exports. A kind module is pure data and pure functions (schema,
+ * references, files, change table); how a kind is observed, started and stopped lives in
+ * src/engine/kinds/, so unit files can be validated without loading anything that acts.
+ */
+import { z } from 'zod';
+import { duration } from '../scalars.js';
+
+export const KIND_NAMES = ['Driver', 'Hypervisor', 'Image', 'Cell', 'Network', 'Loader'] as const;
+export type KindName = (typeof KIND_NAMES)[number];
+
+/** `nuttx.cell`: the unit's name and its kind in lower case. */
+export function unitId(name: string, kind: KindName): string {
+  return `${name}.${kind.toLowerCase()}`;
+}
+
+const UNIT_ID_RE = new RegExp(`^[A-Za-z0-9_][A-Za-z0-9_.@-]*\\.(${KIND_NAMES.map((k) => k.toLowerCase()).join('|')})$`);
+
+export const unitIdRef = z
+  .string()
+  .regex(UNIT_ID_RE, { message: `must be a unit id NAME.KIND, KIND one of ${KIND_NAMES.map((k) => k.toLowerCase()).join(', ')}` })
+  .meta({ description: 'A unit id: NAME.KIND, e.g. "nuttx.cell".' });
+
+export const unitName = z
+  .string()
+  .regex(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/, {
+    message: 'must be 1-64 characters of letters, digits, "_", ".", "@" or "-", not starting with "." or "-"',
+  })
+  .meta({ description: 'The unit name; with the kind it forms the unit id NAME.KIND.' });
+
+/** Fields every kind accepts. */
+export const commonFields = {
+  name: unitName,
+  description: z.string().optional().meta({ description: 'One line shown by crtosctl status.' }),
+  documentation: z.array(z.string()).optional().meta({ description: 'URIs of documentation for this unit.' }),
+  requires: z.array(unitIdRef).default([]).meta({
+    description: 'Units pulled in and started before this one; if one fails or stops, this unit fails or stops too.',
+  }),
+  wants: z.array(unitIdRef).default([]).meta({
+    description: 'Units pulled in and started before this one; their failure does not affect this unit.',
+  }),
+  after: z.array(unitIdRef).default([]).meta({ description: 'Order only: start after these units (if they are started at all).' }),
+  before: z.array(unitIdRef).default([]).meta({ description: 'Order only: start before these units.' }),
+};
+
+export const startLimit = z
+  .strictObject({
+    burst: z.number().int().positive().default(5).meta({ description: 'Starts allowed within the interval.' }),
+    interval: duration.prefault(10).meta({ description: 'The window the burst is counted in (default 10s).' }),
+  })
+  .meta({ description: 'Start rate limit, as systemd StartLimitBurst/StartLimitIntervalSec.' });
+
+export const startLimitDefault = { burst: 5, interval: 10_000 };
+
+/**
+ * What a change of a field needs, mildest first:
+ * - none: only the stored description changes (description, documentation);
+ * - restart: stop and start the unit (a Loader's command line);
+ * - reload: shut the cell down, load its images, start it again, without destroying it;
+ * - recreate: destroy and create again (a cell's configuration);
+ * - re-enable: disable and enable the hypervisor, which takes every cell down.
+ */
+export const CHANGE_ACTIONS = ['none', 'restart', 'reload', 'recreate', 're-enable'] as const;
+export type ChangeAction = (typeof CHANGE_ACTIONS)[number];
+
+export function severity(action: ChangeAction): number {
+  return CHANGE_ACTIONS.indexOf(action);
+}
+
+/** Dependency fields: changing them re-orders, it never touches a running unit by itself. */
+export const COMMON_CHANGES: Record<keyof typeof commonFields, ChangeAction> = {
+  name: 'recreate',
+  description: 'none',
+  documentation: 'none',
+  requires: 'none',
+  wants: 'none',
+  after: 'none',
+  before: 'none',
+};
+
+/** A reference from a field to another unit; implies requires + after (DESIGN.md). */
+export interface UnitReference {
+  /** Dotted field path, for error positions: `driver`, `load.0.image`. */
+  field: string;
+  target: string;
+}
+
+/** A machine file the unit names; checked to exist under --root by `validate --root`. */
+export interface FileReference {
+  field: string;
+  path: string;
+}
+
+export interface KindDefinition<Schema extends z.ZodType = z.ZodType> {
+  kind: KindName;
+  /** One line, for documentation and `crtosctl` help. */
+  summary: string;
+  /** The whole unit document's schema, `kind` included. */
+  schema: Schema;
+  references(spec: z.output<Schema>): UnitReference[];
+  files(spec: z.output<Schema>): FileReference[];
+  /** What a change of each top-level field needs; unlisted fields default to 'restart'. */
+  changes: Record<string, ChangeAction>;
+}
+
+export function defineKind<Schema extends z.ZodType>(def: KindDefinition<Schema>): KindDefinition<Schema> {
+  return def;
+}

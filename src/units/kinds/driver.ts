@@ -1,0 +1,47 @@
+/** Driver: a kernel module, loaded by name (modprobe) or from a file (insmod). */
+import { z } from 'zod';
+import { commonFields, defineKind, COMMON_CHANGES } from './common.js';
+import { duration, machinePath } from '../scalars.js';
+
+export const moduleParameters = z
+  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+  .default({})
+  .meta({ description: 'Module parameters, name: value (passed as name=value).' });
+
+export const driverSchema = z
+  .strictObject({
+    kind: z.literal('Driver'),
+    ...commonFields,
+    module: z.string().regex(/^[A-Za-z0-9_-]+$/).optional().meta({ description: 'Module name for modprobe (give this or path).' }),
+    path: machinePath.optional().meta({ description: 'Path of a .ko file for insmod (give this or module).' }),
+    parameters: moduleParameters,
+    provides: z
+      .union([machinePath, z.array(machinePath)])
+      .transform((v) => (Array.isArray(v) ? v : [v]))
+      .default([])
+      .meta({ description: 'Device nodes the driver creates; the unit is active only once all exist.' }),
+    timeout: duration.prefault(10).meta({ description: 'How long to wait for `provides` nodes (default 10s).' }),
+    unloadOnStop: z.boolean().default(true).meta({ description: 'Unload the module when the unit stops (default true).' }),
+  })
+  .refine((d) => (d.module === undefined) !== (d.path === undefined), {
+    message: 'give exactly one of `module` (modprobe by name) or `path` (insmod a .ko file)',
+    path: ['module'],
+  })
+  .meta({ title: 'Driver', description: 'A kernel module loaded by name (modprobe) or from a file (insmod).' });
+
+export type DriverSpec = z.output<typeof driverSchema>;
+
+/** The name the module has in /proc/modules once loaded: file stem, dashes as underscores. */
+export function driverModuleName(spec: Pick<DriverSpec, 'module' | 'path'>): string {
+  const raw = spec.module ?? (spec.path ?? '').split('/').pop()!.replace(/\.ko(\.[gx]z|\.zst)?$/, '');
+  return raw.replace(/-/g, '_');
+}
+
+export const driverKind = defineKind({
+  kind: 'Driver',
+  summary: 'A kernel module, loaded by name or from a .ko file',
+  schema: driverSchema,
+  references: () => [],
+  files: (d) => (d.path ? [{ field: 'path', path: d.path }] : []),
+  changes: { ...COMMON_CHANGES, module: 'restart', path: 'restart', parameters: 'restart', provides: 'none', timeout: 'none', unloadOnStop: 'none' },
+});

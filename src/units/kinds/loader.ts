@@ -1,0 +1,70 @@
+/**
+ * Loader: a Linux process that serves a cell, like the cRTOS loader that pushes an ELF into the
+ * real-time cell and stays resident as its system-call proxy. Started detached so it outlives a
+ * daemon restart; supervised with systemd's Restart= semantics and a start limit.
+ */
+import { z } from 'zod';
+import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault } from './common.js';
+import { cpuList, duration, machinePath } from '../scalars.js';
+
+export const schedulingSchema = z
+  .strictObject({
+    policy: z.enum(['other', 'fifo', 'rr', 'batch', 'idle']).meta({ description: 'Scheduling policy (chrt): fifo and rr are real-time.' }),
+    priority: z.number().int().min(0).max(99).default(0).meta({ description: 'Real-time priority 1-99 (0 for other/batch/idle).' }),
+  })
+  .refine((s) => (s.policy === 'fifo' || s.policy === 'rr' ? s.priority >= 1 : s.priority === 0), {
+    message: 'fifo and rr need a priority from 1 to 99; other, batch and idle take priority 0',
+    path: ['priority'],
+  })
+  .meta({ description: 'Scheduling policy and priority, as `chrt`.' });
+
+export const loaderSchema = z
+  .strictObject({
+    kind: z.literal('Loader'),
+    ...commonFields,
+    exec: z
+      .tuple([machinePath], z.string())
+      .meta({ description: 'The command: an absolute program path, then its arguments (no shell).' }),
+    environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number()]).transform(String)).default({}).meta({
+      description: 'Environment variables of the process (nothing else is inherited but PATH).',
+    }),
+    workingDirectory: machinePath.optional().meta({ description: 'Working directory (default /).' }),
+    scheduling: schedulingSchema.optional(),
+    cpus: cpuList.optional().meta({ description: 'CPU affinity (taskset), e.g. "0-2".' }),
+    restart: z
+      .enum(['no', 'on-failure', 'always'])
+      .default('no')
+      .meta({ description: 'Restart when the process exits: never, after a failure (non-zero exit, signal), or always.' }),
+    restartSec: duration.prefault(0.1).meta({ description: 'Delay before the first restart (default 100ms); doubles up to restartMaxSec.' }),
+    restartMaxSec: duration.prefault(30).meta({ description: 'Longest delay between restarts (default 30s).' }),
+    startLimit: startLimit.default(startLimitDefault),
+    stopSignal: z.enum(['SIGTERM', 'SIGINT', 'SIGHUP', 'SIGQUIT', 'SIGUSR1', 'SIGUSR2', 'SIGKILL']).default('SIGTERM').meta({
+      description: 'Signal that asks the process to stop (default SIGTERM; SIGKILL follows after stopTimeout).',
+    }),
+    stopTimeout: duration.prefault(10).meta({ description: 'How long to wait after stopSignal before SIGKILL (default 10s).' }),
+  })
+  .meta({ title: 'Loader', description: 'A supervised Linux process serving a cell (the cRTOS loader and proxy).' });
+
+export type LoaderSpec = z.output<typeof loaderSchema>;
+
+export const loaderKind = defineKind({
+  kind: 'Loader',
+  summary: 'A supervised Linux process serving a cell',
+  schema: loaderSchema,
+  references: () => [],
+  files: (l) => [{ field: 'exec', path: l.exec[0] }],
+  changes: {
+    ...COMMON_CHANGES,
+    exec: 'restart',
+    environment: 'restart',
+    workingDirectory: 'restart',
+    scheduling: 'restart',
+    cpus: 'restart',
+    restart: 'none',
+    restartSec: 'none',
+    restartMaxSec: 'none',
+    startLimit: 'none',
+    stopSignal: 'none',
+    stopTimeout: 'none',
+  },
+});

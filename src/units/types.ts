@@ -1,0 +1,68 @@
+/**
+ * A loaded, validated unit set: what the loader produces and the engine, the D-Bus service and
+ * crtosctl consume. Specs are the zod outputs of the kind schemas (defaults filled in, durations in
+ * ms, sizes and addresses as bigint, CPU lists as numbers).
+ */
+import type { KindName } from './kinds/common.js';
+import type { DriverSpec } from './kinds/driver.js';
+import type { HypervisorSpec } from './kinds/hypervisor.js';
+import type { ImageSpec } from './kinds/image.js';
+import type { CellSpec } from './kinds/cell.js';
+import type { NetworkSpec } from './kinds/network.js';
+import type { LoaderSpec } from './kinds/loader.js';
+
+export interface SpecByKind {
+  Driver: DriverSpec;
+  Hypervisor: HypervisorSpec;
+  Image: ImageSpec;
+  Cell: CellSpec;
+  Network: NetworkSpec;
+  Loader: LoaderSpec;
+}
+
+export interface UnitSource {
+  /** The unit's file, as found in its directory (absolute, or as given with --units). */
+  file: string;
+  /** 1-based position of the unit's document in that file. */
+  line: number;
+  column: number;
+  /** Drop-in files merged over it, in the order applied. */
+  dropIns: string[];
+}
+
+export interface UnitOf<K extends KindName> {
+  /** `nuttx.cell` */
+  id: string;
+  kind: K;
+  name: string;
+  spec: SpecByKind[K];
+  source: UnitSource;
+}
+
+export type Unit = { [K in KindName]: UnitOf<K> }[KindName];
+
+/** Dependencies after implicit edges (references imply requires + after) are added. */
+export interface UnitDependencies {
+  requires: string[];
+  wants: string[];
+  /** Units this one is ordered after (starts after, stops before). */
+  after: string[];
+  /** Units this one is ordered before. */
+  before: string[];
+  /** Inverse edges, for stopping and failure propagation. */
+  requiredBy: string[];
+  wantedBy: string[];
+}
+
+export interface UnitSet {
+  /** By id, in a deterministic order (file order within directories). */
+  units: ReadonlyMap<string, Unit>;
+  deps: ReadonlyMap<string, UnitDependencies>;
+  /**
+   * Start order in layers: every unit's `after` predecessors are in earlier layers, so the units of
+   * one layer can start together. Stop order is the reverse.
+   */
+  layers: string[][];
+  /** Directories the set was loaded from, highest precedence first. */
+  directories: string[];
+}
