@@ -1,0 +1,181 @@
+/**
+ * The contract between the engine (which keeps the machine equal to the unit files) and its
+ * observers: the D-Bus service, crtosd's log and `--once` output. The engine implements
+ * ManagerApi; src/dbus/ consumes it and knows nothing else of the engine.
+ *
+ * Value sets follow systemd (conventions.md §1.4–1.5) so that users read our states as they read
+ * systemctl's.
+ */
+import type { Problem } from '../errors/problem.js';
+import type { KindName } from '../units/kinds/common.js';
+
+export type LoadState = 'loaded' | 'not-found' | 'bad-setting' | 'error';
+export type ActiveState = 'inactive' | 'activating' | 'active' | 'deactivating' | 'failed' | 'reloading';
+/** Why the unit is in its state after the last job: systemd's Result values plus our own. */
+export type UnitResult =
+  | 'success'
+  | 'dependency'
+  | 'exit-code'
+  | 'signal'
+  | 'timeout'
+  | 'start-limit-hit'
+  | 'resources'
+  | 'protocol'
+  | 'core-dump';
+
+export type JobType = 'start' | 'stop' | 'restart' | 'reload';
+/** JobRemoved result strings, as systemd's. */
+export type JobResult = 'done' | 'canceled' | 'timeout' | 'failed' | 'dependency' | 'skipped';
+
+export interface JobInfo {
+  id: number;
+  unit: string;
+  type: JobType;
+  state: 'waiting' | 'running';
+}
+
+/** Microseconds since the epoch (CLOCK_REALTIME, as systemd's timestamps on the bus); 0 = never. */
+export type UsecTimestamp = number;
+
+export interface UnitTimestamps {
+  stateChange: UsecTimestamp;
+  inactiveExit: UsecTimestamp;
+  activeEnter: UsecTimestamp;
+  activeExit: UsecTimestamp;
+  inactiveEnter: UsecTimestamp;
+}
+
+/** Kind-specific facts for `crtosctl status` and the kind-specific D-Bus interface. */
+export interface CellDetails {
+  /** Jailhouse cell id, -1 when the cell does not exist. */
+  cellId: number;
+  /** sysfs state string (`running`, `shut down`, `failed`, …), '' when the cell does not exist. */
+  jailhouseState: string;
+  cpus: number[];
+  failedCpus: number[];
+  configPath: string;
+}
+export interface LoaderDetails {
+  /** 0 when not running. */
+  pid: number;
+  /** The last exit: code (or -1) and signal name ('' when none). */
+  exitCode: number;
+  exitSignal: string;
+  restarts: number;
+}
+export interface DriverDetails {
+  module: string;
+  parameters: Record<string, string>;
+  /** Loaded according to /proc/modules. */
+  loaded: boolean;
+}
+export interface HypervisorDetails {
+  type: string;
+  enabled: boolean;
+}
+export interface NetworkDetails {
+  interface: string;
+  addresses: string[];
+  up: boolean;
+}
+export interface ImageDetails {
+  path: string;
+  sha256: string;
+}
+export type UnitDetails =
+  | ({ kind: 'Cell' } & CellDetails)
+  | ({ kind: 'Loader' } & LoaderDetails)
+  | ({ kind: 'Driver' } & DriverDetails)
+  | ({ kind: 'Hypervisor' } & HypervisorDetails)
+  | ({ kind: 'Network' } & NetworkDetails)
+  | ({ kind: 'Image' } & ImageDetails);
+
+export interface UnitStatus {
+  id: string;
+  kind: KindName;
+  description: string;
+  loadState: LoadState;
+  activeState: ActiveState;
+  /** Kind-specific: running, dead, loaded, created, waiting, auto-restart, … */
+  subState: string;
+  result: UnitResult;
+  timestamps: UnitTimestamps;
+  sourcePath: string;
+  dropInPaths: string[];
+  requires: string[];
+  wants: string[];
+  after: string[];
+  before: string[];
+  requiredBy: string[];
+  wantedBy: string[];
+  /** The last error of this unit (a failed operation, a load problem), if any. */
+  lastError?: Problem;
+  /** The queued or running job, if any. */
+  job?: JobInfo;
+  details: UnitDetails;
+}
+
+export interface DaemonStatus {
+  version: string;
+  unitDirectories: string[];
+  /** Problems of the last load that were not applied (the previous good set keeps running). */
+  lastLoadErrors: Problem[];
+  /** When the last observe → plan → apply pass finished, UsecTimestamp. */
+  lastReconcile: UsecTimestamp;
+  /** 'starting' | 'running' (converged) | 'degraded' (some unit failed) | 'stopping'. */
+  systemState: 'starting' | 'running' | 'degraded' | 'stopping';
+}
+
+export interface LogLine {
+  time: UsecTimestamp;
+  level: 'debug' | 'info' | 'warn' | 'error';
+  unit?: string;
+  message: string;
+}
+
+/** One step a reload would take, for `crtosctl plan`. */
+export interface PlannedStep {
+  unit: string;
+  action: 'start' | 'stop' | 'restart' | 'reload' | 'recreate' | 're-enable';
+  /** Why, e.g. "field load changed", "requires nuttx.cell, which is re-created". */
+  reason: string;
+}
+
+export interface ReloadOutcome {
+  ok: boolean;
+  /** Load problems when !ok; nothing was applied then. */
+  problems: Problem[];
+  steps: PlannedStep[];
+}
+
+export interface ManagerEvents {
+  /** A unit's status changed (any field). */
+  unitChanged: [status: UnitStatus];
+  unitNew: [id: string];
+  unitRemoved: [id: string];
+  jobNew: [job: JobInfo];
+  jobRemoved: [job: JobInfo, result: JobResult];
+  /** The daemon's own status changed (a reload, a reconcile pass, a load error). */
+  daemonChanged: [status: DaemonStatus];
+  log: [line: LogLine];
+}
+
+export interface ManagerApi {
+  daemon(): DaemonStatus;
+  listUnits(): UnitStatus[];
+  getUnit(id: string): UnitStatus | undefined;
+  /**
+   * Queue a job and return it at once (as systemd's StartUnit returns the job path); its end is
+   * announced by the `jobRemoved` event. Rejects with a ProblemError (code ENGINE_NO_SUCH_UNIT) for
+   * an unknown unit.
+   */
+  enqueue(id: string, type: JobType): JobInfo;
+  /** Re-read the unit files; applied only when they load without errors. */
+  reload(): Promise<ReloadOutcome>;
+  /** What a reload would do, without doing it. */
+  planReload(): Promise<ReloadOutcome>;
+  /** The unit's recent log lines, oldest first. */
+  unitLog(id: string, lines: number): LogLine[];
+  on<E extends keyof ManagerEvents>(event: E, listener: (...args: ManagerEvents[E]) => void): unknown;
+  off<E extends keyof ManagerEvents>(event: E, listener: (...args: ManagerEvents[E]) => void): unknown;
+}
