@@ -1,0 +1,92 @@
+/**
+ * Loader processes: started detached in their own session (so they outlive a daemon restart),
+ * identified by PID plus start time (so a reused PID is never taken for ours), and watched either
+ * through the child handle (when this process started them) or by polling /proc (after a restart).
+ * Processes are always the real machine's: /proc is read at its real path, never under the root.
+ */
+import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
+import { openSync, closeSync, readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parseProcStat } from './parse.js';
+import type { ExitStatus, ProcessIdentity, ProcessInfo } from './host.js';
+import { HostError } from './host-error.js';
+
+export async function readProcess(id: ProcessIdentity, procDir = '/proc'): Promise<ProcessInfo | undefined> {
+  let statText: string;
+  try {
+    statText = await readFile(`${procDir}/${id.pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const stat = parseProcStat(statText);
+  if (stat.startTime !== id.startTime) return undefined;
+  let argv: string[] = [];
+  try {
+    const cmdline = await readFile(`${procDir}/${id.pid}/cmdline`, 'utf8');
+    argv = cmdline.split('\0').filter((a, i, all) => a !== '' || i < all.length - 1);
+  } catch {
+    // A zombie or a process gone meanwhile has no readable cmdline; its stat is enough.
+  }
+  return { pid: id.pid, startTime: stat.startTime, state: stat.state, argv };
+}
+
+export interface SpawnedProcess {
+  identity: ProcessIdentity;
+  exited: Promise<ExitStatus>;
+}
+
+export interface DetachedSpawnOptions {
+  argv: string[];
+  env: Record<string, string>;
+  cwd?: string | undefined;
+  logFile?: string | undefined;
+}
+
+/** Starts argv in a new session; resolves once its start time is read. */
+export function spawnDetached(opts: DetachedSpawnOptions): SpawnedProcess {
+  const [file, ...args] = opts.argv;
+  if (file === undefined) throw new HostError({ code: 'HOST_BAD_ARGUMENT', op: 'spawn', message: 'spawn: empty argv' });
+  let logFd: number | undefined;
+  if (opts.logFile !== undefined) {
+    try {
+      logFd = openSync(opts.logFile, 'a');
+    } catch (e) {
+      throw new HostError({ code: 'HOST_SPAWN_FAILED', op: 'spawn', argv: opts.argv, message: `spawn: cannot open log file ${opts.logFile}: ${(e as Error).message}` });
+    }
+  }
+  let child: ChildProcess;
+  try {
+    child = spawnChild(file, args, {
+      env: opts.env,
+      cwd: opts.cwd,
+      detached: true,
+      stdio: ['ignore', logFd ?? 'ignore', logFd ?? 'ignore'],
+    });
+  } finally {
+    if (logFd !== undefined) closeSync(logFd);
+  }
+  const pid = child.pid;
+  if (pid === undefined) {
+    // spawn reports a missing executable asynchronously through 'error'; swallow it here.
+    child.on('error', () => undefined);
+    throw new HostError({ code: 'HOST_SPAWN_FAILED', op: 'spawn', errno: 'ENOENT', argv: opts.argv, message: `spawn: cannot start ${file}` });
+  }
+  // Read the start time before the event loop can reap the child: until then /proc/PID exists,
+  // even if the process has already exited (as a zombie).
+  const startTime = parseProcStat(readFileSync(`/proc/${pid}/stat`, 'utf8')).startTime;
+  child.unref();
+  const exited = new Promise<ExitStatus>((resolve) => {
+    child.on('exit', (code, signal) => resolve({ code, signal }));
+    child.on('error', () => resolve({ code: 127, signal: null }));
+  });
+  return { identity: { pid, startTime }, exited };
+}
+
+/** Polls until the process is gone (or a zombie); its exit status is unknown to a non-parent. */
+export async function pollUntilGone(id: ProcessIdentity, intervalMs: number): Promise<ExitStatus> {
+  for (;;) {
+    const info = await readProcess(id);
+    if (info === undefined || info.state === 'Z' || info.state === 'X') return { code: null, signal: null };
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
