@@ -1,4 +1,44 @@
 /** Problem codes of this area; every code starts with CELLCFG_. Joined in ../codes.ts. */
 export const cellConfigCodes = {
   CELLCFG_INTERNAL: { summary: 'An unexpected internal error; please report it with the log' },
+
+  // Decoding a binary .cell file
+  CELLCFG_TRUNCATED: { summary: 'The file ends before a structure it declares is complete' },
+  CELLCFG_BAD_SIGNATURE: { summary: 'The file does not start with a Jailhouse system or cell signature' },
+  CELLCFG_UNKNOWN_REVISION: { summary: 'The configuration revision is not one crtosd reads (12, 13, 14)' },
+  CELLCFG_COUNTS_PAST_END: { summary: 'The element counts in a cell header describe more bytes than the file holds' },
+  CELLCFG_BAD_ARCH: { summary: 'The architecture byte is not 0 (x86), 1 (arm) or 2 (arm64)' },
+  CELLCFG_BAD_VALUE: { summary: 'A field holds a value the format does not define (e.g. an unknown PCI device type)' },
+  CELLCFG_REV13_EARLY: { summary: 'A revision-13 system file uses the short-lived early layout (root cell at 354), which is not supported' },
+  CELLCFG_WRONG_KIND: { summary: 'A system configuration was given where a cell configuration was expected, or the reverse' },
+
+  // Descriptions (YAML) and encoding
+  CELLCFG_DESCRIPTION: { summary: 'A cell or system description does not match the schema' },
+  CELLCFG_ENCODE: { summary: 'A configuration holds a value that does not fit its binary field' },
+
+  // `cell-config check`: what upstream `jailhouse config check` also finds
+  CELLCFG_OVERLAP_IN_CELL: { summary: 'Two memory regions of one cell overlap physically or virtually' },
+  CELLCFG_OVERLAP_HYPERVISOR: { summary: 'A memory region overlaps the hypervisor memory' },
+  CELLCFG_OVERLAP_MMCONFIG: { summary: 'A memory region overlaps the PCI MMCONFIG window, which the hypervisor must intercept' },
+  CELLCFG_OVERLAP_IOMMU: { summary: 'A memory region overlaps an IOMMU unit, which the hypervisor must intercept' },
+  CELLCFG_OVERLAP_IRQCHIP: { summary: 'A memory region overlaps an interrupt controller (APIC, IOAPIC, GIC), which the hypervisor must intercept' },
+  CELLCFG_UNKNOWN_GIC: { summary: 'The system names a GIC version other than 2 or 3, so its registers cannot be checked' },
+
+  // `cell-config check`: what nothing upstream checks
+  CELLCFG_ARCH_MISMATCH: { summary: 'Configurations of one set are for different architectures' },
+  CELLCFG_CPU_SHARED: { summary: 'Two non-root cells claim the same CPU' },
+  CELLCFG_CPU_NOT_IN_ROOT: { summary: 'A non-root cell claims a CPU the root cell does not own' },
+  CELLCFG_ROOT_STARVED: { summary: 'No CPU is left for the root cell once all non-root cells run' },
+  CELLCFG_CPU0_GIVEN_AWAY: { summary: 'On x86, CPU 0 must stay with the root cell' },
+  CELLCFG_MEMORY_SHARED: { summary: 'Two non-root cells share physical memory without ROOTSHARED' },
+  CELLCFG_DUPLICATE_NAME: { summary: 'Two cells of one set have the same name' },
+  CELLCFG_IVSHMEM_REGIONS: { summary: 'An ivshmem device points at memory regions past the end of its cell' },
+  CELLCFG_IVSHMEM_PEERS: { summary: 'The peers of one ivshmem link disagree on the number of peers, or have too many' },
+  CELLCFG_IVSHMEM_DEV_ID: { summary: 'Two peers of one ivshmem link use the same device id, or an id is out of range' },
+  CELLCFG_IVSHMEM_BDF: { summary: 'Peers share ivshmem memory but use different PCI addresses (bdf), so they are not one link' },
+  CELLCFG_IVSHMEM_ADDRESS: { summary: 'The peers of one ivshmem link map different physical memory for the same section' },
+  CELLCFG_IVSHMEM_OUTPUT_WRITE: { summary: 'An ivshmem output section is writable by a peer other than its owner, or not by its owner' },
+  CELLCFG_IVSHMEM_LONELY: { summary: 'An ivshmem link has only one peer in this configuration set' },
+  CELLCFG_IMAGE_FIT: { summary: 'An image does not fit a WRITE|LOADABLE memory region of its cell at its load address' },
+  CELLCFG_IMAGE_CELL: { summary: 'An --image option names a cell that is not in the configuration set' },
 } as const;
