@@ -26,6 +26,7 @@ export const cellConfigCodes = {
 
   // `cell-config check`: what nothing upstream checks
   CELLCFG_ARCH_MISMATCH: { summary: 'Configurations of one set are for different architectures' },
+  CELLCFG_REVISION_MISMATCH: { summary: 'Configurations of one set have different revisions; one hypervisor build reads only one' },
   CELLCFG_CPU_SHARED: { summary: 'Two non-root cells claim the same CPU' },
   CELLCFG_CPU_NOT_IN_ROOT: { summary: 'A non-root cell claims a CPU the root cell does not own' },
   CELLCFG_ROOT_STARVED: { summary: 'No CPU is left for the root cell once all non-root cells run' },

@@ -1,0 +1,201 @@
+import { describe, expect, it } from 'vitest';
+import { checkConfigs, type CellConfig, type CheckInput, type SystemConfig } from '../../src/jailhouse/index.js';
+import { asRevision, loadFixture } from './fixtures.js';
+
+function x86Set(): { system: SystemConfig; apic: CellConfig; nuttx: CellConfig } {
+  return {
+    system: loadFixture('qemu-x86.yaml') as SystemConfig,
+    apic: loadFixture('apic-demo.yaml') as CellConfig,
+    nuttx: asRevision(loadFixture('nuttx.yaml') as CellConfig, 14),
+  };
+}
+
+function input(system: SystemConfig, ...cells: CellConfig[]): CheckInput {
+  return { system: { file: 'sys.cell', config: system }, cells: cells.map((config) => ({ file: `${config.name}.cell`, config })) };
+}
+
+const codes = (i: CheckInput): string[] => checkConfigs(i).map((p) => p.code);
+
+describe('checkConfigs on the fixture sets (positive cases)', () => {
+  it('finds nothing in the x86 set (root, apic-demo, nuttx)', () => {
+    const { system, apic, nuttx } = x86Set();
+    expect(checkConfigs(input(system, apic, nuttx))).toEqual([]);
+  });
+  it('finds nothing in the arm64 set', () => {
+    expect(checkConfigs(input(loadFixture('qemu-arm64.yaml') as SystemConfig, loadFixture('gic-demo-arm64.yaml') as CellConfig))).toEqual([]);
+  });
+  it('finds nothing in the cRTOS revision-12 set', () => {
+    const { system, nuttx } = x86Set();
+    expect(checkConfigs(input(asRevision(system, 12), asRevision(nuttx, 12)))).toEqual([]);
+  });
+});
+
+describe('upstream checks', () => {
+  it('overlap inside a cell names file, cell, both regions and the offset', () => {
+    const { system, apic } = x86Set();
+    apic.memoryRegions.push({ physStart: 0x3a6ff000n, virtStart: 0x200000n, size: 0x2000n, flags: ['READ'] });
+    const found = checkConfigs(input(system, apic));
+    expect(found).toHaveLength(1);
+    expect(found[0]).toMatchObject({ code: 'CELLCFG_OVERLAP_IN_CELL', file: 'apic-demo.cell', offset: 132 + 8 });
+    expect(found[0]!.message).toContain("cell 'apic-demo', region 0");
+    expect(found[0]!.message).toContain('physically overlaps with region 2');
+  });
+  it('virtual overlap inside a cell', () => {
+    const { system, apic } = x86Set();
+    apic.memoryRegions.push({ physStart: 0x3b000000n, virtStart: 0x80000n, size: 0x1000n, flags: ['READ'] });
+    const found = checkConfigs(input(system, apic));
+    expect(found.map((p) => p.code)).toEqual(['CELLCFG_OVERLAP_IN_CELL']);
+    expect(found[0]!.message).toContain('virtually overlaps');
+  });
+  it('overlap with hypervisor memory', () => {
+    const { system, apic } = x86Set();
+    apic.memoryRegions[0]!.physStart = 0x3a500000n;
+    expect(codes(input(system, apic))).toEqual(['CELLCFG_OVERLAP_HYPERVISOR']);
+  });
+  it('overlap with MMCONFIG', () => {
+    const { system } = x86Set();
+    system.rootCell.memoryRegions.push({ physStart: 0xbff00000n, virtStart: 0xbff00000n, size: 0x1000n, flags: ['READ', 'WRITE'] });
+    expect(codes(input(system))).toEqual(['CELLCFG_OVERLAP_MMCONFIG']);
+  });
+  it('overlap with an IOMMU unit', () => {
+    const { system } = x86Set();
+    system.rootCell.memoryRegions.push({ physStart: 0xfed90000n, virtStart: 0xfed90000n, size: 0x1000n, flags: ['READ'] });
+    expect(codes(input(system))).toEqual(['CELLCFG_OVERLAP_IOMMU']);
+  });
+  it('overlap with the xAPIC and an IOAPIC (x86)', () => {
+    const { system } = x86Set();
+    system.rootCell.memoryRegions.push({ physStart: 0xfee00000n, virtStart: 0xfee00000n, size: 0x1000n, flags: ['READ'] });
+    system.rootCell.memoryRegions.push({ physStart: 0xfec00000n, virtStart: 0xfec00000n, size: 0x1000n, flags: ['READ'] });
+    expect(codes(input(system))).toEqual(['CELLCFG_OVERLAP_IRQCHIP', 'CELLCFG_OVERLAP_IRQCHIP']);
+  });
+  it('overlap with GICv3 and GICv2 registers (arm64), and an unknown GIC version', () => {
+    const sys = loadFixture('qemu-arm64.yaml') as SystemConfig;
+    sys.rootCell.memoryRegions.push({ physStart: 0x80b0000n, virtStart: 0x80b0000n, size: 0x1000n, flags: ['READ'] });
+    expect(codes(input(sys))).toEqual(['CELLCFG_OVERLAP_IRQCHIP']);
+    const v2 = structuredClone(sys);
+    v2.platformInfo.arm = { ...v2.platformInfo.arm!, gicVersion: 2, giccBase: 0x80b0000n };
+    expect(checkConfigs(input(v2)).map((p) => p.message)).toEqual([expect.stringContaining('GICC')]);
+    const v4 = structuredClone(sys);
+    v4.platformInfo.arm!.gicVersion = 4;
+    expect(codes(input(v4))).toEqual(['CELLCFG_UNKNOWN_GIC']);
+  });
+});
+
+describe('checks nothing upstream makes', () => {
+  it('CPUs shared between non-root cells', () => {
+    const { system, apic, nuttx } = x86Set();
+    apic.cpus = [2, 3];
+    const found = checkConfigs(input(system, apic, nuttx));
+    expect(found.map((p) => p.code)).toEqual(['CELLCFG_CPU_SHARED']);
+    expect(found[0]!.message).toContain('share CPU 3');
+  });
+  it('no CPU left for the root cell', () => {
+    const { system, apic, nuttx } = x86Set();
+    system.rootCell.cpus = [2, 3];
+    expect(codes(input(system, apic, nuttx))).toEqual(['CELLCFG_ROOT_STARVED']);
+  });
+  it('x86 CPU 0 given away, and a CPU the root cell does not own', () => {
+    const { system, apic } = x86Set();
+    apic.cpus = [0, 7];
+    expect(codes(input(system, apic))).toEqual(['CELLCFG_CPU_NOT_IN_ROOT', 'CELLCFG_CPU0_GIVEN_AWAY']);
+  });
+  it('CPU 0 may go to a non-root cell on arm64', () => {
+    const sys = loadFixture('qemu-arm64.yaml') as SystemConfig;
+    const demo = loadFixture('gic-demo-arm64.yaml') as CellConfig;
+    demo.cpus = [0];
+    expect(codes(input(sys, demo))).toEqual([]);
+  });
+  it('memory shared between non-root cells without ROOTSHARED', () => {
+    const { system, apic, nuttx } = x86Set();
+    nuttx.memoryRegions.push({ physStart: 0x3a680000n, virtStart: 0x90000000n, size: 0x1000n, flags: ['READ', 'ROOTSHARED'] });
+    const found = checkConfigs(input(system, apic, nuttx));
+    expect(found.map((p) => p.code)).toEqual(['CELLCFG_MEMORY_SHARED']);
+    expect(found[0]!.message).toMatch(/cell 'apic-demo', region 0: .* cell 'nuttx' \(nuttx.cell\), region 9/);
+    // Shared with ROOTSHARED on both sides is fine.
+    apic.memoryRegions[0]!.flags.push('ROOTSHARED');
+    expect(codes(input(system, apic, nuttx))).toEqual([]);
+  });
+  it('duplicate cell names and mismatched architecture or revision', () => {
+    const { system, apic } = x86Set();
+    const twin = structuredClone(apic);
+    twin.cpus = [1];
+    twin.memoryRegions = [];
+    expect(codes(input(system, apic, twin))).toEqual(['CELLCFG_DUPLICATE_NAME']);
+    expect(codes(input(system, { ...apic, arch: 'arm64' }))).toEqual(['CELLCFG_ARCH_MISMATCH']);
+    expect(codes(input(system, { ...apic, revision: 12 }))).toEqual(['CELLCFG_REVISION_MISMATCH']);
+  });
+});
+
+describe('ivshmem links', () => {
+  it('peers disagreeing on the peer count', () => {
+    const { system, nuttx } = x86Set();
+    nuttx.pciDevices[1]!.shmemPeers = 1;
+    nuttx.pciDevices[1]!.shmemDevId = 0;
+    const found = codes(input(system, nuttx));
+    expect(found).toContain('CELLCFG_IVSHMEM_PEERS');
+    expect(found).toContain('CELLCFG_IVSHMEM_DEV_ID');
+  });
+  it('two peers with the same device id', () => {
+    const { system, nuttx } = x86Set();
+    nuttx.pciDevices[0]!.shmemDevId = 0;
+    const found = codes(input(system, nuttx));
+    expect(found).toContain('CELLCFG_IVSHMEM_DEV_ID');
+  });
+  it('a device id not below the peer count', () => {
+    const { system, nuttx } = x86Set();
+    nuttx.pciDevices[0]!.shmemDevId = 2;
+    expect(codes(input(system, nuttx))).toEqual(['CELLCFG_IVSHMEM_DEV_ID']);
+  });
+  it('region indices out of range', () => {
+    const { system, nuttx } = x86Set();
+    nuttx.pciDevices[1]!.shmemRegionsStart = 6;
+    const found = checkConfigs(input(system, nuttx));
+    expect(found.map((p) => p.code)).toContain('CELLCFG_IVSHMEM_REGIONS');
+    expect(found.find((p) => p.code === 'CELLCFG_IVSHMEM_REGIONS')!.message).toContain('ivshmem device 1 (00:0d.0)');
+  });
+  it('peers mapping different physical memory', () => {
+    const { system, nuttx } = x86Set();
+    nuttx.memoryRegions[6]!.physStart = 0x140200000n;
+    const found = checkConfigs(input(system, nuttx));
+    expect(found.map((p) => p.code)).toEqual(['CELLCFG_IVSHMEM_ADDRESS']);
+    expect(found[0]!.message).toContain("cell 'nuttx', region 6: output section of peer 0");
+  });
+  it('output sections writable by a non-owner, or not by the owner', () => {
+    const { system, nuttx } = x86Set();
+    nuttx.memoryRegions[6]!.flags.push('WRITE');
+    nuttx.memoryRegions[7]!.flags = ['READ', 'ROOTSHARED'];
+    const found = checkConfigs(input(system, nuttx));
+    expect(found.map((p) => p.code)).toEqual(['CELLCFG_IVSHMEM_OUTPUT_WRITE', 'CELLCFG_IVSHMEM_OUTPUT_WRITE']);
+  });
+  it('peers sharing memory under different bdfs', () => {
+    const { system, nuttx } = x86Set();
+    nuttx.pciDevices[1]!.bdf = 0x78;
+    const found = codes(input(system, nuttx));
+    expect(found).toContain('CELLCFG_IVSHMEM_BDF');
+    expect(found).toContain('CELLCFG_IVSHMEM_LONELY');
+  });
+  it('a non-root endpoint without a peer is a warning, not an error', () => {
+    const { system, nuttx } = x86Set();
+    system.rootCell.pciDevices = system.rootCell.pciDevices.filter((d) => d.bdf !== 0x68);
+    const found = checkConfigs(input(system, nuttx));
+    expect(found).toEqual([expect.objectContaining({ code: 'CELLCFG_IVSHMEM_LONELY', severity: 'warning' })]);
+  });
+});
+
+describe('images', () => {
+  const image = (cell: string, size: number, address: bigint) => ({ cell, file: 'img.bin', size, address });
+  it('an image that fits its WRITE|LOADABLE region passes', () => {
+    const { system, nuttx } = x86Set();
+    expect(checkConfigs({ ...input(system, nuttx), images: [image('nuttx', 0x200000, 0n)] })).toEqual([]);
+  });
+  it('an image running past its region', () => {
+    const { system, apic } = x86Set();
+    const found = checkConfigs({ ...input(system, apic), images: [image('apic-demo', 0x100001, 0n)] });
+    expect(found).toEqual([expect.objectContaining({ code: 'CELLCFG_IMAGE_FIT', file: 'apic-demo.cell', offset: 140 })]);
+    expect(found[0]!.message).toContain('runs 1 bytes past');
+  });
+  it('an image at an address no loadable region holds, and one for an unknown cell', () => {
+    const { system, apic } = x86Set();
+    expect(codes({ ...input(system, apic), images: [image('apic-demo', 16, 0x100000n), image('nope', 16, 0n)] })).toEqual(['CELLCFG_IMAGE_FIT', 'CELLCFG_IMAGE_CELL']);
+  });
+});
