@@ -1,0 +1,105 @@
+/**
+ * Engine states (src/engine/manager-api.ts) as property values per interface, in the JS form
+ * dbus-next marshals (`t` as bigint, problems as Variant dicts). Pure: the service caches the last
+ * values it announced and sends PropertiesChanged with the difference.
+ */
+import type { DaemonStatus, JobInfo, UnitDetails, UnitStatus } from '../engine/manager-api.js';
+import { encodeProblem } from './problem-codec.js';
+import { jobObjectPath, unitObjectPath } from './object-path.js';
+import { JOB_IFACE, KIND_IFACES, MANAGER_IFACE, UNIT_IFACE } from './names.js';
+
+export type PropertyValues = Record<string, unknown>;
+/** Interface name → its properties' values. */
+export type ObjectProperties = Record<string, PropertyValues>;
+
+const usec = (n: number): bigint => BigInt(Math.max(0, Math.trunc(n)));
+const u32 = (n: number): number => Math.max(0, Math.min(0xffffffff, Math.trunc(n)));
+
+export function jobTuple(job: JobInfo | undefined): [number, string] {
+  return job ? [job.id, jobObjectPath(job.id)] : [0, '/'];
+}
+
+function kindProperties(d: UnitDetails): PropertyValues {
+  switch (d.kind) {
+    case 'Cell':
+      return { CellId: d.cellId, JailhouseState: d.jailhouseState, CPUs: d.cpus.map(u32), FailedCPUs: d.failedCpus.map(u32), ConfigPath: d.configPath };
+    case 'Loader':
+      return { MainPID: u32(d.pid), ExitCode: d.exitCode, ExitSignal: d.exitSignal, Restarts: u32(d.restarts) };
+    case 'Driver':
+      return { Module: d.module, Parameters: { ...d.parameters }, Loaded: d.loaded };
+    case 'Hypervisor':
+      return { Type: d.type, Enabled: d.enabled };
+    case 'Network':
+      return { Interface: d.interface, Addresses: [...d.addresses], Up: d.up };
+    case 'Image':
+      return { Path: d.path, SHA256: d.sha256 };
+  }
+}
+
+export function unitProperties(s: UnitStatus): ObjectProperties {
+  return {
+    [UNIT_IFACE]: {
+      Id: s.id,
+      Kind: s.kind,
+      Description: s.description,
+      LoadState: s.loadState,
+      ActiveState: s.activeState,
+      SubState: s.subState,
+      Result: s.result,
+      StateChangeTimestamp: usec(s.timestamps.stateChange),
+      InactiveExitTimestamp: usec(s.timestamps.inactiveExit),
+      ActiveEnterTimestamp: usec(s.timestamps.activeEnter),
+      ActiveExitTimestamp: usec(s.timestamps.activeExit),
+      InactiveEnterTimestamp: usec(s.timestamps.inactiveEnter),
+      SourcePath: s.sourcePath,
+      DropInPaths: [...s.dropInPaths],
+      Requires: [...s.requires],
+      Wants: [...s.wants],
+      After: [...s.after],
+      Before: [...s.before],
+      RequiredBy: [...s.requiredBy],
+      WantedBy: [...s.wantedBy],
+      LastError: encodeProblem(s.lastError),
+      Job: jobTuple(s.job),
+    },
+    [KIND_IFACES[s.details.kind]]: kindProperties(s.details),
+  };
+}
+
+export function managerProperties(d: DaemonStatus, nUnits: number, nJobs: number): ObjectProperties {
+  return {
+    [MANAGER_IFACE]: {
+      Version: d.version,
+      SystemState: d.systemState,
+      UnitDirectories: [...d.unitDirectories],
+      LastLoadErrors: d.lastLoadErrors.map((p) => encodeProblem(p)),
+      LastReconcileTimestamp: usec(d.lastReconcile),
+      NUnits: u32(nUnits),
+      NJobs: u32(nJobs),
+    },
+  };
+}
+
+export function jobProperties(job: JobInfo): ObjectProperties {
+  return { [JOB_IFACE]: { Id: job.id, Unit: [job.unit, unitObjectPath(job.unit)], JobType: job.type, State: job.state } };
+}
+
+/** ListUnits entry, field order as systemd's. */
+export function unitListEntry(s: UnitStatus): [string, string, string, string, string, string, string, number, string, string] {
+  const [jobId, jobPath] = jobTuple(s.job);
+  return [s.id, s.description, s.loadState, s.activeState, s.subState, '', unitObjectPath(s.id), jobId, s.job?.type ?? '', jobPath];
+}
+
+/** A comparable key for a property value (bigints and Variants included). */
+export function valueKey(v: unknown): string {
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? `${x}n` : x));
+}
+
+/** The properties whose value differs between two snapshots of one interface. */
+export function changedProperties(before: PropertyValues | undefined, after: PropertyValues): PropertyValues {
+  const out: PropertyValues = {};
+  for (const [k, v] of Object.entries(after)) {
+    if (!before || valueKey(before[k]) !== valueKey(v)) out[k] = v;
+  }
+  return out;
+}

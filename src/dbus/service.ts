@@ -1,0 +1,377 @@
+/**
+ * crtosd's D-Bus service: one low-level method handler for every call addressed to us (so the
+ * caller's identity is at hand and no library code can put a stack trace into a reply), objects
+ * derived from the engine's state on demand, and signals for every change the engine reports.
+ */
+import dbus from 'dbus-next';
+import type { Message, MessageBus } from 'dbus-next';
+import type { Logger } from 'pino';
+import { readFileSync } from 'node:fs';
+import type { JobInfo, JobResult, JobType, ManagerApi, ManagerEvents, ReloadOutcome, UnitStatus } from '../engine/manager-api.js';
+import { isProblemError } from '../errors/problem.js';
+import { introspectXml } from './introspect.js';
+import { callerCredentials, mayChangeState } from './access.js';
+import { encodeProblem } from './problem-codec.js';
+import { jobObjectPath, jobIdFromPath, unitIdFromPath, unitObjectPath, busLabelEscape } from './object-path.js';
+import {
+  BUS_NAME,
+  ERRORS,
+  INTROSPECTABLE_IFACE,
+  JOB_MODES,
+  JOB_PATH_PREFIX,
+  MANAGER_IFACE,
+  MANAGER_PATH,
+  PEER_IFACE,
+  PROPERTIES_IFACE,
+  UNIT_IFACE,
+  UNIT_PATH_PREFIX,
+} from './names.js';
+import { JOB, KINDS, MANAGER, STANDARD, UNIT, inSignature, outSignature, type InterfaceDef, type MethodDef } from './schema.js';
+import { changedProperties, jobProperties, managerProperties, unitListEntry, unitProperties, type ObjectProperties } from './properties.js';
+
+const { Message: Msg, Variant, MessageType } = dbus;
+const NO_REPLY_EXPECTED = 1;
+const MAX_LOG_LINES = 1000;
+
+/** A method's answer: a return value, or a D-Bus error (name and a message for people). */
+type Reply = { signature: string; body: unknown[] } | { error: string; text: string };
+
+class CallError extends Error {
+  constructor(
+    readonly errorName: string,
+    text: string,
+  ) {
+    super(text);
+  }
+}
+
+/** An object in our tree: its interfaces and how to read their properties. */
+interface BusObject {
+  interfaces: InterfaceDef[];
+  properties(): ObjectProperties;
+  children: string[];
+}
+
+export interface ServiceOptions {
+  /** gid of the admin group; undefined = root only. */
+  adminGid?: number;
+  adminGroupName?: string;
+  logger?: Logger;
+}
+
+export class DbusService {
+  /** Last values announced per object path, to send only what changed. */
+  private readonly announced = new Map<string, ObjectProperties>();
+  private readonly jobs = new Map<number, JobInfo>();
+  private readonly handler = (msg: Message): boolean => this.onMessage(msg);
+  private readonly listeners: Array<() => void> = [];
+  private closed = false;
+
+  constructor(
+    private readonly bus: MessageBus,
+    private readonly manager: ManagerApi,
+    private readonly opts: ServiceOptions,
+  ) {}
+
+  /** Installs the handler and the engine listeners; the caller then requests the name. */
+  attach(): void {
+    this.bus.addMethodHandler(this.handler);
+    for (const u of this.manager.listUnits()) this.announced.set(unitObjectPath(u.id), unitProperties(u));
+    this.announced.set(MANAGER_PATH, this.managerProps());
+    this.listen('unitChanged', (s) => this.onUnitChanged(s));
+    this.listen('unitNew', (id) => this.onUnitNew(id));
+    this.listen('unitRemoved', (id) => this.onUnitRemoved(id));
+    this.listen('jobNew', (job) => this.onJobNew(job));
+    this.listen('jobRemoved', (job, result) => this.onJobRemoved(job, result));
+    this.listen('daemonChanged', () => this.announceManager());
+  }
+
+  detach(): void {
+    this.closed = true;
+    this.bus.removeMethodHandler(this.handler);
+    for (const off of this.listeners.splice(0)) off();
+  }
+
+  private listen<E extends keyof ManagerEvents>(event: E, fn: (...args: ManagerEvents[E]) => void): void {
+    // A failure to announce must not break the engine's emit loop.
+    const safe = (...args: ManagerEvents[E]): void => {
+      try {
+        fn(...args);
+      } catch (e) {
+        this.opts.logger?.error({ err: e, event }, 'D-Bus: failed to announce an engine event');
+      }
+    };
+    this.manager.on(event, safe);
+    this.listeners.push(() => this.manager.off(event, safe));
+  }
+
+  // ---- engine events → signals ----
+
+  private signal(path: string, iface: string, member: string, signature: string, body: unknown[]): void {
+    if (this.closed) return;
+    this.bus.send(Msg.newSignal(path, iface, member, signature, body));
+  }
+
+  private announce(path: string, now: ObjectProperties, defs: InterfaceDef[]): void {
+    const before = this.announced.get(path);
+    this.announced.set(path, now);
+    for (const def of defs) {
+      const values = now[def.name];
+      if (!values) continue;
+      const changed = changedProperties(before?.[def.name], values);
+      const dict: Record<string, unknown> = {};
+      for (const p of def.properties) {
+        if (p.emits === 'true' && p.name in changed) dict[p.name] = new Variant(p.type, changed[p.name]);
+      }
+      if (Object.keys(dict).length > 0) this.signal(path, PROPERTIES_IFACE, 'PropertiesChanged', 'sa{sv}as', [def.name, dict, []]);
+    }
+  }
+
+  private onUnitChanged(s: UnitStatus): void {
+    this.announce(unitObjectPath(s.id), unitProperties(s), [UNIT, KINDS[s.kind]]);
+  }
+
+  private onUnitNew(id: string): void {
+    const s = this.manager.getUnit(id);
+    if (s) this.announced.set(unitObjectPath(id), unitProperties(s));
+    this.signal(MANAGER_PATH, MANAGER_IFACE, 'UnitNew', 'so', [id, unitObjectPath(id)]);
+    this.announceManager();
+  }
+
+  private onUnitRemoved(id: string): void {
+    this.announced.delete(unitObjectPath(id));
+    this.signal(MANAGER_PATH, MANAGER_IFACE, 'UnitRemoved', 'so', [id, unitObjectPath(id)]);
+    this.announceManager();
+  }
+
+  private onJobNew(job: JobInfo): void {
+    if (this.jobs.has(job.id)) {
+      this.jobs.set(job.id, job);
+      return;
+    }
+    this.jobs.set(job.id, job);
+    this.signal(MANAGER_PATH, MANAGER_IFACE, 'JobNew', 'uos', [job.id, jobObjectPath(job.id), job.unit]);
+    this.announceManager();
+  }
+
+  private onJobRemoved(job: JobInfo, result: JobResult): void {
+    this.jobs.delete(job.id);
+    this.signal(MANAGER_PATH, MANAGER_IFACE, 'JobRemoved', 'uoss', [job.id, jobObjectPath(job.id), job.unit, result]);
+    this.announceManager();
+  }
+
+  private managerProps(): ObjectProperties {
+    return managerProperties(this.manager.daemon(), this.manager.listUnits().length, this.jobs.size);
+  }
+
+  private announceManager(): void {
+    this.announce(MANAGER_PATH, this.managerProps(), [MANAGER]);
+  }
+
+  // ---- the object tree ----
+
+  private objectAt(path: string): BusObject | undefined {
+    const standardOnly = (children: string[]): BusObject => ({ interfaces: STANDARD, properties: () => ({}), children });
+    switch (path) {
+      case '/':
+        return standardOnly(['org']);
+      case '/org':
+        return standardOnly(['crtos']);
+      case '/org/crtos':
+        return standardOnly(['Manager1', 'unit', 'job']);
+      case UNIT_PATH_PREFIX.slice(0, -1):
+        return standardOnly(this.manager.listUnits().map((u) => busLabelEscape(u.id)));
+      case JOB_PATH_PREFIX.slice(0, -1):
+        return standardOnly([...this.jobs.keys()].map(String));
+      case MANAGER_PATH:
+        return { interfaces: [...STANDARD, MANAGER], properties: () => this.managerProps(), children: [] };
+    }
+    const unitId = unitIdFromPath(path);
+    if (unitId !== undefined) {
+      const s = this.manager.getUnit(unitId);
+      if (!s) return undefined;
+      return { interfaces: [...STANDARD, UNIT, KINDS[s.kind]], properties: () => unitProperties(this.manager.getUnit(unitId) ?? s), children: [] };
+    }
+    const jobId = jobIdFromPath(path);
+    const job = jobId === undefined ? undefined : this.jobs.get(jobId);
+    if (job) return { interfaces: [...STANDARD, JOB], properties: () => jobProperties(this.jobs.get(job.id) ?? job), children: [] };
+    return undefined;
+  }
+
+  // ---- method calls ----
+
+  private onMessage(msg: Message): boolean {
+    if (msg.type !== MessageType.METHOD_CALL) return false;
+    try {
+      void this.dispatch(msg).then(
+        (reply) => this.reply(msg, reply),
+        (e: unknown) => this.reply(msg, this.errorReply(e, msg)),
+      );
+    } catch (e) {
+      this.reply(msg, this.errorReply(e, msg));
+    }
+    // Every call addressed to this connection is ours: nothing falls through to library handlers.
+    return true;
+  }
+
+  private reply(msg: Message, reply: Reply): void {
+    if (this.closed || (msg.flags & NO_REPLY_EXPECTED) !== 0) return;
+    try {
+      if ('error' in reply) this.bus.send(Msg.newError(msg as never, reply.error, reply.text));
+      else this.bus.send(Msg.newMethodReturn(msg, reply.signature, reply.body));
+    } catch (e) {
+      // A value that does not marshal is our bug; answer without details and log them.
+      this.opts.logger?.error({ err: e, member: msg.member, path: msg.path }, 'D-Bus: cannot marshal a reply');
+      this.bus.send(Msg.newError(msg as never, ERRORS.failed, 'Internal error; see the crtosd log'));
+    }
+  }
+
+  private errorReply(e: unknown, msg: Message): Reply {
+    if (e instanceof CallError) return { error: e.errorName, text: e.message };
+    if (isProblemError(e)) {
+      const p = e.problems[0];
+      if (p?.code === 'ENGINE_NO_SUCH_UNIT') return { error: ERRORS.noSuchUnit, text: p.message };
+      return { error: ERRORS.failed, text: e.problems.map((x) => x.message).join('; ') };
+    }
+    this.opts.logger?.error({ err: e, member: msg.member, path: msg.path, sender: msg.sender }, 'D-Bus: method failed');
+    return { error: ERRORS.failed, text: `${msg.member ?? 'call'} failed with an internal error; see the crtosd log` };
+  }
+
+  private findMethod(obj: BusObject, msg: Message): { iface: InterfaceDef; method: MethodDef } {
+    const candidates = msg.interface ? obj.interfaces.filter((i) => i.name === msg.interface) : obj.interfaces;
+    if (msg.interface && candidates.length === 0) throw new CallError(ERRORS.unknownInterface, `Object ${msg.path} has no interface ${msg.interface}`);
+    for (const iface of candidates) {
+      const method = iface.methods.find((m) => m.name === msg.member);
+      if (!method) continue;
+      const got = msg.signature ?? '';
+      if (inSignature(method) !== got) {
+        throw new CallError(ERRORS.invalidArgs, `Invalid arguments '${got}' to call ${iface.name}.${method.name}(), expecting '${inSignature(method)}'`);
+      }
+      return { iface, method };
+    }
+    throw new CallError(ERRORS.unknownMethod, `Unknown method ${msg.member} on ${msg.interface ?? 'any interface of'} ${msg.path}`);
+  }
+
+  private async dispatch(msg: Message): Promise<Reply> {
+    const obj = this.objectAt(msg.path);
+    if (!obj) throw new CallError(ERRORS.unknownObject, `Unknown object '${msg.path}'`);
+    const { iface, method } = this.findMethod(obj, msg);
+    if (method.privileged) await this.authorize(msg);
+    const body = await this.invoke(obj, iface, method, msg);
+    return { signature: outSignature(method), body };
+  }
+
+  private async authorize(msg: Message): Promise<void> {
+    const creds = await callerCredentials(this.bus, msg.sender).catch(() => undefined);
+    if (creds && mayChangeState(creds, this.opts.adminGid)) return;
+    const who = creds ? `uid ${creds.uid}` : 'an unidentified caller';
+    const group = this.opts.adminGroupName ? ` or membership of group '${this.opts.adminGroupName}'` : '';
+    this.opts.logger?.warn({ sender: msg.sender, uid: creds?.uid, member: msg.member }, 'D-Bus: refused a state change');
+    throw new CallError(ERRORS.accessDenied, `${msg.member} needs root${group}; refused for ${who}`);
+  }
+
+  private async invoke(obj: BusObject, iface: InterfaceDef, method: MethodDef, msg: Message): Promise<unknown[]> {
+    const args = msg.body as unknown[];
+    switch (`${iface.name}.${method.name}`) {
+      case `${PEER_IFACE}.Ping`:
+        return [];
+      case `${PEER_IFACE}.GetMachineId`:
+        return [machineId()];
+      case `${INTROSPECTABLE_IFACE}.Introspect`:
+        return [introspectXml(obj.interfaces, obj.children)];
+      case `${PROPERTIES_IFACE}.Get`:
+        return [this.getProperty(obj, String(args[0]), String(args[1]))];
+      case `${PROPERTIES_IFACE}.GetAll`:
+        return [this.getAll(obj, String(args[0]))];
+      case `${PROPERTIES_IFACE}.Set`:
+        throw new CallError(ERRORS.propertyReadOnly, `Property ${String(args[1])} of ${String(args[0])} is read-only`);
+      case `${MANAGER_IFACE}.ListUnits`:
+        return [this.manager.listUnits().map(unitListEntry)];
+      case `${MANAGER_IFACE}.ListJobs`:
+        return [[...this.jobs.values()].map((j) => [j.id, j.unit, j.type, j.state, jobObjectPath(j.id), unitObjectPath(j.unit)])];
+      case `${MANAGER_IFACE}.GetUnit`:
+        return [unitObjectPath(this.requireUnit(String(args[0])).id)];
+      case `${MANAGER_IFACE}.GetUnitLog`: {
+        const unit = this.requireUnit(String(args[0]));
+        const lines = Math.min(Number(args[1]), MAX_LOG_LINES);
+        return [this.manager.unitLog(unit.id, lines).map((l) => [BigInt(Math.max(0, Math.trunc(l.time))), l.level, l.unit ?? '', l.message])];
+      }
+      case `${MANAGER_IFACE}.StartUnit`:
+        return [this.enqueue(String(args[0]), String(args[1]), 'start')];
+      case `${MANAGER_IFACE}.StopUnit`:
+        return [this.enqueue(String(args[0]), String(args[1]), 'stop')];
+      case `${MANAGER_IFACE}.RestartUnit`:
+        return [this.enqueue(String(args[0]), String(args[1]), 'restart')];
+      case `${MANAGER_IFACE}.Reload`:
+        return outcomeBody(await this.manager.reload());
+      case `${MANAGER_IFACE}.PlanReload`:
+        return outcomeBody(await this.manager.planReload());
+      case `${UNIT_IFACE}.Start`:
+        return [this.enqueue(unitIdFromPath(msg.path) ?? '', String(args[0]), 'start')];
+      case `${UNIT_IFACE}.Stop`:
+        return [this.enqueue(unitIdFromPath(msg.path) ?? '', String(args[0]), 'stop')];
+      case `${UNIT_IFACE}.Restart`:
+        return [this.enqueue(unitIdFromPath(msg.path) ?? '', String(args[0]), 'restart')];
+    }
+    throw new CallError(ERRORS.unknownMethod, `Method ${iface.name}.${method.name} is not implemented`);
+  }
+
+  private requireUnit(name: string): UnitStatus {
+    const s = this.manager.getUnit(name);
+    if (!s) throw new CallError(ERRORS.noSuchUnit, `Unit ${name} not loaded.`);
+    return s;
+  }
+
+  private enqueue(name: string, mode: string, type: JobType): string {
+    if (!(JOB_MODES as readonly string[]).includes(mode)) {
+      throw new CallError(ERRORS.invalidArgs, `Job mode '${mode}' is not supported; use ${JOB_MODES.map((m) => `'${m}'`).join(' or ')}`);
+    }
+    const unit = this.requireUnit(name);
+    const job = this.manager.enqueue(unit.id, type);
+    // The engine announces the job with jobNew; record it here too in case it already finished
+    // being announced or never will, so the returned path names a live object.
+    if (!this.jobs.has(job.id)) this.onJobNew(job);
+    return jobObjectPath(job.id);
+  }
+
+  private findInterface(obj: BusObject, name: string): InterfaceDef {
+    const def = obj.interfaces.find((i) => i.name === name);
+    if (!def) throw new CallError(ERRORS.unknownInterface, `No interface ${name} on this object`);
+    return def;
+  }
+
+  private getProperty(obj: BusObject, ifaceName: string, prop: string): unknown {
+    const def = this.findInterface(obj, ifaceName);
+    const p = def.properties.find((x) => x.name === prop);
+    if (!p) throw new CallError(ERRORS.unknownProperty, `No property ${prop} on interface ${ifaceName}`);
+    return new Variant(p.type, obj.properties()[ifaceName]?.[prop]);
+  }
+
+  private getAll(obj: BusObject, ifaceName: string): Record<string, unknown> {
+    // An empty interface name means all interfaces (D-Bus spec); ours have distinct names.
+    const defs = ifaceName === '' ? obj.interfaces : [this.findInterface(obj, ifaceName)];
+    const values = obj.properties();
+    const out: Record<string, unknown> = {};
+    for (const def of defs) for (const p of def.properties) out[p.name] = new Variant(p.type, values[def.name]?.[p.name]);
+    return out;
+  }
+}
+
+function outcomeBody(o: ReloadOutcome): unknown[] {
+  return [o.ok, o.problems.map((p) => encodeProblem(p)), o.steps.map((s) => [s.unit, s.action, s.reason])];
+}
+
+let cachedMachineId: string | undefined;
+function machineId(): string {
+  if (cachedMachineId) return cachedMachineId;
+  for (const f of ['/etc/machine-id', '/var/lib/dbus/machine-id']) {
+    try {
+      const id = readFileSync(f, 'utf8').trim();
+      if (/^[0-9a-f]{32}$/.test(id)) return (cachedMachineId = id);
+    } catch {
+      // try the next
+    }
+  }
+  throw new CallError(ERRORS.failed, 'No machine id on this system');
+}
+
