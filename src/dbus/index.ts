@@ -10,6 +10,7 @@ import { connectBus } from './connect.js';
 import { resolveGroupId } from './access.js';
 import { DbusService } from './service.js';
 import { BUS_NAME } from './names.js';
+import { ProblemError, problem } from '../errors/problem.js';
 
 export interface DbusServiceOptions {
   /** 'system' (default) or a D-Bus address such as `unix:path=/run/x/bus`. */
@@ -29,7 +30,9 @@ export async function startDbusService(manager: ManagerApi, opts: DbusServiceOpt
   if (opts.adminGroup && adminGid === undefined) {
     opts.logger?.warn({ group: opts.adminGroup }, 'D-Bus: admin group not found; only root may change state');
   }
-  const bus = await connectBus(address);
+  const bus = await connectBus(address).catch((e: unknown) => {
+    throw new ProblemError(problem('API_BUS_UNREACHABLE', e instanceof Error ? e.message : String(e), { hint: 'start a bus or pass --bus ADDRESS' }));
+  });
   const service = new DbusService(bus, manager, { adminGid, adminGroupName: opts.adminGroup, logger: opts.logger });
   service.attach();
   try {
@@ -41,7 +44,11 @@ export async function startDbusService(manager: ManagerApi, opts: DbusServiceOpt
     service.detach();
     bus.disconnect();
     const why = e instanceof Error ? e.message : String(e);
-    throw new Error(`cannot own ${BUS_NAME} on ${address}: ${why}`);
+    throw new ProblemError(
+      problem('API_NAME_TAKEN', `cannot own ${BUS_NAME} on ${address}: ${why}`, {
+        hint: 'stop the other crtosd, or check that the bus policy lets this user own the name',
+      }),
+    );
   }
   opts.logger?.info({ address, name: BUS_NAME }, 'D-Bus: service ready');
   return {

@@ -14,7 +14,6 @@ import { callerCredentials, mayChangeState } from './access.js';
 import { encodeProblem } from './problem-codec.js';
 import { jobObjectPath, jobIdFromPath, unitIdFromPath, unitObjectPath, busLabelEscape } from './object-path.js';
 import {
-  BUS_NAME,
   ERRORS,
   INTROSPECTABLE_IFACE,
   JOB_MODES,

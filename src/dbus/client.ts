@@ -1,0 +1,308 @@
+/**
+ * The client crtosctl uses: typed calls on crtosd's D-Bus API, returning the engine's own shapes
+ * (UnitStatus, DaemonStatus…) so the CLI formats the same data the daemon has. Bus errors become
+ * Problems with API_ codes, phrased for the person at the terminal.
+ */
+import dbus from 'dbus-next';
+import type { Message, MessageBus } from 'dbus-next';
+import type { DaemonStatus, JobInfo, JobResult, JobType, LogLine, PlannedStep, ReloadOutcome, UnitDetails, UnitStatus } from '../engine/manager-api.js';
+import type { KindName } from '../units/kinds/common.js';
+import { ProblemError, problem, type Problem } from '../errors/problem.js';
+import { connectBus } from './connect.js';
+import { decodeProblem } from './problem-codec.js';
+import { BUS_NAME, ERRORS, KIND_IFACES, MANAGER_IFACE, MANAGER_PATH, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';
+import { resolveBusAddress } from './bus-address.js';
+
+export { resolveBusAddress };
+
+/** One row of ListUnits. */
+export interface UnitListEntry {
+  id: string;
+  description: string;
+  loadState: string;
+  activeState: string;
+  subState: string;
+  path: string;
+  jobId: number;
+  jobType: string;
+  jobPath: string;
+}
+
+export interface JobOutcome {
+  unit: string;
+  type: JobType;
+  jobId: number;
+  result: JobResult;
+}
+
+type Dict = Record<string, unknown>;
+
+const plain = (v: unknown): unknown => (v instanceof dbus.Variant ? plain(v.value) : typeof v === 'bigint' ? Number(v) : v);
+const str = (d: Dict, k: string): string => String(plain(d[k]) ?? '');
+const num = (d: Dict, k: string): number => Number(plain(d[k]) ?? 0);
+const strs = (d: Dict, k: string): string[] => ((plain(d[k]) as unknown[] | undefined) ?? []).map(String);
+const nums = (d: Dict, k: string): number[] => ((plain(d[k]) as unknown[] | undefined) ?? []).map(Number);
+
+function decodeDetails(kind: KindName, d: Dict): UnitDetails {
+  switch (kind) {
+    case 'Cell':
+      return { kind, cellId: num(d, 'CellId'), jailhouseState: str(d, 'JailhouseState'), cpus: nums(d, 'CPUs'), failedCpus: nums(d, 'FailedCPUs'), configPath: str(d, 'ConfigPath') };
+    case 'Loader':
+      return { kind, pid: num(d, 'MainPID'), exitCode: num(d, 'ExitCode'), exitSignal: str(d, 'ExitSignal'), restarts: num(d, 'Restarts') };
+    case 'Driver':
+      return { kind, module: str(d, 'Module'), parameters: { ...((plain(d.Parameters) as Record<string, string> | undefined) ?? {}) }, loaded: plain(d.Loaded) === true };
+    case 'Hypervisor':
+      return { kind, type: str(d, 'Type'), enabled: plain(d.Enabled) === true };
+    case 'Network':
+      return { kind, interface: str(d, 'Interface'), addresses: strs(d, 'Addresses'), up: plain(d.Up) === true };
+    case 'Image':
+      return { kind, path: str(d, 'Path'), sha256: str(d, 'SHA256') };
+  }
+}
+
+/** A unit's status from the GetAll dicts of org.crtos.Unit1 and its kind interface. */
+export function decodeUnitStatus(u: Dict, kindProps: Dict): UnitStatus {
+  const kind = str(u, 'Kind') as KindName;
+  const job = plain(u.Job) as [number, string] | undefined;
+  const lastError = decodeProblem((plain(u.LastError) as Dict | undefined) ?? {});
+  const status: UnitStatus = {
+    id: str(u, 'Id'),
+    kind,
+    description: str(u, 'Description'),
+    loadState: str(u, 'LoadState') as UnitStatus['loadState'],
+    activeState: str(u, 'ActiveState') as UnitStatus['activeState'],
+    subState: str(u, 'SubState'),
+    result: str(u, 'Result') as UnitStatus['result'],
+    timestamps: {
+      stateChange: num(u, 'StateChangeTimestamp'),
+      inactiveExit: num(u, 'InactiveExitTimestamp'),
+      activeEnter: num(u, 'ActiveEnterTimestamp'),
+      activeExit: num(u, 'ActiveExitTimestamp'),
+      inactiveEnter: num(u, 'InactiveEnterTimestamp'),
+    },
+    sourcePath: str(u, 'SourcePath'),
+    dropInPaths: strs(u, 'DropInPaths'),
+    requires: strs(u, 'Requires'),
+    wants: strs(u, 'Wants'),
+    after: strs(u, 'After'),
+    before: strs(u, 'Before'),
+    requiredBy: strs(u, 'RequiredBy'),
+    wantedBy: strs(u, 'WantedBy'),
+    details: decodeDetails(kind, kindProps),
+  };
+  if (lastError) status.lastError = lastError;
+  if (job && Number(job[0]) > 0) status.job = { id: Number(job[0]), unit: status.id, type: 'start', state: 'waiting' };
+  return status;
+}
+
+function decodeOutcome(body: unknown[]): ReloadOutcome {
+  const [ok, problems, steps] = body as [boolean, Dict[], [string, string, string][]];
+  return {
+    ok: ok === true,
+    problems: (problems ?? []).map((p) => decodeProblem(p)).filter((p): p is Problem => p !== undefined),
+    steps: (steps ?? []).map(([unit, action, reason]) => ({ unit, action: action as PlannedStep['action'], reason })),
+  };
+}
+
+export class CrtosClient {
+  private readonly jobResults = new Map<string, JobResult>();
+  private readonly jobWaiters = new Map<string, (r: JobResult) => void>();
+  private watchingJobs = false;
+
+  private constructor(
+    private readonly bus: MessageBus,
+    readonly address: string,
+  ) {}
+
+  /** `requested`: --bus value; undefined = CRTOS_BUS_ADDRESS or the system bus. */
+  static async connect(requested?: string, env: NodeJS.ProcessEnv = process.env): Promise<CrtosClient> {
+    const address = resolveBusAddress(requested, env);
+    try {
+      return new CrtosClient(await connectBus(address), address);
+    } catch (e) {
+      throw new ProblemError(
+        problem('API_BUS_UNREACHABLE', e instanceof Error ? e.message : String(e), { hint: 'is crtosd running? pass --bus ADDRESS or set CRTOS_BUS_ADDRESS' }),
+      );
+    }
+  }
+
+  close(): void {
+    this.bus.disconnect();
+  }
+
+  private async call(path: string, iface: string, member: string, signature = '', body: unknown[] = []): Promise<unknown[]> {
+    const msg = new dbus.Message({ destination: BUS_NAME, path, interface: iface, member, signature, body });
+    try {
+      const reply = await this.bus.call(msg);
+      return (reply?.body as unknown[] | undefined) ?? [];
+    } catch (e) {
+      throw this.translate(e, member);
+    }
+  }
+
+  private translate(e: unknown, member: string): ProblemError {
+    const type = e instanceof dbus.DBusError ? e.type : '';
+    const text = e instanceof dbus.DBusError ? e.text : e instanceof Error ? e.message : String(e);
+    if (type === 'org.freedesktop.DBus.Error.ServiceUnknown' || type === 'org.freedesktop.DBus.Error.NameHasNoOwner') {
+      return new ProblemError(problem('API_NO_DAEMON', `crtosd is not running on ${this.address} (nobody owns ${BUS_NAME})`, { hint: 'start crtosd, or pass the --bus it uses' }));
+    }
+    if (type === ERRORS.accessDenied) {
+      return new ProblemError(problem('API_ACCESS_DENIED', `${member} refused: ${text}`, { hint: 'run as root or as a member of the crtosd admin group' }));
+    }
+    if (type === ERRORS.noSuchUnit) return new ProblemError(problem('API_NO_SUCH_UNIT', text, { hint: '`crtosctl list-units` shows the loaded units' }));
+    return new ProblemError(problem('API_CALL_FAILED', `${member} failed: ${text}${type ? ` (${type})` : ''}`));
+  }
+
+  private async getAll(path: string, iface: string): Promise<Dict> {
+    const [dict] = await this.call(path, PROPERTIES_IFACE, 'GetAll', 's', [iface]);
+    return (dict ?? {}) as Dict;
+  }
+
+  async daemon(): Promise<DaemonStatus & { nUnits: number; nJobs: number }> {
+    const d = await this.getAll(MANAGER_PATH, MANAGER_IFACE);
+    return {
+      version: str(d, 'Version'),
+      systemState: str(d, 'SystemState') as DaemonStatus['systemState'],
+      unitDirectories: strs(d, 'UnitDirectories'),
+      lastLoadErrors: ((plain(d.LastLoadErrors) as Dict[] | undefined) ?? []).map((p) => decodeProblem(p)).filter((p): p is Problem => p !== undefined),
+      lastReconcile: num(d, 'LastReconcileTimestamp'),
+      nUnits: num(d, 'NUnits'),
+      nJobs: num(d, 'NJobs'),
+    };
+  }
+
+  async listUnits(): Promise<UnitListEntry[]> {
+    const [rows] = await this.call(MANAGER_PATH, MANAGER_IFACE, 'ListUnits');
+    return ((rows ?? []) as unknown[][]).map((r) => ({
+      id: String(r[0]),
+      description: String(r[1]),
+      loadState: String(r[2]),
+      activeState: String(r[3]),
+      subState: String(r[4]),
+      path: String(r[6]),
+      jobId: Number(r[7]),
+      jobType: String(r[8]),
+      jobPath: String(r[9]),
+    }));
+  }
+
+  async listJobs(): Promise<JobInfo[]> {
+    const [rows] = await this.call(MANAGER_PATH, MANAGER_IFACE, 'ListJobs');
+    return ((rows ?? []) as unknown[][]).map((r) => ({ id: Number(r[0]), unit: String(r[1]), type: String(r[2]) as JobType, state: String(r[3]) as JobInfo['state'] }));
+  }
+
+  /** The unit's object path, or undefined when crtosd has no such unit. */
+  async unitPath(id: string): Promise<string | undefined> {
+    try {
+      const [path] = await this.call(MANAGER_PATH, MANAGER_IFACE, 'GetUnit', 's', [id]);
+      return String(path);
+    } catch (e) {
+      if (e instanceof ProblemError && e.problems[0]?.code === 'API_NO_SUCH_UNIT') return undefined;
+      throw e;
+    }
+  }
+
+  async unit(id: string): Promise<UnitStatus | undefined> {
+    const path = await this.unitPath(id);
+    if (!path) return undefined;
+    const u = await this.getAll(path, UNIT_IFACE);
+    const kind = str(u, 'Kind') as KindName;
+    const kindIface = KIND_IFACES[kind];
+    const k = kindIface ? await this.getAll(path, kindIface) : {};
+    return decodeUnitStatus(u, k);
+  }
+
+  /** Properties of one interface of a unit (or of the manager when id is undefined), as plain values. */
+  async properties(id: string | undefined): Promise<Record<string, unknown> | undefined> {
+    if (id === undefined) {
+      const d = await this.getAll(MANAGER_PATH, MANAGER_IFACE);
+      return Object.fromEntries(Object.entries(d).map(([k, v]) => [k, plain(v)]));
+    }
+    const path = await this.unitPath(id);
+    if (!path) return undefined;
+    const all = await this.getAll(path, '');
+    return Object.fromEntries(Object.entries(all).map(([k, v]) => [k, deepPlain(v)]));
+  }
+
+  async unitLog(id: string, lines: number): Promise<LogLine[]> {
+    const [rows] = await this.call(MANAGER_PATH, MANAGER_IFACE, 'GetUnitLog', 'su', [id, lines]);
+    return ((rows ?? []) as unknown[][]).map((r) => {
+      const line: LogLine = { time: Number(r[0]), level: String(r[1]) as LogLine['level'], message: String(r[3]) };
+      if (r[2]) line.unit = String(r[2]);
+      return line;
+    });
+  }
+
+  async reload(): Promise<ReloadOutcome> {
+    return decodeOutcome(await this.call(MANAGER_PATH, MANAGER_IFACE, 'Reload'));
+  }
+
+  async planReload(): Promise<ReloadOutcome> {
+    return decodeOutcome(await this.call(MANAGER_PATH, MANAGER_IFACE, 'PlanReload'));
+  }
+
+  /** Subscribes to JobRemoved before any job is queued, so a fast job's end is never missed. */
+  private async watchJobs(): Promise<void> {
+    if (this.watchingJobs) return;
+    this.watchingJobs = true;
+    this.bus.on('message', (msg: Message) => {
+      if (msg.type !== dbus.MessageType.SIGNAL || msg.interface !== MANAGER_IFACE || msg.member !== 'JobRemoved') return;
+      const [, jobPath, , result] = msg.body as [number, string, string, JobResult];
+      const waiter = this.jobWaiters.get(jobPath);
+      if (waiter) {
+        this.jobWaiters.delete(jobPath);
+        waiter(result);
+      } else this.jobResults.set(jobPath, result);
+    });
+    const rule = `type='signal',sender='${BUS_NAME}',path='${MANAGER_PATH}',interface='${MANAGER_IFACE}',member='JobRemoved'`;
+    await this.bus.call(
+      new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [rule] }),
+    );
+  }
+
+  /** Queues a job and returns its object path without waiting for it. */
+  async enqueue(id: string, type: JobType): Promise<string> {
+    const member = type === 'start' ? 'StartUnit' : type === 'stop' ? 'StopUnit' : type === 'restart' ? 'RestartUnit' : undefined;
+    if (!member) throw new ProblemError(problem('API_CALL_FAILED', `job type ${type} cannot be queued from crtosctl`));
+    const [path] = await this.call(MANAGER_PATH, MANAGER_IFACE, member, 'ss', [id, 'replace']);
+    return String(path);
+  }
+
+  /** Queues all jobs, then waits for every one to end; results in the order given. */
+  async runJobs(jobs: { unit: string; type: JobType }[], timeoutMs?: number): Promise<JobOutcome[]> {
+    await this.watchJobs();
+    const queued: { unit: string; type: JobType; path: string }[] = [];
+    for (const j of jobs) queued.push({ ...j, path: await this.enqueue(j.unit, j.type) });
+    return Promise.all(
+      queued.map(
+        (j) =>
+          new Promise<JobOutcome>((resolve, reject) => {
+            const jobId = Number(j.path.split('/').pop());
+            const done = (result: JobResult): void => {
+              if (timer) clearTimeout(timer);
+              resolve({ unit: j.unit, type: j.type, jobId, result });
+            };
+            const early = this.jobResults.get(j.path);
+            const timer =
+              early === undefined && timeoutMs !== undefined
+                ? setTimeout(() => {
+                    this.jobWaiters.delete(j.path);
+                    reject(new ProblemError(problem('API_TIMEOUT', `the ${j.type} job of ${j.unit} did not finish within ${timeoutMs} ms`, { unit: j.unit })));
+                  }, timeoutMs)
+                : undefined;
+            if (early !== undefined) {
+              this.jobResults.delete(j.path);
+              done(early);
+            } else this.jobWaiters.set(j.path, done);
+          }),
+      ),
+    );
+  }
+}
+
+function deepPlain(v: unknown): unknown {
+  const x = plain(v);
+  if (Array.isArray(x)) return x.map(deepPlain);
+  if (x && typeof x === 'object') return Object.fromEntries(Object.entries(x).map(([k, y]) => [k, deepPlain(y)]));
+  return x;
+}
