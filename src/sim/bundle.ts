@@ -1,0 +1,20 @@
+/**
+ * Where the bundled stand-in tools live (dist/crtos-sim-tool.mjs). Found relative to this module,
+ * whether it runs from src/ (tests) or from a bundle in dist/; CRTOS_SIM_TOOL overrides.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const BUNDLE = 'crtos-sim-tool.mjs';
+
+export function toolBundlePath(): string {
+  const override = process.env.CRTOS_SIM_TOOL;
+  if (override) return override;
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    for (const candidate of [join(dir, BUNDLE), join(dir, 'dist', BUNDLE)]) if (existsSync(candidate)) return candidate;
+    dir = dirname(dir);
+  }
+  throw new Error(`cannot find ${BUNDLE}; run \`npm run build\` first (or set CRTOS_SIM_TOOL)`);
+}

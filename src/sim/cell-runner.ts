@@ -1,0 +1,76 @@
+/**
+ * A running cell, as seen from Linux: a detached process that lives while its cell is `running`.
+ * It listens on the cell's readiness endpoint (the sRTOS daemon's TCP port, moved to loopback),
+ * closes every connection when the cell stops (so a connected loader notices), and sets the cell
+ * to `failed` when a cell failure is scheduled in faults.json.
+ */
+import { createServer, type Socket } from 'node:net';
+import { existsSync } from 'node:fs';
+import { appendLog, readDescription, readState, updateState } from './store.js';
+import { readFaults } from './faults.js';
+import { failCell } from './jailhouse-driver.js';
+
+const POLL_MS = 40;
+
+export async function runCellRunner(dir: string, name: string, token: string): Promise<number> {
+  const registered = updateState(dir, (state) => {
+    const cell = state.jailhouse.cells.find((c) => c.name === name);
+    if (!cell || cell.runToken !== token) return false;
+    cell.runnerPid = process.pid;
+    return true;
+  });
+  if (!registered) return 0;
+  const d = readDescription(dir);
+  const endpoint = d.readiness.find((r) => r.cell === name);
+  const sockets = new Set<Socket>();
+  const server = createServer((socket) => {
+    sockets.add(socket);
+    socket.on('close', () => sockets.delete(socket));
+    socket.on('error', () => undefined);
+    // The cRTOS daemon answers PING with PONG; a line protocol is enough for the stand-in loader.
+    socket.on('data', (data) => {
+      if (data.toString().includes('PING')) socket.write('PONG\n');
+    });
+  });
+  if (endpoint) {
+    await new Promise<void>((resolve) => {
+      server.once('error', (e) => {
+        appendLog(dir, { op: 'jailhouse cell start', args: [name], result: (e as NodeJS.ErrnoException).code ?? 'error', detail: { readiness: `${endpoint.host}:${endpoint.port}`, message: e.message } });
+        resolve();
+      });
+      server.listen(endpoint.port, endpoint.host, () => resolve());
+    });
+  }
+  let stopping = false;
+  const stop = (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    clearInterval(timer);
+    for (const s of sockets) s.destroy();
+    server.close();
+    setTimeout(() => process.exit(code), 10).unref();
+  };
+  process.on('SIGTERM', () => stop(0));
+  process.on('SIGINT', () => stop(0));
+  const timer = setInterval(() => {
+    if (!existsSync(dir)) return stop(0);
+    let state;
+    try {
+      state = readState(dir);
+    } catch {
+      return stop(0);
+    }
+    const cell = state.jailhouse.cells.find((c) => c.name === name);
+    if (!cell || cell.runToken !== token || (cell.state !== 'running' && cell.state !== 'running/locked')) return stop(0);
+    const failure = readFaults(dir).cellFailures.find((f) => f.cell === name);
+    if (!failure) return;
+    // A failure at a wall-clock time hits the run that was going at that time, not later restarts.
+    if (failure.at !== undefined && (cell.startedAt ?? 0) > failure.at) return;
+    const due = failure.at ?? (cell.startedAt ?? 0) + (failure.afterStartMs ?? 0);
+    if (Date.now() < due) return;
+    const failed = updateState(dir, (s) => failCell(s, name, token));
+    if (failed) appendLog(dir, { op: 'cell failed', args: [name], result: 'failed', detail: { scheduled: failure } });
+    stop(0);
+  }, POLL_MS);
+  return new Promise<number>(() => undefined);
+}

@@ -1,0 +1,125 @@
+/** The `crtos-sim` command, testable in-process: argv in, exit code out. */
+import { resolve } from 'node:path';
+import { isErrnoName } from '../host/errno.js';
+import { isProblemError } from '../errors/problem.js';
+import { createSimMachine, openSimMachine } from './machine.js';
+import { SIM_OPERATIONS, type SimFault, type SimOperation } from './faults.js';
+import type { MachineDescription } from './description.js';
+
+export interface SimCliIo {
+  out(text: string): void;
+  err(text: string): void;
+  readFile(path: string): string;
+}
+
+const USAGE = `Usage: crtos-sim COMMAND DIR ...
+  create DIR [--machine FILE.json]   make a simulated machine (default: the cRTOS example)
+  env DIR                            print the environment that puts its stand-in tools first
+  log DIR [--json]                   print the operations performed on it
+  fault DIR OP (--errno E | --hang) [--times N] [--target NAME]
+  fault DIR --latency OP=MS
+  fault DIR --fail-cell NAME (--after MS | --now)
+  fault DIR --clear
+Operations: ${SIM_OPERATIONS.join(', ')}
+`;
+
+function usage(io: SimCliIo, message?: string): number {
+  if (message) io.err(`crtos-sim: ${message}\n`);
+  io.err(USAGE);
+  return 2;
+}
+
+function option(args: string[], name: string): string | undefined {
+  const i = args.indexOf(name);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+export async function runSimCli(argv: string[], io: SimCliIo): Promise<number> {
+  const [command, dirArg, ...rest] = argv;
+  if (command === '--help' || command === 'help') {
+    io.out(USAGE);
+    return 0;
+  }
+  if (command === undefined || dirArg === undefined) return usage(io, 'missing command or directory');
+  const dir = resolve(dirArg);
+  try {
+    switch (command) {
+      case 'create': {
+        const file = option(rest, '--machine');
+        const description = file === undefined ? undefined : (JSON.parse(io.readFile(file)) as Partial<MachineDescription>);
+        const machine = await createSimMachine(dir, description);
+        io.out(`created simulated machine in ${machine.dir}\n`);
+        const endpoint = machine.readinessEndpoint();
+        if (endpoint) io.out(`readiness endpoint of nuttx: ${endpoint.host}:${endpoint.port}\n`);
+        return 0;
+      }
+      case 'env': {
+        const machine = openSimMachine(dir);
+        io.out(`export PATH='${(machine.env.PATH ?? '').replace(/'/g, `'\\''`)}'\n`);
+        return 0;
+      }
+      case 'log': {
+        const entries = await openSimMachine(dir).readLog();
+        if (rest.includes('--json')) for (const e of entries) io.out(`${JSON.stringify(e)}\n`);
+        else for (const e of entries) io.out(`${e.time}  ${e.op.padEnd(24)} ${e.result.padEnd(8)} ${e.args.join(' ')}\n`);
+        return 0;
+      }
+      case 'fault':
+        return await fault(dir, rest, io);
+      default:
+        return usage(io, `unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (e) {
+    if (isProblemError(e)) {
+      for (const p of e.problems) io.err(`crtos-sim: ${p.message}${p.hint ? ` (${p.hint})` : ''}\n`);
+      return 1;
+    }
+    io.err(`crtos-sim: ${(e as Error).message}\n`);
+    return 1;
+  }
+}
+
+async function fault(dir: string, args: string[], io: SimCliIo): Promise<number> {
+  const machine = openSimMachine(dir);
+  if (args.includes('--clear')) {
+    await machine.setFaults([]);
+    await machine.setLatencies({});
+    await machine.setCellFailures([]);
+    return 0;
+  }
+  const latency = option(args, '--latency');
+  if (latency !== undefined) {
+    const m = /^(.+)=(\d+)$/.exec(latency);
+    if (!m || !SIM_OPERATIONS.includes(m[1] as SimOperation)) return usage(io, `--latency takes OP=MS, OP one of the operations below`);
+    const current = (await machine.faults()).latencies;
+    await machine.setLatencies({ ...current, [m[1] as SimOperation]: Number(m[2]) });
+    return 0;
+  }
+  const failCell = option(args, '--fail-cell');
+  if (failCell !== undefined) {
+    if (args.includes('--now')) {
+      await machine.failCell(failCell);
+      return 0;
+    }
+    const after = option(args, '--after');
+    if (after === undefined || !/^\d+$/.test(after)) return usage(io, '--fail-cell needs --after MS or --now');
+    const current = (await machine.faults()).cellFailures.filter((f) => f.cell !== failCell);
+    await machine.setCellFailures([...current, { cell: failCell, afterStartMs: Number(after) }]);
+    return 0;
+  }
+  const op = args[0];
+  if (op === undefined || !SIM_OPERATIONS.includes(op as SimOperation)) return usage(io, `unknown operation ${JSON.stringify(op)}`);
+  const errno = option(args, '--errno');
+  const times = option(args, '--times');
+  const target = option(args, '--target');
+  if (errno !== undefined && !isErrnoName(errno)) return usage(io, `unknown errno ${errno}`);
+  if (errno === undefined && !args.includes('--hang')) return usage(io, 'a fault needs --errno E or --hang');
+  if (times !== undefined && !/^[1-9]\d*$/.test(times)) return usage(io, '--times takes a positive integer');
+  const f: SimFault = { op: op as SimOperation };
+  if (errno !== undefined) f.errno = errno;
+  if (args.includes('--hang')) f.hang = true;
+  if (times !== undefined) f.times = Number(times);
+  if (target !== undefined) f.target = target;
+  await machine.addFault(f);
+  return 0;
+}

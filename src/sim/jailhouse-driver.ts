@@ -1,0 +1,209 @@
+/**
+ * The Jailhouse driver and hypervisor as state transitions: each operation checks what the real
+ * one checks, in the same order, and answers with the same errno (reference/jailhouse.md §3, §8).
+ * Pure apart from the clock: the stand-in CLI does the I/O, and starts/stops cell runners.
+ */
+import { randomUUID } from 'node:crypto';
+import { decodeConfig, type CellConfig, type SystemConfig } from '../jailhouse/index.js';
+import type { ErrnoName } from '../host/errno.js';
+import type { MachineDescription } from './description.js';
+import type { SimCell, SimState } from './state.js';
+
+export interface DriverResult {
+  errno?: ErrnoName;
+  /** What the driver would print to the kernel log; the simulator logs it with the operation. */
+  kernelLog?: string;
+  /** Cell runners to stop (their cell left `running`). */
+  stopRunners?: SimCell[];
+  /** A cell that was started: its runner must be launched. */
+  started?: SimCell;
+}
+
+const fail = (errno: ErrnoName, kernelLog?: string): DriverResult => (kernelLog === undefined ? { errno } : { errno, kernelLog });
+
+export type CellRef = { id: number } | { name: string };
+
+function decodeSystem(bytes: Uint8Array, d: MachineDescription): SystemConfig | DriverResult {
+  const decoded = decodeConfig(bytes, { arch: d.arch });
+  if (!decoded.ok || decoded.config.kind !== 'system') return fail('EINVAL', 'Not a system configuration');
+  if (decoded.config.revision !== d.configRevision) return fail('EINVAL', 'Configuration revision mismatch');
+  if (decoded.config.arch !== d.arch) return fail('EINVAL', 'Configuration architecture mismatch');
+  return decoded.config;
+}
+
+function decodeCell(bytes: Uint8Array, d: MachineDescription): CellConfig | DriverResult {
+  if (bytes.length < 132) return fail('EINVAL', 'Not a cell configuration');
+  const decoded = decodeConfig(bytes, { arch: d.arch });
+  if (!decoded.ok || decoded.config.kind !== 'cell') return fail('EINVAL', 'Not a cell configuration');
+  if (decoded.config.revision !== d.configRevision) return fail('EINVAL', 'Configuration revision mismatch');
+  return decoded.config;
+}
+
+/** Decoders and lookups answer with either their value or a DriverResult carrying the errno. */
+const isResult = (x: object): x is DriverResult => !('kind' in x) && !('cpus' in x);
+
+export function enable(state: SimState, d: MachineDescription, bytes: Uint8Array, configPath: string): DriverResult {
+  // Signature, revision and architecture are checked before "already enabled".
+  const config = decodeSystem(bytes, d);
+  if (isResult(config)) return config;
+  const jh = state.jailhouse;
+  if (jh.enabled) return fail('EBUSY');
+  const reservedStart = BigInt(d.hypervisorMemory.physStart);
+  const reservedEnd = reservedStart + BigInt(d.hypervisorMemory.size);
+  const hv = config.hypervisorMemory;
+  if (hv.physStart < reservedStart || hv.physStart + hv.size > reservedEnd) {
+    return fail('EINVAL', 'request_mem_region failed for hypervisor memory. Did you reserve the memory with "memmap=" or "mem="?');
+  }
+  const rootCpus = [...config.rootCell.cpus].sort((a, b) => a - b);
+  const online = state.cpusOnline;
+  if (rootCpus.length !== online.length || !online.every((c) => rootCpus.includes(c))) {
+    return fail('EINVAL', 'number of online CPUs differs from the root cell CPU set');
+  }
+  jh.enabled = true;
+  jh.everEnabled = true;
+  jh.rootName = config.rootCell.name;
+  jh.rootCpus = rootCpus;
+  jh.ivshmem = config.rootCell.pciDevices.filter((p) => p.type === 'ivshmem').map((p) => ({ bdf: p.bdf, protocol: p.shmemProtocol }));
+  jh.cells = [];
+  jh.systemConfigPath = configPath;
+  jh.consolePermitted = config.flags.includes('VIRTUAL_DEBUG_CONSOLE');
+  jh.console = `\nInitializing Jailhouse hypervisor on CPU ${rootCpus[0] ?? 0}\nActivating hypervisor\n`;
+  pinJailhouseModule(state, +1);
+  return { kernelLog: 'The Jailhouse is opening.' };
+}
+
+export function disable(state: SimState): DriverResult {
+  const jh = state.jailhouse;
+  if (!jh.enabled) return fail('EINVAL');
+  if (jh.cells.some((c) => c.state === 'running/locked')) return fail('EPERM');
+  const stopRunners: SimCell[] = [];
+  for (const cell of [...jh.cells]) {
+    stopRunners.push(cell);
+    destroyInPlace(state, cell);
+  }
+  if (!jh.rootCpus.every((c) => state.cpusOnline.includes(c))) return { errno: 'EBUSY', stopRunners };
+  jh.enabled = false;
+  jh.rootCpus = [];
+  jh.ivshmem = [];
+  jh.console += 'Shutting down hypervisor\n';
+  pinJailhouseModule(state, -1);
+  return { kernelLog: 'The Jailhouse was closed.', stopRunners };
+}
+
+export function createCell(state: SimState, d: MachineDescription, bytes: Uint8Array, configPath: string): DriverResult {
+  const jh = state.jailhouse;
+  if (!jh.enabled) return fail('EINVAL');
+  const config = decodeCell(bytes, d);
+  if (isResult(config)) return config;
+  // Upstream logs the mismatch but returns 0 without creating the cell (driver/cell.c).
+  if (config.arch !== d.arch) return { kernelLog: 'Configuration architecture mismatch' };
+  const name = config.name.slice(0, 31);
+  if (name === jh.rootName || jh.cells.some((c) => c.name === name)) return fail('EEXIST');
+  const cpus = [...config.cpus].sort((a, b) => a - b);
+  if (d.arch === 'x86' && cpus.includes(0)) return fail('EINVAL', 'Jailhouse: Cannot assign CPU 0 to other cells');
+  if (!cpus.every((c) => jh.rootCpus.includes(c))) return fail('EBUSY');
+  if (jh.cells.some((c) => c.state === 'running/locked')) return fail('EPERM');
+  let id = 1;
+  while (jh.cells.some((c) => c.id === id)) id++;
+  const offlinedCpus = cpus.filter((c) => state.cpusOnline.includes(c));
+  state.cpusOnline = state.cpusOnline.filter((c) => !cpus.includes(c));
+  jh.rootCpus = jh.rootCpus.filter((c) => !cpus.includes(c));
+  const cell: SimCell = {
+    id,
+    name,
+    state: 'shut down',
+    cpus,
+    failedCpus: [],
+    offlinedCpus,
+    passive: config.flags.includes('PASSIVE_COMMREG'),
+    loadableRegions: config.memoryRegions
+      .filter((r) => r.flags.includes('WRITE') && r.flags.includes('LOADABLE'))
+      .map((r) => ({ virtStart: `0x${r.virtStart.toString(16)}`, size: `0x${r.size.toString(16)}` })),
+    images: [],
+    configPath,
+  };
+  jh.cells.push(cell);
+  jh.cells.sort((a, b) => a.id - b.id);
+  return { kernelLog: `Created Jailhouse cell "${name}"` };
+}
+
+/** The cell a command names, or the errno the driver answers with. Root cell → EINVAL. */
+export function findCell(state: SimState, ref: CellRef): SimCell | DriverResult {
+  const jh = state.jailhouse;
+  if (!jh.enabled) return fail('EINVAL');
+  if ('id' in ref ? ref.id === 0 : ref.name === jh.rootName) return fail('EINVAL');
+  const cell = jh.cells.find((c) => ('id' in ref ? c.id === ref.id : c.name === ref.name.slice(0, 31)));
+  return cell ?? fail('ENOENT');
+}
+
+export interface ImageToLoad {
+  size: number;
+  target: bigint;
+  source: string;
+}
+
+export function loadCell(state: SimState, ref: CellRef, images: ImageToLoad[]): DriverResult {
+  const cell = findCell(state, ref);
+  if (isResult(cell)) return cell;
+  const wasRunning = cell.state === 'running' || cell.state === 'running/locked';
+  // SET_LOADABLE: parks the CPUs, clears failed flags, state `shut down`.
+  cell.state = 'shut down';
+  cell.failedCpus = [];
+  delete cell.runToken;
+  const stopRunners = wasRunning || cell.runnerPid !== undefined ? [{ ...cell }] : [];
+  delete cell.runnerPid;
+  for (const image of images) {
+    if (image.size === 0) continue;
+    const fits = cell.loadableRegions.some((r) => {
+      const start = BigInt(r.virtStart);
+      return image.target >= start && image.target + BigInt(image.size) <= start + BigInt(r.size);
+    });
+    if (!fits) return { errno: 'EINVAL', stopRunners };
+    cell.images.push({ target: `0x${image.target.toString(16)}`, size: image.size, source: image.source });
+  }
+  return { stopRunners };
+}
+
+export function startCell(state: SimState, ref: CellRef, now: number): DriverResult {
+  const cell = findCell(state, ref);
+  if (isResult(cell)) return cell;
+  const stopRunners = cell.runnerPid !== undefined ? [{ ...cell }] : [];
+  cell.state = 'running';
+  cell.failedCpus = [];
+  cell.runToken = randomUUID();
+  cell.startedAt = now;
+  delete cell.runnerPid;
+  return { stopRunners, started: cell };
+}
+
+export function destroyCell(state: SimState, ref: CellRef): DriverResult {
+  const cell = findCell(state, ref);
+  if (isResult(cell)) return cell;
+  if (state.jailhouse.cells.some((c) => c !== cell && c.state === 'running/locked')) return fail('EPERM');
+  const stopped = { ...cell };
+  destroyInPlace(state, cell);
+  return { kernelLog: `Destroyed Jailhouse cell "${cell.name}"`, stopRunners: [stopped] };
+}
+
+function destroyInPlace(state: SimState, cell: SimCell): void {
+  const jh = state.jailhouse;
+  jh.cells = jh.cells.filter((c) => c !== cell);
+  jh.rootCpus = [...new Set([...jh.rootCpus, ...cell.cpus])].sort((a, b) => a - b);
+  // Only the CPUs the driver took offline itself come back online.
+  state.cpusOnline = [...new Set([...state.cpusOnline, ...cell.offlinedCpus])].sort((a, b) => a - b);
+}
+
+/** A running cell fails: every CPU parked by the hypervisor shows in cpus_failed. */
+export function failCell(state: SimState, name: string, runToken?: string): SimCell | undefined {
+  const cell = state.jailhouse.cells.find((c) => c.name === name);
+  if (!cell || cell.state === 'failed' || cell.state === 'shut down') return undefined;
+  if (runToken !== undefined && cell.runToken !== runToken) return undefined;
+  cell.state = 'failed';
+  cell.failedCpus = [...cell.cpus];
+  return cell;
+}
+
+function pinJailhouseModule(state: SimState, delta: number): void {
+  const m = state.modules.find((x) => x.name === 'jailhouse');
+  if (m) m.refcount = Math.max(0, m.refcount + delta);
+}

@@ -1,0 +1,208 @@
+/**
+ * Creating and driving a simulated machine: a directory with the real layout (sys/, proc/, dev/,
+ * etc/, opt/, lib/modules/) plus stand-in tools in DIR/bin. `crtosd --root DIR` with DIR/bin first
+ * on PATH runs against it unchanged.
+ */
+import { chmodSync, existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { rm, writeFile } from 'node:fs/promises';
+import { execFile } from 'node:child_process';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { ProblemError, problem } from '../errors/problem.js';
+import { mergeDescription, validateDescription, type MachineDescription } from './description.js';
+import { initialState, type SimState } from './state.js';
+import { appendLog, commitState, paths, readDescription, readLogSync, readState, updateState, type SimLogEntry } from './store.js';
+import { emptyFaults, readFaults, writeFaults, type SimCellFailure, type SimFault, type SimFaultFile, type SimOperation } from './faults.js';
+import { encodeExampleConfigs, nuttxImage } from './crtos-example.js';
+import { SIM_MODULE_MARK } from './tools/kmod.js';
+import { toolBundlePath } from './bundle.js';
+import { failCell as failCellInState } from './jailhouse-driver.js';
+import { stopRunner } from './runner-control.js';
+
+export interface SimMachine {
+  readonly dir: string;
+  readonly description: MachineDescription;
+  /** Directory of the stand-in tools (jailhouse, modprobe, insmod, rmmod, ip, chrt). */
+  readonly binDir: string;
+  /** process.env with the stand-ins first on PATH: the environment crtosd runs in. */
+  readonly env: NodeJS.ProcessEnv;
+  /** Where a started cell listens (loopback), or undefined when the description gives it none. */
+  readinessEndpoint(cell?: string): { host: string; port: number } | undefined;
+  readLog(): Promise<SimLogEntry[]>;
+  clearLog(): Promise<void>;
+  /** Replaces the injected faults (each fires `times` times, or always). */
+  setFaults(faults: SimFault[]): Promise<void>;
+  addFault(fault: SimFault): Promise<void>;
+  /** Replaces the latencies, operation → milliseconds. */
+  setLatencies(latencies: Partial<Record<SimOperation, number>>): Promise<void>;
+  /** Replaces the scheduled cell failures. */
+  setCellFailures(failures: SimCellFailure[]): Promise<void>;
+  faults(): Promise<SimFaultFile>;
+  /** A running cell goes to `failed` now (its CPUs show as failed, its endpoint closes). */
+  failCell(name: string): Promise<void>;
+  /** Take a CPU offline or online behind Jailhouse's back (as `echo 0 > cpuN/online` would). */
+  setCpuOnline(cpu: number, online: boolean): Promise<void>;
+  /** The hidden state (cells, modules, interfaces), for assertions. */
+  state(): Promise<SimState>;
+  /** Runs a stand-in tool through its wrapper, as crtosd would. */
+  run(tool: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /** Stops every cell runner of this machine (cells stay as they are on disk). */
+  dispose(): Promise<void>;
+}
+
+const WRAPPED_TOOLS = ['jailhouse', 'modprobe', 'insmod', 'rmmod', 'ip'] as const;
+
+function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+function wrapper(dir: string, tool: string, bundle: string): string {
+  return `#!/bin/sh\n# Stand-in ${tool} of the crtos simulated machine in ${dir}\nCRTOS_SIM_DIR=${shellQuote(dir)}; export CRTOS_SIM_DIR\nexec ${shellQuote(process.execPath)} ${shellQuote(bundle)} ${tool} "$@"\n`;
+}
+
+/** chrt: the stand-in records policy and priority, then the script execs the program itself. */
+function chrtWrapper(dir: string, bundle: string): string {
+  return (
+    `#!/bin/sh\n# Stand-in chrt of the crtos simulated machine in ${dir}: records, then execs without changing the scheduler\n` +
+    `CRTOS_SIM_DIR=${shellQuote(dir)}; export CRTOS_SIM_DIR\n` +
+    `${shellQuote(process.execPath)} ${shellQuote(bundle)} chrt "$@" || exit $?\nshift 2\nexec "$@"\n`
+  );
+}
+
+function writeFile0(path: string, content: string | Uint8Array, mode?: number): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, content);
+  if (mode !== undefined) chmodSync(path, mode);
+}
+
+async function freePort(host: string): Promise<number> {
+  return new Promise((resolvePort, reject) => {
+    const server = createServer();
+    server.once('error', reject);
+    server.listen(0, host, () => {
+      const address = server.address();
+      const port = typeof address === 'object' && address ? address.port : 0;
+      server.close(() => resolvePort(port));
+    });
+  });
+}
+
+export async function createSimMachine(dirArg: string, partial?: Partial<MachineDescription>): Promise<SimMachine> {
+  const dir = resolve(dirArg);
+  const description = mergeDescription(partial);
+  const problems = validateDescription(description);
+  if (problems.length > 0) {
+    throw new ProblemError(problems.map((p) => problem('HOST_SIM_BAD_DESCRIPTION', p, { file: paths.description(dir) })));
+  }
+  if (existsSync(paths.description(dir))) {
+    throw new ProblemError(problem('HOST_SIM_BAD_DESCRIPTION', `${dir} already holds a simulated machine`, { hint: 'remove it or choose another directory' }));
+  }
+  for (const r of description.readiness) if (r.port === 0) r.port = await freePort(r.host);
+  const bundle = toolBundlePath();
+  mkdirSync(join(dir, '.sim'), { recursive: true });
+  writeFileSync(paths.description(dir), `${JSON.stringify(description, null, 2)}\n`);
+  writeFileSync(paths.faults(dir), `${JSON.stringify(emptyFaults(), null, 2)}\n`);
+  writeFileSync(paths.log(dir), '');
+  for (const sub of ['dev', 'proc', 'sys/module', 'etc', 'run', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
+  for (const tool of WRAPPED_TOOLS) writeFile0(join(dir, 'bin', tool), wrapper(dir, tool, bundle), 0o755);
+  writeFile0(join(dir, 'bin', 'chrt'), chrtWrapper(dir, bundle), 0o755);
+  writeModules(dir, description);
+  writeFile0(join(dir, 'opt/crtos/loader'), wrapper(dir, 'loader', bundle), 0o755);
+  if (description.example === 'crtos') writeExample(dir, description);
+  const state = initialState(description);
+  commitState(dir, state, description);
+  return openSimMachine(dir);
+}
+
+function writeModules(dir: string, d: MachineDescription): void {
+  const deps: string[] = [];
+  for (const m of d.modules) {
+    const content = `\x7fELF\n${SIM_MODULE_MARK}${m.name}\n`;
+    if (m.file) writeFile0(join(dir, m.file), content);
+    if (m.installed) {
+      writeFile0(join(dir, 'lib/modules', d.kernelRelease, 'extra', `${m.name}.ko`), content);
+      deps.push(`extra/${m.name}.ko:`);
+    }
+  }
+  writeFile0(join(dir, 'lib/modules', d.kernelRelease, 'modules.dep'), deps.map((l) => `${l}\n`).join(''));
+}
+
+function writeExample(dir: string, d: MachineDescription): void {
+  const configs = encodeExampleConfigs({
+    revision: d.configRevision,
+    arch: d.arch,
+    cpus: d.cpus,
+    hypervisorMemory: { physStart: BigInt(d.hypervisorMemory.physStart), size: BigInt(d.hypervisorMemory.size) },
+  });
+  writeFile0(join(dir, 'etc/jailhouse/sysconfig.cell'), configs.system);
+  writeFile0(join(dir, 'etc/jailhouse/nuttx.cell'), configs.nuttx);
+  writeFile0(join(dir, 'opt/crtos/nuttx.bin'), nuttxImage());
+  writeFile0(join(dir, 'opt/crtos/apps/hello'), '\x7fELF crtos-sim application "hello"\n');
+}
+
+/** A handle on an existing machine directory. */
+export function openSimMachine(dirArg: string): SimMachine {
+  const dir = resolve(dirArg);
+  const description = readDescription(dir);
+  const binDir = join(dir, 'bin');
+  const env = { ...process.env, PATH: `${binDir}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+  const updateFaults = async (fn: (f: SimFaultFile) => void) => {
+    const f = readFaults(dir);
+    fn(f);
+    writeFaults(dir, f);
+  };
+  return {
+    dir,
+    description,
+    binDir,
+    env,
+    readinessEndpoint(cell = 'nuttx') {
+      const r = description.readiness.find((x) => x.cell === cell);
+      return r ? { host: r.host, port: r.port } : undefined;
+    },
+    readLog: async () => readLogSync(dir),
+    clearLog: () => writeFile(paths.log(dir), ''),
+    setFaults: (faults) => updateFaults((f) => void (f.faults = faults)),
+    addFault: (fault) => updateFaults((f) => void f.faults.push(fault)),
+    setLatencies: (latencies) => updateFaults((f) => void (f.latencies = latencies)),
+    setCellFailures: (failures) => updateFaults((f) => void (f.cellFailures = failures)),
+    faults: async () => readFaults(dir),
+    async failCell(name) {
+      const cell = updateState(dir, (state) => failCellInState(state, name));
+      if (!cell) throw new Error(`cell ${name} is not running on the simulated machine in ${dir}`);
+      stopRunner(cell, dir);
+      appendLog(dir, { op: 'cell failed', args: [name], result: 'failed', detail: { by: 'failCell' } });
+    },
+    async setCpuOnline(cpu, online) {
+      updateState(dir, (state) => {
+        const set = new Set(state.cpusOnline);
+        if (online) set.add(cpu);
+        else set.delete(cpu);
+        state.cpusOnline = [...set].sort((a, b) => a - b);
+      });
+    },
+    state: async () => readState(dir),
+    run: (tool, args) =>
+      new Promise((resolveRun) => {
+        execFile(join(binDir, tool), args, { env }, (error, stdout, stderr) => {
+          const code = error ? (typeof error.code === 'number' ? error.code : null) : 0;
+          resolveRun({ code, stdout, stderr });
+        });
+      }),
+    async dispose() {
+      const state = readState(dir);
+      for (const cell of state.jailhouse.cells) stopRunner(cell, dir);
+    },
+  };
+}
+
+/** Removes a machine directory after stopping its runners. */
+export async function destroySimMachine(dir: string): Promise<void> {
+  if (existsSync(paths.description(dir))) await openSimMachine(dir).dispose();
+  await rm(dir, { recursive: true, force: true });
+}
+
+export async function readMachineLog(dir: string): Promise<SimLogEntry[]> {
+  return readLogSync(resolve(dir));
+}
+

@@ -1,0 +1,79 @@
+/**
+ * State → the files a real machine shows: sysfs (Jailhouse, CPUs, modules), /proc/modules and
+ * device nodes, formatted exactly as the kernel prints them. Pure: returns path → content
+ * (null for a directory that must exist even when empty).
+ */
+import { formatCpuList, formatCpuMask } from '../host/parse.js';
+import type { MachineDescription } from './description.js';
+import { deviceNodes, type SimState } from './state.js';
+
+export type RenderedTree = Record<string, string | null>;
+
+const JH = 'sys/devices/jailhouse';
+
+export function moduleEffects(d: MachineDescription): Map<string, string | undefined> {
+  return new Map(d.modules.map((m) => [m.name, m.effect]));
+}
+
+export function render(state: SimState, d: MachineDescription): RenderedTree {
+  const out: RenderedTree = {};
+  renderCpus(out, state, d);
+  renderModules(out, state);
+  const effects = moduleEffects(d);
+  if (state.modules.some((m) => effects.get(m.name) === 'jailhouse')) renderJailhouse(out, state, d);
+  for (const node of deviceNodes(state, effects)) out[node] = '';
+  return out;
+}
+
+function renderCpus(out: RenderedTree, state: SimState, d: MachineDescription): void {
+  const all = [...Array(d.cpus).keys()];
+  const base = 'sys/devices/system/cpu';
+  out[`${base}/online`] = `${formatCpuList(state.cpusOnline)}\n`;
+  out[`${base}/offline`] = `${formatCpuList(all.filter((c) => !state.cpusOnline.includes(c)))}\n`;
+  out[`${base}/possible`] = `${formatCpuList(all)}\n`;
+  out[`${base}/present`] = `${formatCpuList(all)}\n`;
+  for (const cpu of all) {
+    // x86 boot CPU 0 cannot be unplugged, so the kernel gives it no `online` file.
+    if (cpu === 0 && d.arch === 'x86') out[`${base}/cpu0`] = null;
+    else out[`${base}/cpu${cpu}/online`] = state.cpusOnline.includes(cpu) ? '1\n' : '0\n';
+  }
+}
+
+function renderModules(out: RenderedTree, state: SimState): void {
+  // /proc/modules lists the most recently loaded module first.
+  const lines = [...state.modules].reverse().map((m) => {
+    const deps = m.usedBy.length === 0 ? '-' : `${m.usedBy.join(',')},`;
+    return `${m.name} ${m.size} ${m.refcount} ${deps} Live 0x0000000000000000`;
+  });
+  out['proc/modules'] = lines.map((l) => `${l}\n`).join('');
+  for (const m of state.modules) {
+    out[`sys/module/${m.name}/initstate`] = 'live\n';
+    out[`sys/module/${m.name}/refcnt`] = `${m.refcount}\n`;
+    for (const [k, v] of Object.entries(m.parameters)) out[`sys/module/${m.name}/parameters/${k}`] = `${v}\n`;
+  }
+}
+
+function renderJailhouse(out: RenderedTree, state: SimState, d: MachineDescription): void {
+  const jh = state.jailhouse;
+  const pages = jh.enabled ? Number(BigInt(d.hypervisorMemory.size) / 4096n) : 0;
+  out[`${JH}/enabled`] = jh.enabled ? '1\n' : '0\n';
+  out[`${JH}/mem_pool_size`] = `${jh.enabled ? Math.floor(pages * 0.9) : 0}\n`;
+  out[`${JH}/mem_pool_used`] = `${jh.enabled ? 100 + jh.cells.length * 40 : 0}\n`;
+  out[`${JH}/remap_pool_size`] = `${jh.enabled ? 16384 : 0}\n`;
+  out[`${JH}/remap_pool_used`] = `${jh.enabled ? 20 + jh.cells.length * 5 : 0}\n`;
+  out[`${JH}/console`] = jh.console;
+  out[`${JH}/cells`] = null;
+  if (!jh.enabled) return;
+  const cells = [{ id: 0, name: jh.rootName, state: 'running', cpus: jh.rootCpus, failedCpus: [] as number[] }, ...jh.cells];
+  for (const cell of cells) {
+    const dir = `${JH}/cells/${cell.id}`;
+    out[`${dir}/name`] = `${cell.name}\n`;
+    out[`${dir}/state`] = `${cell.state}\n`;
+    out[`${dir}/cpus_assigned`] = `${formatCpuMask(cell.cpus, d.cpus)}\n`;
+    out[`${dir}/cpus_assigned_list`] = `${formatCpuList(cell.cpus)}\n`;
+    out[`${dir}/cpus_failed`] = `${formatCpuMask(cell.failedCpus, d.cpus)}\n`;
+    out[`${dir}/cpus_failed_list`] = `${formatCpuList(cell.failedCpus)}\n`;
+    out[`${dir}/statistics/vmexits_total`] = '0\n';
+    for (const cpu of cell.cpus) out[`${dir}/statistics/cpu${cpu}/vmexits_total`] = '0\n';
+  }
+}

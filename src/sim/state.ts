@@ -1,0 +1,128 @@
+/**
+ * The simulated machine's hidden state (what the kernel, driver and hypervisor keep in memory),
+ * stored as JSON in DIR/.sim/state.json. The visible files (sysfs, procfs, dev) are rendered
+ * from it by render.ts after every change, so they can never disagree with each other.
+ */
+import type { MachineDescription } from './description.js';
+
+/** Exactly the sysfs strings of the driver. */
+export type CellStateString = 'running' | 'running/locked' | 'shut down' | 'failed' | 'Comm ABI mismatch';
+
+export interface SimCell {
+  id: number;
+  name: string;
+  state: CellStateString;
+  cpus: number[];
+  failedCpus: number[];
+  /** CPUs the driver itself took offline at create: only these come back online at destroy. */
+  offlinedCpus: number[];
+  passive: boolean;
+  /** Regions an image may be loaded into (WRITE|LOADABLE), by guest (virtual) address; hex strings. */
+  loadableRegions: { virtStart: string; size: string }[];
+  /** Images loaded since the last create (cleared by nothing but destroy: memory keeps its content). */
+  images: { target: string; size: number; source: string }[];
+  /** Changes on every start, so a cell runner of an earlier start knows it is stale. */
+  runToken?: string;
+  runnerPid?: number;
+  startedAt?: number;
+  /** Configured ivshmem links of the cell, for its runner's readiness endpoint. */
+  configPath: string;
+}
+
+export interface SimModule {
+  name: string;
+  size: number;
+  parameters: Record<string, string>;
+  /** Jailhouse pins its own module while enabled; others count users the same way. */
+  refcount: number;
+  usedBy: string[];
+  /** insmod path, or undefined when loaded by modprobe. */
+  path?: string;
+}
+
+export interface SimInterface {
+  name: string;
+  ifindex: number;
+  up: boolean;
+  addresses: string[];
+  kind: 'loopback' | 'ivshmem-net';
+  mac: string;
+}
+
+export interface SimState {
+  version: 1;
+  /** CPUs Linux has online. */
+  cpusOnline: number[];
+  modules: SimModule[];
+  jailhouse: {
+    enabled: boolean;
+    everEnabled: boolean;
+    rootName: string;
+    /** The root cell's current CPU set (shrinks on create, grows on destroy). */
+    rootCpus: number[];
+    /** ivshmem devices of the root cell: they become PCI devices on enable. */
+    ivshmem: { bdf: number; protocol: number }[];
+    cells: SimCell[];
+    console: string;
+    /** The system config sets VIRTUAL_DEBUG_CONSOLE (else reading the console is EPERM). */
+    consolePermitted?: boolean;
+    systemConfigPath?: string;
+  };
+  interfaces: SimInterface[];
+  nextIfindex: number;
+  /** What render.ts wrote last time, path → content (null = directory), to remove stale files. */
+  rendered: Record<string, string | null>;
+}
+
+export function initialState(d: MachineDescription): SimState {
+  const online = [...Array(d.cpus).keys()].filter((c) => !d.offlineCpus.includes(c));
+  return {
+    version: 1,
+    cpusOnline: online,
+    modules: [],
+    jailhouse: { enabled: false, everEnabled: false, rootName: '', rootCpus: [], ivshmem: [], cells: [], console: '' },
+    interfaces: [{ name: 'lo', ifindex: 1, up: true, addresses: ['127.0.0.1/8'], kind: 'loopback', mac: '00:00:00:00:00:00' }],
+    nextIfindex: 2,
+    rendered: {},
+  };
+}
+
+/** PCI-address-style interface name systemd would give an ivshmem-net device: 00:0d.0 → enp0s13. */
+export function predictableIfname(bdf: number): string {
+  const bus = bdf >> 8;
+  const dev = (bdf >> 3) & 0x1f;
+  const fn = bdf & 7;
+  return `enp${bus}s${dev}${fn === 0 ? '' : `f${fn}`}`;
+}
+
+export const SHMEM_PROTO_VETH = 0x0001;
+export const SHMEM_PROTO_SHADOW = 0x0002;
+
+/**
+ * Devices follow the configuration: once Jailhouse is enabled, its virtual PCI devices exist, and a
+ * loaded driver binds every device of its protocol (also when it was loaded before enable, as PCI
+ * hot-plug does on real hardware). Interfaces keep their addresses only while they exist.
+ */
+export function applyDerived(state: SimState, effects: Map<string, string | undefined>): void {
+  const enabled = state.jailhouse.enabled;
+  const netLoaded = state.modules.some((m) => effects.get(m.name) === 'ivshmem-net');
+  const wanted = enabled && netLoaded ? state.jailhouse.ivshmem.filter((d) => d.protocol === SHMEM_PROTO_VETH).map((d) => d.bdf) : [];
+  const wantedNames = new Set(wanted.map(predictableIfname));
+  state.interfaces = state.interfaces.filter((i) => i.kind !== 'ivshmem-net' || wantedNames.has(i.name));
+  for (const bdf of wanted) {
+    const name = predictableIfname(bdf);
+    if (state.interfaces.some((i) => i.name === name)) continue;
+    const mac = `02:00:00:00:${((bdf >> 8) & 0xff).toString(16).padStart(2, '0')}:${(bdf & 0xff).toString(16).padStart(2, '0')}`;
+    state.interfaces.push({ name, ifindex: state.nextIfindex++, up: false, addresses: [], kind: 'ivshmem-net', mac });
+  }
+}
+
+/** Device nodes under /dev that exist in this state (machine paths without the leading slash). */
+export function deviceNodes(state: SimState, effects: Map<string, string | undefined>): string[] {
+  const nodes: string[] = [];
+  if (state.modules.some((m) => effects.get(m.name) === 'jailhouse')) nodes.push('dev/jailhouse');
+  if (state.jailhouse.enabled && state.modules.some((m) => effects.get(m.name) === 'shadow')) {
+    state.jailhouse.ivshmem.filter((d) => d.protocol === SHMEM_PROTO_SHADOW).forEach((_, i) => nodes.push(`dev/shadow-process${i}`));
+  }
+  return nodes;
+}

@@ -1,0 +1,166 @@
+/**
+ * The machine directory on disk: its description, hidden state, fault settings and operation log,
+ * and the locks that make concurrent stand-in tools behave like one kernel. Synchronous on
+ * purpose: each stand-in is a short-lived process doing one operation.
+ */
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync, readdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import type { MachineDescription } from './description.js';
+import { applyDerived, type SimState } from './state.js';
+import { moduleEffects, render, type RenderedTree } from './render.js';
+
+export const paths = {
+  description: (dir: string) => join(dir, 'machine.json'),
+  state: (dir: string) => join(dir, '.sim', 'state.json'),
+  faults: (dir: string) => join(dir, 'faults.json'),
+  log: (dir: string) => join(dir, 'ops.log'),
+  lock: (dir: string, name: string) => join(dir, '.sim', `${name}.lock`),
+};
+
+export function readDescription(dir: string): MachineDescription {
+  return JSON.parse(readFileSync(paths.description(dir), 'utf8')) as MachineDescription;
+}
+
+export function readState(dir: string): SimState {
+  return JSON.parse(readFileSync(paths.state(dir), 'utf8')) as SimState;
+}
+
+export function writeAtomic(path: string, content: string | Uint8Array): void {
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, content);
+  renameSync(tmp, path);
+}
+
+const sleeper = new Int32Array(new SharedArrayBuffer(4));
+export function sleepSync(ms: number): void {
+  Atomics.wait(sleeper, 0, 0, ms);
+}
+
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/**
+ * A cross-process mutex: a directory created exclusively, holding the owner's PID so a lock left
+ * by a killed process (a stand-in hung by a fault, then killed) is taken over.
+ */
+export function withLock<T>(dir: string, name: string, fn: () => T): T {
+  const lock = paths.lock(dir, name);
+  for (let attempt = 0; ; attempt++) {
+    try {
+      mkdirSync(lock);
+      writeFileSync(join(lock, 'owner'), String(process.pid));
+      break;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      let owner = NaN;
+      try {
+        owner = Number(readFileSync(join(lock, 'owner'), 'utf8'));
+      } catch {
+        // Owner file not written yet: the owner is between mkdir and write.
+      }
+      if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+        rmSync(lock, { recursive: true, force: true });
+        continue;
+      }
+      sleepSync(Math.min(2 + attempt, 20));
+    }
+  }
+  try {
+    return fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+/** Read-modify-write of the state under the state lock; re-renders the visible files afterwards. */
+export function updateState<T>(dir: string, fn: (state: SimState, d: MachineDescription) => T): T {
+  const d = readDescription(dir);
+  return withLock(dir, 'state', () => {
+    const state = readState(dir);
+    const result = fn(state, d);
+    commitState(dir, state, d);
+    return result;
+  });
+}
+
+/** Writes state and brings the rendered files in line with it. Call with the state lock held. */
+export function commitState(dir: string, state: SimState, d: MachineDescription): void {
+  applyDerived(state, moduleEffects(d));
+  const tree = render(state, d);
+  syncTree(dir, state.rendered, tree);
+  state.rendered = tree;
+  writeAtomic(paths.state(dir), JSON.stringify(state));
+}
+
+/** Writes what changed, removes what disappeared (and directories left empty by that). */
+export function syncTree(dir: string, previous: RenderedTree, next: RenderedTree): void {
+  for (const [rel, content] of Object.entries(next)) {
+    const full = join(dir, rel);
+    if (content === null) {
+      if (!(rel in previous)) mkdirSync(full, { recursive: true });
+      continue;
+    }
+    if (previous[rel] === content) continue;
+    mkdirSync(dirname(full), { recursive: true });
+    writeAtomic(full, content);
+  }
+  const removed = Object.keys(previous).filter((rel) => !(rel in next));
+  // Deepest first, so files go before the directories that held them.
+  removed.sort((a, b) => b.length - a.length);
+  for (const rel of removed) {
+    rmSync(join(dir, rel), { recursive: previous[rel] === null, force: true });
+    pruneEmptyParents(dir, dirname(rel));
+  }
+}
+
+const KEEP = new Set(['sys/devices/jailhouse/cells', 'sys/module', 'sys/devices', 'sys', 'dev', 'proc', '.']);
+
+function pruneEmptyParents(dir: string, rel: string): void {
+  let current = rel;
+  while (!KEEP.has(current)) {
+    const full = join(dir, current);
+    try {
+      if (readdirSync(full).length > 0) return;
+      rmdirSync(full);
+    } catch {
+      return;
+    }
+    current = dirname(current);
+  }
+}
+
+export interface SimLogEntry {
+  /** ISO time the operation finished. */
+  time: string;
+  /** `jailhouse cell create`, `insmod`, `ip addr add`, `cell failed`, … */
+  op: string;
+  args: string[];
+  /** 'ok', or the errno name it failed with, or 'usage' for bad arguments, or 'hang'. */
+  result: string;
+  exitCode?: number;
+  /** Extra facts: the cell or module it touched, the fault that fired, the latency applied. */
+  detail?: Record<string, unknown>;
+}
+
+export function appendLog(dir: string, entry: Omit<SimLogEntry, 'time'>): void {
+  appendFileSync(paths.log(dir), `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+}
+
+export function readLogSync(dir: string): SimLogEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(paths.log(dir), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as SimLogEntry);
+}

@@ -1,0 +1,42 @@
+/** Tool name → stand-in. Also used in-process by tests and by createSimMachine's helpers. */
+import { runJailhouse } from './jailhouse.js';
+import { runInsmod, runModprobe, runRmmod } from './kmod.js';
+import { runIp } from './ip.js';
+import { runChrt } from './chrt.js';
+import { runLoader } from './loader.js';
+import { runCellRunner } from '../cell-runner.js';
+import type { ToolContext } from './context.js';
+
+export const STAND_IN_TOOLS = ['jailhouse', 'modprobe', 'insmod', 'rmmod', 'ip', 'chrt'] as const;
+
+export async function runTool(tool: string, args: string[], io: Omit<ToolContext, 'args'>): Promise<number> {
+  if (tool === 'cell-runner') {
+    const [dir, name, token] = args;
+    if (!dir || !name || !token) return 2;
+    return runCellRunner(dir, name, token);
+  }
+  if (io.dir === '') {
+    io.err(`${tool}: CRTOS_SIM_DIR is not set; run the simulator's tools through the wrappers in DIR/bin\n`);
+    return 2;
+  }
+  const ctx: ToolContext = { ...io, args };
+  switch (tool) {
+    case 'jailhouse':
+      return runJailhouse(ctx);
+    case 'modprobe':
+      return runModprobe(ctx);
+    case 'insmod':
+      return runInsmod(ctx);
+    case 'rmmod':
+      return runRmmod(ctx);
+    case 'ip':
+      return runIp(ctx);
+    case 'chrt':
+      return runChrt(ctx);
+    case 'loader':
+      return runLoader(ctx);
+    default:
+      io.err(`crtos-sim-tool: unknown tool ${JSON.stringify(tool)}\n`);
+      return 2;
+  }
+}

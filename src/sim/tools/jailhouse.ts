@@ -1,0 +1,323 @@
+/**
+ * Stand-in `jailhouse` CLI: the grammar, usage text, messages and exit codes of upstream's
+ * tools/jailhouse.c (reference/jailhouse.md §1), over the simulated driver (jailhouse-driver.ts).
+ * All commands hold the driver mutex for their whole run, so concurrent invocations serialize.
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { basename, join } from 'node:path';
+import { strerror, type ErrnoName } from '../../host/errno.js';
+import { appendLog, readDescription, readState, updateState, withLock } from '../store.js';
+import * as driver from '../jailhouse-driver.js';
+import type { SimOperation } from '../faults.js';
+import type { SimCell } from '../state.js';
+import { injected, underMachine, type ToolContext } from './context.js';
+import { launchRunner, stopRunner } from '../runner-control.js';
+
+const USAGE = `Usage: %s { COMMAND | --help | --version }
+
+Available commands:
+   enable SYSCONFIG
+   disable
+   console [-f | --follow]
+   cell create CELLCONFIG
+   cell list
+   cell load { ID | [--name] NAME } { IMAGE | { -s | --string } "STRING" }
+             [-a | --address ADDRESS] ...
+   cell start { ID | [--name] NAME }
+   cell shutdown { ID | [--name] NAME }
+   cell destroy { ID | [--name] NAME }
+   cell linux [-h] [-d DTB] [-i INITRD] [-c "CMDLINE"] [-w PARAMS_FILE]
+              [-a ARCH] [-k FACTOR]
+              CELLCONFIG KERNEL
+   cell stats { ID | [--name] NAME }
+   config create [-h] [-g] [-r ROOT] [-t TEMPLATE_DIR] [-c CONSOLE]
+                 [--mem-inmates MEM_INMATES] [--mem-hv MEM_HV]
+                 FILE
+   config collect FILE.TAR
+   config check [-h] SYSCONFIG [CELLCONFIG [CELLCONFIG ...]]
+   hardware check 
+`;
+
+const EXTENSIONS: [string, string][] = [
+  ['cell', 'linux'],
+  ['cell', 'stats'],
+  ['config', 'create'],
+  ['config', 'collect'],
+  ['config', 'check'],
+  ['hardware', 'check'],
+];
+
+/** Thrown to end the command with an exit code, like the C tool's exit(). */
+class Exit {
+  constructor(readonly code: number) {}
+}
+
+export function runJailhouse(ctx: ToolContext): number {
+  try {
+    return dispatch(ctx);
+  } catch (e) {
+    if (e instanceof Exit) return e.code;
+    throw e;
+  }
+}
+
+function help(ctx: ToolContext, code: number): never {
+  // Upstream prints the help to stdout, also when it exits 1 for bad arguments.
+  ctx.out(USAGE.replace('%s', 'jailhouse'));
+  appendLog(ctx.dir, { op: opOf(ctx.args), args: ctx.args, result: code === 0 ? 'ok' : 'usage', exitCode: code });
+  throw new Exit(code);
+}
+
+function opOf(args: string[]): SimOperation {
+  const [a, b] = args;
+  if (a === 'cell' && ['create', 'load', 'start', 'shutdown', 'destroy', 'list'].includes(b ?? '')) return `jailhouse cell ${b}` as SimOperation;
+  if (a === 'enable' || a === 'disable' || a === 'console') return `jailhouse ${a}` as SimOperation;
+  return 'jailhouse cell list';
+}
+
+function dispatch(ctx: ToolContext): number {
+  const args = ctx.args;
+  const argc = args.length + 1;
+  const cmd = args[0];
+  if (cmd === undefined) help(ctx, 1);
+  switch (cmd) {
+    case 'enable':
+      if (argc !== 3) help(ctx, 1);
+      return enable(ctx, args[1] as string);
+    case 'disable':
+      return simple(ctx, 'jailhouse disable', 'JAILHOUSE_DISABLE', [], (state) => driver.disable(state));
+    case 'cell':
+      return cell(ctx);
+    case 'console':
+      return consoleCmd(ctx);
+    case 'config':
+    case 'hardware':
+      extension(ctx);
+      return help(ctx, 1);
+    case '--version':
+      ctx.out(`Jailhouse management tool ${readDescription(ctx.dir).configRevision === 12 ? 'v0.12' : 'v0.12-324-ge57d1eff'}\n`);
+      return 0;
+    case '--help':
+      return help(ctx, 0);
+    default:
+      return help(ctx, 1);
+  }
+}
+
+function extension(ctx: ToolContext): void {
+  const [cmd, sub] = ctx.args;
+  if (EXTENSIONS.some(([c, s]) => c === cmd && s === sub)) {
+    // The real tool execs jailhouse-<cmd>-<sub> from its helper directory; the simulator has none.
+    ctx.err(`execvp: ${strerror('ENOENT')}\n`);
+    appendLog(ctx.dir, { op: 'jailhouse cell list', args: ctx.args, result: 'ENOENT', exitCode: 1 });
+    throw new Exit(1);
+  }
+}
+
+function cell(ctx: ToolContext): number {
+  const args = ctx.args;
+  const argc = args.length + 1;
+  if (argc < 3) help(ctx, 1);
+  const sub = args[1];
+  switch (sub) {
+    case 'create':
+      if (argc !== 4) help(ctx, 1);
+      return create(ctx, args[2] as string);
+    case 'list':
+      if (argc !== 3) help(ctx, 1);
+      return list(ctx);
+    case 'load':
+      return load(ctx);
+    case 'start':
+    case 'shutdown':
+    case 'destroy': {
+      const { ref, consumed } = parseCellId(ctx, args.slice(2));
+      if (argc !== 3 + consumed) help(ctx, 1);
+      const op = `jailhouse cell ${sub}` as SimOperation;
+      if (sub === 'start') return simple(ctx, op, 'JAILHOUSE_CELL_START', targetsOf(ref), (state) => driver.startCell(state, ref, Date.now()));
+      if (sub === 'destroy') return simple(ctx, op, 'JAILHOUSE_CELL_DESTROY', targetsOf(ref), (state) => driver.destroyCell(state, ref));
+      // There is no shutdown ioctl: the tool loads zero images, and reports as CELL_LOAD.
+      return simple(ctx, op, 'JAILHOUSE_CELL_LOAD', targetsOf(ref), (state) => driver.loadCell(state, ref, []));
+    }
+    default:
+      extension(ctx);
+      return help(ctx, 1);
+  }
+}
+
+function targetsOf(ref: driver.CellRef): string[] {
+  return 'id' in ref ? [String(ref.id)] : [ref.name];
+}
+
+/** strtoll(s, &end, 0) that must consume the whole string; undefined when it does not. */
+export function parseCInteger(text: string): bigint | undefined {
+  const m = /^\s*([+-]?)(0[xX][0-9a-fA-F]+|0[0-7]*|[1-9][0-9]*)$/.exec(text);
+  if (!m) return undefined;
+  const body = m[2] as string;
+  const value = /^0[xX]/.test(body) ? BigInt(body) : body.length > 1 && body.startsWith('0') ? BigInt(`0o${body.slice(1)}`) : BigInt(body);
+  return m[1] === '-' ? -value : value;
+}
+
+function parseCellId(ctx: ToolContext, rest: string[]): { ref: driver.CellRef; consumed: number } {
+  const first = rest[0];
+  if (first === undefined) help(ctx, 1);
+  if (first === '--name') {
+    const name = rest[1];
+    if (name === undefined) help(ctx, 1);
+    return { ref: { name: name.slice(0, 31) }, consumed: 2 };
+  }
+  const id = parseCInteger(first);
+  if (id !== undefined && id >= 0n && id <= 0x7fffffffn) return { ref: { id: Number(id) }, consumed: 1 };
+  return { ref: { name: first.slice(0, 31) }, consumed: 1 };
+}
+
+function readInput(ctx: ToolContext, op: SimOperation, file: string): Uint8Array {
+  try {
+    return readFileSync(underMachine(ctx.dir, file));
+  } catch (e) {
+    const code = (e as NodeJS.ErrnoException).code as ErrnoName;
+    ctx.err(`opening ${file}: ${strerror(code) ?? (e as Error).message}\n`);
+    appendLog(ctx.dir, { op, args: ctx.args, result: code, exitCode: 1 });
+    throw new Exit(1);
+  }
+}
+
+/** open("/dev/jailhouse"): exists only while the module is loaded. */
+function openDevice(ctx: ToolContext, op: SimOperation): void {
+  try {
+    readFileSync(join(ctx.dir, 'dev', 'jailhouse'));
+  } catch {
+    ctx.err(`opening /dev/jailhouse: ${strerror('ENOENT')}\n`);
+    appendLog(ctx.dir, { op, args: ctx.args, result: 'ENOENT', exitCode: 1 });
+    throw new Exit(1);
+  }
+}
+
+/**
+ * One ioctl: under the driver mutex, open the device, apply injected latency/faults, run the
+ * driver transition, then start or stop cell runners for cells that changed.
+ */
+function ioctl(
+  ctx: ToolContext,
+  op: SimOperation,
+  ioctlName: string,
+  targets: string[],
+  transition: Parameters<typeof updateState<driver.DriverResult>>[1],
+  detail: Record<string, unknown> = {},
+): number {
+  return withLock(ctx.dir, 'jailhouse', () => {
+    openDevice(ctx, op);
+    const { errno: injectedErrno, fault } = injected(ctx, op, targets);
+    const result: driver.DriverResult = injectedErrno ? { errno: injectedErrno } : updateState(ctx.dir, transition);
+    for (const cell of result.stopRunners ?? []) stopRunner(cell);
+    if (result.started) launchRunner(ctx.dir, result.started as SimCell);
+    const logDetail = { ...detail, ...(result.kernelLog ? { kernelLog: result.kernelLog } : {}), ...(fault ? { fault } : {}) };
+    if (result.errno) {
+      ctx.err(`${ioctlName}: ${strerror(result.errno)}\n`);
+      appendLog(ctx.dir, { op, args: ctx.args, result: result.errno, exitCode: 1, detail: logDetail });
+      return 1;
+    }
+    appendLog(ctx.dir, { op, args: ctx.args, result: 'ok', exitCode: 0, detail: logDetail });
+    return 0;
+  });
+}
+
+function simple(ctx: ToolContext, op: SimOperation, ioctlName: string, targets: string[], fn: (state: ReturnType<typeof readState>) => driver.DriverResult): number {
+  return ioctl(ctx, op, ioctlName, targets, (state) => fn(state));
+}
+
+function enable(ctx: ToolContext, file: string): number {
+  const bytes = readInput(ctx, 'jailhouse enable', file);
+  return ioctl(ctx, 'jailhouse enable', 'JAILHOUSE_ENABLE', [basename(file)], (state, d) => driver.enable(state, d, bytes, file));
+}
+
+function create(ctx: ToolContext, file: string): number {
+  const bytes = readInput(ctx, 'jailhouse cell create', file);
+  return ioctl(ctx, 'jailhouse cell create', 'JAILHOUSE_CELL_CREATE', [basename(file)], (state, d) => driver.createCell(state, d, bytes, file));
+}
+
+function load(ctx: ToolContext): number {
+  const args = ctx.args;
+  const argc = args.length + 1;
+  if (argc < 4) help(ctx, 1);
+  const { ref, consumed } = parseCellId(ctx, args.slice(2));
+  let i = 2 + consumed;
+  if (i >= args.length) help(ctx, 1);
+  const images: driver.ImageToLoad[] = [];
+  while (i < args.length) {
+    const arg = args[i] as string;
+    let image: driver.ImageToLoad;
+    if (arg === '-s' || arg === '--string') {
+      const text = args[i + 1];
+      if (text === undefined) help(ctx, 1);
+      // strlen + 1: the NUL terminator is loaded too.
+      image = { size: Buffer.byteLength(text) + 1, target: 0n, source: `string:${text}` };
+      i += 2;
+    } else {
+      image = { size: readInput(ctx, 'jailhouse cell load', arg).length, target: 0n, source: arg };
+      i += 1;
+    }
+    const next = args[i];
+    if (next === '-a' || next === '--address') {
+      const value = args[i + 1];
+      if (value === undefined) help(ctx, 1);
+      const target = parseCInteger(value);
+      if (target === undefined) help(ctx, 1);
+      image.target = BigInt.asUintN(64, target);
+      i += 2;
+    }
+    images.push(image);
+  }
+  return ioctl(ctx, 'jailhouse cell load', 'JAILHOUSE_CELL_LOAD', targetsOf(ref), (state) => driver.loadCell(state, ref, images), {
+    images: images.map((im) => ({ source: im.source, size: im.size, address: `0x${im.target.toString(16)}` })),
+  });
+}
+
+function pad(text: string, width: number): string {
+  return text.padEnd(width);
+}
+
+function list(ctx: ToolContext): number {
+  const cellsDir = join(ctx.dir, 'sys/devices/jailhouse/cells');
+  let entries: string[];
+  try {
+    entries = readdirSync(cellsDir).filter((e) => !e.startsWith('.'));
+  } catch {
+    appendLog(ctx.dir, { op: 'jailhouse cell list', args: ctx.args, result: 'ok', exitCode: 0 });
+    return 0;
+  }
+  // scandir with alphasort: string order of the ids ("10" before "2").
+  entries.sort();
+  let out = '';
+  if (entries.length > 0) out += `${pad('ID', 8)}${pad('Name', 24)}${pad('State', 18)}${pad('Assigned CPUs', 24)}${pad('Failed CPUs', 24)}\n`;
+  for (const id of entries) {
+    const read = (attr: string) => {
+      const path = join(cellsDir, id, attr);
+      const text = readFileSync(path, 'utf8');
+      if (text === '') {
+        ctx.err(`reading ${path}: ${strerror('EINVAL')}\n`);
+        throw new Exit(1);
+      }
+      return text.replace(/\n$/, '');
+    };
+    out += `${pad(id, 8)}${pad(read('name'), 24)}${pad(read('state'), 18)}${pad(read('cpus_assigned_list'), 24)}${pad(read('cpus_failed_list'), 24)}\n`;
+  }
+  ctx.out(out);
+  appendLog(ctx.dir, { op: 'jailhouse cell list', args: ctx.args, result: 'ok', exitCode: 0 });
+  return 0;
+}
+
+function consoleCmd(ctx: ToolContext): number {
+  openDevice(ctx, 'jailhouse console');
+  const state = readState(ctx.dir);
+  const fail = (errno: ErrnoName) => {
+    ctx.err(`read(console): ${strerror(errno)}\n`);
+    appendLog(ctx.dir, { op: 'jailhouse console', args: ctx.args, result: errno, exitCode: 1 });
+    return 1;
+  };
+  if (!state.jailhouse.everEnabled) return fail('EAGAIN');
+  if (state.jailhouse.consolePermitted === false) return fail('EPERM');
+  ctx.out(state.jailhouse.console);
+  appendLog(ctx.dir, { op: 'jailhouse console', args: ctx.args, result: 'ok', exitCode: 0 });
+  return 0;
+}
