@@ -1,4 +1,30 @@
 /** Problem codes of this area; every code starts with UNIT_. Joined in ../codes.ts. */
 export const unitCodes = {
   UNIT_INTERNAL: { summary: 'An unexpected internal error; please report it with the log' },
+
+  // Finding and reading files
+  UNIT_DIRECTORY_MISSING: { summary: 'A unit directory given with --units does not exist or is not a directory' },
+  UNIT_READ_FAILED: { summary: 'A unit file or drop-in could not be read' },
+
+  // YAML
+  UNIT_YAML_SYNTAX: { summary: 'A unit file is not well-formed YAML' },
+  UNIT_DUPLICATE_KEY: { summary: 'A mapping in a unit file names the same key twice' },
+  UNIT_NOT_A_MAPPING: { summary: 'A YAML document in a unit file is not a mapping of fields' },
+
+  // One unit against its kind's schema
+  UNIT_MISSING_KIND: { summary: 'A unit document has no `kind:` field' },
+  UNIT_UNKNOWN_KIND: { summary: 'A unit names a kind crtosd does not know (Driver, Hypervisor, Image, Cell, Network, Loader)' },
+  UNIT_UNKNOWN_FIELD: { summary: 'A unit has a field its kind does not define (often a typo)' },
+  UNIT_MISSING_FIELD: { summary: 'A unit lacks a field its kind requires' },
+  UNIT_INVALID_TYPE: { summary: 'A field holds the wrong type of value (a list where a string belongs, say)' },
+  UNIT_INVALID_VALUE: { summary: 'A field holds a value outside its allowed set, range or format' },
+
+  // The set of units
+  UNIT_DUPLICATE_ID: { summary: 'Two unit documents have the same id (NAME.KIND) in files that do not hide each other' },
+  UNIT_UNKNOWN_REFERENCE: { summary: 'A unit refers to (or requires or wants) a unit that does not exist' },
+  UNIT_UNKNOWN_ORDER_TARGET: { summary: 'An after/before entry names a unit that does not exist (a warning: ordering against nothing is a no-op)' },
+  UNIT_DEPENDENCY_CYCLE: { summary: 'The start order has a cycle (through references, requires, wants, after or before)' },
+  UNIT_DROPIN_MISMATCH: { summary: 'A drop-in names a kind or name other than the unit its directory belongs to' },
+  UNIT_DROPIN_ORPHAN: { summary: 'A drop-in directory ID.d/ exists but no unit has that id (a warning)' },
+  UNIT_FILE_MISSING: { summary: 'A file a unit names (configuration, image, module, program) does not exist under --root' },
 } as const;
