@@ -399,10 +399,21 @@ export function parseConfigDescriptionText(text: string, file: string): ParseRes
 type Plain = string | number | boolean | Plain[] | { [k: string]: Plain };
 
 /** Copies `entries` leaving out those at their default (0, '0x0', '0', [], false, undefined). */
+let keepDefaults = false;
+
+/** `value`, unless it is the default and defaults are left out. */
+function unlessDefault<T>(isDefault: boolean, value: T): T | undefined {
+  return isDefault && !keepDefaults ? undefined : value;
+}
+
 function compact(entries: Record<string, Plain | undefined>, keep: readonly string[] = []): { [k: string]: Plain } {
   const out: { [k: string]: Plain } = {};
   for (const [k, v] of Object.entries(entries)) {
     if (v === undefined) continue;
+    if (keepDefaults) {
+      out[k] = v;
+      continue;
+    }
     const isDefault = v === 0 || v === '0x0' || v === '0' || v === false || (Array.isArray(v) && v.length === 0) || (typeof v === 'object' && !Array.isArray(v) && Object.keys(v).length === 0);
     if (isDefault && !keep.includes(k)) continue;
     out[k] = v;
@@ -412,24 +423,24 @@ function compact(entries: Record<string, Plain | undefined>, keep: readonly stri
 
 const hexList = (words: readonly number[]): string[] | undefined => {
   let n = words.length;
-  while (n > 0 && words[n - 1] === 0) n--;
+  while (!keepDefaults && n > 0 && words[n - 1] === 0) n--;
   return n === 0 ? undefined : words.slice(0, n).map(formatHex);
 };
 
 function describeMemory(m: MemoryRegion): { [k: string]: Plain } {
   return compact({
     physStart: formatHex(m.physStart),
-    virtStart: m.virtStart === m.physStart ? undefined : formatHex(m.virtStart),
+    virtStart: unlessDefault(m.virtStart === m.physStart, formatHex(m.virtStart)),
     size: formatSize(m.size),
     flags: m.flags,
-  });
+  }, ['virtStart']);
 }
 
 function describeConsole(c: Console): { [k: string]: Plain } {
   return compact({
     address: formatHex(c.address),
     size: formatSize(c.size),
-    type: c.type === 'NONE' ? undefined : c.type,
+    type: unlessDefault(c.type === 'NONE', c.type),
     flags: c.flags,
     divider: c.divider,
     gateNr: c.gateNr,
@@ -474,10 +485,10 @@ function describeCellBody(c: CellConfig): { [k: string]: Plain } {
       name: c.name,
       id: c.id,
       flags: c.flags,
-      cpuSetSize: c.cpuSetSize === defaultCpuSetSize(c.cpus) ? undefined : c.cpuSetSize,
-      cpus: c.cpus.length === 0 ? undefined : formatCpuList(c.cpus),
+      cpuSetSize: unlessDefault(c.cpuSetSize === defaultCpuSetSize(c.cpus), c.cpuSetSize),
+      cpus: unlessDefault(c.cpus.length === 0, formatCpuList(c.cpus)),
       memoryRegions: c.memoryRegions.map(describeMemory),
-      cacheRegions: c.cacheRegions.map((r) => compact({ start: r.start, size: r.size, type: r.type === 'L3' ? undefined : r.type, padding: r.padding, flags: r.flags })),
+      cacheRegions: c.cacheRegions.map((r) => compact({ start: r.start, size: r.size, type: unlessDefault(r.type === 'L3', r.type), padding: r.padding, flags: r.flags }, ['type'])),
       irqchips: c.irqchips.map((i) => compact({ address: formatHex(i.address), id: formatHex(i.id), pinBase: i.pinBase, pinBitmap: hexList(i.pinBitmap) })),
       pioRegions: c.pioRegions.map((p) => ({ base: formatHex(p.base), length: formatHex(p.length) })),
       pciDevices: c.pciDevices.map(describePci),
@@ -485,7 +496,7 @@ function describeCellBody(c: CellConfig): { [k: string]: Plain } {
       streamIds: c.streamIds.map(formatHex),
       vpciIrqBase: c.vpciIrqBase,
       cpuResetAddress: formatHex(c.cpuResetAddress),
-      msgReplyTimeout: c.msgReplyTimeout === 0n ? undefined : c.msgReplyTimeout.toString(),
+      msgReplyTimeout: unlessDefault(c.msgReplyTimeout === 0n, c.msgReplyTimeout.toString()),
       console: describeConsole(c.console),
       trailing: c.trailing && c.trailing.length > 0 ? formatHexBytes(c.trailing) : undefined,
     },
@@ -526,7 +537,7 @@ function describeSystem(s: SystemConfig): { [k: string]: Plain } {
         x86: info.x86
           ? compact({
               pmTimerAddress: formatHex(info.x86.pmTimerAddress),
-              apicMode: info.x86.apicMode === 'AUTO' ? undefined : info.x86.apicMode,
+              apicMode: unlessDefault(info.x86.apicMode === 'AUTO', info.x86.apicMode),
               vtdInterruptLimit: info.x86.vtdInterruptLimit,
               tscKhz: info.x86.tscKhz,
               apicKhz: info.x86.apicKhz,
@@ -551,12 +562,22 @@ function describeSystem(s: SystemConfig): { [k: string]: Plain } {
   );
 }
 
+export interface DescribeOptions {
+  /** Also list fields at their default (zero, empty), as `cell-config show --full` does. */
+  full?: boolean;
+}
+
 /**
  * The readable form of a configuration: what `cell-config show` prints and what
  * parseConfigDescription reads back. 64-bit values are hex strings, sizes like '1G', so the
  * result is JSON- and YAML-safe.
  */
-export function describeConfig(config: ConfigFile): object {
-  if (config.kind === 'system') return describeSystem(config);
-  return { kind: 'cell', revision: config.revision, arch: config.arch, ...describeCellBody(config) };
+export function describeConfig(config: ConfigFile, opts: DescribeOptions = {}): object {
+  keepDefaults = opts.full ?? false;
+  try {
+    if (config.kind === 'system') return describeSystem(config);
+    return { kind: 'cell', revision: config.revision, arch: config.arch, ...describeCellBody(config) };
+  } finally {
+    keepDefaults = false;
+  }
 }

@@ -33,6 +33,7 @@ export {
   parseConfigDescriptionText,
   describeConfig,
   type ParseResult,
+  type DescribeOptions,
 } from './description.js';
 export { checkConfigs, type CheckInput } from './check.js';
 export { formatCpuList, parseCpuList, formatBdf, parseBdf, formatSize, parseInteger } from './values.js';

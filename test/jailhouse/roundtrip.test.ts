@@ -21,8 +21,15 @@ describe('fixtures round-trip in every revision', () => {
         const reparsed = parseConfigDescription(JSON.parse(JSON.stringify(description)));
         expect(reparsed.ok).toBe(true);
         if (!reparsed.ok) return;
+        expect(reparsed.config).toEqual(config);
         const shown = decodeConfig(encodeConfig(reparsed.config), { arch: config.arch });
         expect(shown.ok && describeConfig(shown.config)).toEqual(description);
+      });
+
+      it(`${name} as revision ${revision}: the full description (defaults included) parses back too`, () => {
+        const config = asRevision(loadFixture(name), revision);
+        const reparsed = parseConfigDescription(JSON.parse(JSON.stringify(describeConfig(config, { full: true }))));
+        expect(reparsed.ok && reparsed.config).toEqual(config);
       });
     }
   }

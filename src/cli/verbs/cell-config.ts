@@ -1,7 +1,213 @@
-import type { CliContext, ExitKind } from '../context.js';
+/**
+ * `crtosctl cell-config`: look inside, build and check Jailhouse .cell files offline.
+ *
+ *   show FILE.cell [--arch A] [--full] [--json]       the file as a YAML description (or JSON)
+ *   build DESC.yaml -o FILE.cell                        description -> binary
+ *   check SYSTEM.cell [CELL.cell...] [--image CELL=FILE@ADDR...] [--arch A] [--json]
+ *
+ * Revision 12/13 files carry no architecture: --arch names it (default x86); cells of a check
+ * default to the system's architecture.
+ */
+import { readFile, stat, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { stringify } from 'yaml';
+import { UsageError, type CliContext, type ExitKind } from '../context.js';
+import { hasErrors, isProblemError, problem, type Problem } from '../../errors/problem.js';
+import { problemsToJson, renderProblems } from '../../errors/render.js';
+import {
+  checkConfigs,
+  decodeConfig,
+  describeConfig,
+  encodeConfig,
+  parseConfigDescriptionText,
+  parseInteger,
+  type Arch,
+  type CellConfig,
+  type CheckInput,
+  type ConfigFile,
+  type SystemConfig,
+} from '../../jailhouse/index.js';
 
-/** `crtosctl cell-config`: not built yet. */
+const USAGE = `Usage:
+  crtosctl cell-config show FILE.cell [--arch x86|arm|arm64] [--full] [--json]
+  crtosctl cell-config build DESC.yaml -o FILE.cell
+  crtosctl cell-config check SYSTEM.cell [CELL.cell...] [--image CELL=FILE@ADDR...] [--arch ARCH] [--json]
+`;
+
+interface Options {
+  positional: string[];
+  json: boolean;
+  full: boolean;
+  arch?: Arch;
+  output?: string;
+  images: string[];
+}
+
+function parseArgs(args: readonly string[]): Options {
+  const o: Options = { positional: [], json: false, full: false, images: [] };
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    const value = (): string => {
+      const [flag, inline] = a.split(/=(.*)/s, 2) as [string, string | undefined];
+      if (inline !== undefined && flag.startsWith('--')) return inline;
+      const next = args[++i];
+      if (next === undefined) throw new UsageError(`${flag} needs a value\n${USAGE}`);
+      return next;
+    };
+    const flag = a.startsWith('--') ? a.split('=', 1)[0]! : a;
+    switch (flag) {
+      case '--json':
+        o.json = true;
+        break;
+      case '--full':
+        o.full = true;
+        break;
+      case '--arch': {
+        const arch = value();
+        if (arch !== 'x86' && arch !== 'arm' && arch !== 'arm64') throw new UsageError(`--arch must be x86, arm or arm64, got '${arch}'`);
+        o.arch = arch;
+        break;
+      }
+      case '-o':
+      case '--output':
+        o.output = value();
+        break;
+      case '--image':
+        o.images.push(value());
+        break;
+      default:
+        if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option '${a}'\n${USAGE}`);
+        o.positional.push(a);
+    }
+  }
+  return o;
+}
+
+async function readBytes(ctx: CliContext, file: string): Promise<Uint8Array> {
+  try {
+    return new Uint8Array(await readFile(resolve(ctx.cwd, file)));
+  } catch (e) {
+    throw new Error(`cannot read ${file}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+}
+
+function withFile(problems: readonly Problem[], file: string): Problem[] {
+  return problems.map((p) => ({ ...p, file: p.file ?? file }));
+}
+
+function report(ctx: CliContext, opts: Options, problems: readonly Problem[], extra: object = {}): void {
+  if (opts.json) ctx.stdout.write(JSON.stringify({ ...extra, problems: problemsToJson(problems) }, null, 2) + '\n');
+  else ctx.stderr.write(renderProblems(problems, { color: ctx.color }));
+}
+
+async function decodeFile(ctx: CliContext, file: string, arch: Arch | undefined): Promise<{ ok: true; config: ConfigFile } | { ok: false; problems: Problem[] }> {
+  const r = decodeConfig(await readBytes(ctx, file), arch ? { arch } : {});
+  return r.ok ? r : { ok: false, problems: withFile(r.problems, file) };
+}
+
+async function show(ctx: CliContext, opts: Options): Promise<ExitKind> {
+  const [file, ...rest] = opts.positional;
+  if (file === undefined || rest.length > 0) throw new UsageError(`show takes one file\n${USAGE}`);
+  const r = await decodeFile(ctx, file, opts.arch);
+  if (!r.ok) {
+    report(ctx, opts, r.problems);
+    return 'failed';
+  }
+  const description = describeConfig(r.config, { full: opts.full });
+  if (opts.json) {
+    ctx.stdout.write(JSON.stringify(description, null, 2) + '\n');
+  } else {
+    const bytes = (await readBytes(ctx, file)).length;
+    ctx.stdout.write(`# ${file}: ${r.config.kind} configuration, revision ${r.config.revision}, ${r.config.arch}, ${bytes} bytes\n`);
+    ctx.stdout.write(stringify(description, { lineWidth: 0 }));
+  }
+  return 'ok';
+}
+
+async function build(ctx: CliContext, opts: Options): Promise<ExitKind> {
+  const [file, ...rest] = opts.positional;
+  if (file === undefined || rest.length > 0 || opts.output === undefined) throw new UsageError(`build takes one description and -o FILE.cell\n${USAGE}`);
+  const text = new TextDecoder().decode(await readBytes(ctx, file));
+  const parsed = parseConfigDescriptionText(text, file);
+  if (!parsed.ok) {
+    if (opts.json) report(ctx, opts, parsed.problems);
+    else ctx.stderr.write(renderProblems(parsed.problems, { color: ctx.color, sources: new Map([[file, text]]) }));
+    return 'failed';
+  }
+  let bytes: Uint8Array;
+  try {
+    bytes = encodeConfig(parsed.config);
+  } catch (e) {
+    if (!isProblemError(e)) throw e;
+    report(ctx, opts, withFile(e.problems, file));
+    return 'failed';
+  }
+  await writeFile(resolve(ctx.cwd, opts.output), bytes);
+  if (opts.json) ctx.stdout.write(JSON.stringify({ output: opts.output, bytes: bytes.length, kind: parsed.config.kind, revision: parsed.config.revision, arch: parsed.config.arch }) + '\n');
+  return 'ok';
+}
+
+/** `CELL=FILE@ADDR`: the image FILE goes to guest address ADDR of cell CELL. */
+async function parseImage(ctx: CliContext, spec: string): Promise<NonNullable<CheckInput['images']>[number]> {
+  const m = /^([^=]+)=(.+)@([^@]+)$/.exec(spec);
+  const address = m ? parseInteger(m[3]!) : undefined;
+  if (!m || address === undefined) throw new UsageError(`--image takes CELL=FILE@ADDRESS (e.g. nuttx=nuttx.bin@0x0), got '${spec}'`);
+  let size: number;
+  try {
+    size = (await stat(resolve(ctx.cwd, m[2]!))).size;
+  } catch (e) {
+    throw new Error(`cannot read ${m[2]}: ${(e as NodeJS.ErrnoException).code ?? String(e)}`);
+  }
+  return { cell: m[1]!, file: m[2]!, size, address };
+}
+
+async function check(ctx: CliContext, opts: Options): Promise<ExitKind> {
+  const [systemFile, ...cellFiles] = opts.positional;
+  if (systemFile === undefined) throw new UsageError(`check takes a system configuration and any number of cell configurations\n${USAGE}`);
+  const images = await Promise.all(opts.images.map((s) => parseImage(ctx, s)));
+  const problems: Problem[] = [];
+  const sys = await decodeFile(ctx, systemFile, opts.arch);
+  let system: SystemConfig | undefined;
+  if (!sys.ok) problems.push(...sys.problems);
+  else if (sys.config.kind !== 'system') {
+    problems.push(problem('CELLCFG_WRONG_KIND', 'this is a cell configuration; check takes the system configuration first', { file: systemFile, offset: 0, hint: 'crtosctl cell-config check SYSTEM.cell [CELL.cell...]' }));
+  } else system = sys.config;
+  const cells: { file: string; config: CellConfig }[] = [];
+  for (const file of cellFiles) {
+    const r = await decodeFile(ctx, file, opts.arch ?? system?.arch);
+    if (!r.ok) problems.push(...r.problems);
+    else if (r.config.kind !== 'cell') problems.push(problem('CELLCFG_WRONG_KIND', 'this is a system configuration; only the first file may be one', { file, offset: 0 }));
+    else cells.push({ file, config: r.config });
+  }
+  if (system) problems.push(...checkConfigs({ system: { file: systemFile, config: system }, cells, images }));
+
+  if (opts.json) {
+    report(ctx, opts, problems, { system: systemFile, cells: cellFiles, ok: !hasErrors(problems) });
+  } else {
+    ctx.stdout.write(renderProblems(problems, { color: ctx.color }));
+    const errors = problems.filter((p) => (p.severity ?? 'error') === 'error').length;
+    const warnings = problems.length - errors;
+    const checked = `${1 + cellFiles.length} configuration${cellFiles.length === 0 ? '' : 's'}${images.length > 0 ? ` and ${images.length} image${images.length === 1 ? '' : 's'}` : ''}`;
+    ctx.stdout.write(problems.length === 0 ? `${checked}: no findings\n` : `${checked}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);
+  }
+  return hasErrors(problems) ? 'failed' : 'ok';
+}
+
 export async function run(ctx: CliContext): Promise<ExitKind> {
-  ctx.stderr.write('crtosctl: cell-config is not implemented yet\n');
-  return 'failed';
+  const [sub, ...rest] = ctx.args;
+  if (sub === undefined || sub === '--help' || sub === '-h' || sub === 'help') {
+    (sub === undefined ? ctx.stderr : ctx.stdout).write(USAGE);
+    return sub === undefined ? 'usage' : 'ok';
+  }
+  const opts = parseArgs(rest);
+  switch (sub) {
+    case 'show':
+      return show(ctx, opts);
+    case 'build':
+      return build(ctx, opts);
+    case 'check':
+      return check(ctx, opts);
+    default:
+      throw new UsageError(`unknown subcommand '${sub}'\n${USAGE}`);
+  }
 }
