@@ -1,0 +1,66 @@
+/**
+ * The JSON Schema of unit files, generated from the kind schemas (zod is the single source), for
+ * editors: `# yaml-language-server: $schema=.../unit.schema.json` at the top of a unit file gives
+ * completion, the field documentation on hover and errors as you type. The input side of every
+ * schema is used (what a person writes, "10s", not the milliseconds the loader makes of it).
+ * Drop-ins are partial units, so they get a schema without required fields.
+ */
+import { z } from 'zod';
+import { KINDS, KIND_NAMES } from './kinds/index.js';
+
+type JsonObject = Record<string, unknown>;
+
+const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
+
+function kindSchema(kind: (typeof KIND_NAMES)[number]): JsonObject {
+  const schema = z.toJSONSchema(KINDS[kind].schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as JsonObject;
+  delete schema.$schema;
+  return schema;
+}
+
+/** Removes `required` from the unit's own mapping (and each option of a union) but not deeper. */
+function withoutRequired(schema: JsonObject): JsonObject {
+  const copy: JsonObject = { ...schema };
+  delete copy.required;
+  for (const key of ['oneOf', 'anyOf'] as const) {
+    const options = copy[key];
+    if (Array.isArray(options)) copy[key] = options.map((o) => withoutRequired(o as JsonObject));
+  }
+  return copy;
+}
+
+function document(title: string, description: string, defs: Record<string, JsonObject>, requireKind: boolean): JsonObject {
+  return {
+    $schema: DRAFT,
+    title,
+    description,
+    type: 'object',
+    ...(requireKind ? { required: ['kind'] } : {}),
+    properties: { kind: { enum: [...KIND_NAMES], description: 'The unit kind.' } },
+    allOf: KIND_NAMES.map((kind) => ({
+      if: { properties: { kind: { const: kind } }, required: ['kind'] },
+      then: { $ref: `#/$defs/${kind}` },
+    })),
+    $defs: defs,
+  };
+}
+
+/** File name under schemas/ → its text. */
+export function generateSchemas(): Record<string, string> {
+  const defs = Object.fromEntries(KIND_NAMES.map((kind) => [kind, kindSchema(kind)]));
+  const partial = Object.fromEntries(KIND_NAMES.map((kind) => [kind, withoutRequired(defs[kind]!)]));
+  const text = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
+  return {
+    'unit.schema.json': text(
+      document('crtosd unit', `A crtosd unit file document: one of ${KIND_NAMES.join(', ')}, chosen by \`kind\`.`, defs, true),
+    ),
+    'dropin.schema.json': text(
+      document(
+        'crtosd drop-in',
+        'A drop-in (ID.d/*.yaml): the fields to change in one unit; mappings merge, lists and scalars replace, null removes.',
+        partial,
+        false,
+      ),
+    ),
+  };
+}
