@@ -1,4 +1,21 @@
 /** Problem codes of this area; every code starts with ENGINE_. Joined in ../codes.ts. */
 export const engineCodes = {
   ENGINE_INTERNAL: { summary: 'An unexpected internal error; please report it with the log' },
+  ENGINE_NO_SUCH_UNIT: { summary: 'No unit with that id is loaded; `crtosctl list-units` shows the loaded ones' },
+  ENGINE_BAD_JOB: { summary: 'The job type does not apply to this unit (e.g. reload of a unit that is not a Cell)' },
+  ENGINE_START_FAILED: { summary: 'A host operation of a start failed; the message names the operation and the tool error' },
+  ENGINE_STOP_FAILED: { summary: 'A host operation of a stop failed; the unit may still be (partly) up' },
+  ENGINE_TIMEOUT: { summary: 'An operation or a readiness check did not finish within the unit\'s timeout' },
+  ENGINE_DEPENDENCY: { summary: 'A unit this one requires failed, so this unit was not started' },
+  ENGINE_START_LIMIT: { summary: 'The unit was started more often than its startLimit allows and is no longer restarted automatically' },
+  ENGINE_IMAGE_MISSING: { summary: 'An image file a cell loads does not exist on the machine' },
+  ENGINE_IMAGE_MISMATCH: { summary: 'An image file does not have the sha256 its Image unit pins; the load was refused' },
+  ENGINE_CELL_CONFIG: { summary: 'A cell configuration (.cell) could not be read or decoded, so the cell name and CPUs are unknown' },
+  ENGINE_CELL_FAILED: { summary: 'A running cell entered the `failed` state (a fatal guest error or a shutdown-reply timeout)' },
+  ENGINE_PROCESS_EXITED: { summary: 'A loader process exited with a non-zero code or was killed by a signal' },
+  ENGINE_PREVIOUS_NOT_STOPPED: { summary: 'The unit was to be restarted, but stopping its previous instance failed' },
+  ENGINE_UNSUPPORTED: { summary: 'The engine cannot perform this on the current host (e.g. an RTMux image that must be placed first)' },
+  ENGINE_STATE_FILE: { summary: 'The state file under --state-dir could not be read or written; adoption after a restart is affected' },
+  ENGINE_LOAD_FAILED: { summary: 'The unit files have errors; the last good unit set keeps running until they are fixed' },
+  ENGINE_BAD_ARGUMENT: { summary: 'A crtosd command-line option is missing, unknown or malformed' },
 } as const;

@@ -1,0 +1,36 @@
+/**
+ * Minimal disruption: which action a change of description needs, from the kind's per-field table
+ * (src/units/kinds/*.ts). Fields missing from the table default to 'restart'; a field that appears
+ * or disappears counts as changed.
+ */
+import { KINDS } from '../units/kinds/index.js';
+import { severity, type ChangeAction, type KindName } from '../units/kinds/common.js';
+
+export interface Classified {
+  action: ChangeAction;
+  /** The fields that changed, sorted. */
+  fields: string[];
+  /** The fields that decided the action. */
+  decisive: string[];
+}
+
+export function classifyChange(kind: KindName, before: Record<string, string>, after: Record<string, string>): Classified {
+  const table = KINDS[kind].changes;
+  const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
+  const changed = names.filter((f) => before[f] !== after[f]);
+  let action: ChangeAction = 'none';
+  let decisive: string[] = [];
+  for (const f of changed) {
+    const a = table[f] ?? 'restart';
+    if (severity(a) > severity(action)) {
+      action = a;
+      decisive = [f];
+    } else if (a === action) decisive.push(f);
+  }
+  // An Image has nothing to do itself: the cells that load it carry its contents in their own
+  // `load` digest and are reloaded for it.
+  if (kind === 'Image') action = 'none';
+  // Only a cell can be reloaded in place; anywhere else the table's 'reload' means a restart.
+  if (action === 'reload' && kind !== 'Cell') action = 'restart';
+  return { action, fields: changed, decisive: action === 'none' ? [] : decisive };
+}

@@ -1,0 +1,50 @@
+/**
+ * The per-kind table of functions (systemd's unit vtable): how a kind is observed in a snapshot,
+ * started, stopped and (cells) reloaded through the Host. Start functions resume: they skip what
+ * the machine already shows done, so an interrupted start finishes instead of starting over.
+ */
+import type { Host } from '../../host/host.js';
+import type { Unit, UnitSet } from '../../units/types.js';
+import type { KindName } from '../../units/kinds/common.js';
+import type { Observation, Snapshot, UnitDescription, UnitFacts } from '../types.js';
+
+/** What observe and stop know of a unit: the unit when it is in the set, its facts always. */
+export interface Target {
+  id: string;
+  kind: KindName;
+  unit?: Unit;
+  facts: UnitFacts;
+}
+
+export interface KindContext {
+  host: Host;
+  set: UnitSet;
+  desc: UnitDescription;
+  /** Rejects with an ENGINE_TIMEOUT ProblemError when `p` takes longer than `ms`. */
+  timed<T>(p: Promise<T>, ms: number, what: string): Promise<T>;
+  sleep(ms: number): Promise<void>;
+  /** Environment a loader starts with besides its own variables (PATH). */
+  baseEnv: Record<string, string>;
+  /** Where a loader's stdout/stderr go, undefined: nowhere. */
+  logFile?: string;
+  log(message: string): void;
+}
+
+export interface StopContext {
+  host: Host;
+  timed<T>(p: Promise<T>, ms: number, what: string): Promise<T>;
+  sleep(ms: number): Promise<void>;
+  log(message: string): void;
+}
+
+export interface KindBehaviour {
+  observe(target: Target, snap: Snapshot): Observation;
+  /** Machine paths observe needs to know exist (a driver's device nodes). */
+  paths?(target: Target): string[];
+  /** Bring the unit up from whatever state it is in; returns facts to record. */
+  start(unit: Unit, ctx: KindContext): Promise<UnitFacts>;
+  /** Take the unit down completely, from whatever state; tolerant of parts already gone. */
+  stop(target: Target, ctx: StopContext): Promise<void>;
+  /** Cells only: shutdown, load, start without destroying. */
+  reload?(unit: Unit, ctx: KindContext): Promise<UnitFacts>;
+}

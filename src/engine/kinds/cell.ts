@@ -1,0 +1,144 @@
+/**
+ * Cell: created from its .cell file (name and CPUs read from it), loaded with its images and
+ * strings, started, and ready once its probe answers. Reload keeps the cell (shutdown, load,
+ * start); stop destroys it, which gives its CPUs back to Linux.
+ */
+import type { CellImage, CellInfo } from '../../host/host.js';
+import type { UnitOf } from '../../units/types.js';
+import { unitId } from '../../units/kinds/common.js';
+import { sha256 } from '../canonical.js';
+import { ProblemError } from '../../errors/problem.js';
+import type { Observation } from '../types.js';
+import type { KindBehaviour, KindContext, Target } from './behaviour.js';
+import { fail, hostStep, isErrno, waitFor } from './common.js';
+
+const RUNNING = new Set(['running', 'running/locked']);
+
+function findCell(target: Target, cells: CellInfo[]): CellInfo | undefined {
+  const name = target.facts.cellName;
+  return name === undefined ? undefined : cells.find((c) => c.id !== 0 && c.name === name);
+}
+
+export const cellBehaviour: KindBehaviour = {
+  observe(target, snap): Observation {
+    const cell = findCell(target, snap.jailhouse.cells);
+    const spec = target.unit?.kind === 'Cell' ? target.unit.spec : undefined;
+    const details = {
+      kind: 'Cell' as const,
+      cellId: cell?.id ?? -1,
+      jailhouseState: cell?.state ?? '',
+      cpus: cell?.cpusAssigned ?? target.facts.cpus ?? [],
+      failedCpus: cell?.cpusFailed ?? [],
+      configPath: spec?.config ?? '',
+    };
+    if (!cell) return { state: 'inactive', subState: 'dead', details };
+    if (RUNNING.has(cell.state)) return { state: 'active', subState: 'running', details };
+    if (cell.state === 'shut down') {
+      // A cell that is to stay loaded but not started is complete when shut down.
+      return spec && !spec.start ? { state: 'active', subState: 'loaded', details } : { state: 'partial', subState: 'shut-down', details };
+    }
+    return { state: 'failed', subState: cell.state === 'failed' ? 'failed' : cell.state.replace(/\s+/g, '-').toLowerCase(), details };
+  },
+
+  async start(unit, ctx) {
+    const cell = unit as UnitOf<'Cell'>;
+    const name = cellName(cell, ctx);
+    const images = await checkImages(cell, ctx);
+    const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
+    const existing = status.cells.find((c) => c.id !== 0 && c.name === name);
+    if (!existing) {
+      await ctx.timed(hostStep(cell.id, `jailhouse cell create ${cell.spec.config}`, ctx.host.createCell(cell.spec.config, name)), cell.spec.timeout, 'cell create');
+    } else if (RUNNING.has(existing.state) && cell.spec.start) {
+      // Resumed after the start itself: only readiness is left.
+      await waitReady(cell, ctx);
+      return { cellName: name, cpus: ctx.desc.facts.cpus ?? [] };
+    }
+    await loadAndStart(cell, name, images, ctx);
+    return { cellName: name, cpus: ctx.desc.facts.cpus ?? [] };
+  },
+
+  async reload(unit, ctx) {
+    const cell = unit as UnitOf<'Cell'>;
+    const name = cellName(cell, ctx);
+    const images = await checkImages(cell, ctx);
+    const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
+    const existing = status.cells.find((c) => c.id !== 0 && c.name === name);
+    if (!existing) {
+      await ctx.timed(hostStep(cell.id, `jailhouse cell create ${cell.spec.config}`, ctx.host.createCell(cell.spec.config, name)), cell.spec.timeout, 'cell create');
+    } else if (existing.state !== 'shut down') {
+      await ctx.timed(hostStep(cell.id, `jailhouse cell shutdown ${name}`, ctx.host.shutdownCell(name)), cell.spec.timeout, 'cell shutdown');
+    }
+    await loadAndStart(cell, name, images, ctx);
+    return { cellName: name, cpus: ctx.desc.facts.cpus ?? [] };
+  },
+
+  async stop(target, ctx) {
+    const name = target.facts.cellName;
+    if (name === undefined) return;
+    const timeout = target.unit?.kind === 'Cell' ? target.unit.spec.timeout : 30_000;
+    const status = await hostStep(target.id, 'reading the Jailhouse state', ctx.host.jailhouse(), 'ENGINE_STOP_FAILED');
+    if (!status.cells.some((c) => c.id !== 0 && c.name === name)) return;
+    try {
+      await ctx.timed(ctx.host.destroyCell(name), timeout, 'cell destroy');
+    } catch (e) {
+      if (isErrno(e, 'ENOENT')) return; // gone meanwhile
+      if (e instanceof ProblemError) throw e;
+      await hostStep(target.id, `jailhouse cell destroy ${name}`, Promise.reject(e), 'ENGINE_STOP_FAILED');
+    }
+  },
+};
+
+function cellName(cell: UnitOf<'Cell'>, ctx: KindContext): string {
+  if (ctx.desc.problem) throw new ProblemError(ctx.desc.problem);
+  const name = ctx.desc.facts.cellName;
+  if (name === undefined) fail('ENGINE_CELL_CONFIG', cell.id, `the cell name of ${cell.spec.config} is unknown`);
+  return name;
+}
+
+/** Every image exists and has its pinned sha256: checked before every load, a mismatch refuses. */
+async function checkImages(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<CellImage[]> {
+  const out: CellImage[] = [];
+  for (const entry of cell.spec.load) {
+    if (!('image' in entry)) {
+      out.push({ string: entry.string, address: entry.address });
+      continue;
+    }
+    const imageId = unitId(entry.image, 'Image');
+    const image = ctx.set.units.get(imageId);
+    if (!image || image.kind !== 'Image') fail('ENGINE_IMAGE_MISSING', cell.id, `image unit ${imageId} is not loaded`);
+    let bytes: Buffer;
+    try {
+      bytes = await ctx.host.readFile(image.spec.path);
+    } catch (e) {
+      fail('ENGINE_IMAGE_MISSING', cell.id, `cannot read image ${image.spec.path} (${imageId}): ${(e as Error).message}`, 'check `path:` of the Image unit');
+    }
+    if (image.spec.sha256 !== undefined) {
+      const actual = sha256(bytes);
+      if (actual !== image.spec.sha256) {
+        fail('ENGINE_IMAGE_MISMATCH', cell.id, `image ${image.spec.path} has sha256 ${actual}, but ${imageId} pins ${image.spec.sha256}; not loaded`, 'update `sha256:` in the Image unit if the new file is intended');
+      }
+    }
+    out.push({ file: image.spec.path, address: entry.address });
+  }
+  return out;
+}
+
+async function loadAndStart(cell: UnitOf<'Cell'>, name: string, images: CellImage[], ctx: KindContext): Promise<void> {
+  if (images.length > 0) {
+    await ctx.timed(hostStep(cell.id, `jailhouse cell load ${name}`, ctx.host.loadCell(name, images)), cell.spec.timeout, 'cell load');
+  }
+  if (!cell.spec.start) return;
+  await ctx.timed(hostStep(cell.id, `jailhouse cell start ${name}`, ctx.host.startCell(name)), cell.spec.timeout, 'cell start');
+  await waitReady(cell, ctx);
+}
+
+async function waitReady(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<void> {
+  const ready = cell.spec.ready;
+  if (!ready) return;
+  const { host: addr, port } = ready.tcp;
+  const probeMs = Math.max(50, Math.min(1000, ready.interval));
+  const ok = await waitFor(() => ctx.host.probeTcp(addr, port, probeMs), ready.timeout, ready.interval, ctx.sleep);
+  if (!ok) fail('ENGINE_TIMEOUT', cell.id, `cell ${name(cell)} did not accept a connection on ${addr}:${port} within ${ready.timeout} ms`, 'check that the RTOS boots and listens there, or raise `ready.timeout`');
+}
+
+const name = (cell: UnitOf<'Cell'>): string => cell.name;

@@ -1,0 +1,57 @@
+/** Driver: a kernel module; active once loaded and every `provides` node exists. */
+import type { UnitOf } from '../../units/types.js';
+import type { Observation } from '../types.js';
+import type { KindBehaviour } from './behaviour.js';
+import { fail, hostStep, isErrno, waitFor } from './common.js';
+
+const PROVIDES_POLL_MS = 20;
+
+export const driverBehaviour: KindBehaviour = {
+  paths(target) {
+    return target.unit?.kind === 'Driver' ? target.unit.spec.provides : [];
+  },
+
+  observe(target, snap): Observation {
+    const spec = target.unit?.kind === 'Driver' ? target.unit.spec : undefined;
+    const name = target.facts.moduleName ?? '';
+    const mod = snap.modules.get(name);
+    const details = { kind: 'Driver' as const, module: name, parameters: mod?.parameters ?? {}, loaded: mod !== undefined };
+    if (!mod) return { state: 'inactive', subState: 'dead', details };
+    const missing = (spec?.provides ?? []).filter((p) => snap.paths.get(p) !== true);
+    if (missing.length > 0) return { state: 'partial', subState: 'waiting', details };
+    return { state: 'active', subState: 'loaded', details };
+  },
+
+  async start(unit, ctx) {
+    const d = unit as UnitOf<'Driver'>;
+    const name = ctx.desc.facts.moduleName!;
+    const loaded = (await hostStep(d.id, 'reading /proc/modules', ctx.host.modules())).some((m) => m.name === name);
+    if (!loaded) {
+      const spec = d.spec.path !== undefined ? { path: d.spec.path, parameters: d.spec.parameters } : { name: d.spec.module!, parameters: d.spec.parameters };
+      const what = d.spec.path !== undefined ? `insmod ${d.spec.path}` : `modprobe ${d.spec.module}`;
+      try {
+        await ctx.timed(ctx.host.loadModule(spec), d.spec.timeout, what);
+      } catch (e) {
+        // EEXIST: loaded meanwhile (by us before a restart, or by someone else): that is the goal.
+        if (!isErrno(e, 'EEXIST')) await hostStep(d.id, what, Promise.reject(e));
+      }
+    }
+    if (d.spec.provides.length > 0) {
+      const ok = await waitFor(async () => (await Promise.all(d.spec.provides.map((p) => ctx.host.exists(p)))).every(Boolean), d.spec.timeout, PROVIDES_POLL_MS, ctx.sleep);
+      if (!ok) fail('ENGINE_TIMEOUT', d.id, `module ${name} is loaded but ${d.spec.provides.join(', ')} did not appear within ${d.spec.timeout} ms`, 'check the kernel log; the device may need a peer cell that is running');
+    }
+    return { moduleName: name, unloadOnStop: d.spec.unloadOnStop };
+  },
+
+  async stop(target, ctx) {
+    const name = target.facts.moduleName;
+    if (name === undefined || target.facts.unloadOnStop === false) return;
+    const loaded = (await hostStep(target.id, 'reading /proc/modules', ctx.host.modules(), 'ENGINE_STOP_FAILED')).some((m) => m.name === name);
+    if (!loaded) return;
+    try {
+      await ctx.timed(ctx.host.unloadModule(name), 30_000, `rmmod ${name}`);
+    } catch (e) {
+      if (!isErrno(e, 'ENOENT')) await hostStep(target.id, `rmmod ${name}`, Promise.reject(e), 'ENGINE_STOP_FAILED');
+    }
+  },
+};

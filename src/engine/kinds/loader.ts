@@ -1,0 +1,51 @@
+/**
+ * Loader: a detached Linux process (the cRTOS loader and system-call proxy). Identified by PID and
+ * start time, so a daemon restart re-adopts it and a reused PID is never taken for it. Its exits
+ * are the supervisor's business (restart policy); stop asks with stopSignal, then SIGKILL.
+ */
+import type { UnitOf } from '../../units/types.js';
+import type { Observation } from '../types.js';
+import type { KindBehaviour } from './behaviour.js';
+import { hostStep } from './common.js';
+
+export const loaderBehaviour: KindBehaviour = {
+  observe(target, snap): Observation {
+    const proc = snap.processes.get(target.id);
+    const alive = proc !== undefined && proc.state !== 'Z' && proc.state !== 'X';
+    const details = { kind: 'Loader' as const, pid: alive ? proc.pid : 0, exitCode: 0, exitSignal: '', restarts: 0 };
+    return alive ? { state: 'active', subState: 'running', details } : { state: 'inactive', subState: 'dead', details };
+  },
+
+  async start(unit, ctx) {
+    const l = unit as UnitOf<'Loader'>;
+    const env: Record<string, string> = { ...ctx.baseEnv, ...l.spec.environment };
+    const id = await hostStep(
+      l.id,
+      `starting ${l.spec.exec.join(' ')}`,
+      ctx.host.spawn({
+        argv: [...l.spec.exec],
+        env,
+        ...(l.spec.workingDirectory ? { cwd: l.spec.workingDirectory } : {}),
+        ...(l.spec.scheduling ? { scheduling: l.spec.scheduling } : {}),
+        ...(l.spec.cpus ? { cpus: l.spec.cpus } : {}),
+        ...(ctx.logFile ? { logFile: ctx.logFile } : {}),
+      }),
+    );
+    return { pid: id.pid, startTime: id.startTime, stopSignal: l.spec.stopSignal, stopTimeout: l.spec.stopTimeout };
+  },
+
+  async stop(target, ctx) {
+    const { pid, startTime } = target.facts;
+    if (pid === undefined || startTime === undefined) return;
+    const id = { pid, startTime };
+    const signal = (target.facts.stopSignal ?? 'SIGTERM') as NodeJS.Signals;
+    if (!(await ctx.host.kill(id, signal))) return;
+    const exited = ctx.host.waitExit(id).then(() => true);
+    const inTime = await Promise.race([exited, ctx.sleep(target.facts.stopTimeout ?? 10_000).then(() => false)]);
+    if (!inTime) {
+      ctx.log(`did not exit within ${target.facts.stopTimeout ?? 10_000} ms of ${signal}; sending SIGKILL`);
+      await ctx.host.kill(id, 'SIGKILL');
+      await exited;
+    }
+  },
+};

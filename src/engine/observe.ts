@@ -1,0 +1,34 @@
+/**
+ * observe(): one read of the machine for every unit the engine knows (in the set or recorded).
+ * Cheap on purpose (sysfs, /proc/modules, a few stat calls); `ip` runs only when Network units
+ * exist, and processes are read only for recorded loaders.
+ */
+import type { Host, InterfaceInfo, ModuleInfo, ProcessInfo } from '../host/host.js';
+import { BEHAVIOURS, type Target } from './kinds/index.js';
+import type { Observation, Snapshot } from './types.js';
+
+export async function takeSnapshot(host: Host, targets: readonly Target[]): Promise<Snapshot> {
+  const needInterfaces = targets.some((t) => t.kind === 'Network');
+  const loaders = targets.filter((t) => t.kind === 'Loader' && t.facts.pid !== undefined && t.facts.startTime !== undefined);
+  const pathList = [...new Set(targets.flatMap((t) => BEHAVIOURS[t.kind].paths?.(t) ?? []))];
+  const [jailhouse, modules, onlineCpus, interfaces, processes, paths] = await Promise.all([
+    host.jailhouse(),
+    host.modules(),
+    host.onlineCpus(),
+    needInterfaces ? host.interfaces().catch(() => [] as InterfaceInfo[]) : Promise.resolve(undefined),
+    Promise.all(loaders.map(async (t) => [t.id, await host.process({ pid: t.facts.pid!, startTime: t.facts.startTime! })] as const)),
+    Promise.all(pathList.map(async (p) => [p, await host.exists(p)] as const)),
+  ]);
+  return {
+    jailhouse,
+    modules: new Map(modules.map((m: ModuleInfo) => [m.name, m])),
+    onlineCpus,
+    ...(interfaces ? { interfaces: new Map(interfaces.map((i) => [i.name, i])) } : {}),
+    processes: new Map<string, ProcessInfo | undefined>(processes),
+    paths: new Map(paths),
+  };
+}
+
+export function observeAll(snap: Snapshot, targets: readonly Target[]): Map<string, Observation> {
+  return new Map(targets.map((t) => [t.id, BEHAVIOURS[t.kind].observe(t, snap)]));
+}

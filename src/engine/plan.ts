@@ -1,0 +1,255 @@
+/**
+ * plan(): the pure heart of the engine. From the unit set, the computed descriptions, what the
+ * state file says was applied, what the machine shows and the engine's holds, it builds the whole
+ * job set (systemd's transaction) with its ordering, before anything is touched:
+ *
+ * - a unit that should be up and is not gets a start job (a half-made one with the same
+ *   description is resumed; with another description it is cleaned up first);
+ * - a unit that is up with a changed description gets what the kind's change table asks: nothing
+ *   (the record is rewritten), a reload (cells: shutdown, load, start) or a stop + start;
+ * - removed or held units that are up get a stop job;
+ * - every unit that requires a unit being taken down is stopped before it and started after;
+ * - stops run in reverse start order and before every start; starts wait for the units they are
+ *   ordered after.
+ */
+import type { UnitSet } from '../units/types.js';
+import type { ChangeAction } from '../units/kinds/common.js';
+import type { PlannedStep } from './manager-api.js';
+import { classifyChange } from './change.js';
+import { orderPredecessors, requiredByClosure } from './graph.js';
+import type { AppliedRecord, Hold, Observation, UnitDescription } from './types.js';
+
+export type PlanJobType = 'start' | 'stop' | 'reload' | 'adopt';
+
+export interface PlanJob {
+  /** Index in Plan.jobs. */
+  index: number;
+  unit: string;
+  type: PlanJobType;
+  reason: string;
+  /** Indexes of jobs that must finish first. */
+  waitFor: number[];
+  /** stop only: the unit stays down (removed, held): its record is deleted. */
+  final?: boolean;
+  /** start only: a stop job of the same unit runs first (its failure voids this start). */
+  afterOwnStop?: number;
+}
+
+export interface Plan {
+  jobs: PlanJob[];
+  steps: PlannedStep[];
+  /** Units that should be up but are not started because a unit they require is held down failed. */
+  blocked: Map<string, string>;
+}
+
+export interface PlanInput {
+  set: UnitSet;
+  descriptions: ReadonlyMap<string, UnitDescription>;
+  records: ReadonlyMap<string, AppliedRecord>;
+  observed: ReadonlyMap<string, Observation>;
+  holds: ReadonlyMap<string, Hold>;
+  /** Full restarts requested (manual `restart`). */
+  restarts?: ReadonlySet<string>;
+  /** Cell reloads requested (manual `reload`, onFailure restart). */
+  reloads?: ReadonlySet<string>;
+}
+
+const INACTIVE: Observation['state'] = 'inactive';
+
+export function plan(input: PlanInput): Plan {
+  const { set, descriptions, records, observed, holds } = input;
+  const restarts = input.restarts ?? new Set<string>();
+  const reloads = input.reloads ?? new Set<string>();
+  const stateOf = (id: string) => observed.get(id)?.state ?? INACTIVE;
+
+  // 1. Which units should be up. A unit held down takes the units that require it down with it
+  //    (stop together); a unit whose requirement failed is blocked (result: dependency).
+  const up = new Map<string, boolean>();
+  const blocked = new Map<string, string>();
+  const visiting = new Set<string>();
+  const wantUp = (id: string): boolean => {
+    const known = up.get(id);
+    if (known !== undefined) return known;
+    if (visiting.has(id)) return true; // a requirement cycle: the loader reports it
+    visiting.add(id);
+    let result = !holds.has(id);
+    if (result) {
+      for (const r of set.deps.get(id)?.requires ?? []) {
+        if (!set.units.has(r)) {
+          // Requiring a unit that does not exist fails the start, as systemd's not-found units.
+          blocked.set(id, r);
+          result = false;
+          continue;
+        }
+        if (wantUp(r)) continue;
+        const hold = holds.get(r);
+        if (hold && hold.reason !== 'stopped' && hold.reason !== 'exited' && hold.reason !== 'restart-pending') blocked.set(id, r);
+        else if (blocked.has(r)) blocked.set(id, blocked.get(r)!);
+        result = false;
+      }
+    }
+    visiting.delete(id);
+    up.set(id, result);
+    return result;
+  };
+
+  interface Intent {
+    stop?: { reason: string; final: boolean };
+    start?: { reason: string };
+    reload?: { reason: string };
+    adopt?: { reason: string };
+    step?: PlannedStep;
+  }
+  const intents = new Map<string, Intent>();
+  const intent = (id: string): Intent => {
+    let i = intents.get(id);
+    if (!i) intents.set(id, (i = {}));
+    return i;
+  };
+
+  // 2. Each unit of the set on its own.
+  for (const id of set.units.keys()) {
+    const obs = stateOf(id);
+    const rec = records.get(id);
+    const desc = descriptions.get(id);
+    const kind = set.units.get(id)!.kind;
+    if (!wantUp(id)) {
+      const hold = holds.get(id);
+      const stoppedTogether = !hold && !blocked.has(id);
+      if (obs !== 'inactive' && (hold?.reason === 'stopped' || stoppedTogether)) {
+        intent(id).stop = { reason: hold ? 'stopped by request' : 'a unit it requires is stopped', final: true };
+        intent(id).step = { unit: id, action: 'stop', reason: intent(id).stop!.reason };
+      } else if (obs === 'partial' && hold && hold.reason !== 'restart-pending') {
+        // A failed start leaves nothing half-made behind.
+        intent(id).stop = { reason: 'clean up after a failed start', final: true };
+      }
+      continue;
+    }
+    if (restarts.has(id) && obs !== 'inactive') {
+      intent(id).stop = { reason: 'restart requested', final: false };
+      intent(id).start = { reason: 'restart requested' };
+      intent(id).step = { unit: id, action: 'restart', reason: 'restart requested' };
+      continue;
+    }
+    if (reloads.has(id) && obs !== 'inactive' && kind === 'Cell') {
+      intent(id).reload = { reason: 'reload requested' };
+      intent(id).step = { unit: id, action: 'reload', reason: 'reload requested' };
+      continue;
+    }
+    const sameDesc = rec !== undefined && desc !== undefined && rec.digest === desc.digest;
+    if (obs === 'inactive') {
+      intent(id).start = { reason: rec ? 'it is not running' : 'new unit' };
+      intent(id).step = { unit: id, action: 'start', reason: intent(id).start!.reason };
+    } else if (obs === 'partial') {
+      if (sameDesc) intent(id).start = { reason: 'finish a start that was interrupted' };
+      else {
+        intent(id).stop = { reason: 'clean up a half-made unit of another description', final: false };
+        intent(id).start = { reason: 'new description' };
+      }
+      intent(id).step = { unit: id, action: 'start', reason: intent(id).start!.reason };
+    } else if (obs === 'failed') {
+      // A failed cell is the supervisor's (onFailure); only a new description restarts it here.
+      if (rec && desc && !sameDesc) {
+        intent(id).stop = { reason: 'description changed while failed', final: false };
+        intent(id).start = { reason: 'description changed while failed' };
+        intent(id).step = { unit: id, action: 'restart', reason: 'description changed while failed' };
+      }
+    } else if (!rec || !desc) {
+      if (desc) intent(id).adopt = { reason: 'found running; adopted' };
+    } else if (rec.digest !== desc.digest) {
+      const c = classifyChange(kind, rec.fields, desc.fields);
+      const why = `field${c.decisive.length > 1 ? 's' : ''} ${c.decisive.join(', ')} changed`;
+      const action: ChangeAction = c.action;
+      if (action === 'none') intent(id).adopt = { reason: `field${c.fields.length > 1 ? 's' : ''} ${c.fields.join(', ')} changed; nothing to do` };
+      else if (action === 'reload') {
+        intent(id).reload = { reason: why };
+        intent(id).step = { unit: id, action: 'reload', reason: why };
+      } else {
+        intent(id).stop = { reason: why, final: false };
+        intent(id).start = { reason: why };
+        intent(id).step = { unit: id, action: action === 'restart' ? 'restart' : action, reason: why };
+      }
+    } else if (rec.phase === 'starting') {
+      intent(id).adopt = { reason: 'start finished before the daemon restarted' };
+    }
+  }
+
+  // 3. Units that were applied and are gone from the set.
+  for (const [id, rec] of records) {
+    if (set.units.has(id)) continue;
+    intent(id).stop = { reason: 'removed from the unit files', final: true };
+    intent(id).step = { unit: id, action: 'stop', reason: 'removed from the unit files' };
+    void rec;
+  }
+
+  // 4. Dependents of every unit being taken down go down first and come back after.
+  const takenDown = [...intents].filter(([, i]) => i.stop || i.reload).map(([id]) => id);
+  for (const id of takenDown) {
+    const verb = intents.get(id)!.reload ? 'reloaded' : intents.get(id)!.stop!.final ? 'stopped' : 'restarted';
+    const dependents = [...new Set([...requiredByClosure(set, id), ...recordDependents(records, id)])];
+    for (const dep of dependents) {
+      if (stateOf(dep) === 'inactive' && !intents.get(dep)?.stop) continue;
+      const i = intent(dep);
+      if (!i.stop) i.stop = { reason: `requires ${id}, which is ${verb}`, final: !set.units.has(dep) || !wantUp(dep) };
+      if (set.units.has(dep) && wantUp(dep) && !i.start) {
+        i.start = { reason: `requires ${id}, which is ${verb}` };
+        delete i.reload;
+        delete i.adopt;
+        i.step ??= { unit: dep, action: 'restart', reason: i.start.reason };
+      }
+    }
+  }
+
+  // 5. Jobs and their order.
+  const jobs: PlanJob[] = [];
+  const stopJob = new Map<string, PlanJob>();
+  const upJob = new Map<string, PlanJob>();
+  const add = (unit: string, type: PlanJobType, reason: string, extra: Partial<PlanJob> = {}): PlanJob => {
+    const job: PlanJob = { index: jobs.length, unit, type, reason, waitFor: [], ...extra };
+    jobs.push(job);
+    return job;
+  };
+  for (const [id, i] of intents) {
+    if (i.stop) stopJob.set(id, add(id, 'stop', i.stop.reason, { final: i.stop.final }));
+  }
+  for (const [id, i] of intents) {
+    if (i.reload) upJob.set(id, add(id, 'reload', i.reload.reason));
+    else if (i.start) {
+      const own = stopJob.get(id);
+      upJob.set(id, add(id, 'start', i.start.reason, own ? { afterOwnStop: own.index } : {}));
+    } else if (i.adopt) add(id, 'adopt', i.adopt.reason);
+  }
+  const predsOf = (id: string): string[] => (set.units.has(id) ? orderPredecessors(set, id) : (records.get(id)?.after ?? []));
+  const allStops = [...stopJob.values()].map((j) => j.index);
+  for (const job of jobs) {
+    if (job.type === 'stop') {
+      // Stop in reverse order: wait for the stops of every unit ordered after this one.
+      for (const [other, otherStop] of stopJob) {
+        if (other === job.unit) continue;
+        const otherPreds = new Set([...predsOf(other), ...(records.get(other)?.after ?? [])]);
+        if (otherPreds.has(job.unit)) job.waitFor.push(otherStop.index);
+      }
+    } else if (job.type === 'start' || job.type === 'reload') {
+      // Every stop first: a removed cell frees the CPUs a new one may need.
+      job.waitFor.push(...allStops);
+      for (const p of predsOf(job.unit)) {
+        const pj = upJob.get(p);
+        if (pj) job.waitFor.push(pj.index);
+      }
+    }
+    job.waitFor = [...new Set(job.waitFor)].sort((a, b) => a - b);
+  }
+
+  const steps = [...intents.values()].flatMap((i) => (i.step ? [i.step] : []));
+  return { jobs, steps, blocked };
+}
+
+function recordDependents(records: ReadonlyMap<string, AppliedRecord>, id: string): string[] {
+  const out = new Set<string>();
+  const stack = [id];
+  while (stack.length) {
+    const cur = stack.pop()!;
+    for (const r of records.values()) if (r.requires.includes(cur) && !out.has(r.id) && r.id !== id) (out.add(r.id), stack.push(r.id));
+  }
+  return [...out];
+}

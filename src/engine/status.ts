@@ -1,0 +1,102 @@
+/** The per-unit runtime the engine keeps for observers, and its conversion to UnitStatus. */
+import type { KindName } from '../units/kinds/common.js';
+import type { UnitSet } from '../units/types.js';
+import type { Problem } from '../errors/problem.js';
+import type { ActiveState, JobInfo, LogLine, UnitDetails, UnitResult, UnitStatus, UnitTimestamps, LoadState } from './manager-api.js';
+
+export interface UnitRuntime {
+  id: string;
+  kind: KindName;
+  loadState: LoadState;
+  activeState: ActiveState;
+  subState: string;
+  result: UnitResult;
+  timestamps: UnitTimestamps;
+  lastError?: Problem;
+  job?: JobInfo;
+  details: UnitDetails;
+  log: LogLine[];
+  restarts: number;
+  exitCode: number;
+  exitSignal: string;
+}
+
+export function newRuntime(id: string, kind: KindName, details: UnitDetails): UnitRuntime {
+  return {
+    id,
+    kind,
+    loadState: 'loaded',
+    activeState: 'inactive',
+    subState: 'dead',
+    result: 'success',
+    timestamps: { stateChange: 0, inactiveExit: 0, activeEnter: 0, activeExit: 0, inactiveEnter: 0 },
+    details,
+    log: [],
+    restarts: 0,
+    exitCode: 0,
+    exitSignal: '',
+  };
+}
+
+const nowUsec = (): number => Date.now() * 1000;
+
+/** Moves the runtime to a new active state, stamping the systemd transition timestamps. */
+export function transition(rt: UnitRuntime, next: ActiveState, subState: string): boolean {
+  const prev = rt.activeState;
+  if (prev === next && rt.subState === subState) return false;
+  const t = nowUsec();
+  const wasInactive = prev === 'inactive' || prev === 'failed';
+  const isInactive = next === 'inactive' || next === 'failed';
+  if (wasInactive && !isInactive) rt.timestamps.inactiveExit = t;
+  if (next === 'active' && prev !== 'active' && prev !== 'reloading') rt.timestamps.activeEnter = t;
+  if ((prev === 'active' || prev === 'reloading') && next !== 'active' && next !== 'reloading') rt.timestamps.activeExit = t;
+  if (isInactive && !wasInactive) rt.timestamps.inactiveEnter = t;
+  if (prev !== next) rt.timestamps.stateChange = t;
+  rt.activeState = next;
+  rt.subState = subState;
+  return true;
+}
+
+export function emptyDetails(kind: KindName): UnitDetails {
+  switch (kind) {
+    case 'Cell':
+      return { kind, cellId: -1, jailhouseState: '', cpus: [], failedCpus: [], configPath: '' };
+    case 'Loader':
+      return { kind, pid: 0, exitCode: 0, exitSignal: '', restarts: 0 };
+    case 'Driver':
+      return { kind, module: '', parameters: {}, loaded: false };
+    case 'Hypervisor':
+      return { kind, type: '', enabled: false };
+    case 'Network':
+      return { kind, interface: '', addresses: [], up: false };
+    case 'Image':
+      return { kind, path: '', sha256: '' };
+  }
+}
+
+export function toStatus(rt: UnitRuntime, set: UnitSet | undefined): UnitStatus {
+  const unit = set?.units.get(rt.id);
+  const deps = set?.deps.get(rt.id);
+  const details: UnitDetails = rt.details.kind === 'Loader' ? { ...rt.details, exitCode: rt.exitCode, exitSignal: rt.exitSignal, restarts: rt.restarts } : rt.details;
+  return {
+    id: rt.id,
+    kind: rt.kind,
+    description: (unit?.spec as { description?: string } | undefined)?.description ?? rt.id,
+    loadState: unit ? 'loaded' : 'not-found',
+    activeState: rt.activeState,
+    subState: rt.subState,
+    result: rt.result,
+    timestamps: { ...rt.timestamps },
+    sourcePath: unit?.source.file ?? '',
+    dropInPaths: unit?.source.dropIns ?? [],
+    requires: deps?.requires ?? [],
+    wants: deps?.wants ?? [],
+    after: deps?.after ?? [],
+    before: deps?.before ?? [],
+    requiredBy: deps?.requiredBy ?? [],
+    wantedBy: deps?.wantedBy ?? [],
+    ...(rt.lastError ? { lastError: rt.lastError } : {}),
+    ...(rt.job ? { job: { ...rt.job } } : {}),
+    details,
+  };
+}

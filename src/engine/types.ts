@@ -1,0 +1,90 @@
+/** The engine's own data: descriptions, applied records (the state file), observations, holds. */
+import type { Problem } from '../errors/problem.js';
+import type { KindName } from '../units/kinds/common.js';
+import type { InterfaceInfo, JailhouseStatus, ModuleInfo, ProcessInfo } from '../host/host.js';
+import type { UnitDetails } from './manager-api.js';
+
+/** Facts derived at apply time that a later stop needs even when the unit file is gone. */
+export interface UnitFacts {
+  /** Cell: the name from its .cell file; CPUs it takes. */
+  cellName?: string;
+  cpus?: number[];
+  /** Driver / RTMux hypervisor: the module name as /proc/modules shows it. */
+  moduleName?: string;
+  unloadOnStop?: boolean;
+  /** Hypervisor type. */
+  hypervisorType?: string;
+  /** Loader: the running process. */
+  pid?: number;
+  startTime?: number;
+  stopSignal?: string;
+  stopTimeout?: number;
+  /** Network: interface and the addresses we added. */
+  interface?: string;
+  addresses?: string[];
+  /** Image: found with the pinned sha256. */
+  verified?: boolean;
+}
+
+/**
+ * What the engine computed a unit should be: a digest per top-level field (files that matter are
+ * folded into the field that names them) and the facts read from those files.
+ */
+export interface UnitDescription {
+  id: string;
+  kind: KindName;
+  fields: Record<string, string>;
+  /** Digest over all fields: equal digests mean nothing to do. */
+  digest: string;
+  facts: UnitFacts;
+  /** Why the description is incomplete (an unreadable .cell file): starting the unit fails with it. */
+  problem?: Problem;
+}
+
+/** One unit as the state file keeps it: what was applied, so a restarted daemon can adopt it. */
+export interface AppliedRecord {
+  id: string;
+  kind: KindName;
+  digest: string;
+  fields: Record<string, string>;
+  facts: UnitFacts;
+  /** Units it was ordered after, so a removed unit is stopped in the right order. */
+  after: string[];
+  /** Units it required, so the dependents of a removed unit are stopped before it. */
+  requires: string[];
+  /** starting: written before the host was touched; active: the start finished. */
+  phase: 'starting' | 'active';
+  /** When the record was last written, ms since the epoch. */
+  updated: number;
+}
+
+export type ObservedState = 'active' | 'inactive' | 'partial' | 'failed';
+
+export interface Observation {
+  state: ObservedState;
+  subState: string;
+  details: UnitDetails;
+}
+
+/** Everything observe reads from the machine in one pass. */
+export interface Snapshot {
+  jailhouse: JailhouseStatus;
+  modules: ReadonlyMap<string, ModuleInfo>;
+  onlineCpus: number[];
+  /** Only read when Network units exist (it spawns `ip`). */
+  interfaces?: ReadonlyMap<string, InterfaceInfo>;
+  /** By unit id, for loaders with a recorded process. */
+  processes: ReadonlyMap<string, ProcessInfo | undefined>;
+  /** Device nodes and files checked for existence. */
+  paths: ReadonlyMap<string, boolean>;
+}
+
+/**
+ * Engine memory that keeps a unit down although its file says up: a manual stop, a failed start
+ * that is not retried, a loader that exited for good, an exhausted start limit.
+ */
+export interface Hold {
+  reason: 'stopped' | 'failed' | 'exited' | 'start-limit' | 'restart-pending';
+  /** For failed: the description digest that failed; a new description lifts the hold. */
+  digest?: string;
+}
