@@ -10,10 +10,11 @@ import { KINDS, KIND_NAMES } from './kinds/index.js';
 
 type JsonObject = Record<string, unknown>;
 
-const DRAFT = 'https://json-schema.org/draft/2020-12/schema';
+// Draft 7: what yaml-language-server and most editors support best.
+const DRAFT = 'http://json-schema.org/draft-07/schema#';
 
 function kindSchema(kind: (typeof KIND_NAMES)[number]): JsonObject {
-  const schema = z.toJSONSchema(KINDS[kind].schema, { io: 'input', unrepresentable: 'any', target: 'draft-2020-12' }) as JsonObject;
+  const schema = z.toJSONSchema(KINDS[kind].schema, { io: 'input', unrepresentable: 'any', target: 'draft-7' }) as JsonObject;
   delete schema.$schema;
   return schema;
 }
@@ -39,9 +40,9 @@ function document(title: string, description: string, defs: Record<string, JsonO
     properties: { kind: { enum: [...KIND_NAMES], description: 'The unit kind.' } },
     allOf: KIND_NAMES.map((kind) => ({
       if: { properties: { kind: { const: kind } }, required: ['kind'] },
-      then: { $ref: `#/$defs/${kind}` },
+      then: { $ref: `#/definitions/${kind}` },
     })),
-    $defs: defs,
+    definitions: defs,
   };
 }
 
