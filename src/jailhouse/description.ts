@@ -500,7 +500,8 @@ function describeCellBody(c: CellConfig): { [k: string]: Plain } {
       console: describeConsole(c.console),
       trailing: c.trailing && c.trailing.length > 0 ? formatHexBytes(c.trailing) : undefined,
     },
-    ['name'],
+    // Fields whose default is not "zero" (or that unlessDefault already left out when default).
+    ['name', 'cpuSetSize', 'cpus', 'msgReplyTimeout'],
   );
 }
 
@@ -514,7 +515,7 @@ function describeIommu(u: IommuUnit): { [k: string]: Plain } {
       tipvu: u.tipvu ? compact({ tlbBase: formatHex(u.tipvu.tlbBase), tlbSize: formatSize(u.tipvu.tlbSize) }) : undefined,
       unionBytes: u.unionBytes ? formatHexBytes(u.unionBytes) : undefined,
     },
-    ['type'],
+    ['type', 'amd', 'tipvu'],
   );
 }
 
