@@ -1,7 +1,94 @@
+/**
+ * `crtosctl list-units [PATTERN…]`: one line per unit with its load, active and sub state, like
+ * systemctl list-units. Filters: glob patterns on the id, --state (any of load, active or sub
+ * state), --kind.
+ */
 import type { CliContext, ExitKind } from '../context.js';
+import { optionsHelp, parseArgs, type OptionSpec } from '../options.js';
+import { kindOf, withClient, writeJson } from '../daemon.js';
+import { paintState, stateGlyph, table, bold } from '../format/text.js';
+import type { UnitListEntry } from '../../dbus/client.js';
 
-/** `crtosctl list-units`: not built yet. */
+const OPTIONS: OptionSpec[] = [
+  { name: 'state', value: true, help: 'only units in one of these states (comma-separated load, active or sub states)' },
+  { name: 'kind', short: 't', value: true, help: 'only units of these kinds (comma-separated: cell, loader, driver, …)' },
+  { name: 'no-legend', help: 'omit the header and the footer' },
+];
+
+/** Shell-style glob (`*`, `?`, `[…]`) to a whole-string RegExp. */
+export function globToRegExp(glob: string): RegExp {
+  let re = '';
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i] ?? '';
+    if (c === '*') re += '.*';
+    else if (c === '?') re += '.';
+    else if (c === '[') {
+      const end = glob.indexOf(']', i + 1);
+      if (end > i) {
+        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
+        i = end;
+      } else re += '\\[';
+    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+  }
+  return new RegExp(`^${re}$`);
+}
+
+const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+
+export function filterUnits(units: readonly UnitListEntry[], patterns: readonly string[], states?: string[], kinds?: string[]): UnitListEntry[] {
+  const res = patterns.map(globToRegExp);
+  return units.filter(
+    (u) =>
+      (res.length === 0 || res.some((r) => r.test(u.id))) &&
+      (!states || states.some((s) => s === u.loadState || s === u.activeState || s === u.subState)) &&
+      (!kinds || kinds.includes(kindOf(u.id))),
+  );
+}
+
 export async function run(ctx: CliContext): Promise<ExitKind> {
-  ctx.stderr.write('crtosctl: list-units is not implemented yet\n');
-  return 'failed';
+  const args = parseArgs(ctx.args, OPTIONS);
+  if (args.flags.has('help')) {
+    ctx.stdout.write(optionsHelp('list-units [PATTERN...]', OPTIONS));
+    return 'ok';
+  }
+  return withClient<ExitKind>(ctx, args, async (client) => {
+    const units = filterUnits(await client.listUnits(), args.positional, list(args.values.get('state')), list(args.values.get('kind')));
+    units.sort((a, b) => a.id.localeCompare(b.id));
+    if (args.flags.has('json')) {
+      writeJson(
+        ctx,
+        units.map((u) => ({ unit: u.id, kind: kindOf(u.id), load: u.loadState, active: u.activeState, sub: u.subState, job: u.jobType || null, description: u.description })),
+      );
+      return 'ok';
+    }
+    const style = { color: ctx.color };
+    const legend = !args.flags.has('no-legend');
+    const showJobs = units.some((u) => u.jobId > 0);
+    const rows: string[][] = [];
+    const glyphs = style.color;
+    const row = (cells: string[], glyph: string): string[] => (glyphs ? [glyph, ...cells] : cells);
+    if (legend) rows.push(row(['UNIT', 'LOAD', 'ACTIVE', 'SUB', ...(showJobs ? ['JOB'] : []), 'DESCRIPTION'].map((h) => bold(style, h)), ' '));
+    for (const u of units) {
+      rows.push(
+        row(
+          [u.id, u.loadState, paintState(style, u.activeState, u.activeState), paintState(style, u.activeState, u.subState), ...(showJobs ? [u.jobType || ''] : []), u.description],
+          stateGlyph(style, u.activeState),
+        ),
+      );
+    }
+    const out = table(rows);
+    if (legend) {
+      out.push(
+        '',
+        'LOAD   = whether the unit file was read and is valid',
+        'ACTIVE = the overall state: active, inactive, failed, or on its way (activating, deactivating)',
+        'SUB    = the kind-specific state (running, loaded, enabled, dead, …)',
+        ...(showJobs ? ['JOB    = the queued or running job'] : []),
+        '',
+        `${units.length} unit${units.length === 1 ? '' : 's'} listed.`,
+      );
+    }
+    ctx.stdout.write(out.join('\n') + '\n');
+    return 'ok';
+  });
 }

@@ -1,7 +1,22 @@
+/**
+ * `crtosctl plan`: what a reload would do now (crtosd reads the unit files and plans against the
+ * machine, applying nothing). Exit 1 when the files have errors.
+ */
 import type { CliContext, ExitKind } from '../context.js';
+import { optionsHelp, parseArgs } from '../options.js';
+import { withClient, writeJson } from '../daemon.js';
+import { renderOutcome } from '../format/plan.js';
 
-/** `crtosctl plan`: not built yet. */
 export async function run(ctx: CliContext): Promise<ExitKind> {
-  ctx.stderr.write('crtosctl: plan is not implemented yet\n');
-  return 'failed';
+  const args = parseArgs(ctx.args, []);
+  if (args.flags.has('help')) {
+    ctx.stdout.write(optionsHelp('plan', []));
+    return 'ok';
+  }
+  return withClient<ExitKind>(ctx, args, async (client) => {
+    const outcome = await client.planReload();
+    if (args.flags.has('json')) writeJson(ctx, outcome);
+    else ctx.stdout.write(renderOutcome({ color: ctx.color }, outcome, 'planned'));
+    return outcome.ok ? 'ok' : 'failed';
+  });
 }

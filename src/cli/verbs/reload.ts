@@ -1,7 +1,22 @@
+/**
+ * `crtosctl reload`: crtosd re-reads the unit files and applies them, or, when they have errors,
+ * keeps running the last good set and reports the problems (exit 1).
+ */
 import type { CliContext, ExitKind } from '../context.js';
+import { optionsHelp, parseArgs } from '../options.js';
+import { withClient, writeJson } from '../daemon.js';
+import { renderOutcome } from '../format/plan.js';
 
-/** `crtosctl reload`: not built yet. */
 export async function run(ctx: CliContext): Promise<ExitKind> {
-  ctx.stderr.write('crtosctl: reload is not implemented yet\n');
-  return 'failed';
+  const args = parseArgs(ctx.args, []);
+  if (args.flags.has('help')) {
+    ctx.stdout.write(optionsHelp('reload', []));
+    return 'ok';
+  }
+  return withClient<ExitKind>(ctx, args, async (client) => {
+    const outcome = await client.reload();
+    if (args.flags.has('json')) writeJson(ctx, outcome);
+    else ctx.stdout.write(renderOutcome({ color: ctx.color }, outcome, 'applied'));
+    return outcome.ok ? 'ok' : 'failed';
+  });
 }

@@ -1,7 +1,64 @@
+/**
+ * `crtosctl show [UNIT…]`: properties as KEY=VALUE lines, like systemctl show; without a unit,
+ * the manager's. `--property` picks some, `--value` prints only the values.
+ */
 import type { CliContext, ExitKind } from '../context.js';
+import { optionsHelp, parseArgs, type OptionSpec } from '../options.js';
+import { withClient, writeJson } from '../daemon.js';
+import { formatTimestamp } from '../format/text.js';
 
-/** `crtosctl show`: not built yet. */
+const OPTIONS: OptionSpec[] = [
+  { name: 'property', short: 'p', value: true, help: 'show only these properties (comma-separated)' },
+  { name: 'value', help: 'print the values only, without KEY=' },
+];
+
+/** One property value as systemctl show prints it. */
+export function formatValue(name: string, value: unknown): string {
+  if (name.endsWith('Timestamp') && typeof value === 'number') return formatTimestamp(value);
+  if (name === 'Job' && Array.isArray(value)) return Number(value[0]) > 0 ? `${value[0]} ${value[1]}` : '';
+  if (name === 'LastError' && value && typeof value === 'object') {
+    const p = value as Record<string, unknown>;
+    return p.code ? `${String(p.code)}: ${String(p.message ?? '')}` : '';
+  }
+  if (name === 'LastLoadErrors' && Array.isArray(value)) return value.map((p: Record<string, unknown>) => `${String(p.code)}: ${String(p.message ?? '')}`).join('; ');
+  if (Array.isArray(value)) return value.map((v) => (typeof v === 'object' ? JSON.stringify(v) : String(v))).join(' ');
+  if (value && typeof value === 'object') return Object.entries(value).map(([k, v]) => `${k}=${String(v)}`).join(' ');
+  if (typeof value === 'boolean') return value ? 'yes' : 'no';
+  return String(value ?? '');
+}
+
 export async function run(ctx: CliContext): Promise<ExitKind> {
-  ctx.stderr.write('crtosctl: show is not implemented yet\n');
-  return 'failed';
+  const args = parseArgs(ctx.args, OPTIONS);
+  if (args.flags.has('help')) {
+    ctx.stdout.write(optionsHelp('show [UNIT...]', OPTIONS));
+    return 'ok';
+  }
+  const wanted = args.values.get('property')?.split(',').map((s) => s.trim()).filter(Boolean);
+  const pick = (props: Record<string, unknown>): Record<string, unknown> =>
+    wanted ? Object.fromEntries(wanted.filter((k) => k in props).map((k) => [k, props[k]])) : props;
+
+  return withClient<ExitKind>(ctx, args, async (client) => {
+    const targets: (string | undefined)[] = args.positional.length ? args.positional : [undefined];
+    const shown: Record<string, unknown>[] = [];
+    let missing = false;
+    for (const id of targets) {
+      const props = await client.properties(id);
+      if (!props) {
+        ctx.stderr.write(`Unit ${id} could not be found.\n`);
+        missing = true;
+        continue;
+      }
+      shown.push(pick(props));
+    }
+    if (args.flags.has('json')) writeJson(ctx, args.positional.length ? shown : shown[0]);
+    else {
+      const blocks = shown.map((props) =>
+        Object.entries(props)
+          .map(([k, v]) => (args.flags.has('value') ? formatValue(k, v) : `${k}=${formatValue(k, v)}`))
+          .join('\n'),
+      );
+      ctx.stdout.write(blocks.filter((b) => b !== '').map((b) => b + '\n').join('\n'));
+    }
+    return missing ? 'no-such-unit' : 'ok';
+  });
 }

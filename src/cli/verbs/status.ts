@@ -1,7 +1,51 @@
+/**
+ * `crtosctl status [UNIT…]`: without units, the daemon, the hypervisor and every unit with its
+ * glyph; with units, systemctl's per-unit layout and the unit's recent log lines. Exit status as
+ * systemctl's: 0 all active, 3 some not active, 4 some unit unknown.
+ */
 import type { CliContext, ExitKind } from '../context.js';
+import { UsageError } from '../context.js';
+import { optionsHelp, parseArgs, type OptionSpec } from '../options.js';
+import { withClient, writeJson } from '../daemon.js';
+import { renderOverview, renderUnitStatus } from '../format/status.js';
+import type { LogLine, UnitStatus } from '../../engine/manager-api.js';
 
-/** `crtosctl status`: not built yet. */
+const OPTIONS: OptionSpec[] = [{ name: 'lines', short: 'n', value: true, help: 'how many log lines to show per unit (default 10)' }];
+
 export async function run(ctx: CliContext): Promise<ExitKind> {
-  ctx.stderr.write('crtosctl: status is not implemented yet\n');
-  return 'failed';
+  const args = parseArgs(ctx.args, OPTIONS);
+  if (args.flags.has('help')) {
+    ctx.stdout.write(optionsHelp('status [UNIT...]', OPTIONS));
+    return 'ok';
+  }
+  const linesArg = args.values.get('lines') ?? '10';
+  if (!/^[0-9]+$/.test(linesArg)) throw new UsageError(`--lines needs a number, not '${linesArg}'`);
+  const lines = Number(linesArg);
+  const style = { color: ctx.color };
+  const json = args.flags.has('json');
+
+  return withClient<ExitKind>(ctx, args, async (client) => {
+    if (args.positional.length === 0) {
+      const [daemon, units] = await Promise.all([client.daemon(), client.listUnits()]);
+      if (json) writeJson(ctx, { daemon, units });
+      else ctx.stdout.write(renderOverview(style, daemon, units, Date.now()));
+      return 'ok';
+    }
+    const found: { unit: UnitStatus; log: LogLine[] }[] = [];
+    let missing = false;
+    for (const id of args.positional) {
+      const unit = await client.unit(id);
+      if (!unit) {
+        ctx.stderr.write(`Unit ${id} could not be found.\n`);
+        missing = true;
+        continue;
+      }
+      const log = lines > 0 ? await client.unitLog(unit.id, lines) : [];
+      found.push({ unit, log });
+    }
+    if (json) writeJson(ctx, found.map(({ unit, log }) => ({ ...unit, log })));
+    else ctx.stdout.write(found.map(({ unit, log }) => renderUnitStatus(style, unit, log, Date.now())).join('\n'));
+    if (missing) return 'no-such-unit';
+    return found.every(({ unit }) => unit.activeState === 'active' || unit.activeState === 'reloading') ? 'ok' : 'inactive';
+  });
 }

@@ -1,7 +1,7 @@
+/** `crtosctl stop UNIT…`: queue stop jobs and wait for their results (see ../jobs.ts). */
 import type { CliContext, ExitKind } from '../context.js';
+import { runJobVerb } from '../jobs.js';
 
-/** `crtosctl stop`: not built yet. */
-export async function run(ctx: CliContext): Promise<ExitKind> {
-  ctx.stderr.write('crtosctl: stop is not implemented yet\n');
-  return 'failed';
+export function run(ctx: CliContext): Promise<ExitKind> {
+  return runJobVerb(ctx, 'stop');
 }

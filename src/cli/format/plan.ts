@@ -1,0 +1,16 @@
+/** Text for a reload's outcome: the steps taken or planned, or the problems that stopped it. */
+import type { ReloadOutcome } from '../../engine/manager-api.js';
+import { renderProblems } from '../../errors/render.js';
+import { bold, red, table, type Style } from './text.js';
+
+export function renderOutcome(style: Style, o: ReloadOutcome, mode: 'applied' | 'planned'): string {
+  if (!o.ok) {
+    const head = mode === 'applied' ? 'Reload refused: the unit files have errors; the last good set keeps running.' : 'A reload would be refused: the unit files have errors.';
+    return `${red(style, head)}\n${renderProblems(o.problems, { color: style.color })}`;
+  }
+  const warnings = o.problems.length ? renderProblems(o.problems, { color: style.color }) : '';
+  if (o.steps.length === 0) return `${warnings}${mode === 'applied' ? 'Reloaded; nothing to change.' : 'Nothing to do: the machine matches the unit files.'}\n`;
+  const rows = o.steps.map((s) => [bold(style, s.action), s.unit, s.reason]);
+  const head = mode === 'applied' ? `Reloaded; ${o.steps.length} step${o.steps.length === 1 ? '' : 's'} applied:` : `A reload would take ${o.steps.length} step${o.steps.length === 1 ? '' : 's'}:`;
+  return `${warnings}${head}\n${table(rows, 2).map((l) => `  ${l}`).join('\n')}\n`;
+}

@@ -1,0 +1,133 @@
+/**
+ * `crtosctl status` text: the systemctl layout for one unit (glyph, id, description; Loaded,
+ * Drop-In, Active lines; then what its kind knows) and the overview of the daemon and all units.
+ */
+import type { DaemonStatus, LogLine, UnitStatus } from '../../engine/manager-api.js';
+import type { UnitListEntry } from '../../dbus/client.js';
+import { renderProblem } from '../../errors/render.js';
+import { bold, formatCpuList, formatLogTime, grey, labelled, paintState, red, since, stateGlyph, table, yellow, type Style } from './text.js';
+
+function dirname(p: string): string {
+  const at = p.lastIndexOf('/');
+  return at <= 0 ? (at === 0 ? '/' : '.') : p.slice(0, at);
+}
+const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
+
+/** Drop-ins grouped by directory, systemd style: the directory, then its files as a tree. */
+export function dropInLines(style: Style, paths: readonly string[]): string {
+  const byDir = new Map<string, string[]>();
+  for (const p of paths) byDir.set(dirname(p), [...(byDir.get(dirname(p)) ?? []), basename(p)]);
+  const out: string[] = [];
+  for (const [dir, files] of byDir) {
+    out.push(dir);
+    files.forEach((f, i) => out.push(`${style.color ? (i === files.length - 1 ? '└─' : '├─') : i === files.length - 1 ? '`-' : '|-'}${f}`));
+  }
+  return out.join('\n');
+}
+
+function activeLine(style: Style, u: UnitStatus, nowMs: number): string {
+  const sub = u.activeState === 'failed' && u.result !== 'success' ? `Result: ${u.result}` : u.subState;
+  const state = paintState(style, u.activeState, `${u.activeState} (${sub})`);
+  const at = u.activeState === 'active' ? u.timestamps.activeEnter || u.timestamps.stateChange : u.timestamps.stateChange;
+  return state + since(at, nowMs);
+}
+
+const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
+
+function kindLines(u: UnitStatus): [string, string][] {
+  const d = u.details;
+  switch (d.kind) {
+    case 'Cell':
+      return [
+        ['Cell ID', d.cellId >= 0 ? String(d.cellId) : '-'],
+        ['Jailhouse', d.jailhouseState || 'no such cell'],
+        ['CPUs', d.cpus.length ? formatCpuList(d.cpus) : '-'],
+        ...(d.failedCpus.length ? ([['Failed CPUs', formatCpuList(d.failedCpus)]] as [string, string][]) : []),
+        ['Config', d.configPath],
+      ];
+    case 'Loader': {
+      const lines: [string, string][] = [['Main PID', d.pid > 0 ? String(d.pid) : '-']];
+      if (d.exitSignal) lines.push(['Last exit', `signal=${d.exitSignal}`]);
+      else if (d.exitCode >= 0) lines.push(['Last exit', `code=${d.exitCode}`]);
+      if (d.restarts > 0) lines.push(['Restarts', String(d.restarts)]);
+      return lines;
+    }
+    case 'Driver': {
+      const params = Object.entries(d.parameters).map(([k, v]) => `${k}=${v}`);
+      return [
+        ['Module', d.module],
+        ['Parameters', params.length ? params.join(' ') : '-'],
+        ['In kernel', yesNo(d.loaded)],
+      ];
+    }
+    case 'Hypervisor':
+      return [
+        ['Type', d.type],
+        ['Enabled', yesNo(d.enabled)],
+      ];
+    case 'Network':
+      return [
+        ['Interface', d.interface],
+        ['Addresses', d.addresses.length ? d.addresses.join(' ') : '-'],
+        ['Link', d.up ? 'up' : 'down'],
+      ];
+    case 'Image':
+      return [
+        ['Path', d.path],
+        ['SHA256', d.sha256 || '-'],
+      ];
+  }
+}
+
+export function renderUnitStatus(style: Style, u: UnitStatus, log: readonly LogLine[], nowMs: number): string {
+  const lines: [string, string][] = [['Loaded', `${u.loadState} (${u.sourcePath || 'no file'})`]];
+  if (u.dropInPaths.length) lines.push(['Drop-In', dropInLines(style, u.dropInPaths)]);
+  lines.push(['Active', activeLine(style, u, nowMs)]);
+  if (u.job) lines.push(['Job', `${u.job.id} (${u.job.state})`]);
+  lines.push(...kindLines(u));
+  if (u.requires.length) lines.push(['Requires', u.requires.join(' ')]);
+  if (u.wants.length) lines.push(['Wants', u.wants.join(' ')]);
+  if (u.lastError) {
+    const text = renderProblem(u.lastError, { color: style.color }).trimEnd();
+    lines.push(['Last error', text.split('\n').map((l) => l.trim()).join('\n')]);
+  }
+  const head = `${stateGlyph(style, u.activeState)} ${bold(style, u.id)}${u.description ? ` - ${u.description}` : ''}`;
+  const out = [head, ...labelled(lines, 10)];
+  if (log.length) {
+    out.push('');
+    for (const l of log) {
+      const text = `${formatLogTime(l.time)} ${l.unit ?? u.id}: ${l.message}`;
+      out.push(l.level === 'error' ? red(style, text) : l.level === 'warn' ? yellow(style, text) : text);
+    }
+  }
+  return out.join('\n') + '\n';
+}
+
+export function renderOverview(style: Style, d: DaemonStatus & { nJobs: number }, units: readonly UnitListEntry[], nowMs: number): string {
+  const count = (state: string): number => units.filter((u) => u.activeState === state).length;
+  const summary = [`${count('active')} active`, `${count('failed')} failed`, `${units.length - count('active') - count('failed')} other`].join(', ');
+  const stateText = d.systemState === 'degraded' ? red(style, d.systemState) : d.systemState === 'running' ? green2(style, d.systemState) : d.systemState;
+  const glyphState = d.systemState === 'degraded' ? 'failed' : d.systemState === 'running' ? 'active' : 'activating';
+  const hypervisors = units.filter((u) => u.id.endsWith('.hypervisor'));
+  const lines: [string, string][] = [
+    ['State', stateText],
+    ['Units', `${units.length} loaded (${summary})`],
+    ['Jobs', `${d.nJobs} queued`],
+    ['Hypervisor', hypervisors.length ? hypervisors.map((h) => `${h.id} ${paintState(style, h.activeState, `${h.activeState} (${h.subState})`)}`).join('\n') : 'none configured'],
+    ['Unit dirs', d.unitDirectories.join('\n') || '-'],
+    ['Reconciled', d.lastReconcile ? since(d.lastReconcile, nowMs).replace(/^ since /, '') : 'not yet'],
+  ];
+  const out = [`${stateGlyph(style, glyphState)} ${bold(style, 'crtosd')} ${d.version}`, ...labelled(lines, 10)];
+  if (d.lastLoadErrors.length) {
+    out.push('', red(style, 'The last reload was not applied; the unit files have errors:'));
+    for (const p of d.lastLoadErrors) out.push(renderProblem(p, { color: style.color }).trimEnd());
+  }
+  if (units.length) {
+    out.push('');
+    const rows = units.map((u) => [stateGlyph(style, u.activeState), u.id, paintState(style, u.activeState, `${u.activeState} (${u.subState})`), u.jobType ? `${u.jobType} job` : '', grey(style, u.description)]);
+    out.push(...table(rows));
+  }
+  return out.join('\n') + '\n';
+}
+
+const green2 = (style: Style, t: string): string => paintState(style, 'active', t);

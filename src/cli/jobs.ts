@@ -1,0 +1,62 @@
+/**
+ * start, stop and restart share one flow, as systemctl's: check every unit exists, queue all
+ * jobs (the JobRemoved match is installed first), wait for each to end, report each result.
+ * Exit 0 when every job is done, 1 when one failed, 4 when a unit is unknown (nothing queued).
+ */
+import type { CliContext, ExitKind } from './context.js';
+import { UsageError } from './context.js';
+import { optionsHelp, parseArgs, type OptionSpec } from './options.js';
+import { withClient, writeJson } from './daemon.js';
+import type { JobType } from '../engine/manager-api.js';
+
+const OPTIONS: OptionSpec[] = [
+  { name: 'no-block', help: 'queue the jobs and return without waiting for them' },
+  { name: 'timeout', value: true, help: 'give up waiting after this many seconds (default: wait)' },
+];
+
+const RESULT_WHY: Record<string, string> = {
+  failed: 'failed',
+  dependency: 'failed because a unit it requires failed',
+  timeout: 'timed out',
+  canceled: 'was canceled',
+  skipped: 'was skipped (it did not apply to the unit in its state)',
+};
+
+export async function runJobVerb(ctx: CliContext, type: JobType): Promise<ExitKind> {
+  const args = parseArgs(ctx.args, OPTIONS);
+  if (args.flags.has('help')) {
+    ctx.stdout.write(optionsHelp(`${type} UNIT...`, OPTIONS));
+    return 'ok';
+  }
+  if (args.positional.length === 0) throw new UsageError(`which unit? usage: crtosctl ${type} UNIT...`);
+  const timeoutArg = args.values.get('timeout');
+  if (timeoutArg !== undefined && !/^[0-9]+(\.[0-9]+)?$/.test(timeoutArg)) throw new UsageError(`--timeout needs seconds, not '${timeoutArg}'`);
+  const timeoutMs = timeoutArg === undefined ? undefined : Number(timeoutArg) * 1000;
+  const json = args.flags.has('json');
+
+  return withClient<ExitKind>(ctx, args, async (client) => {
+    const missing: string[] = [];
+    for (const id of args.positional) if (!(await client.unitPath(id))) missing.push(id);
+    if (missing.length) {
+      for (const id of missing) ctx.stderr.write(`Unit ${id} not found; nothing was ${type === 'stop' ? 'stopped' : 'started'}.\n`);
+      return 'no-such-unit';
+    }
+    if (args.flags.has('no-block')) {
+      const queued = [];
+      for (const unit of args.positional) queued.push({ unit, type, job: await client.enqueue(unit, type) });
+      if (json) writeJson(ctx, queued);
+      else for (const q of queued) ctx.stdout.write(`Queued ${type} of ${q.unit} as ${q.job}\n`);
+      return 'ok';
+    }
+    const outcomes = await client.runJobs(
+      args.positional.map((unit) => ({ unit, type })),
+      timeoutMs,
+    );
+    if (json) writeJson(ctx, outcomes);
+    for (const o of outcomes) {
+      if (o.result === 'done') continue;
+      ctx.stderr.write(`Job for ${o.unit} ${RESULT_WHY[o.result] ?? o.result} (result: ${o.result}).\nSee "crtosctl status ${o.unit}" for details.\n`);
+    }
+    return outcomes.every((o) => o.result === 'done') ? 'ok' : 'failed';
+  });
+}
