@@ -26,7 +26,7 @@ for (const name of wanted.length ? wanted : all) {
     platform: 'node',
     format: 'esm',
     target: 'node20',
-    external: ['usocket'],
+    external: ['usocket', 'x11'],
     banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
     logLevel: 'warning',
   });

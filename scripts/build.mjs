@@ -32,7 +32,8 @@ await build({
   sourcemap: 'linked',
   logLevel: 'warning',
   // dbus-next optionally loads the native `usocket` addon; without it it falls back to net sockets.
-  external: ['usocket'],
+  // dbus-next requires `x11` only to find a session bus from an X display, which we never do.
+  external: ['usocket', 'x11'],
   banner: {
     js: [
       '#!/usr/bin/env node',

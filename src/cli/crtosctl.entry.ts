@@ -7,6 +7,7 @@ import { EXIT_CODES, type ExitKind } from './exit-codes.js';
 import { UsageError, type CliContext } from './context.js';
 import { isProblemError } from '../errors/problem.js';
 import { renderProblems } from '../errors/render.js';
+import { EXIT_STATUS_HELP, hoistGlobalOptions } from './global-options.js';
 
 type Verb = { summary: string; load: () => Promise<{ run(ctx: CliContext): Promise<ExitKind> }> };
 
@@ -19,7 +20,7 @@ const VERBS: Record<string, Verb> = {
   reload: { summary: 'Reload the unit files and apply them', load: () => import('./verbs/reload.js') },
   show: { summary: 'Show unit properties', load: () => import('./verbs/show.js') },
   cat: { summary: 'Show unit files with their drop-ins', load: () => import('./verbs/cat.js') },
-  'is-active': { summary: 'Exit 0 when every unit is active (3 inactive, 4 unknown)', load: () => import('./verbs/is-active.js') },
+  'is-active': { summary: 'Print units\' states; exit 0 when one is active (3 inactive, 4 unknown)', load: () => import('./verbs/is-active.js') },
   plan: { summary: 'Show what a reload would change', load: () => import('./verbs/plan.js') },
   validate: { summary: 'Check unit files offline (no daemon needed)', load: () => import('./verbs/validate.js') },
   'cell-config': { summary: 'Show, build and check Jailhouse .cell files', load: () => import('./verbs/cell-config.js') },
@@ -28,11 +29,11 @@ const VERBS: Record<string, Verb> = {
 export function usage(): string {
   const width = Math.max(...Object.keys(VERBS).map((v) => v.length));
   const lines = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(width)}  ${v.summary}`);
-  return `Usage: crtosctl [--bus ADDRESS] [--json] VERB [ARGS...]\n\nVerbs:\n${lines.join('\n')}\n\nRun 'crtosctl VERB --help' for a verb's options.\n`;
+  return `Usage: crtosctl [--bus ADDRESS] [--json] VERB [ARGS...]\n\nVerbs:\n${lines.join('\n')}\n\nRun 'crtosctl VERB --help' for a verb's options.\n${EXIT_STATUS_HELP}`;
 }
 
 export async function main(argv: string[], io: Pick<CliContext, 'stdout' | 'stderr' | 'env' | 'cwd'> & { isTTY: boolean }): Promise<number> {
-  const [verbName, ...args] = argv;
+  const [verbName, ...args] = hoistGlobalOptions(argv);
   if (verbName === undefined || verbName === '--help' || verbName === '-h' || verbName === 'help') {
     (verbName === undefined ? io.stderr : io.stdout).write(usage());
     return EXIT_CODES[verbName === undefined ? 'usage' : 'ok'];
