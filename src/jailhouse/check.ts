@@ -131,7 +131,7 @@ function checkCpus(f: Findings, root: Member, cells: readonly Member[], arch: Sy
   const rootCpus = new Set(root.cell.cpus);
   const taken = new Set<number>();
   cells.forEach((m, i) => {
-    if (m.cell.cpus.length === 0) f.add('CELLCFG_CPU_NOT_IN_ROOT', m, `${cellLabel(m)} has no CPU`, { offset: m.base + 132, hint: "list the cell's CPUs in 'cpus'" });
+    if (m.cell.cpus.length === 0) f.add('CELLCFG_NO_CPU', m, `${cellLabel(m)} has no CPU`, { offset: m.base + 132, hint: "list the cell's CPUs in 'cpus'" });
     const foreign = m.cell.cpus.filter((c) => !rootCpus.has(c));
     if (foreign.length > 0) {
       f.add('CELLCFG_CPU_NOT_IN_ROOT', m, `${cellLabel(m)} claims CPU ${formatCpuList(foreign)}, which the root cell '${root.cell.name}' does not own`, { offset: m.base + 132, hint: 'a cell can only take CPUs from the root cell' });

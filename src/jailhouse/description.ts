@@ -106,6 +106,10 @@ const hexBytes = z.string().transform((v, ctx) => {
   return b;
 });
 
+const mmu500StreamId = z
+  .strictObject({ id: uint(2), maskOut: uint(2).default(0) })
+  .transform((s) => ((s.maskOut << 16) | s.id) >>> 0);
+
 const protocol = z.union([z.number(), z.string()]).transform((v, ctx) => {
   const n = typeof v === 'number' ? v : (nameToEnum(v, SHMEM_PROTOCOLS) ?? (parseInteger(v) === undefined ? undefined : Number(parseInteger(v))));
   if (n === undefined || !Number.isInteger(n) || n < 0 || n > 0xffff) {
@@ -208,7 +212,8 @@ const cellBodyFields = {
   pioRegions: z.array(pioRegion).default([]),
   pciDevices: z.array(pciDevice).default([]),
   pciCaps: z.array(pciCap).default([]),
-  streamIds: z.array(uint(4)).default([]),
+  /** Raw 32-bit values, or MMU-500 (SMMUv2) `{ id, maskOut }` pairs stored as id | maskOut << 16. */
+  streamIds: z.array(z.union([uint(4), mmu500StreamId])).default([]),
   vpciIrqBase: uint(4).default(0),
   cpuResetAddress: u64.default(0n),
   msgReplyTimeout: u64.default(0n),

@@ -99,6 +99,11 @@ describe('checks nothing upstream makes', () => {
     apic.cpus = [0, 7];
     expect(codes(input(system, apic))).toEqual(['CELLCFG_CPU_NOT_IN_ROOT', 'CELLCFG_CPU0_GIVEN_AWAY']);
   });
+  it('a non-root cell without CPUs', () => {
+    const { system, apic } = x86Set();
+    apic.cpus = [];
+    expect(codes(input(system, apic))).toEqual(['CELLCFG_NO_CPU']);
+  });
   it('CPU 0 may go to a non-root cell on arm64', () => {
     const sys = loadFixture('qemu-arm64.yaml') as SystemConfig;
     const demo = loadFixture('gic-demo-arm64.yaml') as CellConfig;

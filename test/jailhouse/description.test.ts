@@ -139,6 +139,10 @@ describe('description errors', () => {
     const syntax = parseConfigDescriptionText('kind: cell\nname: [\n', 'demo.yaml');
     expect(syntax).toMatchObject({ ok: false, problems: [{ file: 'demo.yaml', line: expect.any(Number) }] });
   });
+  it('MMU-500 stream ids as id and mask', () => {
+    const r = parseConfigDescription({ kind: 'cell', arch: 'arm64', name: 'x', cpus: 1, streamIds: [{ id: 0x870, maskOut: 0xf }, '0x10'] });
+    expect(r.ok && (r.config as CellConfig).streamIds).toEqual([0x000f0870, 0x10]);
+  });
   it('defaults make a minimal description complete', () => {
     const r = cellDescriptionSchema.safeParse({ kind: 'cell', name: 'tiny', cpus: 1 });
     expect(r.success && r.data).toMatchObject({ revision: 14, arch: 'x86', cpuSetSize: 8, cpus: [1], memoryRegions: [], console: { type: 'NONE' } });

@@ -28,6 +28,7 @@ export const cellConfigCodes = {
   CELLCFG_ARCH_MISMATCH: { summary: 'Configurations of one set are for different architectures' },
   CELLCFG_REVISION_MISMATCH: { summary: 'Configurations of one set have different revisions; one hypervisor build reads only one' },
   CELLCFG_CPU_SHARED: { summary: 'Two non-root cells claim the same CPU' },
+  CELLCFG_NO_CPU: { summary: 'A non-root cell has no CPU, so it can never run' },
   CELLCFG_CPU_NOT_IN_ROOT: { summary: 'A non-root cell claims a CPU the root cell does not own' },
   CELLCFG_ROOT_STARVED: { summary: 'No CPU is left for the root cell once all non-root cells run' },
   CELLCFG_CPU0_GIVEN_AWAY: { summary: 'On x86, CPU 0 must stay with the root cell' },
