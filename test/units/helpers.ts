@@ -1,0 +1,59 @@
+/** Test helpers: unit sets from in-memory files, and the example deployments' texts. */
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, basename, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { buildUnitSet, type BuildOptions, type BuildResult, type UnitSourceFile } from '../../src/units/build.js';
+import type { Problem } from '../../src/errors/problem.js';
+
+export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
+
+/** `{ 'a.yaml': text, 'nuttx.cell.d/10-x.yaml': text }` → files, drop-ins recognised by their directory. */
+export function sourceFiles(files: Record<string, string>): UnitSourceFile[] {
+  return Object.entries(files).map(([file, text]) => {
+    const dir = basename(dirname(file));
+    return dir.endsWith('.d') ? { file, text, dropInFor: dir.slice(0, -2) } : { file, text };
+  });
+}
+
+export function build(files: Record<string, string>, opts?: BuildOptions): BuildResult {
+  return buildUnitSet(sourceFiles(files), opts);
+}
+
+export function errorsOf(result: BuildResult): Problem[] {
+  return result.problems.filter((p) => (p.severity ?? 'error') === 'error');
+}
+
+/** The example deployment's files, by name, as text. */
+export function exampleFiles(name: 'crtos' | 'rtmux'): Record<string, string> {
+  const dir = join(repoRoot, 'units', name);
+  return Object.fromEntries(
+    readdirSync(dir)
+      .filter((f) => f.endsWith('.yaml'))
+      .sort()
+      .map((f) => [`units/${name}/${f}`, readFileSync(join(dir, f), 'utf8')]),
+  );
+}
+
+/** A minimal valid jailhouse deployment to vary in tests. */
+export const BASE = `kind: Driver
+name: jailhouse
+module: jailhouse
+---
+kind: Hypervisor
+name: jailhouse
+type: jailhouse
+driver: jailhouse
+system: /etc/jailhouse/sysconfig.cell
+---
+kind: Image
+name: nuttx
+path: /opt/crtos/nuttx.bin
+---
+kind: Cell
+name: nuttx
+hypervisor: jailhouse
+config: /etc/jailhouse/nuttx.cell
+load:
+  - image: nuttx
+    address: 0x1000
+`;
