@@ -4,7 +4,7 @@
  * Pure apart from the clock: the stand-in CLI does the I/O, and starts/stops cell runners.
  */
 import { randomUUID } from 'node:crypto';
-import { decodeConfig, type CellConfig, type SystemConfig } from '../jailhouse/index.js';
+import type { CellConfig, DecodeResult, SystemConfig } from '../jailhouse/index.js';
 import type { ErrnoName } from '../host/errno.js';
 import type { MachineDescription } from './description.js';
 import type { SimCell, SimState } from './state.js';
@@ -23,17 +23,20 @@ const fail = (errno: ErrnoName, kernelLog?: string): DriverResult => (kernelLog 
 
 export type CellRef = { id: number } | { name: string };
 
-function decodeSystem(bytes: Uint8Array, d: MachineDescription): SystemConfig | DriverResult {
-  const decoded = decodeConfig(bytes, { arch: d.arch });
+/**
+ * Configurations arrive decoded by the caller (with our codec, `decodeConfig(bytes, {arch})`), so
+ * that this module, and every stand-in that imports it, loads without the codec: most stand-in
+ * invocations never read a configuration, and start-up time counts.
+ */
+function decodeSystem(decoded: DecodeResult, d: MachineDescription): SystemConfig | DriverResult {
   if (!decoded.ok || decoded.config.kind !== 'system') return fail('EINVAL', 'Not a system configuration');
   if (decoded.config.revision !== d.configRevision) return fail('EINVAL', 'Configuration revision mismatch');
   if (decoded.config.arch !== d.arch) return fail('EINVAL', 'Configuration architecture mismatch');
   return decoded.config;
 }
 
-function decodeCell(bytes: Uint8Array, d: MachineDescription): CellConfig | DriverResult {
+function decodeCell(bytes: Uint8Array, decoded: DecodeResult, d: MachineDescription): CellConfig | DriverResult {
   if (bytes.length < 132) return fail('EINVAL', 'Not a cell configuration');
-  const decoded = decodeConfig(bytes, { arch: d.arch });
   if (!decoded.ok || decoded.config.kind !== 'cell') return fail('EINVAL', 'Not a cell configuration');
   if (decoded.config.revision !== d.configRevision) return fail('EINVAL', 'Configuration revision mismatch');
   return decoded.config;
@@ -42,9 +45,9 @@ function decodeCell(bytes: Uint8Array, d: MachineDescription): CellConfig | Driv
 /** Decoders and lookups answer with either their value or a DriverResult carrying the errno. */
 const isResult = (x: object): x is DriverResult => !('kind' in x) && !('cpus' in x);
 
-export function enable(state: SimState, d: MachineDescription, bytes: Uint8Array, configPath: string): DriverResult {
+export function enable(state: SimState, d: MachineDescription, decoded: DecodeResult, configPath: string): DriverResult {
   // Signature, revision and architecture are checked before "already enabled".
-  const config = decodeSystem(bytes, d);
+  const config = decodeSystem(decoded, d);
   if (isResult(config)) return config;
   const jh = state.jailhouse;
   if (jh.enabled) return fail('EBUSY');
@@ -90,10 +93,10 @@ export function disable(state: SimState): DriverResult {
   return { kernelLog: 'The Jailhouse was closed.', stopRunners };
 }
 
-export function createCell(state: SimState, d: MachineDescription, bytes: Uint8Array, configPath: string): DriverResult {
+export function createCell(state: SimState, d: MachineDescription, bytes: Uint8Array, decoded: DecodeResult, configPath: string): DriverResult {
   const jh = state.jailhouse;
   if (!jh.enabled) return fail('EINVAL');
-  const config = decodeCell(bytes, d);
+  const config = decodeCell(bytes, decoded, d);
   if (isResult(config)) return config;
   // Upstream logs the mismatch but returns 0 without creating the cell (driver/cell.c).
   if (config.arch !== d.arch) return { kernelLog: 'Configuration architecture mismatch' };

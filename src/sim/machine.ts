@@ -18,6 +18,7 @@ import { SIM_MODULE_MARK } from './tools/kmod.js';
 import { toolBundlePath } from './bundle.js';
 import { failCell as failCellInState } from './jailhouse-driver.js';
 import { stopRunner } from './runner-control.js';
+import { runTool } from './tools/dispatch.js';
 
 export interface SimMachine {
   readonly dir: string;
@@ -46,9 +47,31 @@ export interface SimMachine {
   state(): Promise<SimState>;
   /** Runs a stand-in tool through its wrapper, as crtosd would. */
   run(tool: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }>;
+  /**
+   * Runs a stand-in tool's code in this process: the same behaviour and log entries, without
+   * starting node (for fast test setup). Paths are machine paths (`/etc/jailhouse/x.cell`).
+   */
+  runInProcess(tool: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
+  /** Brings the cRTOS example up to a stage, in-process: each stage includes the ones before it. */
+  bringUp(stage: BringUpStage): Promise<void>;
   /** Stops every cell runner of this machine (cells stay as they are on disk). */
   dispose(): Promise<void>;
 }
+
+export type BringUpStage = 'module' | 'enabled' | 'created' | 'loaded' | 'running' | 'drivers' | 'network';
+
+/** The manual cRTOS bring-up (reference/deployments.md §1.2), one stage per step. */
+const BRING_UP: [BringUpStage, string, string[]][] = [
+  ['module', 'modprobe', ['jailhouse']],
+  ['enabled', 'jailhouse', ['enable', '/etc/jailhouse/sysconfig.cell']],
+  ['created', 'jailhouse', ['cell', 'create', '/etc/jailhouse/nuttx.cell']],
+  ['loaded', 'jailhouse', ['cell', 'load', '--name', 'nuttx', '/opt/crtos/nuttx.bin', '--address', '0x0']],
+  ['running', 'jailhouse', ['cell', 'start', '--name', 'nuttx']],
+  ['drivers', 'insmod', ['/opt/crtos/drivers/shadow.ko']],
+  ['drivers', 'insmod', ['/opt/crtos/drivers/ivshmem-net.ko']],
+  ['network', 'ip', ['addr', 'add', '172.16.0.1/24', 'dev', 'enp0s13']],
+  ['network', 'ip', ['link', 'set', 'dev', 'enp0s13', 'up']],
+];
 
 const WRAPPED_TOOLS = ['jailhouse', 'modprobe', 'insmod', 'rmmod', 'ip'] as const;
 
@@ -189,6 +212,19 @@ export function openSimMachine(dirArg: string): SimMachine {
           resolveRun({ code, stdout, stderr });
         });
       }),
+    async runInProcess(tool, args) {
+      let stdout = '';
+      let stderr = '';
+      const code = await runTool(tool, args, { dir, env, out: (t) => void (stdout += t), err: (t) => void (stderr += t) });
+      return { code, stdout, stderr };
+    },
+    async bringUp(stage) {
+      const last = BRING_UP.map(([s]) => s).lastIndexOf(stage);
+      for (const [, tool, args] of BRING_UP.slice(0, last + 1)) {
+        const r = await this.runInProcess(tool, args);
+        if (r.code !== 0) throw new Error(`bring-up step \`${tool} ${args.join(' ')}\` failed: ${r.stderr.trim()}`);
+      }
+    },
     async dispose() {
       const state = readState(dir);
       for (const cell of state.jailhouse.cells) stopRunner(cell, dir);

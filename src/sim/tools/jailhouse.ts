@@ -52,9 +52,9 @@ class Exit {
   constructor(readonly code: number) {}
 }
 
-export function runJailhouse(ctx: ToolContext): number {
+export async function runJailhouse(ctx: ToolContext): Promise<number> {
   try {
-    return dispatch(ctx);
+    return await dispatch(ctx);
   } catch (e) {
     if (e instanceof Exit) return e.code;
     throw e;
@@ -75,7 +75,7 @@ function opOf(args: string[]): SimOperation {
   return 'jailhouse cell list';
 }
 
-function dispatch(ctx: ToolContext): number {
+function dispatch(ctx: ToolContext): number | Promise<number> {
   const args = ctx.args;
   const argc = args.length + 1;
   const cmd = args[0];
@@ -114,7 +114,7 @@ function extension(ctx: ToolContext): void {
   }
 }
 
-function cell(ctx: ToolContext): number {
+function cell(ctx: ToolContext): number | Promise<number> {
   const args = ctx.args;
   const argc = args.length + 1;
   if (argc < 3) help(ctx, 1);
@@ -226,14 +226,22 @@ function simple(ctx: ToolContext, op: SimOperation, ioctlName: string, targets: 
   return ioctl(ctx, op, ioctlName, targets, (state) => fn(state));
 }
 
-function enable(ctx: ToolContext, file: string): number {
-  const bytes = readInput(ctx, 'jailhouse enable', file);
-  return ioctl(ctx, 'jailhouse enable', 'JAILHOUSE_ENABLE', [basename(file)], (state, d) => driver.enable(state, d, bytes, file));
+/** The codec is loaded only by the two commands that read a configuration. */
+async function decode(ctx: ToolContext, bytes: Uint8Array) {
+  const { decodeConfig } = await import('../../jailhouse/index.js');
+  return decodeConfig(bytes, { arch: readDescription(ctx.dir).arch });
 }
 
-function create(ctx: ToolContext, file: string): number {
+async function enable(ctx: ToolContext, file: string): Promise<number> {
+  const bytes = readInput(ctx, 'jailhouse enable', file);
+  const decoded = await decode(ctx, bytes);
+  return ioctl(ctx, 'jailhouse enable', 'JAILHOUSE_ENABLE', [basename(file)], (state, d) => driver.enable(state, d, decoded, file));
+}
+
+async function create(ctx: ToolContext, file: string): Promise<number> {
   const bytes = readInput(ctx, 'jailhouse cell create', file);
-  return ioctl(ctx, 'jailhouse cell create', 'JAILHOUSE_CELL_CREATE', [basename(file)], (state, d) => driver.createCell(state, d, bytes, file));
+  const decoded = await decode(ctx, bytes);
+  return ioctl(ctx, 'jailhouse cell create', 'JAILHOUSE_CELL_CREATE', [basename(file)], (state, d) => driver.createCell(state, d, bytes, decoded, file));
 }
 
 function load(ctx: ToolContext): number {
