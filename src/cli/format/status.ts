@@ -92,7 +92,7 @@ export function renderUnitStatus(style: Style, u: UnitStatus, log: readonly LogL
     lines.push(['Last error', text.split('\n').map((l) => l.trim()).join('\n')]);
   }
   const head = `${stateGlyph(style, u.activeState)} ${bold(style, u.id)}${u.description ? ` - ${u.description}` : ''}`;
-  const out = [head, ...labelled(lines, 10)];
+  const out = [head, ...labelled(lines, 11)];
   if (log.length) {
     out.push('');
     for (const l of log) {
@@ -117,7 +117,7 @@ export function renderOverview(style: Style, d: DaemonStatus & { nJobs: number }
     ['Unit dirs', d.unitDirectories.join('\n') || '-'],
     ['Reconciled', d.lastReconcile ? since(d.lastReconcile, nowMs).replace(/^ since /, '') : 'not yet'],
   ];
-  const out = [`${stateGlyph(style, glyphState)} ${bold(style, 'crtosd')} ${d.version}`, ...labelled(lines, 10)];
+  const out = [`${stateGlyph(style, glyphState)} ${bold(style, 'crtosd')} ${d.version}`, ...labelled(lines, 11)];
   if (d.lastLoadErrors.length) {
     out.push('', red(style, 'The last reload was not applied; the unit files have errors:'));
     for (const p of d.lastLoadErrors) out.push(renderProblem(p, { color: style.color }).trimEnd());

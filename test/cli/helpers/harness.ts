@@ -1,0 +1,61 @@
+/**
+ * crtosctl against a real private bus and the D-Bus service over the in-memory manager: verbs
+ * run in-process through the real entry point (main), so a test costs a bus round trip, not a
+ * Node start-up. Spawned-binary tests live in crtosctl.test.ts.
+ */
+import { Writable } from 'node:stream';
+import { main } from '../../../src/cli/crtosctl.entry.js';
+import { startDbusService, type DbusServiceHandle } from '../../../src/dbus/index.js';
+import { startPrivateBus, type PrivateBus } from '../../dbus/helpers/private-bus.js';
+import { FakeManager, type FakeOptions } from '../../dbus/helpers/fake-manager.js';
+import type { UnitStatus } from '../../../src/engine/manager-api.js';
+
+export interface CtlResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface Harness {
+  bus: PrivateBus;
+  manager: FakeManager;
+  ctl(args: string[], opts?: { color?: boolean }): Promise<CtlResult>;
+  stop(): Promise<void>;
+}
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer | string, _enc: BufferEncoding, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+export async function startHarness(units?: UnitStatus[], opts: FakeOptions = {}): Promise<Harness> {
+  // Timestamps print in local time; tests read them in UTC.
+  process.env.TZ = 'UTC';
+  const bus = await startPrivateBus();
+  const manager = new FakeManager(units, opts);
+  let service: DbusServiceHandle | undefined;
+  try {
+    service = await startDbusService(manager, { busAddress: bus.address });
+  } catch (e) {
+    await bus.stop();
+    throw e;
+  }
+  return {
+    bus,
+    manager,
+    async ctl(args, o = {}) {
+      const stdout = new Capture();
+      const stderr = new Capture();
+      const env = { ...process.env, CRTOS_BUS_ADDRESS: bus.address };
+      const code = await main(args, { stdout, stderr, env, cwd: process.cwd(), isTTY: o.color === true });
+      return { code, stdout: stdout.text, stderr: stderr.text };
+    },
+    async stop() {
+      await service?.close();
+      await bus.stop();
+    },
+  };
+}
