@@ -138,6 +138,11 @@ export class Manager extends EventEmitter implements ManagerApi {
     await this.reconcile('stop on exit');
   }
 
+  /** True when no pass runs or is queued and no restart timer is pending. */
+  settled(): boolean {
+    return !this.passPromise && this.timers.size === 0;
+  }
+
   /** Resolves when no pass is running or queued. */
   async idle(): Promise<void> {
     while (this.passPromise) await this.passPromise;

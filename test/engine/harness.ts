@@ -1,0 +1,118 @@
+/**
+ * Test fixture: a simulated machine with the cRTOS example units (readiness pointed at the
+ * machine's loopback endpoint, never at 172.16.x), and a Manager driving it through the Linux host.
+ */
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createLinuxHost } from '../../src/host/index.js';
+import { createSimMachine, destroySimMachine, type SimMachine } from '../../src/sim/index.js';
+import type { SimLogEntry } from '../../src/sim/index.js';
+import { loadUnits } from '../../src/units/index.js';
+import { Manager, type ManagerOptions } from '../../src/engine/manager.js';
+import { fileStateStore } from '../../src/engine/state-file.js';
+import type { MachineDescription } from '../../src/sim/index.js';
+
+export interface Fixture {
+  dir: string;
+  machine: SimMachine;
+  unitsDir: string;
+  stateDir: string;
+  manager(opts?: Partial<ManagerOptions>): Manager;
+  /** Operations of the machine's log (not reads such as `ip addr show`), as "op args…". */
+  ops(): Promise<string[]>;
+  writeUnit(file: string, text: string): void;
+  readUnit(file: string): string;
+  cleanup(): Promise<void>;
+}
+
+const READ_OPS = new Set(['ip addr show', 'ip link show', 'jailhouse cell list', 'jailhouse console']);
+
+export function opLine(e: SimLogEntry): string {
+  return [e.op, ...e.args].join(' ') + (e.result === 'ok' ? '' : ` => ${e.result}`);
+}
+
+export async function makeFixture(opts: { description?: Partial<MachineDescription>; units?: string } = {}): Promise<Fixture> {
+  const dir = mkdtempSync(join(tmpdir(), 'crtos-engine-'));
+  const machine = await createSimMachine(join(dir, 'machine'), opts.description);
+  const unitsDir = join(dir, 'units');
+  mkdirSync(unitsDir, { recursive: true });
+  const stateDir = join(dir, 'state');
+  const endpoint = machine.readinessEndpoint('nuttx');
+  const source = opts.units ?? join(import.meta.dirname, '../../units/crtos');
+  for (const f of readdirSync(source)) {
+    let text = readFileSync(join(source, f), 'utf8');
+    if (endpoint) text = text.replace(/172\.16\.0\.2:42/g, `${endpoint.host}:${endpoint.port}`);
+    writeFileSync(join(unitsDir, f), text);
+  }
+  const managers: Manager[] = [];
+  return {
+    dir,
+    machine,
+    unitsDir,
+    stateDir,
+    manager(extra = {}) {
+      const host = createLinuxHost({ root: machine.dir, env: machine.env, toolTimeoutMs: 5000, exitPollMs: 50 });
+      const m = new Manager({
+        host,
+        loadUnits: () => loadUnits({ directories: [unitsDir] }),
+        store: fileStateStore(stateDir),
+        unitDirectories: [unitsDir],
+        pollIntervalMs: 100,
+        loaderEnv: { PATH: machine.env.PATH ?? '' },
+        ...extra,
+      });
+      managers.push(m);
+      return m;
+    },
+    async ops() {
+      return (await machine.readLog()).filter((e) => !READ_OPS.has(e.op)).map(opLine);
+    },
+    writeUnit(file, text) {
+      writeFileSync(join(unitsDir, file), text);
+    },
+    readUnit(file) {
+      return readFileSync(join(unitsDir, file), 'utf8');
+    },
+    async cleanup() {
+      for (const m of managers) m.close();
+      await destroySimMachine(machine.dir).catch(() => undefined);
+    },
+  };
+}
+
+/** Waits until the manager has no pass queued and no restart pending for `quietMs`. */
+export async function settle(manager: Manager, quietMs = 300, timeoutMs = 25_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let quietSince = 0;
+  while (Date.now() < deadline) {
+    await manager.idle();
+    if (manager.settled()) {
+      if (quietSince === 0) quietSince = Date.now();
+      if (Date.now() - quietSince >= quietMs) return;
+    } else quietSince = 0;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error('manager did not settle');
+}
+
+export function states(manager: Manager): Record<string, string> {
+  return Object.fromEntries(manager.listUnits().map((u) => [u.id, `${u.activeState}/${u.result}`]).sort(([a], [b]) => a.localeCompare(b)));
+}
+
+export const ALL_ACTIVE = {
+  'crtos-link.network': 'active/success',
+  'hello.loader': 'active/success',
+  'ivshmem-net.driver': 'active/success',
+  'jailhouse.driver': 'active/success',
+  'jailhouse.hypervisor': 'active/success',
+  'nuttx.cell': 'active/success',
+  'nuttx.image': 'active/success',
+  'shadow.driver': 'active/success',
+};
+
+/** Unit text edits that make supervision fast enough for tests. */
+export function fastSupervision(f: Fixture): void {
+  f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('onFailure: restart', 'onFailure: restart\nrestartSec: 100ms\nrestartMaxSec: 400ms\nstartLimit: { burst: 3, interval: 20s }\ntimeout: 1500ms'));
+  f.writeUnit('hello.yaml', f.readUnit('hello.yaml').replace('restart: on-failure', 'restart: on-failure\nrestartSec: 100ms\nrestartMaxSec: 400ms\nstartLimit: { burst: 3, interval: 20s }'));
+}

@@ -1,0 +1,133 @@
+/**
+ * Acceptance on the simulated machine: the cRTOS example brought up, then changed in every way
+ * the issue names, asserting the machine's operation log (what was and was not done).
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createHash } from 'node:crypto';
+import { ALL_ACTIVE, makeFixture, settle, states, type Fixture } from './harness.js';
+import type { Manager } from '../../src/engine/manager.js';
+import type { JobInfo, JobResult } from '../../src/engine/manager-api.js';
+
+describe('the cRTOS example on the simulated machine', () => {
+  let f: Fixture;
+  let m: Manager;
+  const removed: string[] = [];
+
+  beforeAll(async () => {
+    f = await makeFixture();
+    m = f.manager();
+    m.on('jobRemoved', (job: JobInfo, result: JobResult) => removed.push(`${job.type} ${job.unit} ${result}`));
+  });
+  afterAll(async () => f.cleanup());
+
+  test('comes up in dependency order and every unit is active', async () => {
+    const outcome = await m.start();
+    expect(outcome.ok).toBe(true);
+    await settle(m);
+    expect(states(m)).toEqual(ALL_ACTIVE);
+    const ops = await f.ops();
+    const at = (prefix: string) => {
+      const i = ops.findIndex((o) => o.startsWith(prefix));
+      expect(i, `${prefix} in\n${ops.join('\n')}`).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    expect(at('modprobe jailhouse')).toBeLessThan(at('jailhouse enable'));
+    expect(at('jailhouse enable')).toBeLessThan(at('insmod') );
+    expect(at('jailhouse enable')).toBeLessThan(at('jailhouse cell create'));
+    expect(at('jailhouse cell create')).toBeLessThan(at('jailhouse cell load'));
+    expect(at('jailhouse cell load')).toBeLessThan(at('jailhouse cell start'));
+    expect(at('ip addr add')).toBeLessThan(at('jailhouse cell create')); // the cell wants the link
+    expect(at('jailhouse cell start')).toBeLessThan(at('chrt'));
+    expect(ops.filter((o) => !o.startsWith('loader') && !o.startsWith('cell ')).length).toBe(10);
+  });
+
+  test('a second pass with nothing changed does nothing', async () => {
+    await f.machine.clearLog();
+    await m.trigger('test');
+    expect(await f.ops()).toEqual([]);
+  });
+
+  test('a new image: the cell is reloaded (not destroyed), its loader restarted, nothing else touched', async () => {
+    const image = join(f.machine.dir, 'opt/crtos/nuttx.bin');
+    const bytes = Buffer.concat([readFileSync(image), Buffer.from('v2')]);
+    writeFileSync(join(f.machine.dir, 'opt/crtos/nuttx-v2.bin'), bytes);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    const pidBefore = m.getUnit('hello.loader')!.details;
+    await f.machine.clearLog();
+    f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('/opt/crtos/nuttx.bin', '/opt/crtos/nuttx-v2.bin').replace(/sha256: [0-9a-f]{64}/, `sha256: ${sha}`));
+    const outcome = await m.reload();
+    expect(outcome.steps.map((s) => `${s.action} ${s.unit}`).sort()).toEqual(['reload nuttx.cell', 'restart hello.loader']);
+    await settle(m);
+    expect(states(m)).toEqual(ALL_ACTIVE);
+    const ops = (await f.ops()).filter((o) => !o.startsWith('loader'));
+    expect(ops.map((o) => o.split(' /')[0]!.split(' --')[0])).toEqual([
+      'jailhouse cell shutdown cell shutdown',
+      'jailhouse cell load cell load',
+      'jailhouse cell start cell start',
+      'chrt -f 80',
+    ]);
+    expect(ops[1]).toContain('nuttx-v2.bin');
+    expect(m.getUnit('hello.loader')!.details).not.toEqual(pidBefore);
+  });
+
+  test('an edited loader: only it restarts', async () => {
+    await f.machine.clearLog();
+    const cellBefore = m.getUnit('nuttx.cell')!.timestamps.activeEnter;
+    f.writeUnit('hello.yaml', f.readUnit('hello.yaml').replace('SHADOWPROC: /dev/shadow-process0', 'SHADOWPROC: /dev/shadow-process0, VERBOSE: "1"'));
+    const outcome = await m.reload();
+    expect(outcome.steps.map((s) => `${s.action} ${s.unit}`)).toEqual(['restart hello.loader']);
+    await settle(m);
+    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect((await f.ops()).filter((o) => !o.startsWith('loader'))).toEqual([expect.stringMatching(/^chrt -f 80 /)]);
+    expect(m.getUnit('nuttx.cell')!.timestamps.activeEnter).toBe(cellBefore);
+  });
+
+  test('an invalid edit: no operation at all, the error reported, and the next valid edit applied', async () => {
+    await f.machine.clearLog();
+    const good = f.readUnit('hello.yaml');
+    f.writeUnit('hello.yaml', good.replace('restart: on-failure', 'restart: sometimes'));
+    const bad = await m.reload();
+    expect(bad.ok).toBe(false);
+    expect(bad.problems[0]).toMatchObject({ file: expect.stringContaining('hello.yaml'), line: expect.any(Number) });
+    expect(m.daemon().lastLoadErrors.length).toBeGreaterThan(0);
+    await settle(m);
+    expect(await f.ops()).toEqual([]);
+    expect(states(m)).toEqual(ALL_ACTIVE);
+    f.writeUnit('hello.yaml', good.replace('/opt/crtos/apps/hello]', '/opt/crtos/apps/hello, again]'));
+    const fixed = await m.reload();
+    expect(fixed.ok).toBe(true);
+    await settle(m);
+    expect(m.daemon().lastLoadErrors).toEqual([]);
+    expect((await f.ops()).filter((o) => !o.startsWith('loader'))).toEqual([expect.stringMatching(/^chrt -f 80 .* again$/)]);
+  });
+
+  test('a new unit: only it starts', async () => {
+    await f.machine.clearLog();
+    f.writeUnit('uio.yaml', 'kind: Driver\nname: uio\npath: /opt/crtos/drivers/uio_ivshmem.ko\nrequires: [jailhouse.hypervisor]\n');
+    await m.reload();
+    await settle(m);
+    expect((await f.ops()).filter((o) => !o.startsWith('loader'))).toEqual([expect.stringMatching(/^insmod .*uio_ivshmem\.ko$/)]);
+    expect(m.getUnit('uio.driver')?.activeState).toBe('active');
+  });
+
+  test('a removed cell: its dependents stopped first, then the cell destroyed, its CPUs online again', async () => {
+    await f.machine.clearLog();
+    removed.length = 0;
+    const cpus = m.getUnit('nuttx.cell')!.details;
+    expect(cpus.kind === 'Cell' && cpus.cpus.length).toBeGreaterThan(0);
+    rmSync(join(f.unitsDir, 'hello.yaml'));
+    f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').split('---')[0]!);
+    await m.reload();
+    await settle(m);
+    expect(removed.indexOf('stop hello.loader done')).toBeGreaterThanOrEqual(0);
+    expect(removed.indexOf('stop hello.loader done')).toBeLessThan(removed.indexOf('stop nuttx.cell done'));
+    expect((await f.ops()).filter((o) => !o.startsWith('loader') && !o.startsWith('cell '))).toEqual([expect.stringMatching(/^jailhouse cell destroy /)]);
+    const state = await f.machine.state();
+    expect(state.jailhouse.cells.filter((c) => c.id !== 0)).toEqual([]);
+    expect(state.cpusOnline.length).toBe(f.machine.description.cpus);
+    expect(m.getUnit('nuttx.cell')).toBeUndefined();
+    expect(m.getUnit('hello.loader')).toBeUndefined();
+  });
+});
