@@ -5,7 +5,7 @@
  * A Cell unit can embed `cellDescriptionSchema` to carry its configuration inline.
  */
 import { z } from 'zod';
-import { LineCounter, parseDocument, isNode } from 'yaml';
+import { Document, LineCounter, parseDocument, isNode, isScalar, isSeq, visit } from 'yaml';
 import { problem, type Problem } from '../errors/problem.js';
 import {
   APIC_MODES,
@@ -32,7 +32,7 @@ import type { CellConfig, ConfigFile, Console, IommuUnit, MemoryRegion, PciDevic
 // ---------------------------------------------------------------------------------------------
 // Value schemas
 
-const intInput = z.union([z.number(), z.string()]);
+const intInput = z.union([z.number(), z.string(), z.bigint()]);
 
 function uint(bytes: 1 | 2 | 4) {
   const max = 2 ** (8 * bytes) - 1;
@@ -360,10 +360,19 @@ export function parseConfigDescription(doc: unknown): ParseResult {
   return r.success ? { ok: true, config: r.data } : { ok: false, problems: issuesToProblems(r.error.issues) };
 }
 
+/** Integers that fit a double exactly become numbers again; only wider ones stay bigint. */
+function smallIntsAsNumbers(v: unknown): unknown {
+  if (typeof v === 'bigint') return v >= BigInt(Number.MIN_SAFE_INTEGER) && v <= BigInt(Number.MAX_SAFE_INTEGER) ? Number(v) : v;
+  if (Array.isArray(v)) return v.map(smallIntsAsNumbers);
+  if (v !== null && typeof v === 'object') return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, smallIntsAsNumbers(x)]));
+  return v;
+}
+
 /** Parses YAML text, so problems carry the file's line and column. */
 export function parseConfigDescriptionText(text: string, file: string): ParseResult {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, intAsBigInt: false });
+  // Integers as bigint, so 64-bit addresses written without quotes keep every bit.
+  const doc = parseDocument(text, { lineCounter, intAsBigInt: true });
   if (doc.errors.length > 0) {
     return {
       ok: false,
@@ -373,12 +382,13 @@ export function parseConfigDescriptionText(text: string, file: string): ParseRes
       }),
     };
   }
-  const r = parseConfigDescription(doc.toJS());
+  const value = smallIntsAsNumbers(doc.toJS());
+  const r = parseConfigDescription(value);
   if (r.ok) return r;
   // Re-run the schema to map issue paths onto YAML nodes.
-  const kind = (doc.toJS() as { kind?: unknown } | null)?.kind;
+  const kind = (value as { kind?: unknown } | null)?.kind;
   const schema = kind === 'system' ? systemDescriptionSchema : cellDescriptionSchema;
-  const parsed = schema.safeParse(doc.toJS());
+  const parsed = schema.safeParse(value);
   const issues = parsed.success ? [] : parsed.error.issues;
   if (issues.length === 0) return { ok: false, problems: r.problems.map((p) => ({ ...p, file })) };
   return {
@@ -586,4 +596,15 @@ export function describeConfig(config: ConfigFile, opts: DescribeOptions = {}): 
   } finally {
     keepDefaults = false;
   }
+}
+
+/** The description as YAML, lists of scalars (flags, bar masks) on one line. */
+export function describeConfigYaml(config: ConfigFile, opts: DescribeOptions = {}): string {
+  const doc = new Document(describeConfig(config, opts));
+  visit(doc, {
+    Seq(_key, node) {
+      if (isSeq(node) && node.items.every((item) => isScalar(item))) node.flow = true;
+    },
+  });
+  return doc.toString({ lineWidth: 0, flowCollectionPadding: false });
 }

@@ -32,6 +32,7 @@ export {
   parseConfigDescription,
   parseConfigDescriptionText,
   describeConfig,
+  describeConfigYaml,
   type ParseResult,
   type DescribeOptions,
 } from './description.js';

@@ -4,6 +4,7 @@ import {
   cellDescriptionSchema,
   decodeConfig,
   describeConfig,
+  describeConfigYaml,
   encodeConfig,
   parseConfigDescription,
   parseConfigDescriptionText,
@@ -11,6 +12,7 @@ import {
   type SystemConfig,
 } from '../../src/jailhouse/index.js';
 import { APIC_MODES, SYSTEM_FLAGS, CACHE_FLAGS, CACHE_TYPES, CELL_FLAGS, CONSOLE_FLAGS, CONSOLE_TYPES, MEMORY_FLAGS, PCI_CAP_FLAGS, bitsToNames, enumToName } from '../../src/jailhouse/flags.js';
+import { loadFixture } from './fixtures.js';
 import { formatBdf, formatCpuList, formatSize, parseBdf, parseCpuList, parseInteger } from '../../src/jailhouse/values.js';
 
 const u = (bits: 8 | 16 | 32) => fc.nat(2 ** bits - 1);
@@ -138,6 +140,17 @@ describe('description errors', () => {
     expect(r).toMatchObject({ ok: false, problems: [{ file: 'demo.yaml', line: 3, column: 8 }] });
     const syntax = parseConfigDescriptionText('kind: cell\nname: [\n', 'demo.yaml');
     expect(syntax).toMatchObject({ ok: false, problems: [{ file: 'demo.yaml', line: expect.any(Number) }] });
+  });
+  it('64-bit values written as plain YAML integers keep every bit', () => {
+    const r = parseConfigDescriptionText('kind: cell\nname: x\ncpuResetAddress: 0xfffffffffffff001\nmemoryRegions:\n  - { physStart: 18446744073709551615, size: 4096 }\n', 'x.yaml');
+    expect(r.ok && (r.config as CellConfig).cpuResetAddress).toBe(0xfffffffffffff001n);
+    expect(r.ok && (r.config as CellConfig).memoryRegions[0]!.physStart).toBe(2n ** 64n - 1n);
+  });
+  it('describeConfigYaml parses back and keeps scalar lists on one line', () => {
+    const cell = loadFixture('nuttx.yaml') as CellConfig;
+    const text = describeConfigYaml(cell);
+    expect(text).toContain('flags: [READ, WRITE, EXECUTE, LOADABLE, ROOTSHARED]');
+    expect(parseConfigDescriptionText(text, 'n.yaml')).toEqual({ ok: true, config: cell });
   });
   it('MMU-500 stream ids as id and mask', () => {
     const r = parseConfigDescription({ kind: 'cell', arch: 'arm64', name: 'x', cpus: 1, streamIds: [{ id: 0x870, maskOut: 0xf }, '0x10'] });

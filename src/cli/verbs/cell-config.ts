@@ -10,7 +10,6 @@
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
-import { stringify } from 'yaml';
 import { UsageError, type CliContext, type ExitKind } from '../context.js';
 import { hasErrors, isProblemError, problem, type Problem } from '../../errors/problem.js';
 import { problemsToJson, renderProblems } from '../../errors/render.js';
@@ -18,6 +17,7 @@ import {
   checkConfigs,
   decodeConfig,
   describeConfig,
+  describeConfigYaml,
   encodeConfig,
   parseConfigDescriptionText,
   parseInteger,
@@ -113,13 +113,12 @@ async function show(ctx: CliContext, opts: Options): Promise<ExitKind> {
     report(ctx, opts, r.problems);
     return 'failed';
   }
-  const description = describeConfig(r.config, { full: opts.full });
   if (opts.json) {
-    ctx.stdout.write(JSON.stringify(description, null, 2) + '\n');
+    ctx.stdout.write(JSON.stringify(describeConfig(r.config, { full: opts.full }), null, 2) + '\n');
   } else {
     const bytes = (await readBytes(ctx, file)).length;
     ctx.stdout.write(`# ${file}: ${r.config.kind} configuration, revision ${r.config.revision}, ${r.config.arch}, ${bytes} bytes\n`);
-    ctx.stdout.write(stringify(description, { lineWidth: 0 }));
+    ctx.stdout.write(describeConfigYaml(r.config, { full: opts.full }));
   }
   return 'ok';
 }
