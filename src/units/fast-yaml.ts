@@ -69,16 +69,18 @@ function parseStream(text: string): FastDocument[] {
 
 /** A line without its comment and trailing blanks, or undefined when nothing is left. */
 function meaningful(raw: string, number: number): Line | undefined {
+  const trimmed = raw.trimStart();
+  if (trimmed === '' || trimmed.startsWith('#')) return undefined;
   let end = raw.length;
-  const hash = raw.indexOf('#');
-  if (hash >= 0) {
-    // Quotes could hide a '#' that is not a comment: leave such lines to the full parser.
-    if (raw.includes('"') || raw.includes("'")) bail();
-    if (hash > 0 && raw[hash - 1] !== ' ') bail();
-    end = hash;
+  for (let i = raw.indexOf('#'); i >= 0; i = raw.indexOf('#', i + 1)) {
+    if (raw[i - 1] !== ' ') continue; // `a#b` is text, not a comment
+    // A quote before the comment could mean the '#' is inside a string: leave it to the full parser.
+    const before = raw.slice(0, i);
+    if (before.includes('"') || before.includes("'")) bail();
+    end = i;
+    break;
   }
   const content = raw.slice(0, end).trimEnd();
-  if (content.trim() === '') return undefined;
   const indent = content.length - content.trimStart().length;
   return { indent, text: content.slice(indent), number };
 }

@@ -1,0 +1,40 @@
+import { describe, expect, it } from 'vitest';
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { loadUnits } from '../src/units/load.js';
+import { repoRoot } from './units/helpers.js';
+
+describe('example deployments', () => {
+  it('units/crtos is the complete cRTOS deployment and every file it names exists on the simulated machine', async () => {
+    const machine = mkdtempSync(join(tmpdir(), 'crtos-example-'));
+    try {
+      execFileSync(process.execPath, [join(repoRoot, 'dist/crtos-sim.mjs'), 'create', join(machine, 'm')], { stdio: 'ignore' });
+      const r = await loadUnits({ directories: ['units/crtos'], cwd: repoRoot, root: join(machine, 'm') });
+      expect(r.problems).toEqual([]);
+      expect([...r.set!.units.keys()].sort()).toEqual(
+        ['crtos-link.network', 'hello.loader', 'ivshmem-net.driver', 'jailhouse.driver', 'jailhouse.hypervisor', 'nuttx.cell', 'nuttx.image', 'shadow.driver'],
+      );
+      // DESIGN.md's bring-up order: module, enable, drivers, link, cell, loader.
+      expect(r.set!.layers).toEqual([
+        ['jailhouse.driver', 'nuttx.image'],
+        ['jailhouse.hypervisor'],
+        ['shadow.driver', 'ivshmem-net.driver'],
+        ['crtos-link.network'],
+        ['nuttx.cell'],
+        ['hello.loader'],
+      ]);
+    } finally {
+      rmSync(machine, { recursive: true, force: true });
+    }
+  });
+
+  it('units/rtmux places its image at /vmm/rtos.bin', async () => {
+    const r = await loadUnits({ directories: ['units/rtmux'], cwd: repoRoot });
+    expect(r.problems).toEqual([]);
+    const hv = r.set!.units.get('rtmux.hypervisor')!;
+    expect(hv.kind === 'Hypervisor' && hv.spec.type === 'rtmux' && [hv.spec.imagePath, hv.spec.module]).toEqual(['/vmm/rtos.bin', '/lib/modules/rtvmm.ko']);
+    expect(r.set!.deps.get('rtmux.hypervisor')!.requires).toEqual(['rt-thread.image']);
+  });
+});
