@@ -1,0 +1,41 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startHarness, type Harness } from '../helpers/harness.js';
+import { isActiveExit } from '../../../src/cli/verbs/is-active.js';
+
+let h: Harness;
+beforeAll(async () => {
+  h = await startHarness();
+});
+afterAll(() => h?.stop());
+
+describe('crtosctl is-active', () => {
+  it('exits 0 and prints active for an active unit', async () => {
+    expect(await h.ctl(['is-active', 'jailhouse.driver'])).toEqual({ code: 0, stdout: 'active\n', stderr: '' });
+  });
+
+  it('exits 3 for inactive or failed units', async () => {
+    expect(await h.ctl(['is-active', 'nuttx.cell', 'hello.loader'])).toEqual({ code: 3, stdout: 'inactive\nfailed\n', stderr: '' });
+  });
+
+  it('exits 4 when no unit is known, and is silent with --quiet', async () => {
+    expect(await h.ctl(['is-active', 'nope.cell'])).toEqual({ code: 4, stdout: 'unknown\n', stderr: '' });
+    expect(await h.ctl(['is-active', '-q', 'nope.cell', 'nuttx.cell'])).toEqual({ code: 3, stdout: '', stderr: '' });
+  });
+
+  it('prints JSON', async () => {
+    const r = await h.ctl(['is-active', '--json', 'jailhouse.driver', 'nope.cell']);
+    expect(r.code).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual([
+      { unit: 'jailhouse.driver', active: 'active' },
+      { unit: 'nope.cell', active: 'unknown' },
+    ]);
+  });
+});
+
+describe('isActiveExit', () => {
+  it('follows systemctl: any active wins, all unknown is 4, else 3', () => {
+    expect(isActiveExit(['inactive', 'reloading'])).toBe('ok');
+    expect(isActiveExit([undefined, undefined])).toBe('no-such-unit');
+    expect(isActiveExit([undefined, 'failed'])).toBe('inactive');
+  });
+});
