@@ -62,7 +62,7 @@ describe('crtosctl status UNIT', () => {
       '     Loaded: loaded (/etc/crtos/units/nuttx.yaml)',
       '    Drop-In: /run/crtos/units/nuttx.cell.d',
       '             `-50-loopback.yaml',
-      expect.stringMatching(/^     Active: inactive \(dead\) since Tue 2023-11-14 22:13:20 UTC; .+ ago$/),
+      expect.stringMatching(/^ {5}Active: inactive \(dead\) since Tue 2023-11-14 22:13:20 UTC; .+ ago$/),
       '    Cell ID: -',
       '  Jailhouse: no such cell',
       '       CPUs: -',
