@@ -8,6 +8,7 @@
 import { problem, type Problem } from '../errors/problem.js';
 import type { ProblemCode } from '../errors/codes.js';
 import { systemHeaderSize } from './layout.js';
+import { cellConfigSize } from './encode.js';
 import { formatBdf, formatCpuList, formatHex } from './values.js';
 import type { CellConfig, MemoryRegion, PciDevice, SystemConfig } from './types.js';
 
@@ -54,7 +55,7 @@ function pciOffset(m: Member, index: number): number {
 
 class Findings {
   readonly list: Problem[] = [];
-  add(code: ProblemCode, m: Member | { file: string }, message: string, extra: { offset?: number; hint?: string; severity?: 'warning' } = {}): void {
+  add(code: ProblemCode, m: Member | { file: string }, message: string, extra: { offset?: number; hint?: string; severity?: 'warning' | undefined } = {}): void {
     this.list.push(problem(code, message, { file: m.file, ...extra }));
   }
   region(code: ProblemCode, m: Member, index: number, message: string, hint?: string): void {
@@ -172,6 +173,27 @@ function checkNames(f: Findings, members: readonly Member[]): void {
     const twin = members.slice(0, i).find((o) => o.cell.name === m.cell.name);
     if (twin) f.add('CELLCFG_DUPLICATE_NAME', m, `${cellLabel(m)} has the same name as the cell in ${twin.file}`, { offset: m.base + 8, hint: 'the driver refuses a second cell of the same name (EEXIST)' });
   });
+}
+
+/** Rules the hypervisor enforces at cell create, so a violation fails there with EINVAL/E2BIG. */
+function checkHypervisorRules(f: Findings, m: Member, arch: SystemConfig['arch']): void {
+  const c = m.cell;
+  const irqAt = m.base + 132 + c.cpuSetSize + 32 * c.memoryRegions.length + 12 * c.cacheRegions.length;
+  c.irqchips.forEach((chip, i) => {
+    const bad = arch === 'x86' ? chip.pinBase !== 0 : chip.pinBase % 32 !== 0;
+    if (bad) {
+      f.add('CELLCFG_IRQCHIP_PIN_BASE', m, `${cellLabel(m)}, irqchip ${i}: pinBase ${chip.pinBase} ${arch === 'x86' ? 'must be 0 on x86' : 'must be a multiple of 32'}`, { offset: irqAt + 32 * i + 12 });
+    }
+  });
+  // The hypervisor maps at most 16 pages to read a non-root cell's configuration (page offset included).
+  const size = cellConfigSize(c);
+  if (!m.isRoot && size > 16 * 4096 - 4096) {
+    f.add('CELLCFG_TOO_BIG', m, `${cellLabel(m)} is ${size} bytes; the hypervisor may not be able to map more than 60 KiB of it`, {
+      offset: 0,
+      severity: size > 16 * 4096 ? undefined : 'warning',
+      hint: 'hypervisor limit: the configuration must fit 16 pages including its offset in the first page (E2BIG)',
+    });
+  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -350,6 +372,7 @@ export function checkConfigs(input: CheckInput): Problem[] {
   const members = [root, ...cells];
   checkNames(f, members);
   members.forEach((m) => checkOverlapsInCell(f, m));
+  members.forEach((m) => checkHypervisorRules(f, m, sys.arch));
   checkReserved(f, members, reservedRanges(sys, f, input.system.file));
   checkCpus(f, root, cells, sys.arch);
   checkSharedMemory(f, cells);

@@ -104,6 +104,21 @@ describe('checks nothing upstream makes', () => {
     apic.cpus = [];
     expect(codes(input(system, apic))).toEqual(['CELLCFG_NO_CPU']);
   });
+  it('irqchip pin bases the hypervisor refuses', () => {
+    const { system } = x86Set();
+    system.rootCell.irqchips[0]!.pinBase = 32;
+    expect(codes(input(system))).toEqual(['CELLCFG_IRQCHIP_PIN_BASE']);
+    const arm = loadFixture('qemu-arm64.yaml') as SystemConfig;
+    arm.rootCell.irqchips[0]!.pinBase = 40;
+    expect(codes(input(arm))).toEqual(['CELLCFG_IRQCHIP_PIN_BASE']);
+  });
+  it('a cell configuration too large for the hypervisor to map', () => {
+    const { system, apic } = x86Set();
+    apic.streamIds = new Array(15400).fill(0);
+    expect(checkConfigs(input(system, apic))).toEqual([expect.objectContaining({ code: 'CELLCFG_TOO_BIG', severity: 'warning' })]);
+    apic.streamIds = new Array(17000).fill(0);
+    expect(checkConfigs(input(system, apic))).toEqual([expect.objectContaining({ code: 'CELLCFG_TOO_BIG', severity: undefined })]);
+  });
   it('CPU 0 may go to a non-root cell on arm64', () => {
     const sys = loadFixture('qemu-arm64.yaml') as SystemConfig;
     const demo = loadFixture('gic-demo-arm64.yaml') as CellConfig;

@@ -41,6 +41,8 @@ export const cellConfigCodes = {
   CELLCFG_IVSHMEM_ADDRESS: { summary: 'The peers of one ivshmem link map different physical memory for the same section' },
   CELLCFG_IVSHMEM_OUTPUT_WRITE: { summary: 'An ivshmem output section is writable by a peer other than its owner, or not by its owner' },
   CELLCFG_IVSHMEM_LONELY: { summary: 'An ivshmem link has only one peer in this configuration set' },
+  CELLCFG_IRQCHIP_PIN_BASE: { summary: 'An irqchip pin_base the hypervisor refuses (x86: must be 0; arm: a multiple of 32)' },
+  CELLCFG_TOO_BIG: { summary: 'A cell configuration larger than the 64 KiB the hypervisor maps to read it' },
   CELLCFG_IMAGE_FIT: { summary: 'An image does not fit a WRITE|LOADABLE memory region of its cell at its load address' },
   CELLCFG_IMAGE_CELL: { summary: 'An --image option names a cell that is not in the configuration set' },
 } as const;
