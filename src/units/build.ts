@@ -42,6 +42,8 @@ interface Candidate {
   kind: KindName;
   name: string;
   layers: SourceDocument[];
+  /** The document with its drop-ins merged, before the schema. */
+  merged?: unknown;
   unit?: Unit;
 }
 
@@ -169,6 +171,7 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
 
   function validate(candidate: Candidate): void {
     const merged = candidate.layers.slice(1).reduce((acc, layer) => mergeValues(acc, layer.value), candidate.layers[0]!.value);
+    candidate.merged = merged;
     const schema = KINDS[candidate.kind].schema;
     const result = schema.safeParse(merged);
     if (result.success) {
@@ -249,6 +252,20 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
           hint: 'install the file, or correct the path (paths are resolved under --root)',
         });
       }
+    }
+  }
+
+  // A unit that failed its schema still gets its dependency lists checked, so one run shows all.
+  for (const c of candidates.values()) {
+    if (c.unit || !isMapping(c.merged)) continue;
+    for (const type of ['requires', 'wants', 'after', 'before'] as const) {
+      const list = c.merged[type];
+      if (!Array.isArray(list)) continue;
+      list.forEach((target, i) => {
+        if (typeof target === 'string' && splitId(target)[1] !== undefined && !candidates.has(target)) {
+          unknownReference(c, [type, i], target, type === 'requires' || type === 'wants' ? 'error' : 'warning');
+        }
+      });
     }
   }
 

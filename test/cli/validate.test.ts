@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { execFileSync, spawnSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, writeFileSync, rmSync, cpSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../../src/cli/crtosctl.entry.js';
+import { repoRoot } from '../units/helpers.js';
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+async function crtosctl(args: string[], cwd = repoRoot): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await main(args, { stdout, stderr, env: {}, cwd, isTTY: false });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+let tmp: string;
+beforeAll(() => {
+  tmp = mkdtempSync(join(tmpdir(), 'crtos-validate-'));
+  cpSync(join(repoRoot, 'units/crtos'), join(tmp, 'broken'), { recursive: true });
+  // three mistakes in two files plus a drop-in
+  writeFileSync(join(tmp, 'broken/hello.yaml'), 'kind: Loader\nname: hello\nexec: [/opt/crtos/loader]\nrestart: on-faillure\nrequires: [nuttx.cell, shadw.driver]\n');
+  mkdirSync(join(tmp, 'broken/nuttx.cell.d'));
+  writeFileSync(join(tmp, 'broken/nuttx.cell.d/10-typo.yaml'), 'onFailur: restart\n');
+});
+afterAll(() => rmSync(tmp, { recursive: true, force: true }));
+
+describe('crtosctl validate', () => {
+  it('exits 0 with a one-line summary for a valid set', async () => {
+    const r = await crtosctl(['validate', '--units', 'units/crtos']);
+    expect(r).toEqual({
+      code: 0,
+      stdout: '8 units valid (3 drivers, 1 hypervisor, 1 image, 1 cell, 1 network, 1 loader) in units/crtos; 6 start layers\n',
+      stderr: '',
+    });
+  });
+
+  it('exits 1 with every error, compiler style, quoting the line with a caret', async () => {
+    const r = await crtosctl(['validate', '--units', 'broken'], tmp);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toContain(
+      [
+        "broken/hello.yaml:4:10: error[UNIT_INVALID_VALUE]: 'restart' must be one of 'no', 'on-failure', 'always', not the string 'on-faillure' (hello.loader)",
+        ' 4 | restart: on-faillure',
+        '   |          ^',
+        "  = hint: did you mean 'on-failure'?",
+      ].join('\n'),
+    );
+    expect(r.stderr).toContain("broken/hello.yaml:5:24: error[UNIT_UNKNOWN_REFERENCE]: 'requires[1]' refers to 'shadw.driver', which does not exist (hello.loader)");
+    expect(r.stderr).toContain("broken/nuttx.cell.d/10-typo.yaml:1:1: error[UNIT_UNKNOWN_FIELD]: unknown field 'onFailur' (nuttx.cell)");
+    expect(r.stderr.trimEnd().split('\n').pop()).toBe('3 errors; the unit set is not valid');
+  });
+
+  it('prints JSON with --json', async () => {
+    const r = await crtosctl(['validate', '--json', '--units=broken'], tmp);
+    expect(r.code).toBe(1);
+    const body = JSON.parse(r.stdout);
+    expect(body).toMatchObject({ valid: false, errors: 3, warnings: 0, units: [], layers: [] });
+    expect(body.problems[0]).toEqual({
+      severity: 'error',
+      code: 'UNIT_INVALID_VALUE',
+      message: "'restart' must be one of 'no', 'on-failure', 'always', not the string 'on-faillure'",
+      file: 'broken/hello.yaml',
+      line: 4,
+      column: 10,
+      unit: 'hello.loader',
+      hint: "did you mean 'on-failure'?",
+    });
+    const ok = JSON.parse((await crtosctl(['validate', '--json', 'units/rtmux'])).stdout);
+    expect(ok).toMatchObject({ valid: true, units: [{ id: 'rt-thread.image' }, { id: 'rtmux.hypervisor' }], layers: [['rt-thread.image'], ['rtmux.hypervisor']] });
+  });
+
+  it('checks files under --root', async () => {
+    const r = await crtosctl(['validate', '--units', 'units/rtmux', '--root', tmp]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("units/rtmux/rtmux.yaml:14:9: error[UNIT_FILE_MISSING]: 'module' names /lib/modules/rtvmm.ko, which does not exist (rtmux.hypervisor)");
+  });
+
+  it('exits 2 on bad usage', async () => {
+    expect((await crtosctl(['validate', '--frobnicate'])).code).toBe(2);
+    expect((await crtosctl(['validate', '--units'])).code).toBe(2);
+    const help = await crtosctl(['validate', '--help']);
+    expect([help.code, help.stdout]).toEqual([0, expect.stringContaining('Usage: crtosctl validate')]);
+  });
+
+  it('works as the bundled command', () => {
+    const ok = execFileSync(process.execPath, [join(repoRoot, 'dist/crtosctl.mjs'), 'validate', '--units', 'units/crtos'], { cwd: repoRoot, encoding: 'utf8' });
+    expect(ok).toMatch(/^8 units valid/);
+    const bad = spawnSync(process.execPath, [join(repoRoot, 'dist/crtosctl.mjs'), 'validate', '--units', join(tmp, 'broken')], { encoding: 'utf8' });
+    expect(bad.status).toBe(1);
+  });
+});
