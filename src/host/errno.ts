@@ -43,7 +43,9 @@ const TOOL_PHRASES: readonly (readonly [RegExp, ErrnoName])[] = [
   [/Module \S+ is not currently loaded/, 'ENOENT'],
   [/Module \S+ not found in directory/, 'ENOENT'],
   [/Cannot find device/, 'ENODEV'],
-  [/Address already assigned/, 'EEXIST'],
+  // iproute2 with kernel extended ack (current kernels) instead of "RTNETLINK answers: …".
+  [/[Aa]ddress already assigned/, 'EEXIST'],
+  [/[Aa]ddress not found/, 'EADDRNOTAVAIL'],
 ];
 
 export function isErrnoName(value: string): value is ErrnoName {

@@ -239,14 +239,25 @@ function toCell(body: CellBody, revision: 12 | 13 | 14, arch: CellConfig['arch']
   return cell;
 }
 
+function cpusFitSet(c: { cpus: number[]; cpuSetSize?: number | undefined }, ctx: z.RefinementCtx): void {
+  const size = c.cpuSetSize ?? defaultCpuSetSize(c.cpus);
+  const tooHigh = c.cpus.find((cpu) => cpu >= size * 8);
+  if (tooHigh !== undefined) ctx.addIssue({ code: 'custom', path: ['cpus'], message: `CPU ${tooHigh} does not fit a CPU set of ${size} bytes` });
+}
+
 export const cellDescriptionSchema = z
   .strictObject({ kind: z.literal('cell'), revision: revisionSchema, arch: archSchema, ...cellBodyFields })
-  .superRefine((c, ctx) => {
-    const size = c.cpuSetSize ?? defaultCpuSetSize(c.cpus);
-    const tooHigh = c.cpus.find((cpu) => cpu >= size * 8);
-    if (tooHigh !== undefined) ctx.addIssue({ code: 'custom', path: ['cpus'], message: `CPU ${tooHigh} does not fit a CPU set of ${size} bytes` });
-  })
+  .superRefine(cpusFitSet)
   .transform(({ kind: _kind, revision, arch, ...body }) => toCell(body, revision, arch));
+
+/**
+ * A cell configuration without `kind`, for a Cell unit that carries its configuration inline
+ * (`config: { name: nuttx, cpus: 3, ... }`). Parses into the same CellConfig.
+ */
+export const inlineCellConfigSchema = z
+  .strictObject({ revision: revisionSchema, arch: archSchema, ...cellBodyFields })
+  .superRefine(cpusFitSet)
+  .transform(({ revision, arch, ...body }) => toCell(body, revision, arch));
 
 const iommuUnit = z
   .strictObject({
@@ -302,7 +313,7 @@ export const systemDescriptionSchema = z
     hypervisorMemory: memoryRegion,
     debugConsole: consoleSchema.default(CONSOLE_DEFAULT),
     platformInfo: platformInfo.default({ pciMmconfigBase: 0n, pciMmconfigEndBus: 0, pciIsVirtual: 0, pciDomain: 0, iommuUnits: [] }),
-    rootCell: z.strictObject(cellBodyFields).omit({ trailing: true }),
+    rootCell: z.strictObject(cellBodyFields).omit({ trailing: true }).superRefine(cpusFitSet),
     trailing: hexBytes.optional(),
   })
   .superRefine((s, ctx) => {

@@ -28,6 +28,7 @@ export { encodeConfig, cellConfigSize } from './encode.js';
 export {
   configDescriptionSchema,
   cellDescriptionSchema,
+  inlineCellConfigSchema,
   systemDescriptionSchema,
   parseConfigDescription,
   parseConfigDescriptionText,

@@ -1,5 +1,5 @@
 /** The simulated machine's public surface, for tests, the demo and `crtos-sim`. */
-export { createSimMachine, openSimMachine, destroySimMachine, readMachineLog, type SimMachine } from './machine.js';
+export { createSimMachine, openSimMachine, destroySimMachine, readMachineLog, type SimMachine, type BringUpStage } from './machine.js';
 export { DEFAULT_DESCRIPTION, type MachineDescription, type ModuleCatalogEntry, type ModuleEffect, type ReadinessEndpoint } from './description.js';
 export { SIM_OPERATIONS, type SimFault, type SimCellFailure, type SimFaultFile, type SimOperation } from './faults.js';
 export type { SimLogEntry } from './store.js';

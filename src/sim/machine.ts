@@ -52,7 +52,7 @@ export interface SimMachine {
    * starting node (for fast test setup). Paths are machine paths (`/etc/jailhouse/x.cell`).
    */
   runInProcess(tool: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
-  /** Brings the cRTOS example up to a stage, in-process: each stage includes the ones before it. */
+  /** Brings the cRTOS example up to a stage, in-process: each stage includes the ones before it; steps already done are skipped. */
   bringUp(stage: BringUpStage): Promise<void>;
   /** Stops every cell runner of this machine (cells stay as they are on disk). */
   dispose(): Promise<void>;
@@ -60,17 +60,17 @@ export interface SimMachine {
 
 export type BringUpStage = 'module' | 'enabled' | 'created' | 'loaded' | 'running' | 'drivers' | 'network';
 
-/** The manual cRTOS bring-up (reference/deployments.md §1.2), one stage per step. */
-const BRING_UP: [BringUpStage, string, string[]][] = [
-  ['module', 'modprobe', ['jailhouse']],
-  ['enabled', 'jailhouse', ['enable', '/etc/jailhouse/sysconfig.cell']],
-  ['created', 'jailhouse', ['cell', 'create', '/etc/jailhouse/nuttx.cell']],
-  ['loaded', 'jailhouse', ['cell', 'load', '--name', 'nuttx', '/opt/crtos/nuttx.bin', '--address', '0x0']],
-  ['running', 'jailhouse', ['cell', 'start', '--name', 'nuttx']],
-  ['drivers', 'insmod', ['/opt/crtos/drivers/shadow.ko']],
-  ['drivers', 'insmod', ['/opt/crtos/drivers/ivshmem-net.ko']],
-  ['network', 'ip', ['addr', 'add', '172.16.0.1/24', 'dev', 'enp0s13']],
-  ['network', 'ip', ['link', 'set', 'dev', 'enp0s13', 'up']],
+/** The manual cRTOS bring-up (reference/deployments.md §1.2), one stage per step, each with its "done" test. */
+const BRING_UP: [BringUpStage, string, string[], (s: SimState) => boolean][] = [
+  ['module', 'modprobe', ['jailhouse'], (s) => s.modules.some((m) => m.name === 'jailhouse')],
+  ['enabled', 'jailhouse', ['enable', '/etc/jailhouse/sysconfig.cell'], (s) => s.jailhouse.enabled],
+  ['created', 'jailhouse', ['cell', 'create', '/etc/jailhouse/nuttx.cell'], (s) => s.jailhouse.cells.some((c) => c.name === 'nuttx')],
+  ['loaded', 'jailhouse', ['cell', 'load', '--name', 'nuttx', '/opt/crtos/nuttx.bin', '--address', '0x0'], (s) => s.jailhouse.cells.some((c) => c.name === 'nuttx' && (c.images.length > 0 || c.state === 'running'))],
+  ['running', 'jailhouse', ['cell', 'start', '--name', 'nuttx'], (s) => s.jailhouse.cells.some((c) => c.name === 'nuttx' && c.state === 'running')],
+  ['drivers', 'insmod', ['/opt/crtos/drivers/shadow.ko'], (s) => s.modules.some((m) => m.name === 'shadow')],
+  ['drivers', 'insmod', ['/opt/crtos/drivers/ivshmem-net.ko'], (s) => s.modules.some((m) => m.name === 'ivshmem_net')],
+  ['network', 'ip', ['addr', 'add', '172.16.0.1/24', 'dev', 'enp0s13'], (s) => s.interfaces.some((i) => i.name === 'enp0s13' && i.addresses.includes('172.16.0.1/24'))],
+  ['network', 'ip', ['link', 'set', 'dev', 'enp0s13', 'up'], (s) => s.interfaces.some((i) => i.name === 'enp0s13' && i.up)],
 ];
 
 const WRAPPED_TOOLS = ['jailhouse', 'modprobe', 'insmod', 'rmmod', 'ip'] as const;
@@ -220,7 +220,8 @@ export function openSimMachine(dirArg: string): SimMachine {
     },
     async bringUp(stage) {
       const last = BRING_UP.map(([s]) => s).lastIndexOf(stage);
-      for (const [, tool, args] of BRING_UP.slice(0, last + 1)) {
+      for (const [, tool, args, done] of BRING_UP.slice(0, last + 1)) {
+        if (done(readState(dir))) continue;
         const r = await this.runInProcess(tool, args);
         if (r.code !== 0) throw new Error(`bring-up step \`${tool} ${args.join(' ')}\` failed: ${r.stderr.trim()}`);
       }

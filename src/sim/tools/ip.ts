@@ -146,7 +146,10 @@ function address(ctx: ToolContext, args: string[], json: boolean): number {
     return 'ok' as const;
   });
   if (outcome === 'ENODEV') return finish(ctx, op, 1, 'ENODEV', `Cannot find device "${dev}"`);
-  if (outcome !== 'ok') return finish(ctx, op, 2, outcome, `RTNETLINK answers: ${strerror(outcome)}`);
+  // What iproute2 prints with the kernel's extended ack, as on current kernels.
+  const family = address.includes(':') ? 'ipv6' : 'ipv4';
+  if (outcome === 'EEXIST') return finish(ctx, op, 2, outcome, `Error: ${family}: Address already assigned.`);
+  if (outcome === 'EADDRNOTAVAIL') return finish(ctx, op, 2, outcome, `Error: ${family}: Address not found.`);
   return finish(ctx, op, 0, 'ok');
 }
 

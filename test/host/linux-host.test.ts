@@ -1,0 +1,251 @@
+/**
+ * The Linux host against the simulated machine: every observation and every operation, success
+ * and failure, through the stand-in tools on PATH exactly as on a real machine.
+ */
+import { describe, expect, it } from 'vitest';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createLinuxHost, isHostError, type Host, type HostError } from '../../src/host/index.js';
+import { encodeConfig } from '../../src/jailhouse/index.js';
+import { nuttxCellConfig, type MachineDescription, type SimMachine } from '../../src/sim/index.js';
+import { tempMachine, waitFor } from '../sim/helpers.js';
+
+async function setup(description?: Partial<MachineDescription>): Promise<{ m: SimMachine; host: Host }> {
+  const m = await tempMachine(description);
+  return { m, host: createLinuxHost({ root: m.dir, env: m.env }) };
+}
+
+async function hostError(p: Promise<unknown>): Promise<HostError> {
+  try {
+    await p;
+  } catch (e) {
+    if (isHostError(e)) return e;
+    throw e;
+  }
+  throw new Error('expected a HostError');
+}
+
+const SYS = '/etc/jailhouse/sysconfig.cell';
+const NUTTX = '/etc/jailhouse/nuttx.cell';
+
+describe.concurrent('LinuxHost observations on the simulated machine', () => {
+  it('sees no Jailhouse before the module is loaded', async () => {
+    const { host } = await setup();
+    expect(await host.jailhouse()).toEqual({ loaded: false, enabled: false, cells: [] });
+  });
+
+  it('sees cells with id, name, state and CPUs', async () => {
+    const { m, host } = await setup();
+    await m.bringUp('module');
+    expect(await host.jailhouse()).toEqual({ loaded: true, enabled: false, cells: [] });
+    await m.bringUp('created');
+    const status = await host.jailhouse();
+    expect(status.enabled).toBe(true);
+    expect(status.cells).toEqual([
+      { id: 0, name: 'RootCell', state: 'running', cpusAssigned: [0, 1, 2], cpusFailed: [] },
+      { id: 1, name: 'nuttx', state: 'shut down', cpusAssigned: [3], cpusFailed: [] },
+    ]);
+    await m.bringUp('running');
+    await m.failCell('nuttx');
+    const failed = (await host.jailhouse()).cells[1];
+    expect(failed).toMatchObject({ state: 'failed', cpusFailed: [3] });
+  });
+
+  it('reads modules with their parameters', async () => {
+    const { m, host } = await setup({
+      modules: [
+        { name: 'jailhouse', installed: true, size: 45056, effect: 'jailhouse' },
+        { name: 'shadow', file: '/opt/crtos/drivers/shadow.ko', size: 20480, effect: 'shadow', parameters: { shmaddr: '0', debug: 'N' } },
+      ],
+    });
+    await m.bringUp('enabled');
+    await host.loadModule({ path: '/opt/crtos/drivers/shadow.ko', parameters: { shmaddr: '0x108000000' } });
+    const modules = await host.modules();
+    expect(modules.map((x) => x.name)).toEqual(['shadow', 'jailhouse']);
+    expect(modules[0]).toEqual({ name: 'shadow', size: 20480, refcount: 0, usedBy: [], state: 'Live', parameters: { debug: 'N', shmaddr: '0x108000000' } });
+    expect(modules[1]).toMatchObject({ name: 'jailhouse', refcount: 1 });
+  });
+
+  it('reads online CPUs, files and device nodes', async () => {
+    const { m, host } = await setup();
+    expect(await host.onlineCpus()).toEqual([0, 1, 2, 3]);
+    await m.bringUp('drivers');
+    expect(await host.onlineCpus()).toEqual([0, 1, 2]);
+    expect(await host.exists('/dev/shadow-process0')).toBe(true);
+    expect(await host.exists('/dev/shadow-process1')).toBe(false);
+    expect((await host.readFile('/opt/crtos/nuttx.bin')).subarray(0, 9).toString()).toBe('crtos-sim');
+    const missing = await hostError(host.readFile('/etc/none'));
+    expect(missing).toMatchObject({ code: 'HOST_READ_FAILED', op: 'readFile', errno: 'ENOENT' });
+  });
+
+  it('keeps every machine path under the root', async () => {
+    const { m, host } = await setup();
+    expect(host.resolve('/../../etc/passwd')).toBe(join(m.dir, 'etc/passwd'));
+    expect(() => host.resolve('relative')).toThrow(/absolute/);
+  });
+
+  it('reads interfaces through ip -j', async () => {
+    const { m, host } = await setup();
+    expect(await host.interfaces()).toEqual([{ name: 'lo', up: true, addresses: ['127.0.0.1/8'] }]);
+    await m.bringUp('network');
+    expect((await host.interfaces()).find((i) => i.name === 'enp0s13')).toEqual({ name: 'enp0s13', up: true, addresses: ['172.16.0.1/24'] });
+  });
+});
+
+describe.concurrent('LinuxHost operations on the simulated machine', () => {
+  it('brings up and tears down the cRTOS deployment', async () => {
+    const { m, host } = await setup();
+    await host.loadModule({ name: 'jailhouse' });
+    await host.enableJailhouse(SYS);
+    const cell = await host.createCell(NUTTX, 'nuttx');
+    expect(cell).toEqual({ id: 1, name: 'nuttx', state: 'shut down', cpusAssigned: [3], cpusFailed: [] });
+    await host.loadCell('nuttx', [{ file: '/opt/crtos/nuttx.bin' }, { string: 'hello', address: 0x1000n }]);
+    await host.startCell('nuttx');
+    await host.loadModule({ path: '/opt/crtos/drivers/shadow.ko' });
+    await host.loadModule({ path: '/opt/crtos/drivers/ivshmem-net.ko' });
+    await host.addAddress('enp0s13', '172.16.0.1/24');
+    await host.setLinkUp('enp0s13');
+    expect((await host.jailhouse()).cells[1]?.state).toBe('running');
+    const endpoint = m.readinessEndpoint() as { host: string; port: number };
+    await waitFor(() => host.probeTcp(endpoint.host, endpoint.port, 200));
+    await host.removeAddress('enp0s13', '172.16.0.1/24');
+    await host.shutdownCell('nuttx');
+    expect(await host.probeTcp(endpoint.host, endpoint.port, 200)).toBe(false);
+    await host.destroyCell('nuttx');
+    await host.unloadModule('ivshmem-net');
+    await host.unloadModule('shadow');
+    await host.disableJailhouse();
+    await host.unloadModule('jailhouse');
+    expect(await host.jailhouse()).toEqual({ loaded: false, enabled: false, cells: [] });
+
+    const log = await m.readLog();
+    const load = log.find((e) => e.op === 'jailhouse cell load');
+    // Cells are always addressed by name; every image carries its address.
+    expect(load?.args).toEqual(['cell', 'load', '--name', 'nuttx', join(m.dir, 'opt/crtos/nuttx.bin'), '--address', '0x0', '--string', 'hello', '--address', '0x1000']);
+    expect(log.filter((e) => e.op.startsWith('jailhouse cell') && e.op !== 'jailhouse cell list' && e.op !== 'jailhouse cell create').every((e) => e.args.includes('--name'))).toBe(true);
+    expect(log.every((e) => e.result === 'ok')).toBe(true);
+  });
+
+  it('turns tool failures into HostErrors with op, errno, exit code, stderr and argv', async () => {
+    const { m, host } = await setup();
+    await m.bringUp('created');
+    const busy = await hostError(host.enableJailhouse(SYS));
+    expect(busy).toMatchObject({
+      code: 'HOST_TOOL_FAILED',
+      op: 'enableJailhouse',
+      errno: 'EBUSY',
+      exitCode: 1,
+      stderr: 'JAILHOUSE_ENABLE: Device or resource busy\n',
+      argv: ['jailhouse', 'enable', join(m.dir, SYS)],
+    });
+    expect(busy.message).toContain('JAILHOUSE_ENABLE: Device or resource busy');
+    expect(await hostError(host.createCell(NUTTX, 'nuttx'))).toMatchObject({ op: 'createCell', errno: 'EEXIST' });
+    expect(await hostError(host.loadCell('ghost', [{ file: '/opt/crtos/nuttx.bin' }]))).toMatchObject({ op: 'loadCell', errno: 'ENOENT' });
+    expect(await hostError(host.loadCell('nuttx', [{ file: '/opt/crtos/nuttx.bin', address: 0x40000000n }]))).toMatchObject({ errno: 'EINVAL' });
+    expect(await hostError(host.startCell('ghost'))).toMatchObject({ op: 'startCell', errno: 'ENOENT' });
+    expect(await hostError(host.shutdownCell('ghost'))).toMatchObject({ op: 'shutdownCell', errno: 'ENOENT' });
+    expect(await hostError(host.destroyCell('RootCell'))).toMatchObject({ op: 'destroyCell', errno: 'EINVAL' });
+    expect(await hostError(host.unloadModule('jailhouse'))).toMatchObject({ op: 'unloadModule', errno: 'EBUSY' });
+    expect(await hostError(host.unloadModule('shadow'))).toMatchObject({ errno: 'ENOENT' });
+    expect(await hostError(host.loadModule({ name: 'nosuch' }))).toMatchObject({ op: 'loadModule', errno: 'ENOENT', exitCode: 1 });
+    expect(await hostError(host.loadModule({ path: '/opt/none.ko' }))).toMatchObject({ errno: 'ENOENT' });
+    writeFileSync(join(m.dir, 'opt/bad.ko'), 'not an ELF');
+    expect(await hostError(host.loadModule({ path: '/opt/bad.ko' }))).toMatchObject({ errno: 'ENOEXEC' });
+    expect(await hostError(host.setLinkUp('enp0s13'))).toMatchObject({ op: 'setLinkUp', errno: 'ENODEV', exitCode: 1 });
+    await m.bringUp('network');
+    expect(await hostError(host.addAddress('enp0s13', '172.16.0.1/24'))).toMatchObject({ op: 'addAddress', errno: 'EEXIST', exitCode: 2 });
+    expect(await hostError(host.removeAddress('enp0s13', '172.16.0.9/24'))).toMatchObject({ op: 'removeAddress', errno: 'EADDRNOTAVAIL', exitCode: 2 });
+    await host.disableJailhouse();
+    expect(await hostError(host.disableJailhouse())).toMatchObject({ op: 'disableJailhouse', errno: 'EINVAL' });
+  });
+
+  it('reports a create that succeeded without creating the cell (architecture mismatch)', async () => {
+    const { m, host } = await setup({ configRevision: 14 });
+    await m.bringUp('enabled');
+    const arm = nuttxCellConfig({ revision: 14, arch: 'arm64', cpus: 4, hypervisorMemory: { physStart: 0x3a000000n, size: 0x6000000n } });
+    writeFileSync(join(m.dir, 'etc/jailhouse/arm.cell'), encodeConfig(arm));
+    const e = await hostError(host.createCell('/etc/jailhouse/arm.cell', 'nuttx'));
+    expect(e).toMatchObject({ code: 'HOST_CELL_NOT_CREATED', op: 'createCell', exitCode: 0 });
+    expect((await host.jailhouse()).cells.map((c) => c.name)).toEqual(['RootCell']);
+  });
+
+  it('fails once with an injected errno, then succeeds', async () => {
+    const { m, host } = await setup();
+    await m.bringUp('module');
+    await m.setFaults([{ op: 'jailhouse enable', errno: 'ENOMEM', times: 1 }]);
+    expect(await hostError(host.enableJailhouse(SYS))).toMatchObject({ errno: 'ENOMEM', stderr: 'JAILHOUSE_ENABLE: Cannot allocate memory\n' });
+    await host.enableJailhouse(SYS);
+    expect((await m.faults()).faults).toEqual([]);
+  });
+
+  it('kills a hanging tool after its time limit', async () => {
+    const m = await tempMachine();
+    const host = createLinuxHost({ root: m.dir, env: m.env, toolTimeoutMs: 500 });
+    await m.bringUp('enabled');
+    await m.setFaults([{ op: 'jailhouse cell create', hang: true }]);
+    const e = await hostError(host.createCell(NUTTX, 'nuttx'));
+    expect(e).toMatchObject({ code: 'HOST_TOOL_TIMEOUT', errno: 'ETIMEDOUT', signal: 'SIGKILL' });
+    // The hung stand-in held the driver mutex; the next command takes the stale lock over.
+    await m.setFaults([]);
+    expect(await createLinuxHost({ root: m.dir, env: m.env }).createCell(NUTTX, 'nuttx')).toMatchObject({ name: 'nuttx' });
+  });
+
+  it('says which tool is missing from PATH', async () => {
+    const m = await tempMachine();
+    const host = createLinuxHost({ root: m.dir, env: { PATH: '/nonexistent' } });
+    expect(await hostError(host.enableJailhouse(SYS))).toMatchObject({ code: 'HOST_TOOL_NOT_FOUND', errno: 'ENOENT' });
+    expect(await hostError(host.spawn({ argv: ['/opt/crtos/loader', 'x'], env: {}, scheduling: { policy: 'fifo', priority: 1 } }))).toMatchObject({ code: 'HOST_TOOL_NOT_FOUND' });
+  });
+
+  it('refuses malformed interface names and addresses before running ip', async () => {
+    const { m, host } = await setup();
+    expect(await hostError(host.addAddress('enp0s13', '172.16.0.1'))).toMatchObject({ code: 'HOST_BAD_ARGUMENT' });
+    expect(await hostError(host.addAddress('bad name', '172.16.0.1/24'))).toMatchObject({ code: 'HOST_BAD_ARGUMENT' });
+    expect(await hostError(host.setLinkUp('a-name-longer-than-15'))).toMatchObject({ code: 'HOST_BAD_ARGUMENT' });
+    expect((await m.readLog()).filter((e) => e.op.startsWith('ip '))).toEqual([]);
+  });
+});
+
+describe('LinuxHost loaders on the simulated machine', () => {
+  it('starts the loader detached with scheduling and affinity; it lives until the cell stops', async () => {
+    const { m, host } = await setup();
+    await m.bringUp('network');
+    const endpoint = m.readinessEndpoint() as { host: string; port: number };
+    await waitFor(() => host.probeTcp(endpoint.host, endpoint.port, 200));
+    const id = await host.spawn({
+      argv: ['/opt/crtos/loader', '/opt/crtos/apps/hello'],
+      env: { SHADOWPROC: '/dev/shadow-process0', CRTOS_SIM_ENDPOINT: `${endpoint.host}:${endpoint.port}` },
+      scheduling: { policy: 'fifo', priority: 80 },
+      cpus: [0],
+    });
+    await waitFor(async () => (await m.readLog()).some((e) => e.op === 'loader' && e.result === 'ok'));
+    const log = await m.readLog();
+    expect(log.find((e) => e.op === 'chrt')?.detail).toMatchObject({ policy: 'fifo', priority: 80 });
+    expect(log.find((e) => e.op === 'loader' && e.result === 'ok')?.detail).toMatchObject({ pid: id.pid, cpusAllowed: '0', shadow: '/dev/shadow-process0' });
+    const info = await host.process(id);
+    expect(info?.argv.slice(-2)).toEqual(['loader', '/opt/crtos/apps/hello']);
+    await host.shutdownCell('nuttx');
+    expect(await host.waitExit(id)).toEqual({ code: 1, signal: null });
+    expect(await host.process(id)).toBeUndefined();
+  });
+
+  it('a loader whose cell is not running aborts like the C++ loader', async () => {
+    const { m, host } = await setup();
+    await m.bringUp('loaded');
+    const id = await host.spawn({ argv: ['/opt/crtos/loader', '/opt/crtos/apps/hello'], env: {} });
+    expect(await host.waitExit(id)).toEqual({ code: 134, signal: null });
+    expect((await m.readLog()).find((e) => e.op === 'loader')?.detail).toMatchObject({ what: 'Connection failed with Connection refused' });
+  });
+
+  it('kill ends a resident loader; killing it again reports it gone', async () => {
+    const { m, host } = await setup();
+    await m.bringUp('drivers');
+    const endpoint = m.readinessEndpoint() as { host: string; port: number };
+    await waitFor(() => host.probeTcp(endpoint.host, endpoint.port, 200));
+    const id = await host.spawn({ argv: ['/opt/crtos/loader', '/opt/crtos/apps/hello'], env: {} });
+    await waitFor(async () => (await m.readLog()).some((e) => e.op === 'loader' && e.result === 'ok'));
+    expect(await host.kill(id, 'SIGTERM')).toBe(true);
+    expect(await host.waitExit(id)).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await host.kill(id, 'SIGTERM')).toBe(false);
+  });
+});
