@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import {
   cellDescriptionSchema,
+  inlineCellConfigSchema,
   decodeConfig,
   describeConfig,
   describeConfigYaml,
@@ -151,6 +152,12 @@ describe('description errors', () => {
     const text = describeConfigYaml(cell);
     expect(text).toContain('flags: [READ, WRITE, EXECUTE, LOADABLE, ROOTSHARED]');
     expect(parseConfigDescriptionText(text, 'n.yaml')).toEqual({ ok: true, config: cell });
+  });
+  it('a Cell unit can carry the configuration inline, without kind', () => {
+    const r = inlineCellConfigSchema.safeParse({ name: 'nuttx', cpus: 3, flags: ['PASSIVE_COMMREG'] });
+    expect(r.success && r.data).toMatchObject({ kind: 'cell', revision: 14, arch: 'x86', name: 'nuttx', cpus: [3] });
+    expect(inlineCellConfigSchema.safeParse({ kind: 'cell', name: 'x' }).success).toBe(false);
+    expect(inlineCellConfigSchema.safeParse({ name: 'x', cpus: 70, cpuSetSize: 8 }).success).toBe(false);
   });
   it('MMU-500 stream ids as id and mask', () => {
     const r = parseConfigDescription({ kind: 'cell', arch: 'arm64', name: 'x', cpus: 1, streamIds: [{ id: 0x870, maskOut: 0xf }, '0x10'] });
