@@ -136,7 +136,8 @@ function writeCell(view: DataView, bytes: Uint8Array, base: number, cell: CellCo
   const name = new Uint8Array(32);
   for (let i = 0; i < cell.name.length; i++) {
     const code = cell.name.charCodeAt(i);
-    if (code > 0xff || i >= 31) bad(`${where}: name must be at most 31 single-byte characters`);
+    // 32 characters (no NUL) only come from decoding such a file; the driver cuts them to 31.
+    if (code > 0xff || i >= 32) bad(`${where}: name must be at most 31 single-byte characters`);
     name[i] = code;
   }
   if (!Number.isInteger(cell.cpuSetSize) || cell.cpuSetSize < 0) bad(`${where}: cpuSetSize must be a non-negative integer`);

@@ -106,6 +106,20 @@ describe('decodeConfig keeps what it does not interpret', () => {
     const v14 = decodeConfig(encodeConfig(loadFixture('qemu-arm64.yaml')), { arch: 'x86' });
     expect(v14.ok && v14.config.arch).toBe('arm64');
   });
+  it('a name filling all 32 bytes (no NUL) decodes and re-encodes as it is', () => {
+    const bytes = encodeConfig({ ...apic(), name: 'n'.repeat(31) });
+    bytes[39] = 0x6e;
+    const r = decodeConfig(bytes);
+    expect(r.ok && r.config.kind === 'cell' && r.config.name).toBe('n'.repeat(32));
+    expect(r.ok && Buffer.from(encodeConfig(r.config)).equals(Buffer.from(bytes))).toBe(true);
+  });
+  it('reads a view into a larger buffer (a Buffer slice) at its own offset', () => {
+    const bytes = encodeConfig(x86());
+    const pool = new Uint8Array(bytes.length + 100).fill(0xee);
+    pool.set(bytes, 37);
+    const r = decodeConfig(pool.subarray(37, 37 + bytes.length));
+    expect(r.ok && r.config).toEqual(x86());
+  });
   it('a name of 31 characters and CPUs beyond the first 64', () => {
     const cell = { ...apic(), name: 'n'.repeat(31), cpuSetSize: 16, cpus: [2, 64, 127] };
     const r = decodeConfig(encodeConfig(cell));
