@@ -183,6 +183,12 @@ async function check(ctx: CliContext, opts: Options): Promise<ExitKind> {
   if (opts.json) {
     report(ctx, opts, problems, { system: systemFile, cells: cellFiles, ok: !hasErrors(problems) });
   } else {
+    // What was read, as upstream's `jailhouse config check` lists it.
+    if (system) {
+      const lines = [`Architecture:  ${system.arch} (revision ${system.revision})`, `Root cell:     ${system.rootCell.name} (${systemFile})`];
+      for (const c of cells) lines.push(`Non-root cell: ${c.config.name} (${c.file})`);
+      ctx.stdout.write(lines.join('\n') + '\n');
+    }
     ctx.stdout.write(renderProblems(problems, { color: ctx.color }));
     const errors = problems.filter((p) => (p.severity ?? 'error') === 'error').length;
     const warnings = problems.length - errors;
