@@ -204,7 +204,11 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
   const valid = [...candidates.values()].filter((c): c is Candidate & { unit: Unit } => c.unit !== undefined);
   const edges: Edge<{ candidate: Candidate; path: ValuePath }>[] = [];
   const namesByKind = new Map<KindName, string[]>();
-  for (const c of candidates.values()) namesByKind.set(c.kind, [...(namesByKind.get(c.kind) ?? []), c.name]);
+  for (const c of candidates.values()) {
+    const names = namesByKind.get(c.kind);
+    if (names) names.push(c.name);
+    else namesByKind.set(c.kind, [c.name]);
+  }
 
   const unknownReference = (c: Candidate, path: ValuePath, target: string, severity: 'error' | 'warning'): void => {
     const doc = originOf(c.layers, path);
