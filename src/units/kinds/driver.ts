@@ -12,7 +12,7 @@ export const driverSchema = z
   .strictObject({
     kind: z.literal('Driver'),
     ...commonFields,
-    module: z.string().regex(/^[A-Za-z0-9_-]+$/).optional().meta({ description: 'Module name for modprobe (give this or path).' }),
+    module: z.string().regex(/^[A-Za-z0-9_-]+$/, { message: 'must be a module name as modprobe takes it (letters, digits, "_" and "-")' }).optional().meta({ description: 'Module name for modprobe (give this or path).' }),
     path: machinePath.optional().meta({ description: 'Path of a .ko file for insmod (give this or module).' }),
     parameters: moduleParameters,
     provides: z
