@@ -86,15 +86,24 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
   }
 
   logger.info({ units: directories, root, stateDir }, `crtosd ${VERSION} starting`);
-  await manager.start();
-  await manager.idle();
-  void notifier.send({ READY: '1', STATUS: summary(manager.listUnits()) });
-  manager.on('daemonChanged', () => void notifier.send({ STATUS: summary(manager.listUnits()) }));
-
+  // Watch before the first load, so an edit made during start-up is not lost; it is applied after.
+  let started = false;
+  let changedDuringStart = false;
   const watcher = watchUnitDirectories(directories, o.watchDebounceMs, (paths) => {
+    if (!started) {
+      changedDuringStart = true;
+      return;
+    }
     logger.info({ paths }, 'unit files changed; reloading');
     void manager.reload();
   });
+  await watcher.ready;
+  await manager.start();
+  await manager.idle();
+  started = true;
+  if (changedDuringStart) void manager.reload();
+  void notifier.send({ READY: '1', STATUS: summary(manager.listUnits()) });
+  manager.on('daemonChanged', () => void notifier.send({ STATUS: summary(manager.listUnits()) }));
 
   let exiting = false;
   let resolveDone!: (code: number) => void;

@@ -9,6 +9,7 @@
  */
 import { EventEmitter } from 'node:events';
 import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
 import type { Host, ProcessIdentity } from '../host/host.js';
 import type { Unit, UnitSet } from '../units/types.js';
 import { hasErrors, isProblemError, problem, ProblemError, type Problem } from '../errors/problem.js';
@@ -718,6 +719,13 @@ export class Manager extends EventEmitter implements ManagerApi {
   // ---- contexts --------------------------------------------------------------------------------
 
   private kindContext(id: string, set: UnitSet, desc: UnitDescription): KindContext {
+    if (this.opts.logDir) {
+      try {
+        mkdirSync(this.opts.logDir, { recursive: true });
+      } catch (e) {
+        this.log('warn', id, `cannot create ${this.opts.logDir}: ${(e as Error).message}`);
+      }
+    }
     return {
       host: this.host,
       set,

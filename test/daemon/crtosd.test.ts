@@ -1,0 +1,83 @@
+/** crtosd as users run it: --once, the watching daemon, signals, readiness notification, crashes. */
+import { afterEach, describe, expect, test } from 'vitest';
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeFixture, type Fixture } from '../engine/harness.js';
+import { CRTOSD, runOnce, startDaemon, until } from './run.js';
+
+let fixtures: Fixture[] = [];
+afterEach(async () => {
+  for (const f of fixtures) await f.cleanup();
+  fixtures = [];
+});
+async function fixture(): Promise<Fixture> {
+  const f = await makeFixture();
+  fixtures.push(f);
+  return f;
+}
+
+const stateFile = (f: Fixture) => JSON.parse(readFileSync(join(f.stateDir, 'state.json'), 'utf8')) as { units: Record<string, { facts: { pid?: number } }> };
+
+describe('crtosd', () => {
+  test('--once brings the example up, prints every unit, exits 0; a second --once touches nothing', async () => {
+    const f = await fixture();
+    const first = await runOnce(f);
+    expect(first.code, first.stderr).toBe(0);
+    expect(first.stdout).toMatch(/^nuttx\.cell\s+active\s+running\s+success$/m);
+    expect(first.stdout.match(/ active /g)?.length).toBe(8);
+    await f.machine.clearLog();
+    const second = await runOnce(f);
+    expect(second.code).toBe(0);
+    expect((await f.ops()).filter((o) => !o.startsWith('loader'))).toEqual([]);
+  });
+
+  test('--once exits non-zero when a unit failed, naming it and its dependents', async () => {
+    const f = await fixture();
+    await f.machine.setFaults([{ op: 'jailhouse enable', errno: 'EINVAL' }]);
+    const r = await runOnce(f);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toMatch(/^jailhouse\.hypervisor\s+failed\s+failed\s+exit-code\s+.*jailhouse enable/m);
+    expect(r.stdout).toMatch(/^nuttx\.cell\s+failed\s+\S+\s+dependency/m);
+    expect((await f.ops()).some((o) => o.startsWith('jailhouse cell create'))).toBe(false);
+  });
+
+  test('bad options exit 2 with the fix', async () => {
+    const r = await new Promise<{ code: number | null; err: string }>((resolve) => {
+      const c = spawn(process.execPath, [CRTOSD, '--log-level', 'loud']);
+      let err = '';
+      c.stderr.on('data', (d: Buffer) => (err += d.toString()));
+      c.on('exit', (code) => resolve({ code, err }));
+    });
+    expect(r.code).toBe(2);
+    expect(r.err).toContain("unknown log level 'loud'");
+  });
+
+  test('watches its units, reloads on SIGHUP, and SIGTERM leaves cells and loaders running', async () => {
+    const f = await fixture();
+    const d = startDaemon(f);
+    await until(async () => (await f.machine.state()).jailhouse.cells.some((c) => c.name === 'nuttx' && c.state === 'running') && stateFile(f).units['hello.loader']?.facts.pid !== undefined, 20_000, 'bring-up');
+    const pid = stateFile(f).units['hello.loader']!.facts.pid!;
+    // An edit is picked up by the watch (an atomic save: write a temp file, rename it over).
+    await f.machine.clearLog();
+    const text = f.readUnit('hello.yaml').replace('/opt/crtos/apps/hello]', '/opt/crtos/apps/hello, one]');
+    f.writeUnit('.hello.yaml.tmp', text);
+    const { renameSync } = await import('node:fs');
+    renameSync(join(f.unitsDir, '.hello.yaml.tmp'), join(f.unitsDir, 'hello.yaml'));
+    await until(async () => (await f.ops()).some((o) => o.endsWith('hello one')), 10_000, 'watch reload').catch((e: unknown) => {
+      throw new Error(`${String(e)}\n${d.output()}`);
+    });
+    await f.machine.clearLog();
+    d.child.kill('SIGHUP');
+    await until(() => d.output().includes('SIGHUP: reloading unit files'), 5000, 'SIGHUP');
+    d.child.kill('SIGTERM');
+    expect(await d.exited).toBe(0);
+    const state = await f.machine.state();
+    expect(state.jailhouse.cells.find((c) => c.name === 'nuttx')?.state).toBe('running');
+    expect((await f.ops()).some((o) => /destroy|shutdown|rmmod|disable/.test(o))).toBe(false);
+    const newPid = stateFile(f).units['hello.loader']!.facts.pid!;
+    expect(newPid).not.toBe(pid);
+    expect(() => process.kill(newPid, 0)).not.toThrow();
+    process.kill(newPid, 'SIGKILL');
+  });
+});
