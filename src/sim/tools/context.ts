@@ -35,7 +35,7 @@ export function injected(ctx: ToolContext, op: SimOperation, targets: string[]):
   const fault = takeFault(ctx.dir, op, targets);
   if (!fault) return {};
   if (fault.hang) {
-    appendLog(ctx.dir, { op, args: ctx.args, result: 'hang', detail: { fault } });
+    appendLog(ctx.dir, { op, args: ctx.args, result: 'hang', detail: { fault, pid: process.pid } });
     for (;;) sleepSync(60_000);
   }
   return fault.errno === undefined ? { fault } : { errno: fault.errno, fault };

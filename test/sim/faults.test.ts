@@ -1,0 +1,69 @@
+/** Fault and timing injection, set while the machine runs, and the serialization of jailhouse. */
+import { describe, expect, it } from 'vitest';
+import { tempMachine, waitFor } from './helpers.js';
+import { validateFaults } from '../../src/sim/faults.js';
+
+describe.concurrent('simulator faults and timing', () => {
+  it('fails N times with the chosen errno, then works; the log records each attempt', async () => {
+    const m = await tempMachine();
+    await m.setFaults([{ op: 'modprobe', errno: 'EIO', times: 2 }]);
+    expect(await m.runInProcess('modprobe', ['jailhouse'])).toMatchObject({ code: 1, stderr: "modprobe: ERROR: could not insert 'jailhouse': Input/output error\n" });
+    expect((await m.runInProcess('modprobe', ['jailhouse'])).code).toBe(1);
+    expect((await m.runInProcess('modprobe', ['jailhouse'])).code).toBe(0);
+    expect((await m.readLog()).filter((e) => e.op === 'modprobe').map((e) => e.result)).toEqual(['EIO', 'EIO', 'ok']);
+  });
+
+  it('fails always when no count is given, only for the named target', async () => {
+    const m = await tempMachine();
+    await m.bringUp('created');
+    await m.setFaults([{ op: 'jailhouse cell start', errno: 'EPERM', target: 'nuttx' }]);
+    for (let i = 0; i < 3; i++) expect(await m.runInProcess('jailhouse', ['cell', 'start', 'nuttx'])).toMatchObject({ code: 1, stderr: 'JAILHOUSE_CELL_START: Operation not permitted\n' });
+    expect((await m.state()).jailhouse.cells[0]?.state).toBe('shut down');
+    expect((await m.runInProcess('jailhouse', ['cell', 'start', 'ghost'])).stderr).toBe('JAILHOUSE_CELL_START: No such file or directory\n');
+  });
+
+  it('hangs until killed, and logs the hang', async () => {
+    const m = await tempMachine();
+    await m.setFaults([{ op: 'modprobe', hang: true, times: 1 }]);
+    const started = Date.now();
+    const run = m.run('modprobe', ['jailhouse']);
+    await waitFor(async () => (await m.readLog()).some((e) => e.result === 'hang'));
+    expect(Date.now() - started).toBeLessThan(5000);
+    const hung = (await m.readLog()).find((e) => e.result === 'hang');
+    process.kill(hung?.detail?.pid as number, 'SIGKILL');
+    expect((await run).code).toBeNull();
+    expect((await m.runInProcess('modprobe', ['jailhouse'])).code).toBe(0);
+  });
+
+  it('serializes concurrent jailhouse commands as the driver mutex does', async () => {
+    const m = await tempMachine();
+    await m.bringUp('created');
+    await m.setLatencies({ 'jailhouse cell load': 300, 'jailhouse cell start': 300 });
+    await Promise.all([m.run('jailhouse', ['cell', 'load', 'nuttx', `${m.dir}/opt/crtos/nuttx.bin`]), m.run('jailhouse', ['cell', 'start', 'nuttx'])]);
+    const done = (await m.readLog()).filter((e) => e.op === 'jailhouse cell load' || e.op === 'jailhouse cell start').map((e) => Date.parse(e.time));
+    expect(done).toHaveLength(2);
+    // Each held the mutex for its 300 ms latency: they finished at least 300 ms apart.
+    expect(Math.abs((done[1] as number) - (done[0] as number))).toBeGreaterThanOrEqual(290);
+  });
+
+  it('a cell goes to failed at its scheduled time: sysfs, failed CPUs, endpoint closed', async () => {
+    const m = await tempMachine();
+    await m.setCellFailures([{ cell: 'nuttx', afterStartMs: 300 }]);
+    await m.bringUp('running');
+    const startedAt = Date.now();
+    await waitFor(async () => (await m.state()).jailhouse.cells[0]?.state === 'failed');
+    expect(Date.now() - startedAt).toBeGreaterThanOrEqual(200);
+    const list = await m.runInProcess('jailhouse', ['cell', 'list']);
+    expect(list.stdout).toMatch(/1 {7}nuttx {19}failed {12}3 {23}3/);
+    expect((await m.readLog()).some((e) => e.op === 'cell failed')).toBe(true);
+  });
+
+  it('rejects malformed fault settings', () => {
+    expect(validateFaults({ faults: [{ op: 'nope' as never, errno: 'EIO' }], latencies: {}, cellFailures: [] })).toHaveLength(1);
+    expect(validateFaults({ faults: [{ op: 'modprobe', errno: 'EWHAT' as never }], latencies: {}, cellFailures: [] })).toHaveLength(1);
+    expect(validateFaults({ faults: [{ op: 'modprobe' }], latencies: {}, cellFailures: [] })).toHaveLength(1);
+    expect(validateFaults({ faults: [], latencies: { modprobe: -1 }, cellFailures: [] })).toHaveLength(1);
+    expect(validateFaults({ faults: [], latencies: {}, cellFailures: [{ cell: 'x' }] })).toHaveLength(1);
+    expect(validateFaults({ faults: [{ op: 'rmmod', errno: 'EBUSY', times: 2 }], latencies: { insmod: 5 }, cellFailures: [{ cell: 'x', at: 1 }] })).toEqual([]);
+  });
+});
