@@ -188,12 +188,13 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
     }
     for (const p of issuesToProblems(result.error.issues, schema, merged)) {
       const origin = originOf(candidate.layers, p.path);
-      problems.push(toProblem(p, origin, candidate.id));
+      problems.push(toProblem(p, origin, candidate.name === '' ? undefined : candidate.id));
     }
   }
 
-  function toProblem(p: PathProblem, doc: SourceDocument, unit: string): Problem {
-    const problem: Problem = { code: p.code, message: p.message, ...locate(doc, p.path, p.atKey), unit };
+  function toProblem(p: PathProblem, doc: SourceDocument, unit: string | undefined): Problem {
+    const problem: Problem = { code: p.code, message: p.message, ...locate(doc, p.path, p.atKey) };
+    if (unit !== undefined) problem.unit = unit;
     if (p.hint) problem.hint = p.hint;
     return problem;
   }

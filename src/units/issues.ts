@@ -98,12 +98,22 @@ function issueToProblems(issue: Issue, schema: z.ZodType, data: unknown, base: V
       return issue.keys.map((key) => ({
         code: 'UNIT_UNKNOWN_FIELD' as const,
         message: `unknown field '${key}'${path.length ? ` in ${fieldName(path)}` : ''}`,
-        hint: didYouMean(key, known) ?? `known fields: ${known.join(', ')}`,
+        // `known` spans every variant of a union: a key of another variant is no typo.
+        hint: known.includes(key)
+          ? `'${key}' belongs to another variant of this unit (check its 'type')`
+          : (didYouMean(key, known) ?? `known fields: ${known.join(', ')}`),
         path: [...path, key],
         atKey: true,
       }));
     }
     case 'invalid_type': {
+      const last = path[path.length - 1];
+      if (value === undefined && typeof last === 'number') {
+        // A list too short for a tuple (`exec: []`): name the list, not a position in it.
+        const list = path.slice(0, -1);
+        const description = describeAt(schema, list);
+        return [{ code: 'UNIT_MISSING_FIELD', message: `${fieldName(list)} needs at least ${last + 1} ${last === 0 ? 'entry' : 'entries'}`, hint: description, path: list }];
+      }
       if (value === undefined) {
         const description = describeAt(schema, path);
         return [{
@@ -164,6 +174,10 @@ function issueToProblems(issue: Issue, schema: z.ZodType, data: unknown, base: V
     case 'not_multiple_of':
     case 'invalid_element':
     default: {
+      // A refinement across fields ("give exactly one of module or path") reads best unprefixed.
+      if (issue.code === 'custom' && !/^(must\b|')/.test(issue.message)) {
+        return [{ code: value === undefined ? 'UNIT_MISSING_FIELD' : 'UNIT_INVALID_VALUE', message: issue.message, path }];
+      }
       const message = issue.message.startsWith('Invalid') && value !== undefined ? `${fieldName(path)} is invalid: ${describeValue(value)}` : withField(path, issue.message);
       return [{ code: 'UNIT_INVALID_VALUE', message, path }];
     }

@@ -176,7 +176,7 @@ describe('buildUnitSet: every error kind has its code, position and message', ()
       'b.yaml': 'kind: Netwerk\nname: n\n',
     });
     expect(errorsOf(r).map((p) => `${p.file}:${p.line}:${p.code}`)).toEqual([
-      'a.yaml:1:UNIT_INVALID_VALUE', // neither module nor path
+      'a.yaml:1:UNIT_MISSING_FIELD', // neither module nor path
       'a.yaml:3:UNIT_UNKNOWN_FIELD',
       'a.yaml:20:UNIT_UNKNOWN_REFERENCE',
       'b.yaml:1:UNIT_UNKNOWN_KIND',
