@@ -14,7 +14,7 @@ describe.concurrent('stand-in ip', () => {
       { family: 'inet', local: '172.16.0.1', prefixlen: 24 },
       { family: 'inet6', local: '2001:db8::1', prefixlen: 64 },
     ]);
-    expect((await m.runInProcess('ip', ['addr', 'show'])).stdout).toMatch(/2: enp0s13: <BROADCAST,MULTICAST,UP,LOWER_UP>[^\n]*\n.*\n    inet 172\.16\.0\.1\/24 scope global enp0s13/);
+    expect((await m.runInProcess('ip', ['addr', 'show'])).stdout).toMatch(/2: enp0s13: <BROADCAST,MULTICAST,UP,LOWER_UP>[^\n]*\n.*\n {4}inet 172\.16\.0\.1\/24 scope global enp0s13/);
     expect((await m.runInProcess('ip', ['addr', 'del', '172.16.0.1/24', 'dev', 'enp0s13'])).code).toBe(0);
     expect((await m.runInProcess('ip', ['link', 'set', 'dev', 'enp0s13', 'down'])).code).toBe(0);
     expect((await m.state()).interfaces.find((i) => i.name === 'enp0s13')).toMatchObject({ up: false, addresses: ['2001:db8::1/64'] });
