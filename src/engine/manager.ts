@@ -405,6 +405,11 @@ export class Manager extends EventEmitter implements ManagerApi {
       const timedOut = err.code === 'ENGINE_TIMEOUT';
       await this.cleanupAfterFailedStart(unit, desc);
       this.onStartFailure(unit, desc, err);
+      if (this.holds.get(id)?.reason === 'start-limit') {
+        // The restart policy gave up: say so rather than the last attempt's own result.
+        const rt = this.runtime(id);
+        return { result: 'failed', unitResult: 'start-limit-hit', ...(rt.lastError ? { error: rt.lastError } : { error: err }) };
+      }
       return { result: timedOut ? 'timeout' : 'failed', unitResult: timedOut ? 'timeout' : 'exit-code', error: err };
     }
   }

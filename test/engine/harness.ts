@@ -111,8 +111,12 @@ export const ALL_ACTIVE = {
   'shadow.driver': 'active/success',
 };
 
-/** Unit text edits that make supervision fast enough for tests. */
+/** Unit text edits that make supervision and timeouts fast enough for tests. */
 export function fastSupervision(f: Fixture): void {
-  f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('onFailure: restart', 'onFailure: restart\nrestartSec: 100ms\nrestartMaxSec: 400ms\nstartLimit: { burst: 3, interval: 20s }\ntimeout: 1500ms'));
-  f.writeUnit('hello.yaml', f.readUnit('hello.yaml').replace('restart: on-failure', 'restart: on-failure\nrestartSec: 100ms\nrestartMaxSec: 400ms\nstartLimit: { burst: 3, interval: 20s }'));
+  const fast = 'restartSec: 100ms\nrestartMaxSec: 400ms\nstartLimit: { burst: 3, interval: 20s }';
+  f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('onFailure: restart', `onFailure: restart\n${fast}\ntimeout: 1500ms`));
+  f.writeUnit('hello.yaml', f.readUnit('hello.yaml').replace('restart: on-failure', `restart: on-failure\n${fast}`));
+  f.writeUnit('jailhouse.yaml', f.readUnit('jailhouse.yaml').replace(/^(module: jailhouse).*$/m, '$1\ntimeout: 1500ms').replace(/^(system: .*)$/m, '$1\ntimeout: 1500ms'));
+  f.writeUnit('drivers.yaml', f.readUnit('drivers.yaml').replace(/^(path: .*)$/gm, '$1\ntimeout: 1500ms'));
+  f.writeUnit('network.yaml', f.readUnit('network.yaml').replace(/^(address: .*)$/m, '$1\ntimeout: 1500ms'));
 }

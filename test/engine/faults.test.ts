@@ -1,0 +1,65 @@
+/**
+ * Every host operation of the bring-up failing once, always, or hanging: the expected end state
+ * and result, dependents not started, retries within the limits, nothing half-made left behind.
+ */
+import { afterEach, describe, expect, test } from 'vitest';
+import type { SimFault, SimOperation } from '../../src/sim/index.js';
+import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, type Fixture } from './harness.js';
+
+let fixture: Fixture | undefined;
+afterEach(async () => {
+  await fixture?.cleanup();
+  fixture = undefined;
+});
+
+const DEP = 'failed/dependency';
+/** What depends on what in the example, for the expected tables. */
+const BELOW_HYPERVISOR = { 'shadow.driver': DEP, 'ivshmem-net.driver': DEP, 'crtos-link.network': DEP, 'nuttx.cell': DEP, 'hello.loader': DEP };
+
+interface Case {
+  name: string;
+  fault: SimFault;
+  expected: Record<string, string>;
+  /** How often the operation may run (retries within the limits). */
+  attempts: [SimOperation, number];
+}
+
+const cases: Case[] = [
+  { name: 'modprobe fails once', fault: { op: 'modprobe', errno: 'ENOENT', times: 1 }, expected: { ...ALL_ACTIVE, 'jailhouse.driver': 'failed/exit-code', 'jailhouse.hypervisor': DEP, ...BELOW_HYPERVISOR }, attempts: ['modprobe', 1] },
+  { name: 'jailhouse enable fails always', fault: { op: 'jailhouse enable', errno: 'EINVAL' }, expected: { ...ALL_ACTIVE, 'jailhouse.hypervisor': 'failed/exit-code', ...BELOW_HYPERVISOR }, attempts: ['jailhouse enable', 1] },
+  { name: 'jailhouse enable hangs', fault: { op: 'jailhouse enable', hang: true }, expected: { ...ALL_ACTIVE, 'jailhouse.hypervisor': 'failed/timeout', ...BELOW_HYPERVISOR }, attempts: ['jailhouse enable', 1] },
+  { name: 'insmod of shadow fails once', fault: { op: 'insmod', target: 'shadow', errno: 'EINVAL', times: 1 }, expected: { ...ALL_ACTIVE, 'shadow.driver': 'failed/exit-code', 'hello.loader': DEP }, attempts: ['insmod', 2] },
+  { name: 'ip addr add fails always', fault: { op: 'ip addr add', errno: 'EPERM' }, expected: { ...ALL_ACTIVE, 'crtos-link.network': 'failed/exit-code', 'hello.loader': DEP }, attempts: ['ip addr add', 1] },
+  { name: 'cell create fails once (restarted by onFailure)', fault: { op: 'jailhouse cell create', errno: 'EBUSY', times: 1 }, expected: ALL_ACTIVE, attempts: ['jailhouse cell create', 2] },
+  { name: 'cell create fails always (start limit)', fault: { op: 'jailhouse cell create', errno: 'EBUSY' }, expected: { ...ALL_ACTIVE, 'nuttx.cell': 'failed/start-limit-hit', 'hello.loader': DEP }, attempts: ['jailhouse cell create', 3] },
+  { name: 'cell load fails always', fault: { op: 'jailhouse cell load', errno: 'EINVAL' }, expected: { ...ALL_ACTIVE, 'nuttx.cell': 'failed/start-limit-hit', 'hello.loader': DEP }, attempts: ['jailhouse cell load', 3] },
+  { name: 'cell start hangs once', fault: { op: 'jailhouse cell start', hang: true, times: 1 }, expected: ALL_ACTIVE, attempts: ['jailhouse cell start', 2] },
+  { name: 'the loader fails once (restarted)', fault: { op: 'loader', errno: 'ECONNREFUSED', times: 1 }, expected: ALL_ACTIVE, attempts: ['chrt', 2] },
+  { name: 'the loader fails always (start limit)', fault: { op: 'loader', errno: 'ECONNREFUSED' }, expected: { ...ALL_ACTIVE, 'hello.loader': 'failed/start-limit-hit' }, attempts: ['chrt', 3] },
+];
+
+describe('host operations failing during the bring-up', () => {
+  test.each(cases)('$name', async (c) => {
+    const f = (fixture = await makeFixture());
+    fastSupervision(f);
+    await f.machine.setFaults([c.fault]);
+    const m = f.manager();
+    await m.start();
+    await settle(m, 600, 30_000);
+    expect(states(m)).toEqual(c.expected);
+    const log = await f.machine.readLog();
+    const [op, max] = c.attempts;
+    const runs = log.filter((e) => e.op === op).length;
+    expect(runs, `${op} ran ${runs} times`).toBeLessThanOrEqual(max);
+    expect(runs).toBeGreaterThanOrEqual(1);
+    // Nothing half-made: the cell runs (and holds its CPUs) exactly when its unit is active.
+    const state = await f.machine.state();
+    const cells = state.jailhouse.cells.filter((cell) => cell.id !== 0);
+    if (c.expected['nuttx.cell'] === 'active/success') {
+      expect(cells.map((cell) => `${cell.name} ${cell.state}`)).toEqual(['nuttx running']);
+    } else {
+      expect(cells).toEqual([]);
+      expect(state.cpusOnline.length).toBe(f.machine.description.cpus);
+    }
+  });
+});
