@@ -21,6 +21,12 @@ export interface LoadOptions {
   root?: string;
   /** Relative directories resolve against this; default process.cwd(). */
   cwd?: string;
+  /**
+   * A directory that does not exist is an error (UNIT_DIRECTORY_MISSING) instead of being skipped.
+   * Off by default: like systemd, the daemon reads whichever of its directories exist.
+   * `crtosctl validate` turns it on for directories the user named.
+   */
+  requireDirectories?: boolean;
 }
 
 export interface LoadResult {
@@ -63,7 +69,7 @@ export async function loadUnits(opts: LoadOptions = {}): Promise<LoadResult> {
   const problems: Problem[] = [];
   const sources = new Map<string, string>();
   try {
-    const found = await discoverUnitFiles(directories, { cwd: opts.cwd, requireDirectories: opts.directories !== undefined });
+    const found = await discoverUnitFiles(directories, { cwd: opts.cwd, requireDirectories: opts.requireDirectories === true });
     problems.push(...found.problems);
     const files = await readAll(found.files, problems);
     for (const f of files) sources.set(f.file, f.text);

@@ -88,6 +88,8 @@ describe('crtosctl validate', () => {
   it('exits 2 on bad usage', async () => {
     expect((await crtosctl(['validate', '--frobnicate'])).code).toBe(2);
     expect((await crtosctl(['validate', '--units'])).code).toBe(2);
+    const missing = await crtosctl(['validate', '--units', 'no/such/dir']);
+    expect([missing.code, missing.stderr]).toEqual([1, expect.stringContaining('error[UNIT_DIRECTORY_MISSING]: unit directory no/such/dir does not exist')]);
     const help = await crtosctl(['validate', '--help']);
     expect([help.code, help.stdout]).toEqual([0, expect.stringContaining('Usage: crtosctl validate')]);
   });

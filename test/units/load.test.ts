@@ -62,8 +62,10 @@ describe('loadUnits', () => {
     expect([...r.set!.units.keys()]).toEqual(['m1.image', 'm2.image']);
   });
 
-  it('reports a --units directory that does not exist', async () => {
-    const r = await loadUnits({ directories: ['nope'], cwd: tmp });
+  it('skips directories that do not exist, or reports them when asked to', async () => {
+    const skipped = await loadUnits({ directories: ['nope', 'etc'], cwd: tmp });
+    expect([...skipped.set!.units.keys()]).toEqual(['a.image']);
+    const r = await loadUnits({ directories: ['nope'], cwd: tmp, requireDirectories: true });
     expect(r.set).toBeUndefined();
     expect(r.problems).toEqual([expect.objectContaining({ code: 'UNIT_DIRECTORY_MISSING', file: 'nope' })]);
   });

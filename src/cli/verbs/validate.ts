@@ -84,6 +84,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     directories: args.directories,
     root: args.root === undefined ? undefined : resolve(ctx.cwd, args.root),
     cwd: ctx.cwd,
+    requireDirectories: args.directories !== undefined,
   });
   const errors = result.problems.filter((p) => (p.severity ?? 'error') === 'error').length;
   const warnings = result.problems.length - errors;
