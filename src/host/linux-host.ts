@@ -123,7 +123,7 @@ class LinuxHost implements Host {
     const dir = this.resolve(`/sys/module/${name}/parameters`);
     let entries: string[];
     try {
-      entries = (await readdir(dir)).sort();
+      entries = (await readdir(dir)).filter((e) => !e.startsWith('.')).sort();
     } catch {
       return {};
     }

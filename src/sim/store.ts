@@ -3,8 +3,8 @@
  * and the locks that make concurrent stand-in tools behave like one kernel. Synchronous on
  * purpose: each stand-in is a short-lived process doing one operation.
  */
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, writeFileSync, readdirSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import type { MachineDescription } from './description.js';
 import { applyDerived, type SimState } from './state.js';
 import { moduleEffects, render, type RenderedTree } from './render.js';
@@ -26,7 +26,8 @@ export function readState(dir: string): SimState {
 }
 
 export function writeAtomic(path: string, content: string | Uint8Array): void {
-  const tmp = `${path}.${process.pid}.tmp`;
+  // A dot-file next to the target: directory listings of sysfs-like trees skip dot entries.
+  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
   writeFileSync(tmp, content);
   renameSync(tmp, path);
 }
@@ -42,6 +43,14 @@ function processAlive(pid: number): boolean {
     return true;
   } catch (e) {
     return (e as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function lockAgeMs(lock: string): number {
+  try {
+    return Date.now() - statSync(lock).mtimeMs;
+  } catch {
+    return 0;
   }
 }
 
@@ -62,9 +71,10 @@ export function withLock<T>(dir: string, name: string, fn: () => T): T {
       try {
         owner = Number(readFileSync(join(lock, 'owner'), 'utf8'));
       } catch {
-        // Owner file not written yet: the owner is between mkdir and write.
+        // Owner file not written yet: the owner is between mkdir and write, or died there.
       }
-      if (Number.isInteger(owner) && owner > 0 && !processAlive(owner)) {
+      const ownerless = !Number.isInteger(owner) && lockAgeMs(lock) > 2000;
+      if (ownerless || (Number.isInteger(owner) && owner > 0 && !processAlive(owner))) {
         rmSync(lock, { recursive: true, force: true });
         continue;
       }
