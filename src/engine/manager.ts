@@ -458,6 +458,8 @@ export class Manager extends EventEmitter implements ManagerApi {
     const rt = this.runtime(job.unit);
     if (outcome.result === 'done') {
       if (job.type === 'start' || job.type === 'reload') {
+        // A new run: its failure is a new failure for the onFailure policy.
+        this.handledFailures.delete(job.unit);
         rt.result = 'success';
         delete rt.lastError;
         transition(rt, 'active', this.set?.units.get(job.unit)?.kind === 'Loader' ? 'running' : 'running');
