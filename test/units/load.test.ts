@@ -3,7 +3,6 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { loadUnits, DEFAULT_UNIT_DIRECTORIES } from '../../src/units/load.js';
-import { isUnitFileName } from '../../src/units/discover.js';
 
 let tmp: string;
 const write = (path: string, text: string): void => {
@@ -89,21 +88,5 @@ describe('loadUnits', () => {
     symlinkSync(join(tmp, 'linked/real/x.yaml'), join(tmp, 'linked/dir/x.yaml'));
     const r = await loadUnits({ directories: ['linked/dir'], cwd: tmp });
     expect([...r.set!.units.keys()]).toEqual(['x.image']);
-  });
-});
-
-describe('isUnitFileName', () => {
-  it.each([
-    ['a.yaml', true],
-    ['a.yml', true],
-    ['.a.yaml', false],
-    ['a.yaml~', false],
-    ['.a.yaml.swp', false],
-    ['a.yaml.swp', false],
-    ['a.yaml.dpkg-old', false],
-    ['#a.yaml#', false],
-    ['a.json', false],
-  ])('%s → %s', (name, expected) => {
-    expect(isUnitFileName(name)).toBe(expected);
   });
 });
