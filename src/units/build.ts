@@ -65,6 +65,9 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
   const positions = new Map<string, SourcePositions>();
   const fileOrder = new Map<string, number>();
   const unitDocs: SourceDocument[] = [];
+  // Documents that could not become a unit (broken YAML, no kind, no name): a reference to a unit
+  // that "does not exist" may be to one of them, which the hint should say.
+  const unreadable: string[] = [];
   const dropInDocs = new Map<string, SourceDocument[]>();
 
   for (const source of files) {
@@ -72,6 +75,7 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
     positions.set(source.file, new SourcePositions(source.file, source.text));
     const parsed = parseSource(source.file, source.text);
     problems.push(...parsed.problems);
+    for (const p of parsed.problems) if ((p.severity ?? 'error') === 'error') unreadable.push(`${p.file}:${p.line}`);
     if (source.dropInFor === undefined) unitDocs.push(...parsed.documents);
     else {
       const list = dropInDocs.get(source.dropInFor) ?? [];
@@ -100,10 +104,12 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
     const kind = doc.value.kind;
     if (kind === undefined) {
       report('UNIT_MISSING_KIND', 'this unit has no kind', doc, [], { hint: `add 'kind:' with one of ${kindList}` });
+      unreadable.push(`${doc.file}:${doc.line}`);
       continue;
     }
     if (typeof kind !== 'string' || !(KIND_NAMES as readonly string[]).includes(kind)) {
       const suggestion = typeof kind === 'string' ? didYouMean(kind, KIND_NAMES) : undefined;
+      unreadable.push(`${doc.file}:${doc.line}`);
       report('UNIT_UNKNOWN_KIND', `unknown kind ${typeof kind === 'string' ? `'${kind}'` : 'value'}`, doc, ['kind'], {
         hint: suggestion ?? `kind is one of ${kindList}`,
       });
@@ -124,6 +130,7 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
     if (typeof name !== 'string') {
       // Still check the rest of the document; it just cannot take part in the set.
       validate({ id, kind: typedKind, name: '', layers: [doc] });
+      unreadable.push(`${doc.file}:${doc.line}`);
       continue;
     }
     candidates.set(id, { id, kind: typedKind, name, layers: [doc] });
@@ -217,10 +224,11 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
     const sameKind = targetKind ? namesByKind.get(targetKind) ?? [] : [];
     const nearName = closest(targetName, sameKind);
     const otherKinds = KIND_NAMES.filter((k) => k !== targetKind && candidates.has(unitId(targetName, k)));
-    let hint: string | undefined;
+    let hint: string;
     if (nearName !== undefined) hint = `did you mean '${unitId(nearName, targetKind!)}'?`;
-    else if (otherKinds.length) hint = `there is ${otherKinds.map((k) => `'${unitId(targetName, k)}'`).join(', ')}, but this needs a ${targetKind}`;
+    else if (otherKinds.length) hint = `there is ${otherKinds.map((k) => `'${unitId(targetName, k)}'`).join(', ')}, but this needs ${/^[AEIOU]/.test(targetKind ?? '') ? 'an' : 'a'} ${targetKind}`;
     else hint = sameKind.length ? `${targetKind} units: ${sameKind.map((n) => unitId(n, targetKind!)).join(', ')}` : `no ${targetKind} unit is defined`;
+    if (unreadable.length) hint += `; or it is the unit at ${unreadable[0]}${unreadable.length > 1 ? ` (or ${unreadable.length - 1} more)` : ''} that has an error above`;
     const field = formatPath(path);
     const message =
       severity === 'error'

@@ -134,6 +134,12 @@ describe('buildUnitSet: every error kind has its code, position and message', ()
     expect(errorsOf(r)[0]!.hint).toBe("there is 'nuttx.image', 'nuttx.cell', but this needs a Hypervisor");
   });
 
+  it('a reference to a unit lost to another error says it may be that one', () => {
+    const r = build({ 'a.yaml': BASE.replace('kind: Image\nname: nuttx', 'kind: Image\nname: [nuttx') });
+    expect(errorsOf(r).map((p) => p.code)).toEqual(['UNIT_YAML_SYNTAX', 'UNIT_UNKNOWN_REFERENCE']);
+    expect(errorsOf(r)[1]!.hint).toBe("there is 'nuttx.cell', but this needs an Image; or it is the unit at a.yaml:13 that has an error above");
+  });
+
   it('a Loader whose requires names a missing unit', () => {
     const r = build({ 'u.yaml': BASE, 'l.yaml': 'kind: Loader\nname: hello\nexec: [/opt/crtos/loader]\nrequires: [nuttx.cell, shadow.driver]\n' });
     expect(errorsOf(r)).toEqual([
