@@ -52,7 +52,7 @@ function parseStream(text: string): FastDocument[] {
   for (let n = 0; n < raws.length; n++) {
     const raw = raws[n]!;
     if (raw.startsWith('---')) {
-      if (raw.length > 3 && !/^---\s*(#.*)?$/.test(raw)) bail();
+      if (raw.length > 3 && !/^---(\s+#.*)?\s*$/.test(raw)) bail();
       // Only blank lines and comments before the first separator are no document of their own.
       if (separatorLine > 0 || current.length > 0) finish();
       current = [];

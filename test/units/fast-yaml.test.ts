@@ -60,7 +60,7 @@ describe('fastParseDocuments agrees with the yaml package wherever it answers', 
   });
 
   it('declines what it does not handle: anchors, block scalars, tabs, multi-line scalars, duplicates', () => {
-    for (const text of ['a: &x 1\n', 'a: |\n  x\n', 'a:\t1\n', 'a: one\n  two\n', 'a: 1\na: 2\n', 'a: "x # y"\n', 'a: "x" # y\n', '[a, b]: 1\n', 'a: [1, 2,]\n']) {
+    for (const text of ['a: &x 1\n', 'a: |\n  x\n', 'a:\t1\n', 'a: one\n  two\n', 'a: 1\na: 2\n', 'a: "x # y"\n', 'a: "x" # y\n', '[a, b]: 1\n', 'a: [1, 2,]\n', '---#x\n', '--- a: 1\n']) {
       expect(fastParseDocuments(text), text).toBeUndefined();
     }
   });
