@@ -1,5 +1,6 @@
 /** The `crtos-sim` command, testable in-process: argv in, exit code out. */
 import { resolve } from 'node:path';
+import { parse as parseYaml } from 'yaml';
 import { isErrnoName } from '../host/errno.js';
 import { isProblemError } from '../errors/problem.js';
 import { createSimMachine, openSimMachine } from './machine.js';
@@ -13,7 +14,7 @@ export interface SimCliIo {
 }
 
 const USAGE = `Usage: crtos-sim COMMAND DIR ...
-  create DIR [--machine FILE.json]   make a simulated machine (default: the cRTOS example)
+  create DIR [--machine FILE]        make a simulated machine (FILE: description in JSON or YAML)
   env DIR                            print the environment that puts its stand-in tools first
   log DIR [--json]                   print the operations performed on it
   fault DIR OP (--errno E | --hang) [--times N] [--target NAME]
@@ -46,7 +47,8 @@ export async function runSimCli(argv: string[], io: SimCliIo): Promise<number> {
     switch (command) {
       case 'create': {
         const file = option(rest, '--machine');
-        const description = file === undefined ? undefined : (JSON.parse(io.readFile(file)) as Partial<MachineDescription>);
+        const description = file === undefined ? undefined : readDescriptionFile(file, io);
+        if (description === null) return 1;
         const machine = await createSimMachine(dir, description);
         io.out(`created simulated machine in ${machine.dir}\n`);
         const endpoint = machine.readinessEndpoint();
@@ -76,6 +78,25 @@ export async function runSimCli(argv: string[], io: SimCliIo): Promise<number> {
     }
     io.err(`crtos-sim: ${(e as Error).message}\n`);
     return 1;
+  }
+}
+
+/** A machine description in JSON or YAML; null (after saying why) when it cannot be read. */
+function readDescriptionFile(file: string, io: SimCliIo): Partial<MachineDescription> | null {
+  let text: string;
+  try {
+    text = io.readFile(file);
+  } catch (e) {
+    io.err(`crtos-sim: cannot read ${file}: ${(e as Error).message}\n`);
+    return null;
+  }
+  try {
+    const value: unknown = /\.ya?ml$/i.test(file) ? parseYaml(text) : JSON.parse(text);
+    if (typeof value !== 'object' || value === null || Array.isArray(value)) throw new Error('expected a mapping of description fields');
+    return value as Partial<MachineDescription>;
+  } catch (e) {
+    io.err(`crtos-sim: ${file}: ${(e as Error).message}\n`);
+    return null;
   }
 }
 

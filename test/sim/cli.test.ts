@@ -55,12 +55,19 @@ describe('crtos-sim', () => {
     expect(await m.faults()).toEqual({ faults: [], latencies: {}, cellFailures: [] });
   });
 
-  it('takes a machine description file', async () => {
+  it('takes a machine description file in JSON or YAML, and names a broken one', async () => {
     const dir = newDir();
     const file = join(tmpdir(), `crtos-sim-desc-${process.pid}.json`);
     writeFileSync(file, JSON.stringify({ cpus: 2, readiness: [{ cell: 'nuttx', host: '127.0.0.1', port: 0 }] }));
     expect((await sim('create', dir, '--machine', file)).code).toBe(0);
     expect(openSimMachine(dir).description.cpus).toBe(2);
+    const yamlDir = newDir();
+    const yamlFile = join(tmpdir(), `crtos-sim-desc-${process.pid}.yaml`);
+    writeFileSync(yamlFile, 'cpus: 6\nofflineCpus: [5]\n');
+    expect((await sim('create', yamlDir, '--machine', yamlFile)).code).toBe(0);
+    expect(openSimMachine(yamlDir).description).toMatchObject({ cpus: 6, offlineCpus: [5] });
+    writeFileSync(file, '{ nope');
+    expect(await sim('create', newDir(), '--machine', file)).toMatchObject({ code: 1, stderr: expect.stringContaining(`crtos-sim: ${file}:`) });
   });
 
   it('explains bad usage', async () => {

@@ -241,7 +241,10 @@ async function enable(ctx: ToolContext, file: string): Promise<number> {
 async function create(ctx: ToolContext, file: string): Promise<number> {
   const bytes = readInput(ctx, 'jailhouse cell create', file);
   const decoded = await decode(ctx, bytes);
-  return ioctl(ctx, 'jailhouse cell create', 'JAILHOUSE_CELL_CREATE', [basename(file)], (state, d) => driver.createCell(state, d, bytes, decoded, file));
+  // A fault may name the file or the cell it describes.
+  const name = decoded.ok && decoded.config.kind === 'cell' ? decoded.config.name : undefined;
+  const targets = name === undefined ? [basename(file)] : [basename(file), name];
+  return ioctl(ctx, 'jailhouse cell create', 'JAILHOUSE_CELL_CREATE', targets, (state, d) => driver.createCell(state, d, bytes, decoded, file), name === undefined ? {} : { cell: name });
 }
 
 function load(ctx: ToolContext): number {

@@ -27,6 +27,7 @@ function writeConfigs(m: SimMachine): void {
   writeFileSync(join(m.dir, 'etc/jailhouse/one.cell'), cell('1', [2]));
   writeFileSync(join(m.dir, 'etc/jailhouse/rev14.cell'), encodeConfig(crtosSystemConfig({ ...EXAMPLE, revision: 14 })));
   writeFileSync(join(m.dir, 'etc/jailhouse/garbage.cell'), Buffer.alloc(300, 0x41));
+  writeFileSync(join(m.dir, 'etc/jailhouse/hv-elsewhere.cell'), encodeConfig(crtosSystemConfig({ ...EXAMPLE, hypervisorMemory: { physStart: 0x10000000n, size: 0x6000000n } })));
 }
 
 interface Case {
@@ -106,6 +107,7 @@ const CASES: Case[] = [
   { name: 'enable garbage: EINVAL', stage: 'module', run: jh('enable', '/etc/jailhouse/garbage.cell'), exit: 1, stderr: 'JAILHOUSE_ENABLE: Invalid argument\n' },
   { name: 'enable a revision-14 file on the rev-12 fork: EINVAL', stage: 'module', run: jh('enable', '/etc/jailhouse/rev14.cell'), exit: 1, stderr: 'JAILHOUSE_ENABLE: Invalid argument\n' },
   { name: 'revision is checked before busy', stage: 'enabled', run: jh('enable', '/etc/jailhouse/rev14.cell'), exit: 1, stderr: 'JAILHOUSE_ENABLE: Invalid argument\n' },
+  { name: 'enable with hypervisor memory outside the reserved region: EINVAL', stage: 'module', run: jh('enable', '/etc/jailhouse/hv-elsewhere.cell'), exit: 1, stderr: 'JAILHOUSE_ENABLE: Invalid argument\n' },
   {
     name: 'enable with a CPU offline (online CPUs differ from the root set): EINVAL',
     stage: 'module',
