@@ -45,6 +45,11 @@ export interface MachineDescription {
   readiness: ReadinessEndpoint[];
   /** Write the cRTOS example's files (configs, image, drivers, loader) into the machine. */
   example: 'crtos' | 'none';
+  /**
+   * Tools left to the host (no stand-in in DIR/bin), e.g. `ip` for a test that runs the real one
+   * inside its own network namespace, or `chrt` where SCHED_FIFO is allowed.
+   */
+  realTools?: ('ip' | 'chrt')[];
 }
 
 export const DEFAULT_DESCRIPTION: MachineDescription = {
@@ -87,6 +92,7 @@ export function validateDescription(d: MachineDescription): string[] {
     if (!/^127\.\d+\.\d+\.\d+$/.test(r.host) && r.host !== 'localhost') problems.push(`readiness endpoint of ${r.cell} must be a loopback address (127.0.0.0/8), not ${r.host}`);
     if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) problems.push(`readiness port of ${r.cell} must be 0..65535`);
   }
+  for (const t of d.realTools ?? []) if (t !== 'ip' && t !== 'chrt') problems.push(`realTools may name ip and chrt, not ${JSON.stringify(t)}`);
   const names = new Set<string>();
   for (const m of d.modules) {
     if (names.has(m.name)) problems.push(`module ${m.name} is listed twice`);

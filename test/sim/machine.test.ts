@@ -62,6 +62,13 @@ describe.concurrent('a created machine', () => {
     expect((await m.run('jailhouse', ['--version'])).stdout).toBe('Jailhouse management tool v0.12-324-ge57d1eff\n');
   });
 
+  it('leaves tools named in realTools to the host', async () => {
+    const m = await tempMachine({ realTools: ['ip', 'chrt'] });
+    expect(machineFile(m, 'bin/ip')).toBeNull();
+    expect(machineFile(m, 'bin/chrt')).toBeNull();
+    expect(machineFile(m, 'bin/jailhouse')).not.toBeNull();
+  });
+
   it('refuses a bad description and an existing machine, naming the problem', async () => {
     const m = await tempMachine();
     const problemsOf = async (p: Promise<unknown>) => p.then(() => [], (e: unknown) => (isProblemError(e) ? e.problems.map((x) => x.message) : [String(e)]));
