@@ -85,7 +85,16 @@ function branchCost(issues: readonly Issue[]): number {
 
 export function issuesToProblems(issues: readonly Issue[], schema: z.ZodType, data: unknown, base: ValuePath = []): PathProblem[] {
   const out: PathProblem[] = [];
-  for (const issue of issues) out.push(...issueToProblems(issue, schema, data, base));
+  for (const issue of issues) {
+    for (const p of issueToProblems(issue, schema, data, base)) {
+      // A value of the wrong type: the field's own documentation says what belongs there.
+      if (p.hint === undefined && p.code === 'UNIT_INVALID_TYPE') {
+        const description = describeAt(schema, p.path);
+        if (description) p.hint = `${formatPath(p.path) || 'the unit'}: ${description}`;
+      }
+      out.push(p);
+    }
+  }
   return out;
 }
 

@@ -46,7 +46,9 @@ describe('zod issues in words', () => {
 
   it('friendly scalars explain the forms they take', () => {
     expect(oneError('kind: Loader\nname: l\nexec: [/x]\ncpus: 3-1\n')).toBe(`4:7 UNIT_INVALID_VALUE 'cpus': '3-1' is not a CPU list; write e.g. "1-3,5"`);
-    expect(oneError('kind: Network\nname: n\ninterface: eth0\ntimeout: [1]\n')).toBe("4:10 UNIT_INVALID_TYPE 'timeout' must be a number or a string, not a list");
+    expect(oneError('kind: Network\nname: n\ninterface: eth0\ntimeout: [1]\n')).toBe(
+      "4:10 UNIT_INVALID_TYPE 'timeout' must be a number or a string, not a list | timeout: How long to wait for the interface to appear (default 10s).",
+    );
   });
 
   it('a bad name inside a mapping points at the key', () => {
