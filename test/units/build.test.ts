@@ -176,6 +176,11 @@ describe('buildUnitSet: every error kind has its code, position and message', ()
     ]);
   });
 
+  it("a Loader's program missing under the root points at the program", () => {
+    const r = build({ 'l.yaml': 'kind: Loader\nname: l\nexec: [/opt/crtos/loader, /opt/crtos/apps/hello]\n' }, { fileExists: () => false });
+    expect(errorsOf(r)).toEqual([expect.objectContaining({ code: 'UNIT_FILE_MISSING', line: 3, column: 8, message: "'exec[0]' names /opt/crtos/loader, which does not exist" })]);
+  });
+
   it('collects every error of a load together, sorted by file and line', () => {
     const r = build({
       'a.yaml': BASE.replace('module: jailhouse', 'modul: jailhouse').replace('  - image: nuttx', '  - image: nope'),

@@ -52,7 +52,7 @@ export const loaderKind = defineKind({
   summary: 'A supervised Linux process serving a cell',
   schema: loaderSchema,
   references: () => [],
-  files: (l) => [{ field: 'exec', path: l.exec[0] }],
+  files: (l) => [{ field: 'exec.0', path: l.exec[0] }],
   changes: {
     ...COMMON_CHANGES,
     exec: 'restart',
