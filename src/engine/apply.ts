@@ -20,6 +20,8 @@ export interface ApplyHooks {
   /** Called when a job is skipped without running (dependency), before onDone. */
   onDone?(job: PlanJob, outcome: JobOutcome): void;
   onStart?(job: PlanJob): void;
+  /** At most this many jobs run at once (each may spawn a tool); default unlimited. */
+  maxParallel?: number;
 }
 
 export async function applyPlan(plan: Plan, hooks: ApplyHooks): Promise<Map<number, JobOutcome>> {
@@ -72,6 +74,7 @@ export async function applyPlan(plan: Plan, hooks: ApplyHooks): Promise<Map<numb
     while (launched) {
       launched = false;
       for (const job of [...pending]) {
+        if (running.size >= (hooks.maxParallel ?? Infinity)) break;
         if (job.waitFor.every((w) => outcomes.has(w))) {
           launch(job);
           launched = true;

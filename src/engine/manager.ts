@@ -55,6 +55,8 @@ export interface ManagerOptions {
   loaderEnv?: Record<string, string>;
   /** Directory for loader stdout/stderr files (ID.log); none when undefined. */
   logDir?: string;
+  /** Jobs run at once at most (each may start a tool process); default 16. */
+  maxParallelJobs?: number;
 }
 
 const LOG_LINES_PER_UNIT = 200;
@@ -314,6 +316,7 @@ export class Manager extends EventEmitter implements ManagerApi {
   private async applyJobs(thePlan: Plan, set: UnitSet, observed: Map<string, Observation>): Promise<void> {
     const jobInfos = new Map<number, JobInfo>();
     await applyPlan(thePlan, {
+      maxParallel: this.opts.maxParallelJobs ?? 16,
       requiresOf: (id) => set.deps.get(id)?.requires ?? [],
       onStart: (job) => {
         if (job.type === 'adopt') return;

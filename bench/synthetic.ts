@@ -1,0 +1,57 @@
+/**
+ * The synthetic deployment the benchmarks run: one Jailhouse hypervisor and N cells (CPU i each,
+ * the example's NuttX image), a driver per cell and a loader per cell (a resident process), on a
+ * simulated machine with N+2 CPUs.
+ */
+import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createSimMachine, nuttxCellConfig, type SimMachine } from '../src/sim/index.js';
+import { encodeConfig } from '../src/jailhouse/index.js';
+import { createHash } from 'node:crypto';
+import { nuttxImage } from '../src/sim/index.js';
+
+export interface Synthetic {
+  dir: string;
+  machine: SimMachine;
+  unitsDir: string;
+  stateDir: string;
+  cells: number;
+}
+
+export async function createSynthetic(cells: number): Promise<Synthetic> {
+  const dir = mkdtempSync(join(tmpdir(), 'crtos-bench-'));
+  const cpus = cells + 2;
+  const modules = [
+    { name: 'jailhouse', installed: true, size: 45056, effect: 'jailhouse' as const },
+    ...Array.from({ length: cells }, (_, i) => ({ name: `drv${i + 1}`, file: `/opt/bench/drv${i + 1}.ko`, size: 16384 })),
+  ];
+  const machine = await createSimMachine(join(dir, 'machine'), { cpus, modules, readiness: [], example: 'crtos' });
+  const opts = { revision: 12 as const, arch: 'x86' as const, cpus, hypervisorMemory: { physStart: 0x3a000000n, size: 0x6000000n } };
+  mkdirSync(join(machine.dir, 'opt/bench'), { recursive: true });
+  const loader = join(machine.dir, 'opt/bench/loader');
+  writeFileSync(loader, '#!/bin/sh\nexec sleep 1000000\n');
+  chmodSync(loader, 0o755);
+  const unitsDir = join(dir, 'units');
+  mkdirSync(unitsDir, { recursive: true });
+  const sha = createHash('sha256').update(nuttxImage()).digest('hex');
+  const docs: string[] = [
+    'kind: Driver\nname: jailhouse\nmodule: jailhouse\n',
+    'kind: Hypervisor\nname: jailhouse\ntype: jailhouse\ndriver: jailhouse\nsystem: /etc/jailhouse/sysconfig.cell\n',
+    `kind: Image\nname: rtos\npath: /opt/crtos/nuttx.bin\nsha256: ${sha}\n`,
+  ];
+  for (let i = 1; i <= cells; i++) {
+    writeFileSync(join(machine.dir, `etc/jailhouse/c${i}.cell`), encodeConfig({ ...nuttxCellConfig(opts), name: `c${i}`, cpus: [i] }));
+    docs.push(`kind: Cell\nname: c${i}\nhypervisor: jailhouse\nconfig: /etc/jailhouse/c${i}.cell\nload: [{ image: rtos, address: 0x0 }]\n`);
+    docs.push(`kind: Driver\nname: drv${i}\npath: /opt/bench/drv${i}.ko\nrequires: [jailhouse.hypervisor]\n`);
+    docs.push(`kind: Loader\nname: l${i}\nexec: [/opt/bench/loader]\nrequires: [c${i}.cell, drv${i}.driver]\nrestart: on-failure\n`);
+  }
+  writeFileSync(join(unitsDir, 'synthetic.yaml'), docs.join('---\n'));
+  return { dir, machine, unitsDir, stateDir: join(dir, 'state'), cells };
+}
+
+export function percentile(sorted: number[], p: number): number {
+  if (sorted.length === 0) return NaN;
+  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[i]!;
+}
