@@ -47,8 +47,9 @@ function kindLines(u: UnitStatus): [string, string][] {
       ];
     case 'Loader': {
       const lines: [string, string][] = [['Main PID', d.pid > 0 ? String(d.pid) : '-']];
+      // A running loader's earlier clean exit is noise; show the exit when it says something.
       if (d.exitSignal) lines.push(['Last exit', `signal=${d.exitSignal}`]);
-      else if (d.exitCode >= 0) lines.push(['Last exit', `code=${d.exitCode}`]);
+      else if (d.exitCode > 0 || (d.pid === 0 && d.exitCode === 0)) lines.push(['Last exit', `code=${d.exitCode}`]);
       if (d.restarts > 0) lines.push(['Restarts', String(d.restarts)]);
       return lines;
     }
