@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = (name) => join(root, 'dist', `${name}.mjs`);
 const keep = process.argv.includes('--keep');
-const say = (text) => process.stdout.write(`\x1b[1m==> ${text}\x1b[0m\n`.replace(/\x1b\[[0-9;]*m/g, process.stdout.isTTY ? '$&' : ''));
+const say = (text) => process.stdout.write(process.stdout.isTTY ? `\x1b[1m==> ${text}\x1b[0m\n` : `==> ${text}\n`);
 
 function fail(message) {
   process.stderr.write(`demo: ${message}\n`);
