@@ -106,7 +106,7 @@ function decodeOutcome(body: unknown[]): ReloadOutcome {
 
 export class CrtosClient {
   private readonly jobResults = new Map<string, JobResult>();
-  private readonly jobWaiters = new Map<string, (r: JobResult) => void>();
+  private readonly jobWaiters = new Map<string, { done: (r: JobResult) => void; gone: (e: Error) => void }>();
   private watchingJobs = false;
 
   private constructor(
@@ -246,18 +246,30 @@ export class CrtosClient {
     if (this.watchingJobs) return;
     this.watchingJobs = true;
     this.bus.on('message', (msg: Message) => {
-      if (msg.type !== dbus.MessageType.SIGNAL || msg.interface !== MANAGER_IFACE || msg.member !== 'JobRemoved') return;
-      const [, jobPath, , result] = msg.body as [number, string, string, JobResult];
-      const waiter = this.jobWaiters.get(jobPath);
-      if (waiter) {
-        this.jobWaiters.delete(jobPath);
-        waiter(result);
-      } else this.jobResults.set(jobPath, result);
+      if (msg.type !== dbus.MessageType.SIGNAL) return;
+      if (msg.interface === MANAGER_IFACE && msg.member === 'JobRemoved') {
+        const [, jobPath, , result] = msg.body as [number, string, string, JobResult];
+        const waiter = this.jobWaiters.get(jobPath);
+        if (waiter) {
+          this.jobWaiters.delete(jobPath);
+          waiter.done(result);
+        } else this.jobResults.set(jobPath, result);
+      } else if (msg.member === 'NameOwnerChanged' && msg.body[0] === BUS_NAME && msg.body[2] === '') {
+        // crtosd left the bus: no JobRemoved will come.
+        const error = new ProblemError(problem('API_NO_DAEMON', 'crtosd left the bus while a job was running; its result is unknown', { hint: 'see the crtosd log' }));
+        for (const w of this.jobWaiters.values()) w.gone(error);
+        this.jobWaiters.clear();
+      }
     });
-    const rule = `type='signal',sender='${BUS_NAME}',path='${MANAGER_PATH}',interface='${MANAGER_IFACE}',member='JobRemoved'`;
-    await this.bus.call(
-      new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [rule] }),
-    );
+    const rules = [
+      `type='signal',sender='${BUS_NAME}',path='${MANAGER_PATH}',interface='${MANAGER_IFACE}',member='JobRemoved'`,
+      `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${BUS_NAME}'`,
+    ];
+    for (const rule of rules) {
+      await this.bus.call(
+        new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [rule] }),
+      );
+    }
   }
 
   /** Queues a job and returns its object path without waiting for it. */
@@ -293,7 +305,15 @@ export class CrtosClient {
             if (early !== undefined) {
               this.jobResults.delete(j.path);
               done(early);
-            } else this.jobWaiters.set(j.path, done);
+            } else {
+              this.jobWaiters.set(j.path, {
+                done,
+                gone: (e) => {
+                  if (timer) clearTimeout(timer);
+                  reject(e);
+                },
+              });
+            }
           }),
       ),
     );

@@ -51,3 +51,20 @@ describe('crtosctl start/stop/restart', () => {
     expect(r.stderr).toContain('which unit?');
   });
 });
+
+describe('when crtosd goes away', () => {
+  it('stops waiting for a job and says so', async () => {
+    const g = await startHarness(undefined, { jobMs: 5000 });
+    try {
+      const pending = g.ctl(['start', 'nuttx.cell']);
+      // Let the job be queued, then take the service off the bus.
+      await new Promise((r) => setTimeout(r, 300));
+      await g.stopService();
+      const r = await pending;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toContain('error[API_NO_DAEMON]: crtosd left the bus while a job was running');
+    } finally {
+      await g.stop();
+    }
+  });
+});

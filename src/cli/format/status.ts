@@ -125,7 +125,7 @@ export function renderOverview(style: Style, d: DaemonStatus & { nJobs: number }
   }
   if (units.length) {
     out.push('');
-    const rows = units.map((u) => [stateGlyph(style, u.activeState), u.id, paintState(style, u.activeState, `${u.activeState} (${u.subState})`), u.jobType ? `${u.jobType} job` : '', grey(style, u.description)]);
+    const rows = [...units].sort((a, b) => a.id.localeCompare(b.id)).map((u) => [stateGlyph(style, u.activeState), u.id, paintState(style, u.activeState, `${u.activeState} (${u.subState})`), u.jobType ? `${u.jobType} job` : '', grey(style, u.description)]);
     out.push(...table(rows));
   }
   return out.join('\n') + '\n';

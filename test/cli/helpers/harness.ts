@@ -20,6 +20,8 @@ export interface Harness {
   bus: PrivateBus;
   manager: FakeManager;
   ctl(args: string[], opts?: { color?: boolean }): Promise<CtlResult>;
+  /** Takes only the D-Bus service off the bus (as if crtosd died). */
+  stopService(): Promise<void>;
   stop(): Promise<void>;
 }
 
@@ -52,6 +54,10 @@ export async function startHarness(units?: UnitStatus[], opts: FakeOptions = {})
       const env = { ...process.env, CRTOS_BUS_ADDRESS: bus.address };
       const code = await main(args, { stdout, stderr, env, cwd: process.cwd(), isTTY: o.color === true });
       return { code, stdout: stdout.text, stderr: stderr.text };
+    },
+    async stopService() {
+      await service?.close();
+      service = undefined;
     },
     async stop() {
       await service?.close();
