@@ -1,0 +1,117 @@
+// The whole path: a simulated machine, crtosd (dist/crtosd.mjs) serving a private dbus-daemon,
+// and clients that are not ours (gdbus, busctl) beside crtosctl (dist/crtosctl.mjs).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createSimMachine, destroySimMachine, type SimMachine } from '../../src/sim/index.js';
+import { startPrivateBus, type PrivateBus } from './helpers/private-bus.js';
+import { run } from './helpers/run.js';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const CRTOSD = join(ROOT, 'dist/crtosd.mjs');
+const CRTOSCTL = join(ROOT, 'dist/crtosctl.mjs');
+
+let dir: string;
+let bus: PrivateBus;
+let machine: SimMachine;
+let daemon: ChildProcess;
+let daemonLog = '';
+
+const ctl = (...args: string[]) => run(process.execPath, [CRTOSCTL, '--bus', bus.address, ...args], { env: { ...process.env, TZ: 'UTC' } });
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'crtos-e2e-'));
+  bus = await startPrivateBus();
+  machine = await createSimMachine(join(dir, 'machine'));
+  const endpoint = machine.readinessEndpoint('nuttx');
+  if (!endpoint) throw new Error('the simulated machine has no readiness endpoint');
+  const dropins = join(dir, 'dropins');
+  mkdirSync(join(dropins, 'nuttx.cell.d'), { recursive: true });
+  writeFileSync(join(dropins, 'nuttx.cell.d', '50-loopback.yaml'), `ready: { tcp: "${endpoint.host}:${endpoint.port}", timeout: 10s }\n`);
+  daemon = spawn(
+    process.execPath,
+    [CRTOSD, '--root', machine.dir, '--units', join(ROOT, 'units/crtos'), '--units', dropins, '--bus', bus.address, '--state-dir', join(dir, 'run'), '--poll-interval', '100', '--stop-on-exit'],
+    { env: machine.env, stdio: ['ignore', 'pipe', 'pipe'] },
+  );
+  daemon.stdout?.on('data', (d: Buffer) => (daemonLog += d.toString()));
+  daemon.stderr?.on('data', (d: Buffer) => (daemonLog += d.toString()));
+  const deadline = Date.now() + 30_000;
+  for (;;) {
+    const r = await ctl('is-active', 'hello.loader', 'nuttx.cell');
+    if (r.code === 0 && r.stdout === 'active\nactive\n') break;
+    if (daemon.exitCode !== null || Date.now() > deadline) throw new Error(`bring-up failed: ${r.stdout}${r.stderr}\n${daemonLog}`);
+    await new Promise((res) => setTimeout(res, 100));
+  }
+}, 60_000);
+
+afterAll(async () => {
+  if (daemon && daemon.exitCode === null) {
+    const gone = new Promise((r) => daemon.once('exit', r));
+    daemon.kill('SIGTERM');
+    await gone;
+  }
+  await bus?.stop();
+  if (machine) await destroySimMachine(machine.dir).catch(() => undefined);
+  rmSync(dir, { recursive: true, force: true });
+});
+
+describe('crtosd + crtosctl on a simulated machine', () => {
+  it('shows the brought-up example in the overview', async () => {
+    const r = await ctl('status');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^\* crtosd \d+\.\d+\.\d+/);
+    expect(r.stdout).toMatch(/^ +Hypervisor: jailhouse\.hypervisor active \(enabled\)$/m);
+    expect(r.stdout).toMatch(/^\* nuttx\.cell +active \(running\)/m);
+    expect(r.stdout).toMatch(/^ +Units: 8 loaded \(8 active, 0 failed, 0 other\)$/m);
+  });
+
+  it('shows a cell with its drop-in, Jailhouse id and state, and CPUs', async () => {
+    const r = await ctl('status', 'nuttx.cell');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^ +Drop-In: .*\/dropins\/nuttx\.cell\.d\n +`-50-loopback\.yaml$/m);
+    expect(r.stdout).toMatch(/^ +Active: active \(running\) since /m);
+    expect(r.stdout).toMatch(/^ +Cell ID: [1-9]\d*$/m);
+    expect(r.stdout).toMatch(/^ +Jailhouse: running$/m);
+    expect(r.stdout).toMatch(/^ +CPUs: \d[\d,-]*$/m);
+    const cat = await ctl('cat', 'nuttx.cell');
+    expect(cat.stdout).toContain('50-loopback.yaml\nready: { tcp: "127.');
+  });
+
+  it('announces the state changes of a restart as PropertiesChanged (gdbus monitor)', async () => {
+    const before = Number((await ctl('show', 'hello.loader', '-p', 'MainPID', '--value')).stdout);
+    const monitor = spawn('gdbus', ['monitor', '--address', bus.address, '--dest', 'org.crtos.Manager1', '--object-path', '/org/crtos/unit/hello_2eloader']);
+    let seen = '';
+    monitor.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+    try {
+      while (!seen.includes('Monitoring signals')) await new Promise((r) => setTimeout(r, 20));
+      const r = await ctl('restart', 'hello.loader');
+      expect(r).toMatchObject({ code: 0, stderr: '' });
+      const deadline = Date.now() + 5000;
+      while (!/'ActiveState': <'active'>/.test(seen) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
+      expect(seen).toMatch(/'ActiveState': <'(deactivating|inactive|activating)'>/);
+      expect(seen).toMatch(/'ActiveState': <'active'>/);
+      expect(seen).toMatch(/org\.crtos\.Loader1', \{[^}]*'MainPID': <uint32 \d+>/);
+    } finally {
+      monitor.kill();
+    }
+    const after = Number((await ctl('show', 'hello.loader', '-p', 'MainPID', '--value')).stdout);
+    expect(after).toBeGreaterThan(0);
+    expect(after).not.toBe(before);
+  });
+
+  it('stops a loader on request and reports is-active 3, then starts it again', async () => {
+    expect((await ctl('stop', 'hello.loader')).code).toBe(0);
+    expect(await ctl('is-active', 'hello.loader')).toMatchObject({ code: 3, stdout: 'inactive\n' });
+    const busctl = await run('busctl', [`--address=${bus.address}`, 'get-property', 'org.crtos.Manager1', '/org/crtos/unit/hello_2eloader', 'org.crtos.Loader1', 'MainPID']);
+    expect(busctl.stdout.trim()).toBe('u 0');
+    expect((await ctl('start', 'hello.loader')).code).toBe(0);
+    expect((await ctl('is-active', 'hello.loader')).code).toBe(0);
+  });
+
+  it('plans nothing when the machine matches the files', async () => {
+    expect(await ctl('plan')).toMatchObject({ code: 0, stdout: 'Nothing to do: the machine matches the unit files.\n' });
+  });
+});
