@@ -78,9 +78,11 @@ export function enable(state: SimState, d: MachineDescription, decoded: DecodeRe
 export function disable(state: SimState): DriverResult {
   const jh = state.jailhouse;
   if (!jh.enabled) return fail('EINVAL');
-  if (jh.cells.some((c) => c.state === 'running/locked')) return fail('EPERM');
+  // Cells are destroyed one by one, each under the rules of destroy: a cell cannot be destroyed
+  // while another is running/locked. A refusal aborts; cells destroyed so far stay destroyed.
   const stopRunners: SimCell[] = [];
   for (const cell of [...jh.cells]) {
+    if (jh.cells.some((c) => c !== cell && c.state === 'running/locked')) return { errno: 'EPERM', stopRunners };
     stopRunners.push(cell);
     destroyInPlace(state, cell);
   }

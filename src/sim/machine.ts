@@ -41,6 +41,11 @@ export interface SimMachine {
   faults(): Promise<SimFaultFile>;
   /** A running cell goes to `failed` now (its CPUs show as failed, its endpoint closes). */
   failCell(name: string): Promise<void>;
+  /**
+   * What a cell itself can do to its state: lock reconfiguration (`running/locked`, which makes
+   * create and destroy of other cells EPERM), unlock it, or report a comm ABI mismatch.
+   */
+  setCellState(name: string, state: 'running' | 'running/locked' | 'Comm ABI mismatch'): Promise<void>;
   /** Take a CPU offline or online behind Jailhouse's back (as `echo 0 > cpuN/online` would). */
   setCpuOnline(cpu: number, online: boolean): Promise<void>;
   /** The hidden state (cells, modules, interfaces), for assertions. */
@@ -196,6 +201,16 @@ export function openSimMachine(dirArg: string): SimMachine {
       if (!cell) throw new Error(`cell ${name} is not running on the simulated machine in ${dir}`);
       stopRunner(cell, dir);
       appendLog(dir, { op: 'cell failed', args: [name], result: 'failed', detail: { by: 'failCell' } });
+    },
+    async setCellState(name, cellState) {
+      const changed = updateState(dir, (state) => {
+        const cell = state.jailhouse.cells.find((c) => c.name === name);
+        if (!cell || (cell.state !== 'running' && cell.state !== 'running/locked')) return false;
+        cell.state = cellState;
+        return true;
+      });
+      if (!changed) throw new Error(`cell ${name} is not running on the simulated machine in ${dir}`);
+      appendLog(dir, { op: 'cell state', args: [name, cellState], result: 'ok', detail: { by: 'setCellState' } });
     },
     async setCpuOnline(cpu, online) {
       updateState(dir, (state) => {

@@ -6,7 +6,7 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { strerror, type ErrnoName } from '../../host/errno.js';
-import { appendLog, readDescription, readState, updateState, withLock } from '../store.js';
+import { appendLog, readDescription, readState, sleepSync, updateState, withLock } from '../store.js';
 import * as driver from '../jailhouse-driver.js';
 import type { SimOperation } from '../faults.js';
 import type { SimCell } from '../state.js';
@@ -330,5 +330,16 @@ function consoleCmd(ctx: ToolContext): number {
   if (state.jailhouse.consolePermitted === false) return fail('EPERM');
   ctx.out(state.jailhouse.console);
   appendLog(ctx.dir, { op: 'jailhouse console', args: ctx.args, result: 'ok', exitCode: 0 });
+  const follow = ctx.args[1] === '-f' || ctx.args[1] === '--follow';
+  if (follow) {
+    // Like the driver's poll every HZ/10: print what was appended, until killed.
+    let shown = state.jailhouse.console.length;
+    for (;;) {
+      sleepSync(100);
+      const text = readState(ctx.dir).jailhouse.console;
+      if (text.length > shown) ctx.out(text.slice(shown));
+      shown = text.length;
+    }
+  }
   return 0;
 }

@@ -8,7 +8,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeConfig } from '../../../src/jailhouse/index.js';
 import { crtosSystemConfig, nuttxCellConfig, type BringUpStage, type SimMachine } from '../../../src/sim/index.js';
-import { machineFile, tempMachine } from '../helpers.js';
+import { machineFile, tempMachine, waitFor } from '../helpers.js';
 
 const USAGE_HEAD = 'Usage: jailhouse { COMMAND | --help | --version }';
 const CELLS = 'sys/devices/jailhouse/cells';
@@ -264,6 +264,55 @@ const CASES: Case[] = [
   { name: 'destroy the root cell: EINVAL', stage: 'created', run: jh('cell', 'destroy', '--name', 'RootCell'), exit: 1, stderr: 'JAILHOUSE_CELL_DESTROY: Invalid argument\n' },
   { name: 'destroy while disabled: EINVAL', stage: 'module', run: jh('cell', 'destroy', 'nuttx'), exit: 1, stderr: 'JAILHOUSE_CELL_DESTROY: Invalid argument\n' },
 
+  // §8 running/locked: reconfiguration of other cells refused
+  {
+    name: 'create while a cell is running/locked: EPERM',
+    stage: 'running',
+    before: (m) => m.setCellState('nuttx', 'running/locked'),
+    run: jh('cell', 'create', '/etc/jailhouse/a.cell'),
+    exit: 1,
+    stderr: 'JAILHOUSE_CELL_CREATE: Operation not permitted\n',
+    files: { [`${CELLS}/1/state`]: 'running/locked\n' },
+  },
+  {
+    name: 'destroy another cell while one is running/locked: EPERM',
+    stage: 'running',
+    setup: [['jailhouse', ['cell', 'create', '/etc/jailhouse/a.cell']]],
+    before: (m) => m.setCellState('nuttx', 'running/locked'),
+    run: jh('cell', 'destroy', 'a'),
+    exit: 1,
+    stderr: 'JAILHOUSE_CELL_DESTROY: Operation not permitted\n',
+  },
+  {
+    name: 'the locked cell itself can still be destroyed',
+    stage: 'running',
+    before: (m) => m.setCellState('nuttx', 'running/locked'),
+    run: jh('cell', 'destroy', 'nuttx'),
+    exit: 0,
+    files: { [`${CELLS}/1/name`]: null },
+  },
+  {
+    name: 'disable stops at a cell it may not destroy because another is running/locked: EPERM',
+    stage: 'enabled',
+    setup: [['jailhouse', ['cell', 'create', '/etc/jailhouse/a.cell']]],
+    before: async (m) => {
+      await m.bringUp('running');
+      await m.setCellState('nuttx', 'running/locked');
+    },
+    run: jh('disable'),
+    exit: 1,
+    stderr: 'JAILHOUSE_DISABLE: Operation not permitted\n',
+    files: { [`${CELLS}/1/name`]: 'a\n', [`${CELLS}/2/state`]: 'running/locked\n', 'sys/devices/jailhouse/enabled': '1\n' },
+  },
+  {
+    name: 'disable with only the locked cell left: it is destroyed too',
+    stage: 'running',
+    before: (m) => m.setCellState('nuttx', 'running/locked'),
+    run: jh('disable'),
+    exit: 0,
+    files: { 'sys/devices/jailhouse/enabled': '0\n' },
+  },
+
   // §8 the module is pinned while enabled
   { name: 'rmmod jailhouse while enabled: in use', stage: 'enabled', run: ['rmmod', 'jailhouse'], exit: 1, stderr: 'rmmod: ERROR: Module jailhouse is in use\n', files: { 'dev/jailhouse': '' } },
   {
@@ -299,5 +348,21 @@ describe.concurrent('stand-in jailhouse against reference §1-§3, §8', () => {
     else if (c.exit === 0) expect(stderr).toBe('');
     for (const [path, expected] of Object.entries(c.files ?? {})) expect(machineFile(m, path), path).toBe(expected);
     await m.dispose();
+  });
+});
+
+describe('stand-in jailhouse console --follow', () => {
+  it('prints the ring, then what the hypervisor appends, until killed', async () => {
+    const { spawn } = await import('node:child_process');
+    const m = await tempMachine();
+    await m.bringUp('enabled');
+    const child = spawn(join(m.binDir, 'jailhouse'), ['console', '--follow'], { env: m.env });
+    let out = '';
+    child.stdout.on('data', (b: Buffer) => (out += b.toString()));
+    await waitFor(() => out.includes('Activating hypervisor'));
+    expect((await m.runInProcess('jailhouse', ['disable'])).code).toBe(0);
+    await waitFor(() => out.includes('Shutting down hypervisor'));
+    child.kill('SIGTERM');
+    await new Promise((r) => child.once('exit', r));
   });
 });
