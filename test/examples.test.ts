@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadUnits } from '../src/units/load.js';
@@ -17,6 +18,10 @@ describe('example deployments', () => {
         ['crtos-link.network', 'hello.loader', 'ivshmem-net.driver', 'jailhouse.driver', 'jailhouse.hypervisor', 'nuttx.cell', 'nuttx.image', 'shadow.driver'],
       );
       // DESIGN.md's bring-up order: module, enable, drivers, link, cell, loader.
+      // The pinned checksum is that of the image the simulated machine writes.
+      const image = r.set!.units.get('nuttx.image')!;
+      const written = createHash('sha256').update(readFileSync(join(machine, 'm/opt/crtos/nuttx.bin'))).digest('hex');
+      expect(image.kind === 'Image' && image.spec.sha256).toBe(written);
       expect(r.set!.layers).toEqual([
         ['jailhouse.driver', 'nuttx.image'],
         ['jailhouse.hypervisor'],
