@@ -108,6 +108,10 @@ export function createCell(state: SimState, d: MachineDescription, bytes: Uint8A
   if (d.arch === 'x86' && cpus.includes(0)) return fail('EINVAL', 'Jailhouse: Cannot assign CPU 0 to other cells');
   if (!cpus.every((c) => jh.rootCpus.includes(c))) return fail('EBUSY');
   if (jh.cells.some((c) => c.state === 'running/locked')) return fail('EPERM');
+  // The hypervisor maps the configuration into at most 16 temporary pages.
+  if (bytes.length > 16 * 4096) return fail('E2BIG');
+  const badLink = config.pciDevices.find((p) => p.type === 'ivshmem' && p.shmemRegionsStart + 2 + p.shmemPeers > config.memoryRegions.length);
+  if (badLink) return fail('EINVAL', `ivshmem device ${badLink.bdf.toString(16)}: shared memory regions out of range`);
   let id = 1;
   while (jh.cells.some((c) => c.id === id)) id++;
   const offlinedCpus = cpus.filter((c) => state.cpusOnline.includes(c));

@@ -7,7 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeConfig } from '../../../src/jailhouse/index.js';
-import { crtosSystemConfig, nuttxCellConfig, type BringUpStage, type SimMachine } from '../../../src/sim/index.js';
+import { crtosSystemConfig, nuttxCellConfig, type BringUpStage, type MachineDescription, type SimMachine } from '../../../src/sim/index.js';
 import { machineFile, tempMachine, waitFor } from '../helpers.js';
 
 const USAGE_HEAD = 'Usage: jailhouse { COMMAND | --help | --version }';
@@ -27,11 +27,19 @@ function writeConfigs(m: SimMachine): void {
   writeFileSync(join(m.dir, 'etc/jailhouse/one.cell'), cell('1', [2]));
   writeFileSync(join(m.dir, 'etc/jailhouse/rev14.cell'), encodeConfig(crtosSystemConfig({ ...EXAMPLE, revision: 14 })));
   writeFileSync(join(m.dir, 'etc/jailhouse/garbage.cell'), Buffer.alloc(300, 0x41));
+  writeFileSync(join(m.dir, 'etc/jailhouse/tiny.cell'), Buffer.from('JHCELL'));
+  writeFileSync(join(m.dir, 'etc/jailhouse/cell-rev14.cell'), encodeConfig({ ...nuttxCellConfig({ ...EXAMPLE, revision: 14 }), name: 'r14' }));
+  writeFileSync(join(m.dir, 'etc/jailhouse/arm-rev14.cell'), encodeConfig({ ...nuttxCellConfig({ ...EXAMPLE, revision: 14, arch: 'arm64' }), name: 'arm' }));
+  writeFileSync(join(m.dir, 'etc/jailhouse/arm-sys-rev14.cell'), encodeConfig(crtosSystemConfig({ ...EXAMPLE, revision: 14, arch: 'arm64' })));
+  writeFileSync(join(m.dir, 'etc/jailhouse/huge.cell'), Buffer.concat([encodeConfig({ ...nuttxCellConfig(EXAMPLE), name: 'huge' }), Buffer.alloc(70000)]));
+  const broken = nuttxCellConfig(EXAMPLE);
+  writeFileSync(join(m.dir, 'etc/jailhouse/bad-link.cell'), encodeConfig({ ...broken, name: 'badlink', pciDevices: broken.pciDevices.map((p) => ({ ...p, shmemRegionsStart: 7 })) }));
   writeFileSync(join(m.dir, 'etc/jailhouse/hv-elsewhere.cell'), encodeConfig(crtosSystemConfig({ ...EXAMPLE, hypervisorMemory: { physStart: 0x10000000n, size: 0x6000000n } })));
 }
 
 interface Case {
   name: string;
+  machine?: Partial<MachineDescription>;
   stage?: BringUpStage;
   /** In-process commands after the stage (tool, args). */
   setup?: [string, string[]][];
@@ -179,6 +187,19 @@ const CASES: Case[] = [
     files: { 'sys/devices/system/cpu/online': '0-3\n' },
   },
   { name: 'create from a system config: EINVAL', stage: 'enabled', run: jh('cell', 'create', SYS), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Invalid argument\n' },
+  { name: 'create from a file shorter than a cell header: EINVAL', stage: 'enabled', run: jh('cell', 'create', '/etc/jailhouse/tiny.cell'), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Invalid argument\n' },
+  { name: 'create a cell of another revision: EINVAL', stage: 'enabled', run: jh('cell', 'create', '/etc/jailhouse/cell-rev14.cell'), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Invalid argument\n' },
+  { name: 'create from more than 16 pages: E2BIG', stage: 'enabled', run: jh('cell', 'create', '/etc/jailhouse/huge.cell'), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Argument list too long\n' },
+  { name: 'create with ivshmem regions out of range: EINVAL', stage: 'enabled', run: jh('cell', 'create', '/etc/jailhouse/bad-link.cell'), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Invalid argument\n', files: { 'sys/devices/system/cpu/online': '0-3\n' } },
+  {
+    name: 'create for another architecture (rev 14): success without a cell, as upstream',
+    machine: { configRevision: 14 },
+    stage: 'enabled',
+    run: jh('cell', 'create', '/etc/jailhouse/arm-rev14.cell'),
+    exit: 0,
+    files: { [`${CELLS}/1/name`]: null, 'sys/devices/system/cpu/online': '0-3\n' },
+  },
+  { name: 'enable for another architecture (rev 14): EINVAL', machine: { configRevision: 14 }, stage: 'module', run: jh('enable', '/etc/jailhouse/arm-sys-rev14.cell'), exit: 1, stderr: 'JAILHOUSE_ENABLE: Invalid argument\n' },
   { name: 'create from garbage: EINVAL', stage: 'enabled', run: jh('cell', 'create', '/etc/jailhouse/garbage.cell'), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Invalid argument\n' },
   {
     name: 'ids are reused lowest first',
@@ -327,7 +348,7 @@ const CASES: Case[] = [
 
 describe.concurrent('stand-in jailhouse against reference §1-§3, §8', () => {
   it.each(CASES)('$name', async (c) => {
-    const m = await tempMachine();
+    const m = await tempMachine(c.machine);
     writeConfigs(m);
     if (c.stage) await m.bringUp(c.stage);
     for (const [tool, args] of c.setup ?? []) {
