@@ -1,8 +1,10 @@
-// `npm run package:deb`: a Debian package of crtosd built with dpkg-deb from the bundles in
-// dist/ (no node_modules: each command is one self-contained file), the systemd service, the bus
-// policy, man pages and the example units. Output: build/crtosd_VERSION_all.deb (or --out DIR).
+// `npm run package:deb`: a Debian package of crtosd built with dpkg-deb: crtosd and crtosctl
+// bundled afresh with esbuild (no node_modules, no source maps, only the chunks they use), the
+// systemd service, the bus policy, man pages and the example units.
+// Output: build/crtosd_VERSION_all.deb (or --out DIR).
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, lstatSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
+import { build } from 'esbuild';
 import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
@@ -19,10 +21,8 @@ function fail(message) {
 }
 
 const { version } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
-const commands = ['crtosd', 'crtosctl'];
-for (const c of commands) {
-  if (!existsSync(join(root, 'dist', `${c}.mjs`))) fail(`dist/${c}.mjs is missing; run \`npm run build\` first`);
-}
+const commands = { crtosd: 'src/daemon/crtosd.entry.ts', crtosctl: 'src/cli/crtosctl.entry.ts' };
+for (const entry of Object.values(commands)) if (!existsSync(join(root, entry))) fail(`${entry} is missing`);
 
 const stage = join(outDir, 'deb', `crtosd_${version}_all`);
 rmSync(stage, { recursive: true, force: true });
@@ -42,10 +42,26 @@ const write = (rel, text, mode = 0o644) => {
   done();
 };
 
-// The commands: bundles under /usr/lib/crtosd, linked from /usr/bin.
-for (const c of commands) {
-  copy(`dist/${c}.mjs`, `usr/lib/crtosd/${c}.mjs`, 0o755);
-  mkdirSync(join(stage, 'usr/bin'), { recursive: true });
+// The commands: bundles under /usr/lib/crtosd (as scripts/build.mjs makes them, minus source
+// maps), linked from /usr/bin.
+const libDir = join(stage, 'usr/lib/crtosd');
+await build({
+  entryPoints: Object.fromEntries(Object.entries(commands).map(([name, entry]) => [name, join(root, entry)])),
+  outdir: libDir,
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
+  platform: 'node',
+  format: 'esm',
+  target: 'node20',
+  logLevel: 'warning',
+  external: ['usocket', 'x11'],
+  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __crtosCreateRequire } from 'node:module';\nconst require = __crtosCreateRequire(import.meta.url);" },
+});
+mkdirSync(join(stage, 'usr/bin'), { recursive: true });
+for (const c of Object.keys(commands)) {
+  chmodSync(join(libDir, `${c}.mjs`), 0o755);
   symlinkSync(`../lib/crtosd/${c}.mjs`, join(stage, 'usr/bin', c));
 }
 copy('packaging/systemd/crtosd.service', 'usr/lib/systemd/system/crtosd.service');

@@ -62,6 +62,9 @@ describe('the Debian package', () => {
     expect(help.stdout).toContain('Exit status:');
     const man = await run('man', ['-l', join(scratch, 'usr/share/man/man1/crtosctl.1.gz')], { env: { ...process.env, MANPAGER: 'cat', PAGER: 'cat', MANWIDTH: '100' } });
     expect(man.stdout).toContain('EXIT STATUS');
+    const daemonHelp = await run(join(scratch, 'usr/bin/crtosd'), ['--help']);
+    expect(daemonHelp.code).toBe(0);
+    expect(daemonHelp.stdout).toContain('--admin-group');
   });
 
   it('has a crtosctl that talks to crtosd on a bus', async () => {
