@@ -12,6 +12,7 @@ import type { SimOperation } from '../faults.js';
 import type { SimCell } from '../state.js';
 import { injected, underMachine, type ToolContext } from './context.js';
 import { launchRunner, stopRunner } from '../runner-control.js';
+import { loadCodec } from '../codec-loader.js';
 
 const USAGE = `Usage: %s { COMMAND | --help | --version }
 
@@ -228,7 +229,7 @@ function simple(ctx: ToolContext, op: SimOperation, ioctlName: string, targets: 
 
 /** The codec is loaded only by the two commands that read a configuration. */
 async function decode(ctx: ToolContext, bytes: Uint8Array) {
-  const { decodeConfig } = await import('../../jailhouse/index.js');
+  const { decodeConfig } = await loadCodec();
   return decodeConfig(bytes, { arch: readDescription(ctx.dir).arch });
 }
 
