@@ -387,3 +387,17 @@ describe('stand-in jailhouse console --follow', () => {
     await new Promise((r) => child.once('exit', r));
   });
 });
+
+describe('stand-in jailhouse cell list order', () => {
+  it('lists cells in string order of their ids, as scandir with alphasort does', async () => {
+    const m = await tempMachine({ cpus: 12 });
+    await m.bringUp('enabled');
+    const o = { ...EXAMPLE, cpus: 12 };
+    for (let cpu = 1; cpu <= 10; cpu++) {
+      writeFileSync(join(m.dir, `etc/jailhouse/c${cpu}.cell`), encodeConfig({ ...nuttxCellConfig(o), name: `c${cpu}`, cpus: [cpu] }));
+      expect((await m.runInProcess('jailhouse', ['cell', 'create', `/etc/jailhouse/c${cpu}.cell`])).code).toBe(0);
+    }
+    const ids = (await m.run('jailhouse', ['cell', 'list'])).stdout.split('\n').slice(1, -1).map((l) => l.split(/\s+/)[0]);
+    expect(ids).toEqual(['0', '1', '10', '2', '3', '4', '5', '6', '7', '8', '9']);
+  });
+});
