@@ -20,6 +20,8 @@ export const STRERROR = {
   EFAULT: 'Bad address',
   EBUSY: 'Device or resource busy',
   EEXIST: 'File exists',
+  ENOTDIR: 'Not a directory',
+  EISDIR: 'Is a directory',
   ENODEV: 'No such device',
   EINVAL: 'Invalid argument',
   ENOSPC: 'No space left on device',

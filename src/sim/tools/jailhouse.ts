@@ -69,11 +69,12 @@ function help(ctx: ToolContext, code: number): never {
   throw new Exit(code);
 }
 
-function opOf(args: string[]): SimOperation {
+/** The operation a command line names, for the log; `jailhouse` for one that names none. */
+function opOf(args: string[]): string {
   const [a, b] = args;
-  if (a === 'cell' && ['create', 'load', 'start', 'shutdown', 'destroy', 'list'].includes(b ?? '')) return `jailhouse cell ${b}` as SimOperation;
-  if (a === 'enable' || a === 'disable' || a === 'console') return `jailhouse ${a}` as SimOperation;
-  return 'jailhouse cell list';
+  if (a === 'cell' && ['create', 'load', 'start', 'shutdown', 'destroy', 'list'].includes(b ?? '')) return `jailhouse cell ${b}`;
+  if (a === 'enable' || a === 'disable' || a === 'console') return `jailhouse ${a}`;
+  return 'jailhouse';
 }
 
 function dispatch(ctx: ToolContext): number | Promise<number> {
@@ -110,7 +111,7 @@ function extension(ctx: ToolContext): void {
   if (EXTENSIONS.some(([c, s]) => c === cmd && s === sub)) {
     // The real tool execs jailhouse-<cmd>-<sub> from its helper directory; the simulator has none.
     ctx.err(`execvp: ${strerror('ENOENT')}\n`);
-    appendLog(ctx.dir, { op: 'jailhouse cell list', args: ctx.args, result: 'ENOENT', exitCode: 1 });
+    appendLog(ctx.dir, { op: `jailhouse ${cmd} ${sub}`, args: ctx.args, result: 'ENOENT', exitCode: 1 });
     throw new Exit(1);
   }
 }
