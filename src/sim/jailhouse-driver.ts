@@ -17,6 +17,8 @@ export interface DriverResult {
   stopRunners?: SimCell[];
   /** A cell that was started: its runner must be launched. */
   started?: SimCell;
+  /** The ioctl blocks forever (a cell that never answers, with msg_reply_timeout 0). */
+  hang?: boolean;
 }
 
 const fail = (errno: ErrnoName, kernelLog?: string): DriverResult => (kernelLog === undefined ? { errno } : { errno, kernelLog });
@@ -83,6 +85,8 @@ export function disable(state: SimState): DriverResult {
   const stopRunners: SimCell[] = [];
   for (const cell of [...jh.cells]) {
     if (jh.cells.some((c) => c !== cell && c.state === 'running/locked')) return { errno: 'EPERM', stopRunners };
+    const refused = askShutdown(cell);
+    if (refused) return { ...refused, stopRunners };
     stopRunners.push(cell);
     destroyInPlace(state, cell);
   }
@@ -125,6 +129,7 @@ export function createCell(state: SimState, d: MachineDescription, bytes: Uint8A
     failedCpus: [],
     offlinedCpus,
     passive: config.flags.includes('PASSIVE_COMMREG'),
+    msgReplyTimeout: `0x${config.msgReplyTimeout.toString(16)}`,
     loadableRegions: config.memoryRegions
       .filter((r) => r.flags.includes('WRITE') && r.flags.includes('LOADABLE'))
       .map((r) => ({ virtStart: `0x${r.virtStart.toString(16)}`, size: `0x${r.size.toString(16)}` })),
@@ -151,9 +156,27 @@ export interface ImageToLoad {
   source: string;
 }
 
+/**
+ * §8 shutdown permission: unless the cell is passive or already shut down or failed, the
+ * hypervisor asks it. A denial is EPERM; no answer blocks forever with msg_reply_timeout 0,
+ * otherwise the cell is set to failed when the timeout expires and the operation goes on.
+ */
+function askShutdown(cell: SimCell): DriverResult | undefined {
+  if (cell.passive || cell.state === 'shut down' || cell.state === 'failed') return undefined;
+  const reply = cell.reply ?? 'approve';
+  if (reply === 'approve') return undefined;
+  if (reply === 'deny') return fail('EPERM', `cell "${cell.name}" denied the shutdown request`);
+  if (BigInt(cell.msgReplyTimeout ?? '0') === 0n) return { hang: true, kernelLog: `waiting for cell "${cell.name}" to answer the shutdown request` };
+  cell.state = 'failed';
+  cell.failedCpus = [...cell.cpus];
+  return undefined;
+}
+
 export function loadCell(state: SimState, ref: CellRef, images: ImageToLoad[]): DriverResult {
   const cell = findCell(state, ref);
   if (isResult(cell)) return cell;
+  const refused = askShutdown(cell);
+  if (refused) return refused;
   const wasRunning = cell.state === 'running' || cell.state === 'running/locked';
   // SET_LOADABLE: parks the CPUs, clears failed flags, state `shut down`.
   cell.state = 'shut down';
@@ -176,6 +199,9 @@ export function loadCell(state: SimState, ref: CellRef, images: ImageToLoad[]): 
 export function startCell(state: SimState, ref: CellRef, now: number): DriverResult {
   const cell = findCell(state, ref);
   if (isResult(cell)) return cell;
+  // Starting a running cell restarts it: the cell is asked first.
+  const refused = askShutdown(cell);
+  if (refused) return refused;
   const stopRunners = cell.runnerPid !== undefined ? [{ ...cell }] : [];
   cell.state = 'running';
   cell.failedCpus = [];
@@ -189,6 +215,8 @@ export function destroyCell(state: SimState, ref: CellRef): DriverResult {
   const cell = findCell(state, ref);
   if (isResult(cell)) return cell;
   if (state.jailhouse.cells.some((c) => c !== cell && c.state === 'running/locked')) return fail('EPERM');
+  const refused = askShutdown(cell);
+  if (refused) return refused;
   const stopped = { ...cell };
   destroyInPlace(state, cell);
   return { kernelLog: `Destroyed Jailhouse cell "${cell.name}"`, stopRunners: [stopped] };

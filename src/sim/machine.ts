@@ -10,7 +10,7 @@ import { createServer } from 'node:net';
 import { dirname, join, resolve } from 'node:path';
 import { ProblemError, problem } from '../errors/problem.js';
 import { mergeDescription, validateDescription, type MachineDescription } from './description.js';
-import { initialState, type SimState } from './state.js';
+import { initialState, type CellReply, type SimState } from './state.js';
 import { appendLog, commitState, paths, readDescription, readLogSync, readState, updateState, type SimLogEntry } from './store.js';
 import { emptyFaults, readFaults, writeFaults, type SimCellFailure, type SimFault, type SimFaultFile, type SimOperation } from './faults.js';
 import { encodeExampleConfigs, nuttxImage } from './crtos-example.js';
@@ -46,6 +46,8 @@ export interface SimMachine {
    * create and destroy of other cells EPERM), unlock it, or report a comm ABI mismatch.
    */
   setCellState(name: string, state: 'running' | 'running/locked' | 'Comm ABI mismatch'): Promise<void>;
+  /** How a (non-passive) cell answers shutdown requests from now on: approve, deny, or silent. */
+  setCellReply(name: string, reply: CellReply): Promise<void>;
   /** Take a CPU offline or online behind Jailhouse's back (as `echo 0 > cpuN/online` would). */
   setCpuOnline(cpu: number, online: boolean): Promise<void>;
   /** The hidden state (cells, modules, interfaces), for assertions. */
@@ -211,6 +213,14 @@ export function openSimMachine(dirArg: string): SimMachine {
       });
       if (!changed) throw new Error(`cell ${name} is not running on the simulated machine in ${dir}`);
       appendLog(dir, { op: 'cell state', args: [name, cellState], result: 'ok', detail: { by: 'setCellState' } });
+    },
+    async setCellReply(name, reply) {
+      const found = updateState(dir, (state) => {
+        const cell = state.jailhouse.cells.find((c) => c.name === name);
+        if (cell) cell.reply = reply;
+        return cell !== undefined;
+      });
+      if (!found) throw new Error(`no cell ${name} on the simulated machine in ${dir}`);
     },
     async setCpuOnline(cpu, online) {
       updateState(dir, (state) => {

@@ -8,6 +8,9 @@ import type { MachineDescription } from './description.js';
 /** Exactly the sysfs strings of the driver. */
 export type CellStateString = 'running' | 'running/locked' | 'shut down' | 'failed' | 'Comm ABI mismatch';
 
+/** approve: let it happen; deny: refuse (EPERM); silent: never answer (wait, or fail the cell after msg_reply_timeout). */
+export type CellReply = 'approve' | 'deny' | 'silent';
+
 export interface SimCell {
   id: number;
   name: string;
@@ -17,6 +20,10 @@ export interface SimCell {
   /** CPUs the driver itself took offline at create: only these come back online at destroy. */
   offlinedCpus: number[];
   passive: boolean;
+  /** msg_reply_timeout of the configuration (hex): 0 = the hypervisor waits forever for a reply. */
+  msgReplyTimeout?: string;
+  /** How this cell answers shutdown requests (§8); a test sets it with SimMachine.setCellReply. */
+  reply?: CellReply;
   /** Regions an image may be loaded into (WRITE|LOADABLE), by guest (virtual) address; hex strings. */
   loadableRegions: { virtStart: string; size: string }[];
   /** Images loaded since the last create (cleared by nothing but destroy: memory keeps its content). */

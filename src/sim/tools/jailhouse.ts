@@ -211,6 +211,11 @@ function ioctl(
     openDevice(ctx, op);
     const { errno: injectedErrno, fault } = injected(ctx, op, targets);
     const result: driver.DriverResult = injectedErrno ? { errno: injectedErrno } : updateState(ctx.dir, transition);
+    if (result.hang) {
+      // The ioctl waits for a cell that never answers, holding the driver mutex, until killed.
+      appendLog(ctx.dir, { op, args: ctx.args, result: 'hang', detail: { ...detail, kernelLog: result.kernelLog, pid: process.pid } });
+      for (;;) sleepSync(60_000);
+    }
     for (const cell of result.stopRunners ?? []) stopRunner(cell);
     if (result.started) launchRunner(ctx.dir, result.started as SimCell);
     const logDetail = { ...detail, ...(result.kernelLog ? { kernelLog: result.kernelLog } : {}), ...(fault ? { fault } : {}) };

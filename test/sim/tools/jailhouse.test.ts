@@ -32,6 +32,9 @@ function writeConfigs(m: SimMachine): void {
   writeFileSync(join(m.dir, 'etc/jailhouse/arm-rev14.cell'), encodeConfig({ ...nuttxCellConfig({ ...EXAMPLE, revision: 14, arch: 'arm64' }), name: 'arm' }));
   writeFileSync(join(m.dir, 'etc/jailhouse/arm-sys-rev14.cell'), encodeConfig(crtosSystemConfig({ ...EXAMPLE, revision: 14, arch: 'arm64' })));
   writeFileSync(join(m.dir, 'etc/jailhouse/huge.cell'), Buffer.concat([encodeConfig({ ...nuttxCellConfig(EXAMPLE), name: 'huge' }), Buffer.alloc(70000)]));
+  const active = { ...nuttxCellConfig(EXAMPLE), flags: [] as string[] };
+  writeFileSync(join(m.dir, 'etc/jailhouse/active.cell'), encodeConfig({ ...active, name: 'active', cpus: [2] }));
+  writeFileSync(join(m.dir, 'etc/jailhouse/patient.cell'), encodeConfig({ ...active, name: 'patient', cpus: [1], msgReplyTimeout: 1000n }));
   const broken = nuttxCellConfig(EXAMPLE);
   writeFileSync(join(m.dir, 'etc/jailhouse/bad-link.cell'), encodeConfig({ ...broken, name: 'badlink', pciDevices: broken.pciDevices.map((p) => ({ ...p, shmemRegionsStart: 7 })) }));
   writeFileSync(join(m.dir, 'etc/jailhouse/hv-elsewhere.cell'), encodeConfig(crtosSystemConfig({ ...EXAMPLE, hypervisorMemory: { physStart: 0x10000000n, size: 0x6000000n } })));
@@ -56,6 +59,12 @@ const jh = (...args: string[]) => ['jailhouse', ...args];
 const SYS = '/etc/jailhouse/sysconfig.cell';
 const NUTTX = '/etc/jailhouse/nuttx.cell';
 const IMAGE = '/opt/crtos/nuttx.bin';
+
+const ACTIVE_RUNNING: [string, string[]][] = [
+  ['jailhouse', ['cell', 'create', '/etc/jailhouse/active.cell']],
+  ['jailhouse', ['cell', 'load', 'active', IMAGE]],
+  ['jailhouse', ['cell', 'start', 'active']],
+];
 
 const CASES: Case[] = [
   // §1 grammar, usage and messages
@@ -285,6 +294,49 @@ const CASES: Case[] = [
   { name: 'destroy the root cell: EINVAL', stage: 'created', run: jh('cell', 'destroy', '--name', 'RootCell'), exit: 1, stderr: 'JAILHOUSE_CELL_DESTROY: Invalid argument\n' },
   { name: 'destroy while disabled: EINVAL', stage: 'module', run: jh('cell', 'destroy', 'nuttx'), exit: 1, stderr: 'JAILHOUSE_CELL_DESTROY: Invalid argument\n' },
 
+  // §8 shutdown permission of non-passive cells
+  ...(['shutdown', 'destroy', 'start'] as const).map((verb): Case => ({
+    name: `a running non-passive cell that denies: ${verb} is EPERM and the cell keeps running`,
+    stage: 'enabled',
+    setup: ACTIVE_RUNNING,
+    before: (m) => m.setCellReply('active', 'deny'),
+    run: jh('cell', verb, 'active'),
+    exit: 1,
+    stderr: `${verb === 'start' ? 'JAILHOUSE_CELL_START' : verb === 'destroy' ? 'JAILHOUSE_CELL_DESTROY' : 'JAILHOUSE_CELL_LOAD'}: Operation not permitted\n`,
+    files: { [`${CELLS}/1/state`]: 'running\n' },
+  })),
+  {
+    name: 'disable stops at a cell that denies: EPERM',
+    stage: 'enabled',
+    setup: ACTIVE_RUNNING,
+    before: (m) => m.setCellReply('active', 'deny'),
+    run: jh('disable'),
+    exit: 1,
+    stderr: 'JAILHOUSE_DISABLE: Operation not permitted\n',
+    files: { 'sys/devices/jailhouse/enabled': '1\n', [`${CELLS}/1/state`]: 'running\n' },
+  },
+  {
+    name: 'a shut-down cell is not asked',
+    stage: 'enabled',
+    setup: [['jailhouse', ['cell', 'create', '/etc/jailhouse/active.cell']]],
+    before: (m) => m.setCellReply('active', 'deny'),
+    run: jh('cell', 'destroy', 'active'),
+    exit: 0,
+  },
+  { name: 'a passive cell is never asked', stage: 'running', before: (m) => m.setCellReply('nuttx', 'deny'), run: jh('cell', 'shutdown', 'nuttx'), exit: 0, files: { [`${CELLS}/1/state`]: 'shut down\n' } },
+  {
+    name: 'a cell that does not answer within msg_reply_timeout is failed, and the operation goes on',
+    stage: 'enabled',
+    setup: [
+      ['jailhouse', ['cell', 'create', '/etc/jailhouse/patient.cell']],
+      ['jailhouse', ['cell', 'start', 'patient']],
+    ],
+    before: (m) => m.setCellReply('patient', 'silent'),
+    run: jh('cell', 'destroy', 'patient'),
+    exit: 0,
+    files: { [`${CELLS}/1/name`]: null, 'sys/devices/system/cpu/online': '0-3\n' },
+  },
+
   // §8 running/locked: reconfiguration of other cells refused
   {
     name: 'create while a cell is running/locked: EPERM',
@@ -368,6 +420,29 @@ describe.concurrent('stand-in jailhouse against reference §1-§3, §8', () => {
     else if (c.stderr) expect(stderr).toMatch(c.stderr);
     else if (c.exit === 0) expect(stderr).toBe('');
     for (const [path, expected] of Object.entries(c.files ?? {})) expect(machineFile(m, path), path).toBe(expected);
+    await m.dispose();
+  });
+});
+
+describe('stand-in jailhouse with a cell that never answers (msg_reply_timeout 0)', () => {
+  it('blocks in the ioctl holding the driver mutex, so other commands wait, until killed', async () => {
+    const m = await tempMachine();
+    writeConfigs(m);
+    await m.bringUp('enabled');
+    for (const [tool, args] of ACTIVE_RUNNING) expect((await m.runInProcess(tool, args)).code).toBe(0);
+    await m.setCellReply('active', 'silent');
+    const stuck = m.run('jailhouse', ['cell', 'shutdown', 'active']);
+    await waitFor(async () => (await m.readLog()).some((e) => e.result === 'hang'));
+    let listed = false;
+    const waiting = m.run('jailhouse', ['cell', 'start', '0']).then((r) => ((listed = true), r));
+    await new Promise((r) => setTimeout(r, 300));
+    expect(listed).toBe(false);
+    const hung = (await m.readLog()).find((e) => e.result === 'hang');
+    process.kill(hung?.detail?.pid as number, 'SIGKILL');
+    expect((await stuck).code).toBeNull();
+    // The mutex is free again: the waiting command runs (and fails as it should for the root cell).
+    expect(await waiting).toMatchObject({ code: 1, stderr: 'JAILHOUSE_CELL_START: Invalid argument\n' });
+    expect((await m.state()).jailhouse.cells[0]?.state).toBe('running');
     await m.dispose();
   });
 });
