@@ -21,16 +21,7 @@ function findEntries(dir) {
 const entries = findEntries(join(root, 'src'));
 const entryPoints = Object.fromEntries(entries.map((f) => [basename(f, '.entry.ts'), f]));
 
-// Code shared between commands, and each lazily imported crtosctl verb, goes into dist/chunks/, so
-// `crtosctl status` parses the status code and the D-Bus client, not the unit schemas and the
-// .cell codec that `validate` needs (start-up time is a product goal; see bench/status.bench.ts).
-// Chunk names are content hashes: a rebuild rewrites the same files, so commands running from
-// dist/ meanwhile keep working; stale chunks are harmless (the Debian package bundles afresh).
-
-await build({
-  entryPoints,
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
+const common = {
   outdir: join(root, 'dist'),
   outExtension: { '.js': '.mjs' },
   bundle: true,
@@ -49,6 +40,17 @@ await build({
       'const require = __crtosCreateRequire(import.meta.url);',
     ].join('\n'),
   },
-});
+};
+
+// crtosctl is split: each lazily imported verb and what it alone needs goes into
+// dist/chunks/, so `crtosctl status` parses the status code and the D-Bus client, not the unit
+// schemas and the .cell codec `validate` needs (start-up is a product goal; bench/status.bench.ts).
+// Chunk names are content hashes: a rebuild rewrites the same files, so commands running from
+// dist/ meanwhile keep working. The other commands stay single files.
+const SPLIT = new Set(['crtosctl']);
+const pick = (split) => Object.fromEntries(Object.entries(entryPoints).filter(([name]) => SPLIT.has(name) === split));
+
+await build({ ...common, entryPoints: pick(false) });
+await build({ ...common, entryPoints: pick(true), splitting: true, chunkNames: 'chunks/[name]-[hash]' });
 
 for (const name of Object.keys(entryPoints)) chmodSync(join(root, 'dist', `${name}.mjs`), 0o755);

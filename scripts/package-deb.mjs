@@ -45,20 +45,20 @@ const write = (rel, text, mode = 0o644) => {
 // The commands: bundles under /usr/lib/crtosd (as scripts/build.mjs makes them, minus source
 // maps), linked from /usr/bin.
 const libDir = join(stage, 'usr/lib/crtosd');
-await build({
-  entryPoints: Object.fromEntries(Object.entries(commands).map(([name, entry]) => [name, join(root, entry)])),
+const bundleOptions = {
   outdir: libDir,
   outExtension: { '.js': '.mjs' },
   bundle: true,
-  splitting: true,
-  chunkNames: 'chunks/[name]-[hash]',
   platform: 'node',
   format: 'esm',
   target: 'node20',
   logLevel: 'warning',
   external: ['usocket', 'x11'],
   banner: { js: "#!/usr/bin/env node\nimport { createRequire as __crtosCreateRequire } from 'node:module';\nconst require = __crtosCreateRequire(import.meta.url);" },
-});
+};
+// As scripts/build.mjs: crtosctl split into lazily loaded chunks, crtosd one file.
+await build({ ...bundleOptions, entryPoints: { crtosd: join(root, commands.crtosd) } });
+await build({ ...bundleOptions, entryPoints: { crtosctl: join(root, commands.crtosctl) }, splitting: true, chunkNames: 'chunks/[name]-[hash]' });
 mkdirSync(join(stage, 'usr/bin'), { recursive: true });
 for (const c of Object.keys(commands)) {
   chmodSync(join(libDir, `${c}.mjs`), 0o755);

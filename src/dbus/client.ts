@@ -1,15 +1,15 @@
 /**
  * The client crtosctl uses: typed calls on crtosd's D-Bus API, returning the engine's own shapes
  * (UnitStatus, DaemonStatus…) so the CLI formats the same data the daemon has. Bus errors become
- * Problems with API_ codes, phrased for the person at the terminal.
+ * Problems with API_ codes, phrased for the person at the terminal. It speaks D-Bus through the
+ * small wire/ connection, not dbus-next, to keep crtosctl's start-up short.
  */
-import dbus from 'dbus-next';
-import type { Message, MessageBus } from 'dbus-next';
+import { WireConnection, WireError } from './wire/connection.js';
+import type { WireMessage } from './wire/marshal.js';
 import type { DaemonStatus, JobInfo, JobResult, JobType, LogLine, PlannedStep, ReloadOutcome, UnitDetails, UnitStatus } from '../engine/manager-api.js';
 import type { KindName } from '../units/kinds/common.js';
 import { ProblemError, problem, type Problem } from '../errors/problem.js';
-import { connectBus } from './connect.js';
-import { decodeProblem } from './problem-codec.js';
+import { decodeProblem } from './problem-decode.js';
 import { BUS_NAME, ERRORS, KIND_IFACES, MANAGER_IFACE, MANAGER_PATH, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';
 import { resolveBusAddress } from './bus-address.js';
 
@@ -37,7 +37,7 @@ export interface JobOutcome {
 
 type Dict = Record<string, unknown>;
 
-const plain = (v: unknown): unknown => (v instanceof dbus.Variant ? plain(v.value) : typeof v === 'bigint' ? Number(v) : v);
+const plain = (v: unknown): unknown => (typeof v === 'bigint' ? Number(v) : v);
 const str = (d: Dict, k: string): string => String(plain(d[k]) ?? '');
 const num = (d: Dict, k: string): number => Number(plain(d[k]) ?? 0);
 const strs = (d: Dict, k: string): string[] => ((plain(d[k]) as unknown[] | undefined) ?? []).map(String);
@@ -110,7 +110,7 @@ export class CrtosClient {
   private watchingJobs = false;
 
   private constructor(
-    private readonly bus: MessageBus,
+    private readonly bus: WireConnection,
     readonly address: string,
   ) {}
 
@@ -118,31 +118,31 @@ export class CrtosClient {
   static async connect(requested?: string, env: NodeJS.ProcessEnv = process.env): Promise<CrtosClient> {
     const address = resolveBusAddress(requested, env);
     try {
-      return new CrtosClient(await connectBus(address), address);
+      return new CrtosClient(await WireConnection.open(address), address);
     } catch (e) {
+      const code = e && typeof e === 'object' && 'code' in e ? (e as { code: unknown }).code : undefined;
+      const why = code === 'ENOENT' ? 'no such socket' : code === 'ECONNREFUSED' ? 'connection refused' : e instanceof Error ? e.message : String(e);
       throw new ProblemError(
-        problem('API_BUS_UNREACHABLE', e instanceof Error ? e.message : String(e), { hint: 'is crtosd running? pass --bus ADDRESS or set CRTOS_BUS_ADDRESS' }),
+        problem('API_BUS_UNREACHABLE', `cannot connect to the bus at ${address}: ${why}`, { hint: 'is crtosd running? pass --bus ADDRESS or set CRTOS_BUS_ADDRESS' }),
       );
     }
   }
 
   close(): void {
-    this.bus.disconnect();
+    this.bus.close();
   }
 
   private async call(path: string, iface: string, member: string, signature = '', body: unknown[] = []): Promise<unknown[]> {
-    const msg = new dbus.Message({ destination: BUS_NAME, path, interface: iface, member, signature, body });
     try {
-      const reply = await this.bus.call(msg);
-      return (reply?.body as unknown[] | undefined) ?? [];
+      return await this.bus.call({ destination: BUS_NAME, path, interface: iface, member, signature, body });
     } catch (e) {
       throw this.translate(e, member);
     }
   }
 
   private translate(e: unknown, member: string): ProblemError {
-    const type = e instanceof dbus.DBusError ? e.type : '';
-    const text = e instanceof dbus.DBusError ? e.text : e instanceof Error ? e.message : String(e);
+    const type = e instanceof WireError ? e.type : '';
+    const text = e instanceof WireError ? e.text : e instanceof Error ? e.message : String(e);
     if (type === 'org.freedesktop.DBus.Error.ServiceUnknown' || type === 'org.freedesktop.DBus.Error.NameHasNoOwner') {
       return new ProblemError(problem('API_NO_DAEMON', `crtosd is not running on ${this.address} (nobody owns ${BUS_NAME})`, { hint: 'start crtosd, or pass the --bus it uses' }));
     }
@@ -245,8 +245,7 @@ export class CrtosClient {
   private async watchJobs(): Promise<void> {
     if (this.watchingJobs) return;
     this.watchingJobs = true;
-    this.bus.on('message', (msg: Message) => {
-      if (msg.type !== dbus.MessageType.SIGNAL) return;
+    this.bus.on('signal', (msg: WireMessage) => {
       if (msg.interface === MANAGER_IFACE && msg.member === 'JobRemoved') {
         const [, jobPath, , result] = msg.body as [number, string, string, JobResult];
         const waiter = this.jobWaiters.get(jobPath);
@@ -266,9 +265,7 @@ export class CrtosClient {
       `type='signal',sender='org.freedesktop.DBus',interface='org.freedesktop.DBus',member='NameOwnerChanged',arg0='${BUS_NAME}'`,
     ];
     for (const rule of rules) {
-      await this.bus.call(
-        new dbus.Message({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [rule] }),
-      );
+      await this.bus.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'AddMatch', signature: 's', body: [rule] });
     }
   }
 

@@ -24,13 +24,4 @@ export function encodeProblem(p: Problem | undefined): VariantDict {
   return out;
 }
 
-/** The inverse; an empty dict (no problem) gives undefined. Unknown keys are ignored. */
-export function decodeProblem(dict: Record<string, unknown>): Problem | undefined {
-  const plain: Record<string, unknown> = {};
-  for (const [k, v] of Object.entries(dict)) plain[k] = v instanceof dbus.Variant ? v.value : v;
-  if (typeof plain.code !== 'string' || typeof plain.message !== 'string') return undefined;
-  const p: Record<string, unknown> = { code: plain.code, message: plain.message };
-  for (const f of STRING_FIELDS) if (typeof plain[f] === 'string') p[f] = plain[f];
-  for (const f of NUMBER_FIELDS) if (typeof plain[f] === 'number') p[f] = plain[f];
-  return p as unknown as Problem;
-}
+export { decodeProblem } from './problem-decode.js';

@@ -1,0 +1,157 @@
+/**
+ * A small D-Bus client connection for crtosctl: unix socket, EXTERNAL authentication, Hello,
+ * method calls matched to replies by serial, signals as events. It loads in a fraction of the
+ * time dbus-next takes (crtosctl start-up is a product goal); the service keeps dbus-next.
+ */
+import { createConnection, type Socket } from 'node:net';
+import { EventEmitter } from 'node:events';
+import { decodeMessage, encodeMethodCall, messageLength, MessageType, type WireMessage } from './marshal.js';
+
+export class WireError extends Error {
+  constructor(
+    readonly type: string,
+    readonly text: string,
+  ) {
+    super(text ? `${type}: ${text}` : type);
+    this.name = 'WireError';
+  }
+}
+
+export interface CallSpec {
+  destination: string;
+  path: string;
+  interface: string;
+  member: string;
+  signature?: string;
+  body?: unknown[];
+}
+
+/** `unix:path=/x` or `unix:abstract=x` (the first that parses of a `;`-separated list). */
+export function socketPathOf(address: string): string {
+  for (const part of address.split(';')) {
+    const [family, params = ''] = part.split(/:(.*)/s);
+    if (family !== 'unix') continue;
+    const kv = Object.fromEntries(params.split(',').map((p) => p.split(/=(.*)/s) as [string, string]));
+    if (kv.path) return decodeURIComponent(kv.path);
+    if (kv.abstract) return `\0${decodeURIComponent(kv.abstract)}`;
+  }
+  throw new Error(`unsupported bus address '${address}' (crtosctl speaks unix:path= and unix:abstract=)`);
+}
+
+export class WireConnection extends EventEmitter {
+  private serial = 1;
+  private readonly pending = new Map<number, { resolve: (m: WireMessage) => void; reject: (e: Error) => void }>();
+  private inbox: Buffer = Buffer.alloc(0);
+  uniqueName = '';
+
+  private constructor(private readonly socket: Socket) {
+    super();
+  }
+
+  static open(address: string, timeoutMs = 5000): Promise<WireConnection> {
+    return new Promise((resolve, reject) => {
+      let path: string;
+      try {
+        path = socketPathOf(address);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      const socket = createConnection(path);
+      const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+      const fail = (e: Error): void => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(e);
+      };
+      socket.once('error', fail);
+      socket.once('connect', () => {
+        const uid = process.getuid?.() ?? 0;
+        socket.write(`\0AUTH EXTERNAL ${Buffer.from(String(uid)).toString('hex')}\r\n`);
+      });
+      let auth = '';
+      const onAuth = (d: Buffer): void => {
+        auth += d.toString('latin1');
+        if (!auth.includes('\r\n')) return;
+        socket.off('data', onAuth);
+        if (!auth.startsWith('OK ')) {
+          fail(new Error(`the bus refused authentication: ${auth.trim()}`));
+          return;
+        }
+        socket.write('BEGIN\r\n');
+        const conn = new WireConnection(socket);
+        socket.off('error', fail);
+        conn.attach();
+        conn
+          .call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' })
+          .then((body) => {
+            clearTimeout(timer);
+            conn.uniqueName = String(body[0] ?? '');
+            resolve(conn);
+          }, fail);
+      };
+      socket.on('data', onAuth);
+    });
+  }
+
+  private attach(): void {
+    this.socket.on('data', (d: Buffer) => {
+      this.inbox = this.inbox.length ? Buffer.concat([this.inbox, d]) : d;
+      for (let n = messageLength(this.inbox); n > 0; n = messageLength(this.inbox)) {
+        const raw = this.inbox.subarray(0, n);
+        this.inbox = this.inbox.subarray(n);
+        let msg: WireMessage;
+        try {
+          msg = decodeMessage(raw);
+        } catch (e) {
+          this.failAll(e instanceof Error ? e : new Error(String(e)));
+          this.socket.destroy();
+          return;
+        }
+        this.dispatch(msg);
+      }
+    });
+    const closed = (e?: Error): void => this.failAll(e ?? new Error('the bus closed the connection'));
+    this.socket.on('error', closed);
+    this.socket.on('close', () => closed());
+  }
+
+  private failAll(e: Error): void {
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+  }
+
+  private dispatch(msg: WireMessage): void {
+    if (msg.type === MessageType.METHOD_RETURN || msg.type === MessageType.ERROR) {
+      const p = msg.replySerial === undefined ? undefined : this.pending.get(msg.replySerial);
+      if (!p) return;
+      this.pending.delete(msg.replySerial!);
+      if (msg.type === MessageType.ERROR) p.reject(new WireError(msg.errorName ?? 'org.freedesktop.DBus.Error.Failed', typeof msg.body[0] === 'string' ? msg.body[0] : ''));
+      else p.resolve(msg);
+    } else if (msg.type === MessageType.SIGNAL) {
+      this.emit('signal', msg);
+    }
+    // Method calls to us: crtosctl exports nothing; the bus answers them for us when we are gone.
+  }
+
+  /** Sends a method call; resolves with the reply body, rejects with WireError on an error reply. */
+  call(spec: CallSpec): Promise<unknown[]> {
+    const serial = this.serial++;
+    return new Promise((resolve, reject) => {
+      let data: Buffer;
+      try {
+        data = encodeMethodCall(serial, spec);
+      } catch (e) {
+        reject(e);
+        return;
+      }
+      this.pending.set(serial, { resolve: (m) => resolve(m.body), reject });
+      this.socket.write(data);
+    });
+  }
+
+  close(): void {
+    this.socket.end();
+    this.socket.destroy();
+  }
+}
