@@ -58,6 +58,28 @@ describe.concurrent('simulator faults and timing', () => {
     expect(list.stdout).toMatch(/1 {7}nuttx {19}failed {12}3 {23}3/);
   });
 
+  it('observations fail too: ip show, cell list, console', async () => {
+    const m = await tempMachine();
+    await m.bringUp('enabled');
+    await m.setFaults([
+      { op: 'ip addr show', errno: 'EPERM', times: 1 },
+      { op: 'jailhouse cell list', errno: 'EIO', times: 1 },
+      { op: 'jailhouse console', errno: 'EIO', times: 1 },
+    ]);
+    expect(await m.runInProcess('ip', ['-j', 'addr', 'show'])).toMatchObject({ code: 1, stderr: 'Cannot send dump request: Operation not permitted\n' });
+    expect(await m.runInProcess('jailhouse', ['cell', 'list'])).toMatchObject({ code: 1, stderr: 'reading /sys/devices/jailhouse/cells: Input/output error\n' });
+    expect(await m.runInProcess('jailhouse', ['console'])).toMatchObject({ code: 1, stderr: 'read(console): Input/output error\n' });
+    expect((await m.runInProcess('ip', ['-j', 'addr', 'show'])).code).toBe(0);
+  });
+
+  it('chrt can be refused SCHED_FIFO, as in an unprivileged container', async () => {
+    const m = await tempMachine();
+    await m.setFaults([{ op: 'chrt', errno: 'EPERM', target: 'fifo' }]);
+    const r = await m.run('chrt', ['-f', '80', '/bin/true']);
+    expect(r).toMatchObject({ code: 1, stderr: "chrt: failed to set pid 0's policy: Operation not permitted\n" });
+    expect((await m.run('chrt', ['-o', '0', '/bin/true'])).code).toBe(0);
+  });
+
   it('rejects malformed fault settings', () => {
     expect(validateFaults({ faults: [{ op: 'nope' as never, errno: 'EIO' }], latencies: {}, cellFailures: [] })).toHaveLength(1);
     expect(validateFaults({ faults: [{ op: 'modprobe', errno: 'EWHAT' as never }], latencies: {}, cellFailures: [] })).toHaveLength(1);

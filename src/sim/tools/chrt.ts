@@ -4,8 +4,9 @@
  * simulator must run anywhere; what matters to tests is that the right policy was requested.
  * Accepted form: `chrt POLICY PRIORITY COMMAND [ARG…]` (the form the Linux host uses).
  */
+import { strerror } from '../../host/errno.js';
 import { appendLog } from '../store.js';
-import type { ToolContext } from './context.js';
+import { injected, type ToolContext } from './context.js';
 
 const POLICIES: Record<string, string> = {
   '-f': 'fifo', '--fifo': 'fifo', '-r': 'rr', '--rr': 'rr', '-o': 'other', '--other': 'other',
@@ -14,9 +15,9 @@ const POLICIES: Record<string, string> = {
 
 export function runChrt(ctx: ToolContext): number {
   const [flag, priorityText, ...command] = ctx.args;
-  const fail = (message: string) => {
+  const fail = (message: string, result = 'usage') => {
     ctx.err(`chrt: ${message}\n`);
-    appendLog(ctx.dir, { op: 'chrt', args: ctx.args, result: 'usage', exitCode: 1 });
+    appendLog(ctx.dir, { op: 'chrt', args: ctx.args, result, exitCode: 1 });
     return 1;
   };
   const policy = flag === undefined ? undefined : POLICIES[flag];
@@ -28,6 +29,9 @@ export function runChrt(ctx: ToolContext): number {
     return fail(`unsupported priority value for the policy: ${priority} (see --max for valid range)`);
   }
   if (command.length === 0) return fail('too few arguments');
+  // E.g. EPERM: what a real chrt reports where SCHED_FIFO is not allowed.
+  const { errno } = injected(ctx, 'chrt', [policy, command[0] ?? '']);
+  if (errno) return fail(`failed to set pid 0's policy: ${strerror(errno)}`, errno);
   appendLog(ctx.dir, { op: 'chrt', args: ctx.args, result: 'ok', exitCode: 0, detail: { policy, priority, command, pid: process.ppid } });
   return 0;
 }

@@ -103,8 +103,10 @@ function devArg(args: string[]): string | undefined {
 }
 
 function show(ctx: ToolContext, op: SimOperation, args: string[], json: boolean, withAddresses: boolean): number {
-  const state = readState(ctx.dir);
   const dev = devArg(args) ?? args.find((a) => a !== 'dev');
+  const { errno } = injected(ctx, op, dev === undefined ? [] : [dev]);
+  if (errno) return finish(ctx, op, 1, errno, `Cannot send dump request: ${strerror(errno)}`);
+  const state = readState(ctx.dir);
   let list = [...state.interfaces].sort((a, b) => a.ifindex - b.ifindex);
   if (dev !== undefined) {
     list = list.filter((i) => i.name === dev);

@@ -297,6 +297,12 @@ function pad(text: string, width: number): string {
 
 function list(ctx: ToolContext): number {
   const cellsDir = join(ctx.dir, 'sys/devices/jailhouse/cells');
+  const { errno } = injected(ctx, 'jailhouse cell list', []);
+  if (errno) {
+    ctx.err(`reading /sys/devices/jailhouse/cells: ${strerror(errno)}\n`);
+    appendLog(ctx.dir, { op: 'jailhouse cell list', args: ctx.args, result: errno, exitCode: 1 });
+    return 1;
+  }
   let entries: string[];
   try {
     entries = readdirSync(cellsDir).filter((e) => !e.startsWith('.'));
@@ -333,6 +339,8 @@ function consoleCmd(ctx: ToolContext): number {
     appendLog(ctx.dir, { op: 'jailhouse console', args: ctx.args, result: errno, exitCode: 1 });
     return 1;
   };
+  const { errno } = injected(ctx, 'jailhouse console', []);
+  if (errno) return fail(errno);
   if (!state.jailhouse.everEnabled) return fail('EAGAIN');
   if (state.jailhouse.consolePermitted === false) return fail('EPERM');
   ctx.out(state.jailhouse.console);
