@@ -3,7 +3,7 @@
  * and failure, through the stand-in tools on PATH exactly as on a real machine.
  */
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createLinuxHost, isHostError, type Host, type HostError } from '../../src/host/index.js';
 import { encodeConfig } from '../../src/jailhouse/index.js';
@@ -82,6 +82,26 @@ describe.concurrent('LinuxHost observations on the simulated machine', () => {
     const { m, host } = await setup();
     expect(host.resolve('/../../etc/passwd')).toBe(join(m.dir, 'etc/passwd'));
     expect(() => host.resolve('relative')).toThrow(/absolute/);
+  });
+
+  it('fails observations with typed errors', async () => {
+    const { m, host } = await setup();
+    await m.bringUp('enabled');
+    await m.setFaults([{ op: 'ip addr show', errno: 'EPERM', times: 1 }]);
+    expect(await hostError(host.interfaces())).toMatchObject({ code: 'HOST_TOOL_FAILED', op: 'interfaces', errno: 'EPERM', exitCode: 1 });
+    writeFileSync(join(m.dir, 'proc/modules'), 'garbage\n');
+    expect(await hostError(host.modules())).toMatchObject({ code: 'HOST_READ_FAILED', op: 'modules' });
+    rmSync(join(m.dir, 'sys/devices/jailhouse/enabled'));
+    expect(await hostError(host.jailhouse())).toMatchObject({ code: 'HOST_READ_FAILED', op: 'jailhouse' });
+    expect(await host.process({ pid: 2 ** 22 + 1, startTime: 0 })).toBeUndefined();
+  });
+
+  it('reads online CPUs from the per-CPU files when the summary is missing', async () => {
+    const { m, host } = await setup();
+    await m.setCpuOnline(2, false);
+    rmSync(join(m.dir, 'sys/devices/system/cpu/online'));
+    // cpu0 has no online file on x86: it is always online.
+    expect(await host.onlineCpus()).toEqual([0, 1, 3]);
   });
 
   it('reads interfaces through ip -j', async () => {
