@@ -83,6 +83,7 @@ export interface SpawnSpec {
   argv: string[];
   /** Environment of the child; the host adds nothing else to it. */
   env: Record<string, string>;
+  /** Working directory, a machine path (resolved under the host root, like argv[0] when absolute). */
   cwd?: string;
   scheduling?: { policy: SchedulingPolicy; priority: number };
   /** CPU affinity (taskset), Linux CPU numbers. */
@@ -112,7 +113,10 @@ export interface Host {
   exists(machinePath: string): Promise<boolean>;
   readFile(machinePath: string): Promise<Buffer>;
   interfaces(): Promise<InterfaceInfo[]>;
-  /** undefined when no process has that PID, or it has but started at another time. */
+  /**
+   * undefined when no process has that PID, or it has but started at another time. Processes are
+   * the real machine's: /proc is read at its real path, also when the root is a simulated machine.
+   */
   process(id: ProcessIdentity): Promise<ProcessInfo | undefined>;
 
   // ---- actions -------------------------------------------------------------------------------
@@ -134,7 +138,10 @@ export interface Host {
   setLinkUp(ifname: string): Promise<void>;
   /** Start a process detached in its own session, so it outlives a daemon restart. */
   spawn(spec: SpawnSpec): Promise<ProcessIdentity>;
-  /** Resolves when the process ends (also for processes re-found after a restart: then by polling). */
+  /**
+   * Resolves when the process ends (also for processes re-found after a restart: then by polling,
+   * and the status is unknown to a non-parent: { code: null, signal: null }).
+   */
   waitExit(id: ProcessIdentity): Promise<ExitStatus>;
   /** Send a signal; resolves false when the process is already gone. */
   kill(id: ProcessIdentity, signal: NodeJS.Signals): Promise<boolean>;
