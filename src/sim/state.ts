@@ -32,7 +32,7 @@ export interface SimCell {
   runToken?: string;
   runnerPid?: number;
   startedAt?: number;
-  /** Configured ivshmem links of the cell, for its runner's readiness endpoint. */
+  /** The configuration file the cell was created from, as given on the command line. */
   configPath: string;
 }
 
@@ -40,7 +40,7 @@ export interface SimModule {
   name: string;
   size: number;
   parameters: Record<string, string>;
-  /** Jailhouse pins its own module while enabled; others count users the same way. */
+  /** Users of the module; Jailhouse pins its own module while enabled. rmmod refuses while > 0. */
   refcount: number;
   usedBy: string[];
   /** insmod path, or undefined when loaded by modprobe. */
