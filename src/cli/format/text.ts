@@ -46,13 +46,15 @@ const pad2 = (n: number): string => String(n).padStart(2, '0');
 const WEEKDAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/**
+ * The zone as `UTC` or a numeric offset (`+0100`). Intl would give names like CET, but loading
+ * ICU costs crtosctl more start-up time than the whole D-Bus round trip.
+ */
 function zoneName(d: Date): string {
-  try {
-    const part = new Intl.DateTimeFormat('en-US', { timeZoneName: 'short' }).formatToParts(d).find((p) => p.type === 'timeZoneName');
-    return part?.value ?? '';
-  } catch {
-    return '';
-  }
+  const offset = -d.getTimezoneOffset();
+  if (offset === 0) return 'UTC';
+  const abs = Math.abs(offset);
+  return `${offset > 0 ? '+' : '-'}${pad2(Math.floor(abs / 60))}${pad2(abs % 60)}`;
 }
 
 /** `Sun 2026-11-22 15:47:00 UTC` (local time), as systemd prints timestamps; '' for 0. */

@@ -65,37 +65,48 @@ export class WireConnection extends EventEmitter {
         reject(e);
       };
       socket.once('error', fail);
+      const conn = new WireConnection(socket);
+      // Pipelined as sd-bus does: AUTH, BEGIN and Hello in one write, saving round trips that
+      // would otherwise dominate a short crtosctl run. The bus processes them in order.
+      const hello = conn.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' });
       socket.once('connect', () => {
         const uid = process.getuid?.() ?? 0;
-        socket.write(`\0AUTH EXTERNAL ${Buffer.from(String(uid)).toString('hex')}\r\n`);
+        socket.write(Buffer.concat([Buffer.from(`\0AUTH EXTERNAL ${Buffer.from(String(uid)).toString('hex')}\r\nBEGIN\r\n`, 'latin1'), conn.flushQueued()]));
       });
-      let auth = '';
+      let auth: Buffer = Buffer.alloc(0);
       const onAuth = (d: Buffer): void => {
-        auth += d.toString('latin1');
-        if (!auth.includes('\r\n')) return;
+        auth = Buffer.concat([auth, d]);
+        const end = auth.indexOf('\r\n');
+        if (end < 0) return;
         socket.off('data', onAuth);
-        if (!auth.startsWith('OK ')) {
-          fail(new Error(`the bus refused authentication: ${auth.trim()}`));
+        const line = auth.toString('latin1', 0, end);
+        if (!line.startsWith('OK ')) {
+          fail(new Error(`the bus refused authentication: ${line}`));
           return;
         }
-        socket.write('BEGIN\r\n');
-        const conn = new WireConnection(socket);
         socket.off('error', fail);
-        conn.attach();
-        conn
-          .call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' })
-          .then((body) => {
-            clearTimeout(timer);
-            conn.uniqueName = String(body[0] ?? '');
-            resolve(conn);
-          }, fail);
+        conn.attach(auth.subarray(end + 2));
+        hello.then((body) => {
+          clearTimeout(timer);
+          conn.uniqueName = String(body[0] ?? '');
+          resolve(conn);
+        }, fail);
       };
       socket.on('data', onAuth);
     });
   }
 
-  private attach(): void {
-    this.socket.on('data', (d: Buffer) => {
+  /** Messages written before authentication finished; sent right after BEGIN. */
+  private queued: Buffer[] | undefined = [];
+
+  flushQueued(): Buffer {
+    const all = Buffer.concat(this.queued ?? []);
+    this.queued = undefined;
+    return all;
+  }
+
+  private attach(first: Buffer): void {
+    const onData = (d: Buffer): void => {
       this.inbox = this.inbox.length ? Buffer.concat([this.inbox, d]) : d;
       for (let n = messageLength(this.inbox); n > 0; n = messageLength(this.inbox)) {
         const raw = this.inbox.subarray(0, n);
@@ -110,7 +121,9 @@ export class WireConnection extends EventEmitter {
         }
         this.dispatch(msg);
       }
-    });
+    };
+    this.socket.on('data', onData);
+    if (first.length) onData(first);
     const closed = (e?: Error): void => this.failAll(e ?? new Error('the bus closed the connection'));
     this.socket.on('error', closed);
     this.socket.on('close', () => closed());
@@ -146,7 +159,8 @@ export class WireConnection extends EventEmitter {
         return;
       }
       this.pending.set(serial, { resolve: (m) => resolve(m.body), reject });
-      this.socket.write(data);
+      if (this.queued) this.queued.push(data);
+      else this.socket.write(data);
     });
   }
 
