@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
+import type DbusNext from 'dbus-next';
 import { createRequire } from 'node:module';
 import { Reader, Writer, decodeMessage, encodeMethodCall, messageLength, parseSignature } from '../../../src/dbus/wire/marshal.js';
 
@@ -11,7 +12,7 @@ const { marshallMessage, messageToJsFmt } = require('dbus-next/lib/marshall-comp
   messageToJsFmt(m: object): { body: unknown[] };
 };
 const { unmarshall } = require('dbus-next/lib/message.js') as { unmarshall(b: Buffer): object };
-const dbus = require('dbus-next') as typeof import('dbus-next');
+const dbus = require('dbus-next') as typeof DbusNext;
 
 function roundTrip(sig: string, value: unknown): unknown {
   const [t] = parseSignature(sig);
