@@ -1,0 +1,73 @@
+// dist/crtosctl.mjs as users run it: exit codes through the real entry point, an unreachable
+// daemon, a refused caller.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { fileURLToPath } from 'node:url';
+import { startDbusService, type DbusServiceHandle } from '../../src/dbus/index.js';
+import { startPrivateBus, type PrivateBus } from '../dbus/helpers/private-bus.js';
+import { FakeManager } from '../dbus/helpers/fake-manager.js';
+import { asNobody, run } from '../dbus/helpers/run.js';
+
+const CRTOSCTL = fileURLToPath(new URL('../../dist/crtosctl.mjs', import.meta.url));
+let bus: PrivateBus;
+let service: DbusServiceHandle;
+let manager: FakeManager;
+
+beforeAll(async () => {
+  bus = await startPrivateBus();
+  manager = new FakeManager();
+  service = await startDbusService(manager, { busAddress: bus.address, adminGroup: '4242' });
+});
+afterAll(async () => {
+  await service?.close();
+  await bus?.stop();
+});
+
+const ctl = (...args: string[]) => run(process.execPath, [CRTOSCTL, ...args], { env: { ...process.env, CRTOS_BUS_ADDRESS: bus.address } });
+
+describe('crtosctl (bundled)', () => {
+  it('documents verbs and exit codes in --help', async () => {
+    const r = await ctl('--help');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^Exit status:\n {2}0 +success/m);
+    expect(r.stdout).toMatch(/^ {2}4 +no such unit/m);
+    const verbHelp = await ctl('list-units', '--help');
+    expect(verbHelp.stdout).toMatch(/--state=VALUE/);
+  });
+
+  it('exits 2 on bad usage', async () => {
+    expect((await ctl('frobnicate')).code).toBe(2);
+    expect((await ctl('is-active')).code).toBe(2);
+  });
+
+  it('maps is-active to 0, 3 and 4, and honours --bus before the verb', async () => {
+    expect((await ctl('is-active', 'jailhouse.driver')).code).toBe(0);
+    expect((await ctl('is-active', 'nuttx.cell')).code).toBe(3);
+    expect((await ctl('is-active', 'nope.cell')).code).toBe(4);
+    const r = await run(process.execPath, [CRTOSCTL, '--bus', bus.address, '--json', 'is-active', 'jailhouse.driver']);
+    expect(JSON.parse(r.stdout)).toEqual([{ unit: 'jailhouse.driver', active: 'active' }]);
+  });
+
+  it('says when the bus or the daemon is not there, exit 1', async () => {
+    const noBus = await run(process.execPath, [CRTOSCTL, '--bus', 'unix:path=/nonexistent/bus', 'status']);
+    expect(noBus.code).toBe(1);
+    expect(noBus.stderr).toContain('error[API_BUS_UNREACHABLE]: cannot connect to the bus at unix:path=/nonexistent/bus: no such socket');
+    const other = await startPrivateBus();
+    try {
+      const noDaemon = await run(process.execPath, [CRTOSCTL, '--bus', other.address, 'list-units']);
+      expect(noDaemon.code).toBe(1);
+      expect(noDaemon.stderr).toContain('error[API_NO_DAEMON]: crtosd is not running on');
+    } finally {
+      await other.stop();
+    }
+  });
+
+  it('tells a user outside the admin group that starting needs root, exit 1, nothing queued', async () => {
+    const [cmd, args] = asNobody(process.execPath, [CRTOSCTL, '--bus', bus.address, 'start', 'nuttx.cell']);
+    const r = await run(cmd, args);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain("error[API_ACCESS_DENIED]: StartUnit refused: StartUnit needs root or membership of group '4242'; refused for uid 65534");
+    expect(manager.calls).toEqual([]);
+    const [rcmd, rargs] = asNobody(process.execPath, [CRTOSCTL, '--bus', bus.address, 'status', 'nuttx.cell']);
+    expect((await run(rcmd, rargs)).code).toBe(3);
+  });
+});
