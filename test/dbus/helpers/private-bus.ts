@@ -44,8 +44,9 @@ const SYSTEM_POLICY = `
     <allow send_destination="org.freedesktop.DBus" send_interface="org.freedesktop.DBus.Peer"/>
   </policy>`;
 
-export async function startPrivateBus(opts: { policy?: 'open' | 'system'; include?: string[] } = {}): Promise<PrivateBus> {
-  const dir = mkdtempSync(join(tmpdir(), 'crtos-bus-'));
+/** `dir`: use this directory (kept on stop) instead of a fresh one, to restart a bus at one address. */
+export async function startPrivateBus(opts: { policy?: 'open' | 'system'; include?: string[]; dir?: string } = {}): Promise<PrivateBus> {
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'crtos-bus-'));
   chmodSync(dir, 0o755);
   const socket = join(dir, 'bus');
   const includes = (opts.include ?? []).map((f) => `  <include>${f}</include>`).join('\n');
@@ -85,7 +86,7 @@ ${includes}
         child.kill('SIGTERM');
         await gone;
       }
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
