@@ -209,7 +209,13 @@ export class CrtosClient {
     const kind = str(u, 'Kind') as KindName;
     const kindIface = KIND_IFACES[kind];
     const k = kindIface ? await this.getAll(path, kindIface) : {};
-    return decodeUnitStatus(u, k);
+    const status = decodeUnitStatus(u, k);
+    // Unit1.Job carries only the id; the job's type and state come from ListJobs.
+    if (status.job) {
+      const job = (await this.listJobs()).find((j) => j.id === status.job?.id);
+      if (job) status.job = job;
+    }
+    return status;
   }
 
   /** Properties of one interface of a unit (or of the manager when id is undefined), as plain values. */

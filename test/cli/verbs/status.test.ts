@@ -114,3 +114,16 @@ describe('crtosctl status UNIT', () => {
     expect(r.stderr).toContain("--lines needs a number, not 'many'");
   });
 });
+
+describe('crtosctl status UNIT with a job', () => {
+  it('names the queued job with its type and state', async () => {
+    const g = await startHarness(undefined, { jobMs: 2000 });
+    try {
+      await g.ctl(['start', '--no-block', 'shadow.driver']);
+      const r = await g.ctl(['status', 'shadow.driver']);
+      expect(r.stdout).toMatch(/^ +Job: start job \d+ \(waiting\)$/m);
+    } finally {
+      await g.stop();
+    }
+  });
+});
