@@ -118,13 +118,10 @@ export class CrtosClient {
   static async connect(requested?: string, env: NodeJS.ProcessEnv = process.env): Promise<CrtosClient> {
     const address = resolveBusAddress(requested, env);
     try {
-      return new CrtosClient(await WireConnection.open(address), address);
+      // Not waiting for the connection: the first calls travel with the authentication.
+      return new CrtosClient(WireConnection.start(address), address);
     } catch (e) {
-      const code = e && typeof e === 'object' && 'code' in e ? (e as { code: unknown }).code : undefined;
-      const why = code === 'ENOENT' ? 'no such socket' : code === 'ECONNREFUSED' ? 'connection refused' : e instanceof Error ? e.message : String(e);
-      throw new ProblemError(
-        problem('API_BUS_UNREACHABLE', `cannot connect to the bus at ${address}: ${why}`, { hint: 'is crtosd running? pass --bus ADDRESS or set CRTOS_BUS_ADDRESS' }),
-      );
+      throw unreachable(address, e);
     }
   }
 
@@ -141,8 +138,9 @@ export class CrtosClient {
   }
 
   private translate(e: unknown, member: string): ProblemError {
-    const type = e instanceof WireError ? e.type : '';
-    const text = e instanceof WireError ? e.text : e instanceof Error ? e.message : String(e);
+    if (!(e instanceof WireError)) return unreachable(this.address, e);
+    const type = e.type;
+    const text = e.text;
     if (type === 'org.freedesktop.DBus.Error.ServiceUnknown' || type === 'org.freedesktop.DBus.Error.NameHasNoOwner') {
       return new ProblemError(problem('API_NO_DAEMON', `crtosd is not running on ${this.address} (nobody owns ${BUS_NAME})`, { hint: 'start crtosd, or pass the --bus it uses' }));
     }
@@ -321,6 +319,12 @@ export class CrtosClient {
       ),
     );
   }
+}
+
+function unreachable(address: string, e: unknown): ProblemError {
+  const code = e && typeof e === 'object' && 'code' in e ? (e as { code: unknown }).code : undefined;
+  const why = code === 'ENOENT' ? 'no such socket' : code === 'ECONNREFUSED' ? 'connection refused' : e instanceof Error ? e.message : String(e);
+  return new ProblemError(problem('API_BUS_UNREACHABLE', `cannot connect to the bus at ${address}: ${why}`, { hint: 'is crtosd running? pass --bus ADDRESS or set CRTOS_BUS_ADDRESS' }));
 }
 
 function deepPlain(v: unknown): unknown {

@@ -5,7 +5,7 @@
 import type { DaemonStatus, LogLine, UnitStatus } from '../../engine/manager-api.js';
 import type { UnitListEntry } from '../../dbus/client.js';
 import { renderProblem } from '../../errors/render.js';
-import { bold, formatCpuList, formatLogTime, grey, labelled, paintState, red, since, stateGlyph, table, yellow, type Style } from './text.js';
+import { bold, byId, formatCpuList, formatLogTime, grey, labelled, paintState, red, since, stateGlyph, table, yellow, type Style } from './text.js';
 
 function dirname(p: string): string {
   const at = p.lastIndexOf('/');
@@ -125,7 +125,7 @@ export function renderOverview(style: Style, d: DaemonStatus & { nJobs: number }
   }
   if (units.length) {
     out.push('');
-    const rows = [...units].sort((a, b) => a.id.localeCompare(b.id)).map((u) => [stateGlyph(style, u.activeState), u.id, paintState(style, u.activeState, `${u.activeState} (${u.subState})`), u.jobType ? `${u.jobType} job` : '', grey(style, u.description)]);
+    const rows = [...units].sort(byId).map((u) => [stateGlyph(style, u.activeState), u.id, paintState(style, u.activeState, `${u.activeState} (${u.subState})`), u.jobType ? `${u.jobType} job` : '', grey(style, u.description)]);
     out.push(...table(rows));
   }
   return out.join('\n') + '\n';

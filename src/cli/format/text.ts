@@ -143,3 +143,9 @@ export function labelled(lines: readonly [string, string][], minWidth = 0): stri
   }
   return out;
 }
+
+/**
+ * Order by unit id. Plain code-unit comparison: localeCompare loads ICU's collator, which costs
+ * crtosctl more start-up time than the D-Bus round trips together, and ids are ASCII anyway.
+ */
+export const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);

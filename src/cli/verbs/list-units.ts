@@ -6,7 +6,7 @@
 import type { CliContext, ExitKind } from '../context.js';
 import { optionsHelp, parseArgs, type OptionSpec } from '../options.js';
 import { kindOf, withClient, writeJson } from '../daemon.js';
-import { paintState, stateGlyph, table, bold } from '../format/text.js';
+import { paintState, stateGlyph, table, bold, byId } from '../format/text.js';
 import type { UnitListEntry } from '../../dbus/client.js';
 
 const OPTIONS: OptionSpec[] = [
@@ -53,7 +53,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
   }
   return withClient<ExitKind>(ctx, args, async (client) => {
     const units = filterUnits(await client.listUnits(), args.positional, list(args.values.get('state')), list(args.values.get('kind')));
-    units.sort((a, b) => a.id.localeCompare(b.id));
+    units.sort(byId);
     if (args.flags.has('json')) {
       writeJson(
         ctx,

@@ -48,53 +48,63 @@ export class WireConnection extends EventEmitter {
     super();
   }
 
-  static open(address: string, timeoutMs = 5000): Promise<WireConnection> {
-    return new Promise((resolve, reject) => {
-      let path: string;
-      try {
-        path = socketPathOf(address);
-      } catch (e) {
-        reject(e);
+  /** Connects and waits for the bus's Hello reply. */
+  static async open(address: string, timeoutMs = 5000): Promise<WireConnection> {
+    const conn = WireConnection.start(address, timeoutMs);
+    await conn.hello;
+    return conn;
+  }
+
+  /**
+   * Connects without waiting: calls made now are queued and written in one go with the
+   * authentication, BEGIN and Hello, as sd-bus pipelines them; a short crtosctl run then costs
+   * one round trip to the bus instead of four. A connection failure rejects every call.
+   */
+  static start(address: string, timeoutMs = 5000): WireConnection {
+    const socket = createConnection(socketPathOf(address));
+    const conn = new WireConnection(socket);
+    conn.hello = conn
+      .call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' })
+      .then((body) => {
+        clearTimeout(timer);
+        conn.uniqueName = String(body[0] ?? '');
+      });
+    // A failed connection is reported through the calls; nobody may be waiting on Hello itself.
+    conn.hello.catch(() => undefined);
+    const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
+    timer.unref?.();
+    const fail = (e: Error): void => {
+      clearTimeout(timer);
+      conn.dead = e;
+      conn.failAll(e);
+      socket.destroy();
+    };
+    socket.once('error', fail);
+    socket.once('connect', () => {
+      const uid = process.getuid?.() ?? 0;
+      socket.write(Buffer.concat([Buffer.from(`\0AUTH EXTERNAL ${Buffer.from(String(uid)).toString('hex')}\r\nBEGIN\r\n`, 'latin1'), conn.flushQueued()]));
+    });
+    let auth: Buffer = Buffer.alloc(0);
+    const onAuth = (d: Buffer): void => {
+      auth = Buffer.concat([auth, d]);
+      const end = auth.indexOf('\r\n');
+      if (end < 0) return;
+      socket.off('data', onAuth);
+      const line = auth.toString('latin1', 0, end);
+      if (!line.startsWith('OK ')) {
+        fail(new Error(`the bus refused authentication: ${line}`));
         return;
       }
-      const socket = createConnection(path);
-      const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
-      const fail = (e: Error): void => {
-        clearTimeout(timer);
-        socket.destroy();
-        reject(e);
-      };
-      socket.once('error', fail);
-      const conn = new WireConnection(socket);
-      // Pipelined as sd-bus does: AUTH, BEGIN and Hello in one write, saving round trips that
-      // would otherwise dominate a short crtosctl run. The bus processes them in order.
-      const hello = conn.call({ destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus', member: 'Hello' });
-      socket.once('connect', () => {
-        const uid = process.getuid?.() ?? 0;
-        socket.write(Buffer.concat([Buffer.from(`\0AUTH EXTERNAL ${Buffer.from(String(uid)).toString('hex')}\r\nBEGIN\r\n`, 'latin1'), conn.flushQueued()]));
-      });
-      let auth: Buffer = Buffer.alloc(0);
-      const onAuth = (d: Buffer): void => {
-        auth = Buffer.concat([auth, d]);
-        const end = auth.indexOf('\r\n');
-        if (end < 0) return;
-        socket.off('data', onAuth);
-        const line = auth.toString('latin1', 0, end);
-        if (!line.startsWith('OK ')) {
-          fail(new Error(`the bus refused authentication: ${line}`));
-          return;
-        }
-        socket.off('error', fail);
-        conn.attach(auth.subarray(end + 2));
-        hello.then((body) => {
-          clearTimeout(timer);
-          conn.uniqueName = String(body[0] ?? '');
-          resolve(conn);
-        }, fail);
-      };
-      socket.on('data', onAuth);
-    });
+      socket.off('error', fail);
+      conn.attach(auth.subarray(end + 2));
+    };
+    socket.on('data', onAuth);
+    return conn;
   }
+
+  /** Resolves once the bus answered Hello. */
+  hello: Promise<void> = Promise.resolve();
+  private dead: Error | undefined;
 
   /** Messages written before authentication finished; sent right after BEGIN. */
   private queued: Buffer[] | undefined = [];
@@ -151,6 +161,10 @@ export class WireConnection extends EventEmitter {
   call(spec: CallSpec): Promise<unknown[]> {
     const serial = this.serial++;
     return new Promise((resolve, reject) => {
+      if (this.dead) {
+        reject(this.dead);
+        return;
+      }
       let data: Buffer;
       try {
         data = encodeMethodCall(serial, spec);
