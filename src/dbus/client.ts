@@ -12,6 +12,9 @@ import { ProblemError, problem, type Problem } from '../errors/problem.js';
 import { decodeProblem } from './problem-decode.js';
 import { BUS_NAME, ERRORS, KIND_IFACES, MANAGER_IFACE, MANAGER_PATH, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';
 import { resolveBusAddress } from './bus-address.js';
+import { unitObjectPath } from './object-path.js';
+
+const KIND_BY_SUFFIX = new Map(Object.keys(KIND_IFACES).map((k) => [k.toLowerCase(), k as keyof typeof KIND_IFACES]));
 
 export { resolveBusAddress };
 
@@ -147,7 +150,7 @@ export class CrtosClient {
     if (type === ERRORS.accessDenied) {
       return new ProblemError(problem('API_ACCESS_DENIED', `${member} refused: ${text}`, { hint: 'run as root or as a member of the crtosd admin group' }));
     }
-    if (type === ERRORS.noSuchUnit) return new ProblemError(problem('API_NO_SUCH_UNIT', text, { hint: '`crtosctl list-units` shows the loaded units' }));
+    if (type === ERRORS.noSuchUnit || type === ERRORS.unknownObject) return new ProblemError(problem('API_NO_SUCH_UNIT', text, { hint: '`crtosctl list-units` shows the loaded units' }));
     return new ProblemError(problem('API_CALL_FAILED', `${member} failed: ${text}${type ? ` (${type})` : ''}`));
   }
 
@@ -201,12 +204,19 @@ export class CrtosClient {
   }
 
   async unit(id: string): Promise<UnitStatus | undefined> {
-    const path = await this.unitPath(id);
-    if (!path) return undefined;
-    const u = await this.getAll(path, UNIT_IFACE);
-    const kind = str(u, 'Kind') as KindName;
-    const kindIface = KIND_IFACES[kind];
-    const k = kindIface ? await this.getAll(path, kindIface) : {};
+    // The path and the kind follow from the id, so both interfaces are read in one round trip;
+    // an unknown unit is an unknown object.
+    const kind = KIND_BY_SUFFIX.get(id.slice(id.lastIndexOf('.') + 1));
+    if (!kind) return undefined;
+    const path = unitObjectPath(id);
+    let u: Dict;
+    let k: Dict;
+    try {
+      [u, k] = await Promise.all([this.getAll(path, UNIT_IFACE), this.getAll(path, KIND_IFACES[kind])]);
+    } catch (e) {
+      if (e instanceof ProblemError && e.problems[0]?.code === 'API_NO_SUCH_UNIT') return undefined;
+      throw e;
+    }
     const status = decodeUnitStatus(u, k);
     // Unit1.Job carries only the id; the job's type and state come from ListJobs.
     if (status.job) {

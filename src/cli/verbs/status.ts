@@ -33,14 +33,19 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     }
     const found: { unit: UnitStatus; log: LogLine[] }[] = [];
     let missing = false;
-    for (const id of args.positional) {
-      const unit = await client.unit(id);
+    // All units and their logs at once: the answers arrive in one round trip.
+    const answers = await Promise.all(
+      args.positional.map(async (id) => {
+        const [unit, log] = await Promise.all([client.unit(id), lines > 0 ? client.unitLog(id, lines).catch(() => []) : []]);
+        return { id, unit, log };
+      }),
+    );
+    for (const { id, unit, log } of answers) {
       if (!unit) {
         ctx.stderr.write(`Unit ${id} could not be found.\n`);
         missing = true;
         continue;
       }
-      const log = lines > 0 ? await client.unitLog(unit.id, lines) : [];
       found.push({ unit, log });
     }
     if (json) writeJson(ctx, found.map(({ unit, log }) => ({ ...unit, log })));
