@@ -24,6 +24,9 @@ export interface ParsedArgs {
 export const COMMON_OPTIONS: OptionSpec[] = [
   { name: 'bus', value: true, help: 'D-Bus address of crtosd (default: CRTOS_BUS_ADDRESS, else the system bus)' },
   { name: 'json', help: 'print JSON instead of text' },
+  // systemctl habits that are no-ops here: crtosctl never pages and never truncates.
+  { name: 'no-pager', help: 'accepted for systemctl habits; crtosctl never pages' },
+  { name: 'full', short: 'l', help: 'accepted for systemctl habits; lines are never ellipsized' },
   { name: 'help', short: 'h', help: 'show this help' },
 ];
 

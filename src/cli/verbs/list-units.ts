@@ -13,6 +13,7 @@ const OPTIONS: OptionSpec[] = [
   { name: 'state', value: true, help: 'only units in one of these states (comma-separated load, active or sub states)' },
   { name: 'kind', short: 't', value: true, help: 'only units of these kinds (comma-separated: cell, loader, driver, …)' },
   { name: 'no-legend', help: 'omit the header and the footer' },
+  { name: 'all', short: 'a', help: 'accepted for systemctl habits; every loaded unit is always listed' },
 ];
 
 /** Shell-style glob (`*`, `?`, `[…]`) to a whole-string RegExp. */

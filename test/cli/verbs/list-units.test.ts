@@ -66,3 +66,11 @@ describe('globToRegExp and filterUnits', () => {
     expect(filterUnits([row], [], undefined, ['loader'])).toHaveLength(0);
   });
 });
+
+describe('systemctl habits', () => {
+  it('accepts --no-pager, -l and --all without changing the output', async () => {
+    const plain = await h.ctl(['list-units', '--no-legend']);
+    const habits = await h.ctl(['list-units', '--no-legend', '--no-pager', '-l', '--all']);
+    expect(habits).toEqual(plain);
+  });
+});
