@@ -55,3 +55,19 @@ export function percentile(sorted: number[], p: number): number {
   const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
   return sorted[i]!;
 }
+
+/** The cRTOS example on a fresh simulated machine, its readiness probe pointed at loopback. */
+export async function createExample(): Promise<Synthetic> {
+  const { readdirSync, readFileSync } = await import('node:fs');
+  const dir = mkdtempSync(join(tmpdir(), 'crtos-bench-'));
+  const machine = await createSimMachine(join(dir, 'machine'));
+  const unitsDir = join(dir, 'units');
+  mkdirSync(unitsDir, { recursive: true });
+  const endpoint = machine.readinessEndpoint('nuttx')!;
+  // Benchmarks run bundled from build/bench with the repository as working directory.
+  const source = join(process.cwd(), 'units/crtos');
+  for (const f of readdirSync(source)) {
+    writeFileSync(join(unitsDir, f), readFileSync(join(source, f), 'utf8').replace(/172\.16\.0\.2:42/g, `${endpoint.host}:${endpoint.port}`));
+  }
+  return { dir, machine, unitsDir, stateDir: join(dir, 'state'), cells: 1 };
+}

@@ -21,6 +21,7 @@ import type {
   LogLine,
   ManagerApi,
   ManagerEvents,
+  PlannedStep,
   ReloadOutcome,
   UnitResult,
   UnitStatus,
@@ -100,6 +101,8 @@ export class Manager extends EventEmitter implements ManagerApi {
   private pollTimer: NodeJS.Timeout | undefined;
   private pollBusy = false;
   private cellSignature = '';
+  /** Set by reload(): the first pass after it records its planned steps here. */
+  private stepsOfNextPass: PlannedStep[] | undefined;
 
   constructor(opts: ManagerOptions) {
     super();
@@ -207,12 +210,16 @@ export class Manager extends EventEmitter implements ManagerApi {
       return { ok: false, problems: loaded.problems, steps: [] };
     }
     const descriptions = await describeUnits(loaded.set, this.host);
-    const steps = await this.previewSteps(loaded.set, descriptions);
     this.installSet(loaded.set, descriptions);
     this.lastLoadErrors = [];
     for (const p of loaded.problems) this.log('warn', p.unit, p.message);
     this.emitDaemon();
+    // The steps are those of the pass that applies the new set (no separate preview: observing
+    // twice would double the reaction time).
+    this.stepsOfNextPass = [];
     await this.reconcile('unit files loaded');
+    const steps = this.stepsOfNextPass ?? [];
+    this.stepsOfNextPass = undefined;
     return { ok: true, problems: loaded.problems, steps };
   }
 
@@ -282,6 +289,7 @@ export class Manager extends EventEmitter implements ManagerApi {
       });
       this.restartRequests.clear();
       this.reloadRequests.clear();
+      if (this.stepsOfNextPass && this.stepsOfNextPass.length === 0) this.stepsOfNextPass.push(...thePlan.steps);
       this.refreshFromObservation(observed, thePlan.blocked);
       if (thePlan.jobs.length > 0) {
         await this.applyJobs(thePlan, set, observed);
@@ -603,6 +611,11 @@ export class Manager extends EventEmitter implements ManagerApi {
   // ---- state -------------------------------------------------------------------------------------
 
   private installSet(set: UnitSet, descriptions: Map<string, UnitDescription>): void {
+    // An edited unit is a new unit for the start limit: crashes of the old description do not count.
+    for (const [id, desc] of descriptions) {
+      const before = this.descriptions.get(id);
+      if (before && before.digest !== desc.digest) this.histories.get(id)?.reset();
+    }
     const before = new Set(this.runtimes.keys());
     this.set = set;
     this.descriptions = descriptions;
