@@ -100,7 +100,9 @@ export class Manager extends EventEmitter implements ManagerApi {
   private closed = false;
   private pollTimer: NodeJS.Timeout | undefined;
   private pollBusy = false;
-  private cellSignature = '';
+  /** What the last pass saw of the cells, for the poll to compare against. */
+  private pollEnabled = false;
+  private pollCells: { id: number; state: string }[] = [];
   /** Set by reload(): the first pass after it records its planned steps here. */
   private stepsOfNextPass: PlannedStep[] | undefined;
 
@@ -274,7 +276,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     try {
       const targets = this.targets();
       const snap = await takeSnapshot(this.host, targets);
-      this.cellSignature = cellSignature(snap.jailhouse.cells, snap.jailhouse.enabled);
+      this.rememberCells(snap.jailhouse);
       const observed = observeAll(snap, targets);
       this.superviseCells(observed);
       const set = this.set ?? emptySet();
@@ -295,7 +297,7 @@ export class Manager extends EventEmitter implements ManagerApi {
         await this.applyJobs(thePlan, set, observed);
         const after = this.targets();
         const snapAfter = await takeSnapshot(this.host, after);
-        this.cellSignature = cellSignature(snapAfter.jailhouse.cells, snapAfter.jailhouse.enabled);
+        this.rememberCells(snapAfter.jailhouse);
         this.refreshFromObservation(observeAll(snapAfter, after), thePlan.blocked);
       }
     } catch (e) {
@@ -593,19 +595,35 @@ export class Manager extends EventEmitter implements ManagerApi {
     this.pollTimer.unref?.();
   }
 
-  /** The cheap watch between passes: the cells' sysfs states; a change starts a pass. */
+  /**
+   * The cheap watch between passes: only the `state` file of each cell the last pass saw (one
+   * small sysfs read per cell), plus `enabled`; any difference starts a full pass.
+   */
   private async poll(): Promise<void> {
     if (this.pollBusy || this.passPromise || this.closed) return;
     this.pollBusy = true;
     try {
-      const status = await this.host.jailhouse();
-      const signature = cellSignature(status.cells, status.enabled);
-      if (signature !== this.cellSignature) void this.reconcile('cell states changed');
+      const [enabled, ...states] = await Promise.all([
+        this.host.readFile('/sys/devices/jailhouse/enabled').then((b) => b.toString().trim() === '1', () => false),
+        ...this.pollCells.map((c) =>
+          this.host.readFile(`/sys/devices/jailhouse/cells/${c.id}/state`).then(
+            (b) => b.toString().replace(/\n$/, ''),
+            () => '',
+          ),
+        ),
+      ]);
+      const changed = enabled !== this.pollEnabled || this.pollCells.some((c, i) => states[i] !== c.state);
+      if (changed) void this.reconcile('cell states changed');
     } catch {
       // The next poll tries again; a pass reports real read errors.
     } finally {
       this.pollBusy = false;
     }
+  }
+
+  private rememberCells(jailhouse: { enabled: boolean; cells: { id: number; name: string; state: string }[] }): void {
+    this.pollEnabled = jailhouse.enabled;
+    this.pollCells = jailhouse.cells.filter((c) => c.id !== 0).map((c) => ({ id: c.id, state: c.state }));
   }
 
   // ---- state -------------------------------------------------------------------------------------
@@ -889,8 +907,5 @@ function restartPolicyOf(unit: Unit): RestartPolicy | undefined {
   return undefined;
 }
 
-function cellSignature(cells: { id: number; name: string; state: string }[], enabled: boolean): string {
-  return `${enabled}|${cells.map((c) => `${c.id}:${c.name}:${c.state}`).join(',')}`;
-}
 
 export type { UnitResult };

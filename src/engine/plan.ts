@@ -249,7 +249,11 @@ function recordDependents(records: ReadonlyMap<string, AppliedRecord>, id: strin
   const stack = [id];
   while (stack.length) {
     const cur = stack.pop()!;
-    for (const r of records.values()) if (r.requires.includes(cur) && !out.has(r.id) && r.id !== id) (out.add(r.id), stack.push(r.id));
+    for (const r of records.values()) {
+      if (!r.requires.includes(cur) || out.has(r.id) || r.id === id) continue;
+      out.add(r.id);
+      stack.push(r.id);
+    }
   }
   return [...out];
 }

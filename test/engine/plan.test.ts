@@ -12,7 +12,9 @@ function waitsFor(p: Plan, a: number, b: number): boolean {
     const cur = stack.pop()!;
     for (const w of p.jobs[cur]!.waitFor) {
       if (w === b) return true;
-      if (!seen.has(w)) (seen.add(w), stack.push(w));
+      if (seen.has(w)) continue;
+      seen.add(w);
+      stack.push(w);
     }
   }
   return false;

@@ -1,0 +1,68 @@
+/**
+ * idle: crtosd (the bundled daemon, as deployed) keeping 32 running cells with their drivers and
+ * loaders for 60 s after the bring-up. Reports its CPU share (goal < 0.5 % of a core) and its peak
+ * RSS (goal <= 80 MB). CRTOS_BENCH_IDLE_SECONDS shortens the window.
+ */
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { destroySimMachine } from '../src/sim/index.js';
+import { createSynthetic } from './synthetic.js';
+
+const CELLS = Number(process.env.CRTOS_BENCH_CELLS ?? 32);
+const SECONDS = Number(process.env.CRTOS_BENCH_IDLE_SECONDS ?? 60);
+const TICKS = 100; // USER_HZ
+
+function cpuTicks(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return Number(f[11]) + Number(f[12]);
+}
+function status(pid: number, key: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+const syn = await createSynthetic(CELLS);
+const daemon = spawn(process.execPath, [join(process.cwd(), 'dist/crtosd.mjs'), '--units', syn.unitsDir, '--root', syn.machine.dir, '--state-dir', syn.stateDir, '--log-level', 'warn'], {
+  env: syn.machine.env,
+  stdio: ['ignore', 'inherit', 'inherit'],
+});
+const pid = daemon.pid!;
+const t0 = Date.now();
+for (;;) {
+  const state = await syn.machine.state();
+  let loaders = 0;
+  try {
+    const units = (JSON.parse(readFileSync(join(syn.stateDir, 'state.json'), 'utf8')) as { units: Record<string, { kind: string; phase: string; facts: { pid?: number } }> }).units;
+    loaders = Object.values(units).filter((u) => u.kind === 'Loader' && u.phase === 'active' && u.facts.pid).length;
+  } catch {
+    // not written yet
+  }
+  if (state.jailhouse.cells.filter((c) => c.state === 'running').length === CELLS && loaders === CELLS) break;
+  if (Date.now() - t0 > 180_000) throw new Error('bring-up did not finish within 180 s');
+  await new Promise((r) => setTimeout(r, 250));
+}
+await new Promise((r) => setTimeout(r, 2000)); // let the last pass and its observation settle
+const before = cpuTicks(pid);
+const start = Date.now();
+await new Promise((r) => setTimeout(r, SECONDS * 1000));
+const used = (cpuTicks(pid) - before) / TICKS;
+const elapsed = (Date.now() - start) / 1000;
+const share = (used / elapsed) * 100;
+const peak = status(pid, 'VmHWM');
+const rss = status(pid, 'VmRSS');
+console.log(`cells running:  ${CELLS} (bring-up took ${((start - t0) / 1000).toFixed(1)} s)`);
+console.log(`idle window:    ${elapsed.toFixed(1)} s, daemon CPU ${(used * 1000).toFixed(0)} ms`);
+console.log(`CPU share:      ${share.toFixed(3)} % of a core (goal < 0.5 %; ratio ${(share / 0.5).toFixed(2)})`);
+console.log(`peak RSS:       ${peak.toFixed(1)} MB (now ${rss.toFixed(1)} MB; goal <= 80 MB; ratio ${(peak / 80).toFixed(2)})`);
+daemon.kill('SIGTERM');
+await new Promise((r) => daemon.once('exit', r));
+const units = (JSON.parse(readFileSync(join(syn.stateDir, 'state.json'), 'utf8')) as { units: Record<string, { facts: { pid?: number } }> }).units;
+for (const u of Object.values(units)) if (u.facts.pid) {
+  try {
+    process.kill(u.facts.pid, 'SIGKILL');
+  } catch {
+    // already gone
+  }
+}
+await destroySimMachine(syn.machine.dir);
