@@ -24,7 +24,7 @@ function status(pid: number, key: string): number {
 
 const syn = await createSynthetic(CELLS);
 const daemon = spawn(process.execPath, [join(process.cwd(), 'dist/crtosd.mjs'), '--units', syn.unitsDir, '--root', syn.machine.dir, '--state-dir', syn.stateDir, '--log-level', 'warn'], {
-  env: syn.machine.env,
+  env: { ...syn.machine.env, ...(process.env.CRTOS_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.CRTOS_BENCH_NODE_OPTIONS } : {}) },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const pid = daemon.pid!;

@@ -56,7 +56,7 @@ export interface ManagerOptions {
   loaderEnv?: Record<string, string>;
   /** Directory for loader stdout/stderr files (ID.log); none when undefined. */
   logDir?: string;
-  /** Jobs run at once at most (each may start a tool process); default 16. */
+  /** Jobs run at once at most (each may start a tool process); default 8. */
   maxParallelJobs?: number;
 }
 
@@ -326,7 +326,7 @@ export class Manager extends EventEmitter implements ManagerApi {
   private async applyJobs(thePlan: Plan, set: UnitSet, observed: Map<string, Observation>): Promise<void> {
     const jobInfos = new Map<number, JobInfo>();
     await applyPlan(thePlan, {
-      maxParallel: this.opts.maxParallelJobs ?? 16,
+      maxParallel: this.opts.maxParallelJobs ?? 8,
       requiresOf: (id) => set.deps.get(id)?.requires ?? [],
       onStart: (job) => {
         if (job.type === 'adopt') return;
