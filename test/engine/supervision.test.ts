@@ -1,73 +1,32 @@
-/** Supervision on the simulated machine: cells entering `failed` and crashing loaders. */
-import { afterEach, describe, expect, test } from 'vitest';
-import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, type Fixture } from './harness.js';
-import type { Manager } from '../../src/engine/manager.js';
+import { describe, expect, test } from 'vitest';
+import { StartHistory, isCleanExit, shouldRestart } from '../../src/engine/supervision.js';
 
-let fixture: Fixture | undefined;
-afterEach(async () => {
-  await fixture?.cleanup();
-  fixture = undefined;
-});
-
-async function running(): Promise<{ f: Fixture; m: Manager }> {
-  const f = (fixture = await makeFixture());
-  fastSupervision(f);
-  const m = f.manager();
-  await m.start();
-  await settle(m);
-  expect(states(m)).toEqual(ALL_ACTIVE);
-  await f.machine.clearLog();
-  return { f, m };
-}
-
-const loaderPid = (m: Manager) => {
-  const d = m.getUnit('hello.loader')!.details;
-  return d.kind === 'Loader' ? d.pid : 0;
-};
-
-describe('supervision', () => {
-  test('a cell entering failed is reloaded in place (not re-created) and its loader restarted', async () => {
-    const { f, m } = await running();
-    const pid = loaderPid(m);
-    await f.machine.failCell('nuttx');
-    await new Promise((r) => setTimeout(r, 300)); // the poll notices
-    await settle(m, 500);
-    expect(states(m)).toEqual(ALL_ACTIVE);
-    const ops = (await f.ops()).filter((o) => o.startsWith('jailhouse'));
-    expect(ops.map((o) => o.split(' --')[0])).toEqual(['jailhouse cell shutdown cell shutdown', 'jailhouse cell load cell load', 'jailhouse cell start cell start']);
-    expect(loaderPid(m)).not.toBe(pid);
+describe('start limit and back-off', () => {
+  test('allows burst starts within the interval, then refuses until the window moves', () => {
+    const h = new StartHistory();
+    const limit = { burst: 3, interval: 1000 };
+    expect([0, 10, 20].map((t) => h.tryStart(t, limit))).toEqual([true, true, true]);
+    expect(h.tryStart(30, limit)).toBe(false);
+    expect(h.allowed(999, limit)).toBe(false);
+    expect(h.tryStart(1001, limit)).toBe(true);
   });
 
-  test('a cell that keeps failing is restarted until its start limit', async () => {
-    const { f, m } = await running();
-    await f.machine.setCellFailures([{ cell: 'nuttx', afterStartMs: 150 }]);
-    await f.machine.failCell('nuttx');
-    await new Promise((r) => setTimeout(r, 300));
-    await settle(m, 800, 30_000);
-    expect(m.getUnit('nuttx.cell')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
-    // burst 3 in the window: the first start plus two restarts, then no more.
-    expect((await f.ops()).filter((o) => o.startsWith('jailhouse cell start')).length).toBe(2);
-    expect(m.getUnit('nuttx.cell')!.lastError?.code).toBe('ENGINE_START_LIMIT');
+  test('the restart delay doubles up to the maximum and starts over after a quiet window', () => {
+    const h = new StartHistory();
+    expect([1, 2, 3, 4, 5].map(() => h.nextDelay(100, 500))).toEqual([100, 200, 400, 500, 500]);
+    h.tryStart(0, { burst: 5, interval: 1000 });
+    h.tryStart(5000, { burst: 5, interval: 1000 });
+    expect(h.nextDelay(100, 500)).toBe(100);
   });
 
-  test('a crashing loader is restarted with back-off until its start limit', async () => {
-    const { f, m } = await running();
-    const first = loaderPid(m);
-    process.kill(first, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
-    await settle(m, 400);
-    const second = loaderPid(m);
-    expect(second).not.toBe(first);
-    expect(m.getUnit('hello.loader')).toMatchObject({ activeState: 'active', details: { restarts: 1, exitSignal: 'SIGKILL' } });
-    process.kill(second, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
-    await settle(m, 400);
-    process.kill(loaderPid(m), 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
-    await settle(m, 600);
-    expect(m.getUnit('hello.loader')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
-    expect((await f.ops()).filter((o) => o.startsWith('chrt')).length).toBe(2);
-    // The cell was never touched by the loader's troubles.
-    expect((await f.ops()).some((o) => o.startsWith('jailhouse'))).toBe(false);
+  test("systemd's Restart= table for the policies offered", () => {
+    expect(shouldRestart('no', { code: 1, signal: null })).toBe(false);
+    expect(shouldRestart('on-failure', { code: 0, signal: null })).toBe(false);
+    expect(shouldRestart('on-failure', { code: 134, signal: null })).toBe(true);
+    expect(shouldRestart('on-failure', { code: null, signal: 'SIGKILL' })).toBe(true);
+    expect(shouldRestart('on-failure', { code: null, signal: 'SIGTERM' })).toBe(false);
+    expect(shouldRestart('always', { code: 0, signal: null })).toBe(true);
+    expect(isCleanExit({ code: null, signal: null })).toBe(false);
   });
 });
+

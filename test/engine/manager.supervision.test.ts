@@ -1,0 +1,73 @@
+/** Supervision on the simulated machine: cells entering `failed` and crashing loaders. */
+import { afterEach, describe, expect, test } from 'vitest';
+import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, type Fixture } from './harness.js';
+import type { Manager } from '../../src/engine/manager.js';
+
+let fixture: Fixture | undefined;
+afterEach(async () => {
+  await fixture?.cleanup();
+  fixture = undefined;
+});
+
+async function running(): Promise<{ f: Fixture; m: Manager }> {
+  const f = (fixture = await makeFixture());
+  fastSupervision(f);
+  const m = f.manager();
+  await m.start();
+  await settle(m);
+  expect(states(m)).toEqual(ALL_ACTIVE);
+  await f.machine.clearLog();
+  return { f, m };
+}
+
+const loaderPid = (m: Manager) => {
+  const d = m.getUnit('hello.loader')!.details;
+  return d.kind === 'Loader' ? d.pid : 0;
+};
+
+describe('supervision', () => {
+  test('a cell entering failed is reloaded in place (not re-created) and its loader restarted', async () => {
+    const { f, m } = await running();
+    const pid = loaderPid(m);
+    await f.machine.failCell('nuttx');
+    await new Promise((r) => setTimeout(r, 300)); // the poll notices
+    await settle(m, 500);
+    expect(states(m)).toEqual(ALL_ACTIVE);
+    const ops = (await f.ops()).filter((o) => o.startsWith('jailhouse'));
+    expect(ops.map((o) => o.split(' --')[0])).toEqual(['jailhouse cell shutdown cell shutdown', 'jailhouse cell load cell load', 'jailhouse cell start cell start']);
+    expect(loaderPid(m)).not.toBe(pid);
+  });
+
+  test('a cell that keeps failing is restarted until its start limit', async () => {
+    const { f, m } = await running();
+    await f.machine.setCellFailures([{ cell: 'nuttx', afterStartMs: 150 }]);
+    await f.machine.failCell('nuttx');
+    await new Promise((r) => setTimeout(r, 300));
+    await settle(m, 800, 30_000);
+    expect(m.getUnit('nuttx.cell')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
+    // burst 3 in the window: the first start plus two restarts, then no more.
+    expect((await f.ops()).filter((o) => o.startsWith('jailhouse cell start')).length).toBe(2);
+    expect(m.getUnit('nuttx.cell')!.lastError?.code).toBe('ENGINE_START_LIMIT');
+  });
+
+  test('a crashing loader is restarted with back-off until its start limit', async () => {
+    const { f, m } = await running();
+    const first = loaderPid(m);
+    process.kill(first, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    await settle(m, 400);
+    const second = loaderPid(m);
+    expect(second).not.toBe(first);
+    expect(m.getUnit('hello.loader')).toMatchObject({ activeState: 'active', details: { restarts: 1, exitSignal: 'SIGKILL' } });
+    process.kill(second, 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    await settle(m, 400);
+    process.kill(loaderPid(m), 'SIGKILL');
+    await new Promise((r) => setTimeout(r, 100));
+    await settle(m, 600);
+    expect(m.getUnit('hello.loader')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
+    expect((await f.ops()).filter((o) => o.startsWith('chrt')).length).toBe(2);
+    // The cell was never touched by the loader's troubles.
+    expect((await f.ops()).some((o) => o.startsWith('jailhouse'))).toBe(false);
+  });
+});
