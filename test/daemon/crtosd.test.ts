@@ -80,4 +80,34 @@ describe('crtosd', () => {
     expect(() => process.kill(newPid, 0)).not.toThrow();
     process.kill(newPid, 'SIGKILL');
   });
+
+  test('tells $NOTIFY_SOCKET READY=1, STATUS= and STOPPING=1; --stop-on-exit takes everything down in reverse order', async () => {
+    const f = await fixture();
+    const socketPath = join(f.dir, 'notify.sock');
+    const receiver = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("bound", flush=True)\nwhile True:\n  print(s.recv(4096).decode().replace("\\n", " "), flush=True)', socketPath]);
+    let messages = '';
+    receiver.stdout.on('data', (d: Buffer) => (messages += d.toString()));
+    try {
+      await until(() => messages.includes('bound'), 5000, 'notify receiver');
+      const d = startDaemon(f, ['--stop-on-exit'], { NOTIFY_SOCKET: socketPath });
+      await until(() => messages.includes('READY=1'), 20_000, `READY=1 (${messages})`);
+      expect(messages).toMatch(/READY=1 STATUS=8 units: 8 active/);
+      await f.machine.clearLog();
+      d.child.kill('SIGTERM');
+      expect(await d.exited).toBe(0);
+      expect(messages).toContain('STOPPING=1');
+      const ops = (await f.ops()).filter((o) => !o.startsWith('loader') && !o.startsWith('cell '));
+      const at = (prefix: string) => ops.findIndex((o) => o.startsWith(prefix));
+      expect(at('jailhouse cell destroy')).toBeGreaterThanOrEqual(0);
+      expect(at('jailhouse cell destroy')).toBeLessThan(at('jailhouse disable'));
+      expect(at('rmmod shadow')).toBeLessThan(at('jailhouse disable'));
+      expect(at('ip addr del')).toBeLessThan(at('rmmod ivshmem_net'));
+      expect(at('jailhouse disable')).toBeLessThan(at('rmmod jailhouse'));
+      const state = await f.machine.state();
+      expect(state.jailhouse.enabled).toBe(false);
+      expect(state.modules).toEqual([]);
+    } finally {
+      receiver.kill();
+    }
+  });
 });
