@@ -97,7 +97,8 @@ export async function settle(manager: Manager, quietMs = 300, timeoutMs = 25_000
 }
 
 export function states(manager: Manager): Record<string, string> {
-  return Object.fromEntries(manager.listUnits().map((u) => [u.id, `${u.activeState}/${u.result}`]).sort(([a], [b]) => a.localeCompare(b)));
+  const entries = manager.listUnits().map((u): [string, string] => [u.id, `${u.activeState}/${u.result}`]);
+  return Object.fromEntries(entries.sort((a, b) => a[0].localeCompare(b[0])));
 }
 
 export const ALL_ACTIVE = {
