@@ -112,6 +112,37 @@ describe('the cRTOS example on the simulated machine', () => {
     expect(m.getUnit('uio.driver')?.activeState).toBe('active');
   });
 
+  test('manual jobs: returned at once, announced by jobRemoved; stop holds a unit down, start brings it back', async () => {
+    await f.machine.clearLog();
+    const ended = (id: number) =>
+      new Promise<JobResult>((resolve) => {
+        const listener = (job: JobInfo, result: JobResult) => {
+          if (job.id !== id) return;
+          m.off('jobRemoved', listener);
+          resolve(result);
+        };
+        m.on('jobRemoved', listener);
+      });
+    const stop = m.enqueue('uio.driver', 'stop');
+    expect(stop).toMatchObject({ unit: 'uio.driver', type: 'stop', state: 'waiting' });
+    expect(await ended(stop.id)).toBe('done');
+    expect(m.getUnit('uio.driver')?.activeState).toBe('inactive');
+    await m.trigger('test');
+    expect(m.getUnit('uio.driver')?.activeState).toBe('inactive'); // held down, not restarted
+    const start = m.enqueue('uio.driver', 'start');
+    expect(await ended(start.id)).toBe('done');
+    expect(m.getUnit('uio.driver')?.activeState).toBe('active');
+    expect((await f.ops()).filter((o) => !o.startsWith('loader'))).toEqual(['rmmod uio_ivshmem', expect.stringMatching(/^insmod .*uio_ivshmem\.ko$/)]);
+    expect(() => m.enqueue('nope.cell', 'start')).toThrow(/no unit nope\.cell/);
+    expect(() => m.enqueue('uio.driver', 'reload')).toThrow(/only cells reload/);
+    await f.machine.clearLog();
+    const reload = m.enqueue('nuttx.cell', 'reload');
+    expect(await ended(reload.id)).toBe('done');
+    await settle(m);
+    const ops = (await f.ops()).filter((o) => o.startsWith('jailhouse') || o.startsWith('chrt'));
+    expect(ops.map((o) => o.split(' ').slice(0, 3).join(' '))).toEqual(['jailhouse cell shutdown', 'jailhouse cell load', 'jailhouse cell start', 'chrt -f 80']);
+  });
+
   test('a removed cell: its dependents stopped first, then the cell destroyed, its CPUs online again', async () => {
     await f.machine.clearLog();
     removed.length = 0;
