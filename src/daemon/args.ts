@@ -31,7 +31,7 @@ Keeps the machine equal to its crtos unit files (hypervisor, cells, images, driv
   --bus system|ADDR    serve org.crtos.Manager1 on the system bus or at a D-Bus address
   --admin-group NAME   members of this group may change state over D-Bus (besides root)
   --log-level LEVEL    trace, debug, info (default), warn, error, fatal, silent
-  --poll-interval MS   how often cell states are read from sysfs (default 1000)
+  --poll-interval MS   how often cell states are read from sysfs (default 2000)
   --once               reconcile once, print the result, exit non-zero if anything failed
   --stop-on-exit       on SIGTERM/SIGINT take every unit down in reverse order (default: leave them)
   -h, --help           this text
@@ -45,7 +45,8 @@ export function parseArgs(argv: readonly string[]): { options?: DaemonOptions; p
     logLevel: 'info',
     once: false,
     stopOnExit: false,
-    pollIntervalMs: 1000,
+    // 32 cells polled every 2 s cost about 0.25 % of a core; a failed cell is noticed within 2 s.
+    pollIntervalMs: 2000,
     watchDebounceMs: 100,
     help: false,
   };

@@ -45,7 +45,8 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
   const root = resolve(o.root);
   const stateDir = resolve(o.stateDir);
   const directories = o.units.map((d) => resolve(d));
-  const host = createLinuxHost({ root, env });
+  // Loaders re-adopted after a restart are watched by polling /proc: as often as cells are polled.
+  const host = createLinuxHost({ root, env, exitPollMs: Math.max(250, o.pollIntervalMs || 1000) });
   const manager = new Manager({
     host,
     loadUnits: () => loadUnits({ directories }),

@@ -629,26 +629,26 @@ export class Manager extends EventEmitter implements ManagerApi {
   // ---- state -------------------------------------------------------------------------------------
 
   private installSet(set: UnitSet, descriptions: Map<string, UnitDescription>): void {
-    // An edited unit is a new unit for the start limit: crashes of the old description do not count.
+    // An edited unit is a new unit: a fresh start limit, and a failure, a start-limit hit or a
+    // clean exit of the old description no longer keeps it down. Manual stops stay.
     for (const [id, desc] of descriptions) {
       const before = this.descriptions.get(id);
-      if (before && before.digest !== desc.digest) this.histories.get(id)?.reset();
+      if (!before || before.digest === desc.digest) continue;
+      this.histories.get(id)?.reset();
+      const hold = this.holds.get(id);
+      if (hold && (hold.reason === 'failed' || hold.reason === 'start-limit' || hold.reason === 'exited')) {
+        this.holds.delete(id);
+        const rt = this.runtimes.get(id);
+        if (rt) {
+          rt.result = 'success';
+          delete rt.lastError;
+        }
+      }
     }
     const before = new Set(this.runtimes.keys());
     this.set = set;
     this.descriptions = descriptions;
-    for (const [id, hold] of this.holds) {
-      const desc = descriptions.get(id);
-      if (!desc) this.holds.delete(id);
-      // A new description is a new attempt.
-      else if ((hold.reason === 'failed' || hold.reason === 'start-limit') && hold.digest !== desc.digest && hold.digest !== undefined) {
-        this.holds.delete(id);
-        this.histories.get(id)?.reset();
-      } else if (hold.reason === 'start-limit' && this.records.get(id)?.digest !== desc.digest) {
-        this.holds.delete(id);
-        this.histories.get(id)?.reset();
-      }
-    }
+    for (const id of this.holds.keys()) if (!descriptions.has(id)) this.holds.delete(id);
     for (const unit of set.units.values()) {
       if (!this.runtimes.has(unit.id)) {
         this.runtimes.set(unit.id, newRuntime(unit.id, unit.kind, emptyDetails(unit.kind)));
