@@ -115,7 +115,7 @@ export const ALL_ACTIVE = {
 /** Unit text edits that make supervision and timeouts fast enough for tests. */
 export function fastSupervision(f: Fixture): void {
   const fast = 'restartSec: 100ms\nrestartMaxSec: 400ms\nstartLimit: { burst: 3, interval: 20s }';
-  f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('onFailure: restart', `onFailure: restart\n${fast}\ntimeout: 1500ms`));
+  f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('onFailure: restart', `onFailure: restart\n${fast}\ntimeout: 1500ms`).replace(/timeout: 10s \}/, 'timeout: 2s }'));
   f.writeUnit('hello.yaml', f.readUnit('hello.yaml').replace('restart: on-failure', `restart: on-failure\n${fast}`));
   f.writeUnit('jailhouse.yaml', f.readUnit('jailhouse.yaml').replace(/^(module: jailhouse).*$/m, '$1\ntimeout: 1500ms').replace(/^(system: .*)$/m, '$1\ntimeout: 1500ms'));
   f.writeUnit('drivers.yaml', f.readUnit('drivers.yaml').replace(/^(path: .*)$/gm, '$1\ntimeout: 1500ms'));
