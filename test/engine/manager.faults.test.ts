@@ -30,6 +30,8 @@ const cases: Case[] = [
   { name: 'jailhouse enable hangs', fault: { op: 'jailhouse enable', hang: true }, expected: { ...ALL_ACTIVE, 'jailhouse.hypervisor': 'failed/timeout', ...BELOW_HYPERVISOR }, attempts: ['jailhouse enable', 1] },
   { name: 'insmod of shadow fails once', fault: { op: 'insmod', target: 'shadow', errno: 'EINVAL', times: 1 }, expected: { ...ALL_ACTIVE, 'shadow.driver': 'failed/exit-code', 'hello.loader': DEP }, attempts: ['insmod', 2] },
   { name: 'ip addr add fails always', fault: { op: 'ip addr add', errno: 'EPERM' }, expected: { ...ALL_ACTIVE, 'crtos-link.network': 'failed/exit-code', 'hello.loader': DEP }, attempts: ['ip addr add', 1] },
+  { name: 'ip link set fails once (the half-configured link is cleaned up)', fault: { op: 'ip link set', errno: 'EPERM', times: 1 }, expected: { ...ALL_ACTIVE, 'crtos-link.network': 'failed/exit-code', 'hello.loader': DEP }, attempts: ['ip link set', 1] },
+  { name: 'cell start fails always', fault: { op: 'jailhouse cell start', errno: 'EPERM' }, expected: { ...ALL_ACTIVE, 'nuttx.cell': 'failed/start-limit-hit', 'hello.loader': DEP }, attempts: ['jailhouse cell start', 3] },
   { name: 'cell create fails once (restarted by onFailure)', fault: { op: 'jailhouse cell create', errno: 'EBUSY', times: 1 }, expected: ALL_ACTIVE, attempts: ['jailhouse cell create', 2] },
   { name: 'cell create fails always (start limit)', fault: { op: 'jailhouse cell create', errno: 'EBUSY' }, expected: { ...ALL_ACTIVE, 'nuttx.cell': 'failed/start-limit-hit', 'hello.loader': DEP }, attempts: ['jailhouse cell create', 3] },
   { name: 'cell load fails always', fault: { op: 'jailhouse cell load', errno: 'EINVAL' }, expected: { ...ALL_ACTIVE, 'nuttx.cell': 'failed/start-limit-hit', 'hello.loader': DEP }, attempts: ['jailhouse cell load', 3] },
@@ -55,6 +57,7 @@ describe('host operations failing during the bring-up', () => {
     // Nothing half-made: the cell runs (and holds its CPUs) exactly when its unit is active.
     const state = await f.machine.state();
     const cells = state.jailhouse.cells.filter((cell) => cell.id !== 0);
+    if (c.fault.op === 'ip link set') expect(state.interfaces.find((i) => i.name === 'enp0s13')?.addresses ?? []).toEqual([]);
     if (c.expected['nuttx.cell'] === 'active/success') {
       expect(cells.map((cell) => `${cell.name} ${cell.state}`)).toEqual(['nuttx running']);
     } else {
