@@ -3,37 +3,16 @@
  * /proc/PID/stat, `ip -j addr show`. No I/O here, so every format is tested on literal text.
  */
 import type { InterfaceInfo } from './host.js';
+import { parseCpuList as parseCpuListText, formatCpuList } from '../lib/cpu-list.js';
 
 /** `1-3,5\n` → [1, 2, 3, 5]; the empty list (just `\n`) → []. Throws on malformed text. */
 export function parseCpuList(text: string): number[] {
-  const trimmed = text.trim();
-  if (trimmed === '') return [];
-  const cpus = new Set<number>();
-  for (const part of trimmed.split(',')) {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part.trim());
-    if (!m) throw new Error(`not a CPU list: ${JSON.stringify(text)}`);
-    const first = Number(m[1]);
-    const last = m[2] === undefined ? first : Number(m[2]);
-    if (last < first) throw new Error(`not a CPU list: ${JSON.stringify(text)}`);
-    for (let cpu = first; cpu <= last; cpu++) cpus.add(cpu);
-  }
-  return [...cpus].sort((a, b) => a - b);
+  const cpus = parseCpuListText(text);
+  if (cpus === undefined) throw new Error(`not a CPU list: ${JSON.stringify(text)}`);
+  return cpus;
 }
 
-/** [1, 2, 3, 5] → `1-3,5`, as the kernel's `%*pbl` prints it (no newline). */
-export function formatCpuList(cpus: readonly number[]): string {
-  const sorted = [...new Set(cpus)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    const first = sorted[i] as number;
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] as number) + 1) j++;
-    const last = sorted[j] as number;
-    parts.push(first === last ? `${first}` : `${first}-${last}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
+export { formatCpuList };
 
 /**
  * The kernel's `%*pb` hex mask for a bitmap of `nbits` bits: 32-bit groups separated by commas,

@@ -3,6 +3,7 @@
  * describeConfig (format): sizes like 1G, CPU lists like 1-3,5, PCI addresses like 00:0e.0.
  * Every format* output parses back to the same value.
  */
+import { parseCpuList as parseCpuListText, formatCpuList } from '../lib/cpu-list.js';
 
 const SIZE_UNITS = [
   ['T', 40n],
@@ -39,33 +40,10 @@ export function formatSize(v: number | bigint): string {
 
 /** Parses '1-3,5', [1, 2], 3 or '3' into an ascending, duplicate-free list. */
 export function parseCpuList(v: number | string | readonly (number | string)[]): number[] | undefined {
-  const parts = Array.isArray(v) ? v.map(String) : String(v).split(',');
-  const cpus = new Set<number>();
-  for (const raw of parts) {
-    const part = raw.trim();
-    if (part === '') continue;
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) return undefined;
-    const from = Number(m[1]);
-    const to = m[2] === undefined ? from : Number(m[2]);
-    if (to < from || to > 0xffff) return undefined;
-    for (let c = from; c <= to; c++) cpus.add(c);
-  }
-  return [...cpus].sort((a, b) => a - b);
+  return parseCpuListText(Array.isArray(v) ? v.map(String).filter((p) => p.trim() !== '').join(',') : String(v));
 }
 
-/** [1, 2, 3, 5] -> '1-3,5' (the sysfs cpus_assigned_list style). */
-export function formatCpuList(cpus: readonly number[]): string {
-  const sorted = [...new Set(cpus)].sort((a, b) => a - b);
-  const out: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    out.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return out.join(',');
-}
+export { formatCpuList };
 
 /** '00:0e.0' (bus:device.function, hex) or a number -> bus << 8 | device << 3 | function. */
 export function parseBdf(v: number | string): number | undefined {

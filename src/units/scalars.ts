@@ -5,6 +5,7 @@
  * (hex strings or numbers) → bigint; CPU lists ("1-3,5", a number, or a list) → sorted numbers.
  */
 import { z } from 'zod';
+import { parseCpuList } from '../lib/cpu-list.js';
 
 const DURATION_UNITS: Record<string, number> = {
   us: 0.001, usec: 0.001,
@@ -78,34 +79,7 @@ export const address = z
   })
   .meta({ description: 'An address: a hex string ("0x1000") or a number.' });
 
-/** "1-3,5" → [1,2,3,5]. undefined for malformed text or a reversed range. */
-export function parseCpuList(text: string): number[] | undefined {
-  const cpus = new Set<number>();
-  const t = text.trim();
-  if (t === '') return [];
-  for (const part of t.split(',')) {
-    const m = /^\s*(\d+)\s*(?:-\s*(\d+)\s*)?$/.exec(part);
-    if (!m) return undefined;
-    const from = Number(m[1]);
-    const to = m[2] === undefined ? from : Number(m[2]);
-    if (to < from || to > 4095) return undefined;
-    for (let c = from; c <= to; c++) cpus.add(c);
-  }
-  return [...cpus].sort((a, b) => a - b);
-}
-
-/** The inverse of parseCpuList, in the kernel's `%*pbl` form ("1-3,5"). */
-export function formatCpuList(cpus: readonly number[]): string {
-  const sorted = [...new Set(cpus)].sort((a, b) => a - b);
-  const parts: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === sorted[j]! + 1) j++;
-    parts.push(i === j ? `${sorted[i]}` : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return parts.join(',');
-}
+export { parseCpuList, formatCpuList } from '../lib/cpu-list.js';
 
 export const cpuList = z
   .union([z.number().int().nonnegative(), z.string(), z.array(z.number().int().nonnegative())])

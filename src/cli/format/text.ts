@@ -102,18 +102,7 @@ export function since(usec: number, nowMs: number): string {
   return ` since ${formatTimestamp(usec)}; ${formatSpan(nowMs - usec / 1000)} ago`;
 }
 
-/** CPU lists compressed to ranges: [0,1,2,5] → `0-2,5`. */
-export function formatCpuList(cpus: readonly number[]): string {
-  const sorted = [...new Set(cpus)].sort((a, b) => a - b);
-  const out: string[] = [];
-  for (let i = 0; i < sorted.length; ) {
-    let j = i;
-    while (j + 1 < sorted.length && sorted[j + 1] === (sorted[j] ?? 0) + 1) j++;
-    out.push(i === j ? String(sorted[i]) : `${sorted[i]}-${sorted[j]}`);
-    i = j + 1;
-  }
-  return out.join(',');
-}
+export { formatCpuList } from '../../lib/cpu-list.js';
 
 /** Length on screen: without colour escapes. */
 // eslint-disable-next-line no-control-regex -- colour escapes are exactly what is stripped here
