@@ -68,6 +68,11 @@ export interface ModuleSpec {
   parameters?: Record<string, string>;
 }
 
+export interface InstallFileOptions {
+  /** Permission bits of the installed file; default 0o644. */
+  mode?: number;
+}
+
 export interface CellImage {
   /** An image file (absolute, resolved under the host root) … */
   file?: string;
@@ -120,6 +125,13 @@ export interface Host {
   process(id: ProcessIdentity): Promise<ProcessInfo | undefined>;
 
   // ---- actions -------------------------------------------------------------------------------
+  /**
+   * Copy a machine file to another machine path (an RTMux image to /vmm/rtos.bin). The copy is
+   * written to a temporary file in the target's directory (created when missing) and renamed over
+   * the target, so a reader sees the old file or the whole new one, never a part. Rejects with a
+   * HostError (HOST_WRITE_FAILED) carrying the errno; nothing is left behind on failure.
+   */
+  installFile(source: string, target: string, opts?: InstallFileOptions): Promise<void>;
   loadModule(spec: ModuleSpec): Promise<void>;
   unloadModule(name: string): Promise<void>;
   enableJailhouse(systemConfig: string): Promise<void>;

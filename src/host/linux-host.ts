@@ -11,6 +11,7 @@ import type {
   CellInfo,
   ExitStatus,
   Host,
+  InstallFileOptions,
   InterfaceInfo,
   JailhouseStatus,
   ModuleInfo,
@@ -23,6 +24,7 @@ import { HostError } from './host-error.js';
 import { parseCpuList, parseIpAddrJson, parseProcModules } from './parse.js';
 import { findOnPath, runToolChecked } from './run-tool.js';
 import { ipArgv, jailhouseArgv, loaderArgv, moduleArgv } from './argv.js';
+import { installFileAtomically } from './install-file.js';
 import { pollUntilGone, readProcess, spawnDetached, type SpawnedProcess } from './processes.js';
 
 export interface LinuxHostOptions {
@@ -182,6 +184,10 @@ class LinuxHost implements Host {
   }
 
   // ---- actions ---------------------------------------------------------------------------------
+
+  async installFile(source: string, target: string, opts: InstallFileOptions = {}): Promise<void> {
+    await installFileAtomically({ source: this.resolve(source), target: this.resolve(target), machineSource: source, machineTarget: target }, opts.mode);
+  }
 
   async loadModule(spec: ModuleSpec): Promise<void> {
     if (spec.path !== undefined) await this.run(moduleArgv.insmod(this.resolve(spec.path), spec.parameters), 'loadModule');

@@ -6,6 +6,7 @@ export const hostCodes = {
   HOST_TOOL_TIMEOUT: { summary: 'A tool did not finish within its time limit and was killed' },
   HOST_CELL_NOT_CREATED: { summary: '`jailhouse cell create` succeeded but no cell of that name appeared (upstream does this on an architecture mismatch)' },
   HOST_READ_FAILED: { summary: 'A machine file (sysfs, procfs, an image) could not be read or parsed' },
+  HOST_WRITE_FAILED: { summary: 'A machine file could not be installed (source missing, target directory not writable); the errno says why' },
   HOST_SPAWN_FAILED: { summary: 'A loader process could not be started' },
   HOST_BAD_ARGUMENT: { summary: 'An argument given to the host layer is malformed (an interface name, an address, a path)' },
   HOST_SIM_BAD_DESCRIPTION: { summary: 'A simulated machine description is invalid' },
