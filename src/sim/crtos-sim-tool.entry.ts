@@ -9,6 +9,7 @@ const [tool, ...args] = process.argv.slice(2);
 const code = await runTool(tool ?? '', args, {
   dir: process.env.CRTOS_SIM_DIR ?? '',
   env: process.env,
+  started: performance.timeOrigin,
   out: (text) => writeSync(1, text),
   err: (text) => writeSync(2, text),
 });

@@ -156,10 +156,61 @@ export interface SimLogEntry {
   exitCode?: number;
   /** Extra facts: the cell or module it touched, the fault that fired, the latency applied. */
   detail?: Record<string, unknown>;
+  /**
+   * Epoch milliseconds (fractional) of the operation's phases, for entries written by a stand-in
+   * tool: `start` when its process started (performance.timeOrigin; the call, when run
+   * in-process), `workStart` when its own work began (start-up done; for a jailhouse ioctl, when
+   * it asked for the driver lock), `lockAcquired` when it held the driver lock (jailhouse ioctls
+   * only), `end` when it finished. Always start <= workStart <= lockAcquired <= end.
+   */
+  start?: number;
+  workStart?: number;
+  lockAcquired?: number;
+  /** Epoch milliseconds the entry was written (every entry). */
+  end?: number;
+  /** workStart - start: the tool's start-up (node, bundle, argument and input reading). */
+  startupMs?: number;
+  /** lockAcquired - workStart: queueing for the driver lock (not the operation's own cost). */
+  lockWaitMs?: number;
+  /** end - lockAcquired: the section under the driver lock (latency and state change). */
+  lockedMs?: number;
+  /** end - start. */
+  durationMs?: number;
 }
 
-export function appendLog(dir: string, entry: Omit<SimLogEntry, 'time'>): void {
-  appendFileSync(paths.log(dir), `${JSON.stringify({ time: new Date().toISOString(), ...entry })}\n`);
+/** Phase times of the operation a stand-in is running (epoch ms); see SimLogEntry. */
+export interface OperationClock {
+  start: number;
+  workStart?: number;
+  lockAcquired?: number;
+}
+
+/** Epoch milliseconds with sub-millisecond resolution, comparable across processes. */
+export function epochNow(): number {
+  return performance.timeOrigin + performance.now();
+}
+
+const ms = (x: number) => Math.round(x * 1000) / 1000;
+
+/** The timing fields of a log entry ending now. */
+export function timingFields(clock: OperationClock | undefined, end = epochNow()): Partial<SimLogEntry> {
+  if (!clock) return { end: ms(end) };
+  const workStart = Math.min(clock.workStart ?? end, end);
+  const out: Partial<SimLogEntry> = { start: ms(clock.start), workStart: ms(workStart) };
+  if (clock.lockAcquired !== undefined) out.lockAcquired = ms(clock.lockAcquired);
+  out.end = ms(end);
+  out.startupMs = ms(workStart - clock.start);
+  if (clock.lockAcquired !== undefined) {
+    out.lockWaitMs = ms(clock.lockAcquired - workStart);
+    out.lockedMs = ms(end - clock.lockAcquired);
+  }
+  out.durationMs = ms(end - clock.start);
+  return out;
+}
+
+export function appendLog(dir: string, entry: Omit<SimLogEntry, 'time'>, clock?: OperationClock): void {
+  const end = epochNow();
+  appendFileSync(paths.log(dir), `${JSON.stringify({ time: new Date(end).toISOString(), ...entry, ...timingFields(clock, end) })}\n`);
 }
 
 export function readLogSync(dir: string): SimLogEntry[] {

@@ -46,6 +46,47 @@ describe.concurrent('simulator faults and timing', () => {
     expect(Math.abs((done[1] as number) - (done[0] as number))).toBeGreaterThanOrEqual(290);
   });
 
+  it('logs each operation\'s phases: process start, lock request, lock acquired, end', async () => {
+    const m = await tempMachine();
+    await m.bringUp('created');
+    await m.setLatencies({ 'jailhouse cell load': 200, 'jailhouse cell start': 200 });
+    const before = Date.now();
+    await Promise.all([m.run('jailhouse', ['cell', 'load', 'nuttx', `${m.dir}/opt/crtos/nuttx.bin`]), m.run('jailhouse', ['cell', 'start', 'nuttx'])]);
+    const after = Date.now();
+    const ops = (await m.readLog()).filter((e) => e.op === 'jailhouse cell load' || e.op === 'jailhouse cell start');
+    expect(ops).toHaveLength(2);
+    for (const e of ops) {
+      const { start, workStart, lockAcquired, end } = e as Required<typeof e>;
+      // The tool's process started after the call (node start-up), and the phases are ordered.
+      expect(start).toBeGreaterThanOrEqual(before - 5);
+      expect(start).toBeLessThanOrEqual(workStart);
+      expect(workStart).toBeLessThanOrEqual(lockAcquired);
+      expect(lockAcquired).toBeLessThanOrEqual(end);
+      expect(end).toBeLessThanOrEqual(after + 5);
+      expect(e.startupMs).toBeCloseTo(workStart - start, 2);
+      expect(e.lockWaitMs).toBeCloseTo(lockAcquired - workStart, 2);
+      expect(e.durationMs).toBeCloseTo(end - start, 2);
+      // The latency is spent under the lock.
+      expect(e.lockedMs).toBeGreaterThanOrEqual(195);
+    }
+    // The locked sections did not overlap: the second got the lock after the first was done.
+    const [first, second] = [...ops].sort((a, b) => a.lockAcquired! - b.lockAcquired!) as [(typeof ops)[0], (typeof ops)[0]];
+    expect(second.lockAcquired!).toBeGreaterThanOrEqual(first.end!);
+  });
+
+  it('an operation without the driver lock logs start, work start and end only', async () => {
+    const m = await tempMachine();
+    await m.setLatencies({ modprobe: 50 });
+    await m.runInProcess('modprobe', ['jailhouse']);
+    const [e] = (await m.readLog()).filter((x) => x.op === 'modprobe');
+    expect(e).toBeDefined();
+    expect(e!.lockAcquired).toBeUndefined();
+    expect(e!.lockedMs).toBeUndefined();
+    expect(e!.start!).toBeLessThanOrEqual(e!.workStart!);
+    expect(e!.end! - e!.workStart!).toBeGreaterThanOrEqual(48);
+    expect(e!.durationMs).toBeCloseTo(e!.end! - e!.start!, 2);
+  });
+
   it('a cell goes to failed at its scheduled time: sysfs, failed CPUs, endpoint closed', async () => {
     const m = await tempMachine();
     await m.setCellFailures([{ cell: 'nuttx', afterStartMs: 300 }]);

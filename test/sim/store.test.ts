@@ -3,7 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, writeFil
 import { spawnSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { paths, syncTree, withLock } from '../../src/sim/store.js';
+import { appendLog, paths, readLogSync, syncTree, timingFields, withLock } from '../../src/sim/store.js';
 
 function tempDir(): string {
   const dir = mkdtempSync(join(tmpdir(), 'crtos-store-'));
@@ -41,5 +41,31 @@ describe('machine directory store', () => {
       throw new Error('boom');
     })).toThrow('boom');
     expect(existsSync(paths.lock(dir, 'state'))).toBe(false);
+  });
+
+  it('timing fields: durations follow from the phase times; without a clock only the end', () => {
+    expect(timingFields({ start: 1000, workStart: 1060, lockAcquired: 1100.5 }, 1150.5)).toEqual({
+      start: 1000,
+      workStart: 1060,
+      lockAcquired: 1100.5,
+      end: 1150.5,
+      startupMs: 60,
+      lockWaitMs: 40.5,
+      lockedMs: 50,
+      durationMs: 150.5,
+    });
+    expect(timingFields(undefined, 5)).toEqual({ end: 5 });
+    // A work start never lies after the end (a usage error logged before any work).
+    expect(timingFields({ start: 10, workStart: 30 }, 20)).toMatchObject({ workStart: 20, startupMs: 10, durationMs: 10 });
+  });
+
+  it('appendLog keeps the existing fields and adds the timing ones', () => {
+    const dir = tempDir();
+    const start = performance.timeOrigin + performance.now();
+    appendLog(dir, { op: 'insmod', args: ['x.ko'], result: 'ok', exitCode: 0 }, { start: start - 10, workStart: start - 9 });
+    const [e] = readLogSync(dir);
+    expect(e).toMatchObject({ op: 'insmod', args: ['x.ko'], result: 'ok', exitCode: 0, start: expect.closeTo(start - 10, 2), startupMs: expect.closeTo(1, 2) });
+    expect(Math.abs(Date.parse(e!.time) - e!.end!)).toBeLessThan(1);
+    expect(e!.end!).toBeGreaterThanOrEqual(e!.workStart!);
   });
 });

@@ -5,8 +5,7 @@
  * Accepted form: `chrt POLICY PRIORITY COMMAND [ARG…]` (the form the Linux host uses).
  */
 import { strerror } from '../../host/errno.js';
-import { appendLog } from '../store.js';
-import { injected, type ToolContext } from './context.js';
+import { injected, logOperation, type ToolContext } from './context.js';
 
 const POLICIES: Record<string, string> = {
   '-f': 'fifo', '--fifo': 'fifo', '-r': 'rr', '--rr': 'rr', '-o': 'other', '--other': 'other',
@@ -17,7 +16,7 @@ export function runChrt(ctx: ToolContext): number {
   const [flag, priorityText, ...command] = ctx.args;
   const fail = (message: string, result = 'usage') => {
     ctx.err(`chrt: ${message}\n`);
-    appendLog(ctx.dir, { op: 'chrt', args: ctx.args, result, exitCode: 1 });
+    logOperation(ctx, { op: 'chrt', args: ctx.args, result, exitCode: 1 });
     return 1;
   };
   const policy = flag === undefined ? undefined : POLICIES[flag];
@@ -32,6 +31,6 @@ export function runChrt(ctx: ToolContext): number {
   // E.g. EPERM: what a real chrt reports where SCHED_FIFO is not allowed.
   const { errno } = injected(ctx, 'chrt', [policy, command[0] ?? '']);
   if (errno) return fail(`failed to set pid 0's policy: ${strerror(errno)}`, errno);
-  appendLog(ctx.dir, { op: 'chrt', args: ctx.args, result: 'ok', exitCode: 0, detail: { policy, priority, command, pid: process.ppid } });
+  logOperation(ctx, { op: 'chrt', args: ctx.args, result: 'ok', exitCode: 0, detail: { policy, priority, command, pid: process.ppid } });
   return 0;
 }

@@ -2,7 +2,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { ErrnoName } from '../../host/errno.js';
-import { appendLog, sleepSync } from '../store.js';
+import { appendLog, sleepSync, type OperationClock, type SimLogEntry } from '../store.js';
 import { latencyOf, takeFault, type SimFault, type SimOperation } from '../faults.js';
 
 export interface ToolContext {
@@ -12,6 +12,13 @@ export interface ToolContext {
   env: NodeJS.ProcessEnv;
   out(text: string): void;
   err(text: string): void;
+  /** When the tool started and reached each phase of its operation; logged with the operation. */
+  clock: OperationClock;
+}
+
+/** One line in the machine's operation log, with the tool's phase times. */
+export function logOperation(ctx: ToolContext, entry: Omit<SimLogEntry, 'time'>): void {
+  appendLog(ctx.dir, entry, ctx.clock);
 }
 
 /** Machine path → path inside the machine directory; real paths already inside it stay as they are. */
@@ -35,7 +42,7 @@ export function injected(ctx: ToolContext, op: SimOperation, targets: string[]):
   const fault = takeFault(ctx.dir, op, targets);
   if (!fault) return {};
   if (fault.hang) {
-    appendLog(ctx.dir, { op, args: ctx.args, result: 'hang', detail: { fault, pid: process.pid } });
+    logOperation(ctx, { op, args: ctx.args, result: 'hang', detail: { fault, pid: process.pid } });
     for (;;) sleepSync(60_000);
   }
   return fault.errno === undefined ? { fault } : { errno: fault.errno, fault };

@@ -6,10 +6,16 @@ import { runChrt } from './chrt.js';
 import { runLoader } from './loader.js';
 import { runCellRunner } from '../cell-runner.js';
 import type { ToolContext } from './context.js';
+import { epochNow } from '../store.js';
 
 export const STAND_IN_TOOLS = ['jailhouse', 'modprobe', 'insmod', 'rmmod', 'ip', 'chrt'] as const;
 
-export async function runTool(tool: string, args: string[], io: Omit<ToolContext, 'args'>): Promise<number> {
+/**
+ * `started`: epoch ms the tool's process started (its performance.timeOrigin); in-process runs
+ * leave it out and count from the call.
+ */
+export async function runTool(tool: string, args: string[], io: Omit<ToolContext, 'args' | 'clock'> & { started?: number }): Promise<number> {
+  const start = io.started ?? epochNow();
   if (tool === 'cell-runner') {
     const [dir, name, token] = args;
     if (!dir || !name || !token) return 2;
@@ -19,7 +25,7 @@ export async function runTool(tool: string, args: string[], io: Omit<ToolContext
     io.err(`${tool}: CRTOS_SIM_DIR is not set; run the simulator's tools through the wrappers in DIR/bin\n`);
     return 2;
   }
-  const ctx: ToolContext = { ...io, args };
+  const ctx: ToolContext = { dir: io.dir, env: io.env, out: io.out, err: io.err, args, clock: { start, workStart: epochNow() } };
   switch (tool) {
     case 'jailhouse':
       return runJailhouse(ctx);

@@ -4,10 +4,10 @@
  * (1 for usage and unknown devices, 2 for RTNETLINK errors).
  */
 import { strerror } from '../../host/errno.js';
-import { appendLog, readState, updateState } from '../store.js';
+import { readState, updateState } from '../store.js';
 import type { SimOperation } from '../faults.js';
 import type { SimInterface } from '../state.js';
-import { injected, type ToolContext } from './context.js';
+import { injected, logOperation, type ToolContext } from './context.js';
 
 function matches(word: string | undefined, full: string, min = 1): boolean {
   return word !== undefined && word.length >= min && full.startsWith(word);
@@ -15,7 +15,7 @@ function matches(word: string | undefined, full: string, min = 1): boolean {
 
 function finish(ctx: ToolContext, op: SimOperation, code: number, result: string, message?: string): number {
   if (message !== undefined) ctx.err(`${message}\n`);
-  appendLog(ctx.dir, { op, args: ctx.args, result, exitCode: code });
+  logOperation(ctx, { op, args: ctx.args, result, exitCode: code });
   return code;
 }
 

@@ -6,11 +6,11 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { strerror, type ErrnoName } from '../../host/errno.js';
-import { appendLog, readDescription, readState, sleepSync, updateState, withLock } from '../store.js';
+import { epochNow, readDescription, readState, sleepSync, updateState, withLock } from '../store.js';
 import * as driver from '../jailhouse-driver.js';
 import type { SimOperation } from '../faults.js';
 import type { SimCell } from '../state.js';
-import { injected, underMachine, type ToolContext } from './context.js';
+import { injected, logOperation, underMachine, type ToolContext } from './context.js';
 import { launchRunner, stopRunner } from '../runner-control.js';
 import { loadCodec } from '../codec-loader.js';
 
@@ -65,7 +65,7 @@ export async function runJailhouse(ctx: ToolContext): Promise<number> {
 function help(ctx: ToolContext, code: number): never {
   // Upstream prints the help to stdout, also when it exits 1 for bad arguments.
   ctx.out(USAGE.replace('%s', 'jailhouse'));
-  appendLog(ctx.dir, { op: opOf(ctx.args), args: ctx.args, result: code === 0 ? 'ok' : 'usage', exitCode: code });
+  logOperation(ctx, { op: opOf(ctx.args), args: ctx.args, result: code === 0 ? 'ok' : 'usage', exitCode: code });
   throw new Exit(code);
 }
 
@@ -111,7 +111,7 @@ function extension(ctx: ToolContext): void {
   if (EXTENSIONS.some(([c, s]) => c === cmd && s === sub)) {
     // The real tool execs jailhouse-<cmd>-<sub> from its helper directory; the simulator has none.
     ctx.err(`execvp: ${strerror('ENOENT')}\n`);
-    appendLog(ctx.dir, { op: `jailhouse ${cmd} ${sub}`, args: ctx.args, result: 'ENOENT', exitCode: 1 });
+    logOperation(ctx, { op: `jailhouse ${cmd} ${sub}`, args: ctx.args, result: 'ENOENT', exitCode: 1 });
     throw new Exit(1);
   }
 }
@@ -179,7 +179,7 @@ function readInput(ctx: ToolContext, op: SimOperation, file: string): Uint8Array
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code as ErrnoName;
     ctx.err(`opening ${file}: ${strerror(code) ?? (e as Error).message}\n`);
-    appendLog(ctx.dir, { op, args: ctx.args, result: code, exitCode: 1 });
+    logOperation(ctx, { op, args: ctx.args, result: code, exitCode: 1 });
     throw new Exit(1);
   }
 }
@@ -190,7 +190,7 @@ function openDevice(ctx: ToolContext, op: SimOperation): void {
     readFileSync(join(ctx.dir, 'dev', 'jailhouse'));
   } catch {
     ctx.err(`opening /dev/jailhouse: ${strerror('ENOENT')}\n`);
-    appendLog(ctx.dir, { op, args: ctx.args, result: 'ENOENT', exitCode: 1 });
+    logOperation(ctx, { op, args: ctx.args, result: 'ENOENT', exitCode: 1 });
     throw new Exit(1);
   }
 }
@@ -207,13 +207,17 @@ function ioctl(
   transition: Parameters<typeof updateState<driver.DriverResult>>[1],
   detail: Record<string, unknown> = {},
 ): number {
+  // Start-up ends here (arguments parsed, inputs read and decoded); the wait for the lock is not
+  // the operation's own time, so the log keeps it apart.
+  ctx.clock.workStart = epochNow();
   return withLock(ctx.dir, 'jailhouse', () => {
+    ctx.clock.lockAcquired = epochNow();
     openDevice(ctx, op);
     const { errno: injectedErrno, fault } = injected(ctx, op, targets);
     const result: driver.DriverResult = injectedErrno ? { errno: injectedErrno } : updateState(ctx.dir, transition);
     if (result.hang) {
       // The ioctl waits for a cell that never answers, holding the driver mutex, until killed.
-      appendLog(ctx.dir, { op, args: ctx.args, result: 'hang', detail: { ...detail, kernelLog: result.kernelLog, pid: process.pid } });
+      logOperation(ctx, { op, args: ctx.args, result: 'hang', detail: { ...detail, kernelLog: result.kernelLog, pid: process.pid } });
       for (;;) sleepSync(60_000);
     }
     for (const cell of result.stopRunners ?? []) stopRunner(cell);
@@ -221,10 +225,10 @@ function ioctl(
     const logDetail = { ...detail, ...(result.kernelLog ? { kernelLog: result.kernelLog } : {}), ...(fault ? { fault } : {}) };
     if (result.errno) {
       ctx.err(`${ioctlName}: ${strerror(result.errno)}\n`);
-      appendLog(ctx.dir, { op, args: ctx.args, result: result.errno, exitCode: 1, detail: logDetail });
+      logOperation(ctx, { op, args: ctx.args, result: result.errno, exitCode: 1, detail: logDetail });
       return 1;
     }
-    appendLog(ctx.dir, { op, args: ctx.args, result: 'ok', exitCode: 0, detail: logDetail });
+    logOperation(ctx, { op, args: ctx.args, result: 'ok', exitCode: 0, detail: logDetail });
     return 0;
   });
 }
@@ -300,14 +304,14 @@ function list(ctx: ToolContext): number {
   const { errno } = injected(ctx, 'jailhouse cell list', []);
   if (errno) {
     ctx.err(`reading /sys/devices/jailhouse/cells: ${strerror(errno)}\n`);
-    appendLog(ctx.dir, { op: 'jailhouse cell list', args: ctx.args, result: errno, exitCode: 1 });
+    logOperation(ctx, { op: 'jailhouse cell list', args: ctx.args, result: errno, exitCode: 1 });
     return 1;
   }
   let entries: string[];
   try {
     entries = readdirSync(cellsDir).filter((e) => !e.startsWith('.'));
   } catch {
-    appendLog(ctx.dir, { op: 'jailhouse cell list', args: ctx.args, result: 'ok', exitCode: 0 });
+    logOperation(ctx, { op: 'jailhouse cell list', args: ctx.args, result: 'ok', exitCode: 0 });
     return 0;
   }
   // scandir with alphasort: string order of the ids ("10" before "2").
@@ -327,7 +331,7 @@ function list(ctx: ToolContext): number {
     out += `${pad(id, 8)}${pad(read('name'), 24)}${pad(read('state'), 18)}${pad(read('cpus_assigned_list'), 24)}${pad(read('cpus_failed_list'), 24)}\n`;
   }
   ctx.out(out);
-  appendLog(ctx.dir, { op: 'jailhouse cell list', args: ctx.args, result: 'ok', exitCode: 0 });
+  logOperation(ctx, { op: 'jailhouse cell list', args: ctx.args, result: 'ok', exitCode: 0 });
   return 0;
 }
 
@@ -336,7 +340,7 @@ function consoleCmd(ctx: ToolContext): number {
   const state = readState(ctx.dir);
   const fail = (errno: ErrnoName) => {
     ctx.err(`read(console): ${strerror(errno)}\n`);
-    appendLog(ctx.dir, { op: 'jailhouse console', args: ctx.args, result: errno, exitCode: 1 });
+    logOperation(ctx, { op: 'jailhouse console', args: ctx.args, result: errno, exitCode: 1 });
     return 1;
   };
   const { errno } = injected(ctx, 'jailhouse console', []);
@@ -344,7 +348,7 @@ function consoleCmd(ctx: ToolContext): number {
   if (!state.jailhouse.everEnabled) return fail('EAGAIN');
   if (state.jailhouse.consolePermitted === false) return fail('EPERM');
   ctx.out(state.jailhouse.console);
-  appendLog(ctx.dir, { op: 'jailhouse console', args: ctx.args, result: 'ok', exitCode: 0 });
+  logOperation(ctx, { op: 'jailhouse console', args: ctx.args, result: 'ok', exitCode: 0 });
   const follow = ctx.args[1] === '-f' || ctx.args[1] === '--follow';
   if (follow) {
     // Like the driver's poll every HZ/10: print what was appended, until killed.

@@ -7,16 +7,16 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { strerror, type ErrnoName } from '../../host/errno.js';
 import { canonicalModuleName, type MachineDescription } from '../description.js';
-import { appendLog, readDescription, updateState } from '../store.js';
+import { readDescription, updateState } from '../store.js';
 import type { SimOperation } from '../faults.js';
 import type { SimState } from '../state.js';
-import { injected, underMachine, type ToolContext } from './context.js';
+import { injected, logOperation, underMachine, type ToolContext } from './context.js';
 
 export const SIM_MODULE_MARK = 'crtos-sim-module name=';
 
 function finish(ctx: ToolContext, op: SimOperation, code: number, result: string, message?: string, detail?: Record<string, unknown>): number {
   if (message !== undefined) ctx.err(`${message}\n`);
-  appendLog(ctx.dir, { op, args: ctx.args, result, exitCode: code, ...(detail ? { detail } : {}) });
+  logOperation(ctx, { op, args: ctx.args, result, exitCode: code, ...(detail ? { detail } : {}) });
   return code;
 }
 

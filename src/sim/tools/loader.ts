@@ -7,12 +7,12 @@
 import { connect } from 'node:net';
 import { existsSync, readFileSync } from 'node:fs';
 import { strerror } from '../../host/errno.js';
-import { appendLog, readDescription } from '../store.js';
-import { injected, underMachine, type ToolContext } from './context.js';
+import { readDescription } from '../store.js';
+import { injected, logOperation, underMachine, type ToolContext } from './context.js';
 
 function terminate(ctx: ToolContext, what: string, detail: Record<string, unknown>): number {
   ctx.err(`terminate called after throwing an instance of 'std::runtime_error'\n  what():  ${what}\n`);
-  appendLog(ctx.dir, { op: 'loader', args: ctx.args, result: 'abort', exitCode: 134, detail: { ...detail, what } });
+  logOperation(ctx, { op: 'loader', args: ctx.args, result: 'abort', exitCode: 134, detail: { ...detail, what } });
   return 134;
 }
 
@@ -31,7 +31,7 @@ export async function runLoader(ctx: ToolContext): Promise<number> {
   const app = positional[0];
   if (app === undefined) {
     ctx.err('Usage: loader <optional env> <elf file> ...\n');
-    appendLog(ctx.dir, { op: 'loader', args: ctx.args, result: 'usage', exitCode: 1 });
+    logOperation(ctx, { op: 'loader', args: ctx.args, result: 'usage', exitCode: 1 });
     return 1;
   }
   const d = readDescription(ctx.dir);
@@ -61,17 +61,17 @@ export async function runLoader(ctx: ToolContext): Promise<number> {
   if (app.startsWith('/') && !existsSync(underMachine(ctx.dir, app))) {
     // The loader's PATH search ends in exit(-127) without a message unless VERBOSE is set.
     socket.destroy();
-    appendLog(ctx.dir, { op: 'loader', args: ctx.args, result: 'ENOENT', exitCode: 129, detail });
+    logOperation(ctx, { op: 'loader', args: ctx.args, result: 'ENOENT', exitCode: 129, detail });
     return 129;
   }
-  appendLog(ctx.dir, { op: 'loader', args: ctx.args, result: 'ok', detail: { ...detail, resident: true } });
+  logOperation(ctx, { op: 'loader', args: ctx.args, result: 'ok', detail: { ...detail, resident: true } });
   return new Promise<number>((resolve) => {
     socket.on('error', () => undefined);
     // Keep reading (PONG and whatever follows): a paused socket would never see the cell go away.
     socket.on('data', () => undefined);
     socket.on('close', () => {
       ctx.err('loader: connection to the sRTOS closed\n');
-      appendLog(ctx.dir, { op: 'loader', args: ctx.args, result: 'cell stopped', exitCode: 1, detail: { pid: process.pid } });
+      logOperation(ctx, { op: 'loader', args: ctx.args, result: 'cell stopped', exitCode: 1, detail: { pid: process.pid } });
       resolve(1);
     });
   });
