@@ -81,7 +81,11 @@ async function describeUnit(unit: Unit, set: UnitSet, hash: FileHasher): Promise
       } else {
         facts.moduleName = driverModuleName({ path: spec.module });
         const img = set.units.get(unitId(spec.image, 'Image'));
-        if (img && img.kind === 'Image') fieldValues.image = { name: spec.image, content: (await hash(img.spec.path)).hash ?? 'unreadable' };
+        if (img && img.kind === 'Image') {
+          const content = (await hash(img.spec.path)).hash;
+          fieldValues.image = { name: spec.image, content: content ?? 'unreadable' };
+          if (content !== undefined) facts.imageSha256 = content;
+        }
       }
       break;
     }

@@ -6,18 +6,21 @@
 import type { Host, InterfaceInfo, ModuleInfo, ProcessInfo } from '../host/host.js';
 import { BEHAVIOURS, type Target } from './kinds/index.js';
 import type { Observation, Snapshot } from './types.js';
+import { sha256 } from './canonical.js';
 
 export async function takeSnapshot(host: Host, targets: readonly Target[]): Promise<Snapshot> {
   const needInterfaces = targets.some((t) => t.kind === 'Network');
   const loaders = targets.filter((t) => t.kind === 'Loader' && t.facts.pid !== undefined && t.facts.startTime !== undefined);
   const pathList = [...new Set(targets.flatMap((t) => BEHAVIOURS[t.kind].paths?.(t) ?? []))];
-  const [jailhouse, modules, onlineCpus, interfaces, processes, paths] = await Promise.all([
+  const digestList = [...new Set(targets.flatMap((t) => BEHAVIOURS[t.kind].digests?.(t) ?? []))];
+  const [jailhouse, modules, onlineCpus, interfaces, processes, paths, digests] = await Promise.all([
     host.jailhouse(),
     host.modules(),
     host.onlineCpus(),
     needInterfaces ? host.interfaces().catch(() => [] as InterfaceInfo[]) : Promise.resolve(undefined),
     Promise.all(loaders.map(async (t) => [t.id, await host.process({ pid: t.facts.pid!, startTime: t.facts.startTime! })] as const)),
     Promise.all(pathList.map(async (p) => [p, await host.exists(p)] as const)),
+    Promise.all(digestList.map(async (p) => [p, await host.readFile(p).then(sha256, () => undefined)] as const)),
   ]);
   return {
     jailhouse,
@@ -26,6 +29,7 @@ export async function takeSnapshot(host: Host, targets: readonly Target[]): Prom
     ...(interfaces ? { interfaces: new Map(interfaces.map((i) => [i.name, i])) } : {}),
     processes: new Map<string, ProcessInfo | undefined>(processes),
     paths: new Map(paths),
+    ...(digestList.length > 0 ? { digests: new Map(digests) } : {}),
   };
 }
 

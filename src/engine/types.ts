@@ -24,6 +24,8 @@ export interface UnitFacts {
   addresses?: string[];
   /** Image: found with the pinned sha256. */
   verified?: boolean;
+  /** RTMux hypervisor: sha256 of the image it places at imagePath (expected from the files, then what was placed). */
+  imageSha256?: string;
 }
 
 /**
@@ -77,6 +79,8 @@ export interface Snapshot {
   processes: ReadonlyMap<string, ProcessInfo | undefined>;
   /** Device nodes and files checked for existence. */
   paths: ReadonlyMap<string, boolean>;
+  /** sha256 of files whose contents observe compares (an RTMux image in place); undefined: unreadable. */
+  digests?: ReadonlyMap<string, string | undefined>;
 }
 
 /**

@@ -41,6 +41,8 @@ export interface KindBehaviour {
   observe(target: Target, snap: Snapshot): Observation;
   /** Machine paths observe needs to know exist (a driver's device nodes). */
   paths?(target: Target): string[];
+  /** Machine paths whose sha256 observe needs (an RTMux image in place). Read on every observe: keep them small. */
+  digests?(target: Target): string[];
   /** Bring the unit up from whatever state it is in; returns facts to record. */
   start(unit: Unit, ctx: KindContext): Promise<UnitFacts>;
   /** Take the unit down completely, from whatever state; tolerant of parts already gone. */

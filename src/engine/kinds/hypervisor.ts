@@ -1,16 +1,36 @@
 /**
  * Hypervisor. Jailhouse: active once `enabled` reads 1; start enables with the system
  * configuration, stop disables (which destroys every cell, so cells are stopped before it).
- * RTMux: the RT domain starts with its module; its image must already be in place.
+ *
+ * RTMux (reference/deployments.md §2): rtvmm.ko has no parameters and no user-visible status; when
+ * it loads it reads its RTOS image from a hard-coded path and jumps to it, and only rmmod stops
+ * the RT domain. A missing image is not an error to the module (it prints "open file failed" and
+ * stays loaded with nothing running), so the engine makes sure the verified image is in place
+ * before every insmod. Active means: module loaded and the image in place is the one placed.
  */
 import type { UnitOf } from '../../units/types.js';
 import { unitId } from '../../units/kinds/common.js';
 import { sha256 } from '../canonical.js';
-import type { Observation } from '../types.js';
-import type { KindBehaviour } from './behaviour.js';
+import type { Observation, UnitFacts } from '../types.js';
+import type { KindBehaviour, KindContext, StopContext, Target } from './behaviour.js';
 import { fail, hostStep, isErrno } from './common.js';
+import { readVerifiedImage } from './image.js';
+
+/** The placed image is read by the kernel as root only, but it is not secret: world-readable like /lib/firmware. */
+const IMAGE_MODE = 0o644;
+const UNLOAD_TIMEOUT_MS = 30_000;
+
+function imagePathOf(target: Target): string | undefined {
+  const spec = target.unit?.kind === 'Hypervisor' ? target.unit.spec : undefined;
+  return spec?.type === 'rtmux' ? spec.imagePath : undefined;
+}
 
 export const hypervisorBehaviour: KindBehaviour = {
+  digests(target) {
+    const path = imagePathOf(target);
+    return path === undefined ? [] : [path];
+  },
+
   observe(target, snap): Observation {
     const type = target.facts.hypervisorType ?? 'jailhouse';
     if (type === 'jailhouse') {
@@ -20,35 +40,31 @@ export const hypervisorBehaviour: KindBehaviour = {
     }
     const loaded = snap.modules.has(target.facts.moduleName ?? '');
     const details = { kind: 'Hypervisor' as const, type, enabled: loaded };
-    return loaded ? { state: 'active', subState: 'running', details } : { state: 'inactive', subState: 'dead', details };
+    if (!loaded) return { state: 'inactive', subState: 'dead', details };
+    // A removed unit (no imagePath known) only needs to be unloaded: loaded is all that matters.
+    const path = imagePathOf(target);
+    if (path === undefined) return { state: 'active', subState: 'running', details };
+    const inPlace = snap.digests?.get(path);
+    // Another image in place (or none): the next insmod would start something else; start repairs it.
+    if (inPlace === undefined || (target.facts.imageSha256 !== undefined && inPlace !== target.facts.imageSha256)) {
+      return { state: 'partial', subState: inPlace === undefined ? 'image-missing' : 'image-changed', details };
+    }
+    return { state: 'active', subState: 'running', details };
   },
 
   async start(unit, ctx) {
     const h = unit as UnitOf<'Hypervisor'>;
-    if (h.spec.type === 'jailhouse') {
-      const status = await hostStep(h.id, 'reading the Jailhouse state', ctx.host.jailhouse());
-      if (!status.enabled) {
-        try {
-          await ctx.timed(ctx.host.enableJailhouse(h.spec.system), h.spec.timeout, 'jailhouse enable');
-        } catch (e) {
-          if (!isErrno(e, 'EBUSY')) await hostStep(h.id, `jailhouse enable ${h.spec.system}`, Promise.reject(e));
-        }
-      }
-      return { hypervisorType: 'jailhouse' };
-    }
-    // RTMux reads its image from a fixed path when the module loads; the Host cannot write files,
-    // so the image must already be there with the pinned contents.
+    if (h.spec.type === 'rtmux') return startRtmux(h as RtmuxUnit, ctx);
     const spec = h.spec;
-    const moduleName = ctx.desc.facts.moduleName!;
-    const image = ctx.set.units.get(unitId(spec.image, 'Image'));
-    const placed = await ctx.host.readFile(spec.imagePath).catch(() => undefined);
-    if (!placed) fail('ENGINE_UNSUPPORTED', h.id, `${spec.imagePath} does not exist; RTMux reads its image there`, `copy the image to ${spec.imagePath} (crtosd does not write machine files)`);
-    if (image?.kind === 'Image' && image.spec.sha256 !== undefined && sha256(placed) !== image.spec.sha256) {
-      fail('ENGINE_IMAGE_MISMATCH', h.id, `${spec.imagePath} does not have the sha256 ${unitId(spec.image, 'Image')} pins`);
+    const status = await hostStep(h.id, 'reading the Jailhouse state', ctx.host.jailhouse());
+    if (!status.enabled) {
+      try {
+        await ctx.timed(ctx.host.enableJailhouse(spec.system), spec.timeout, 'jailhouse enable');
+      } catch (e) {
+        if (!isErrno(e, 'EBUSY')) await hostStep(h.id, `jailhouse enable ${spec.system}`, Promise.reject(e));
+      }
     }
-    const loaded = (await hostStep(h.id, 'reading /proc/modules', ctx.host.modules())).some((m) => m.name === moduleName);
-    if (!loaded) await ctx.timed(hostStep(h.id, `insmod ${spec.module}`, ctx.host.loadModule({ path: spec.module, parameters: spec.parameters })), spec.timeout, 'insmod');
-    return { hypervisorType: 'rtmux', moduleName };
+    return { hypervisorType: 'jailhouse' };
   },
 
   async stop(target, ctx) {
@@ -56,7 +72,7 @@ export const hypervisorBehaviour: KindBehaviour = {
       const status = await hostStep(target.id, 'reading the Jailhouse state', ctx.host.jailhouse(), 'ENGINE_STOP_FAILED');
       if (!status.enabled) return;
       try {
-        await ctx.timed(ctx.host.disableJailhouse(), 30_000, 'jailhouse disable');
+        await ctx.timed(ctx.host.disableJailhouse(), UNLOAD_TIMEOUT_MS, 'jailhouse disable');
       } catch (e) {
         if (!isErrno(e, 'EINVAL')) await hostStep(target.id, 'jailhouse disable', Promise.reject(e), 'ENGINE_STOP_FAILED');
       }
@@ -64,7 +80,50 @@ export const hypervisorBehaviour: KindBehaviour = {
     }
     const name = target.facts.moduleName;
     if (name === undefined) return;
-    if (!(await ctx.host.modules()).some((m) => m.name === name)) return;
-    await ctx.timed(hostStep(target.id, `rmmod ${name}`, ctx.host.unloadModule(name), 'ENGINE_STOP_FAILED'), 30_000, 'rmmod');
+    await unloadRtvmm(target.id, name, ctx, 'ENGINE_STOP_FAILED');
   },
 };
+
+type RtmuxUnit = UnitOf<'Hypervisor'> & { spec: { type: 'rtmux' } };
+
+/**
+ * Verify the image, take a module down that runs another image, place the image unless the same
+ * bytes are already there, then insmod. Resumable: each step is skipped when the machine shows it done.
+ */
+async function startRtmux(h: RtmuxUnit, ctx: KindContext): Promise<UnitFacts> {
+  const spec = h.spec;
+  const moduleName = ctx.desc.facts.moduleName!;
+  const imageId = unitId(spec.image, 'Image');
+  const image = ctx.set.units.get(imageId);
+  if (!image || image.kind !== 'Image') fail('ENGINE_IMAGE_MISSING', h.id, `image unit ${imageId} is not loaded`, `add ${imageId} or fix \`image:\``);
+  const wanted = sha256(await readVerifiedImage(ctx.host, image, h.id));
+  const placed = await ctx.host.readFile(spec.imagePath).then(sha256, () => undefined);
+  const loaded = (await hostStep(h.id, 'reading /proc/modules', ctx.host.modules())).some((m) => m.name === moduleName);
+  const facts: UnitFacts = { hypervisorType: 'rtmux', moduleName, imageSha256: wanted };
+  if (loaded && placed === wanted) return facts;
+  // The running RT domain read other bytes at its insmod: only rmmod stops it.
+  if (loaded) await unloadRtvmm(h.id, moduleName, ctx, 'ENGINE_START_FAILED');
+  if (placed !== wanted) {
+    await ctx.timed(
+      hostStep(h.id, `placing ${image.spec.path} at ${spec.imagePath}`, ctx.host.installFile(image.spec.path, spec.imagePath, { mode: IMAGE_MODE })),
+      spec.timeout,
+      'image placement',
+    );
+  }
+  try {
+    await ctx.timed(ctx.host.loadModule({ path: spec.module, parameters: spec.parameters }), spec.timeout, `insmod ${spec.module}`);
+  } catch (e) {
+    // EEXIST: loaded meanwhile by someone else, after our image was placed: that is the goal.
+    if (!isErrno(e, 'EEXIST')) await hostStep(h.id, `insmod ${spec.module}`, Promise.reject(e));
+  }
+  return facts;
+}
+
+async function unloadRtvmm(unit: string, name: string, ctx: KindContext | StopContext, code: 'ENGINE_STOP_FAILED' | 'ENGINE_START_FAILED'): Promise<void> {
+  if (!(await hostStep(unit, 'reading /proc/modules', ctx.host.modules(), code)).some((m) => m.name === name)) return;
+  try {
+    await ctx.timed(ctx.host.unloadModule(name), UNLOAD_TIMEOUT_MS, `rmmod ${name}`);
+  } catch (e) {
+    if (!isErrno(e, 'ENOENT')) await hostStep(unit, `rmmod ${name}`, Promise.reject(e), code);
+  }
+}

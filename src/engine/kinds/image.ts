@@ -2,10 +2,33 @@
  * Image: nothing runs; the unit is active once its file was found with the pinned sha256. Cells
  * that require it are not started when it fails.
  */
+import type { Host } from '../../host/host.js';
 import type { UnitOf } from '../../units/types.js';
 import { sha256 } from '../canonical.js';
 import type { KindBehaviour } from './behaviour.js';
 import { fail } from './common.js';
+
+/**
+ * The image's bytes, read once and checked against its pinned sha256 (a mismatch refuses). Shared
+ * by every kind that hands an image to the machine, so all verify the same way; failures are
+ * reported on `forUnit` (the image itself, or the unit that was about to use it).
+ */
+export async function readVerifiedImage(host: Host, img: UnitOf<'Image'>, forUnit: string = img.id): Promise<Buffer> {
+  const which = forUnit === img.id ? img.spec.path : `image ${img.spec.path} (${img.id})`;
+  let bytes: Buffer;
+  try {
+    bytes = await host.readFile(img.spec.path);
+  } catch (e) {
+    fail('ENGINE_IMAGE_MISSING', forUnit, `cannot read ${which}: ${(e as Error).message}`, `check \`path:\` of ${img.id}`);
+  }
+  if (img.spec.sha256 !== undefined) {
+    const actual = sha256(bytes);
+    if (actual !== img.spec.sha256) {
+      fail('ENGINE_IMAGE_MISMATCH', forUnit, `${which} has sha256 ${actual}, expected ${img.spec.sha256}; not used`, `update \`sha256:\` of ${img.id} if the new file is intended`);
+    }
+  }
+  return bytes;
+}
 
 export const imageBehaviour: KindBehaviour = {
   observe(target, snap) {
@@ -21,16 +44,7 @@ export const imageBehaviour: KindBehaviour = {
     return target.unit?.kind === 'Image' ? [target.unit.spec.path] : [];
   },
   async start(unit, ctx) {
-    const img = unit as UnitOf<'Image'>;
-    let bytes: Buffer;
-    try {
-      bytes = await ctx.host.readFile(img.spec.path);
-    } catch (e) {
-      fail('ENGINE_IMAGE_MISSING', img.id, `cannot read ${img.spec.path}: ${(e as Error).message}`, 'check `path:`');
-    }
-    if (img.spec.sha256 !== undefined && sha256(bytes) !== img.spec.sha256) {
-      fail('ENGINE_IMAGE_MISMATCH', img.id, `${img.spec.path} has sha256 ${sha256(bytes)}, expected ${img.spec.sha256}`, 'update `sha256:` if the new file is intended');
-    }
+    await readVerifiedImage(ctx.host, unit as UnitOf<'Image'>);
     return { verified: true };
   },
   async stop() {},

@@ -14,7 +14,7 @@ export const engineCodes = {
   ENGINE_CELL_FAILED: { summary: 'A running cell entered the `failed` state (a fatal guest error or a shutdown-reply timeout)' },
   ENGINE_PROCESS_EXITED: { summary: 'A loader process exited with a non-zero code or was killed by a signal' },
   ENGINE_PREVIOUS_NOT_STOPPED: { summary: 'The unit was to be restarted, but stopping its previous instance failed' },
-  ENGINE_UNSUPPORTED: { summary: 'The engine cannot perform this on the current host (e.g. an RTMux image that must be placed first)' },
+  ENGINE_UNSUPPORTED: { summary: 'The engine cannot perform this on the current host (an operation the Host interface does not offer)' },
   ENGINE_STATE_FILE: { summary: 'The state file under --state-dir could not be read or written; adoption after a restart is affected' },
   ENGINE_LOAD_FAILED: { summary: 'The unit files have errors; the last good unit set keeps running until they are fixed' },
   ENGINE_BAD_ARGUMENT: { summary: 'A crtosd command-line option is missing, unknown or malformed' },
