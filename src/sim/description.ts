@@ -5,7 +5,7 @@
 import type { Arch, Revision } from '../jailhouse/index.js';
 
 /** What loading a module does to the machine, beyond appearing in /proc/modules. */
-export type ModuleEffect = 'jailhouse' | 'shadow' | 'ivshmem-net';
+export type ModuleEffect = 'jailhouse' | 'shadow' | 'ivshmem-net' | 'rtvmm';
 
 export interface ModuleCatalogEntry {
   /** Module name as /proc/modules prints it (underscores, not dashes). */
@@ -43,8 +43,11 @@ export interface MachineDescription {
   kernelRelease: string;
   modules: ModuleCatalogEntry[];
   readiness: ReadinessEndpoint[];
-  /** Write the cRTOS example's files (configs, image, drivers, loader) into the machine. */
-  example: 'crtos' | 'none';
+  /**
+   * Write an example's files into the machine: cRTOS (configs, image, drivers, loader) or RTMux
+   * (the RT-Thread image; rtvmm.ko comes from the module catalog, see rtmux-example.ts).
+   */
+  example: 'crtos' | 'rtmux' | 'none';
   /**
    * Tools left to the host (no stand-in in DIR/bin), e.g. `ip` for a test that runs the real one
    * inside its own network namespace, or `chrt` where SCHED_FIFO is allowed.
@@ -92,6 +95,7 @@ export function validateDescription(d: MachineDescription): string[] {
     if (!/^127\.\d+\.\d+\.\d+$/.test(r.host) && r.host !== 'localhost') problems.push(`readiness endpoint of ${r.cell} must be a loopback address (127.0.0.0/8), not ${r.host}`);
     if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) problems.push(`readiness port of ${r.cell} must be 0..65535`);
   }
+  if (!['crtos', 'rtmux', 'none'].includes(d.example)) problems.push(`example must be crtos, rtmux or none, not ${JSON.stringify(d.example)}`);
   for (const t of d.realTools ?? []) if (t !== 'ip' && t !== 'chrt') problems.push(`realTools may name ip and chrt, not ${JSON.stringify(t)}`);
   const names = new Set<string>();
   for (const m of d.modules) {

@@ -3,5 +3,6 @@ export { createSimMachine, openSimMachine, destroySimMachine, readMachineLog, ty
 export { DEFAULT_DESCRIPTION, type MachineDescription, type ModuleCatalogEntry, type ModuleEffect, type ReadinessEndpoint } from './description.js';
 export { SIM_OPERATIONS, type SimFault, type SimCellFailure, type SimFaultFile, type SimOperation } from './faults.js';
 export type { SimLogEntry } from './store.js';
-export type { SimState, SimCell, SimModule, SimInterface, CellReply } from './state.js';
+export type { SimState, SimCell, SimModule, SimInterface, SimRtDomain, CellReply } from './state.js';
 export { nuttxImage, crtosSystemConfig, nuttxCellConfig } from './crtos-example.js';
+export { RTMUX_DESCRIPTION, RTMUX_IMAGE_FILE, RTMUX_MODULE_FILE, RTVMM_IMAGE_PATH, rtthreadImage } from './rtmux-example.js';

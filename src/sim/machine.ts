@@ -14,6 +14,7 @@ import { initialState, type CellReply, type SimState } from './state.js';
 import { appendLog, commitState, paths, readDescription, readLogSync, readState, updateState, type SimLogEntry } from './store.js';
 import { emptyFaults, readFaults, writeFaults, type SimCellFailure, type SimFault, type SimFaultFile, type SimOperation } from './faults.js';
 import { encodeExampleConfigs, nuttxImage } from './crtos-example.js';
+import { writeRtmuxExample } from './rtmux-example.js';
 import { SIM_MODULE_MARK } from './tools/kmod.js';
 import { toolBundlePath } from './bundle.js';
 import { failCell as failCellInState } from './jailhouse-driver.js';
@@ -140,6 +141,7 @@ export async function createSimMachine(dirArg: string, partial?: Partial<Machine
   writeModules(dir, description);
   writeFile0(join(dir, 'opt/crtos/loader'), wrapper(dir, 'loader', bundle), 0o755);
   if (description.example === 'crtos') writeExample(dir, description);
+  else if (description.example === 'rtmux') writeRtmuxExample(dir);
   const state = initialState(description);
   commitState(dir, state, description);
   return openSimMachine(dir);

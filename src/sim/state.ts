@@ -45,6 +45,15 @@ export interface SimModule {
   usedBy: string[];
   /** insmod path, or undefined when loaded by modprobe. */
   path?: string;
+  /** rtvmm only: what its load did (an RT domain runs only when it found its image). */
+  rtDomain?: SimRtDomain;
+}
+
+/** The RTMux RT domain rtvmm.ko started at load, with the image it read; gone with the module. */
+export interface SimRtDomain {
+  running: boolean;
+  /** The image read from /vmm/rtos.bin at load, when there was one. */
+  image?: { sha256: string; size: number };
 }
 
 export interface SimInterface {

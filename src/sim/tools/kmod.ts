@@ -11,6 +11,7 @@ import { readDescription, updateState } from '../store.js';
 import type { SimOperation } from '../faults.js';
 import type { SimState } from '../state.js';
 import { injected, logOperation, underMachine, type ToolContext } from './context.js';
+import { loadRtvmm } from './kmod-rtvmm.js';
 
 export const SIM_MODULE_MARK = 'crtos-sim-module name=';
 
@@ -30,12 +31,17 @@ function parseParameters(args: string[]): Record<string, string> {
   return out;
 }
 
-/** Loads a module into the state; the kernel ignores parameters a module does not declare. */
-function insert(state: SimState, d: MachineDescription, name: string, given: Record<string, string>, path?: string): void {
+/**
+ * Loads a module into the state; the kernel ignores parameters a module does not declare. Returns
+ * what the module's init did that the log should show (rtvmm: its RT domain and kernel messages).
+ */
+function insert(dir: string, state: SimState, d: MachineDescription, name: string, given: Record<string, string>, path?: string): Record<string, unknown> {
   const entry = d.modules.find((m) => m.name === name);
   const parameters: Record<string, string> = {};
   for (const [k, v] of Object.entries(entry?.parameters ?? {})) parameters[k] = given[k] ?? v;
-  state.modules.push({ name, size: entry?.size ?? 16384, parameters, refcount: 0, usedBy: [], ...(path ? { path } : {}) });
+  const rtvmm = entry?.effect === 'rtvmm' ? loadRtvmm(dir) : undefined;
+  state.modules.push({ name, size: entry?.size ?? 16384, parameters, refcount: 0, usedBy: [], ...(path ? { path } : {}), ...(rtvmm ? { rtDomain: rtvmm.domain } : {}) });
+  return rtvmm ? { rtDomain: rtvmm.domain, ...(rtvmm.kernelLog.length > 0 ? { kernelLog: rtvmm.kernelLog } : {}) } : {};
 }
 
 export function runModprobe(ctx: ToolContext): number {
@@ -50,12 +56,11 @@ export function runModprobe(ctx: ToolContext): number {
   if (!entry) return finish(ctx, op, 1, 'ENOENT', `modprobe: FATAL: Module ${first} not found in directory /lib/modules/${d.kernelRelease}`);
   const { errno } = injected(ctx, op, [first, name]);
   if (errno) return finish(ctx, op, 1, errno, `modprobe: ERROR: could not insert '${name}': ${strerror(errno)}`);
-  const loaded = updateState(ctx.dir, (state, desc) => {
-    if (state.modules.some((m) => m.name === name)) return false;
-    insert(state, desc, name, parseParameters(rest));
-    return true;
+  const effects = updateState(ctx.dir, (state, desc) => {
+    if (state.modules.some((m) => m.name === name)) return undefined;
+    return insert(ctx.dir, state, desc, name, parseParameters(rest));
   });
-  return finish(ctx, op, 0, 'ok', undefined, { module: name, alreadyLoaded: !loaded });
+  return finish(ctx, op, 0, 'ok', undefined, { module: name, alreadyLoaded: effects === undefined, ...effects });
 }
 
 export function runInsmod(ctx: ToolContext): number {
@@ -76,13 +81,12 @@ export function runInsmod(ctx: ToolContext): number {
   const name = canonicalModuleName((content.slice(marked + SIM_MODULE_MARK.length).split(/\s/)[0] ?? '').trim());
   const { errno } = injected(ctx, op, [file, name, basename(file)]);
   if (errno) return finish(ctx, op, 1, errno, `insmod: ERROR: could not insert module ${file}: ${strerror(errno)}`);
-  const inserted = updateState(ctx.dir, (state, d) => {
-    if (state.modules.some((m) => m.name === name)) return false;
-    insert(state, d, name, parseParameters(rest), file);
-    return true;
+  const effects = updateState(ctx.dir, (state, d) => {
+    if (state.modules.some((m) => m.name === name)) return undefined;
+    return insert(ctx.dir, state, d, name, parseParameters(rest), file);
   });
-  if (!inserted) return finish(ctx, op, 1, 'EEXIST', `insmod: ERROR: could not insert module ${file}: ${strerror('EEXIST')}`);
-  return finish(ctx, op, 0, 'ok', undefined, { module: name });
+  if (effects === undefined) return finish(ctx, op, 1, 'EEXIST', `insmod: ERROR: could not insert module ${file}: ${strerror('EEXIST')}`);
+  return finish(ctx, op, 0, 'ok', undefined, { module: name, ...effects });
 }
 
 export function runRmmod(ctx: ToolContext, tool: 'rmmod' | 'modprobe' = 'rmmod'): number {
