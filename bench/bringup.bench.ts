@@ -1,10 +1,15 @@
 /**
  * bringup: 32 cells with drivers and loaders on the simulated machine with per-operation
  * latencies. Reports wall time ÷ the lower bound (goal ≤ 1.10) and the sequential sum a shell
- * script would take. Operation durations are measured at the host boundary (tool spawn to exit,
- * so they include the stand-in tools' own start-up); the bound is the longer of the dependency
- * critical path and the driver lock's serialization (every jailhouse ioctl holds it for its
- * injected latency).
+ * script would take.
+ *
+ * The bound comes from the operation times the simulated machine logged (ops.log: process start,
+ * lock request, lock acquired, end), so it includes the stand-in tools' real start-up on this
+ * machine, contention for the cores included, and the ratio measures the daemon, not the
+ * simulator. Each operation costs its start-up plus its section under the driver lock (the wait
+ * for the lock is not its own); the bound is a list schedule of those costs that respects the
+ * unit dependencies and runs the locked sections one at a time, start-ups overlapping freely.
+ * Loaders are not simulator tools: their cost is the fastest spawn measured at the host boundary.
  */
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
@@ -14,6 +19,7 @@ import { Manager } from '../src/engine/manager.js';
 import { memoryStateStore } from '../src/engine/state-file.js';
 import { orderPredecessors } from '../src/engine/graph.js';
 import { destroySimMachine } from '../src/sim/index.js';
+import type { SimLogEntry } from '../src/sim/store.js';
 import { createSynthetic } from './synthetic.js';
 
 /** CPU time of reaped children (cutime + cstime of /proc/self/stat), ms. */
@@ -127,17 +133,177 @@ const cpuBound = toolCpu / cores;
 const bound = Math.max(criticalPath, lockBound);
 const sequential = timings.reduce((s, t) => s + own(t), 0);
 
-console.log(`units: ${units.length} (${active} active), operations: ${timings.length}`);
-console.log(`tool start-up:       ${startup.toFixed(0)} ms (uncontended stand-in tool run)`);
+
+// ---- the bound from the logged operation times ----------------------------------------------------
+interface LoggedOp {
+  unit: string;
+  /** Start-up: process start → lock request (locked) or the whole run (unlocked). */
+  free: number;
+  /** The section under the driver lock; 0 for tools that take no lock. */
+  locked: number;
+  start: number;
+}
+const log = await syn.machine.readLog();
+const unitOfEntry = (e: SimLogEntry): string | undefined => {
+  if (e.op === 'modprobe') return `${e.args[0]}.driver`;
+  if (e.op === 'insmod') return `${e.args[0]!.split('/').pop()!.replace(/\.ko$/, '')}.driver`;
+  if (e.op === 'jailhouse enable') return 'jailhouse.hypervisor';
+  if (e.op === 'jailhouse cell create') return typeof e.detail?.cell === 'string' ? `${e.detail.cell}.cell` : undefined;
+  if (e.op === 'jailhouse cell load' || e.op === 'jailhouse cell start') return `${e.args[2] === '--name' ? e.args[3] : e.args[2]}.cell`;
+  return undefined;
+};
+const opsByUnit = new Map<string, LoggedOp[]>();
+let untimed = 0;
+for (const e of log) {
+  const unit = unitOfEntry(e);
+  if (!unit || e.result !== 'ok') continue;
+  if (e.start === undefined || e.workStart === undefined || e.end === undefined) {
+    untimed++;
+    continue;
+  }
+  const locked = e.lockAcquired === undefined ? 0 : e.end - e.lockAcquired;
+  const free = e.lockAcquired === undefined ? e.end - e.start : e.workStart - e.start;
+  const list = opsByUnit.get(unit) ?? [];
+  list.push({ unit, free, locked, start: e.start });
+  opsByUnit.set(unit, list);
+}
+for (const list of opsByUnit.values()) list.sort((a, b) => a.start - b.start);
+for (const id of set.units.keys()) {
+  if (set.units.get(id)!.kind === 'Loader') opsByUnit.set(id, [{ unit: id, free: spawnMin, locked: 0, start: 0 }]);
+}
+
+/**
+ * List schedule: a unit's operations run one after another, its first once every unit it is
+ * ordered after has finished; start-ups overlap without limit; the lock goes to whichever ready
+ * request came first (as the driver mutex does).
+ */
+function listSchedule(): { makespan: number; lockBusy: number } {
+  const unitDone = new Map<string, number>();
+  const next = new Map<string, number>(); // index of the next operation per unit
+  const readyAt = new Map<string, number>(); // when the unit's next operation may begin
+  const ids = [...set.units.keys()];
+  let lockFree = 0;
+  let lockBusy = 0;
+  const tryReady = (id: string): boolean => {
+    if (readyAt.has(id) || unitDone.has(id)) return false;
+    const preds = orderPredecessors(set, id);
+    if (!preds.every((p) => unitDone.has(p))) return false;
+    readyAt.set(id, Math.max(0, ...preds.map((p) => unitDone.get(p)!)));
+    next.set(id, 0);
+    return true;
+  };
+  const advance = (id: string, at: number) => {
+    const ops = opsByUnit.get(id) ?? [];
+    const i = next.get(id)! + 1;
+    if (i >= ops.length) {
+      readyAt.delete(id);
+      unitDone.set(id, at);
+    } else {
+      next.set(id, i);
+      readyAt.set(id, at);
+    }
+  };
+  for (;;) {
+    let progressed = true;
+    while (progressed) {
+      progressed = false;
+      for (const id of ids) if (tryReady(id)) progressed = true;
+      // Unlocked operations (and units with none) finish on their own.
+      for (const [id, at] of [...readyAt]) {
+        const op = (opsByUnit.get(id) ?? [])[next.get(id)!];
+        if (!op) {
+          readyAt.delete(id);
+          unitDone.set(id, at);
+          progressed = true;
+        } else if (op.locked === 0) {
+          advance(id, at + op.free);
+          progressed = true;
+        }
+      }
+    }
+    // Every ready operation now needs the lock: grant it to the earliest request.
+    let best: { id: string; request: number; op: LoggedOp } | undefined;
+    for (const [id, at] of readyAt) {
+      const op = opsByUnit.get(id)![next.get(id)!]!;
+      const request = at + op.free;
+      if (!best || request < best.request) best = { id, request, op };
+    }
+    if (!best) break;
+    const begin = Math.max(best.request, lockFree);
+    lockFree = begin + best.op.locked;
+    lockBusy += best.op.locked;
+    advance(best.id, lockFree);
+  }
+  return { makespan: Math.max(0, ...unitDone.values()), lockBusy };
+}
+const logged = listSchedule();
+
+// The daemon's own time between operations: from an operation's end to the next operation of
+// the same unit starting (its process start), and from the end of a unit's last predecessor to
+// its first operation starting.
+const withinGaps: number[] = [];
+const dependencyGaps: number[] = [];
+const toolOps = new Map<string, LoggedOp[]>();
+for (const e of log) {
+  const unit = unitOfEntry(e);
+  if (!unit || e.result !== 'ok' || e.start === undefined || e.end === undefined) continue;
+  const list = toolOps.get(unit) ?? [];
+  list.push({ unit, free: e.end, locked: 0, start: e.start }); // free holds the end time here
+  toolOps.set(unit, list);
+}
+for (const [id, ops] of toolOps) {
+  ops.sort((a, b) => a.start - b.start);
+  for (let i = 1; i < ops.length; i++) withinGaps.push(ops[i]!.start - ops[i - 1]!.free);
+  const predEnds = orderPredecessors(set, id).map((p) => toolOps.get(p)?.at(-1)?.free).filter((x): x is number => x !== undefined);
+  if (predEnds.length > 0) dependencyGaps.push(ops[0]!.start - Math.max(...predEnds));
+}
+const describeGaps = (g: number[]) => {
+  const sorted = [...g].sort((a, b) => a - b);
+  return `median ${(sorted[Math.floor(sorted.length / 2)] ?? NaN).toFixed(0)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(0)} ms over ${g.length}`;
+};
+
+// Where the real lock sat idle during the bring-up: between one holder's end and the next
+// acquisition, with a request already waiting (hand-over) or with none (nothing was ready to ask).
+const lockedEntries = log.filter((e) => e.lockAcquired !== undefined && e.end !== undefined && e.workStart !== undefined).sort((a, b) => a.lockAcquired! - b.lockAcquired!);
+let handover = 0;
+let nobodyAsked = 0;
+for (let i = 1; i < lockedEntries.length; i++) {
+  const prev = lockedEntries[i - 1]!;
+  const cur = lockedEntries[i]!;
+  const gap = Math.max(0, cur.lockAcquired! - prev.end!);
+  const asked = Math.min(cur.lockAcquired!, Math.max(prev.end!, cur.workStart!));
+  handover += cur.lockAcquired! - asked;
+  nobodyAsked += gap - (cur.lockAcquired! - asked);
+}
+const loggedSequential = [...opsByUnit.values()].flat().reduce((s, o) => s + o.free + o.locked, 0);
+const meanStartup = (() => {
+  const all = [...opsByUnit.entries()].filter(([id]) => set.units.get(id)?.kind !== 'Loader').flatMap(([, ops]) => ops);
+  const startups = all.filter((o) => o.locked > 0).map((o) => o.free);
+  return startups.reduce((s, x) => s + x, 0) / Math.max(1, startups.length);
+})();
+
+console.log(`units: ${units.length} (${active} active), operations: ${timings.length} (${log.length} logged by the machine${untimed ? `, ${untimed} without times` : ''})`);
 console.log(`wall time:           ${wall.toFixed(0)} ms`);
-console.log(`critical path:       ${criticalPath.toFixed(0)} ms (dependencies, tool start-up + latency per operation)`);
-console.log(`driver-lock bound:   ${lockBound.toFixed(0)} ms (${lockedSum} ms of ioctls serialized)`);
+console.log(`bound (logged):      ${logged.makespan.toFixed(0)} ms (list schedule of the logged costs: dependencies, locked sections one at a time; ${logged.lockBusy.toFixed(0)} ms under the lock)`);
+console.log(`ratio wall/bound:    ${(wall / logged.makespan).toFixed(3)} (goal <= 1.10)`);
+console.log(`lock idle:           ${(handover + nobodyAsked).toFixed(0)} ms between holders: ${handover.toFixed(0)} ms hand-over with a request waiting, ${nobodyAsked.toFixed(0)} ms with no request`);
+console.log(`daemon gaps:         next operation of the same unit ${describeGaps(withinGaps)}; after a dependency ${describeGaps(dependencyGaps)}`);
+console.log(`sequential sum:      ${sequential.toFixed(0)} ms (a shell script, one thing after another, uncontended tool start-up + latency)`);
+console.log(`  logged-cost sum:   ${loggedSequential.toFixed(0)} ms (the same operations at their logged, contended cost)`);
+console.log(`speed-up over the sequential script: ${(sequential / wall).toFixed(2)}x`);
+console.log(`tool start-up:       ${startup.toFixed(0)} ms uncontended; ${meanStartup.toFixed(0)} ms mean of the jailhouse tools as logged during the bring-up`);
+console.log(`old bound:           ${bound.toFixed(0)} ms = max(critical path ${criticalPath.toFixed(0)}, lock bound ${lockBound.toFixed(0)}), uncontended start-up; ratio ${(wall / bound).toFixed(3)}`);
 console.log(`CPU bound:           ${cpuBound.toFixed(0)} ms (${toolCpu.toFixed(0)} ms of tool CPU on ${cores} cores)`);
 console.log(`daemon CPU:          ${((selfCpu.user + selfCpu.system) / 1000).toFixed(0)} ms (the engine's own work during the bring-up)`);
-console.log(`sequential sum:      ${sequential.toFixed(0)} ms (a shell script doing one thing after another)`);
-console.log(`ratio wall/bound:    ${(wall / bound).toFixed(3)} (goal <= 1.10; bound = max(critical path, lock bound))`);
-console.log(`ratio wall/max(bound, CPU bound): ${(wall / Math.max(bound, cpuBound)).toFixed(3)}`);
-console.log(`speed-up over the sequential script: ${(sequential / wall).toFixed(2)}x`);
 manager.close();
 for (const u of units) if (u.details.kind === 'Loader' && u.details.pid) process.kill(u.details.pid, 'SIGKILL');
-await destroySimMachine(syn.machine.dir);
+// Cell runners may still be writing as they exit: try again briefly.
+for (let attempt = 0; ; attempt++) {
+  try {
+    await destroySimMachine(syn.machine.dir);
+    break;
+  } catch (e) {
+    if (attempt >= 10) throw e;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
