@@ -1,7 +1,10 @@
 /**
  * idle: crtosd (the bundled daemon, as deployed) keeping 32 running cells with their drivers and
- * loaders for 60 s after the bring-up. Reports its CPU share (goal < 0.5 % of a core) and its peak
- * RSS (goal <= 80 MB). CRTOS_BENCH_IDLE_SECONDS shortens the window.
+ * loaders for 60 s after the bring-up. Reports its CPU share (goal < 0.5 % of a core) and its RSS
+ * (goal <= 80 MB) two ways, since they answer different questions: the peak of VmRSS sampled every
+ * 250 ms during the idle window (what the idle daemon holds), and the kernel's lifetime
+ * high-water mark VmHWM (which includes the bring-up burst). CRTOS_BENCH_IDLE_SECONDS shortens the
+ * window; CRTOS_BENCH_NODE_OPTIONS passes NODE_OPTIONS to the daemon (e.g. the packaged service's).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -45,7 +48,16 @@ for (;;) {
 await new Promise((r) => setTimeout(r, 2000)); // let the last pass and its observation settle
 const before = cpuTicks(pid);
 const start = Date.now();
-await new Promise((r) => setTimeout(r, SECONDS * 1000));
+let idlePeak = 0;
+let idleSum = 0;
+let samples = 0;
+while (Date.now() - start < SECONDS * 1000) {
+  const rss = status(pid, 'VmRSS');
+  idlePeak = Math.max(idlePeak, rss);
+  idleSum += rss;
+  samples++;
+  await new Promise((r) => setTimeout(r, 250));
+}
 const used = (cpuTicks(pid) - before) / TICKS;
 const elapsed = (Date.now() - start) / 1000;
 const share = (used / elapsed) * 100;
@@ -54,7 +66,9 @@ const rss = status(pid, 'VmRSS');
 console.log(`cells running:  ${CELLS} (bring-up took ${((start - t0) / 1000).toFixed(1)} s)`);
 console.log(`idle window:    ${elapsed.toFixed(1)} s, daemon CPU ${(used * 1000).toFixed(0)} ms`);
 console.log(`CPU share:      ${share.toFixed(3)} % of a core (goal < 0.5 %; ratio ${(share / 0.5).toFixed(2)})`);
-console.log(`peak RSS:       ${peak.toFixed(1)} MB (now ${rss.toFixed(1)} MB; goal <= 80 MB; ratio ${(peak / 80).toFixed(2)})`);
+console.log(`idle RSS peak:  ${idlePeak.toFixed(1)} MB sampled VmRSS over the idle window (mean ${(idleSum / samples).toFixed(1)} MB, now ${rss.toFixed(1)} MB; goal <= 80 MB; ratio ${(idlePeak / 80).toFixed(2)})`);
+console.log(`lifetime HWM:   ${peak.toFixed(1)} MB VmHWM, bring-up included (goal <= 80 MB; ratio ${(peak / 80).toFixed(2)})`);
+if (process.env.CRTOS_BENCH_NODE_OPTIONS) console.log(`NODE_OPTIONS:   ${process.env.CRTOS_BENCH_NODE_OPTIONS}`);
 daemon.kill('SIGTERM');
 await new Promise((r) => daemon.once('exit', r));
 const units = (JSON.parse(readFileSync(join(syn.stateDir, 'state.json'), 'utf8')) as { units: Record<string, { facts: { pid?: number } }> }).units;

@@ -9,6 +9,11 @@ import { isProblemError } from '../errors/problem.js';
 import { renderProblems } from '../errors/render.js';
 import { EXIT_STATUS_HELP, hoistGlobalOptions } from './global-options.js';
 
+// The verbs bundled apart from crtosctl (validate, cell-config) import these from the bundle itself,
+// so the classes the catch in main() tests with instanceof are the very same (scripts/build.mjs).
+export * from '../errors/problem.js';
+export * from './context.js';
+
 type Verb = { summary: string; load: () => Promise<{ run(ctx: CliContext): Promise<ExitKind> }> };
 
 const VERBS: Record<string, Verb> = {
