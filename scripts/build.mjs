@@ -3,7 +3,7 @@
 // package ships no node_modules. Each build's metafile goes to build/meta/ (`NAME.json`), so what
 // lands in a bundle can be checked (bench/idle.bench.ts: the daemon's memory is a product goal).
 import { build } from 'esbuild';
-import { readdirSync, chmodSync, mkdirSync, writeFileSync, statSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, chmodSync, mkdirSync, writeFileSync, statSync, rmSync } from 'node:fs';
 import { join, basename, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -102,7 +102,9 @@ const buildStarted = Date.now();
 const results = {
   plain: await build({ ...common, entryPoints: pick((n) => n !== CTL && !MINIFY.has(n)) }),
   minified: await build({ ...common, entryPoints: pick((n) => MINIFY.has(n)), minify: true, keepNames: true }),
-  ctl: await build({ ...common, entryPoints: pick((n) => n === CTL), plugins: [...common.plugins, ctlLazyVerbs] }),
+  // No createRequire banner: crtosctl's own code bundles no CommonJS, and importing node:module and
+  // reading import.meta.url would load parts of Node that `crtosctl status` does not otherwise use.
+  ctl: await build({ ...common, entryPoints: pick((n) => n === CTL), plugins: [...common.plugins, ctlLazyVerbs], banner: { js: '#!/usr/bin/env node' }, minify: true }),
   ctlLazy: await build({
     ...common,
     entryPoints: Object.fromEntries(CTL_LAZY_VERBS.map((v) => [`chunks/${CTL}-${v}`, join(root, 'src/cli/verbs', `${v}.ts`)])),
@@ -111,6 +113,10 @@ const results = {
     chunkNames: 'chunks/[name]-[hash]',
   }),
 };
+
+if (readFileSync(join(dist, `${CTL}.mjs`), 'utf8').includes('__require(')) {
+  throw new Error(`dist/${CTL}.mjs bundles CommonJS code that needs require(); give it the createRequire banner again`);
+}
 
 mkdirSync(join(root, 'build', 'meta'), { recursive: true });
 for (const [name, { metafile }] of Object.entries(results)) writeFileSync(join(root, 'build', 'meta', `${name}.json`), JSON.stringify(metafile));
