@@ -4,7 +4,8 @@
  * (goal <= 80 MB) two ways, since they answer different questions: the peak of VmRSS sampled every
  * 250 ms during the idle window (what the idle daemon holds), and the kernel's lifetime
  * high-water mark VmHWM (which includes the bring-up burst). CRTOS_BENCH_IDLE_SECONDS shortens the
- * window; CRTOS_BENCH_NODE_OPTIONS passes NODE_OPTIONS to the daemon (e.g. the packaged service's).
+ * window. The daemon runs with the NODE_OPTIONS the packaged service sets
+ * (packaging/systemd/crtosd.service); CRTOS_BENCH_NODE_OPTIONS replaces them ('' for none).
  */
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
@@ -15,6 +16,8 @@ import { createSynthetic } from './synthetic.js';
 const CELLS = Number(process.env.CRTOS_BENCH_CELLS ?? 32);
 const SECONDS = Number(process.env.CRTOS_BENCH_IDLE_SECONDS ?? 60);
 const TICKS = 100; // USER_HZ
+const SERVICE_NODE_OPTIONS = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(process.cwd(), 'packaging/systemd/crtosd.service'), 'utf8'))?.[1] ?? '';
+const NODE_OPTIONS = process.env.CRTOS_BENCH_NODE_OPTIONS ?? SERVICE_NODE_OPTIONS;
 
 function cpuTicks(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -27,7 +30,7 @@ function status(pid: number, key: string): number {
 
 const syn = await createSynthetic(CELLS);
 const daemon = spawn(process.execPath, [join(process.cwd(), 'dist/crtosd.mjs'), '--units', syn.unitsDir, '--root', syn.machine.dir, '--state-dir', syn.stateDir, '--log-level', 'warn'], {
-  env: { ...syn.machine.env, ...(process.env.CRTOS_BENCH_NODE_OPTIONS ? { NODE_OPTIONS: process.env.CRTOS_BENCH_NODE_OPTIONS } : {}) },
+  env: { ...syn.machine.env, NODE_OPTIONS },
   stdio: ['ignore', 'inherit', 'inherit'],
 });
 const pid = daemon.pid!;
@@ -68,7 +71,7 @@ console.log(`idle window:    ${elapsed.toFixed(1)} s, daemon CPU ${(used * 1000)
 console.log(`CPU share:      ${share.toFixed(3)} % of a core (goal < 0.5 %; ratio ${(share / 0.5).toFixed(2)})`);
 console.log(`idle RSS peak:  ${idlePeak.toFixed(1)} MB sampled VmRSS over the idle window (mean ${(idleSum / samples).toFixed(1)} MB, now ${rss.toFixed(1)} MB; goal <= 80 MB; ratio ${(idlePeak / 80).toFixed(2)})`);
 console.log(`lifetime HWM:   ${peak.toFixed(1)} MB VmHWM, bring-up included (goal <= 80 MB; ratio ${(peak / 80).toFixed(2)})`);
-if (process.env.CRTOS_BENCH_NODE_OPTIONS) console.log(`NODE_OPTIONS:   ${process.env.CRTOS_BENCH_NODE_OPTIONS}`);
+console.log(`NODE_OPTIONS:   ${NODE_OPTIONS || '(none)'}${NODE_OPTIONS === SERVICE_NODE_OPTIONS ? ' (as the packaged service)' : ''}`);
 daemon.kill('SIGTERM');
 await new Promise((r) => daemon.once('exit', r));
 const units = (JSON.parse(readFileSync(join(syn.stateDir, 'state.json'), 'utf8')) as { units: Record<string, { facts: { pid?: number } }> }).units;
