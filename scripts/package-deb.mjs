@@ -4,7 +4,7 @@
 // Output: build/crtosd_VERSION_all.deb (or --out DIR).
 import { chmodSync, copyFileSync, cpSync, existsSync, mkdirSync, readFileSync, lstatSync, readdirSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { build } from 'esbuild';
+import { buildCrtosd, buildCrtosctl, commonOptions } from './bundles.mjs';
 import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
@@ -45,20 +45,10 @@ const write = (rel, text, mode = 0o644) => {
 // The commands: bundles under /usr/lib/crtosd (as scripts/build.mjs makes them, minus source
 // maps), linked from /usr/bin.
 const libDir = join(stage, 'usr/lib/crtosd');
-const bundleOptions = {
-  outdir: libDir,
-  outExtension: { '.js': '.mjs' },
-  bundle: true,
-  platform: 'node',
-  format: 'esm',
-  target: 'node20',
-  logLevel: 'warning',
-  external: ['usocket', 'x11'],
-  banner: { js: "#!/usr/bin/env node\nimport { createRequire as __crtosCreateRequire } from 'node:module';\nconst require = __crtosCreateRequire(import.meta.url);" },
-};
-// As scripts/build.mjs: crtosctl split into lazily loaded chunks, crtosd one file.
-await build({ ...bundleOptions, entryPoints: { crtosd: join(root, commands.crtosd) } });
-await build({ ...bundleOptions, entryPoints: { crtosctl: join(root, commands.crtosctl) }, splitting: true, chunkNames: 'chunks/[name]-[hash]' });
+// Bundled as scripts/build.mjs bundles them (scripts/bundles.mjs), minus source maps.
+const bundleOptions = commonOptions({ outdir: libDir });
+await buildCrtosd(bundleOptions, { crtosd: join(root, commands.crtosd) });
+await buildCrtosctl(bundleOptions, join(root, commands.crtosctl));
 mkdirSync(join(stage, 'usr/bin'), { recursive: true });
 for (const c of Object.keys(commands)) {
   chmodSync(join(libDir, `${c}.mjs`), 0o755);

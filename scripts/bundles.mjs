@@ -1,0 +1,109 @@
+// How crtos's commands are bundled, shared by scripts/build.mjs (dist/) and
+// scripts/package-deb.mjs (the Debian package), so the package ships what the benchmarks measure.
+import { build } from 'esbuild';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = fileURLToPath(new URL('..', import.meta.url));
+
+// zod 4 re-exports all its ~50 message locales (`z.locales`) from its main module, which keeps
+// ~360 KB of translations in every bundle that uses zod. crtos only ever uses the English messages
+// zod installs by default, so the locales barrel is replaced by one exporting `en` alone.
+const zodEnglishOnly = {
+  name: 'zod-english-only',
+  setup(b) {
+    b.onResolve({ filter: /^\.\.\/locales\/index\.js$/ }, (args) =>
+      /[\\/]zod[\\/]v4[\\/](classic|core)$/.test(args.resolveDir) ? { path: 'zod-locales', namespace: 'zod-english-only' } : undefined,
+    );
+    b.onLoad({ filter: /.*/, namespace: 'zod-english-only' }, () => ({
+      contents: "export { default as en } from 'zod/v4/locales/en.js';",
+      resolveDir: root,
+      loader: 'js',
+    }));
+  },
+};
+
+const SHEBANG = '#!/usr/bin/env node';
+
+/** esbuild options every command shares; `sourcemap` and `metafile` as the caller wants them. */
+export function commonOptions({ outdir, sourcemap = false, metafile = false }) {
+  return {
+    outdir,
+    // Metafile paths are relative to this, whatever the caller's working directory.
+    absWorkingDir: root,
+    outExtension: { '.js': '.mjs' },
+    bundle: true,
+    platform: 'node',
+    format: 'esm',
+    target: 'node20',
+    ...(sourcemap ? { sourcemap: 'linked' } : {}),
+    metafile,
+    logLevel: 'warning',
+    plugins: [zodEnglishOnly],
+    // dbus-next optionally loads the native `usocket` addon; without it it falls back to net sockets.
+    // dbus-next requires `x11` only to find a session bus from an X display, which we never do.
+    external: ['usocket', 'x11'],
+    banner: {
+      js: [SHEBANG, "import { createRequire as __crtosCreateRequire } from 'node:module';", 'const require = __crtosCreateRequire(import.meta.url);'].join('\n'),
+    },
+  };
+}
+
+/**
+ * crtosd, minified: the long-running daemon keeps its whole source text in memory for its
+ * lifetime, and much of it is whitespace and long names (idle RSS is a product goal). keepNames
+ * keeps class and function names for error output; a linked source map (when asked for) keeps
+ * stack traces readable with `node --enable-source-maps`.
+ */
+export function buildCrtosd(common, entries) {
+  return build({ ...common, entryPoints: entries, minify: true, keepNames: true });
+}
+
+const CTL = 'crtosctl';
+/** The verbs that need the unit schemas and the .cell codec (zod and friends, ~700 KB). */
+export const CTL_LAZY_VERBS = ['validate', 'cell-config'];
+
+/**
+ * crtosctl is one file for every verb that talks to crtosd: Node loads each ES module file with
+ * its own resolve, read and compile steps, and `crtosctl status` start-up is a product goal
+ * (bench/status.bench.ts). Only CTL_LAZY_VERBS are left out, as files under chunks/ that crtosctl
+ * imports when one of them is run. Those import the error classes crtosctl tests with instanceof
+ * (ProblemError, UsageError) from crtosctl.mjs itself, which re-exports them, so the classes are
+ * one and the same; their shared chunks have content-hash names. crtosctl.mjs gets no
+ * createRequire banner: its code bundles no CommonJS, and importing node:module and reading
+ * import.meta.url would load parts of Node that `crtosctl status` does not otherwise use.
+ * Returns both esbuild results.
+ */
+export async function buildCrtosctl(common, entry) {
+  const lazyVerbs = {
+    name: 'crtosctl-lazy-verbs',
+    setup(b) {
+      b.onResolve({ filter: /^\.\/verbs\/[a-z-]+\.js$/ }, (args) => {
+        const verb = args.path.slice('./verbs/'.length, -'.js'.length);
+        return CTL_LAZY_VERBS.includes(verb) ? { path: `./chunks/${CTL}-${verb}.mjs`, external: true } : undefined;
+      });
+    },
+  };
+  const sharedClasses = {
+    name: 'crtosctl-shared-classes',
+    setup(b) {
+      const shared = ['src/errors/problem.js', 'src/cli/context.js'].map((f) => join(root, f));
+      b.onResolve({ filter: /(problem|context)\.js$/ }, (args) =>
+        shared.includes(join(args.resolveDir, args.path)) ? { path: `../${CTL}.mjs`, external: true } : undefined,
+      );
+    },
+  };
+  const main = await build({ ...common, entryPoints: { [CTL]: entry }, plugins: [...common.plugins, lazyVerbs], banner: { js: SHEBANG }, minify: true });
+  if (readFileSync(join(common.outdir, `${CTL}.mjs`), 'utf8').includes('__require(')) {
+    throw new Error(`${CTL}.mjs bundles CommonJS code that needs require(); give it the createRequire banner again`);
+  }
+  const lazy = await build({
+    ...common,
+    entryPoints: Object.fromEntries(CTL_LAZY_VERBS.map((v) => [`chunks/${CTL}-${v}`, join(root, 'src/cli/verbs', `${v}.ts`)])),
+    plugins: [...common.plugins, sharedClasses],
+    splitting: true,
+    chunkNames: 'chunks/[name]-[hash]',
+  });
+  return { main, lazy };
+}
