@@ -3,10 +3,10 @@
 // package ships no node_modules. Each build's metafile goes to build/meta/ (`NAME.json`), so what
 // lands in a bundle can be checked (bench/idle.bench.ts: the daemon's memory is a product goal).
 import { build } from 'esbuild';
-import { readdirSync, chmodSync, mkdirSync, writeFileSync, statSync, rmSync } from 'node:fs';
-import { join, basename, relative } from 'node:path';
+import { readdirSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commonOptions, buildCrtosd, buildCrtosctl } from './bundles.mjs';
+import { commonOptions, buildCrtosd, buildCrtosctl, removeStaleChunks } from './bundles.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -43,18 +43,5 @@ mkdirSync(join(root, 'build', 'meta'), { recursive: true });
 for (const [name, { metafile }] of Object.entries(results)) writeFileSync(join(root, 'build', 'meta', `${name}.json`), JSON.stringify(metafile));
 for (const name of Object.keys(entryPoints)) chmodSync(join(dist, `${name}.mjs`), 0o755);
 
-// Chunk names change with their content, so old ones pile up in dist/chunks/. Only after the new
-// build is written, delete the chunk files it does not list. A file written since this build
-// started is kept even when unlisted: it belongs to a build running at the same time (several
-// test runs share dist/), whose entry file may be the one now on disk.
-const written = new Set(Object.values(results).flatMap(({ metafile }) => Object.keys(metafile.outputs).map((o) => relative(dist, join(root, o)))));
-const chunksDir = join(dist, 'chunks');
-for (const file of readdirSync(chunksDir)) {
-  const path = join(chunksDir, file);
-  if (written.has(relative(dist, path))) continue;
-  try {
-    if (statSync(path).mtimeMs < buildStarted) rmSync(path, { force: true });
-  } catch {
-    // removed meanwhile by another build's clean-up
-  }
-}
+// Only now that the new build is on disk: chunk files it does not list are left over from older ones.
+removeStaleChunks(dist, Object.values(results).map((r) => r.metafile), buildStarted);

@@ -1,8 +1,8 @@
 // How crtos's commands are bundled, shared by scripts/build.mjs (dist/) and
 // scripts/package-deb.mjs (the Debian package), so the package ships what the benchmarks measure.
 import { build } from 'esbuild';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -106,4 +106,30 @@ export async function buildCrtosctl(common, entry) {
     chunkNames: 'chunks/[name]-[hash]',
   });
   return { main, lazy };
+}
+
+/**
+ * Chunk names change with their content, so old ones pile up in `chunks/` under `outdir`. Call this
+ * only after the new build is written: it deletes the chunk files none of `metafiles` lists. A file
+ * written since `buildStarted` (ms) is kept even when unlisted: it belongs to a build running at the
+ * same time (several test runs share dist/), whose entry file may be the one now on disk.
+ * Returns the names removed.
+ */
+export function removeStaleChunks(outdir, metafiles, buildStarted) {
+  const chunksDir = join(outdir, 'chunks');
+  if (!existsSync(chunksDir)) return [];
+  const written = new Set(metafiles.flatMap((m) => Object.keys(m.outputs).map((o) => resolve(root, o))));
+  const removed = [];
+  for (const file of readdirSync(chunksDir)) {
+    const path = join(chunksDir, file);
+    if (written.has(path)) continue;
+    try {
+      if (statSync(path).mtimeMs >= buildStarted) continue;
+      rmSync(path, { force: true });
+      removed.push(file);
+    } catch {
+      // removed meanwhile by another build's clean-up
+    }
+  }
+  return removed;
 }
