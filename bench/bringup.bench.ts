@@ -11,7 +11,8 @@
  * unit dependencies and runs the locked sections one at a time, start-ups overlapping freely.
  * Loaders are not simulator tools: their cost is the fastest spawn measured at the host boundary.
  */
-import { readFileSync } from 'node:fs';
+import { copyFileSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { createLinuxHost, type Host } from '../src/host/index.js';
 import { loadUnits } from '../src/units/index.js';
@@ -86,6 +87,7 @@ const manager = new Manager({
   store: memoryStateStore(),
   pollIntervalMs: 0,
   ...(process.env.CRTOS_BENCH_PARALLEL ? { maxParallelJobs: Number(process.env.CRTOS_BENCH_PARALLEL) } : {}),
+  ...(process.env.CRTOS_BENCH_LOCKED ? { maxLockedJobs: Number(process.env.CRTOS_BENCH_LOCKED) } : {}),
   loaderEnv: { PATH: process.env.PATH ?? '' },
 });
 const t0 = performance.now();
@@ -262,6 +264,33 @@ const describeGaps = (g: number[]) => {
   return `median ${(sorted[Math.floor(sorted.length / 2)] ?? NaN).toFixed(0)} ms, max ${(sorted.at(-1) ?? NaN).toFixed(0)} ms over ${g.length}`;
 };
 
+// Between the host boundary and the tool: host call → the tool's process start (spawn, the shell
+// wrapper, exec node), the tool's end → the host call returning (exit, and the host's own checks),
+// and within a cell job, one host call returning → the next one made (the engine's own time).
+const hostCalls = timings.filter((t) => t.op === 'createCell' || t.op === 'loadCell' || t.op === 'startCell' || t.op === 'loadModule' || t.op === 'enableJailhouse');
+const opName: Record<string, string> = { createCell: 'jailhouse cell create', loadCell: 'jailhouse cell load', startCell: 'jailhouse cell start', enableJailhouse: 'jailhouse enable' };
+const spawnLags: number[] = [];
+const exitLags: number[] = [];
+const engineGaps: number[] = [];
+const loggedFor = (t: Timing): SimLogEntry | undefined => {
+  const unit = t.key.startsWith('cell:') ? `${t.key.slice(5)}.cell` : t.key.startsWith('driver:') ? `${t.key.slice(7)}.driver` : 'jailhouse.hypervisor';
+  const start = performance.timeOrigin + t.start;
+  const end = performance.timeOrigin + t.end;
+  return log.find((e) => unitOfEntry(e) === unit && (opName[t.op] === undefined ? e.op === 'modprobe' || e.op === 'insmod' : e.op === opName[t.op]) && e.start! >= start - 1 && e.end! <= end + 1);
+};
+for (const t of hostCalls) {
+  const e = loggedFor(t);
+  if (!e) continue;
+  spawnLags.push(e.start! - (performance.timeOrigin + t.start));
+  exitLags.push(performance.timeOrigin + t.end - e.end!);
+}
+const cellCalls = new Map<string, Timing[]>();
+for (const t of hostCalls) if (t.key.startsWith('cell:')) cellCalls.set(t.key, [...(cellCalls.get(t.key) ?? []), t]);
+for (const calls of cellCalls.values()) {
+  calls.sort((a, b) => a.start - b.start);
+  for (let i = 1; i < calls.length; i++) engineGaps.push(calls[i]!.start - calls[i - 1]!.end);
+}
+
 // Where the real lock sat idle during the bring-up: between one holder's end and the next
 // acquisition, with a request already waiting (hand-over) or with none (nothing was ready to ask).
 const lockedEntries = log.filter((e) => e.lockAcquired !== undefined && e.end !== undefined && e.workStart !== undefined).sort((a, b) => a.lockAcquired! - b.lockAcquired!);
@@ -288,6 +317,7 @@ console.log(`bound (logged):      ${logged.makespan.toFixed(0)} ms (list schedul
 console.log(`ratio wall/bound:    ${(wall / logged.makespan).toFixed(3)} (goal <= 1.10)`);
 console.log(`lock idle:           ${(handover + nobodyAsked).toFixed(0)} ms between holders: ${handover.toFixed(0)} ms hand-over with a request waiting, ${nobodyAsked.toFixed(0)} ms with no request`);
 console.log(`daemon gaps:         next operation of the same unit ${describeGaps(withinGaps)}; after a dependency ${describeGaps(dependencyGaps)}`);
+console.log(`  host boundary:     call → tool process start ${describeGaps(spawnLags)}; tool end → call returns ${describeGaps(exitLags)}; engine between a cell's calls ${describeGaps(engineGaps)}`);
 console.log(`sequential sum:      ${sequential.toFixed(0)} ms (a shell script, one thing after another, uncontended tool start-up + latency)`);
 console.log(`  logged-cost sum:   ${loggedSequential.toFixed(0)} ms (the same operations at their logged, contended cost)`);
 console.log(`speed-up over the sequential script: ${(sequential / wall).toFixed(2)}x`);
@@ -297,6 +327,7 @@ console.log(`CPU bound:           ${cpuBound.toFixed(0)} ms (${toolCpu.toFixed(0
 console.log(`daemon CPU:          ${((selfCpu.user + selfCpu.system) / 1000).toFixed(0)} ms (the engine's own work during the bring-up)`);
 manager.close();
 for (const u of units) if (u.details.kind === 'Loader' && u.details.pid) process.kill(u.details.pid, 'SIGKILL');
+if (process.env.CRTOS_BENCH_LOG) copyFileSync(join(syn.machine.dir, 'ops.log'), process.env.CRTOS_BENCH_LOG);
 // Cell runners may still be writing as they exit: try again briefly.
 for (let attempt = 0; ; attempt++) {
   try {

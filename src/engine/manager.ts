@@ -58,6 +58,11 @@ export interface ManagerOptions {
   logDir?: string;
   /** Jobs run at once at most (each may start a tool process); default 8. */
   maxParallelJobs?: number;
+  /**
+   * Of those, at most this many that serialize on the Jailhouse driver lock (cells, the
+   * hypervisor); enough to have the next command waiting when the lock frees. Default 6.
+   */
+  maxLockedJobs?: number;
 }
 
 const LOG_LINES_PER_UNIT = 200;
@@ -328,6 +333,9 @@ export class Manager extends EventEmitter implements ManagerApi {
     await applyPlan(thePlan, {
       maxParallel: this.opts.maxParallelJobs ?? 8,
       requiresOf: (id) => set.deps.get(id)?.requires ?? [],
+      cost: (job) => jobCost(job, set),
+      lockGroup: (job) => lockGroupOf(job, set, this.records),
+      maxPerLockGroup: this.opts.maxLockedJobs ?? 6,
       onStart: (job) => {
         if (job.type === 'adopt') return;
         const info: JobInfo = { id: this.nextJobId++, unit: job.unit, type: job.type === 'stop' ? 'stop' : job.type === 'reload' ? 'reload' : 'start', state: 'running' };
@@ -868,6 +876,27 @@ export class Manager extends EventEmitter implements ManagerApi {
 }
 
 // ---- helpers -------------------------------------------------------------------------------------
+
+/**
+ * Tool runs a job takes, for the launch order: a cell's start or reload is three jailhouse
+ * commands in a row (create or shutdown, load, start), each behind the driver's one-at-a-time
+ * lock, so cells go before work that can fill in around them.
+ */
+/** Cells and hypervisors run jailhouse commands, which hold the driver's lock one at a time. */
+function lockGroupOf(job: PlanJob, set: UnitSet, records: Map<string, AppliedRecord>): string | undefined {
+  if (job.type === 'adopt') return undefined;
+  const kind = set.units.get(job.unit)?.kind ?? records.get(job.unit)?.kind;
+  return kind === 'Cell' || kind === 'Hypervisor' ? 'jailhouse' : undefined;
+}
+
+function jobCost(job: PlanJob, set: UnitSet): number {
+  if (job.type === 'adopt') return 0;
+  if (job.type === 'stop') return 1;
+  const kind = set.units.get(job.unit)?.kind;
+  if (kind === 'Cell') return 3;
+  if (kind === 'Image') return 0;
+  return 1;
+}
 
 function emptySet(): UnitSet {
   return { units: new Map(), deps: new Map(), layers: [], directories: [] };

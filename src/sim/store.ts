@@ -67,6 +67,12 @@ export function withLock<T>(dir: string, name: string, fn: () => T): T {
       break;
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+      // A kernel mutex hands over at once; polling stands in for that, so poll often (a few ms)
+      // and look at the owner only now and then.
+      if (attempt % 8 !== 7) {
+        sleepSync(Math.min(1 + (attempt >> 3), 5));
+        continue;
+      }
       let owner = NaN;
       try {
         owner = Number(readFileSync(join(lock, 'owner'), 'utf8'));
@@ -78,7 +84,7 @@ export function withLock<T>(dir: string, name: string, fn: () => T): T {
         rmSync(lock, { recursive: true, force: true });
         continue;
       }
-      sleepSync(Math.min(2 + attempt, 20));
+      sleepSync(Math.min(1 + (attempt >> 3), 5));
     }
   }
   try {
