@@ -483,7 +483,8 @@ export class Manager extends EventEmitter implements ManagerApi {
         this.handledFailures.delete(job.unit);
         rt.result = 'success';
         delete rt.lastError;
-        transition(rt, 'active', this.set?.units.get(job.unit)?.kind === 'Loader' ? 'running' : 'running');
+        const unit = this.set?.units.get(job.unit);
+        transition(rt, 'active', unit ? BEHAVIOURS[unit.kind].activeSubState(unit) : 'running');
         this.log('info', job.unit, job.type === 'reload' ? 'reloaded' : 'started');
       } else if (job.type === 'stop') {
         transition(rt, 'inactive', 'dead');

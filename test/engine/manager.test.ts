@@ -8,17 +8,22 @@ import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { ALL_ACTIVE, makeFixture, settle, states, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
-import type { JobInfo, JobResult } from '../../src/engine/manager-api.js';
+import type { JobInfo, JobResult, UnitStatus } from '../../src/engine/manager-api.js';
 
 describe('the cRTOS example on the simulated machine', () => {
   let f: Fixture;
   let m: Manager;
   const removed: string[] = [];
+  /** The sub-state each unit announced when it first became active. */
+  const firstActive = new Map<string, string>();
 
   beforeAll(async () => {
     f = await makeFixture();
     m = f.manager();
     m.on('jobRemoved', (job: JobInfo, result: JobResult) => removed.push(`${job.type} ${job.unit} ${result}`));
+    m.on('unitChanged', (status: UnitStatus) => {
+      if (status.activeState === 'active' && !firstActive.has(status.id)) firstActive.set(status.id, status.subState);
+    });
   });
   afterAll(async () => f.cleanup());
 
@@ -41,6 +46,20 @@ describe('the cRTOS example on the simulated machine', () => {
     expect(at('ip addr add')).toBeLessThan(at('jailhouse cell create')); // the cell wants the link
     expect(at('jailhouse cell start')).toBeLessThan(at('chrt'));
     expect(ops.filter((o) => !o.startsWith('loader') && !o.startsWith('cell ')).length).toBe(10);
+  });
+
+  test('a unit announces the sub-state of its kind as soon as its start completes, as observation reports it', async () => {
+    expect(Object.fromEntries([...firstActive].sort())).toEqual({
+      'crtos-link.network': 'configured',
+      'hello.loader': 'running',
+      'ivshmem-net.driver': 'loaded',
+      'jailhouse.driver': 'loaded',
+      'jailhouse.hypervisor': 'enabled',
+      'nuttx.cell': 'running',
+      'nuttx.image': 'verified',
+      'shadow.driver': 'loaded',
+    });
+    for (const [id, sub] of firstActive) expect(m.getUnit(id)!.subState, id).toBe(sub);
   });
 
   test('a second pass with nothing changed does nothing', async () => {

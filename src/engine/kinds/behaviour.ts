@@ -39,6 +39,8 @@ export interface StopContext {
 
 export interface KindBehaviour {
   observe(target: Target, snap: Snapshot): Observation;
+  /** The sub-state observe reports for this unit once a start completed (`enabled`, `loaded`, …). */
+  activeSubState(unit: Unit): string;
   /** Machine paths observe needs to know exist (a driver's device nodes). */
   paths?(target: Target): string[];
   /** Machine paths whose sha256 observe needs (an RTMux image in place). Read on every observe: keep them small. */

@@ -20,6 +20,7 @@ function findCell(target: Target, cells: CellInfo[]): CellInfo | undefined {
 }
 
 export const cellBehaviour: KindBehaviour = {
+  activeSubState: (unit) => (unit.kind === 'Cell' && !unit.spec.start ? 'loaded' : 'running'),
   observe(target, snap): Observation {
     const cell = findCell(target, snap.jailhouse.cells);
     const spec = target.unit?.kind === 'Cell' ? target.unit.spec : undefined;

@@ -7,6 +7,7 @@ import { fail, hostStep, isErrno, waitFor } from './common.js';
 const PROVIDES_POLL_MS = 20;
 
 export const driverBehaviour: KindBehaviour = {
+  activeSubState: () => 'loaded',
   paths(target) {
     return target.unit?.kind === 'Driver' ? target.unit.spec.provides : [];
   },

@@ -26,6 +26,7 @@ function imagePathOf(target: Target): string | undefined {
 }
 
 export const hypervisorBehaviour: KindBehaviour = {
+  activeSubState: (unit) => (unit.kind === 'Hypervisor' && unit.spec.type === 'jailhouse' ? 'enabled' : 'running'),
   digests(target) {
     const path = imagePathOf(target);
     return path === undefined ? [] : [path];

@@ -31,6 +31,7 @@ export async function readVerifiedImage(host: Host, img: UnitOf<'Image'>, forUni
 }
 
 export const imageBehaviour: KindBehaviour = {
+  activeSubState: () => 'verified',
   observe(target, snap) {
     const path = target.unit?.kind === 'Image' ? target.unit.spec.path : '';
     const sha = target.unit?.kind === 'Image' ? (target.unit.spec.sha256 ?? '') : '';

@@ -9,6 +9,7 @@ import type { KindBehaviour } from './behaviour.js';
 import { hostStep } from './common.js';
 
 export const loaderBehaviour: KindBehaviour = {
+  activeSubState: () => 'running',
   observe(target, snap): Observation {
     const proc = snap.processes.get(target.id);
     const alive = proc !== undefined && proc.state !== 'Z' && proc.state !== 'X';

@@ -7,6 +7,7 @@ import { fail, hostStep, isErrno, waitFor } from './common.js';
 const INTERFACE_POLL_MS = 50;
 
 export const networkBehaviour: KindBehaviour = {
+  activeSubState: () => 'configured',
   observe(target, snap): Observation {
     const ifname = target.facts.interface ?? '';
     const wanted = target.facts.addresses ?? [];
