@@ -43,13 +43,8 @@ export const cellBehaviour: KindBehaviour = {
 
   async start(unit, ctx) {
     const cell = unit as UnitOf<'Cell'>;
-    const name = cellName(cell, ctx);
-    const images = await checkImages(cell, ctx);
-    const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
-    const existing = status.cells.find((c) => c.id !== 0 && c.name === name);
-    if (!existing) {
-      await ctx.timed(hostStep(cell.id, `jailhouse cell create ${cell.spec.config}`, ctx.host.createCell(cell.spec.config, name)), cell.spec.timeout, 'cell create');
-    } else if (RUNNING.has(existing.state) && cell.spec.start) {
+    const { name, images, existing } = await prepare(cell, ctx);
+    if (existing && RUNNING.has(existing.state) && cell.spec.start) {
       // Resumed after the start itself: only readiness is left.
       await waitReady(cell, ctx);
       return { cellName: name, cpus: ctx.desc.facts.cpus ?? [] };
@@ -60,13 +55,8 @@ export const cellBehaviour: KindBehaviour = {
 
   async reload(unit, ctx) {
     const cell = unit as UnitOf<'Cell'>;
-    const name = cellName(cell, ctx);
-    const images = await checkImages(cell, ctx);
-    const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
-    const existing = status.cells.find((c) => c.id !== 0 && c.name === name);
-    if (!existing) {
-      await ctx.timed(hostStep(cell.id, `jailhouse cell create ${cell.spec.config}`, ctx.host.createCell(cell.spec.config, name)), cell.spec.timeout, 'cell create');
-    } else if (existing.state !== 'shut down') {
+    const { name, images, existing } = await prepare(cell, ctx);
+    if (existing && existing.state !== 'shut down') {
       await ctx.timed(hostStep(cell.id, `jailhouse cell shutdown ${name}`, ctx.host.shutdownCell(name)), cell.spec.timeout, 'cell shutdown');
     }
     await loadAndStart(cell, name, images, ctx);
@@ -88,6 +78,21 @@ export const cellBehaviour: KindBehaviour = {
     }
   },
 };
+
+/**
+ * What start and reload both do first: learn the cell's name, verify its images (before touching
+ * anything), and create the cell unless it exists. `existing` is the cell as it was found.
+ */
+async function prepare(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<{ name: string; images: CellImage[]; existing?: CellInfo }> {
+  const name = cellName(cell, ctx);
+  const images = await checkImages(cell, ctx);
+  const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
+  const existing = status.cells.find((c) => c.id !== 0 && c.name === name);
+  if (!existing) {
+    await ctx.timed(hostStep(cell.id, `jailhouse cell create ${cell.spec.config}`, ctx.host.createCell(cell.spec.config, name)), cell.spec.timeout, 'cell create');
+  }
+  return { name, images, existing };
+}
 
 function cellName(cell: UnitOf<'Cell'>, ctx: KindContext): string {
   if (ctx.desc.problem) throw new ProblemError(ctx.desc.problem);
