@@ -60,6 +60,7 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
   const edges = collectEdges(ctx, candidates);
   const valid = [...candidates.values()].filter((c): c is Candidate & { unit: Unit } => c.unit !== undefined);
   if (opts.fileExists) checkFiles(ctx, valid, opts.fileExists);
+  checkOneHypervisor(ctx, valid);
 
   const graph = buildGraph(
     valid.map((c) => c.id),
@@ -89,6 +90,18 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
 }
 
 /** `--root`: every machine file a unit names must exist. */
+/** A machine runs one partitioning hypervisor: a second Hypervisor unit is a conflict, not a choice. */
+function checkOneHypervisor(ctx: BuildContext, units: readonly (Candidate & { unit: Unit })[]): void {
+  const hypervisors = units.filter((c) => c.kind === 'Hypervisor');
+  const first = hypervisors[0];
+  for (const other of hypervisors.slice(1)) {
+    ctx.report('UNIT_CONFLICT', `a second hypervisor: ${first!.id} is already defined in ${first!.unit.source.file}:${first!.unit.source.line}`, ctx.locateIn(other, ['kind']), {
+      unit: other.id,
+      hint: 'a machine runs one hypervisor; keep one Hypervisor unit (load the other deployment on its own machine)',
+    });
+  }
+}
+
 function checkFiles(ctx: BuildContext, units: readonly (Candidate & { unit: Unit })[], fileExists: (path: string) => boolean): void {
   for (const c of units) {
     for (const ref of KINDS[c.kind].files(c.unit.spec)) {

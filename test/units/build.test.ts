@@ -121,6 +121,14 @@ describe('buildUnitSet: every error kind has its code, position and message', ()
     expect(errorsOf(r)[0]!.hint).toContain('first defined at a.yaml:11');
   });
 
+  it('a second Hypervisor unit is a conflict, at its kind, naming the first', () => {
+    const r = build({ 'a.yaml': BASE, 'b.yaml': '# RTMux too\nkind: Hypervisor\nname: rtmux\ntype: rtmux\nmodule: /lib/modules/rtvmm.ko\nimage: nuttx\n' });
+    expect(errorsOf(r)).toEqual([
+      expect.objectContaining({ code: 'UNIT_CONFLICT', file: 'b.yaml', line: 2, column: 7, unit: 'rtmux.hypervisor', message: expect.stringMatching(/^a second hypervisor: jailhouse\.hypervisor is already defined in a\.yaml:\d+$/) }),
+    ]);
+    expect(errorsOf(r)[0]!.hint).toMatch(/one Hypervisor unit/);
+  });
+
   it('a reference to a unit that does not exist, with the near miss', () => {
     const r = build({ 'u.yaml': BASE.replace('  - image: nuttx', '  - image: nutx') });
     expect(errorsOf(r)).toEqual([

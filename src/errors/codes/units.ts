@@ -23,6 +23,7 @@ export const unitCodes = {
   UNIT_DUPLICATE_ID: { summary: 'Two unit documents have the same id (NAME.KIND) in files that do not hide each other' },
   UNIT_UNKNOWN_REFERENCE: { summary: 'A unit refers to (or requires or wants) a unit that does not exist' },
   UNIT_UNKNOWN_ORDER_TARGET: { summary: 'An after/before entry names a unit that does not exist (a warning: ordering against nothing is a no-op)' },
+  UNIT_CONFLICT: { summary: 'Units that cannot run on one machine together, such as two Hypervisor units' },
   UNIT_DEPENDENCY_CYCLE: { summary: 'The start order has a cycle (through references, requires, wants, after or before)' },
   UNIT_DROPIN_MISMATCH: { summary: 'A drop-in names a kind or name other than the unit its directory belongs to' },
   UNIT_DROPIN_ORPHAN: { summary: 'A drop-in directory ID.d/ exists but no unit has that id (a warning)' },
