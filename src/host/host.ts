@@ -123,6 +123,11 @@ export interface Host {
    * the real machine's: /proc is read at its real path, also when the root is a simulated machine.
    */
   process(id: ProcessIdentity): Promise<ProcessInfo | undefined>;
+  /**
+   * A live (not zombie) real-machine process whose environment has exactly `name=value` (a loader's
+   * INVOCATION_ID), undefined when none has. Scans all of /proc: call it only when a PID is unknown.
+   */
+  findProcessByEnv(name: string, value: string): Promise<ProcessInfo | undefined>;
 
   // ---- actions -------------------------------------------------------------------------------
   /**

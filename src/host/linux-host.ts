@@ -25,7 +25,7 @@ import { parseCpuList, parseIpAddrJson, parseProcModules } from './parse.js';
 import { findOnPath, runToolChecked } from './run-tool.js';
 import { ipArgv, jailhouseArgv, loaderArgv, moduleArgv } from './argv.js';
 import { installFileAtomically } from './install-file.js';
-import { pollUntilGone, readProcess, spawnDetached, type SpawnedProcess } from './processes.js';
+import { findProcessByEnv, pollUntilGone, readProcess, spawnDetached, type SpawnedProcess } from './processes.js';
 
 export interface LinuxHostOptions {
   /** Every machine path is resolved under this directory; default `/`. */
@@ -181,6 +181,10 @@ class LinuxHost implements Host {
 
   process(id: ProcessIdentity): Promise<ProcessInfo | undefined> {
     return readProcess(id);
+  }
+
+  findProcessByEnv(name: string, value: string): Promise<ProcessInfo | undefined> {
+    return findProcessByEnv(name, value);
   }
 
   // ---- actions ---------------------------------------------------------------------------------

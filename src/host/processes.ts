@@ -6,7 +6,7 @@
  */
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
 import { openSync, closeSync, readFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readdir, readFile } from 'node:fs/promises';
 import { parseProcStat } from './parse.js';
 import type { ExitStatus, ProcessIdentity, ProcessInfo } from './host.js';
 import { HostError } from './host-error.js';
@@ -28,6 +28,57 @@ export async function readProcess(id: ProcessIdentity, procDir = '/proc'): Promi
     // A zombie or a process gone meanwhile has no readable cmdline; its stat is enough.
   }
   return { pid: id.pid, startTime: stat.startTime, state: stat.state, argv };
+}
+
+/**
+ * The live (not zombie) process whose environment holds exactly `name=value`, undefined when none
+ * does. Scans every /proc/PID/environ; processes whose environ cannot be read (another user's, gone
+ * meanwhile) are skipped. Used once at adoption, so a full scan is affordable.
+ */
+export async function findProcessByEnv(name: string, value: string, procDir = '/proc'): Promise<ProcessInfo | undefined> {
+  const wanted = Buffer.from(`${name}=${value}`);
+  let entries: string[];
+  try {
+    entries = await readdir(procDir);
+  } catch {
+    return undefined;
+  }
+  const pids = entries.filter((e) => /^\d+$/.test(e)).map(Number);
+  const matches = await Promise.all(
+    pids.map(async (pid) => {
+      try {
+        return environHas(await readFile(`${procDir}/${pid}/environ`), wanted) ? pid : undefined;
+      } catch {
+        return undefined;
+      }
+    }),
+  );
+  for (const pid of matches) {
+    if (pid === undefined) continue;
+    const info = await readProcessByPid(pid, procDir);
+    if (info && info.state !== 'Z' && info.state !== 'X') return info;
+  }
+  return undefined;
+}
+
+/** Whether a NUL-separated environ block has `entry` as one whole entry. */
+export function environHas(environ: Buffer, entry: Buffer): boolean {
+  for (let at = environ.indexOf(entry); at !== -1; at = environ.indexOf(entry, at + 1)) {
+    const startsEntry = at === 0 || environ[at - 1] === 0;
+    const end = at + entry.length;
+    const endsEntry = end === environ.length || environ[end] === 0;
+    if (startsEntry && endsEntry) return true;
+  }
+  return false;
+}
+
+async function readProcessByPid(pid: number, procDir: string): Promise<ProcessInfo | undefined> {
+  try {
+    const { startTime } = parseProcStat(await readFile(`${procDir}/${pid}/stat`, 'utf8'));
+    return await readProcess({ pid, startTime }, procDir);
+  } catch {
+    return undefined;
+  }
 }
 
 export interface SpawnedProcess {

@@ -9,7 +9,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
+import { randomBytes } from 'node:crypto';
 import { createLinuxHost, type ProcessIdentity } from '../../src/host/index.js';
+import { environHas } from '../../src/host/processes.js';
 import { parseProcStat } from '../../src/host/parse.js';
 import { waitFor } from '../sim/helpers.js';
 
@@ -128,5 +130,45 @@ describe('LinuxHost processes', () => {
     expect(await fresh.kill(id, 'SIGTERM')).toBe(true);
     // Not our child: the status is unknown, but the exit is seen.
     expect(await exited).toEqual({ code: null, signal: null });
+  });
+});
+
+describe('LinuxHost.findProcessByEnv', () => {
+  const PATH = process.env.PATH ?? '/usr/bin:/bin';
+  const marker = () => randomBytes(16).toString('hex');
+
+  it('finds a live process by one exact environment entry, not by a prefix of its value', async () => {
+    const value = marker();
+    const id = await host.spawn({ argv: ['sleep', '30'], env: { PATH, CRTOS_TEST_MARK: value } });
+    leftovers.push(id);
+    expect(await host.findProcessByEnv('CRTOS_TEST_MARK', value)).toMatchObject({ pid: id.pid, startTime: id.startTime, argv: ['sleep', '30'] });
+    expect(await host.findProcessByEnv('CRTOS_TEST_MARK', value.slice(0, -1))).toBeUndefined();
+    expect(await host.findProcessByEnv('CRTOS_TEST_MAR', value)).toBeUndefined();
+    await host.kill(id, 'SIGKILL');
+    await host.waitExit(id);
+    // Exited: no longer found.
+    expect(await host.findProcessByEnv('CRTOS_TEST_MARK', value)).toBeUndefined();
+  });
+
+  it('does not return a zombie that carried the entry', async () => {
+    const value = marker();
+    // The background child exits at once; its parent (sleep, exec'd from sh) never reaps it.
+    const id = await host.spawn({ argv: ['/bin/sh', '-c', `CRTOS_TEST_MARK=${value} sleep 0 & exec sleep 30`], env: { PATH } });
+    leftovers.push(id);
+    const zombie = async () => {
+      const children = readFileSync(`/proc/${id.pid}/task/${id.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
+      return children.some((c) => parseProcStat(readFileSync(`/proc/${c}/stat`, 'utf8')).state === 'Z');
+    };
+    await waitFor(zombie);
+    expect(await host.findProcessByEnv('CRTOS_TEST_MARK', value)).toBeUndefined();
+    await host.kill(id, 'SIGKILL');
+  });
+
+  it('matches whole NUL-separated entries only', () => {
+    const env = Buffer.from('A=1\0XINVOCATION_ID=ab\0INVOCATION_ID=abc\0');
+    expect(environHas(env, Buffer.from('INVOCATION_ID=abc'))).toBe(true);
+    expect(environHas(env, Buffer.from('INVOCATION_ID=ab'))).toBe(false);
+    expect(environHas(env, Buffer.from('A=1'))).toBe(true);
+    expect(environHas(Buffer.from('A=12'), Buffer.from('A=1'))).toBe(false);
   });
 });
