@@ -8,6 +8,7 @@
  * daemon therefore converges to the same state and adopts what already runs.
  */
 import { EventEmitter } from 'node:events';
+import { randomBytes } from 'node:crypto';
 import { join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Host, ProcessIdentity } from '../host/host.js';
@@ -29,6 +30,7 @@ import type {
 import { BEHAVIOURS, type KindContext, type StopContext, type Target } from './kinds/index.js';
 import { describeUnits } from './description.js';
 import { observeAll, takeSnapshot } from './observe.js';
+import type { Snapshot } from './types.js';
 import { plan as buildPlan, type Plan, type PlanJob } from './plan.js';
 import { applyPlan, type JobOutcome } from './apply.js';
 import { StartHistory, isCleanExit, shouldRestart, type StartLimit } from './supervision.js';
@@ -108,6 +110,11 @@ export class Manager extends EventEmitter implements ManagerApi {
   /** What the last pass saw of the cells, for the poll to compare against. */
   private pollEnabled = false;
   private pollCells: { id: number; state: string }[] = [];
+  /**
+   * Loader invocation ids this daemon spawned or already looked up in /proc: only an id from the
+   * state file that was never looked up can belong to a process whose PID went unrecorded.
+   */
+  private readonly settledInvocations = new Set<string>();
   /** Set by reload(): the first pass after it records its planned steps here. */
   private stepsOfNextPass: PlannedStep[] | undefined;
 
@@ -280,7 +287,8 @@ export class Manager extends EventEmitter implements ManagerApi {
     this.log('debug', undefined, `reconcile: ${reason}`);
     try {
       const targets = this.targets();
-      const snap = await takeSnapshot(this.host, targets);
+      const snap = await this.snapshot(targets);
+      this.recordFoundLoaders(targets, snap);
       this.rememberCells(snap.jailhouse);
       const observed = observeAll(snap, targets);
       this.superviseCells(observed);
@@ -301,7 +309,7 @@ export class Manager extends EventEmitter implements ManagerApi {
       if (thePlan.jobs.length > 0) {
         await this.applyJobs(thePlan, set, observed);
         const after = this.targets();
-        const snapAfter = await takeSnapshot(this.host, after);
+        const snapAfter = await this.snapshot(after);
         this.rememberCells(snapAfter.jailhouse);
         this.refreshFromObservation(observeAll(snapAfter, after), thePlan.blocked);
       }
@@ -313,6 +321,30 @@ export class Manager extends EventEmitter implements ManagerApi {
     const degraded = [...this.runtimes.values()].some((rt) => rt.activeState === 'failed');
     if (this.systemState !== 'stopping') this.systemState = degraded ? 'degraded' : 'running';
     this.emitDaemon();
+  }
+
+  /** takeSnapshot, looking up by INVOCATION_ID only loaders whose invocation is not settled yet. */
+  private snapshot(targets: readonly Target[]): Promise<Snapshot> {
+    return takeSnapshot(this.host, targets, { findByInvocation: (t) => !this.settledInvocations.has(t.facts.invocationId!) });
+  }
+
+  /**
+   * A loader recorded 'starting' with an invocation id but no PID: the last daemon died between the
+   * spawn and recording it. If the snapshot found its process by INVOCATION_ID, record PID and start
+   * time now, so the plan adopts it (or stops it, when it must go) rather than starting a second one.
+   */
+  private recordFoundLoaders(targets: readonly Target[], snap: Snapshot): void {
+    for (const t of targets) {
+      const invocationId = t.facts.invocationId;
+      if (t.kind !== 'Loader' || t.facts.pid !== undefined || invocationId === undefined || this.settledInvocations.has(invocationId)) continue;
+      this.settledInvocations.add(invocationId);
+      const rec = this.records.get(t.id);
+      const proc = snap.processes.get(t.id);
+      if (!rec || !proc) continue;
+      this.records.set(t.id, { ...rec, facts: { ...rec.facts, pid: proc.pid, startTime: proc.startTime }, updated: Date.now() });
+      this.persist();
+      this.log('info', t.id, `found process ${proc.pid} by INVOCATION_ID ${invocationId}, started before the daemon restarted; not starting another`);
+    }
   }
 
   /** Units in the set (facts: what was applied, else what the files say) and removed recorded units. */
@@ -409,9 +441,19 @@ export class Manager extends EventEmitter implements ManagerApi {
       };
     }
     const prevFacts = this.records.get(id)?.facts ?? {};
-    this.writeRecord(unit, desc, { ...desc.facts, ...prevFacts }, 'starting');
+    let startingFacts: UnitFacts = { ...desc.facts, ...prevFacts };
+    let invocationId: string | undefined;
+    if (unit.kind === 'Loader') {
+      // A fresh invocation id, recorded before the spawn and without the previous (gone) process:
+      // a daemon killed before the 'active' record finds this process by it (recordFoundLoaders).
+      invocationId = randomBytes(16).toString('hex');
+      this.settledInvocations.add(invocationId);
+      const { pid: _pid, startTime: _startTime, ...rest } = startingFacts;
+      startingFacts = { ...rest, invocationId };
+    }
+    this.writeRecord(unit, desc, startingFacts, 'starting');
     const behaviour = BEHAVIOURS[unit.kind];
-    const ctx = this.kindContext(id, set, desc);
+    const ctx = { ...this.kindContext(id, set, desc), ...(invocationId ? { invocationId } : {}) };
     try {
       const facts = reload && behaviour.reload ? await behaviour.reload(unit, ctx) : await behaviour.start(unit, ctx);
       this.writeRecord(unit, desc, { ...desc.facts, ...facts }, 'active');
@@ -762,7 +804,7 @@ export class Manager extends EventEmitter implements ManagerApi {
       facts: { ...(descriptions.get(unit.id)?.facts ?? {}), ...(this.records.get(unit.id)?.facts ?? {}) },
     }));
     for (const rec of this.records.values()) if (!set.units.has(rec.id)) targets.push({ id: rec.id, kind: rec.kind, facts: rec.facts });
-    const observed = observeAll(await takeSnapshot(this.host, targets), targets);
+    const observed = observeAll(await this.snapshot(targets), targets);
     return buildPlan({ set, descriptions, records: this.records, observed, holds: this.holds }).steps;
   }
 

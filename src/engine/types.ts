@@ -19,6 +19,11 @@ export interface UnitFacts {
   startTime?: number;
   stopSignal?: string;
   stopTimeout?: number;
+  /**
+   * Loader: the INVOCATION_ID its process was started with, recorded before the spawn. A daemon
+   * killed between spawn and recording the PID finds the process again by it (no second loader).
+   */
+  invocationId?: string;
   /** Network: interface and the addresses we added. */
   interface?: string;
   addresses?: string[];
@@ -75,7 +80,10 @@ export interface Snapshot {
   onlineCpus: number[];
   /** Only read when Network units exist (it spawns `ip`). */
   interfaces?: ReadonlyMap<string, InterfaceInfo>;
-  /** By unit id, for loaders with a recorded process. */
+  /**
+   * By unit id, for loaders with a recorded process, and for loaders recorded with an invocation id
+   * but no PID when the snapshot was asked to look them up (the process found by INVOCATION_ID).
+   */
   processes: ReadonlyMap<string, ProcessInfo | undefined>;
   /** Device nodes and files checked for existence. */
   paths: ReadonlyMap<string, boolean>;

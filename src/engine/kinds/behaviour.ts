@@ -25,6 +25,8 @@ export interface KindContext {
   sleep(ms: number): Promise<void>;
   /** Environment a loader starts with besides its own variables (PATH). */
   baseEnv: Record<string, string>;
+  /** Loader: the invocation id recorded for this start, passed to the process as INVOCATION_ID. */
+  invocationId?: string;
   /** Where a loader's stdout/stderr go, undefined: nowhere. */
   logFile?: string;
   log(message: string): void;

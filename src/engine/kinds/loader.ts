@@ -1,12 +1,17 @@
 /**
  * Loader: a detached Linux process (the cRTOS loader and system-call proxy). Identified by PID and
  * start time, so a daemon restart re-adopts it and a reused PID is never taken for it. Its exits
- * are the supervisor's business (restart policy); stop asks with stopSignal, then SIGKILL.
+ * are the supervisor's business (restart policy); stop asks with stopSignal, then SIGKILL. Each
+ * start gets an invocation id, recorded before the spawn and passed as INVOCATION_ID, so a daemon
+ * killed before it recorded the PID finds the process again instead of starting a second one.
  */
 import type { UnitOf } from '../../units/types.js';
 import type { Observation } from '../types.js';
 import type { KindBehaviour } from './behaviour.js';
 import { hostStep } from './common.js';
+
+/** The environment variable a loader's invocation id is passed in (systemd's name for it). */
+export const INVOCATION_ENV = 'INVOCATION_ID';
 
 export const loaderBehaviour: KindBehaviour = {
   activeSubState: () => 'running',
@@ -19,7 +24,12 @@ export const loaderBehaviour: KindBehaviour = {
 
   async start(unit, ctx) {
     const l = unit as UnitOf<'Loader'>;
-    const env: Record<string, string> = { ...ctx.baseEnv, ...l.spec.environment };
+    // INVOCATION_ID last: a unit's own environment must not hide it, adoption after a crash needs it.
+    const env: Record<string, string> = {
+      ...ctx.baseEnv,
+      ...l.spec.environment,
+      ...(ctx.invocationId ? { [INVOCATION_ENV]: ctx.invocationId } : {}),
+    };
     const id = await hostStep(
       l.id,
       `starting ${l.spec.exec.join(' ')}`,
@@ -32,7 +42,13 @@ export const loaderBehaviour: KindBehaviour = {
         ...(ctx.logFile ? { logFile: ctx.logFile } : {}),
       }),
     );
-    return { pid: id.pid, startTime: id.startTime, stopSignal: l.spec.stopSignal, stopTimeout: l.spec.stopTimeout };
+    return {
+      pid: id.pid,
+      startTime: id.startTime,
+      stopSignal: l.spec.stopSignal,
+      stopTimeout: l.spec.stopTimeout,
+      ...(ctx.invocationId ? { invocationId: ctx.invocationId } : {}),
+    };
   },
 
   async stop(target, ctx) {
