@@ -4,7 +4,7 @@
  * by its INVOCATION_ID and adopt it, and start a new one only when that process is gone.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_ACTIVE, makeFixture, settle, states, type Fixture } from './harness.js';
 import type { AppliedRecord } from '../../src/engine/types.js';
@@ -83,5 +83,19 @@ describe('a loader spawned but not recorded before the daemon died', () => {
     expect(rec.facts.invocationId).toMatch(/^[0-9a-f]{32}$/);
     expect(rec.facts.invocationId).not.toBe(original.invocationId);
     expect(m.getUnit(LOADER)?.details).toMatchObject({ kind: 'Loader', pid: rec.facts.pid });
+  });
+
+  test('a loader removed from the unit files meanwhile is found by its INVOCATION_ID and stopped', async () => {
+    const running = readState().units[LOADER]!.facts;
+    simulateCrashWindow();
+    rmSync(join(f.unitsDir, 'hello.yaml'));
+    await f.machine.clearLog();
+    const m = f.manager();
+    expect((await m.start()).ok).toBe(true);
+    await settle(m);
+    m.close();
+    expect(await loaderOps()).toEqual([]);
+    expect(readState().units[LOADER]).toBeUndefined();
+    await waitFor(() => !existsSync(`/proc/${running.pid}/environ`) || readFileSync(`/proc/${running.pid}/environ`).length === 0);
   });
 });
