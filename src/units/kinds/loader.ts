@@ -26,7 +26,7 @@ export const loaderSchema = z
       .tuple([machinePath], z.string())
       .meta({ description: 'The command: an absolute program path, then its arguments (no shell).' }),
     environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number()]).transform(String)).default({}).meta({
-      description: 'Environment variables of the process (nothing else is inherited but PATH).',
+      description: 'Environment variables of the process; besides these it gets only PATH and INVOCATION_ID.',
     }),
     workingDirectory: machinePath.optional().meta({ description: 'Working directory (default /).' }),
     scheduling: schedulingSchema.optional(),
