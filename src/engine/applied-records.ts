@@ -1,0 +1,88 @@
+/**
+ * The applied records in memory and their persistence: every change is written through to the
+ * state file (src/engine/state-file.ts) at once, so a daemon killed at any point leaves a file
+ * that says what it had applied. Also the loader invocation ids already accounted for.
+ */
+import type { Problem } from '../errors/problem.js';
+import type { Unit, UnitSet } from '../units/types.js';
+import type { Target } from './kinds/index.js';
+import type { StateStore } from './state-file.js';
+import type { AppliedRecord, Snapshot, UnitDescription, UnitFacts } from './types.js';
+
+export class AppliedRecords {
+  /** Replaced as a whole by load(); read it through this property, never keep the map. */
+  map = new Map<string, AppliedRecord>();
+  /**
+   * Loader invocation ids this daemon spawned or already looked up in /proc: only an id from the
+   * state file that was never looked up can belong to a process whose PID went unrecorded.
+   */
+  private readonly settledInvocations = new Set<string>();
+
+  constructor(
+    private readonly store: StateStore,
+    /** Where a failed write is reported; the daemon goes on with the records in memory. */
+    private readonly onSaveError: (message: string) => void,
+  ) {}
+
+  /** Reads the state file; returns why it could not be used, if so. */
+  load(): Problem | undefined {
+    const loaded = this.store.load();
+    this.map = loaded.records;
+    return loaded.problem;
+  }
+
+  write(unit: Unit, set: UnitSet | undefined, desc: UnitDescription, facts: UnitFacts, phase: AppliedRecord['phase']): void {
+    const deps = set?.deps.get(unit.id);
+    this.map.set(unit.id, {
+      id: unit.id,
+      kind: unit.kind,
+      digest: desc.digest,
+      fields: desc.fields,
+      facts,
+      after: deps ? [...new Set([...deps.after, ...deps.requires, ...deps.wants])] : [],
+      requires: deps?.requires ?? [],
+      phase,
+      updated: Date.now(),
+    });
+    this.persist();
+  }
+
+  delete(id: string): void {
+    if (this.map.delete(id)) this.persist();
+  }
+
+  settleInvocation(invocationId: string): void {
+    this.settledInvocations.add(invocationId);
+  }
+
+  isSettled(invocationId: string): boolean {
+    return this.settledInvocations.has(invocationId);
+  }
+
+  /**
+   * A loader recorded 'starting' with an invocation id but no PID: the last daemon died between the
+   * spawn and recording it. If the snapshot found its process by INVOCATION_ID, record PID and start
+   * time now, so the plan adopts it (or stops it, when it must go) rather than starting a second one.
+   */
+  recordFoundLoaders(targets: readonly Target[], snap: Snapshot, log: (unit: string, message: string) => void): void {
+    for (const t of targets) {
+      const invocationId = t.facts.invocationId;
+      if (t.kind !== 'Loader' || t.facts.pid !== undefined || invocationId === undefined || this.settledInvocations.has(invocationId)) continue;
+      this.settledInvocations.add(invocationId);
+      const rec = this.map.get(t.id);
+      const proc = snap.processes.get(t.id);
+      if (!rec || !proc) continue;
+      this.map.set(t.id, { ...rec, facts: { ...rec.facts, pid: proc.pid, startTime: proc.startTime }, updated: Date.now() });
+      this.persist();
+      log(t.id, `found process ${proc.pid} by INVOCATION_ID ${invocationId}, started before the daemon restarted; not starting another`);
+    }
+  }
+
+  private persist(): void {
+    try {
+      this.store.save(this.map);
+    } catch (e) {
+      this.onSaveError(`cannot write the state file: ${(e as Error).message}`);
+    }
+  }
+}

@@ -1,0 +1,326 @@
+/**
+ * Running a pass's jobs: launching them through applyPlan (parallel, dependency- and lock-aware),
+ * starting, reloading, stopping and adopting one unit through its kind's behaviour, recording what
+ * was applied, and turning each outcome into the unit's runtime state and job events.
+ */
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import type { Host } from '../host/host.js';
+import type { Unit, UnitSet } from '../units/types.js';
+import { isProblemError, problem, ProblemError, type Problem } from '../errors/problem.js';
+import type { JobInfo, JobResult, LogLine } from './manager-api.js';
+import { BEHAVIOURS, type KindContext, type StopContext, type Target } from './kinds/index.js';
+import type { Plan, PlanJob } from './plan.js';
+import { applyPlan, type JobOutcome } from './apply.js';
+import type { StartHistory } from './supervision.js';
+import { startLimitOf, type Supervisor } from './supervisor.js';
+import type { AppliedRecords } from './applied-records.js';
+import { transition, type UnitRuntime } from './status.js';
+import type { AppliedRecord, Hold, Observation, UnitDescription, UnitFacts } from './types.js';
+
+/** What the job runner needs from the Manager. */
+export interface JobRunnerContext {
+  readonly host: Host;
+  /** Jobs run at once at most. */
+  readonly maxParallelJobs: number;
+  /** Of those, at most this many that serialize on the Jailhouse driver lock. */
+  readonly maxLockedJobs: number;
+  /** Directory for loader stdout/stderr files (ID.log); none when undefined. */
+  readonly logDir: string | undefined;
+  /** Environment every loader starts with, under its own variables. */
+  readonly loaderEnv: Record<string, string> | undefined;
+  readonly records: AppliedRecords;
+  readonly holds: Map<string, Hold>;
+  readonly supervisor: Supervisor;
+  /** The current unit set (it may have been replaced since the plan was made). */
+  currentSet(): UnitSet | undefined;
+  description(id: string): UnitDescription | undefined;
+  nextJobId(): number;
+  jobNew(info: JobInfo): void;
+  jobRemoved(info: JobInfo, result: JobResult): void;
+  /** The unit's runtime, created when missing. */
+  runtime(id: string): UnitRuntime;
+  /** The unit's runtime, if there is one. */
+  existingRuntime(id: string): UnitRuntime | undefined;
+  removeRuntime(id: string): void;
+  history(id: string): StartHistory;
+  log(level: LogLine['level'], unit: string | undefined, message: string): void;
+  emitUnit(id: string): void;
+  reconcile(reason: string): Promise<void>;
+  /** Resolves the manual jobs this job's outcome answers. */
+  resolveManualJobsFor(unit: string, job: PlanJob, outcome: JobOutcome): void;
+}
+
+export class JobRunner {
+  constructor(private readonly ctx: JobRunnerContext) {}
+
+  async applyJobs(thePlan: Plan, set: UnitSet, observed: Map<string, Observation>): Promise<void> {
+    const { ctx } = this;
+    const jobInfos = new Map<number, JobInfo>();
+    await applyPlan(thePlan, {
+      maxParallel: ctx.maxParallelJobs,
+      requiresOf: (id) => set.deps.get(id)?.requires ?? [],
+      cost: (job) => jobCost(job, set),
+      lockGroup: (job) => lockGroupOf(job, set, ctx.records.map),
+      maxPerLockGroup: ctx.maxLockedJobs,
+      onStart: (job) => {
+        if (job.type === 'adopt') return;
+        const info: JobInfo = { id: ctx.nextJobId(), unit: job.unit, type: job.type === 'stop' ? 'stop' : job.type === 'reload' ? 'reload' : 'start', state: 'running' };
+        jobInfos.set(job.index, info);
+        ctx.jobNew({ ...info });
+        const rt = ctx.runtime(job.unit);
+        rt.job = info;
+        if (job.type === 'stop') transition(rt, 'deactivating', 'stop');
+        else if (job.type === 'reload') transition(rt, 'reloading', 'reload');
+        else transition(rt, 'activating', 'start');
+        ctx.log('info', job.unit, `${job.type}: ${job.reason}`);
+        ctx.emitUnit(job.unit);
+      },
+      onDone: (job, outcome) => {
+        const info = jobInfos.get(job.index);
+        const rt = ctx.existingRuntime(job.unit);
+        if (rt && rt.job && info && rt.job.id === info.id) delete rt.job;
+        if (info) ctx.jobRemoved({ ...info, state: 'running' }, outcome.result);
+        if (outcome.result === 'dependency' && !info) {
+          // Skipped without running: announce it like systemd does (a job that ended in dependency).
+          const skipped: JobInfo = { id: ctx.nextJobId(), unit: job.unit, type: 'start', state: 'waiting' };
+          ctx.jobNew({ ...skipped });
+          ctx.jobRemoved(skipped, 'dependency');
+        }
+        this.afterJob(job, outcome);
+      },
+      run: (job) => this.runJob(job, set, observed),
+    });
+  }
+
+  private async runJob(job: PlanJob, set: UnitSet, observed: Map<string, Observation>): Promise<JobOutcome> {
+    switch (job.type) {
+      case 'adopt':
+        return this.adopt(job.unit, observed.get(job.unit));
+      case 'stop':
+        return this.runStop(job.unit, job.final === true);
+      case 'start':
+      case 'reload':
+        return this.runStart(job.unit, set, job.type === 'reload');
+    }
+  }
+
+  private adopt(id: string, obs: Observation | undefined): JobOutcome {
+    const { ctx } = this;
+    const unit = ctx.currentSet()?.units.get(id);
+    const desc = ctx.description(id);
+    if (!unit || !desc) return { result: 'skipped' };
+    const prev = ctx.records.map.get(id);
+    const facts: UnitFacts = { ...desc.facts, ...(prev?.facts ?? {}) };
+    if (unit.kind === 'Cell') Object.assign(facts, { cellName: prev?.facts.cellName ?? desc.facts.cellName, cpus: desc.facts.cpus });
+    ctx.records.write(unit, ctx.currentSet(), desc, facts, 'active');
+    if (unit.kind === 'Loader' && facts.pid !== undefined && facts.startTime !== undefined) ctx.supervisor.watchLoader(id, { pid: facts.pid, startTime: facts.startTime });
+    if (!prev) ctx.log('info', id, `found ${obs?.subState ?? 'running'}; adopted without restarting it`);
+    return { result: 'done' };
+  }
+
+  private async runStart(id: string, set: UnitSet, reload: boolean): Promise<JobOutcome> {
+    const { ctx } = this;
+    const unit = set.units.get(id);
+    const desc = ctx.description(id);
+    if (!unit || !desc) return { result: 'skipped' };
+    const limit = startLimitOf(unit);
+    const history = ctx.history(id);
+    if (limit && !history.tryStart(Date.now(), limit)) {
+      ctx.holds.set(id, { reason: 'start-limit' });
+      return {
+        result: 'failed',
+        unitResult: 'start-limit-hit',
+        error: problem('ENGINE_START_LIMIT', `started ${limit.burst} times within ${limit.interval} ms; not starting it again`, {
+          unit: id,
+          hint: `fix the cause, then \`crtosctl start ${id}\` (or raise startLimit)`,
+        }),
+      };
+    }
+    const prevFacts = ctx.records.map.get(id)?.facts ?? {};
+    let startingFacts: UnitFacts = { ...desc.facts, ...prevFacts };
+    let invocationId: string | undefined;
+    if (unit.kind === 'Loader') {
+      // A fresh invocation id, recorded before the spawn and without the previous (gone) process:
+      // a daemon killed before the 'active' record finds this process by it (recordFoundLoaders).
+      invocationId = randomBytes(16).toString('hex');
+      ctx.records.settleInvocation(invocationId);
+      const { pid: _pid, startTime: _startTime, ...rest } = startingFacts;
+      startingFacts = { ...rest, invocationId };
+    }
+    ctx.records.write(unit, ctx.currentSet(), desc, startingFacts, 'starting');
+    const behaviour = BEHAVIOURS[unit.kind];
+    const kindCtx = { ...this.kindContext(id, set, desc), ...(invocationId ? { invocationId } : {}) };
+    try {
+      const facts = reload && behaviour.reload ? await behaviour.reload(unit, kindCtx) : await behaviour.start(unit, kindCtx);
+      ctx.records.write(unit, ctx.currentSet(), desc, { ...desc.facts, ...facts }, 'active');
+      if (unit.kind === 'Loader' && facts.pid !== undefined && facts.startTime !== undefined) {
+        const rt = ctx.runtime(id);
+        rt.details = { kind: 'Loader', pid: facts.pid, exitCode: 0, exitSignal: '', restarts: rt.restarts };
+        ctx.supervisor.watchLoader(id, { pid: facts.pid, startTime: facts.startTime });
+      }
+      return { result: 'done' };
+    } catch (e) {
+      const err = toProblem(e, id, 'ENGINE_START_FAILED');
+      const timedOut = err.code === 'ENGINE_TIMEOUT';
+      await this.cleanupAfterFailedStart(unit, desc);
+      ctx.supervisor.onStartFailure(unit, desc.digest, err);
+      if (ctx.holds.get(id)?.reason === 'start-limit') {
+        // The restart policy gave up: say so rather than the last attempt's own result.
+        const rt = ctx.runtime(id);
+        return { result: 'failed', unitResult: 'start-limit-hit', ...(rt.lastError ? { error: rt.lastError } : { error: err }) };
+      }
+      return { result: timedOut ? 'timeout' : 'failed', unitResult: timedOut ? 'timeout' : 'exit-code', error: err };
+    }
+  }
+
+  /** Nothing half-made is left: a failed start is taken down again (cells destroyed, CPUs back). */
+  private async cleanupAfterFailedStart(unit: Unit, desc: UnitDescription): Promise<void> {
+    const rec = this.ctx.records.map.get(unit.id);
+    const target: Target = { id: unit.id, kind: unit.kind, unit, facts: { ...desc.facts, ...(rec?.facts ?? {}) } };
+    try {
+      await BEHAVIOURS[unit.kind].stop(target, this.stopContext(unit.id));
+      this.ctx.records.delete(unit.id);
+    } catch (e) {
+      // The record stays ('starting'): the next pass sees the unit half-made and cleans up again.
+      this.ctx.log('warn', unit.id, `cleaning up after the failed start failed: ${toProblem(e, unit.id, 'ENGINE_STOP_FAILED').message}`);
+    }
+  }
+
+  private async runStop(id: string, final: boolean): Promise<JobOutcome> {
+    const { ctx } = this;
+    const rec = ctx.records.map.get(id);
+    const unit = ctx.currentSet()?.units.get(id);
+    const desc = ctx.description(id);
+    const kind = unit?.kind ?? rec?.kind;
+    if (!kind) return { result: 'skipped' };
+    const target: Target = { id, kind, ...(unit ? { unit } : {}), facts: { ...(desc?.facts ?? {}), ...(rec?.facts ?? {}) } };
+    ctx.supervisor.beginStop(id);
+    try {
+      await BEHAVIOURS[kind].stop(target, this.stopContext(id));
+      ctx.records.delete(id);
+      return { result: 'done' };
+    } catch (e) {
+      return { result: 'failed', unitResult: 'exit-code', error: toProblem(e, id, 'ENGINE_STOP_FAILED') };
+    } finally {
+      ctx.supervisor.endStop(id);
+      void final;
+    }
+  }
+
+  private afterJob(job: PlanJob, outcome: JobOutcome): void {
+    const { ctx } = this;
+    const rt = ctx.runtime(job.unit);
+    if (outcome.result === 'done') {
+      if (job.type === 'start' || job.type === 'reload') {
+        ctx.supervisor.newRun(job.unit);
+        rt.result = 'success';
+        delete rt.lastError;
+        const unit = ctx.currentSet()?.units.get(job.unit);
+        transition(rt, 'active', unit ? BEHAVIOURS[unit.kind].activeSubState(unit) : 'running');
+        ctx.log('info', job.unit, job.type === 'reload' ? 'reloaded' : 'started');
+      } else if (job.type === 'stop') {
+        transition(rt, 'inactive', 'dead');
+        ctx.log('info', job.unit, 'stopped');
+        if (!ctx.currentSet()?.units.has(job.unit)) ctx.removeRuntime(job.unit);
+      }
+    } else if (outcome.result !== 'skipped') {
+      rt.result = outcome.unitResult ?? 'exit-code';
+      if (outcome.error) rt.lastError = outcome.error;
+      const pending = ctx.holds.get(job.unit)?.reason === 'restart-pending';
+      if (pending) transition(rt, 'activating', 'auto-restart');
+      else transition(rt, 'failed', 'failed');
+      ctx.log(outcome.result === 'dependency' ? 'warn' : 'error', job.unit, `${job.type} ${outcome.result}: ${outcome.error?.message ?? ''}`);
+    }
+    ctx.emitUnit(job.unit);
+    ctx.resolveManualJobsFor(job.unit, job, outcome);
+  }
+
+  // ---- contexts for the kinds' behaviours ---------------------------------------------------------
+
+  private kindContext(id: string, set: UnitSet, desc: UnitDescription): KindContext {
+    const { ctx } = this;
+    if (ctx.logDir) {
+      try {
+        mkdirSync(ctx.logDir, { recursive: true });
+      } catch (e) {
+        ctx.log('warn', id, `cannot create ${ctx.logDir}: ${(e as Error).message}`);
+      }
+    }
+    return {
+      host: ctx.host,
+      set,
+      desc,
+      timed: (p, ms, what) => this.timed(id, p, ms, what),
+      sleep,
+      baseEnv: ctx.loaderEnv ?? { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
+      ...(ctx.logDir ? { logFile: join(ctx.logDir, `${id}.log`) } : {}),
+      log: (message) => ctx.log('info', id, message),
+    };
+  }
+
+  private stopContext(id: string): StopContext {
+    return { host: this.ctx.host, timed: (p, ms, what) => this.timed(id, p, ms, what), sleep, log: (message) => this.ctx.log('warn', id, message) };
+  }
+
+  /**
+   * A host operation with a deadline. The operation itself cannot be cancelled (the host kills a
+   * hung tool after its own limit); when it settles late, a pass looks at what it left behind.
+   */
+  private timed<T>(id: string, p: Promise<T>, ms: number, what: string): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      let late = false;
+      const timer = setTimeout(() => {
+        late = true;
+        reject(new ProblemError(problem('ENGINE_TIMEOUT', `${what} did not finish within ${ms} ms`, { unit: id, hint: 'raise the unit\'s `timeout` if the machine is just slow' })));
+      }, ms);
+      p.then(
+        (v) => {
+          clearTimeout(timer);
+          if (late) void this.ctx.reconcile(`${what} of ${id} finished late`);
+          else resolve(v);
+        },
+        (e: unknown) => {
+          clearTimeout(timer);
+          if (late) void this.ctx.reconcile(`${what} of ${id} failed late`);
+          else reject(e);
+        },
+      );
+    });
+  }
+}
+
+/** Cells and hypervisors run jailhouse commands, which hold the driver's lock one at a time. */
+function lockGroupOf(job: PlanJob, set: UnitSet, records: ReadonlyMap<string, AppliedRecord>): string | undefined {
+  if (job.type === 'adopt') return undefined;
+  const kind = set.units.get(job.unit)?.kind ?? records.get(job.unit)?.kind;
+  return kind === 'Cell' || kind === 'Hypervisor' ? 'jailhouse' : undefined;
+}
+
+/**
+ * Tool runs a job takes, for the launch order: a cell's start or reload is three jailhouse
+ * commands in a row (create or shutdown, load, start), each behind the driver's one-at-a-time
+ * lock, so cells go before work that can fill in around them.
+ */
+function jobCost(job: PlanJob, set: UnitSet): number {
+  if (job.type === 'adopt') return 0;
+  if (job.type === 'stop') return 1;
+  const kind = set.units.get(job.unit)?.kind;
+  if (kind === 'Cell') return 3;
+  if (kind === 'Image') return 0;
+  return 1;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
+
+function toProblem(e: unknown, unit: string, code: 'ENGINE_START_FAILED' | 'ENGINE_STOP_FAILED'): Problem {
+  if (isProblemError(e)) return e.problems[0] ?? problem(code, e.message, { unit });
+  if (e instanceof Error && 'toProblem' in e && typeof (e as { toProblem: unknown }).toProblem === 'function') {
+    const p = (e as unknown as { toProblem(x: { unit: string }): Problem }).toProblem({ unit });
+    return { ...p, code };
+  }
+  return problem(code, e instanceof Error ? e.message : String(e), { unit });
+}

@@ -1,0 +1,242 @@
+/**
+ * Supervision between and within passes: a cell's onFailure policy, loader exits, automatic
+ * restarts with back-off and start limits, and the cheap sysfs poll that notices a cell changing
+ * state. It decides and schedules; the Manager's loop does the work (through `reconcile`).
+ */
+import type { Host, ProcessIdentity } from '../host/host.js';
+import type { Unit } from '../units/types.js';
+import { problem, type Problem } from '../errors/problem.js';
+import type { LogLine } from './manager-api.js';
+import type { AppliedRecords } from './applied-records.js';
+import { isCleanExit, shouldRestart, type StartHistory, type StartLimit } from './supervision.js';
+import { transition, type UnitRuntime } from './status.js';
+import type { Hold, Observation } from './types.js';
+
+const DEFAULT_LIMIT: StartLimit = { burst: 5, interval: 10_000 };
+
+/** What the supervisor needs from the Manager. */
+export interface SupervisorContext {
+  readonly host: Host;
+  /** Restart timers and exit watching; false for `--once`. */
+  readonly supervise: boolean;
+  /** How often the sysfs state of cells is polled; 0 turns polling off. */
+  readonly pollIntervalMs: number;
+  readonly records: AppliedRecords;
+  readonly holds: Map<string, Hold>;
+  /** The unit of that id in the current set. */
+  unit(id: string): Unit | undefined;
+  /** The digest of the unit's current description. */
+  digest(id: string): string | undefined;
+  /** Asks the next pass to reload (not restart) the cell. */
+  requestReload(id: string): void;
+  runtime(id: string): UnitRuntime;
+  history(id: string): StartHistory;
+  log(level: LogLine['level'], unit: string | undefined, message: string): void;
+  emitUnit(id: string): void;
+  reconcile(reason: string): Promise<void>;
+  closed(): boolean;
+  passRunning(): boolean;
+}
+
+export class Supervisor {
+  private readonly watchedProcesses = new Set<string>();
+  /** Loaders we are stopping: their exit is not a failure. */
+  private readonly stopping = new Set<string>();
+  /** Cells whose `failed` state was already handled by their onFailure policy. */
+  private readonly handledFailures = new Set<string>();
+  private readonly timers = new Set<NodeJS.Timeout>();
+  private pollTimer: NodeJS.Timeout | undefined;
+  private pollBusy = false;
+  /** What the last pass saw of the cells, for the poll to compare against. */
+  private pollEnabled = false;
+  private pollCells: { id: number; state: string }[] = [];
+
+  constructor(private readonly ctx: SupervisorContext) {}
+
+  /** True while a restart timer is pending. */
+  hasPendingRestarts(): boolean {
+    return this.timers.size > 0;
+  }
+
+  /** Stops the poll and the restart timers. */
+  close(): void {
+    if (this.pollTimer) clearInterval(this.pollTimer);
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+  }
+
+  /** While a stop job runs, the loader's exit is expected. */
+  beginStop(id: string): void {
+    this.stopping.add(id);
+  }
+
+  endStop(id: string): void {
+    this.stopping.delete(id);
+  }
+
+  /** A new run: its failure is a new failure for the onFailure policy. */
+  newRun(id: string): void {
+    this.handledFailures.delete(id);
+  }
+
+  /** A cell found `failed`: its onFailure policy, once per failure. */
+  superviseCells(observed: Map<string, Observation>): void {
+    for (const [id, obs] of observed) {
+      const unit = this.ctx.unit(id);
+      if (!unit || unit.kind !== 'Cell') continue;
+      if (obs.state !== 'failed') {
+        this.handledFailures.delete(id);
+        continue;
+      }
+      if (this.handledFailures.has(id) || !this.ctx.records.map.has(id)) continue;
+      this.handledFailures.add(id);
+      const err = problem('ENGINE_CELL_FAILED', `cell ${obs.details.kind === 'Cell' ? obs.details.jailhouseState : ''} (failed CPUs: ${obs.details.kind === 'Cell' ? obs.details.failedCpus.join(',') || 'none' : ''})`, { unit: id });
+      const rt = this.ctx.runtime(id);
+      rt.result = 'exit-code';
+      rt.lastError = err;
+      this.ctx.log('error', id, `entered failed state; onFailure: ${unit.spec.onFailure}`);
+      if (unit.spec.onFailure === 'restart') {
+        if (!this.scheduleRestart(unit, 'cell failed', err, true)) transition(rt, 'failed', 'failed');
+      } else if (unit.spec.onFailure === 'stop') {
+        this.ctx.holds.set(id, { reason: 'stopped' });
+      }
+    }
+  }
+
+  /** What happens after a failed start: the unit's restart policy, else it stays failed. */
+  onStartFailure(unit: Unit, digest: string, err: Problem): void {
+    const policy = restartPolicyOf(unit);
+    if (policy && policy.onStartFailure && this.scheduleRestart(unit, 'start failed', err)) return;
+    this.ctx.holds.set(unit.id, { reason: 'failed', digest });
+  }
+
+  /**
+   * Schedules an automatic restart after the back-off delay, unless the start limit forbids it
+   * (then the unit is held with start-limit-hit). Returns whether a restart was scheduled.
+   */
+  scheduleRestart(unit: Unit, why: string, err: Problem, reload = false): boolean {
+    const { ctx } = this;
+    const policy = restartPolicyOf(unit);
+    if (!policy || !ctx.supervise || ctx.closed()) return false;
+    const history = ctx.history(unit.id);
+    const rt = ctx.runtime(unit.id);
+    const limit = startLimitOf(unit) ?? DEFAULT_LIMIT;
+    const delay = history.nextDelay(policy.restartSec, policy.restartMaxSec);
+    if (!history.allowed(Date.now() + delay, limit)) {
+      ctx.holds.set(unit.id, { reason: 'start-limit' });
+      rt.result = 'start-limit-hit';
+      rt.lastError = problem('ENGINE_START_LIMIT', `${why} (${err.message}); start limit of ${limit.burst} starts in ${limit.interval} ms reached, not restarting`, { unit: unit.id, hint: `fix the cause, then \`crtosctl start ${unit.id}\`` });
+      ctx.log('error', unit.id, rt.lastError.message);
+      transition(rt, 'failed', 'failed');
+      ctx.emitUnit(unit.id);
+      return true;
+    }
+    ctx.holds.set(unit.id, { reason: 'restart-pending' });
+    rt.restarts++;
+    transition(rt, 'activating', 'auto-restart');
+    ctx.log('warn', unit.id, `${why}; restarting in ${delay} ms`);
+    ctx.emitUnit(unit.id);
+    const timer = setTimeout(() => {
+      this.timers.delete(timer);
+      if (ctx.holds.get(unit.id)?.reason !== 'restart-pending') return;
+      ctx.holds.delete(unit.id);
+      if (reload) ctx.requestReload(unit.id);
+      void ctx.reconcile(`restart ${unit.id}`);
+    }, delay);
+    this.timers.add(timer);
+    return true;
+  }
+
+  watchLoader(id: string, proc: ProcessIdentity): void {
+    const { ctx } = this;
+    const key = `${id}:${proc.pid}:${proc.startTime}`;
+    if (this.watchedProcesses.has(key) || !ctx.supervise) return;
+    this.watchedProcesses.add(key);
+    void ctx.host.waitExit(proc).then((exit) => {
+      this.watchedProcesses.delete(key);
+      if (ctx.closed()) return;
+      const rec = ctx.records.map.get(id);
+      if (!rec || rec.facts.pid !== proc.pid || rec.facts.startTime !== proc.startTime) return; // replaced or stopped
+      if (this.stopping.has(id)) return;
+      ctx.records.delete(id);
+      const unit = ctx.unit(id);
+      const rt = ctx.runtime(id);
+      rt.exitCode = exit.code ?? -1;
+      rt.exitSignal = exit.signal ?? '';
+      const clean = isCleanExit(exit);
+      const how = exit.signal ? `killed by ${exit.signal}` : exit.code === null ? 'gone (exit status unknown)' : `exited with code ${exit.code}`;
+      const err = problem('ENGINE_PROCESS_EXITED', `process ${proc.pid} ${how}`, { unit: id });
+      rt.result = clean ? 'success' : exit.signal ? 'signal' : 'exit-code';
+      if (!clean) rt.lastError = err;
+      ctx.log(clean ? 'info' : 'error', id, `process ${proc.pid} ${how}`);
+      if (unit && unit.kind === 'Loader' && shouldRestart(unit.spec.restart, exit)) {
+        this.scheduleRestart(unit, `process ${how}`, err);
+      } else if (unit) {
+        ctx.holds.set(id, clean ? { reason: 'exited' } : { reason: 'failed', digest: ctx.digest(id) ?? '' });
+        transition(rt, clean ? 'inactive' : 'failed', clean ? 'dead' : 'failed');
+      }
+      ctx.emitUnit(id);
+      void ctx.reconcile(`${id} exited`);
+    });
+  }
+
+  startPolling(): void {
+    const interval = this.ctx.pollIntervalMs;
+    if (interval <= 0 || !this.ctx.supervise) return;
+    this.pollTimer = setInterval(() => void this.poll(), interval);
+    this.pollTimer.unref?.();
+  }
+
+  /** What a pass saw of the cells, for the poll to compare against. */
+  rememberCells(jailhouse: { enabled: boolean; cells: { id: number; name: string; state: string }[] }): void {
+    this.pollEnabled = jailhouse.enabled;
+    this.pollCells = jailhouse.cells.filter((c) => c.id !== 0).map((c) => ({ id: c.id, state: c.state }));
+  }
+
+  /**
+   * The cheap watch between passes: only the `state` file of each cell the last pass saw (one
+   * small sysfs read per cell), plus `enabled`; any difference starts a full pass.
+   */
+  private async poll(): Promise<void> {
+    if (this.pollBusy || this.ctx.passRunning() || this.ctx.closed()) return;
+    this.pollBusy = true;
+    try {
+      const [enabled, ...states] = await Promise.all([
+        this.ctx.host.readFile('/sys/devices/jailhouse/enabled').then((b) => b.toString().trim() === '1', () => false),
+        ...this.pollCells.map((c) =>
+          this.ctx.host.readFile(`/sys/devices/jailhouse/cells/${c.id}/state`).then(
+            (b) => b.toString().replace(/\n$/, ''),
+            () => '',
+          ),
+        ),
+      ]);
+      const changed = enabled !== this.pollEnabled || this.pollCells.some((c, i) => states[i] !== c.state);
+      if (changed) void this.ctx.reconcile('cell states changed');
+    } catch {
+      // The next poll tries again; a pass reports real read errors.
+    } finally {
+      this.pollBusy = false;
+    }
+  }
+}
+
+export function startLimitOf(unit: Unit): StartLimit | undefined {
+  if (unit.kind === 'Loader' || unit.kind === 'Cell') return unit.spec.startLimit;
+  return undefined;
+}
+
+interface RestartPolicy {
+  restartSec: number;
+  restartMaxSec: number;
+  onStartFailure: boolean;
+}
+
+function restartPolicyOf(unit: Unit): RestartPolicy | undefined {
+  if (unit.kind === 'Loader' && unit.spec.restart !== 'no') {
+    return { restartSec: unit.spec.restartSec, restartMaxSec: unit.spec.restartMaxSec, onStartFailure: true };
+  }
+  if (unit.kind === 'Cell' && unit.spec.onFailure === 'restart') {
+    return { restartSec: unit.spec.restartSec, restartMaxSec: unit.spec.restartMaxSec, onStartFailure: true };
+  }
+  return undefined;
+}
