@@ -1,6 +1,7 @@
 /** The stand-in cRTOS loader, run through its wrapper as a real process. */
 import { describe, expect, it } from 'vitest';
 import { execFile } from 'node:child_process';
+import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { SimMachine } from '../../../src/sim/index.js';
 import { tempMachine, waitFor } from '../helpers.js';
@@ -10,6 +11,20 @@ function loader(m: SimMachine, args: string[], env: Record<string, string> = {})
     execFile(join(m.dir, 'opt/crtos/loader'), args, { env }, (error, _stdout, stderr) => {
       resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stderr });
     });
+  });
+}
+
+/** Whether the simulated cell accepts on its loopback readiness endpoint (as crtosd's probe asks). */
+function accepts(m: SimMachine): Promise<boolean> {
+  const endpoint = m.readinessEndpoint('nuttx');
+  if (!endpoint) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = connect(endpoint.port, endpoint.host);
+    socket.once('connect', () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.once('error', () => resolve(false));
   });
 }
 
@@ -50,8 +65,11 @@ describe.concurrent('stand-in loader', () => {
   it('stays resident until the cell stops', async () => {
     const m = await tempMachine();
     await m.bringUp('drivers');
+    // As crtosd does, start the loader only once the cell answers: a booting cell refuses.
+    await waitFor(() => accepts(m), 15_000);
     const running = loader(m, ['VERBOSE=1', '/opt/crtos/apps/hello']);
-    await waitFor(async () => (await m.readLog()).some((e) => e.op === 'loader' && e.result === 'ok'));
+    await waitFor(async () => (await m.readLog()).some((e) => e.op === 'loader'), 15_000);
+    expect((await m.readLog()).filter((e) => e.op === 'loader').map((e) => e.result)).toEqual(['ok']);
     await m.failCell('nuttx');
     expect(await running).toEqual({ code: 1, stderr: 'loader: connection to the sRTOS closed\n' });
   });
