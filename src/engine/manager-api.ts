@@ -8,6 +8,7 @@
  */
 import type { Problem } from '../errors/problem.js';
 import type { KindName } from '../units/kinds/common.js';
+import type { UnitDependencies } from '../units/types.js';
 
 export type LoadState = 'loaded' | 'not-found' | 'bad-setting' | 'error';
 export type ActiveState = 'inactive' | 'activating' | 'active' | 'deactivating' | 'failed' | 'reloading';
@@ -90,7 +91,8 @@ export type UnitDetails =
   | ({ kind: 'Network' } & NetworkDetails)
   | ({ kind: 'Image' } & ImageDetails);
 
-export interface UnitStatus {
+/** A unit as observers see it; its dependencies are those of the loaded set (implicit edges included). */
+export interface UnitStatus extends UnitDependencies {
   id: string;
   kind: KindName;
   description: string;
@@ -102,12 +104,6 @@ export interface UnitStatus {
   timestamps: UnitTimestamps;
   sourcePath: string;
   dropInPaths: string[];
-  requires: string[];
-  wants: string[];
-  after: string[];
-  before: string[];
-  requiredBy: string[];
-  wantedBy: string[];
   /** The last error of this unit (a failed operation, a load problem), if any. */
   lastError?: Problem;
   /** The queued or running job, if any. */

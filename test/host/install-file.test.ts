@@ -3,23 +3,14 @@ import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createLinuxHost, isHostError, type HostError } from '../../src/host/index.js';
+import { createLinuxHost } from '../../src/host/index.js';
+import { hostError } from './helpers.js';
 
 function machineRoot(): string {
   const root = mkdtempSync(join(tmpdir(), 'crtos-install-'));
   mkdirSync(join(root, 'opt/rtmux'), { recursive: true });
   writeFileSync(join(root, 'opt/rtmux/rtthread.bin'), 'RT-Thread image v1\n');
   return root;
-}
-
-async function hostError(p: Promise<unknown>): Promise<HostError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isHostError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a HostError');
 }
 
 describe.concurrent('LinuxHost.installFile', () => {

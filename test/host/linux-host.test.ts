@@ -5,24 +5,15 @@
 import { describe, expect, it } from 'vitest';
 import { rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { createLinuxHost, isHostError, type Host, type HostError } from '../../src/host/index.js';
+import { createLinuxHost, type Host } from '../../src/host/index.js';
 import { encodeConfig } from '../../src/jailhouse/index.js';
 import { nuttxCellConfig, type MachineDescription, type SimMachine } from '../../src/sim/index.js';
 import { tempMachine, waitFor } from '../sim/helpers.js';
+import { hostError } from './helpers.js';
 
 async function setup(description?: Partial<MachineDescription>): Promise<{ m: SimMachine; host: Host }> {
   const m = await tempMachine(description);
   return { m, host: createLinuxHost({ root: m.dir, env: m.env }) };
-}
-
-async function hostError(p: Promise<unknown>): Promise<HostError> {
-  try {
-    await p;
-  } catch (e) {
-    if (isHostError(e)) return e;
-    throw e;
-  }
-  throw new Error('expected a HostError');
 }
 
 const SYS = '/etc/jailhouse/sysconfig.cell';
