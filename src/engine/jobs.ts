@@ -16,7 +16,7 @@ import { applyPlan, type JobOutcome } from './apply.js';
 import type { StartHistory } from './supervision.js';
 import { startLimitOf, type Supervisor } from './supervisor.js';
 import type { AppliedRecords } from './applied-records.js';
-import { transition, type UnitRuntime } from './status.js';
+import { emptyDetails, transition, type UnitRuntime } from './status.js';
 import type { AppliedRecord, Hold, Observation, UnitDescription, UnitFacts } from './types.js';
 
 /** What the job runner needs from the Manager. */
@@ -81,6 +81,9 @@ export class JobRunner {
         const info = jobInfos.get(job.index);
         const rt = ctx.existingRuntime(job.unit);
         if (rt && rt.job && info && rt.job.id === info.id) delete rt.job;
+        // The unit's new state first, then the job's end: a client that acts on JobRemoved (as
+        // systemctl does) must read the state the job left, as systemd guarantees.
+        this.afterJob(job, outcome);
         if (info) ctx.jobRemoved({ ...info, state: 'running' }, outcome.result);
         if (outcome.result === 'dependency' && !info) {
           // Skipped without running: announce it like systemd does (a job that ended in dependency).
@@ -88,7 +91,6 @@ export class JobRunner {
           ctx.jobNew({ ...skipped });
           ctx.jobRemoved(skipped, 'dependency');
         }
-        this.afterJob(job, outcome);
       },
       run: (job) => this.runJob(job, set, observed),
     });
@@ -221,6 +223,9 @@ export class JobRunner {
         transition(rt, 'active', unit ? BEHAVIOURS[unit.kind].activeSubState(unit) : 'running');
         ctx.log('info', job.unit, job.type === 'reload' ? 'reloaded' : 'started');
       } else if (job.type === 'stop') {
+        // The job's end is announced (JobRemoved) before the pass observes again: what the unit
+        // reported while running (a loader's MainPID, a cell's CPUs) must not outlive it.
+        rt.details = emptyDetails(rt.details.kind);
         transition(rt, 'inactive', 'dead');
         ctx.log('info', job.unit, 'stopped');
         if (!ctx.currentSet()?.units.has(job.unit)) ctx.removeRuntime(job.unit);

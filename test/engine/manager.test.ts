@@ -162,6 +162,26 @@ describe('the cRTOS example on the simulated machine', () => {
     expect(ops.map((o) => o.split(' ').slice(0, 3).join(' '))).toEqual(['jailhouse cell shutdown', 'jailhouse cell load', 'jailhouse cell start', 'chrt -f 80']);
   });
 
+  test('a stopped loader reports no MainPID the moment its job is announced, before the pass observes again', async () => {
+    const running = m.getUnit('hello.loader')!.details;
+    expect(running.kind === 'Loader' && running.pid).toBeGreaterThan(0);
+    const atRemoval = new Promise<UnitStatus | undefined>((resolve) => {
+      const listener = (job: JobInfo) => {
+        if (job.unit !== 'hello.loader' || job.type !== 'stop') return;
+        m.off('jobRemoved', listener);
+        resolve(m.getUnit('hello.loader'));
+      };
+      m.on('jobRemoved', listener);
+    });
+    m.enqueue('hello.loader', 'stop');
+    const stopped = await atRemoval;
+    expect(stopped?.activeState).toBe('inactive');
+    expect(stopped?.details).toMatchObject({ kind: 'Loader', pid: 0 });
+    m.enqueue('hello.loader', 'start');
+    await settle(m);
+    expect(m.getUnit('hello.loader')?.activeState).toBe('active');
+  });
+
   test('a removed cell: its dependents stopped first, then the cell destroyed, its CPUs online again', async () => {
     await f.machine.clearLog();
     removed.length = 0;
