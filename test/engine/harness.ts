@@ -12,6 +12,7 @@ import { loadUnits } from '../../src/units/index.js';
 import { Manager, type ManagerOptions } from '../../src/engine/manager.js';
 import { fileStateStore } from '../../src/engine/state-file.js';
 import type { MachineDescription } from '../../src/sim/index.js';
+import type { UnitStatus } from '../../src/engine/manager-api.js';
 
 export interface Fixture {
   dir: string;
@@ -96,6 +97,28 @@ export async function settle(manager: Manager, quietMs = 300, timeoutMs = 25_000
   throw new Error('manager did not settle');
 }
 
+/**
+ * Resolves once the unit's status satisfies `cond`: checked now, then on each unitChanged. For
+ * what the manager notices on its own (a poll, a child exiting), instead of guessing a delay.
+ */
+export function untilUnit(manager: Manager, id: string, cond: (status: UnitStatus) => boolean, timeoutMs = 20_000): Promise<UnitStatus> {
+  return new Promise((resolve, reject) => {
+    const check = (status: UnitStatus | undefined): boolean => {
+      if (!status || status.id !== id || !cond(status)) return false;
+      clearTimeout(timer);
+      manager.off('unitChanged', check);
+      resolve(status);
+      return true;
+    };
+    const timer = setTimeout(() => {
+      manager.off('unitChanged', check);
+      reject(new Error(`${id} did not reach the expected state within ${timeoutMs} ms: ${JSON.stringify(manager.getUnit(id))}`));
+    }, timeoutMs);
+    manager.on('unitChanged', check);
+    check(manager.getUnit(id));
+  });
+}
+
 export function states(manager: Manager): Record<string, string> {
   const entries = manager.listUnits().map((u): [string, string] => [u.id, `${u.activeState}/${u.result}`]);
   return Object.fromEntries(entries.sort((a, b) => a[0].localeCompare(b[0])));
@@ -112,12 +135,18 @@ export const ALL_ACTIVE = {
   'shadow.driver': 'active/success',
 };
 
-/** Unit text edits that make supervision and timeouts fast enough for tests. */
-export function fastSupervision(f: Fixture): void {
+/**
+ * Unit text edits that make supervision fast enough for tests, and with `opTimeout` every
+ * operation's timeout short (for the hang cases). Tests that count attempts leave the timeouts
+ * alone: a slow CI machine must not turn an attempt into a timeout.
+ */
+export function fastSupervision(f: Fixture, opTimeout?: string): void {
   const fast = 'restartSec: 100ms\nrestartMaxSec: 400ms\nstartLimit: { burst: 3, interval: 20s }';
-  f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('onFailure: restart', `onFailure: restart\n${fast}\ntimeout: 1500ms`).replace(/timeout: 10s \}/, 'timeout: 2s }'));
+  const t = opTimeout ? `\ntimeout: ${opTimeout}` : '';
+  f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('onFailure: restart', `onFailure: restart\n${fast}${t}`).replace(/timeout: 10s \}/, opTimeout ? `timeout: ${opTimeout} }` : '$&'));
   f.writeUnit('hello.yaml', f.readUnit('hello.yaml').replace('restart: on-failure', `restart: on-failure\n${fast}`));
-  f.writeUnit('jailhouse.yaml', f.readUnit('jailhouse.yaml').replace(/^(module: jailhouse).*$/m, '$1\ntimeout: 1500ms').replace(/^(system: .*)$/m, '$1\ntimeout: 1500ms'));
-  f.writeUnit('drivers.yaml', f.readUnit('drivers.yaml').replace(/^(path: .*)$/gm, '$1\ntimeout: 1500ms'));
-  f.writeUnit('network.yaml', f.readUnit('network.yaml').replace(/^(address: .*)$/m, '$1\ntimeout: 1500ms'));
+  if (!opTimeout) return;
+  f.writeUnit('jailhouse.yaml', f.readUnit('jailhouse.yaml').replace(/^(module: jailhouse).*$/m, `$1${t}`).replace(/^(system: .*)$/m, `$1${t}`));
+  f.writeUnit('drivers.yaml', f.readUnit('drivers.yaml').replace(/^(path: .*)$/gm, `$1${t}`));
+  f.writeUnit('network.yaml', f.readUnit('network.yaml').replace(/^(address: .*)$/m, `$1${t}`));
 }

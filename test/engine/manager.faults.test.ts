@@ -43,7 +43,7 @@ const cases: Case[] = [
 describe('host operations failing during the bring-up', () => {
   test.each(cases)('$name', async (c) => {
     const f = (fixture = await makeFixture());
-    fastSupervision(f);
+    fastSupervision(f, '3s');
     await f.machine.setFaults([c.fault]);
     const m = f.manager();
     await m.start();

@@ -1,6 +1,6 @@
 /** Supervision on the simulated machine: cells entering `failed` and crashing loaders. */
 import { afterEach, describe, expect, test } from 'vitest';
-import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, type Fixture } from './harness.js';
+import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, untilUnit, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 
 let fixture: Fixture | undefined;
@@ -29,8 +29,9 @@ describe('supervision', () => {
   test('a cell entering failed is reloaded in place (not re-created) and its loader restarted', async () => {
     const { f, m } = await running();
     const pid = loaderPid(m);
+    const noticed = untilUnit(m, 'nuttx.cell', (s) => s.activeState !== 'active'); // by the sysfs poll
     await f.machine.failCell('nuttx');
-    await new Promise((r) => setTimeout(r, 300)); // the poll notices
+    await noticed;
     await settle(m, 500);
     expect(states(m)).toEqual(ALL_ACTIVE);
     const ops = (await f.ops()).filter((o) => o.startsWith('jailhouse'));
@@ -42,7 +43,7 @@ describe('supervision', () => {
     const { f, m } = await running();
     await f.machine.setCellFailures([{ cell: 'nuttx', afterStartMs: 150 }]);
     await f.machine.failCell('nuttx');
-    await new Promise((r) => setTimeout(r, 300));
+    await untilUnit(m, 'nuttx.cell', (s) => s.result === 'start-limit-hit', 30_000);
     await settle(m, 800, 30_000);
     expect(m.getUnit('nuttx.cell')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
     // burst 3 in the window: the first start plus two restarts, then no more.
@@ -53,17 +54,16 @@ describe('supervision', () => {
   test('a crashing loader is restarted with back-off until its start limit', async () => {
     const { f, m } = await running();
     const first = loaderPid(m);
+    const restartedFrom = (pid: number) => untilUnit(m, 'hello.loader', (s) => s.activeState === 'active' && s.details.kind === 'Loader' && s.details.pid !== pid);
     process.kill(first, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
-    await settle(m, 400);
+    await restartedFrom(first);
     const second = loaderPid(m);
     expect(second).not.toBe(first);
     expect(m.getUnit('hello.loader')).toMatchObject({ activeState: 'active', details: { restarts: 1, exitSignal: 'SIGKILL' } });
     process.kill(second, 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
-    await settle(m, 400);
+    await restartedFrom(second);
     process.kill(loaderPid(m), 'SIGKILL');
-    await new Promise((r) => setTimeout(r, 100));
+    await untilUnit(m, 'hello.loader', (s) => s.result === 'start-limit-hit');
     await settle(m, 600);
     expect(m.getUnit('hello.loader')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
     expect((await f.ops()).filter((o) => o.startsWith('chrt')).length).toBe(2);
