@@ -6,6 +6,10 @@ import { isProblemError } from '../errors/problem.js';
 import { createSimMachine, openSimMachine } from './machine.js';
 import { SIM_OPERATIONS, type SimFault, type SimOperation } from './faults.js';
 import type { MachineDescription } from './description.js';
+import { RTMUX_DESCRIPTION } from './rtmux-example.js';
+
+/** The machines `--example` names: what each deployment under units/ expects to find. */
+const EXAMPLES: Record<string, Partial<MachineDescription>> = { crtos: {}, rtmux: RTMUX_DESCRIPTION };
 
 export interface SimCliIo {
   out(text: string): void;
@@ -14,7 +18,9 @@ export interface SimCliIo {
 }
 
 const USAGE = `Usage: crtos-sim COMMAND DIR ...
-  create DIR [--machine FILE]        make a simulated machine (FILE: description in JSON or YAML)
+  create DIR [--example crtos|rtmux] [--machine FILE]
+                                     make a simulated machine: the cRTOS example (default) or the
+                                     RTMux one, FILE's description (JSON or YAML) merged over it
   env DIR                            print the environment that puts its stand-in tools first
   log DIR [--json]                   print the operations performed on it
   fault DIR OP (--errno E | --hang) [--times N] [--target NAME]
@@ -46,10 +52,13 @@ export async function runSimCli(argv: string[], io: SimCliIo): Promise<number> {
   try {
     switch (command) {
       case 'create': {
+        const example = option(rest, '--example') ?? 'crtos';
+        const base = EXAMPLES[example];
+        if (!base) return usage(io, `unknown example ${JSON.stringify(example)} (crtos or rtmux)`);
         const file = option(rest, '--machine');
         const description = file === undefined ? undefined : readDescriptionFile(file, io);
         if (description === null) return 1;
-        const machine = await createSimMachine(dir, description);
+        const machine = await createSimMachine(dir, { ...base, ...description });
         io.out(`created simulated machine in ${machine.dir}\n`);
         const endpoint = machine.readinessEndpoint();
         if (endpoint) io.out(`readiness endpoint of nuttx: ${endpoint.host}:${endpoint.port}\n`);

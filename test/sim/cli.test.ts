@@ -70,6 +70,15 @@ describe('crtos-sim', () => {
     expect(await sim('create', newDir(), '--machine', file)).toMatchObject({ code: 1, stderr: expect.stringContaining(`crtos-sim: ${file}:`) });
   });
 
+  it('makes the RTMux example machine with --example rtmux', async () => {
+    const dir = newDir();
+    expect((await sim('create', dir, '--example', 'rtmux')).code).toBe(0);
+    const m = openSimMachine(dir);
+    expect(m.description).toMatchObject({ arch: 'arm', cpus: 1, example: 'rtmux' });
+    expect((await m.run('insmod', ['/lib/modules/rtvmm.ko'])).code).toBe(0);
+    expect(await sim('create', newDir(), '--example', 'qnx')).toMatchObject({ code: 2, stderr: expect.stringContaining('unknown example "qnx"') });
+  });
+
   it('explains bad usage', async () => {
     expect(await sim()).toMatchObject({ code: 2, stderr: expect.stringContaining('Usage: crtos-sim') });
     const dir = newDir();
