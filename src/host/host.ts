@@ -131,12 +131,13 @@ export interface Host {
 
   // ---- actions -------------------------------------------------------------------------------
   /**
-   * Copy a machine file to another machine path (an RTMux image to /vmm/rtos.bin). The copy is
+   * Copy a machine file to another machine path (an RTMux image to /vmm/rtos.bin), or write the
+   * bytes given as `source` there (an encoded inline cell configuration). The copy is
    * written to a temporary file in the target's directory (created when missing) and renamed over
    * the target, so a reader sees the old file or the whole new one, never a part. Rejects with a
    * HostError (HOST_WRITE_FAILED) carrying the errno; nothing is left behind on failure.
    */
-  installFile(source: string, target: string, opts?: InstallFileOptions): Promise<void>;
+  installFile(source: string | Uint8Array, target: string, opts?: InstallFileOptions): Promise<void>;
   loadModule(spec: ModuleSpec): Promise<void>;
   unloadModule(name: string): Promise<void>;
   enableJailhouse(systemConfig: string): Promise<void>;

@@ -3,7 +3,7 @@
  * durable, then rename it over the target. rename(2) within one directory is atomic, so a reader
  * (rtvmm.ko opening /vmm/rtos.bin) sees the old file or the complete new one, never a part.
  */
-import { chmod, copyFile, mkdir, open, rename, rm, stat } from 'node:fs/promises';
+import { chmod, copyFile, mkdir, open, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { basename, dirname, join } from 'node:path';
 import { HostError } from './host-error.js';
@@ -11,9 +11,12 @@ import { isErrnoName, strerror, type ErrnoName } from './errno.js';
 
 export const DEFAULT_INSTALL_MODE = 0o644;
 
-/** Real paths (already resolved under the root); the machine paths are for messages. */
+/**
+ * Real paths (already resolved under the root); the machine paths are for messages. `source` may
+ * instead be the content itself (an encoded inline cell configuration), written the same way.
+ */
 export interface InstallPaths {
-  source: string;
+  source: string | Uint8Array;
   target: string;
   machineSource: string;
   machineTarget: string;
@@ -21,11 +24,13 @@ export interface InstallPaths {
 
 export async function installFileAtomically(p: InstallPaths, mode = DEFAULT_INSTALL_MODE): Promise<void> {
   // The source is checked first so its failure is reported as the source's, not the target's.
-  try {
-    const st = await stat(p.source);
-    if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
-  } catch (e) {
-    throw writeError(e, `cannot read the source ${p.machineSource}`, 'check the path of the file to install (it is resolved under the host root)');
+  if (typeof p.source === 'string') {
+    try {
+      const st = await stat(p.source);
+      if (!st.isFile()) throw Object.assign(new Error('not a regular file'), { code: st.isDirectory() ? 'EISDIR' : 'EINVAL' });
+    } catch (e) {
+      throw writeError(e, `cannot read the source ${p.machineSource}`, 'check the path of the file to install (it is resolved under the host root)');
+    }
   }
   const dir = dirname(p.target);
   // A dot-file, so directory listings of the target directory skip a leftover after a crash.
@@ -35,7 +40,8 @@ export async function installFileAtomically(p: InstallPaths, mode = DEFAULT_INST
       // mkdir -p says EEXIST when a file is in the way; the truth is "not a directory".
       throw e.code === 'EEXIST' ? Object.assign(e, { code: 'ENOTDIR' }) : e;
     });
-    await copyFile(p.source, tmp);
+    if (typeof p.source === 'string') await copyFile(p.source, tmp);
+    else await writeFile(tmp, p.source, { flag: 'wx' });
     await chmod(tmp, mode);
     // Durable before it becomes visible: after a power loss the target is old or new, not empty.
     const handle = await open(tmp, 'r');

@@ -189,8 +189,9 @@ class LinuxHost implements Host {
 
   // ---- actions ---------------------------------------------------------------------------------
 
-  async installFile(source: string, target: string, opts: InstallFileOptions = {}): Promise<void> {
-    await installFileAtomically({ source: this.resolve(source), target: this.resolve(target), machineSource: source, machineTarget: target }, opts.mode);
+  async installFile(source: string | Uint8Array, target: string, opts: InstallFileOptions = {}): Promise<void> {
+    const from = typeof source === 'string' ? { source: this.resolve(source), machineSource: source } : { source, machineSource: `${source.length} bytes` };
+    await installFileAtomically({ ...from, target: this.resolve(target), machineTarget: target }, opts.mode);
   }
 
   async loadModule(spec: ModuleSpec): Promise<void> {

@@ -71,6 +71,18 @@ describe.concurrent('LinuxHost.installFile', () => {
     expect(readdirSync(join(root, 'vmm')).sort()).toEqual(['rtos.bin']);
   });
 
+  it('writes bytes given as the source the same way: whole, with its mode, no temporary file left', async () => {
+    const root = machineRoot();
+    mkdirSync(join(root, 'run/crtos/cells'), { recursive: true });
+    writeFileSync(join(root, 'run/crtos/cells/nuttx.cell'), 'an older and longer configuration\n');
+    await createLinuxHost({ root }).installFile(Buffer.from('JHCELL new'), '/run/crtos/cells/nuttx.cell');
+    expect(readFileSync(join(root, 'run/crtos/cells/nuttx.cell'), 'utf8')).toBe('JHCELL new');
+    expect(readdirSync(join(root, 'run/crtos/cells'))).toEqual(['nuttx.cell']);
+    writeFileSync(join(root, 'run/crtos/x'), '');
+    const e = await hostError(createLinuxHost({ root }).installFile(Buffer.from('JHCELL'), '/run/crtos/x/nuttx.cell'));
+    expect([e.code, e.errno]).toEqual(['HOST_WRITE_FAILED', 'ENOTDIR']);
+  });
+
   it('a relative machine path is refused', async () => {
     const e = await hostError(createLinuxHost({ root: machineRoot() }).installFile('opt/rtmux/rtthread.bin', '/vmm/rtos.bin'));
     expect(e.code).toBe('HOST_BAD_ARGUMENT');

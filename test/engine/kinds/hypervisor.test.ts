@@ -47,7 +47,7 @@ function fakeHost(m: FakeMachine): Host {
     installFile: async (from, to) => {
       m.calls.push(`install ${from} ${to}`);
       if (m.failInstall) throw new HostError({ code: 'HOST_WRITE_FAILED', op: 'installFile', errno: 'ENOSPC', message: `installFile: cannot write ${to}: No space left on device` });
-      m.files.set(to, m.files.get(from)!);
+      m.files.set(to, m.files.get(from as string)!);
     },
     loadModule: async (spec) => {
       m.calls.push(`insmod ${spec.path}`);
