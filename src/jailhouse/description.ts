@@ -2,7 +2,7 @@
  * The YAML description of a cell or system configuration: the binary structures field for field
  * (camelCase of the C names), with readable values. The zod schema parses straight into the
  * structures of types.ts; describeConfig is its inverse and leaves out fields at their default.
- * A Cell unit can embed `cellDescriptionSchema` to carry its configuration inline.
+ * A Cell unit carries its configuration inline with `inlineCellConfigSchema`.
  */
 import { z } from 'zod';
 import { Document, LineCounter, parseDocument, isNode, isScalar, isSeq, visit } from 'yaml';
@@ -27,7 +27,7 @@ import {
   type EnumNames,
 } from './flags.js';
 import { formatBdf, formatCpuList, formatHex, formatHexBytes, formatSize, parseBdf, parseCpuList, parseHexBytes, parseInteger } from './values.js';
-import type { CellConfig, ConfigFile, Console, IommuUnit, MemoryRegion, PciDevice, SystemConfig } from './types.js';
+import type { Arch, CellConfig, ConfigFile, Console, IommuUnit, MemoryRegion, PciDevice, Revision, SystemConfig } from './types.js';
 
 // ---------------------------------------------------------------------------------------------
 // Value schemas
@@ -196,29 +196,32 @@ const pciDevice = z
 
 const pciCap = z.strictObject({ id: uint(2), start: uint(2).default(0), len: uint(2).default(0), flags: flagList(PCI_CAP_FLAGS).default([]) });
 
+const doc = (description: string) => ({ description });
+
 const cellBodyFields = {
   name: z
     .string()
     .max(31)
-    .refine((s) => [...s].every((c) => c.charCodeAt(0) > 0 && c.charCodeAt(0) <= 0xff), 'name must use single-byte characters and no NUL'),
-  id: uint(4).default(0),
-  flags: flagList(CELL_FLAGS).default([]),
+    .refine((s) => [...s].every((c) => c.charCodeAt(0) > 0 && c.charCodeAt(0) <= 0xff), 'name must use single-byte characters and no NUL')
+    .meta(doc('The cell name Jailhouse knows it by (at most 31 single-byte characters).')),
+  id: uint(4).default(0).meta(doc('Cell id asked for; 0 lets the hypervisor choose.')),
+  flags: flagList(CELL_FLAGS).default([]).meta(doc('Cell flags by name, e.g. [PASSIVE_COMMREG].')),
   /** Bytes of the CPU bitmap; defaults to 8 (one u64, as upstream) or what the CPUs need. */
-  cpuSetSize: uint(4).optional(),
-  cpus: cpuList.default([]),
-  memoryRegions: z.array(memoryRegion).default([]),
-  cacheRegions: z.array(cacheRegion).default([]),
-  irqchips: z.array(irqchip).default([]),
-  pioRegions: z.array(pioRegion).default([]),
-  pciDevices: z.array(pciDevice).default([]),
-  pciCaps: z.array(pciCap).default([]),
+  cpuSetSize: uint(4).optional().meta(doc('Bytes of the CPU bitmap; default 8, or what the CPUs need.')),
+  cpus: cpuList.default([]).meta(doc("The cell's CPUs: '1-3,5', a number or a list.")),
+  memoryRegions: z.array(memoryRegion).default([]).meta(doc('Memory regions: { physStart, virtStart (default physStart), size, flags }.')),
+  cacheRegions: z.array(cacheRegion).default([]).meta(doc('Cache partitions (CAT): { start, size, type, flags }.')),
+  irqchips: z.array(irqchip).default([]).meta(doc('Interrupt controllers: { address, id, pinBase, pinBitmap }.')),
+  pioRegions: z.array(pioRegion).default([]).meta(doc('x86 port I/O ranges: { base, length }.')),
+  pciDevices: z.array(pciDevice).default([]).meta(doc('PCI devices, ivshmem links included: { type, bdf, ... }.')),
+  pciCaps: z.array(pciCap).default([]).meta(doc('PCI capabilities of the devices: { id, start, len, flags }.')),
   /** Raw 32-bit values, or MMU-500 (SMMUv2) `{ id, maskOut }` pairs stored as id | maskOut << 16. */
-  streamIds: z.array(z.union([uint(4), mmu500StreamId])).default([]),
-  vpciIrqBase: uint(4).default(0),
-  cpuResetAddress: u64.default(0n),
-  msgReplyTimeout: u64.default(0n),
-  console: consoleSchema.default(CONSOLE_DEFAULT),
-  trailing: hexBytes.optional(),
+  streamIds: z.array(z.union([uint(4), mmu500StreamId])).default([]).meta(doc('IOMMU stream ids: numbers, or MMU-500 { id, maskOut }.')),
+  vpciIrqBase: uint(4).default(0).meta(doc('First interrupt of the virtual PCI host controller.')),
+  cpuResetAddress: u64.default(0n).meta(doc('Where the cell CPUs start (ARM).')),
+  msgReplyTimeout: u64.default(0n).meta(doc('Comm region reply timeout; 0 waits forever.')),
+  console: consoleSchema.default(CONSOLE_DEFAULT).meta(doc('The cell console: { address, size, type, flags, ... }.')),
+  trailing: hexBytes.optional().meta(doc('Bytes after the described structures, as hex (kept for round trips).')),
 };
 
 const revisionSchema = z.union([z.literal(12), z.literal(13), z.literal(14)]).default(14);
@@ -250,14 +253,39 @@ export const cellDescriptionSchema = z
   .superRefine(cpusFitSet)
   .transform(({ kind: _kind, revision, arch, ...body }) => toCell(body, revision, arch));
 
+/** What a Cell unit carries inline: the configuration, with revision and arch only when written. */
+export type InlineCellConfig = Omit<CellConfig, 'revision' | 'arch'> & { revision?: Revision; arch?: Arch };
+
 /**
  * A cell configuration without `kind`, for a Cell unit that carries its configuration inline
- * (`config: { name: nuttx, cpus: 3, ... }`). Parses into the same CellConfig.
+ * (`config: { name: nuttx, cpus: 3, ... }`). Parses into a CellConfig whose `revision` and `arch`
+ * are left out when not written: they belong to the hypervisor the cell runs on, so the unit's
+ * user takes them from its system configuration (completeInlineCellConfig).
  */
 export const inlineCellConfigSchema = z
-  .strictObject({ revision: revisionSchema, arch: archSchema, ...cellBodyFields })
+  .strictObject({
+    revision: z
+      .literal([12, 13, 14])
+      .optional()
+      .meta({ description: 'Configuration revision (12, 13 or 14); default: that of the hypervisor\'s system configuration.' }),
+    arch: z.enum(['x86', 'arm', 'arm64']).optional().meta({ description: 'Architecture; default: that of the hypervisor\'s system configuration.' }),
+    ...cellBodyFields,
+  })
   .superRefine(cpusFitSet)
-  .transform(({ revision, arch, ...body }) => toCell(body, revision, arch));
+  .transform(({ revision, arch, ...body }): InlineCellConfig => {
+    const { revision: _r, arch: _a, ...cell } = toCell(body, 14, 'x86');
+    return { ...cell, ...(revision === undefined ? {} : { revision }), ...(arch === undefined ? {} : { arch }) };
+  })
+  .meta({
+    title: 'Inline cell configuration',
+    description:
+      'The cell configuration written out in the unit, as `crtosctl cell-config show` prints it without `kind`; crtosd encodes it for `jailhouse cell create`.',
+  });
+
+/** The configuration to encode: the inline description with the hypervisor's revision and arch where it gave none. */
+export function completeInlineCellConfig(inline: InlineCellConfig, system: { revision: Revision; arch: Arch }): CellConfig {
+  return { ...inline, kind: 'cell', revision: inline.revision ?? system.revision, arch: inline.arch ?? system.arch };
+}
 
 const iommuUnit = z
   .strictObject({

@@ -29,6 +29,8 @@ export {
   configDescriptionSchema,
   cellDescriptionSchema,
   inlineCellConfigSchema,
+  completeInlineCellConfig,
+  type InlineCellConfig,
   systemDescriptionSchema,
   parseConfigDescription,
   parseConfigDescriptionText,

@@ -77,8 +77,13 @@ function withField(path: ValuePath, message: string): string {
   return /^must\b/.test(message) ? `${fieldName(path)} ${message}` : `${fieldName(path)}: ${message}`;
 }
 
-/** How bad a union branch's issues are: fewer unknown keys first, then fewer issues. */
+/**
+ * How bad a union branch's issues are: fewer unknown keys first, then fewer issues. A branch that
+ * refuses the value's type outright (a mapping given where it takes a path) is the one the user
+ * did not mean, however many issues the branch of the right type has.
+ */
 function branchCost(issues: readonly Issue[]): number {
+  if (issues.length === 1 && issues[0]!.code === 'invalid_type' && issues[0]!.path.length === 0) return Number.MAX_SAFE_INTEGER;
   const unknown = issues.filter((i) => i.code === 'unrecognized_keys').length;
   return unknown * 100 + issues.length;
 }
@@ -184,7 +189,8 @@ function issueToProblems(issue: Issue, schema: z.ZodType, data: unknown, base: V
     case 'invalid_element':
     default: {
       // A refinement across fields ("give exactly one of module or path") reads best unprefixed.
-      if (issue.code === 'custom' && !/^(must\b|')/.test(issue.message)) {
+      // The cell-configuration schema's value checks ("expected a CPU list ...") name no field.
+      if (issue.code === 'custom' && !/^(must\b|'|expected\b|unknown flag\b)/.test(issue.message)) {
         return [{ code: value === undefined ? 'UNIT_MISSING_FIELD' : 'UNIT_INVALID_VALUE', message: issue.message, path }];
       }
       const message = issue.message.startsWith('Invalid') && value !== undefined ? `${fieldName(path)} is invalid: ${describeValue(value)}` : withField(path, issue.message);

@@ -14,7 +14,16 @@ type JsonObject = Record<string, unknown>;
 const DRAFT = 'http://json-schema.org/draft-07/schema#';
 
 function kindSchema(kind: (typeof KIND_NAMES)[number]): JsonObject {
-  const schema = z.toJSONSchema(KINDS[kind].schema, { io: 'input', unrepresentable: 'any', target: 'draft-7' }) as JsonObject;
+  const schema = z.toJSONSchema(KINDS[kind].schema, {
+    io: 'input',
+    unrepresentable: 'any',
+    target: 'draft-7',
+    // The cell-configuration integers also take a bigint (a 64-bit value parsed exactly), which a
+    // unit file writes as a plain integer: say so rather than "anything".
+    override: (ctx) => {
+      if ((ctx.zodSchema as unknown as { _zod: { def: { type: string } } })._zod.def.type === 'bigint') ctx.jsonSchema.type = 'integer';
+    },
+  }) as JsonObject;
   delete schema.$schema;
   return schema;
 }

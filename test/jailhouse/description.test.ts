@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import {
   cellDescriptionSchema,
   inlineCellConfigSchema,
+  completeInlineCellConfig,
   decodeConfig,
   describeConfig,
   describeConfigYaml,
@@ -155,7 +156,13 @@ describe('description errors', () => {
   });
   it('a Cell unit can carry the configuration inline, without kind', () => {
     const r = inlineCellConfigSchema.safeParse({ name: 'nuttx', cpus: 3, flags: ['PASSIVE_COMMREG'] });
-    expect(r.success && r.data).toMatchObject({ kind: 'cell', revision: 14, arch: 'x86', name: 'nuttx', cpus: [3] });
+    expect(r.success && r.data).toMatchObject({ kind: 'cell', name: 'nuttx', cpus: [3], cpuSetSize: 8 });
+    // Revision and arch are the hypervisor's unless written.
+    expect(r.success && ['revision' in r.data, 'arch' in r.data]).toEqual([false, false]);
+    expect(r.success && completeInlineCellConfig(r.data, { revision: 12, arch: 'x86' })).toMatchObject({ revision: 12, arch: 'x86' });
+    const pinned = inlineCellConfigSchema.parse({ name: 'nuttx', revision: 13, arch: 'arm64' });
+    expect(completeInlineCellConfig(pinned, { revision: 14, arch: 'x86' })).toMatchObject({ revision: 13, arch: 'arm64' });
+    expect(inlineCellConfigSchema.safeParse({ name: 'x', revision: 15 }).success).toBe(false);
     expect(inlineCellConfigSchema.safeParse({ kind: 'cell', name: 'x' }).success).toBe(false);
     expect(inlineCellConfigSchema.safeParse({ name: 'x', cpus: 70, cpuSetSize: 8 }).success).toBe(false);
   });

@@ -85,7 +85,7 @@ describe('buildUnitSet: every error kind has its code, position and message', ()
 
   it('wrong type, at the value', () => {
     const r = build({ 'u.yaml': BASE.replace('config: /etc/jailhouse/nuttx.cell', 'config: [a, b]') });
-    expect(errorsOf(r)).toEqual([expect.objectContaining({ code: 'UNIT_INVALID_TYPE', line: 18, column: 9, message: "'config' must be a string, not a list" })]);
+    expect(errorsOf(r)).toEqual([expect.objectContaining({ code: 'UNIT_INVALID_TYPE', line: 18, column: 9, message: "'config' must be a string or a mapping, not a list" })]);
   });
 
   it('value out of range', () => {

@@ -1,11 +1,12 @@
 /**
- * Cell: a partition of the hypervisor running a real-time OS. Created from a configuration file,
- * loaded with images (and strings) at addresses, started, watched: a cell that enters `failed` is
+ * Cell: a partition of the hypervisor running a real-time OS. Created from a configuration file or
+ * from the configuration written inline in the unit (encoded by crtosd), loaded with images (and strings) at addresses, started, watched: a cell that enters `failed` is
  * handled by `onFailure` within its start limit.
  */
 import { z } from 'zod';
 import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault, unitId } from './common.js';
 import { address, duration, machinePath, tcpEndpoint } from '../scalars.js';
+import { inlineCellConfigSchema, type InlineCellConfig } from '../../jailhouse/description.js';
 
 const imageLoad = z.strictObject({
   image: z.string().meta({ description: 'Name of an Image unit; implies requires and after.' }),
@@ -30,7 +31,11 @@ export const cellSchema = z
     kind: z.literal('Cell'),
     ...commonFields,
     hypervisor: z.string().meta({ description: 'Name of the Hypervisor unit; implies requires and after.' }),
-    config: machinePath.meta({ description: 'The cell configuration (.cell) for `jailhouse cell create`; its name and CPUs are read from it.' }),
+    // Exclusive: a string is a path, a mapping the configuration itself (each gets its own errors).
+    config: z.xor([machinePath, inlineCellConfigSchema]).meta({
+      description:
+        'The cell configuration for `jailhouse cell create`: the path of a .cell file, or the configuration written inline (revision and arch default to the hypervisor\'s). Its name and CPUs are read from it.',
+    }),
     load: z
       .array(z.union([imageLoad, stringLoad]))
       .default([])
@@ -51,6 +56,11 @@ export const cellSchema = z
 export type CellSpec = z.output<typeof cellSchema>;
 export type CellLoadEntry = CellSpec['load'][number];
 
+/** The inline configuration of a Cell, undefined when `config` names a file. */
+export function inlineConfigOf(spec: CellSpec): InlineCellConfig | undefined {
+  return typeof spec.config === 'string' ? undefined : spec.config;
+}
+
 export const cellKind = defineKind({
   kind: 'Cell',
   summary: 'A hypervisor cell running a real-time OS',
@@ -59,7 +69,7 @@ export const cellKind = defineKind({
     { field: 'hypervisor', target: unitId(c.hypervisor, 'Hypervisor') },
     ...c.load.flatMap((entry, i) => ('image' in entry ? [{ field: `load.${i}.image`, target: unitId(entry.image, 'Image') }] : [])),
   ],
-  files: (c) => [{ field: 'config', path: c.config }],
+  files: (c) => (typeof c.config === 'string' ? [{ field: 'config', path: c.config }] : []),
   changes: {
     ...COMMON_CHANGES,
     hypervisor: 'recreate',
