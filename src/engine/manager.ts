@@ -28,7 +28,7 @@ import type {
   UnitStatus,
 } from './manager-api.js';
 import type { Target } from './kinds/index.js';
-import { describeUnits } from './description.js';
+import { describeUnits, unitFileErrors } from './description.js';
 import { observeAll, takeSnapshot } from './observe.js';
 import type { Snapshot } from './types.js';
 import { plan as buildPlan, type PlanJob } from './plan.js';
@@ -237,7 +237,7 @@ export class Manager extends EventEmitter implements ManagerApi {
   }
 
   async reload(): Promise<ReloadOutcome> {
-    const loaded = await this.opts.loadUnits();
+    const loaded = await this.describedLoad();
     if (!loaded.set || hasErrors(loaded.problems)) {
       this.lastLoadErrors = loaded.problems;
       this.log('error', undefined, `unit files have ${loaded.problems.length} problem(s); keeping the last good set`);
@@ -245,7 +245,7 @@ export class Manager extends EventEmitter implements ManagerApi {
       this.emitDaemon();
       return { ok: false, problems: loaded.problems, steps: [] };
     }
-    const descriptions = await describeUnits(loaded.set, this.host);
+    const descriptions = loaded.descriptions!;
     this.installSet(loaded.set, descriptions);
     this.lastLoadErrors = [];
     for (const p of loaded.problems) this.log('warn', p.unit, p.message);
@@ -260,10 +260,23 @@ export class Manager extends EventEmitter implements ManagerApi {
   }
 
   async planReload(): Promise<ReloadOutcome> {
-    const loaded = await this.opts.loadUnits();
+    const loaded = await this.describedLoad();
     if (!loaded.set || hasErrors(loaded.problems)) return { ok: false, problems: loaded.problems, steps: [] };
+    return { ok: true, problems: loaded.problems, steps: await this.previewSteps(loaded.set, loaded.descriptions!) };
+  }
+
+  /**
+   * The unit files loaded and described. Describing reads the machine's files, which can show the
+   * unit files wrong (an inline cell configuration of another revision than the system's): such a
+   * set is refused like one with load errors, before any of it runs.
+   */
+  private async describedLoad(): Promise<LoadResult & { descriptions?: Map<string, UnitDescription> }> {
+    const loaded = await this.opts.loadUnits();
+    if (!loaded.set || hasErrors(loaded.problems)) return loaded;
     const descriptions = await describeUnits(loaded.set, this.host);
-    return { ok: true, problems: loaded.problems, steps: await this.previewSteps(loaded.set, descriptions) };
+    const errors = unitFileErrors(descriptions);
+    if (errors.length > 0) return { problems: [...loaded.problems, ...errors] };
+    return { ...loaded, descriptions };
   }
 
   unitLog(id: string, lines: number): LogLine[] {

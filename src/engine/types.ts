@@ -46,6 +46,14 @@ export interface UnitDescription {
   facts: UnitFacts;
   /** Why the description is incomplete (an unreadable .cell file): starting the unit fails with it. */
   problem?: Problem;
+  /**
+   * A problem of the unit files themselves that only the machine's files reveal (an inline cell
+   * configuration whose revision does not match the system configuration): the set is refused as
+   * a load error, so nothing of it runs. Also set as `problem`.
+   */
+  unitFileError?: Problem;
+  /** Cell with an inline configuration: its encoded bytes and the machine path they are written to. */
+  inlineConfig?: { path: string; bytes: Uint8Array };
 }
 
 /** One unit as the state file keeps it: what was applied, so a restarted daemon can adopt it. */

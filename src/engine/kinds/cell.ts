@@ -2,6 +2,11 @@
  * Cell: created from its .cell file (name and CPUs read from it), loaded with its images and
  * strings, started, and ready once its probe answers. Reload keeps the cell (shutdown, load,
  * start); stop destroys it, which gives its CPUs back to Linux.
+ *
+ * A cell with an inline configuration is created from the bytes the description step encoded,
+ * written first through the Host to /run/crtos/cells/NAME.cell (atomically; skipped when the file
+ * already holds them). The file stays after a stop: it is small, under /run, and the next create
+ * of the same description finds it in place.
  */
 import type { CellImage, CellInfo } from '../../host/host.js';
 import type { UnitOf } from '../../units/types.js';
@@ -11,6 +16,7 @@ import { ProblemError } from '../../errors/problem.js';
 import type { Observation } from '../types.js';
 import type { KindBehaviour, KindContext, Target } from './behaviour.js';
 import { fail, hostStep, isErrno, waitFor } from './common.js';
+import { inlineConfigPath } from '../description.js';
 
 const RUNNING = new Set(['running', 'running/locked']);
 
@@ -30,7 +36,7 @@ export const cellBehaviour: KindBehaviour = {
       jailhouseState: cell?.state ?? '',
       cpus: cell?.cpusAssigned ?? target.facts.cpus ?? [],
       failedCpus: cell?.cpusFailed ?? [],
-      configPath: spec?.config ?? '',
+      configPath: spec === undefined ? '' : typeof spec.config === 'string' ? spec.config : inlineConfigPath(target.unit!.name),
     };
     if (!cell) return { state: 'inactive', subState: 'dead', details };
     if (RUNNING.has(cell.state)) return { state: 'active', subState: 'running', details };
@@ -89,15 +95,31 @@ async function prepare(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<{ name: 
   const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
   const existing = status.cells.find((c) => c.id !== 0 && c.name === name);
   if (!existing) {
-    await ctx.timed(hostStep(cell.id, `jailhouse cell create ${cell.spec.config}`, ctx.host.createCell(cell.spec.config, name)), cell.spec.timeout, 'cell create');
+    const config = await placeConfig(cell, ctx);
+    await ctx.timed(hostStep(cell.id, `jailhouse cell create ${config}`, ctx.host.createCell(config, name)), cell.spec.timeout, 'cell create');
   }
   return { name, images, existing };
+}
+
+/**
+ * The machine path `jailhouse cell create` reads: the unit's .cell file, or the encoded inline
+ * configuration, written unless the file already holds exactly these bytes.
+ */
+async function placeConfig(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<string> {
+  if (typeof cell.spec.config === 'string') return cell.spec.config;
+  const inline = ctx.desc.inlineConfig;
+  if (!inline) fail('ENGINE_CELL_CONFIG', cell.id, `the inline configuration of ${cell.id} was not encoded`);
+  const current = await ctx.host.readFile(inline.path).catch(() => undefined);
+  if (current === undefined || !current.equals(inline.bytes)) {
+    await hostStep(cell.id, `writing the inline configuration to ${inline.path}`, ctx.host.installFile(inline.bytes, inline.path));
+  }
+  return inline.path;
 }
 
 function cellName(cell: UnitOf<'Cell'>, ctx: KindContext): string {
   if (ctx.desc.problem) throw new ProblemError(ctx.desc.problem);
   const name = ctx.desc.facts.cellName;
-  if (name === undefined) fail('ENGINE_CELL_CONFIG', cell.id, `the cell name of ${cell.spec.config} is unknown`);
+  if (name === undefined) fail('ENGINE_CELL_CONFIG', cell.id, `the cell name of ${typeof cell.spec.config === 'string' ? cell.spec.config : 'the inline configuration'} is unknown`);
   return name;
 }
 
