@@ -35,6 +35,15 @@ describe('example deployments', () => {
     }
   });
 
+  it('units/crtos-inline over units/crtos is the same deployment with the cell configured inline', async () => {
+    const r = await loadUnits({ directories: ['units/crtos-inline', 'units/crtos'], cwd: repoRoot });
+    expect(r.problems).toEqual([]);
+    expect(r.set!.units.size).toBe(8);
+    const cell = r.set!.units.get('nuttx.cell')!;
+    expect(cell.source.file).toContain('crtos-inline');
+    expect(cell.kind === 'Cell' && typeof cell.spec.config === 'object' && cell.spec.config.name).toBe('nuttx');
+  });
+
   it('units/rtmux places its image at /vmm/rtos.bin', async () => {
     const r = await loadUnits({ directories: ['units/rtmux'], cwd: repoRoot });
     expect(r.problems).toEqual([]);

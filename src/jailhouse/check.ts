@@ -380,3 +380,18 @@ export function checkConfigs(input: CheckInput): Problem[] {
   if (input.images) checkImages(f, cells, input.images);
   return f.list;
 }
+
+/**
+ * The checks that need no system configuration, for cells whose system configuration cannot be
+ * read (`crtosctl validate` without the machine's files): names, overlaps inside each cell, the
+ * hypervisor's rules for `arch`, and memory shared between the cells.
+ */
+export function checkCellConfigs(cells: CheckInput['cells'], arch: SystemConfig['arch']): Problem[] {
+  const f = new Findings();
+  const members: Member[] = cells.map((c) => ({ file: c.file, cell: c.config, isRoot: false, base: 0 }));
+  checkNames(f, members);
+  members.forEach((m) => checkOverlapsInCell(f, m));
+  members.forEach((m) => checkHypervisorRules(f, m, arch));
+  checkSharedMemory(f, members);
+  return f.list;
+}

@@ -39,5 +39,5 @@ export {
   type ParseResult,
   type DescribeOptions,
 } from './description.js';
-export { checkConfigs, type CheckInput } from './check.js';
+export { checkConfigs, checkCellConfigs, type CheckInput } from './check.js';
 export { formatCpuList, parseCpuList, formatBdf, parseBdf, formatSize, parseInteger } from './values.js';

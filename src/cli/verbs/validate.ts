@@ -16,7 +16,9 @@ Load the unit files and report every problem, without a daemon.
 
   --units DIR   Read units from DIR instead of ${DEFAULT_UNIT_DIRECTORIES.join(', ')}
                 (repeatable, highest precedence first; a plain argument counts as --units)
-  --root DIR    Also check that the files units name exist under DIR (/ for this machine)
+  --root DIR    Also check that the files units name exist under DIR (/ for this machine);
+                inline cell configurations are checked against the system configuration
+                read under DIR (else at its path on this machine, when readable)
   --json        Print the result as JSON on stdout
 `;
 
@@ -86,6 +88,14 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     cwd: ctx.cwd,
     requireDirectories: args.directories !== undefined,
   });
+  // Inline cell configurations are checked against the system configuration; that module (and
+  // the .cell codec) is loaded only when there is one.
+  if (result.set && [...result.set.units.values()].some((u) => u.kind === 'Cell' && typeof u.spec.config !== 'string')) {
+    const { checkInlineCells } = await import('./validate-cells.js');
+    const found = await checkInlineCells(result.set, { root: args.root === undefined ? undefined : resolve(ctx.cwd, args.root), sources: result.sources });
+    result.problems.push(...found);
+    if (found.some((p) => (p.severity ?? 'error') === 'error')) delete result.set;
+  }
   const errors = result.problems.filter((p) => (p.severity ?? 'error') === 'error').length;
   const warnings = result.problems.length - errors;
 

@@ -1,0 +1,60 @@
+/** validate's checks of inline cell configurations: against the system configuration, with unit file positions. */
+import { describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { checkInlineCells } from '../../../src/cli/verbs/validate-cells.js';
+import { encodeExampleConfigs } from '../../../src/sim/crtos-example.js';
+import { build, repoRoot } from '../../units/helpers.js';
+
+const EXAMPLE = { revision: 12, arch: 'x86', cpus: 4, hypervisorMemory: { physStart: 0x3a000000n, size: 0x6000000n } } as const;
+const HYPERVISOR = 'kind: Hypervisor\nname: jailhouse\ntype: jailhouse\nsystem: /etc/jailhouse/sysconfig.cell\n---\n';
+const INLINE = readFileSync(join(repoRoot, 'units/crtos-inline/nuttx.yaml'), 'utf8').replace('wants: [crtos-link.network]\n', '');
+
+/** A machine root holding the example's system configuration. */
+function machineRoot(): string {
+  const root = mkdtempSync(join(tmpdir(), 'crtos-validate-cells-'));
+  mkdirSync(join(root, 'etc/jailhouse'), { recursive: true });
+  writeFileSync(join(root, 'etc/jailhouse/sysconfig.cell'), encodeExampleConfigs(EXAMPLE).system);
+  return root;
+}
+
+async function check(cellText: string, root: string | undefined) {
+  const files = { 'nuttx.yaml': HYPERVISOR + cellText };
+  const r = build(files);
+  expect(r.problems.filter((p) => p.severity !== 'warning')).toEqual([]);
+  return checkInlineCells(r.set!, { root, sources: new Map(Object.entries(files)) });
+}
+
+/** 1-based line of the first line of `text` containing `needle`. */
+const lineOf = (text: string, needle: string): number => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
+
+describe.concurrent('checkInlineCells', () => {
+  it('the example inline configuration fits the example machine', async () => {
+    expect(await check(INLINE, machineRoot())).toEqual([]);
+  });
+
+  it('a written revision other than the system configuration\'s is reported at config.revision', async () => {
+    const text = INLINE.replace('  name: nuttx\n', '  name: nuttx\n  revision: 14\n');
+    const problems = await check(text, machineRoot());
+    expect(problems).toEqual([
+      expect.objectContaining({ code: 'UNIT_CELL_CONFIG', unit: 'nuttx.cell', file: 'nuttx.yaml', line: lineOf(HYPERVISOR + text, 'revision: 14'), column: 13 }),
+    ]);
+    expect(problems[0]!.message).toBe("'config.revision' is 14, but the system configuration /etc/jailhouse/sysconfig.cell is revision 12");
+  });
+
+  it('the consistency checks run against the system configuration and point at the offending field', async () => {
+    const text = INLINE.replace('  cpus: 3\n', '  cpus: 0\n');
+    const problems = await check(text, machineRoot());
+    expect(problems).toEqual([expect.objectContaining({ code: 'CELLCFG_CPU0_GIVEN_AWAY', unit: 'nuttx.cell', file: 'nuttx.yaml', line: lineOf(HYPERVISOR + text, 'cpus: 0') })]);
+    expect(problems[0]!.offset).toBeUndefined();
+  });
+
+  it('without a readable system configuration, the checks of the cell alone still run', async () => {
+    const overlap = '    - { virtStart: 0x80000000, size: 4K, flags: [READ, WRITE, COMM_REGION] }\n';
+    const text = INLINE.replace(overlap, `${overlap}    - { physStart: 0x100000800, size: 1K, flags: [READ] }\n`);
+    const problems = await check(text, join(machineRoot(), 'nowhere'));
+    expect(problems.map((p) => [p.code, p.line])).toEqual([['CELLCFG_OVERLAP_IN_CELL', lineOf(HYPERVISOR + text, '{ physStart: 0x100000000')]]);
+    expect(await check(INLINE, join(machineRoot(), 'nowhere'))).toEqual([]);
+  });
+});
