@@ -7,25 +7,45 @@
  */
 import { z } from 'zod';
 import { KINDS, KIND_NAMES } from './kinds/index.js';
+import { realSchemaOf } from './schema-walk.js';
 
 type JsonObject = Record<string, unknown>;
 
 // Draft 7: what yaml-language-server and most editors support best.
 const DRAFT = 'http://json-schema.org/draft-07/schema#';
 
-function kindSchema(kind: (typeof KIND_NAMES)[number]): JsonObject {
-  const schema = z.toJSONSchema(KINDS[kind].schema, {
+type Def = { type: string; options?: z.ZodType[] };
+const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+
+function toJson(schema: z.ZodType): JsonObject {
+  const json = z.toJSONSchema(schema, {
     io: 'input',
     unrepresentable: 'any',
     target: 'draft-7',
-    // The cell-configuration integers also take a bigint (a 64-bit value parsed exactly), which a
-    // unit file writes as a plain integer: say so rather than "anything".
     override: (ctx) => {
-      if ((ctx.zodSchema as unknown as { _zod: { def: { type: string } } })._zod.def.type === 'bigint') ctx.jsonSchema.type = 'integer';
+      const def = defOf(ctx.zodSchema as unknown as z.ZodType);
+      // The cell-configuration integers also take a bigint (a 64-bit value parsed exactly), which
+      // a unit file writes as a plain integer: say so rather than "anything".
+      if (def.type === 'bigint') ctx.jsonSchema.type = 'integer';
+      // A deferred check (a Cell's inline config) is documented by the schema it stands in for.
+      const real = realSchemaOf(ctx.zodSchema as unknown as z.ZodType);
+      if (real) {
+        for (const key of Object.keys(ctx.jsonSchema)) delete ctx.jsonSchema[key];
+        Object.assign(ctx.jsonSchema, toJson(real));
+      }
+      // A path or an inline mapping: exactly one applies.
+      if (def.type === 'union' && def.options?.some((o) => realSchemaOf(o)) && ctx.jsonSchema.anyOf) {
+        ctx.jsonSchema.oneOf = ctx.jsonSchema.anyOf;
+        delete ctx.jsonSchema.anyOf;
+      }
     },
   }) as JsonObject;
-  delete schema.$schema;
-  return schema;
+  delete json.$schema;
+  return json;
+}
+
+function kindSchema(kind: (typeof KIND_NAMES)[number]): JsonObject {
+  return toJson(KINDS[kind].schema);
 }
 
 /** Removes `required` from the unit's own mapping (and each option of a union) but not deeper. */

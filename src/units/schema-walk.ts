@@ -17,9 +17,26 @@ interface Def {
   items?: z.ZodType[];
   rest?: z.ZodType | null;
   valueType?: z.ZodType;
+  getter?: () => z.ZodType;
 }
 
 const defOf = (schema: z.ZodType): Def => (schema as unknown as { _zod: { def: Def } })._zod.def;
+
+const standIns = new WeakMap<z.ZodType, () => z.ZodType>();
+
+/**
+ * Marks `schema` as standing in for `real()` (a check that defers building `real` until a value
+ * needs it): field hints and the JSON Schema describe `real`. Returns `schema`.
+ */
+export function standIn<S extends z.ZodType>(schema: S, real: () => z.ZodType): S {
+  standIns.set(schema, real);
+  return schema;
+}
+
+/** The schema `schema` stands in for, if it is a stand-in. */
+export function realSchemaOf(schema: z.ZodType): z.ZodType | undefined {
+  return standIns.get(schema)?.();
+}
 
 /** The schemas a value at `path` may be checked against (several under a union). */
 export function schemasAt(root: z.ZodType, path: ValuePath): z.ZodType[] {
@@ -42,8 +59,12 @@ export function schemasAt(root: z.ZodType, path: ValuePath): z.ZodType[] {
 
 /** Wrappers removed, unions expanded: the concrete schemas a value meets. */
 export function unwrap(schema: z.ZodType): z.ZodType[] {
+  const real = realSchemaOf(schema);
+  if (real) return unwrap(real);
   const def = defOf(schema);
   switch (def.type) {
+    case 'lazy':
+      return def.getter ? unwrap(def.getter()) : [schema];
     case 'optional':
     case 'nullable':
     case 'default':
