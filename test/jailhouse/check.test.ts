@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { checkConfigs, type CellConfig, type CheckInput, type SystemConfig } from '../../src/jailhouse/index.js';
+import { checkCellConfigs, checkConfigs, type CellConfig, type CheckInput, type SystemConfig } from '../../src/jailhouse/index.js';
 import { asRevision, loadFixture } from './fixtures.js';
 
 function x86Set(): { system: SystemConfig; apic: CellConfig; nuttx: CellConfig } {
@@ -217,5 +217,15 @@ describe('images', () => {
   it('an image at an address no loadable region holds, and one for an unknown cell', () => {
     const { system, apic } = x86Set();
     expect(codes({ ...input(system, apic), images: [image('apic-demo', 16, 0x100000n), image('nope', 16, 0n)] })).toEqual(['CELLCFG_IMAGE_FIT', 'CELLCFG_IMAGE_CELL']);
+  });
+});
+
+describe('checkCellConfigs (no system configuration at hand)', () => {
+  it('finds nothing in consistent cells, and what needs no system configuration in others', () => {
+    const { apic, nuttx } = x86Set();
+    expect(checkCellConfigs([{ file: 'apic', config: apic }, { file: 'nuttx', config: nuttx }], 'x86')).toEqual([]);
+    const twin = { ...apic, memoryRegions: [...apic.memoryRegions, { ...apic.memoryRegions[0]!, flags: ['READ'] }] };
+    const found = checkCellConfigs([{ file: 'apic', config: apic }, { file: 'twin', config: twin }], 'x86');
+    expect(found.map((p) => [p.code, p.file])).toEqual(expect.arrayContaining([['CELLCFG_DUPLICATE_NAME', 'twin'], ['CELLCFG_OVERLAP_IN_CELL', 'twin']]));
   });
 });
