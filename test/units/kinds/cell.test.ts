@@ -16,6 +16,10 @@ describe('Cell config', () => {
     const spec = inline.set!.units.get('c.cell')!.spec as { config: Record<string, unknown> };
     expect(spec.config).toMatchObject({ kind: 'cell', name: 'nuttx', cpus: [2, 3], memoryRegions: [{ physStart: 0x100000000n, virtStart: 0x100000000n, size: 4096n, flags: ['READ'] }] });
     expect('revision' in spec.config || 'arch' in spec.config).toBe(false);
+
+    // 64-bit values written as plain YAML integers keep every bit.
+    const wide = cell('config:\n  name: w\n  cpuResetAddress: 0xfffffffffffff001\n');
+    expect((wide.set!.units.get('c.cell')!.spec as { config: { cpuResetAddress: bigint } }).config.cpuResetAddress).toBe(0xfffffffffffff001n);
   });
 
   it('errors inside the inline configuration name the field and point at its YAML node', () => {
