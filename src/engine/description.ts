@@ -14,6 +14,8 @@ import type { Unit, UnitOf, UnitSet } from '../units/types.js';
 import { unitId } from '../units/kinds/common.js';
 import { driverModuleName } from '../units/kinds/driver.js';
 import { inlineConfigOf } from '../units/kinds/cell.js';
+import { locateInUnit } from '../units/locate.js';
+import type { ValuePath } from '../units/yaml-source.js';
 import { decodeConfig } from '../jailhouse/decode.js';
 import { encodeConfig } from '../jailhouse/encode.js';
 import { completeInlineCellConfig, type InlineCellConfig } from '../jailhouse/description.js';
@@ -46,13 +48,20 @@ function hasher(host: Host): FileHasher {
   };
 }
 
-export async function describeUnits(set: UnitSet, host: Host): Promise<Map<string, UnitDescription>> {
+/**
+ * `sources` (unit file texts, as loadUnits returns them) lets problems of the unit files point at
+ * their YAML node; without it they point at the unit.
+ */
+export async function describeUnits(set: UnitSet, host: Host, sources?: ReadonlyMap<string, string>): Promise<Map<string, UnitDescription>> {
   const hash = hasher(host);
   const systems = systemReader(hash);
+  const locate: Locator = (unit, path) => (sources ? locateInUnit(unit, path, sources) : { file: unit.source.file, line: unit.source.line, column: unit.source.column });
   const out = new Map<string, UnitDescription>();
-  await Promise.all([...set.units.values()].map(async (u) => out.set(u.id, await describeUnit(u, set, hash, systems))));
+  await Promise.all([...set.units.values()].map(async (u) => out.set(u.id, await describeUnit(u, set, hash, systems, locate))));
   return out;
 }
+
+type Locator = (unit: Unit, path: ValuePath) => { file: string; line: number; column: number };
 
 /**
  * The problems of the unit files that describing the set revealed (see UnitDescription.unitFileError):
@@ -85,7 +94,7 @@ function systemReader(hash: FileHasher): SystemReader {
   };
 }
 
-async function describeUnit(unit: Unit, set: UnitSet, hash: FileHasher, systems: SystemReader): Promise<UnitDescription> {
+async function describeUnit(unit: Unit, set: UnitSet, hash: FileHasher, systems: SystemReader, locate: Locator): Promise<UnitDescription> {
   const fieldValues: Record<string, unknown> = { ...(unit.spec as Record<string, unknown>) };
   delete fieldValues.kind;
   const facts: UnitFacts = {};
@@ -107,7 +116,7 @@ async function describeUnit(unit: Unit, set: UnitSet, hash: FileHasher, systems:
       );
       const inline = inlineConfigOf(spec);
       if (inline) {
-        const encoded = await encodeInline(unit, inline, set, systems);
+        const encoded = await encodeInline(unit, inline, set, systems, locate);
         facts.cellName = inline.name;
         facts.cpus = inline.cpus;
         if ('bytes' in encoded) {
@@ -199,11 +208,11 @@ type Encoded = { bytes: Uint8Array } | { problem: Problem; unitFileError: boolea
  * another revision, and ignores one of another architecture). When the system configuration cannot
  * be read, a configuration that names both is encoded as written; otherwise the cell waits for it.
  */
-async function encodeInline(cell: UnitOf<'Cell'>, inline: InlineCellConfig, set: UnitSet, systems: SystemReader): Promise<Encoded> {
-  const at = { unit: cell.id, file: cell.source.file, line: cell.source.line, column: cell.source.column };
+async function encodeInline(cell: UnitOf<'Cell'>, inline: InlineCellConfig, set: UnitSet, systems: SystemReader, locate: Locator): Promise<Encoded> {
+  const at = (...path: ValuePath) => ({ unit: cell.id, ...locate(cell, path) });
   const hv = set.units.get(unitId(cell.spec.hypervisor, 'Hypervisor'));
   if (!hv || hv.kind !== 'Hypervisor' || hv.spec.type !== 'jailhouse') {
-    return { unitFileError: true, problem: problem('ENGINE_CELL_CONFIG', `${cell.id} carries a Jailhouse cell configuration, but ${unitId(cell.spec.hypervisor, 'Hypervisor')} is not a Jailhouse hypervisor`, { ...at, hint: 'run the cell on a `type: jailhouse` Hypervisor unit' }) };
+    return { unitFileError: true, problem: problem('ENGINE_CELL_CONFIG', `${cell.id} carries a Jailhouse cell configuration, but ${unitId(cell.spec.hypervisor, 'Hypervisor')} is not a Jailhouse hypervisor`, { ...at('hypervisor'), hint: 'run the cell on a `type: jailhouse` Hypervisor unit' }) };
   }
   const sys = await systems(hv.spec.system, hv.spec.arch);
   let target: { revision: Revision; arch: Arch };
@@ -224,7 +233,7 @@ async function encodeInline(cell: UnitOf<'Cell'>, inline: InlineCellConfig, set:
       return {
         unitFileError: true,
         problem: problem('ENGINE_CELL_CONFIG', `'config.${field}' of ${cell.id} is ${written}, but the system configuration ${hv.spec.system} of ${hv.id} is ${field} ${wanted}`, {
-          ...at,
+          ...at('config', field),
           hint: `leave config.${field} out (it defaults to the system configuration's) or write ${wanted}`,
         }),
       };
@@ -235,7 +244,7 @@ async function encodeInline(cell: UnitOf<'Cell'>, inline: InlineCellConfig, set:
     return { bytes: encodeConfig(completeInlineCellConfig(inline, target)) };
   } catch (e) {
     if (!(e instanceof ProblemError)) throw e;
-    return { unitFileError: true, problem: problem('ENGINE_CELL_CONFIG', `cannot encode the inline configuration of ${cell.id} as revision ${target.revision}: ${e.problems.map((p) => p.message).join("; ")}`, { ...at, hint: 'correct the value in `config:`' }) };
+    return { unitFileError: true, problem: problem('ENGINE_CELL_CONFIG', `cannot encode the inline configuration of ${cell.id} as revision ${target.revision}: ${e.problems.map((p) => p.message).join("; ")}`, { ...at('config'), hint: 'correct the value in `config:`' }) };
   }
 }
 

@@ -44,6 +44,8 @@ import { JobRunner } from './jobs.js';
 export interface LoadResult {
   set?: UnitSet;
   problems: Problem[];
+  /** Unit file texts (src/units loadUnits gives them): problems found later point at their YAML node. */
+  sources?: ReadonlyMap<string, string>;
 }
 
 export interface ManagerOptions {
@@ -273,7 +275,7 @@ export class Manager extends EventEmitter implements ManagerApi {
   private async describedLoad(): Promise<LoadResult & { descriptions?: Map<string, UnitDescription> }> {
     const loaded = await this.opts.loadUnits();
     if (!loaded.set || hasErrors(loaded.problems)) return loaded;
-    const descriptions = await describeUnits(loaded.set, this.host);
+    const descriptions = await describeUnits(loaded.set, this.host, loaded.sources);
     const errors = unitFileErrors(descriptions);
     if (errors.length > 0) return { problems: [...loaded.problems, ...errors] };
     return { ...loaded, descriptions };

@@ -28,10 +28,11 @@ const HYPERVISOR = 'kind: Hypervisor\nname: jailhouse\ntype: jailhouse\nsystem: 
 /** The inline nuttx cell of units/crtos-inline, with its Image. */
 const INLINE_UNITS = readFileSync(join(repoRoot, 'units/crtos-inline/nuttx.yaml'), 'utf8').replace('wants: [crtos-link.network]\n', '');
 
-async function describeCell(cellText: string, files: Record<string, Uint8Array> = { '/etc/jailhouse/sysconfig.cell': system }): Promise<UnitDescription> {
+async function describeCell(cellText: string, files: Record<string, Uint8Array> = { '/etc/jailhouse/sysconfig.cell': system }, withSources = false): Promise<UnitDescription> {
   const r = build({ 'nuttx.yaml': HYPERVISOR + cellText });
   expect(r.problems.filter((p) => p.severity !== 'warning')).toEqual([]);
-  return (await describeUnits(r.set!, filesHost(files))).get('nuttx.cell')!;
+  const sources = withSources ? new Map([['nuttx.yaml', HYPERVISOR + cellText]]) : undefined;
+  return (await describeUnits(r.set!, filesHost(files), sources)).get('nuttx.cell')!;
 }
 
 describe('describeUnits: a Cell with an inline configuration', () => {
@@ -67,6 +68,9 @@ describe('describeUnits: a Cell with an inline configuration', () => {
     expect(d.problem).toEqual(d.unitFileError);
     expect(d.inlineConfig).toBeUndefined();
     expect(unitFileErrors(new Map([['nuttx.cell', d]]))).toEqual([d.unitFileError]);
+    // With the unit file texts, it points at the written revision.
+    const located = await describeCell(INLINE_UNITS.replace('  name: nuttx\n', '  name: nuttx\n  revision: 14\n'), undefined, true);
+    expect(located.unitFileError).toMatchObject({ file: 'nuttx.yaml', line: 5 + INLINE_UNITS.split('\n').indexOf('  name: nuttx') + 2, column: 13 });
     // The matching one, written out, is fine.
     expect((await describeCell(INLINE_UNITS.replace('  name: nuttx\n', '  name: nuttx\n  revision: 12\n  arch: x86\n'))).problem).toBeUndefined();
   });
