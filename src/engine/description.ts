@@ -212,7 +212,7 @@ async function encodeInline(cell: UnitOf<'Cell'>, inline: InlineCellConfig, set:
   const at = (...path: ValuePath) => ({ unit: cell.id, ...locate(cell, path) });
   const hv = set.units.get(unitId(cell.spec.hypervisor, 'Hypervisor'));
   if (!hv || hv.kind !== 'Hypervisor' || hv.spec.type !== 'jailhouse') {
-    return { unitFileError: true, problem: problem('ENGINE_CELL_CONFIG', `${cell.id} carries a Jailhouse cell configuration, but ${unitId(cell.spec.hypervisor, 'Hypervisor')} is not a Jailhouse hypervisor`, { ...at('hypervisor'), hint: 'run the cell on a `type: jailhouse` Hypervisor unit' }) };
+    return { unitFileError: true, problem: problem('UNIT_CELL_CONFIG', `${cell.id} carries a Jailhouse cell configuration, but ${unitId(cell.spec.hypervisor, 'Hypervisor')} is not a Jailhouse hypervisor`, { ...at('hypervisor'), hint: 'run the cell on a `type: jailhouse` Hypervisor unit' }) };
   }
   const sys = await systems(hv.spec.system, hv.spec.arch);
   let target: { revision: Revision; arch: Arch };
@@ -232,7 +232,7 @@ async function encodeInline(cell: UnitOf<'Cell'>, inline: InlineCellConfig, set:
       if (written === undefined || written === wanted) continue;
       return {
         unitFileError: true,
-        problem: problem('ENGINE_CELL_CONFIG', `'config.${field}' of ${cell.id} is ${written}, but the system configuration ${hv.spec.system} of ${hv.id} is ${field} ${wanted}`, {
+        problem: problem('UNIT_CELL_CONFIG', `'config.${field}' of ${cell.id} is ${written}, but the system configuration ${hv.spec.system} of ${hv.id} is ${field} ${wanted}`, {
           ...at('config', field),
           hint: `leave config.${field} out (it defaults to the system configuration's) or write ${wanted}`,
         }),
@@ -244,7 +244,7 @@ async function encodeInline(cell: UnitOf<'Cell'>, inline: InlineCellConfig, set:
     return { bytes: encodeConfig(completeInlineCellConfig(inline, target)) };
   } catch (e) {
     if (!(e instanceof ProblemError)) throw e;
-    return { unitFileError: true, problem: problem('ENGINE_CELL_CONFIG', `cannot encode the inline configuration of ${cell.id} as revision ${target.revision}: ${e.problems.map((p) => p.message).join("; ")}`, { ...at('config'), hint: 'correct the value in `config:`' }) };
+    return { unitFileError: true, problem: problem('UNIT_CELL_CONFIG', `cannot encode the inline configuration of ${cell.id} as revision ${target.revision}: ${e.problems.map((p) => p.message).join('; ')}`, { ...at('config'), hint: 'correct the value in `config:`' }) };
   }
 }
 
