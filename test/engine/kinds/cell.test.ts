@@ -4,7 +4,7 @@
  * when a byte changes, a bad edit is refused whole, and a failed write fails the start cleanly.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ALL_ACTIVE, makeFixture, settle, states, untilUnit, type Fixture } from '../harness.js';
 import type { Manager } from '../../../src/engine/manager.js';
@@ -51,6 +51,20 @@ describe('a Cell with an inline configuration on the simulated machine', () => {
     expect(await f.ops()).toEqual([]);
   });
 
+  test('a cell destroyed behind crtosd\'s back is created again from the file in place, which is not re-written', async () => {
+    const inode = statSync(written).ino;
+    const loaderPid = (m.getUnit('hello.loader')!.details as { pid: number }).pid;
+    expect((await f.machine.runInProcess('jailhouse', ['cell', 'destroy', 'nuttx'])).code).toBe(0);
+    await f.machine.clearLog();
+    await m.trigger('the cell is gone');
+    // The loader exits with its cell and is restarted: wait for its new process before comparing.
+    await untilUnit(m, 'hello.loader', (u) => u.activeState === 'active' && (u.details as { pid: number }).pid !== loaderPid);
+    await settle(m);
+    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect(operands(await f.ops(), 'create')).toEqual([written]);
+    expect(statSync(written).ino).toBe(inode);
+  });
+
   test('an edit of a CPU re-creates the cell from the re-written file', async () => {
     await f.machine.clearLog();
     f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('  cpus: [3]\n', '  cpus: [2]\n'));
@@ -64,6 +78,7 @@ describe('a Cell with an inline configuration on the simulated machine', () => {
     expect(m.getUnit('nuttx.cell')!.details).toMatchObject({ cpus: [2] });
     const cell = (await f.machine.state()).jailhouse.cells.find((c) => c.name === 'nuttx');
     expect(cell?.cpus).toEqual([2]);
+    expect(readFileSync(written).equals(readFileSync(join(f.machine.dir, 'etc/jailhouse/nuttx.cell')))).toBe(false);
   });
 
   test('a bad edit (a broken value, a revision the system does not have) is refused whole and changes nothing', async () => {
