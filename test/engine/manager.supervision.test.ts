@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, untilUnit, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
+import { createServer, type AddressInfo } from 'node:net';
 
 let fixture: Fixture | undefined;
 afterEach(async () => {
@@ -51,6 +52,27 @@ describe('supervision', () => {
     expect(m.getUnit('nuttx.cell')!.lastError?.code).toBe('ENGINE_START_LIMIT');
   });
 
+  test('a cell that fails before it answers its probe fails the start at once, not after ready.timeout', async () => {
+    const f = (fixture = await makeFixture());
+    fastSupervision(f);
+    // Probed where nothing listens, with a minute to answer: were the probe to wait it out, the
+    // test would time out. The cell fails 300 ms after each start.
+    const closed = await closedLoopbackPort();
+    f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace(/tcp: "?127\.0\.0\.1:\d+"?, timeout: 10s \}/, `tcp: "127.0.0.1:${closed}", timeout: 60s }`));
+    expect(f.readUnit('nuttx.yaml')).toContain(`127.0.0.1:${closed}`);
+    await f.machine.setCellFailures([{ cell: 'nuttx', afterStartMs: 300 }]);
+    const m = f.manager();
+    await m.start();
+    const failed = await untilUnit(m, 'nuttx.cell', (s) => s.result === 'start-limit-hit');
+    await settle(m, 600);
+    expect(m.getUnit('nuttx.cell')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
+    expect(failed.lastError?.message).toMatch(/cell nuttx is failed while waiting for it to accept a connection/);
+    expect(m.getUnit('hello.loader')).toMatchObject({ activeState: 'failed', result: 'dependency' });
+    expect((await f.ops()).filter((o) => o.startsWith('jailhouse cell start')).length).toBe(3);
+    // Nothing half-made: each failed start destroyed its cell, the CPU is Linux's again.
+    expect((await f.machine.state()).jailhouse.cells.filter((c) => c.id !== 0)).toEqual([]);
+  }, 30_000);
+
   test('a crashing loader is restarted with back-off until its start limit', async () => {
     const { f, m } = await running();
     const first = loaderPid(m);
@@ -71,3 +93,12 @@ describe('supervision', () => {
     expect((await f.ops()).some((o) => o.startsWith('jailhouse'))).toBe(false);
   });
 });
+
+/** A loopback port nothing listens on (bound, then released). */
+async function closedLoopbackPort(): Promise<number> {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise((resolve) => server.close(resolve));
+  return port;
+}

@@ -52,7 +52,7 @@ export const cellBehaviour: KindBehaviour = {
     const { name, images, existing } = await prepare(cell, ctx);
     if (existing && RUNNING.has(existing.state) && cell.spec.start) {
       // Resumed after the start itself: only readiness is left.
-      await waitReady(cell, ctx);
+      await waitReady(cell, name, ctx);
       return { cellName: name, cpus: ctx.desc.facts.cpus ?? [] };
     }
     await loadAndStart(cell, name, images, ctx);
@@ -157,16 +157,29 @@ async function loadAndStart(cell: UnitOf<'Cell'>, name: string, images: CellImag
   }
   if (!cell.spec.start) return;
   await ctx.timed(hostStep(cell.id, `jailhouse cell start ${name}`, ctx.host.startCell(name)), cell.spec.timeout, 'cell start');
-  await waitReady(cell, ctx);
+  await waitReady(cell, name, ctx);
 }
 
-async function waitReady(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<void> {
+/**
+ * Probes until the cell answers. Between probes it looks at the cell: one that left `running`
+ * (a fatal guest error, a panic) will never answer, so the start fails at once, as systemd fails
+ * a start whose main process died, rather than after the whole timeout.
+ */
+async function waitReady(cell: UnitOf<'Cell'>, cellName: string, ctx: KindContext): Promise<void> {
   const ready = cell.spec.ready;
   if (!ready) return;
   const { host: addr, port } = ready.tcp;
   const probeMs = Math.max(50, Math.min(1000, ready.interval));
-  const ok = await waitFor(() => ctx.host.probeTcp(addr, port, probeMs), ready.timeout, ready.interval, ctx.sleep);
-  if (!ok) fail('ENGINE_TIMEOUT', cell.id, `cell ${name(cell)} did not accept a connection on ${addr}:${port} within ${ready.timeout} ms`, 'check that the RTOS boots and listens there, or raise `ready.timeout`');
+  const answered = async (): Promise<boolean> => {
+    if (await ctx.host.probeTcp(addr, port, probeMs)) return true;
+    const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
+    const state = status.cells.find((c) => c.id !== 0 && c.name === cellName)?.state;
+    if (state === undefined || !RUNNING.has(state)) {
+      fail('ENGINE_CELL_FAILED', cell.id, `cell ${cellName} is ${state ?? 'gone'} while waiting for it to accept a connection on ${addr}:${port}`, 'see the cell\'s console (`jailhouse console`) for why it stopped');
+    }
+    return false;
+  };
+  const ok = await waitFor(answered, ready.timeout, ready.interval, ctx.sleep);
+  if (!ok) fail('ENGINE_TIMEOUT', cell.id, `cell ${cellName} did not accept a connection on ${addr}:${port} within ${ready.timeout} ms`, 'check that the RTOS boots and listens there, or raise `ready.timeout`');
 }
 
-const name = (cell: UnitOf<'Cell'>): string => cell.name;
