@@ -11,18 +11,22 @@ import { loadUnits } from '../src/units/load.js';
 
 const UNITS_PER_FILE = 10;
 
-/** A deployment repeated: per group a driver, hypervisor, image, cell, network and loader. */
+/** A deployment repeated: per group a driver, hypervisor (or a second driver), image, cell, network and loader. */
 function unitText(i: number): string {
   const g = Math.floor(i / 6);
   switch (i % 6) {
     case 0:
       return `kind: Driver\nname: drv${g}\npath: /opt/d/drv${g}.ko\nparameters: { debug: 1 }\nprovides: /dev/drv${g}\n`;
     case 1:
-      return `kind: Hypervisor\nname: hv${g}\ntype: jailhouse\ndriver: drv${g}\nsystem: /etc/jailhouse/sys${g}.cell\n`;
+      // A machine has one hypervisor (UNIT_CONFLICT otherwise): the first group's; later groups put
+      // a second driver in its place, so every group is still six units.
+      return g === 0
+        ? `kind: Hypervisor\nname: hv0\ntype: jailhouse\ndriver: drv0\nsystem: /etc/jailhouse/sys0.cell\n`
+        : `kind: Driver\nname: aux${g}\nmodule: aux${g}\nrequires: [hv0.hypervisor]\n`;
     case 2:
       return `kind: Image\nname: img${g}\npath: /opt/img${g}.bin\nsha256: ${'ab'.repeat(32)}\n`;
     case 3:
-      return `kind: Cell\nname: cell${g}\nhypervisor: hv${g}\nconfig: /etc/jailhouse/c${g}.cell\nload:\n  - image: img${g}\n    address: 0x1000\nonFailure: restart\nready: { tcp: "127.0.0.1:${1000 + (g % 60000)}", timeout: 10s }\n`;
+      return `kind: Cell\nname: cell${g}\nhypervisor: hv0\nconfig: /etc/jailhouse/c${g}.cell\nload:\n  - image: img${g}\n    address: 0x1000\nonFailure: restart\nready: { tcp: "127.0.0.1:${1000 + (g % 60000)}", timeout: 10s }\n`;
     case 4:
       return `kind: Network\nname: net${g}\ninterface: veth${g % 10000}\naddress: 10.0.${g % 250}.1/24\nrequires: [drv${g}.driver]\n`;
     default:
