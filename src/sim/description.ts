@@ -25,7 +25,10 @@ export interface ModuleCatalogEntry {
 export interface ReadinessEndpoint {
   cell: string;
   host: string;
-  /** 0 = createSimMachine picks a free port and writes it back into the description. */
+  /**
+   * 0 = createSimMachine picks a free endpoint and writes it back into the description: a port
+   * below the ephemeral range, and for host 127.0.0.1 a random 127.0.0.0/8 address.
+   */
   port: number;
 }
 

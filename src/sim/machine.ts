@@ -106,15 +106,31 @@ function writeFile0(path: string, content: string | Uint8Array, mode?: number): 
   if (mode !== undefined) chmodSync(path, mode);
 }
 
-async function freePort(host: string): Promise<number> {
-  return new Promise((resolvePort, reject) => {
+/**
+ * A free endpoint for a cell to listen on. Many machines run side by side (parallel tests), and
+ * a port that was free when one was created could be handed to another machine, or to any
+ * outgoing connection as its local port, before its cell listens. So: a port below Linux's
+ * ephemeral range (never given to outgoing connections), and for the default host 127.0.0.1 a
+ * random address of 127.0.0.0/8 instead (all of it is loopback), so two machines practically never
+ * draw the same endpoint; checked by binding it.
+ */
+async function freeEndpoint(host: string): Promise<{ host: string; port: number }> {
+  const byte = () => 1 + Math.floor(Math.random() * 254);
+  for (let attempt = 0; ; attempt++) {
+    const candidate = {
+      host: host === '127.0.0.1' ? `127.${byte()}.${byte()}.${byte()}` : host,
+      port: 20_000 + Math.floor(Math.random() * 12_000),
+    };
+    if (await canListen(candidate.host, candidate.port)) return candidate;
+    if (attempt >= 50) throw new Error(`no free port on ${host} after ${attempt + 1} attempts`);
+  }
+}
+
+function canListen(host: string, port: number): Promise<boolean> {
+  return new Promise((resolveFree) => {
     const server = createServer();
-    server.once('error', reject);
-    server.listen(0, host, () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolvePort(port));
-    });
+    server.once('error', () => resolveFree(false));
+    server.listen({ port, host, exclusive: true }, () => server.close(() => resolveFree(true)));
   });
 }
 
@@ -128,7 +144,7 @@ export async function createSimMachine(dirArg: string, partial?: Partial<Machine
   if (existsSync(paths.description(dir))) {
     throw new ProblemError(problem('HOST_SIM_BAD_DESCRIPTION', `${dir} already holds a simulated machine`, { hint: 'remove it or choose another directory' }));
   }
-  for (const r of description.readiness) if (r.port === 0) r.port = await freePort(r.host);
+  for (const r of description.readiness) if (r.port === 0) Object.assign(r, await freeEndpoint(r.host));
   const bundle = toolBundlePath();
   mkdirSync(join(dir, '.sim'), { recursive: true });
   writeFileSync(paths.description(dir), `${JSON.stringify(description, null, 2)}\n`);

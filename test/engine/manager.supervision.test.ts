@@ -58,7 +58,7 @@ describe('supervision', () => {
     // Probed where nothing listens, with a minute to answer: were the probe to wait it out, the
     // test would time out. The cell fails 300 ms after each start.
     const closed = await closedLoopbackPort();
-    f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace(/tcp: "?127\.0\.0\.1:\d+"?, timeout: 10s \}/, `tcp: "127.0.0.1:${closed}", timeout: 60s }`));
+    f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace(/tcp: "?127\.[\d.]+:\d+"?, timeout: 10s \}/, `tcp: "127.0.0.1:${closed}", timeout: 60s }`));
     expect(f.readUnit('nuttx.yaml')).toContain(`127.0.0.1:${closed}`);
     await f.machine.setCellFailures([{ cell: 'nuttx', afterStartMs: 300 }]);
     const m = f.manager();

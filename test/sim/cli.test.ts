@@ -33,7 +33,7 @@ describe('crtos-sim', () => {
     const dir = newDir();
     const created = await sim('create', dir);
     expect(created.code).toBe(0);
-    expect(created.stdout).toMatch(/readiness endpoint of nuttx: 127\.0\.0\.1:\d+/);
+    expect(created.stdout).toMatch(/readiness endpoint of nuttx: 127\.\d+\.\d+\.\d+:\d+/);
     const env = await sim('env', dir);
     expect(env.stdout).toBe(`export PATH='${join(dir, 'bin')}:${process.env.PATH ?? ''}'\n`);
 
