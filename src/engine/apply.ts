@@ -6,7 +6,9 @@
  *
  * Under the limit, ready jobs go in order of the longest chain of work they lead (their own cost
  * plus the costliest chain of jobs waiting on them), so the critical path is never behind a job
- * nothing waits for: list scheduling by critical path.
+ * nothing waits for: list scheduling by critical path. Jobs that run tools may also be paced
+ * (a burst, then one per interval), so that a crowd of tools starting together does not delay the
+ * most urgent one.
  */
 import { problem, type Problem } from '../errors/problem.js';
 import type { JobResult, UnitResult } from './manager-api.js';
