@@ -29,11 +29,4 @@ export function startDaemon(f: Fixture, extra: string[] = [], env: NodeJS.Proces
   return { child, output: () => out, exited };
 }
 
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+export { until } from '../engine/harness.js';

@@ -150,3 +150,13 @@ export function fastSupervision(f: Fixture, opTimeout?: string): void {
   f.writeUnit('drivers.yaml', f.readUnit('drivers.yaml').replace(/^(path: .*)$/gm, `$1${t}`));
   f.writeUnit('network.yaml', f.readUnit('network.yaml').replace(/^(address: .*)$/m, `$1${t}`));
 }
+
+/** Polls `check` until it holds; for conditions no event announces (a tool's log line, a file). */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await check()) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`timed out waiting for ${what}`);
+}

@@ -1,6 +1,6 @@
 /** Supervision on the simulated machine: cells entering `failed` and crashing loaders. */
 import { afterEach, describe, expect, test } from 'vitest';
-import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, untilUnit, type Fixture } from './harness.js';
+import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, until, untilUnit, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 import { createServer, type AddressInfo } from 'node:net';
 
@@ -76,7 +76,13 @@ describe('supervision', () => {
   test('a crashing loader is restarted with back-off until its start limit', async () => {
     const { f, m } = await running();
     const first = loaderPid(m);
-    const restartedFrom = (pid: number) => untilUnit(m, 'hello.loader', (s) => s.activeState === 'active' && s.details.kind === 'Loader' && s.details.pid !== pid);
+    // Restarted: a new process, and it got as far as the stand-in logging itself resident (killed
+    // sooner, it would leave no trace in the log to count).
+    const restartedFrom = async (pid: number) => {
+      const s = await untilUnit(m, 'hello.loader', (u) => u.activeState === 'active' && u.details.kind === 'Loader' && u.details.pid !== pid);
+      const pidNow = s.details.kind === 'Loader' ? s.details.pid : 0;
+      await until(async () => (await f.machine.readLog()).some((e) => e.op === 'loader' && e.result === 'ok' && e.detail?.pid === pidNow));
+    };
     process.kill(first, 'SIGKILL');
     await restartedFrom(first);
     const second = loaderPid(m);
