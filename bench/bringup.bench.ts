@@ -19,9 +19,8 @@ import { loadUnits } from '../src/units/index.js';
 import { Manager } from '../src/engine/manager.js';
 import { memoryStateStore } from '../src/engine/state-file.js';
 import { orderPredecessors } from '../src/engine/graph.js';
-import { destroySimMachine } from '../src/sim/index.js';
 import type { SimLogEntry } from '../src/sim/store.js';
-import { createSynthetic } from './synthetic.js';
+import { createSynthetic, disposeSynthetic } from './synthetic.js';
 
 /** CPU time of reaped children (cutime + cstime of /proc/self/stat), ms. */
 function childCpuMs(): number {
@@ -334,13 +333,4 @@ console.log(`daemon CPU:          ${((selfCpu.user + selfCpu.system) / 1000).toF
 manager.close();
 for (const u of units) if (u.details.kind === 'Loader' && u.details.pid) process.kill(u.details.pid, 'SIGKILL');
 if (process.env.CRTOS_BENCH_LOG) copyFileSync(join(syn.machine.dir, 'ops.log'), process.env.CRTOS_BENCH_LOG);
-// Cell runners may still be writing as they exit: try again briefly.
-for (let attempt = 0; ; attempt++) {
-  try {
-    await destroySimMachine(syn.machine.dir);
-    break;
-  } catch (e) {
-    if (attempt >= 10) throw e;
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+await disposeSynthetic(syn);

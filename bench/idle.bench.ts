@@ -10,8 +10,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { destroySimMachine } from '../src/sim/index.js';
-import { createSynthetic } from './synthetic.js';
+import { createSynthetic, disposeSynthetic } from './synthetic.js';
 
 const CELLS = Number(process.env.CRTOS_BENCH_CELLS ?? 32);
 const SECONDS = Number(process.env.CRTOS_BENCH_IDLE_SECONDS ?? 60);
@@ -82,4 +81,4 @@ for (const u of Object.values(units)) if (u.facts.pid) {
     // already gone
   }
 }
-await destroySimMachine(syn.machine.dir);
+await disposeSynthetic(syn);

@@ -8,9 +8,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
 import { runDaemon } from '../src/daemon/daemon.js';
-import { destroySimMachine } from '../src/sim/index.js';
 import type { JobInfo, JobResult, UnitStatus } from '../src/engine/manager-api.js';
-import { createExample, percentile } from './synthetic.js';
+import { createExample, percentile, disposeSynthetic } from './synthetic.js';
 
 const EDITS = Number(process.env.CRTOS_BENCH_EDITS ?? 50);
 const ex = await createExample();
@@ -68,5 +67,5 @@ console.log(`ratio p50/goal (description edit): ${(percentile(describeTimes, 50)
 console.log(`ratio p50/goal (loader edit):      ${(percentile(restartTimes, 50) / 200).toFixed(2)}`);
 m.close();
 for (const u of m.listUnits()) if (u.details.kind === 'Loader' && u.details.pid) process.kill(u.details.pid, 'SIGKILL');
-await destroySimMachine(ex.machine.dir);
+await disposeSynthetic(ex);
 process.exit(0);

@@ -4,9 +4,10 @@
  * simulated machine with N+2 CPUs.
  */
 import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSimMachine, nuttxCellConfig, type SimMachine } from '../src/sim/index.js';
+import { createSimMachine, destroySimMachine, nuttxCellConfig, type SimMachine } from '../src/sim/index.js';
 import { encodeConfig } from '../src/jailhouse/index.js';
 import { createHash } from 'node:crypto';
 import { nuttxImage } from '../src/sim/index.js';
@@ -70,4 +71,21 @@ export async function createExample(): Promise<Synthetic> {
     writeFileSync(join(unitsDir, f), readFileSync(join(source, f), 'utf8').replace(/172\.16\.0\.2:42/g, `${endpoint.host}:${endpoint.port}`));
   }
   return { dir, machine, unitsDir, stateDir: join(dir, 'state'), cells: 1 };
+}
+
+/**
+ * Removes a synthetic deployment: the machine (stopping its cell runners) and the units and state
+ * beside it. Runners may still be writing as they exit, so the removal is tried again briefly.
+ */
+export async function disposeSynthetic(syn: Synthetic): Promise<void> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      await destroySimMachine(syn.machine.dir);
+      await rm(syn.dir, { recursive: true, force: true });
+      return;
+    } catch (e) {
+      if (attempt >= 10) throw e;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+  }
 }
