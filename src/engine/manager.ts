@@ -409,6 +409,9 @@ export class Manager extends EventEmitter implements ManagerApi {
       }
     }
     for (const id of before) if (!set.units.has(id) && !this.records.map.has(id)) this.removeRuntime(id);
+    // What the files say (description, source, drop-ins, dependencies) is announced now, not after
+    // the pass has looked at the machine: an edit that needs nothing done shows at once.
+    for (const unit of set.units.values()) this.emitUnit(unit.id);
   }
 
   private removeRuntime(id: string): void {
