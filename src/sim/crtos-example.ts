@@ -5,6 +5,7 @@
  * modules and the loader. Layout after reference/deployments.md §1.2.
  */
 import { encodeConfig, type CellConfig, type Console, type MemoryRegion, type PciDevice, type Revision, type SystemConfig, type Arch } from '../jailhouse/index.js';
+import { deterministicImage } from './image-bytes.js';
 
 const NO_CONSOLE: Console = { address: 0n, size: 0, type: 'NONE', flags: [], divider: 0, gateNr: 0, clockReg: 0n };
 
@@ -141,17 +142,7 @@ export function nuttxCellConfig(o: ExampleOptions): CellConfig {
 
 /** 64 KiB of deterministic bytes (a fixed header, then an xorshift sequence), so its sha256 can be pinned. */
 export function nuttxImage(): Uint8Array {
-  const bytes = new Uint8Array(64 * 1024);
-  const header = new TextEncoder().encode('crtos-sim nuttx image v1\n');
-  bytes.set(header, 0);
-  let x = 0x2545f491;
-  for (let i = header.length; i < bytes.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
-  return bytes;
+  return deterministicImage(64 * 1024, 'crtos-sim nuttx image v1\n', 0x2545f491);
 }
 
 export function encodeExampleConfigs(o: ExampleOptions): { system: Uint8Array; nuttx: Uint8Array } {

@@ -6,6 +6,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { MachineDescription } from './description.js';
+import { deterministicImage } from './image-bytes.js';
 
 export const RTMUX_MODULE_FILE = '/lib/modules/rtvmm.ko';
 export const RTMUX_IMAGE_FILE = '/opt/rtmux/rtthread.bin';
@@ -27,17 +28,7 @@ export const RTMUX_DESCRIPTION: Partial<MachineDescription> = {
 
 /** 32 KiB of deterministic bytes (a fixed header, then an xorshift sequence), so its sha256 can be pinned. */
 export function rtthreadImage(version = 1): Uint8Array {
-  const bytes = new Uint8Array(32 * 1024);
-  const header = new TextEncoder().encode(`crtos-sim rt-thread lite image v${version}\n`);
-  bytes.set(header, 0);
-  let x = 0x1b873593 ^ version;
-  for (let i = header.length; i < bytes.length; i++) {
-    x ^= x << 13;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    bytes[i] = x & 0xff;
-  }
-  return bytes;
+  return deterministicImage(32 * 1024, `crtos-sim rt-thread lite image v${version}\n`, 0x1b873593 ^ version);
 }
 
 /** The example's files besides the module (which the catalog writes): the RTOS image, not yet placed. */
