@@ -18,7 +18,7 @@ import { locateInUnit } from '../units/locate.js';
 import type { ValuePath } from '../units/yaml-source.js';
 import { decodeConfig } from '../jailhouse/decode.js';
 import { encodeConfig } from '../jailhouse/encode.js';
-import { completeInlineCellConfig, type InlineCellConfig } from '../jailhouse/description.js';
+import { completeInlineCellConfig, inlineSystemMismatches, type InlineCellConfig } from '../jailhouse/description.js';
 import type { Arch, Revision } from '../jailhouse/types.js';
 import { problem, ProblemError, type Problem } from '../errors/problem.js';
 import { digest, sha256 } from './canonical.js';
@@ -228,8 +228,9 @@ async function encodeInline(cell: UnitOf<'Cell'>, inline: InlineCellConfig, set:
     }
     target = { revision: inline.revision, arch: inline.arch };
   } else {
-    for (const [field, written, wanted] of [['revision', inline.revision, sys.revision], ['arch', inline.arch, sys.arch]] as const) {
-      if (written === undefined || written === wanted) continue;
+    const [mismatch] = inlineSystemMismatches(inline, sys);
+    if (mismatch) {
+      const { field, written, wanted } = mismatch;
       return {
         unitFileError: true,
         problem: problem('UNIT_CELL_CONFIG', `'config.${field}' of ${cell.id} is ${written}, but the system configuration ${hv.spec.system} of ${hv.id} is ${field} ${wanted}`, {

@@ -25,11 +25,13 @@ export type {
 } from './types.js';
 export { decodeConfig, type DecodeResult } from './decode.js';
 export { encodeConfig, cellConfigSize } from './encode.js';
+export { cellFieldAt } from './offsets.js';
 export {
   configDescriptionSchema,
   cellDescriptionSchema,
   inlineCellConfigSchema,
   completeInlineCellConfig,
+  inlineSystemMismatches,
   type InlineCellConfig,
   systemDescriptionSchema,
   parseConfigDescription,

@@ -16,7 +16,7 @@ import type { Unit, UnitOf, UnitSet } from '../../units/types.js';
 import { unitId } from '../../units/kinds/common.js';
 import { locateInUnit } from '../../units/locate.js';
 import type { ValuePath } from '../../units/yaml-source.js';
-import { checkCellConfigs, checkConfigs, completeInlineCellConfig, decodeConfig, type CellConfig, type SystemConfig } from '../../jailhouse/index.js';
+import { cellFieldAt, checkCellConfigs, checkConfigs, completeInlineCellConfig, decodeConfig, inlineSystemMismatches, type CellConfig, type SystemConfig } from '../../jailhouse/index.js';
 
 export interface InlineCheckOptions {
   /** --root: machine paths resolve under it; undefined reads them on this machine. */
@@ -67,13 +67,11 @@ async function checkHypervisorCells(
   const members = new Map<string, { unit: UnitOf<'Cell'>; config: CellConfig }>();
   for (const cell of inline) {
     const config = cell.spec.config as Exclude<typeof cell.spec.config, string>;
-    let mismatch = false;
-    for (const [field, written, wanted] of [['revision', config.revision, target.revision], ['arch', config.arch, target.arch]] as const) {
-      if (written === undefined || wanted === undefined || written === wanted) continue;
-      mismatch = true;
+    const mismatches = inlineSystemMismatches(config, target);
+    for (const { field, written, wanted } of mismatches) {
       problems.push(at(cell, ['config', field], opts, 'UNIT_CELL_CONFIG', `'config.${field}' is ${written}, but the system configuration ${systemPath} is ${field} ${wanted}`, `leave config.${field} out (it defaults to the system configuration's) or write ${wanted}`));
     }
-    if (mismatch) continue;
+    if (mismatches.length > 0) continue;
     members.set(cell.id, { unit: cell, config: completeInlineCellConfig(config, { revision: target.revision ?? config.revision ?? 14, arch: target.arch }) });
   }
   const cells = [...members].map(([id, m]) => ({ file: id, config: m.config }));
@@ -94,35 +92,11 @@ async function checkHypervisorCells(
     const m = members.get(p.file ?? '');
     if (!m) continue; // a finding of a .cell file or the system configuration: `cell-config check` reports those
     const { offset: _offset, ...rest } = p;
-    problems.push({ ...rest, unit: m.unit.id, ...locateInUnit(m.unit as Unit, pathOfOffset(m.config, p.offset), opts.sources) });
+    problems.push({ ...rest, unit: m.unit.id, ...locateInUnit(m.unit as Unit, p.offset === undefined ? ['config'] : ['config', ...cellFieldAt(m.config, p.offset)], opts.sources) });
   }
   return problems;
 }
 
 function at(cell: UnitOf<'Cell'>, path: ValuePath, opts: InlineCheckOptions, code: Problem['code'], message: string, hint: string): Problem {
   return { code, message, unit: cell.id, hint, ...locateInUnit(cell as Unit, path, opts.sources) };
-}
-
-/** The field of the inline description a byte offset of its encoding falls in (the checks report offsets). */
-export function pathOfOffset(c: CellConfig, offset: number | undefined): ValuePath {
-  if (offset === undefined) return ['config'];
-  const HEADER = 132;
-  if (offset === 5) return ['config', 'arch'];
-  if (offset === 6) return ['config', 'revision'];
-  if (offset >= 8 && offset < 40) return ['config', 'name'];
-  if (offset < HEADER) return ['config'];
-  const sections: [string, number, number][] = [
-    ['cpus', c.cpuSetSize, 1],
-    ['memoryRegions', 32 * c.memoryRegions.length, 32],
-    ['cacheRegions', 12 * c.cacheRegions.length, 12],
-    ['irqchips', 32 * c.irqchips.length, 32],
-    ['pioRegions', 4 * c.pioRegions.length, 4],
-    ['pciDevices', 56 * c.pciDevices.length, 56],
-  ];
-  let start = HEADER;
-  for (const [field, size, entry] of sections) {
-    if (offset < start + size || (field === 'cpus' && offset === start)) return field === 'cpus' ? ['config', 'cpus'] : ['config', field, Math.floor((offset - start) / entry)];
-    start += size;
-  }
-  return ['config'];
 }
