@@ -22,6 +22,7 @@ import { completeInlineCellConfig, inlineSystemMismatches, type InlineCellConfig
 import type { Arch, Revision } from '../jailhouse/types.js';
 import { problem, ProblemError, type Problem } from '../errors/problem.js';
 import { digest, sha256 } from './canonical.js';
+import { machineFiles, type MachineFiles } from '../transaction/machine-files.js';
 import type { UnitDescription, UnitFacts } from './types.js';
 
 /** Where a cell's encoded inline configuration is written for `jailhouse cell create` (a machine path). */
@@ -33,27 +34,24 @@ export function inlineConfigPath(unitName: string): string {
 
 type FileHasher = (machinePath: string) => Promise<{ hash?: string; bytes?: Buffer; error?: string }>;
 
-function hasher(host: Host): FileHasher {
-  const cache = new Map<string, Promise<{ hash?: string; bytes?: Buffer; error?: string }>>();
-  return (path) => {
-    let p = cache.get(path);
-    if (!p) {
-      p = host.readFile(path).then(
-        (bytes) => ({ hash: sha256(bytes), bytes }),
-        (e: unknown) => ({ error: e instanceof Error ? e.message : String(e) }),
-      );
-      cache.set(path, p);
-    }
-    return p;
-  };
+function hasher(files: MachineFiles): FileHasher {
+  return (path) => files.read(path).then((f) => ('bytes' in f ? { hash: f.sha256, bytes: f.bytes } : { error: f.error }));
+}
+
+/** The Host's files as the transaction check reads them: one read per file for check and description. */
+export function hostFiles(host: Host): MachineFiles {
+  return machineFiles(
+    (path) => host.readFile(path),
+    (path) => host.exists(path),
+  );
 }
 
 /**
  * `sources` (unit file texts, as loadUnits returns them) lets problems of the unit files point at
  * their YAML node; without it they point at the unit.
  */
-export async function describeUnits(set: UnitSet, host: Host, sources?: ReadonlyMap<string, string>): Promise<Map<string, UnitDescription>> {
-  const hash = hasher(host);
+export async function describeUnits(set: UnitSet, host: Host, sources?: ReadonlyMap<string, string>, files: MachineFiles = hostFiles(host)): Promise<Map<string, UnitDescription>> {
+  const hash = hasher(files);
   const systems = systemReader(hash);
   const locate: Locator = (unit, path) => (sources ? locateInUnit(unit, path, sources) : { file: unit.source.file, line: unit.source.line, column: unit.source.column });
   const out = new Map<string, UnitDescription>();
@@ -174,6 +172,8 @@ async function describeUnit(unit: Unit, set: UnitSet, hash: FileHasher, systems:
     case 'Image': {
       const file = await hash(unit.spec.path);
       fieldValues.path = { path: unit.spec.path, content: file.hash ?? 'unreadable' };
+      facts.imagePath = unit.spec.path;
+      if (unit.spec.sha256 !== undefined) facts.pinnedSha256 = unit.spec.sha256;
       break;
     }
     case 'Network':

@@ -28,7 +28,8 @@ import type {
   UnitStatus,
 } from './manager-api.js';
 import type { Target } from './kinds/index.js';
-import { describeUnits, unitFileErrors } from './description.js';
+import { describeUnits, hostFiles, unitFileErrors } from './description.js';
+import { checkTransaction } from '../transaction/check.js';
 import { observeAll, takeSnapshot } from './observe.js';
 import type { Snapshot } from './types.js';
 import { plan as buildPlan, type PlanJob } from './plan.js';
@@ -91,7 +92,8 @@ export class Manager extends EventEmitter implements ManagerApi {
   private readonly records: AppliedRecords;
   private readonly holds = new Map<string, Hold>();
   private readonly restartRequests = new Set<string>();
-  private readonly reloadRequests = new Set<string>();
+  /** Cell reloads asked for, with why (a manual reload, an onFailure restart). */
+  private readonly reloadRequests = new Map<string, string>();
   private readonly runtimes = new Map<string, UnitRuntime>();
   private readonly histories = new Map<string, StartHistory>();
   private readonly lastEmitted = new Map<string, string>();
@@ -106,8 +108,11 @@ export class Manager extends EventEmitter implements ManagerApi {
   private passPromise: Promise<void> | undefined;
   private dirty = false;
   private closed = false;
-  /** Set by reload(): the first pass after it records its planned steps here. */
-  private stepsOfNextPass: PlannedStep[] | undefined;
+  /**
+   * Set by reload(): the first pass that begins after the new set is installed (generation above
+   * `after`) reports its steps and the problems of those that failed here.
+   */
+  private reloadReport: { after: number; taken: boolean; steps: PlannedStep[]; failures: Problem[] } | undefined;
 
   constructor(opts: ManagerOptions) {
     super();
@@ -131,7 +136,7 @@ export class Manager extends EventEmitter implements ManagerApi {
       pollIntervalMs: opts.pollIntervalMs ?? 1000,
       unit: (id) => this.set?.units.get(id),
       digest: (id) => this.descriptions.get(id)?.digest,
-      requestReload: (id) => void this.reloadRequests.add(id),
+      requestReload: (id, why) => void this.reloadRequests.set(id, why),
       closed: () => this.closed,
       passRunning: () => this.passPromise !== undefined,
     });
@@ -231,7 +236,7 @@ export class Manager extends EventEmitter implements ManagerApi {
       this.liftHolds(id);
       this.histories.get(id)?.reset();
       if (type === 'restart') this.restartRequests.add(id);
-      if (type === 'reload') this.reloadRequests.add(id);
+      if (type === 'reload') this.reloadRequests.set(id, 'reload requested');
     }
     this.manualJobs.push({ info, goal: type === 'stop' ? 'stop' : 'start', after: this.generation + 1 });
     this.emit('jobNew', { ...info });
@@ -254,12 +259,12 @@ export class Manager extends EventEmitter implements ManagerApi {
     for (const p of loaded.problems) this.log('warn', p.unit, p.message);
     this.emitDaemon();
     // The steps are those of the pass that applies the new set (no separate preview: observing
-    // twice would double the reaction time).
-    this.stepsOfNextPass = [];
+    // twice would double the reaction time). A step that failed makes the reload fail, naming it.
+    const report = { after: this.generation, taken: false, steps: [] as PlannedStep[], failures: [] as Problem[] };
+    this.reloadReport = report;
     await this.reconcile('unit files loaded');
-    const steps = this.stepsOfNextPass ?? [];
-    this.stepsOfNextPass = undefined;
-    return { ok: true, problems: loaded.problems, steps };
+    if (this.reloadReport === report) this.reloadReport = undefined;
+    return { ok: report.failures.length === 0, problems: [...loaded.problems, ...report.failures], steps: report.steps };
   }
 
   async planReload(): Promise<ReloadOutcome> {
@@ -276,10 +281,15 @@ export class Manager extends EventEmitter implements ManagerApi {
   private async describedLoad(): Promise<LoadResult & { descriptions?: Map<string, UnitDescription> }> {
     const loaded = await this.opts.loadUnits();
     if (!loaded.set || hasErrors(loaded.problems)) return loaded;
-    const descriptions = await describeUnits(loaded.set, this.host, loaded.sources);
+    // The transaction check `crtosctl validate --root` runs: a set it rejects is never applied.
+    const files = hostFiles(this.host);
+    const sources = loaded.sources ?? new Map<string, string>();
+    const checked = await checkTransaction({ set: loaded.set, sources, machine: files });
+    if (hasErrors(checked)) return { problems: [...loaded.problems, ...checked], sources };
+    const descriptions = await describeUnits(loaded.set, this.host, loaded.sources, files);
     const errors = unitFileErrors(descriptions);
-    if (errors.length > 0) return { problems: [...loaded.problems, ...errors] };
-    return { ...loaded, descriptions };
+    if (errors.length > 0) return { problems: [...loaded.problems, ...checked, ...errors], sources };
+    return { ...loaded, problems: [...loaded.problems, ...checked], descriptions };
   }
 
   unitLog(id: string, lines: number): LogLine[] {
@@ -329,28 +339,11 @@ export class Manager extends EventEmitter implements ManagerApi {
       this.records.recordFoundLoaders(targets, snap, (unit, message) => this.log('info', unit, message));
       this.supervisor.rememberCells(snap.jailhouse);
       const observed = observeAll(snap, targets);
-      this.supervisor.superviseCells(observed);
-      const set = this.set ?? emptySet();
-      const thePlan = buildPlan({
-        set,
-        descriptions: this.descriptions,
-        records: this.records.map,
-        observed,
-        holds: this.holds,
-        restarts: this.restartRequests,
-        reloads: this.reloadRequests,
-      });
-      this.restartRequests.clear();
-      this.reloadRequests.clear();
-      if (this.stepsOfNextPass && this.stepsOfNextPass.length === 0) this.stepsOfNextPass.push(...thePlan.steps);
-      this.refreshFromObservation(observed, thePlan.blocked);
-      if (thePlan.jobs.length > 0) {
-        await this.jobs.applyJobs(thePlan, set, observed);
-        const after = this.targets();
-        const snapAfter = await this.snapshot(after);
-        this.supervisor.rememberCells(snapAfter.jailhouse);
-        this.refreshFromObservation(observeAll(snapAfter, after), thePlan.blocked);
-      }
+      // No unit set was ever accepted (this daemon started on files it refuses): what runs is
+      // observed and reported, and nothing is planned against it — with no set, every recorded
+      // unit would look removed and be stopped.
+      if (this.set) await this.planAndApply(this.set, observed, generation);
+      else this.refreshFromObservation(observed, new Map());
     } catch (e) {
       this.log('error', undefined, `reconcile failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -359,6 +352,34 @@ export class Manager extends EventEmitter implements ManagerApi {
     const degraded = [...this.runtimes.values()].some((rt) => rt.activeState === 'failed');
     if (this.systemState !== 'stopping') this.systemState = degraded ? 'degraded' : 'running';
     this.emitDaemon();
+  }
+
+  private async planAndApply(set: UnitSet, observed: Map<string, Observation>, generation: number): Promise<void> {
+    this.supervisor.superviseCells(observed);
+    const thePlan = buildPlan({
+      set,
+      descriptions: this.descriptions,
+      records: this.records.map,
+      observed,
+      holds: this.holds,
+      restarts: this.restartRequests,
+      reloads: this.reloadRequests,
+    });
+    this.restartRequests.clear();
+    this.reloadRequests.clear();
+    const report = this.reloadReport && !this.reloadReport.taken && generation > this.reloadReport.after ? this.reloadReport : undefined;
+    if (report) {
+      report.taken = true;
+      report.steps = thePlan.steps;
+    }
+    this.refreshFromObservation(observed, thePlan.blocked);
+    if (thePlan.jobs.length === 0) return;
+    const outcomes = await this.jobs.applyJobs(thePlan, set, observed);
+    if (report) report.failures = [...outcomes.values()].flatMap((o) => (o.result === 'done' || o.result === 'skipped' || !o.error ? [] : [o.error]));
+    const after = this.targets();
+    const snapAfter = await this.snapshot(after);
+    this.supervisor.rememberCells(snapAfter.jailhouse);
+    this.refreshFromObservation(observeAll(snapAfter, after), thePlan.blocked);
   }
 
   /** takeSnapshot, looking up by INVOCATION_ID only loaders whose invocation is not settled yet. */
@@ -389,8 +410,10 @@ export class Manager extends EventEmitter implements ManagerApi {
       if (!before || before.digest === desc.digest) continue;
       this.histories.get(id)?.reset();
       const hold = this.holds.get(id);
-      if (hold && (hold.reason === 'failed' || hold.reason === 'start-limit' || hold.reason === 'exited')) {
+      // A description that may fix a failed unit is tried at once, not after the back-off.
+      if (hold && (hold.reason === 'failed' || hold.reason === 'start-limit' || hold.reason === 'exited' || hold.reason === 'restart-pending')) {
         this.holds.delete(id);
+        this.supervisor.cancelRestart(id);
         const rt = this.runtimes.get(id);
         if (rt) {
           rt.result = 'success';
@@ -429,7 +452,14 @@ export class Manager extends EventEmitter implements ManagerApi {
       if (obs.state === 'active') {
         if (rt.activeState !== 'active') rt.result = rt.result === 'start-limit-hit' ? rt.result : 'success';
         transition(rt, 'active', obs.subState);
-      } else if (obs.state === 'failed') transition(rt, 'failed', obs.subState);
+      } else if (obs.state === 'failed') {
+        if (obs.problem && rt.lastError?.message !== obs.problem.message) {
+          rt.result = 'exit-code';
+          rt.lastError = obs.problem;
+          this.log('error', id, obs.problem.message);
+        }
+        transition(rt, 'failed', obs.subState);
+      }
       else if (hold?.reason === 'restart-pending') transition(rt, 'activating', 'auto-restart');
       else if (blocked.has(id)) {
         if (rt.result !== 'dependency' || rt.activeState !== 'failed') {
@@ -541,12 +571,6 @@ export class Manager extends EventEmitter implements ManagerApi {
       this.emit('jobRemoved', { ...m.info }, result);
     }
   }
-}
-
-// ---- helpers -------------------------------------------------------------------------------------
-
-function emptySet(): UnitSet {
-  return { units: new Map(), deps: new Map(), layers: [], directories: [] };
 }
 
 export type { UnitResult };

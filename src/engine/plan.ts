@@ -50,8 +50,8 @@ export interface PlanInput {
   holds: ReadonlyMap<string, Hold>;
   /** Full restarts requested (manual `restart`). */
   restarts?: ReadonlySet<string>;
-  /** Cell reloads requested (manual `reload`, onFailure restart). */
-  reloads?: ReadonlySet<string>;
+  /** Cell reloads requested (manual `reload`, onFailure restart), with why. */
+  reloads?: ReadonlyMap<string, string>;
 }
 
 const INACTIVE: Observation['state'] = 'inactive';
@@ -59,7 +59,7 @@ const INACTIVE: Observation['state'] = 'inactive';
 export function plan(input: PlanInput): Plan {
   const { set, descriptions, records, observed, holds } = input;
   const restarts = input.restarts ?? new Set<string>();
-  const reloads = input.reloads ?? new Set<string>();
+  const reloads = input.reloads ?? new Map<string, string>();
   const stateOf = (id: string) => observed.get(id)?.state ?? INACTIVE;
 
   // 1. Which units should be up. A unit held down takes the units that require it down with it
@@ -131,9 +131,10 @@ export function plan(input: PlanInput): Plan {
       intent(id).step = { unit: id, action: 'restart', reason: 'restart requested' };
       continue;
     }
-    if (reloads.has(id) && obs !== 'inactive' && kind === 'Cell') {
-      intent(id).reload = { reason: 'reload requested' };
-      intent(id).step = { unit: id, action: 'reload', reason: 'reload requested' };
+    const reloadWhy = reloads.get(id);
+    if (reloadWhy !== undefined && obs !== 'inactive' && kind === 'Cell') {
+      intent(id).reload = { reason: reloadWhy };
+      intent(id).step = { unit: id, action: 'reload', reason: reloadWhy };
       continue;
     }
     const sameDesc = rec !== undefined && desc !== undefined && rec.digest === desc.digest;
@@ -158,7 +159,7 @@ export function plan(input: PlanInput): Plan {
       if (desc) intent(id).adopt = { reason: 'found running; adopted' };
     } else if (rec.digest !== desc.digest) {
       const c = classifyChange(kind, rec.fields, desc.fields);
-      const why = `field${c.decisive.length > 1 ? 's' : ''} ${c.decisive.join(', ')} changed`;
+      const why = changeReason(set, descriptions, records, id, c.decisive);
       const action: ChangeAction = c.action;
       if (action === 'none') intent(id).adopt = { reason: `field${c.fields.length > 1 ? 's' : ''} ${c.fields.join(', ')} changed; nothing to do` };
       else if (action === 'reload') {
@@ -256,4 +257,26 @@ function recordDependents(records: ReadonlyMap<string, AppliedRecord>, id: strin
     }
   }
   return [...out];
+}
+
+/**
+ * Why a changed unit is touched, in the operator's words: the fields that decided it, and for a
+ * cell's `load` the images whose contents or pins changed (an Image edit shows on its cells).
+ */
+function changeReason(
+  set: UnitSet,
+  descriptions: ReadonlyMap<string, UnitDescription>,
+  records: ReadonlyMap<string, AppliedRecord>,
+  id: string,
+  decisive: readonly string[],
+): string {
+  const unit = set.units.get(id);
+  const fields = decisive.filter((f) => f !== 'load' || unit?.kind !== 'Cell');
+  const parts = fields.length > 0 ? [`field${fields.length > 1 ? 's' : ''} ${fields.join(', ')} changed`] : [];
+  if (unit?.kind === 'Cell' && decisive.includes('load')) {
+    const images = unit.spec.load.flatMap((e) => ('image' in e ? [`${e.image}.image`] : []));
+    const changed = images.filter((img) => records.get(img) !== undefined && records.get(img)?.digest !== descriptions.get(img)?.digest);
+    parts.unshift(changed.length > 0 ? `image${changed.length > 1 ? 's' : ''} ${changed.join(', ')} changed` : 'field load changed');
+  }
+  return parts.join('; ');
 }

@@ -29,6 +29,9 @@ export interface UnitFacts {
   addresses?: string[];
   /** Image: found with the pinned sha256. */
   verified?: boolean;
+  /** Image: its file and the sha256 its unit pins, so its bytes are still checked when the set is refused. */
+  imagePath?: string;
+  pinnedSha256?: string;
   /** RTMux hypervisor: sha256 of the image it places at imagePath (expected from the files, then what was placed). */
   imageSha256?: string;
 }
@@ -79,6 +82,8 @@ export interface Observation {
   state: ObservedState;
   subState: string;
   details: UnitDetails;
+  /** Why a unit observed `failed` is failed, when the machine shows it (an image with other bytes). */
+  problem?: Problem;
 }
 
 /** Everything observe reads from the machine in one pass. */

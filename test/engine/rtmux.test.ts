@@ -101,16 +101,19 @@ describe('RTMux failures', () => {
     return f;
   };
 
-  test('a missing image file fails with a clear error and loads nothing', async () => {
+  test('a missing image file refuses the set before anything is done, pointing at the unit file', async () => {
     const f = await fixture();
     rmSync(join(f.machine.dir, 'opt/rtmux/rtthread.bin'));
     const m = f.manager();
-    await m.start();
+    const outcome = await m.start();
     await settle(m);
-    expect(states(m)).toEqual({ 'rt-thread.image': 'failed/exit-code', 'rtmux.hypervisor': 'failed/dependency' });
-    const error = m.getUnit('rt-thread.image')!.lastError!;
-    expect(error.code).toBe('ENGINE_IMAGE_MISSING');
-    expect(error.message).toContain('/opt/rtmux/rtthread.bin');
+    expect(outcome.ok).toBe(false);
+    expect(outcome.problems).toEqual([
+      expect.objectContaining({ code: 'UNIT_FILE_MISSING', unit: 'rt-thread.image', file: join(f.unitsDir, 'rtmux.yaml'), line: expect.any(Number), column: 7 }),
+    ]);
+    expect(outcome.problems[0]!.message).toBe("'path' names /opt/rtmux/rtthread.bin, which does not exist");
+    expect(m.daemon().lastLoadErrors.map((p) => p.code)).toEqual(['UNIT_FILE_MISSING']);
+    expect(m.listUnits()).toEqual([]);
     expect(await f.ops()).toEqual([]);
     expect(existsSync(join(f.machine.dir, 'vmm/rtos.bin'))).toBe(false);
   });

@@ -1,9 +1,20 @@
-/** Text for a reload's outcome: the steps taken or planned, or the problems that stopped it. */
+/**
+ * Text for a reload's outcome: the steps taken or planned, or the problems that stopped it. A
+ * reload that was applied but had steps fail is not ok and has steps: each failed one is marked
+ * and its problem shown.
+ */
 import type { ReloadOutcome } from '../../engine/manager-api.js';
 import { renderProblems } from '../../errors/render.js';
 import { bold, red, table, type Style } from './text.js';
 
 export function renderOutcome(style: Style, o: ReloadOutcome, mode: 'applied' | 'planned'): string {
+  if (!o.ok && o.steps.length > 0 && mode === 'applied') {
+    const failedUnits = new Set(o.problems.filter((p) => (p.severity ?? 'error') === 'error').map((p) => p.unit));
+    const failed = o.steps.filter((s) => failedUnits.has(s.unit)).length;
+    const rows = o.steps.map((s) => [bold(style, s.action), s.unit, s.reason, failedUnits.has(s.unit) ? red(style, 'failed') : 'done']);
+    const head = red(style, `Reloaded, but ${failed || 'some'} of ${o.steps.length} step${o.steps.length === 1 ? '' : 's'} failed:`);
+    return `${head}\n${table(rows, 2).map((l) => `  ${l}`).join('\n')}\n${renderProblems(o.problems, { color: style.color })}`;
+  }
   if (!o.ok) {
     const head = mode === 'applied' ? 'Reload refused: the unit files have errors; the last good set keeps running.' : 'A reload would be refused: the unit files have errors.';
     return `${red(style, head)}\n${renderProblems(o.problems, { color: style.color })}`;

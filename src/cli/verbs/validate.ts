@@ -16,9 +16,11 @@ Load the unit files and report every problem, without a daemon.
 
   --units DIR   Read units from DIR instead of ${DEFAULT_UNIT_DIRECTORIES.join(', ')}
                 (repeatable, highest precedence first; a plain argument counts as --units)
-  --root DIR    Also check that the files units name exist under DIR (/ for this machine);
-                inline cell configurations are checked against the system configuration
-                read under DIR (else at its path on this machine, when readable)
+  --root DIR    Also run the checks crtosd runs before it applies a set, against the
+                machine under DIR (/ for this one): files units name exist, images have
+                their pinned sha256, .cell files decode and every cell configuration fits
+                the system configuration and the other cells. Without it, only inline
+                cell configurations are checked, on their own
   --json        Print the result as JSON on stdout
 `;
 
@@ -82,17 +84,12 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     return 'ok';
   }
   const { resolve } = await import('node:path');
-  const result = await loadUnits({
-    directories: args.directories,
-    root: args.root === undefined ? undefined : resolve(ctx.cwd, args.root),
-    cwd: ctx.cwd,
-    requireDirectories: args.directories !== undefined,
-  });
-  // Inline cell configurations are checked against the system configuration; that module (and
-  // the .cell codec) is loaded only when there is one.
-  if (result.set && [...result.set.units.values()].some((u) => u.kind === 'Cell' && typeof u.spec.config !== 'string')) {
-    const { checkInlineCells } = await import('./validate-cells.js');
-    const found = await checkInlineCells(result.set, { root: args.root === undefined ? undefined : resolve(ctx.cwd, args.root), sources: result.sources });
+  const result = await loadUnits({ directories: args.directories, cwd: ctx.cwd, requireDirectories: args.directories !== undefined });
+  if (result.set) {
+    // The daemon's own check of a set before it applies it, against the machine under --root.
+    const { checkTransaction, machineFilesUnder } = await import('../../transaction/check.js');
+    const machine = args.root === undefined ? undefined : machineFilesUnder(resolve(ctx.cwd, args.root));
+    const found = await checkTransaction({ set: result.set, sources: result.sources, machine });
     result.problems.push(...found);
     if (found.some((p) => (p.severity ?? 'error') === 'error')) delete result.set;
   }

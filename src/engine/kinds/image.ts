@@ -5,7 +5,8 @@
 import type { Host } from '../../host/host.js';
 import type { UnitOf } from '../../units/types.js';
 import { sha256 } from '../canonical.js';
-import type { KindBehaviour } from './behaviour.js';
+import type { KindBehaviour, Target } from './behaviour.js';
+import { problem } from '../../errors/problem.js';
 import { fail } from './common.js';
 
 /**
@@ -30,23 +31,46 @@ export async function readVerifiedImage(host: Host, img: UnitOf<'Image'>, forUni
   return bytes;
 }
 
+/** The file and pin of an Image target: from its unit, else from what was applied (a refused set). */
+function imageOf(target: Target): { path: string; pin: string | undefined } {
+  if (target.unit?.kind === 'Image') return { path: target.unit.spec.path, pin: target.unit.spec.sha256 };
+  return { path: target.facts.imagePath ?? '', pin: target.facts.pinnedSha256 };
+}
+
 export const imageBehaviour: KindBehaviour = {
   activeSubState: () => 'verified',
   observe(target, snap) {
-    const path = target.unit?.kind === 'Image' ? target.unit.spec.path : '';
-    const sha = target.unit?.kind === 'Image' ? (target.unit.spec.sha256 ?? '') : '';
-    const details = { kind: 'Image' as const, path, sha256: sha };
-    // Active means verified: the engine records it after a successful start.
-    return target.facts.verified && snap.paths.get(path) !== false
-      ? { state: 'active', subState: 'verified', details }
-      : { state: 'inactive', subState: 'dead', details };
+    const { path, pin } = imageOf(target);
+    const details = { kind: 'Image' as const, path, sha256: pin ?? '' };
+    // Active means verified: the engine records it after a successful start, and the bytes on
+    // disk still have the pinned digest (the state tells the truth about the file, not about the past).
+    if (!target.facts.verified || snap.paths.get(path) === false) return { state: 'inactive', subState: 'dead', details };
+    const found = pin === undefined ? undefined : snap.digests?.get(path);
+    if (pin !== undefined && found !== undefined && found !== pin) {
+      return {
+        state: 'failed',
+        subState: 'mismatch',
+        details,
+        problem: problem('ENGINE_IMAGE_MISMATCH', `${path} has sha256 ${found}, but ${target.id} pins ${pin}; it is not loaded anywhere`, {
+          unit: target.id,
+          hint: `restore the file; if the new file is intended, write its sha256 in \`sha256:\` of ${target.id}`,
+        }),
+      };
+    }
+    return { state: 'active', subState: 'verified', details };
   },
   paths(target) {
-    return target.unit?.kind === 'Image' ? [target.unit.spec.path] : [];
+    const { path } = imageOf(target);
+    return path ? [path] : [];
+  },
+  digests(target) {
+    const { path, pin } = imageOf(target);
+    return path && pin !== undefined ? [path] : [];
   },
   async start(unit, ctx) {
-    await readVerifiedImage(ctx.host, unit as UnitOf<'Image'>);
-    return { verified: true };
+    const image = unit as UnitOf<'Image'>;
+    await readVerifiedImage(ctx.host, image);
+    return { verified: true, imagePath: image.spec.path, ...(image.spec.sha256 === undefined ? {} : { pinnedSha256: image.spec.sha256 }) };
   },
   async stop() {},
 };

@@ -1,9 +1,10 @@
-/** validate's checks of inline cell configurations: against the system configuration, with unit file positions. */
+/** The transaction's cell pass: configurations against the system configuration, with unit file positions. */
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { checkInlineCells } from '../../../src/cli/verbs/validate-cells.js';
+import { cellsPass } from '../../../src/transaction/passes/cells.js';
+import { machineFilesUnder } from '../../../src/transaction/machine-files.js';
 import { encodeExampleConfigs } from '../../../src/sim/crtos-example.js';
 import { build, repoRoot } from '../../units/helpers.js';
 
@@ -23,13 +24,13 @@ async function check(cellText: string, root: string | undefined) {
   const files = { 'nuttx.yaml': HYPERVISOR + cellText };
   const r = build(files);
   expect(r.problems.filter((p) => p.severity !== 'warning')).toEqual([]);
-  return checkInlineCells(r.set!, { root, sources: new Map(Object.entries(files)) });
+  return cellsPass({ set: r.set!, sources: new Map(Object.entries(files)), machine: root === undefined ? undefined : machineFilesUnder(root) });
 }
 
 /** 1-based line of the first line of `text` containing `needle`. */
 const lineOf = (text: string, needle: string): number => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
-describe.concurrent('checkInlineCells', () => {
+describe.concurrent('cellsPass', () => {
   it('the example inline configuration fits the example machine', async () => {
     expect(await check(INLINE, machineRoot())).toEqual([]);
   });
@@ -50,11 +51,20 @@ describe.concurrent('checkInlineCells', () => {
     expect(problems[0]!.offset).toBeUndefined();
   });
 
-  it('without a readable system configuration, the checks of the cell alone still run', async () => {
+  it('offline (no machine), the checks of the cell alone still run', async () => {
     const overlap = '    - { virtStart: 0x80000000, size: 4K, flags: [READ, WRITE, COMM_REGION] }\n';
     const text = INLINE.replace(overlap, `${overlap}    - { physStart: 0x100000800, size: 1K, flags: [READ] }\n`);
-    const problems = await check(text, join(machineRoot(), 'nowhere'));
+    const problems = await check(text, undefined);
     expect(problems.map((p) => [p.code, p.line])).toEqual([['CELLCFG_OVERLAP_IN_CELL', lineOf(HYPERVISOR + text, '{ physStart: 0x100000000')]]);
-    expect(await check(INLINE, join(machineRoot(), 'nowhere'))).toEqual([]);
+    expect(await check(INLINE, undefined)).toEqual([]);
+  });
+
+  it('against a machine, the system configuration must be there to judge the cells against', async () => {
+    expect(await check(INLINE, join(machineRoot(), 'nowhere'))).toEqual([]); // missing: the files pass reports it
+    const root = machineRoot();
+    writeFileSync(join(root, 'etc/jailhouse/sysconfig.cell'), 'garbage');
+    const problems = await check(INLINE, root);
+    expect(problems).toEqual([expect.objectContaining({ code: 'UNIT_FILE_INVALID', unit: 'jailhouse.hypervisor', file: 'nuttx.yaml', line: 4, column: 9 })]);
+    expect(problems[0]!.message).toMatch(/^\/etc\/jailhouse\/sysconfig.cell is not a Jailhouse system configuration: /);
   });
 });
