@@ -47,10 +47,15 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
   for (const source of files) {
     ctx.addFile(source.file, source.text);
     const parsed = parseSource(source.file, source.text);
-    ctx.problems.push(...parsed.problems);
-    for (const p of parsed.problems) if ((p.severity ?? 'error') === 'error') ctx.unreadable.push(`${p.file}:${p.line}`);
-    if (source.dropInFor === undefined) unitDocs.push(...parsed.documents);
-    else dropInDocs.set(source.dropInFor, [...(dropInDocs.get(source.dropInFor) ?? []), ...parsed.documents]);
+    for (const p of parsed.problems) {
+      ctx.problems.push(p);
+      if ((p.severity ?? 'error') === 'error') ctx.unreadable.push(`${p.file}:${p.line}`);
+    }
+    if (parsed.problems.length === 0 && parsed.documents.every((d) => d.value === null)) reportEmpty(ctx, source);
+    // Loops, not push(...list): spread arguments overflow the stack for lists of some 100,000.
+    const into = source.dropInFor === undefined ? unitDocs : (dropInDocs.get(source.dropInFor) ?? []);
+    if (source.dropInFor !== undefined) dropInDocs.set(source.dropInFor, into);
+    for (const doc of parsed.documents) into.push(doc);
   }
 
   const { candidates, nameless } = identifyUnits(ctx, unitDocs);
@@ -89,7 +94,19 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
   };
 }
 
-/** `--root`: every machine file a unit names must exist. */
+/**
+ * A file with no unit in it (empty, or only comments) is an error. In systemd an empty unit file
+ * masks the unit; here the set is declarative, so a unit file truncated by a failed save would
+ * stop its units at the next reload. Deleting the file says that clearly; an empty one does not.
+ */
+function reportEmpty(ctx: BuildContext, source: UnitSourceFile): void {
+  const dropIn = source.dropInFor !== undefined;
+  ctx.report('UNIT_EMPTY_FILE', dropIn ? 'this drop-in is empty (or holds only comments)' : 'no unit in this file: it is empty (or holds only comments)', { file: source.file, line: 1, column: 1 }, {
+    ...(dropIn ? { unit: source.dropInFor } : {}),
+    hint: dropIn ? 'write the fields it changes, or delete the file' : 'write a unit in it (kind: ..., name: ...), or delete the file to remove its units',
+  });
+}
+
 /** A machine runs one partitioning hypervisor: a second Hypervisor unit is a conflict, not a choice. */
 function checkOneHypervisor(ctx: BuildContext, units: readonly (Candidate & { unit: Unit })[]): void {
   const hypervisors = units.filter((c) => c.kind === 'Hypervisor');
@@ -102,6 +119,7 @@ function checkOneHypervisor(ctx: BuildContext, units: readonly (Candidate & { un
   }
 }
 
+/** `--root`: every machine file a unit names must exist. */
 function checkFiles(ctx: BuildContext, units: readonly (Candidate & { unit: Unit })[], fileExists: (path: string) => boolean): void {
   for (const c of units) {
     for (const ref of KINDS[c.kind].files(c.unit.spec)) {

@@ -10,6 +10,7 @@ import { closest } from './did-you-mean.js';
 import { formatPath } from './issues.js';
 import type { Edge } from './graph.js';
 import type { BuildContext, Candidate } from './build-context.js';
+import { excerpt } from './excerpt.js';
 
 export type EdgeOrigin = { candidate: Candidate; path: ValuePath };
 
@@ -52,7 +53,7 @@ export function collectEdges(ctx: BuildContext, candidates: ReadonlyMap<string, 
     const field = formatPath(path);
     ctx.report(
       ordersOnly ? 'UNIT_UNKNOWN_ORDER_TARGET' : 'UNIT_UNKNOWN_REFERENCE',
-      ordersOnly ? `'${field}' orders against '${target}', which does not exist` : `'${field}' refers to '${target}', which does not exist`,
+      ordersOnly ? `'${field}' orders against '${excerpt(target)}', which does not exist` : `'${field}' refers to '${excerpt(target)}', which does not exist`,
       ctx.locateIn(c, path),
       ordersOnly ? { severity: 'warning', unit: c.id, hint: hintFor(target) } : { unit: c.id, hint: hintFor(target) },
     );

@@ -8,6 +8,7 @@ import { readdir, stat } from 'node:fs/promises';
 import { join, resolve, basename } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import { KIND_NAMES } from './kinds/index.js';
+import { describeReadError } from './read-unit-file.js';
 
 export interface DiscoveredFile {
   /** The name shown to the user: the directory as given, joined with the file name. */
@@ -47,9 +48,11 @@ async function list(dir: string): Promise<Entry[]> {
   for (const d of dirents) {
     let kind: Entry['kind'] = d.isFile() ? 'file' : d.isDirectory() ? 'dir' : 'other';
     if (d.isSymbolicLink()) {
-      // Links are followed, as systemd does for unit files; a dangling link is skipped.
-      const target = await stat(join(dir, d.name)).catch(() => undefined);
-      kind = target?.isFile() ? 'file' : target?.isDirectory() ? 'dir' : 'other';
+      // Links are followed, as systemd does for unit files; a dangling link is skipped. A link that
+      // cannot be followed for another reason (a loop, no permission) counts as a file, so that
+      // reading it reports why instead of the unit silently missing.
+      const target = await stat(join(dir, d.name)).catch((e: NodeJS.ErrnoException) => (e.code === 'ENOENT' ? undefined : 'unreadable'));
+      kind = target === 'unreadable' || target?.isFile() ? 'file' : target?.isDirectory() ? 'dir' : 'other';
     }
     entries.push({ name: d.name, kind });
   }
@@ -79,11 +82,12 @@ export async function discoverUnitFiles(directories: readonly string[], opts: Di
         continue;
       }
       if (code === 'ENOENT' && !opts.requireDirectories) continue;
+      const why = describeReadError(e);
       problems.push({
         code: code === 'ENOENT' ? 'UNIT_DIRECTORY_MISSING' : 'UNIT_READ_FAILED',
-        message: code === 'ENOENT' ? `unit directory ${dir} does not exist` : `cannot read unit directory ${dir}: ${(e as Error).message}`,
+        message: code === 'ENOENT' ? `unit directory ${dir} does not exist` : `cannot read unit directory ${dir}: ${why.message}`,
         file: dir,
-        hint: code === 'ENOENT' ? 'check the --units argument' : undefined,
+        hint: code === 'ENOENT' ? 'check the --units argument' : why.hint,
       });
       continue;
     }
@@ -103,7 +107,8 @@ export async function discoverUnitFiles(directories: readonly string[], opts: Di
       try {
         inner = await list(join(absolute, entry.name));
       } catch (e) {
-        problems.push({ code: 'UNIT_READ_FAILED', message: `cannot read drop-in directory: ${(e as Error).message}`, file: join(dir, entry.name) });
+        const why = describeReadError(e);
+        problems.push({ code: 'UNIT_READ_FAILED', message: `cannot read drop-in directory: ${why.message}`, file: join(dir, entry.name), hint: why.hint });
         continue;
       }
       for (const file of inner) {

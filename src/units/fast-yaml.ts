@@ -9,6 +9,8 @@
  * fast-yaml.test.ts checks the two agree).
  */
 
+import { MAX_DEPTH, MAX_DOCUMENTS } from './limits.js';
+
 class Bail extends Error {}
 const bail = (): never => {
   throw new Bail();
@@ -29,7 +31,10 @@ export interface FastDocument {
   column: number;
 }
 
-/** The documents of `text`, or undefined to fall back to the full parser. */
+/**
+ * The documents of `text`, or undefined to fall back to the full parser. Beyond the limits of
+ * limits.ts it falls back too, so that the full parser's checks report them with a position.
+ */
 export function fastParseDocuments(text: string): FastDocument[] | undefined {
   if (text.includes('\t') || text.includes('\r') || text.charCodeAt(0) === 0xfeff) return undefined;
   try {
@@ -46,6 +51,7 @@ function parseStream(text: string): FastDocument[] {
   let separatorLine = 0;
   const finish = (): void => {
     const first = current[0];
+    if (documents.length === MAX_DOCUMENTS) bail();
     documents.push({ value: parseDocument(current), line: first?.number ?? separatorLine, column: first ? first.indent + 1 : 1 });
   };
   const raws = text.split('\n');
@@ -88,7 +94,7 @@ function meaningful(raw: string, number: number): Line | undefined {
 function parseDocument(lines: Line[]): unknown {
   if (lines.length === 0) return null;
   const first = lines[0]!;
-  const [value, next] = parseNode(lines, 0, first.indent);
+  const [value, next] = parseNode(lines, 0, first.indent, 1);
   if (next !== lines.length) bail();
   return value;
 }
@@ -107,11 +113,12 @@ function keyColon(text: string): number {
   return -1;
 }
 
-function parseNode(lines: Line[], i: number, indent: number): [unknown, number] {
+/** `depth`: how deep a collection starting here would be (the document's own is 1). */
+function parseNode(lines: Line[], i: number, indent: number, depth: number): [unknown, number] {
   const line = lines[i]!;
-  if (isSeqItem(line.text)) return parseSeq(lines, i, indent);
-  if (keyColon(line.text) > 0) return parseMap(lines, i, indent);
-  const value = parseInline(line.text);
+  if (isSeqItem(line.text)) return parseSeq(lines, i, indent, depth);
+  if (keyColon(line.text) > 0) return parseMap(lines, i, indent, depth);
+  const value = parseInline(line.text, depth);
   if (i + 1 < lines.length && lines[i + 1]!.indent > indent) bail(); // a multi-line scalar
   return [value, i + 1];
 }
@@ -124,7 +131,8 @@ function plainKey(key: string): string {
   return key;
 }
 
-function parseMap(lines: Line[], i: number, indent: number): [Record<string, unknown>, number] {
+function parseMap(lines: Line[], i: number, indent: number, depth: number): [Record<string, unknown>, number] {
+  if (depth > MAX_DEPTH) bail();
   const map: Record<string, unknown> = {};
   while (i < lines.length) {
     const line = lines[i]!;
@@ -140,15 +148,15 @@ function parseMap(lines: Line[], i: number, indent: number): [Record<string, unk
     const rest = line.text.slice(colon + 1).trim();
     i++;
     if (rest !== '') {
-      map[key] = parseInline(rest);
+      map[key] = parseInline(rest, depth + 1);
       if (i < lines.length && lines[i]!.indent > indent) bail();
       continue;
     }
     const next = lines[i];
     if (next && next.indent > indent) {
-      [map[key], i] = parseNode(lines, i, next.indent);
+      [map[key], i] = parseNode(lines, i, next.indent, depth + 1);
     } else if (next && next.indent === indent && isSeqItem(next.text)) {
-      [map[key], i] = parseSeq(lines, i, indent);
+      [map[key], i] = parseSeq(lines, i, indent, depth + 1);
     } else {
       map[key] = null;
     }
@@ -156,7 +164,8 @@ function parseMap(lines: Line[], i: number, indent: number): [Record<string, unk
   return [map, i];
 }
 
-function parseSeq(lines: Line[], i: number, indent: number): [unknown[], number] {
+function parseSeq(lines: Line[], i: number, indent: number, depth: number): [unknown[], number] {
+  if (depth > MAX_DEPTH) bail();
   const seq: unknown[] = [];
   while (i < lines.length) {
     const line = lines[i]!;
@@ -168,7 +177,7 @@ function parseSeq(lines: Line[], i: number, indent: number): [unknown[], number]
     if (rest === '') {
       i++;
       const next = lines[i];
-      if (next && next.indent > indent) [seq[seq.length], i] = parseNode(lines, i, next.indent);
+      if (next && next.indent > indent) [seq[seq.length], i] = parseNode(lines, i, next.indent, depth + 1);
       else seq.push(null);
       continue;
     }
@@ -177,10 +186,10 @@ function parseSeq(lines: Line[], i: number, indent: number): [unknown[], number]
     if (isSeqItem(rest) || keyColon(rest) > 0) {
       // The lines are this parse's own copy, so the item's first line can be rewritten in place.
       lines[i] = { indent: innerIndent, text: rest, number: line.number };
-      [seq[seq.length], i] = parseNode(lines, i, innerIndent);
+      [seq[seq.length], i] = parseNode(lines, i, innerIndent, depth + 1);
       continue;
     }
-    seq.push(parseInline(rest));
+    seq.push(parseInline(rest, depth + 1));
     i++;
     if (i < lines.length && lines[i]!.indent > indent) bail();
   }
@@ -188,10 +197,10 @@ function parseSeq(lines: Line[], i: number, indent: number): [unknown[], number]
 }
 
 /** A value on one line: flow collection, quoted or plain scalar. */
-function parseInline(text: string): unknown {
+function parseInline(text: string, depth: number): unknown {
   const c = text[0];
   if (c === '[' || c === '{') {
-    const reader = new FlowReader(text);
+    const reader = new FlowReader(text, depth);
     const value = reader.value();
     reader.skipSpaces();
     if (!reader.done()) bail();
@@ -277,7 +286,11 @@ function quoted(text: string, start: number): [string, number] {
 
 class FlowReader {
   private i = 0;
-  constructor(private readonly text: string) {}
+  /** `depth`: the depth of a collection starting at the reader's position. */
+  constructor(
+    private readonly text: string,
+    private depth: number,
+  ) {}
 
   done(): boolean {
     return this.i >= this.text.length;
@@ -290,8 +303,13 @@ class FlowReader {
   value(): unknown {
     this.skipSpaces();
     const c = this.text[this.i];
-    if (c === '[') return this.sequence();
-    if (c === '{') return this.mapping();
+    if (c === '[' || c === '{') {
+      if (this.depth > MAX_DEPTH) bail();
+      this.depth++;
+      const value = c === '[' ? this.sequence() : this.mapping();
+      this.depth--;
+      return value;
+    }
     if (c === '"' || c === "'") {
       const [value, end] = quoted(this.text, this.i);
       this.i = end;

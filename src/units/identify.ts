@@ -7,6 +7,7 @@ import type { SourceDocument } from './yaml-source.js';
 import { isMapping } from './merge.js';
 import { didYouMean } from './did-you-mean.js';
 import type { BuildContext, Candidate } from './build-context.js';
+import { excerpt } from './excerpt.js';
 
 const kindList = KIND_NAMES.join(', ');
 
@@ -35,7 +36,7 @@ export function identifyUnits(ctx: BuildContext, docs: readonly SourceDocument[]
     if (typeof kind !== 'string' || !(KIND_NAMES as readonly string[]).includes(kind)) {
       ctx.unreadable.push(`${doc.file}:${doc.line}`);
       const suggestion = typeof kind === 'string' ? didYouMean(kind, KIND_NAMES) : undefined;
-      ctx.report('UNIT_UNKNOWN_KIND', `unknown kind ${typeof kind === 'string' ? `'${kind}'` : 'value'}`, ctx.locate(doc, ['kind']), {
+      ctx.report('UNIT_UNKNOWN_KIND', `unknown kind ${typeof kind === 'string' ? `'${excerpt(kind)}'` : 'value'}`, ctx.locate(doc, ['kind']), {
         hint: suggestion ?? `kind is one of ${kindList}`,
       });
       continue;
@@ -51,7 +52,7 @@ export function identifyUnits(ctx: BuildContext, docs: readonly SourceDocument[]
     const first = candidates.get(id);
     if (first) {
       const where = first.layers[0]!;
-      ctx.report('UNIT_DUPLICATE_ID', `a unit with id '${id}' is already defined`, ctx.locate(doc, ['name']), {
+      ctx.report('UNIT_DUPLICATE_ID', `a unit with id '${excerpt(id)}' is already defined`, ctx.locate(doc, ['name']), {
         unit: id,
         hint: `first defined at ${where.file}:${where.line}; rename one of them, or use a drop-in (${id}.d/) to change it`,
       });
@@ -89,7 +90,7 @@ export function attachDropIns(ctx: BuildContext, candidates: ReadonlyMap<string,
         const expected = field === 'kind' ? candidate.kind : candidate.name;
         if (given === undefined || given === expected) continue;
         consistent = false;
-        ctx.report('UNIT_DROPIN_MISMATCH', `this drop-in for '${id}' sets ${field} '${String(given)}'`, ctx.locate(doc, [field]), {
+        ctx.report('UNIT_DROPIN_MISMATCH', `this drop-in for '${id}' sets ${field} '${excerpt(String(given))}'`, ctx.locate(doc, [field]), {
           unit: id,
           hint: `a drop-in cannot change ${field}; remove the line or set it to '${expected}'`,
         });

@@ -7,6 +7,7 @@
 import type { z } from 'zod';
 import type { ProblemCode } from '../errors/codes.js';
 import { didYouMean } from './did-you-mean.js';
+import { excerpt } from './excerpt.js';
 import { describeAt, fieldsAt } from './schema-walk.js';
 import type { ValuePath } from './yaml-source.js';
 
@@ -55,7 +56,7 @@ export function describeValue(value: unknown): string {
   if (Array.isArray(value)) return 'a list';
   switch (typeof value) {
     case 'string':
-      return `the string '${value}'`;
+      return `the string '${excerpt(value)}'`;
     case 'number':
       return `the number ${value}`;
     case 'boolean':
@@ -70,7 +71,7 @@ export function describeValue(value: unknown): string {
 const quoteList = (values: readonly unknown[]): string => values.map((v) => `'${String(v)}'`).join(', ');
 
 /** A field's name for messages: `'timeout'`, or `the unit` for the document itself. */
-const fieldName = (path: ValuePath): string => (path.length === 0 ? 'the unit' : `'${formatPath(path)}'`);
+const fieldName = (path: ValuePath): string => (path.length === 0 ? 'the unit' : `'${excerpt(formatPath(path))}'`);
 
 /** zod's message starts lower-case with "must ..." for our own checks: attach it to the field. */
 function withField(path: ValuePath, message: string): string {
@@ -111,10 +112,10 @@ function issueToProblems(issue: Issue, schema: z.ZodType, data: unknown, base: V
       const known = fieldsAt(schema, path);
       return issue.keys.map((key) => ({
         code: 'UNIT_UNKNOWN_FIELD' as const,
-        message: `unknown field '${key}'${path.length ? ` in ${fieldName(path)}` : ''}`,
+        message: `unknown field '${excerpt(key)}'${path.length ? ` in ${fieldName(path)}` : ''}`,
         // `known` spans every variant of a union: a key of another variant is no typo.
         hint: known.includes(key)
-          ? `'${key}' belongs to another variant of this unit (check its 'type')`
+          ? `'${excerpt(key)}' belongs to another variant of this unit (check its 'type')`
           : (didYouMean(key, known) ?? `known fields: ${known.join(', ')}`),
         path: [...path, key],
         atKey: true,
@@ -181,7 +182,7 @@ function issueToProblems(issue: Issue, schema: z.ZodType, data: unknown, base: V
     }
     case 'invalid_key': {
       const key = path[path.length - 1];
-      return [{ code: 'UNIT_INVALID_VALUE', message: `${fieldName(path.slice(0, -1))} has an invalid name '${String(key)}': use letters, digits and '_', not starting with a digit`, path, atKey: true }];
+      return [{ code: 'UNIT_INVALID_VALUE', message: `${fieldName(path.slice(0, -1))} has an invalid name '${excerpt(String(key))}': use letters, digits and '_', not starting with a digit`, path, atKey: true }];
     }
     case 'invalid_format':
     case 'custom':

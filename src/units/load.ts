@@ -3,13 +3,13 @@
  * texts for rendering. The only part of src/units that touches the file system; the work itself is
  * buildUnitSet (pure).
  */
-import { readFile } from 'node:fs/promises';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Problem } from '../errors/problem.js';
 import type { UnitSet } from './types.js';
 import { discoverUnitFiles, type DiscoveredFile } from './discover.js';
 import { buildUnitSet, type UnitSourceFile } from './build.js';
+import { readUnitFile, type ReadOutcome } from './read-unit-file.js';
 
 /** Highest precedence first: local configuration, runtime, then the distribution's units. */
 export const DEFAULT_UNIT_DIRECTORIES: string[] = ['/etc/crtos/units', '/run/crtos/units', '/usr/lib/crtos/units'];
@@ -41,24 +41,21 @@ export interface LoadResult {
 const READ_CONCURRENCY = 64;
 
 async function readAll(files: readonly DiscoveredFile[], problems: Problem[]): Promise<UnitSourceFile[]> {
-  const texts: (string | undefined)[] = new Array(files.length);
+  const outcomes: ReadOutcome[] = new Array(files.length);
   let next = 0;
   const worker = async (): Promise<void> => {
     while (next < files.length) {
       const i = next++;
-      const f = files[i]!;
-      try {
-        texts[i] = await readFile(f.path, 'utf8');
-      } catch (e) {
-        problems.push({ code: 'UNIT_READ_FAILED', message: `cannot read: ${(e as Error).message}`, file: f.file });
-      }
+      outcomes[i] = await readUnitFile(files[i]!.file, files[i]!.path);
     }
   };
   await Promise.all(Array.from({ length: Math.min(READ_CONCURRENCY, files.length) }, worker));
+  // In file order, whichever read finished first, so that the problems come in a stable order.
   const out: UnitSourceFile[] = [];
   files.forEach((f, i) => {
-    const text = texts[i];
-    if (text !== undefined) out.push(f.dropInFor === undefined ? { file: f.file, text } : { file: f.file, text, dropInFor: f.dropInFor });
+    const { text, problem } = outcomes[i]!;
+    if (problem) problems.push(problem);
+    else out.push(f.dropInFor === undefined ? { file: f.file, text } : { file: f.file, text, dropInFor: f.dropInFor });
   });
   return out;
 }
@@ -70,7 +67,7 @@ export async function loadUnits(opts: LoadOptions = {}): Promise<LoadResult> {
   const sources = new Map<string, string>();
   try {
     const found = await discoverUnitFiles(directories, { cwd: opts.cwd, requireDirectories: opts.requireDirectories === true });
-    problems.push(...found.problems);
+    for (const p of found.problems) problems.push(p);
     const files = await readAll(found.files, problems);
     for (const f of files) sources.set(f.file, f.text);
     const root = opts.root;
@@ -78,7 +75,8 @@ export async function loadUnits(opts: LoadOptions = {}): Promise<LoadResult> {
       directories: [...directories],
       fileExists: root === undefined ? undefined : (path) => existsSync(join(root, path)),
     });
-    problems.push(...built.problems);
+    // A loop, not push(...): a file of 100,000 unknown fields has as many problems, too many arguments.
+    for (const p of built.problems) problems.push(p);
     const failed = problems.some((p) => (p.severity ?? 'error') === 'error');
     return failed ? { problems, sources } : { set: built.set, problems, sources };
   } catch (e) {

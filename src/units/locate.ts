@@ -24,7 +24,7 @@ export function locateInUnit(unit: Unit, path: ValuePath, sources: ReadonlyMap<s
   const layers: SourceDocument[] = [own];
   for (const file of unit.source.dropIns) {
     const dropIn = sources.get(file);
-    if (dropIn !== undefined) layers.push(...parseSource(file, dropIn).documents);
+    if (dropIn !== undefined) for (const doc of parseSource(file, dropIn).documents) layers.push(doc);
   }
   const origin = originOf(layers, path);
   const position = new SourcePositions(origin.file, sources.get(origin.file)!).locate(origin.index, path);

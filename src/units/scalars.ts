@@ -4,8 +4,10 @@
  * number) → milliseconds; sizes ("1G", "512M", "0x40000000", numbers) → bigint bytes; addresses
  * (hex strings or numbers) → bigint; CPU lists ("1-3,5", a number, or a list) → sorted numbers.
  */
+import { isIPv4, isIPv6 } from 'node:net';
 import { z } from 'zod';
 import { parseCpuList } from '../lib/cpu-list.js';
+import { excerpt } from './excerpt.js';
 
 const DURATION_UNITS: Record<string, number> = {
   us: 0.001, usec: 0.001,
@@ -37,7 +39,7 @@ export const duration = z
     if (typeof value === 'number') return Math.round(value * 1000);
     const ms = parseDuration(value);
     if (ms === undefined) {
-      ctx.addIssue({ code: 'custom', message: `'${value}' is not a duration; write e.g. "10s", "500ms" or "1min 30s"` });
+      ctx.addIssue({ code: 'custom', message: `'${excerpt(value)}' is not a duration; write e.g. "10s", "500ms" or "1min 30s"` });
       return z.NEVER;
     }
     return ms;
@@ -61,7 +63,7 @@ export const size = z
     if (typeof value === 'number') return BigInt(value);
     const bytes = parseSize(value);
     if (bytes === undefined) {
-      ctx.addIssue({ code: 'custom', message: `'${value}' is not a size; write e.g. "1G", "512M", "4K" or "0x40000000"` });
+      ctx.addIssue({ code: 'custom', message: `'${excerpt(value)}' is not a size; write e.g. "1G", "512M", "4K" or "0x40000000"` });
       return z.NEVER;
     }
     return bytes;
@@ -74,7 +76,7 @@ export const address = z
     if (typeof value === 'number') return BigInt(value);
     const t = value.trim();
     if (/^(0x[0-9a-f]+|\d+)$/i.test(t)) return BigInt(t);
-    ctx.addIssue({ code: 'custom', message: `'${value}' is not an address; write a hex string such as "0x1000" or a number` });
+    ctx.addIssue({ code: 'custom', message: `'${excerpt(value)}' is not an address; write a hex string such as "0x1000" or a number` });
     return z.NEVER;
   })
   .meta({ description: 'An address: a hex string ("0x1000") or a number.' });
@@ -88,7 +90,7 @@ export const cpuList = z
     if (Array.isArray(value)) return [...new Set(value)].sort((a, b) => a - b);
     const cpus = parseCpuList(value);
     if (cpus === undefined) {
-      ctx.addIssue({ code: 'custom', message: `'${value}' is not a CPU list; write e.g. "1-3,5"` });
+      ctx.addIssue({ code: 'custom', message: `'${excerpt(value)}' is not a CPU list; write e.g. "1-3,5"` });
       return z.NEVER;
     }
     return cpus;
@@ -108,15 +110,42 @@ export const tcpEndpoint = z
     const m = /^(?:\[([0-9a-f:]+)\]|([^:\s]+)):(\d{1,5})$/i.exec(value.trim());
     const port = m ? Number(m[3]) : NaN;
     if (!m || port < 1 || port > 65535) {
-      ctx.addIssue({ code: 'custom', message: `'${value}' is not host:port; write e.g. "172.16.0.2:42"` });
+      ctx.addIssue({ code: 'custom', message: `'${excerpt(value)}' is not host:port; write e.g. "172.16.0.2:42"` });
       return z.NEVER;
     }
     return { host: (m[1] ?? m[2])!, port };
   })
   .meta({ description: 'A TCP endpoint "host:port".' });
 
-/** `172.16.0.1/24` */
+/**
+ * What an interface address with prefix length is wrong in, or undefined when it is right: IPv4
+ * with four numbers 0-255 and a prefix 0-32, IPv6 (checked by node:net) with a prefix 0-128.
+ */
+export function cidrProblem(text: string): string | undefined {
+  const slash = text.lastIndexOf('/');
+  if (slash < 0) return `'${excerpt(text)}' has no prefix length; write e.g. "172.16.0.1/24" or "fd00::1/64"`;
+  const host = text.slice(0, slash);
+  const prefixText = text.slice(slash + 1);
+  const v6 = host.includes(':');
+  const family = v6 ? 'IPv6' : 'IPv4';
+  const reasons: string[] = [];
+  if (v6 ? !isIPv6(host) || host.includes('%') : !isIPv4(host)) {
+    reasons.push(v6 ? `'${excerpt(host)}' is not an IPv6 address` : `'${excerpt(host)}' is not an IPv4 address (four numbers 0 to 255, as in 172.16.0.1)`);
+  }
+  const max = v6 ? 128 : 32;
+  if (!/^(0|[1-9][0-9]{0,2})$/.test(prefixText) || Number(prefixText) > max) reasons.push(`the prefix length of an ${family} address is 0 to ${max}, not '${excerpt(prefixText)}'`);
+  return reasons.length === 0 ? undefined : `'${excerpt(text)}' is not an address with prefix length: ${reasons.join('; ')}`;
+}
+
+/** `172.16.0.1/24`, `fd00::1/64` */
 export const cidr = z
   .string()
-  .regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$|^[0-9a-f:]+\/\d{1,3}$/i, { message: 'must be an address with prefix length, e.g. "172.16.0.1/24"' })
-  .meta({ description: 'An interface address with prefix length, e.g. "172.16.0.1/24".' });
+  .superRefine((value, ctx) => {
+    const problem = cidrProblem(value);
+    if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+  })
+  .meta({
+    // For editors (the generated JSON Schema): the shape; the numbers are checked above.
+    pattern: '^(\\d{1,3}\\.){3}\\d{1,3}\\/\\d{1,2}$|^[0-9a-f:]+\\/\\d{1,3}$',
+    description: 'An interface address with prefix length, e.g. "172.16.0.1/24".',
+  });

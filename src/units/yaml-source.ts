@@ -6,9 +6,11 @@
  * problems, which are rare, so SourcePositions parses a file with the `yaml` package (keeping every
  * node's range) only when the first position in that file is asked for.
  */
-import { parseAllDocuments, LineCounter, isMap, isSeq, isPair, isScalar, isCollection, type Document, type Node as YamlNode } from 'yaml';
+import { Composer, Parser, LineCounter, type CST, isMap, isSeq, isPair, isScalar, isCollection, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import type { Problem } from '../errors/problem.js';
 import { fastParseDocuments, integer } from './fast-yaml.js';
+import { checkTokens, type YamlFinding } from './yaml-stream-check.js';
+import { checkDocument, type AliasBudget } from './yaml-document-check.js';
 
 export type ValuePath = ReadonlyArray<string | number>;
 
@@ -35,25 +37,38 @@ export interface Position {
   column: number;
 }
 
-const YAML_OPTIONS = { intAsBigInt: true, prettyErrors: false, uniqueKeys: true } as const;
+// Duplicate keys are found by checkDocument, in linear time (the package's own check is quadratic).
+const YAML_OPTIONS = { intAsBigInt: true, prettyErrors: false, uniqueKeys: false } as const;
 
-/** Integers arrive as bigint (so 64-bit addresses keep every digit); give back numbers where exact. */
-function plainData(value: unknown): unknown {
+/**
+ * Integers arrive as bigint (so 64-bit addresses keep every digit); give back numbers where exact.
+ * Converts in place; `seen` skips a value an alias shares, already converted.
+ */
+function plainData(value: unknown, seen = new Set<object>()): unknown {
   if (typeof value === 'bigint') return integer(value);
+  if (value === null || typeof value !== 'object' || seen.has(value)) return value;
+  seen.add(value);
   if (Array.isArray(value)) {
-    for (let i = 0; i < value.length; i++) value[i] = plainData(value[i]);
+    for (let i = 0; i < value.length; i++) value[i] = plainData(value[i], seen);
     return value;
   }
-  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), plainData(v)]));
-  if (value !== null && typeof value === 'object') {
-    const record = value as Record<string, unknown>;
-    for (const key of Object.keys(record)) record[key] = plainData(record[key]);
-  }
+  if (value instanceof Map) return Object.fromEntries([...value].map(([k, v]) => [String(k), plainData(v, seen)]));
+  const record = value as Record<string, unknown>;
+  for (const key of Object.keys(record)) record[key] = plainData(record[key], seen);
   return value;
 }
 
-function parseWithYaml(text: string, lineCounter?: LineCounter): Document.Parsed[] {
-  return parseAllDocuments(text, { ...YAML_OPTIONS, lineCounter }) as unknown as Document.Parsed[];
+/** The documents of `text`, or the limit it goes beyond (then none: composing it is unsafe). */
+function composeDocuments(text: string, lineCounter: LineCounter): { docs: Document.Parsed[]; finding?: YamlFinding } {
+  const tokens: CST.Token[] = [];
+  const finding = checkTokens(new Parser(lineCounter.addNewLine).parse(text), tokens);
+  if (finding) return { docs: [], finding };
+  return { docs: [...new Composer(YAML_OPTIONS).compose(tokens)] as Document.Parsed[] };
+}
+
+function findingProblem(file: string, finding: YamlFinding, lineCounter: LineCounter): Problem {
+  const { line, col } = lineCounter.linePos(finding.offset);
+  return { code: finding.code, message: finding.message, file, line, column: col, hint: finding.hint };
 }
 
 /** Parse one file's text. Never throws. */
@@ -62,9 +77,11 @@ export function parseSource(file: string, text: string): ParsedSource {
   if (fast) return { file, documents: fast.map((doc, index) => ({ file, index, ...doc })), problems: [] };
 
   const lineCounter = new LineCounter();
-  const docs = parseWithYaml(text, lineCounter);
+  const { docs, finding } = composeDocuments(text, lineCounter);
+  if (finding) return { file, documents: [], problems: [findingProblem(file, finding, lineCounter)] };
   const documents: SourceDocument[] = [];
   const problems: Problem[] = [];
+  const budget: AliasBudget = { repeated: 0 };
   docs.forEach((doc, index) => {
     const first = doc.errors[0];
     if (first) {
@@ -81,13 +98,19 @@ export function parseSource(file: string, text: string): ParsedSource {
       });
       return;
     }
+    const structural = checkDocument(doc, budget);
+    if (structural) {
+      problems.push(findingProblem(file, structural, lineCounter));
+      return;
+    }
     for (const warning of doc.warnings) {
       const { line, col } = lineCounter.linePos(warning.pos[0]);
       problems.push({ code: 'UNIT_YAML_SYNTAX', severity: 'warning', message: yamlMessage(warning.message), file, line, column: col });
     }
     let value: unknown;
     try {
-      value = plainData(doc.toJS({ maxAliasCount: 100 }));
+      // checkDocument has bounded what aliases repeat; the package's own count is quadratic.
+      value = plainData(doc.toJS({ maxAliasCount: -1 }));
     } catch (e) {
       const { line, col } = lineCounter.linePos(doc.range[0]);
       problems.push({ code: 'UNIT_YAML_SYNTAX', message: yamlMessage(e instanceof Error ? e.message : String(e)), file, line, column: col });
@@ -114,13 +137,30 @@ export class SourcePositions {
   constructor(readonly file: string, private readonly text: string) {}
 
   private document(index: number): Document.Parsed | undefined {
-    this.docs ??= parseWithYaml(this.text, this.lineCounter);
+    // A file beyond the limits has no documents, so no positions in it are asked for.
+    this.docs ??= composeDocuments(this.text, this.lineCounter).docs;
     return this.docs[index];
   }
 
   private at(offset: number): Position {
     const { line, col } = this.lineCounter.linePos(offset);
     return { line, column: col };
+  }
+
+  private readonly pairIndex = new WeakMap<object, Map<string, Pair>>();
+
+  /**
+   * A mapping's entries by key, built once per mapping: a unit with thousands of unknown fields has
+   * a problem for each, and searching the mapping for each would take quadratic time.
+   */
+  private pairs(node: YamlNode & { items: unknown[] }): Map<string, Pair> {
+    let index = this.pairIndex.get(node);
+    if (!index) {
+      index = new Map();
+      for (const p of node.items) if (isPair(p) && isScalar(p.key) && !index.has(String(p.key.value))) index.set(String(p.key.value), p);
+      this.pairIndex.set(node, index);
+    }
+    return index;
   }
 
   /** Where the document starts (its first content). */
@@ -147,7 +187,7 @@ export class SourcePositions {
       let next: YamlNode | null | undefined;
       let keyOffset: number | undefined;
       if (isMap(node)) {
-        const pair = node.items.find((p) => isPair(p) && isScalar(p.key) && String(p.key.value) === String(step));
+        const pair = this.pairs(node).get(String(step));
         if (pair) {
           keyOffset = (pair.key as YamlNode).range?.[0];
           next = pair.value as YamlNode | null;

@@ -265,9 +265,19 @@ describe('buildUnitSet: YAML details', () => {
     expect(errorsOf(r)).toEqual([expect.objectContaining({ code: 'UNIT_NOT_A_MAPPING', line: 1, column: 1 })]);
   });
 
-  it('empty files and empty documents are fine', () => {
-    const r = build({ 'a.yaml': '', 'b.yaml': '# nothing\n---\n---\n' });
+  it('empty documents around units are fine', () => {
+    const r = build({ 'a.yaml': '---\nkind: Image\nname: a\npath: /a\n---\n# nothing\n---\n' });
     expect(r.problems).toEqual([]);
-    expect(r.set!.units.size).toBe(0);
+    expect(r.set!.units.size).toBe(1);
+  });
+
+  it('a file or drop-in without any unit is an error, unlike systemd (where it masks): a truncated save must not remove units', () => {
+    const r = build({ 'a.yaml': '', 'b.yaml': '# nothing\n---\n---\n', 'c.yaml': 'kind: Image\nname: c\npath: /c\n', 'c.image.d/10-x.yaml': '\n' });
+    expect(r.set).toBeUndefined();
+    expect(r.problems).toEqual([
+      { code: 'UNIT_EMPTY_FILE', message: 'no unit in this file: it is empty (or holds only comments)', file: 'a.yaml', line: 1, column: 1, hint: expect.stringMatching(/delete the file/) },
+      expect.objectContaining({ code: 'UNIT_EMPTY_FILE', file: 'b.yaml', line: 1, column: 1 }),
+      expect.objectContaining({ code: 'UNIT_EMPTY_FILE', file: 'c.image.d/10-x.yaml', unit: 'c.image', message: 'this drop-in is empty (or holds only comments)' }),
+    ]);
   });
 });

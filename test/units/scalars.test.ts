@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { address, cpuList, duration, formatCpuList, parseCpuList, parseDuration, parseSize, size, tcpEndpoint } from '../../src/units/scalars.js';
+import { address, cidr, cidrProblem, cpuList, duration, formatCpuList, parseCpuList, parseDuration, parseSize, size, tcpEndpoint } from '../../src/units/scalars.js';
 
 describe('friendly scalars', () => {
   it('durations in systemd style, bare numbers as seconds', () => {
@@ -52,5 +52,22 @@ describe('friendly scalars', () => {
     expect(tcpEndpoint.parse('[::1]:8080')).toEqual({ host: '::1', port: 8080 });
     expect(tcpEndpoint.safeParse('localhost').success).toBe(false);
     expect(tcpEndpoint.safeParse('h:70000').success).toBe(false);
+  });
+
+  it('interface addresses: IPv4 numbers 0-255 with a prefix 0-32, IPv6 with a prefix 0-128', () => {
+    for (const ok of ['172.16.0.1/24', '0.0.0.0/0', '255.255.255.255/32', 'fd00::1/64', '::/0', '::1/128', 'FE80::1/10', '::ffff:10.0.0.1/96']) {
+      expect(cidr.safeParse(ok).success, ok).toBe(true);
+      expect(cidr.parse(ok)).toBe(ok);
+    }
+    expect(cidrProblem('999.1.1.1/99')).toBe(
+      "'999.1.1.1/99' is not an address with prefix length: '999.1.1.1' is not an IPv4 address (four numbers 0 to 255, as in 172.16.0.1); the prefix length of an IPv4 address is 0 to 32, not '99'",
+    );
+    expect(cidrProblem('10.0.0.1/33')).toMatch(/IPv4 address is 0 to 32, not '33'$/);
+    expect(cidrProblem('fd00::1/129')).toMatch(/IPv6 address is 0 to 128, not '129'$/);
+    expect(cidrProblem('fd00::g/64')).toMatch(/'fd00::g' is not an IPv6 address$/);
+    expect(cidrProblem('10.0.0.1')).toMatch(/has no prefix length/);
+    for (const bad of ['10.0.0/8', '10.0.0.01/8', '1.2.3.4.5/8', '10.0.0.1/', '10.0.0.1/+8', '10.0.0.1/08', 'fe80::1%eth0/64', 'eth0/24', ' 10.0.0.1/8']) {
+      expect(cidr.safeParse(bad).success, bad).toBe(false);
+    }
   });
 });

@@ -49,6 +49,6 @@ describe('parseSource', () => {
     const bomb = ['a: &a [x, x, x, x, x, x, x, x, x, x]', ...Array.from({ length: 8 }, (_, i) => `${String.fromCharCode(98 + i)}: &${String.fromCharCode(98 + i)} [${Array(10).fill(`*${String.fromCharCode(97 + i)}`).join(', ')}]`)].join('\n');
     const r = parseSource('f', bomb);
     expect(r.documents).toEqual([]);
-    expect(r.problems[0]!.code).toBe('UNIT_YAML_SYNTAX');
+    expect(r.problems[0]!.code).toBe('UNIT_YAML_LIMIT');
   });
 });

@@ -4,11 +4,15 @@ export const unitCodes = {
 
   // Finding and reading files
   UNIT_DIRECTORY_MISSING: { summary: 'A unit directory given with --units does not exist or is not a directory' },
-  UNIT_READ_FAILED: { summary: 'A unit file or drop-in could not be read' },
+  UNIT_READ_FAILED: { summary: 'A unit file or drop-in could not be read: it vanished after the directory was listed, is a symbolic link loop, is not a regular file, or may not be read' },
+  UNIT_FILE_TOO_LARGE: { summary: 'A unit file or drop-in is larger than 1 MiB; it is refused without being read' },
+  UNIT_NOT_TEXT: { summary: 'A unit file or drop-in is not UTF-8 text (it holds a NUL byte or invalid UTF-8), so probably not a unit file at all' },
+  UNIT_EMPTY_FILE: { summary: 'A unit file or drop-in is empty or holds only comments; unlike systemd, where an empty file masks a unit, this is an error (delete a file to remove its units)' },
 
   // YAML
   UNIT_YAML_SYNTAX: { summary: 'A unit file is not well-formed YAML' },
   UNIT_DUPLICATE_KEY: { summary: 'A mapping in a unit file names the same key twice' },
+  UNIT_YAML_LIMIT: { summary: 'A unit file goes beyond what the YAML reader accepts: values nested over 64 levels deep, over 10,000 documents, aliases repeating over 10,000 values, or an alias inside its own anchor' },
   UNIT_NOT_A_MAPPING: { summary: 'A YAML document in a unit file is not a mapping of fields' },
 
   // One unit against its kind's schema
