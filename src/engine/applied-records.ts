@@ -47,6 +47,12 @@ export class AppliedRecords {
     this.persist();
   }
 
+  /** Puts a record back as it was (a job that changed nothing after all). */
+  restore(record: AppliedRecord): void {
+    this.map.set(record.id, record);
+    this.persist();
+  }
+
   delete(id: string): void {
     if (this.map.delete(id)) this.persist();
   }

@@ -356,30 +356,58 @@ export class Manager extends EventEmitter implements ManagerApi {
 
   private async planAndApply(set: UnitSet, observed: Map<string, Observation>, generation: number): Promise<void> {
     this.supervisor.superviseCells(observed);
-    const thePlan = buildPlan({
-      set,
-      descriptions: this.descriptions,
-      records: this.records.map,
-      observed,
-      holds: this.holds,
-      restarts: this.restartRequests,
-      reloads: this.reloadRequests,
-    });
+    const restarts = new Set(this.restartRequests);
+    const reloads = new Map(this.reloadRequests);
     this.restartRequests.clear();
     this.reloadRequests.clear();
+    const planNow = () => buildPlan({ set, descriptions: this.descriptions, records: this.records.map, observed, holds: this.holds, restarts, reloads });
+    let thePlan = planNow();
+    // Staged first: a start or reload that would fail before touching the machine (an image that
+    // does not verify) is refused, and the plan made again without it, so nothing is taken down for it.
+    const refused = thePlan.jobs.length > 0 ? await this.jobs.stage(thePlan, set) : new Map<string, Problem>();
+    for (const [id, why] of refused) {
+      this.refuseStaged(id, why, observed.get(id));
+      restarts.delete(id);
+      reloads.delete(id);
+    }
+    if (refused.size > 0) thePlan = planNow();
     const report = this.reloadReport && !this.reloadReport.taken && generation > this.reloadReport.after ? this.reloadReport : undefined;
     if (report) {
       report.taken = true;
       report.steps = thePlan.steps;
+      report.failures = [...refused.values()];
     }
     this.refreshFromObservation(observed, thePlan.blocked);
     if (thePlan.jobs.length === 0) return;
     const outcomes = await this.jobs.applyJobs(thePlan, set, observed);
-    if (report) report.failures = [...outcomes.values()].flatMap((o) => (o.result === 'done' || o.result === 'skipped' || !o.error ? [] : [o.error]));
+    if (report) report.failures.push(...[...outcomes.values()].flatMap((o) => (o.result === 'done' || o.result === 'skipped' || !o.error ? [] : [o.error])));
     const after = this.targets();
     const snapAfter = await this.snapshot(after);
     this.supervisor.rememberCells(snapAfter.jailhouse);
     this.refreshFromObservation(observeAll(snapAfter, after), thePlan.blocked);
+  }
+
+  /**
+   * A start or reload refused while staging: a unit that runs keeps running as it is, held until
+   * its description changes; one that does not run follows its restart policy like a failed start.
+   */
+  private refuseStaged(id: string, why: Problem, obs: Observation | undefined): void {
+    const unit = this.set?.units.get(id);
+    const digest = this.descriptions.get(id)?.digest ?? '';
+    if (!unit) return;
+    const rt = this.runtime(id);
+    rt.result = 'exit-code';
+    rt.lastError = why;
+    if (obs?.state === 'active') {
+      this.holds.set(id, { reason: 'failed', digest });
+      this.log('error', id, `not changed, it keeps running as it is: ${why.message}`);
+    } else {
+      // A failed cell is retried by reloading it in place, as its onFailure restart does.
+      this.supervisor.onStartFailure(unit, digest, why, obs?.state === 'failed');
+      this.log('error', id, `not started: ${why.message}`);
+      if (this.holds.get(id)?.reason !== 'restart-pending') transition(rt, 'failed', 'failed');
+    }
+    this.emitUnit(id);
   }
 
   /** takeSnapshot, looking up by INVOCATION_ID only loaders whose invocation is not settled yet. */

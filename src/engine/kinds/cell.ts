@@ -15,7 +15,7 @@ import { sha256 } from '../canonical.js';
 import { ProblemError } from '../../errors/problem.js';
 import type { Observation } from '../types.js';
 import type { KindBehaviour, KindContext, Target } from './behaviour.js';
-import { fail, hostStep, isErrno, waitFor } from './common.js';
+import { fail, hostStep, isErrno, staged, waitFor } from './common.js';
 import { inlineConfigPath } from '../description.js';
 
 const RUNNING = new Set(['running', 'running/locked']);
@@ -45,6 +45,12 @@ export const cellBehaviour: KindBehaviour = {
       return spec && !spec.start ? { state: 'active', subState: 'loaded', details } : { state: 'partial', subState: 'shut-down', details };
     }
     return { state: 'failed', subState: cell.state === 'failed' ? 'failed' : cell.state.replace(/\s+/g, '-').toLowerCase(), details };
+  },
+
+  async stage(unit, ctx) {
+    const cell = unit as UnitOf<'Cell'>;
+    cellName(cell, ctx);
+    await checkImages(cell, ctx);
   },
 
   async start(unit, ctx) {
@@ -90,8 +96,8 @@ export const cellBehaviour: KindBehaviour = {
  * anything), and create the cell unless it exists. `existing` is the cell as it was found.
  */
 async function prepare(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<{ name: string; images: CellImage[]; existing?: CellInfo }> {
-  const name = cellName(cell, ctx);
-  const images = await checkImages(cell, ctx);
+  // Staged: nothing is touched until the name is known and every image verifies.
+  const { name, images } = await staged(async () => ({ name: cellName(cell, ctx), images: await checkImages(cell, ctx) }));
   const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
   const existing = status.cells.find((c) => c.id !== 0 && c.name === name);
   if (!existing) {

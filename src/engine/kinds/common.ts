@@ -33,3 +33,20 @@ export async function hostStep<T>(unit: string, what: string, p: Promise<T>, cod
 export function isErrno(e: unknown, ...names: string[]): boolean {
   return isHostError(e) && e.errno !== undefined && names.includes(e.errno);
 }
+
+/**
+ * A job failed while staging, before it changed anything on the machine (an image that does not
+ * verify, a configuration that cannot be placed): there is nothing to clean up, and what runs
+ * keeps running as it was.
+ */
+export class StagingError extends ProblemError {}
+
+/** Runs the part of a job that touches nothing; its failure is a StagingError. */
+export async function staged<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work();
+  } catch (e) {
+    if (e instanceof ProblemError && !(e instanceof StagingError)) throw new StagingError(e.problems);
+    throw e;
+  }
+}

@@ -13,7 +13,7 @@ import { unitId } from '../../units/kinds/common.js';
 import { sha256 } from '../canonical.js';
 import type { Observation, UnitFacts } from '../types.js';
 import type { KindBehaviour, KindContext, StopContext, Target } from './behaviour.js';
-import { fail, hostStep, isErrno } from './common.js';
+import { fail, hostStep, isErrno, staged } from './common.js';
 import { readVerifiedImage } from './image.js';
 
 /** The placed image is read by the kernel as root only, but it is not secret: world-readable like /lib/firmware. */
@@ -51,6 +51,13 @@ export const hypervisorBehaviour: KindBehaviour = {
       return { state: 'partial', subState: inPlace === undefined ? 'image-missing' : 'image-changed', details };
     }
     return { state: 'active', subState: 'running', details };
+  },
+
+  async stage(unit, ctx) {
+    const h = unit as UnitOf<'Hypervisor'>;
+    if (h.spec.type !== 'rtmux') return;
+    const image = ctx.set.units.get(unitId(h.spec.image, 'Image'));
+    if (image?.kind === 'Image') await readVerifiedImage(ctx.host, image, h.id);
   },
 
   async start(unit, ctx) {
@@ -97,7 +104,7 @@ async function startRtmux(h: RtmuxUnit, ctx: KindContext): Promise<UnitFacts> {
   const imageId = unitId(spec.image, 'Image');
   const image = ctx.set.units.get(imageId);
   if (!image || image.kind !== 'Image') fail('ENGINE_IMAGE_MISSING', h.id, `image unit ${imageId} is not loaded`, `add ${imageId} or fix \`image:\``);
-  const wanted = sha256(await readVerifiedImage(ctx.host, image, h.id));
+  const wanted = sha256(await staged(() => readVerifiedImage(ctx.host, image, h.id)));
   const placed = await ctx.host.readFile(spec.imagePath).then(sha256, () => undefined);
   const loaded = (await hostStep(h.id, 'reading /proc/modules', ctx.host.modules())).some((m) => m.name === moduleName);
   const facts: UnitFacts = { hypervisorType: 'rtmux', moduleName, imageSha256: wanted };

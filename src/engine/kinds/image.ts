@@ -44,7 +44,11 @@ export const imageBehaviour: KindBehaviour = {
     const details = { kind: 'Image' as const, path, sha256: pin ?? '' };
     // Active means verified: the engine records it after a successful start, and the bytes on
     // disk still have the pinned digest (the state tells the truth about the file, not about the past).
-    if (!target.facts.verified || snap.paths.get(path) === false) return { state: 'inactive', subState: 'dead', details };
+    if (!target.facts.verified) return { state: 'inactive', subState: 'dead', details };
+    if (snap.paths.get(path) === false) {
+      const gone = problem('ENGINE_IMAGE_MISSING', `${path} is gone; it is not loaded anywhere until it is back`, { unit: target.id, hint: `restore the file, or correct \`path:\` of ${target.id}` });
+      return { state: 'failed', subState: 'missing', details, problem: gone };
+    }
     const found = pin === undefined ? undefined : snap.digests?.get(path);
     if (pin !== undefined && found !== undefined && found !== pin) {
       return {

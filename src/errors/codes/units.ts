@@ -32,5 +32,7 @@ export const unitCodes = {
   UNIT_DROPIN_MISMATCH: { summary: 'A drop-in names a kind or name other than the unit its directory belongs to' },
   UNIT_DROPIN_ORPHAN: { summary: 'A drop-in directory ID.d/ exists but no unit has that id (a warning)' },
   UNIT_FILE_MISSING: { summary: 'A file a unit names (configuration, image, module, program) does not exist under --root' },
+  UNIT_FILE_INVALID: { summary: 'A file a unit names is not what the unit needs (a .cell file that does not decode, a cell configuration given as the system one)' },
+  UNIT_IMAGE_MISMATCH: { summary: "An Image's file does not have the sha256 the unit pins (replaced or tampered with on disk)" },
   UNIT_CELL_CONFIG: { summary: "A Cell's inline configuration does not fit its hypervisor (another revision or architecture than the system configuration, or a value its revision cannot hold)" },
 } as const;
