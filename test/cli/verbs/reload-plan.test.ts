@@ -59,4 +59,17 @@ describe('crtosctl reload', () => {
     expect(JSON.parse(j.stdout).ok).toBe(false);
     expect(j.code).toBe(1);
   });
+
+  it('exits 1 and marks the steps that failed when the set was applied but a step failed', async () => {
+    const failure = problem('ENGINE_START_FAILED' as never, 'jailhouse cell load nuttx failed: Invalid argument', { unit: 'nuttx.cell' });
+    h.manager.reloadOutcome = { ok: false, problems: [failure], steps: GOOD.steps };
+    const r = await h.ctl(['reload']);
+    expect(r.code).toBe(1);
+    expect(r.stdout).toBe(
+      'Reloaded, but 1 of 2 steps failed:\n' +
+        '  restart  hello.loader  field exec changed         done\n' +
+        '  reload   nuttx.cell    image nuttx.image changed  failed\n' +
+        'error[ENGINE_START_FAILED]: jailhouse cell load nuttx failed: Invalid argument (nuttx.cell)\n',
+    );
+  });
 });
