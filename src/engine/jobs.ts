@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Host } from '../host/host.js';
 import type { Unit, UnitSet } from '../units/types.js';
@@ -129,7 +129,12 @@ export class JobRunner {
     const facts: UnitFacts = { ...desc.facts, ...(prev?.facts ?? {}) };
     if (unit.kind === 'Cell') Object.assign(facts, { cellName: prev?.facts.cellName ?? desc.facts.cellName, cpus: desc.facts.cpus });
     ctx.records.write(unit, ctx.currentSet(), desc, facts, 'active');
-    if (unit.kind === 'Loader' && facts.pid !== undefined && facts.startTime !== undefined) ctx.supervisor.watchLoader(id, { pid: facts.pid, startTime: facts.startTime });
+    if (unit.kind === 'Loader' && facts.pid !== undefined && facts.startTime !== undefined) {
+      // The adopted loader still writes to the file the last daemon opened for it.
+      const logFile = this.logFileOf(id);
+      if (logFile) ctx.supervisor.followOutput(id, logFile, programName(unit.spec.exec[0]));
+      ctx.supervisor.watchLoader(id, { pid: facts.pid, startTime: facts.startTime });
+    }
     if (!prev) ctx.log('info', id, `found ${obs?.subState ?? 'running'}; adopted without restarting it`);
     return { result: 'done' };
   }
@@ -155,6 +160,8 @@ export class JobRunner {
     const prevFacts = ctx.records.map.get(id)?.facts ?? {};
     let startingFacts: UnitFacts = { ...desc.facts, ...prevFacts };
     let invocationId: string | undefined;
+    // A loader's last run, when its record outlived its main process (no crtosd saw it exit).
+    const previous = unit.kind === 'Loader' && prevFacts.pid !== undefined ? prevFacts : undefined;
     if (unit.kind === 'Loader') {
       // A fresh invocation id, recorded before the spawn and without the previous (gone) process:
       // a daemon killed before the 'active' record finds this process by it (recordFoundLoaders).
@@ -165,7 +172,11 @@ export class JobRunner {
     }
     ctx.records.write(unit, ctx.currentSet(), desc, startingFacts, 'starting');
     const behaviour = BEHAVIOURS[unit.kind];
-    const kindCtx = { ...this.kindContext(id, set, desc), ...(invocationId ? { invocationId } : {}) };
+    const kindCtx = { ...this.kindContext(id, set, desc), ...(invocationId ? { invocationId } : {}), ...(previous ? { previous } : {}) };
+    if (unit.kind === 'Loader' && kindCtx.logFile) {
+      // Followed from before the spawn, so not even the first line the loader writes is missed.
+      ctx.supervisor.followOutput(id, kindCtx.logFile, programName(unit.spec.exec[0]));
+    }
     try {
       const facts = reload && behaviour.reload ? await behaviour.reload(unit, kindCtx) : await behaviour.start(unit, kindCtx);
       ctx.records.write(unit, ctx.currentSet(), desc, { ...desc.facts, ...facts }, 'active');
@@ -277,6 +288,11 @@ export class JobRunner {
     };
   }
 
+  /** A loader's output file (ID.log in the log directory), undefined without one. */
+  private logFileOf(id: string): string | undefined {
+    return this.ctx.logDir ? join(this.ctx.logDir, `${id}.log`) : undefined;
+  }
+
   private stopContext(id: string): StopContext {
     return { host: this.ctx.host, timed: (p, ms, what) => this.timed(id, p, ms, what), sleep, log: (message) => this.ctx.log('warn', id, message) };
   }
@@ -327,6 +343,11 @@ function jobCost(job: PlanJob, set: UnitSet): number {
   if (kind === 'Cell') return 3;
   if (kind === 'Image') return 0;
   return 1;
+}
+
+/** `loader` for /opt/crtos/loader: how its output lines are labelled, as the journal labels a program's. */
+function programName(path: string): string {
+  return basename(path);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -11,6 +11,8 @@ import type { AppliedRecords } from './applied-records.js';
 import { isCleanExit, shouldRestart, type StartHistory, type StartLimit } from './supervision.js';
 import { transition, type UnitRuntime } from './status.js';
 import type { Hold, Observation } from './types.js';
+import { LoaderOutputs } from './loader-output.js';
+import { stopProcessGroup } from './kinds/loader.js';
 
 const DEFAULT_LIMIT: StartLimit = { burst: 5, interval: 10_000 };
 
@@ -58,8 +60,12 @@ export class Supervisor {
     return this.timers.size > 0;
   }
 
-  /** Stops the poll and the restart timers. */
+  /** Loaders' output files followed into their units' logs; made on first use. */
+  private outputs: LoaderOutputs | undefined;
+
+  /** Stops the poll, the restart timers and following loaders' output. */
   close(): void {
+    this.outputs?.close();
     if (this.pollTimer) clearInterval(this.pollTimer);
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
@@ -147,17 +153,36 @@ export class Supervisor {
     return true;
   }
 
+  /**
+   * Shows the loader's output (its stdout/stderr file) in the unit's log and rotates the file
+   * while crtosd runs (loader-output.ts). Called before each spawn and when a loader is adopted.
+   */
+  followOutput(id: string, file: string, program: string): void {
+    if (!this.ctx.supervise || this.ctx.closed()) return;
+    this.outputs ??= new LoaderOutputs(this.ctx.host, (level, unit, message) => this.ctx.log(level, unit, message));
+    this.outputs.follow(id, file, program);
+  }
+
   watchLoader(id: string, proc: ProcessIdentity): void {
     const { ctx } = this;
     const key = `${id}:${proc.pid}:${proc.startTime}`;
     if (this.watchedProcesses.has(key) || !ctx.supervise) return;
     this.watchedProcesses.add(key);
+    this.outputs?.setPid(id, proc.pid);
     void ctx.host.waitExit(proc).then((exit) => {
       this.watchedProcesses.delete(key);
       if (ctx.closed()) return;
       const rec = ctx.records.map.get(id);
       if (!rec || rec.facts.pid !== proc.pid || rec.facts.startTime !== proc.startTime) return; // replaced or stopped
       if (this.stopping.has(id)) return;
+      // Its last lines before its exit, as the journal orders them.
+      this.outputs?.flush(id);
+      // What it left in its group (a wrapper's children) goes too, as systemd stops what remains
+      // of a service once its main process exited.
+      void stopProcessGroup(id, proc, rec.facts.stopSignal, rec.facts.stopTimeout, { host: ctx.host, sleep, log: (m) => ctx.log('warn', id, m) }).then(
+        (left) => left > 0 && ctx.log('info', id, `stopped ${left} process(es) its main process left behind`),
+        (e: unknown) => ctx.log('error', id, e instanceof Error ? e.message : String(e)),
+      );
       ctx.records.delete(id);
       const unit = ctx.unit(id);
       const rt = ctx.runtime(id);
@@ -239,4 +264,8 @@ function restartPolicyOf(unit: Unit): RestartPolicy | undefined {
     return { restartSec: unit.spec.restartSec, restartMaxSec: unit.spec.restartMaxSec, onStartFailure: true };
   }
   return undefined;
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
 }

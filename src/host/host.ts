@@ -84,17 +84,49 @@ export interface CellImage {
 
 export type SchedulingPolicy = 'other' | 'fifo' | 'rr' | 'batch' | 'idle';
 
+/** The resource limits a loader can be given (setrlimit's RLIMIT_MEMLOCK, _RTPRIO, _NOFILE, _CORE). */
+export type LimitName = 'memlock' | 'rtprio' | 'nofile' | 'core';
+/** Bytes (memlock, core), a priority (rtprio) or a count (nofile); `infinity`: no limit. */
+export type LimitValue = bigint | 'infinity';
+
 export interface SpawnSpec {
   argv: string[];
   /** Environment of the child; the host adds nothing else to it. */
   env: Record<string, string>;
-  /** Working directory, a machine path (resolved under the host root, like argv[0] when absolute). */
+  /**
+   * Working directory, a machine path resolved under the host root like argv[0]; default `/`
+   * (the root itself: `/` on a real machine, the machine directory of a simulated one).
+   */
   cwd?: string;
   scheduling?: { policy: SchedulingPolicy; priority: number };
   /** CPU affinity (taskset), Linux CPU numbers. */
   cpus?: number[];
-  /** Append stdout and stderr to this file (absolute, real path; not resolved under root). */
+  /**
+   * Run as this user and group (names or numeric ids of the real machine: the process is real).
+   * A user's group defaults to its primary group and its supplementary groups are its own; a
+   * numeric user without a passwd entry needs `group`, and gets no supplementary groups.
+   */
+  user?: string;
+  group?: string;
+  /** Resource limits, each as soft and hard limit (prlimit); nofile `infinity` is fs.nr_open. */
+  limits?: Partial<Record<LimitName, LimitValue>>;
+  /**
+   * Stdout and stderr go to this file, opened for appending (absolute, real path; not resolved
+   * under root). Follow and rotate it with followOutput.
+   */
   logFile?: string;
+}
+
+/** How a loader's output file is kept: rotated at maxBytes to FILE.1 … FILE.keep. */
+export interface OutputOptions {
+  maxBytes: number;
+  keep: number;
+}
+
+export interface OutputFollower {
+  /** Reads what was written so far now, rather than after the next change notification. */
+  flush(): void;
+  close(): void;
 }
 
 export interface ExitStatus {
@@ -154,7 +186,10 @@ export interface Host {
   addAddress(ifname: string, cidr: string): Promise<void>;
   removeAddress(ifname: string, cidr: string): Promise<void>;
   setLinkUp(ifname: string): Promise<void>;
-  /** Start a process detached in its own session, so it outlives a daemon restart. */
+  /**
+   * Start a process detached in its own session and process group (both numbered by its PID), so
+   * it outlives a daemon restart and its children can be signalled with it (killGroup).
+   */
   spawn(spec: SpawnSpec): Promise<ProcessIdentity>;
   /**
    * Resolves when the process ends (also for processes re-found after a restart: then by polling,
@@ -163,6 +198,22 @@ export interface Host {
   waitExit(id: ProcessIdentity): Promise<ExitStatus>;
   /** Send a signal; resolves false when the process is already gone. */
   kill(id: ProcessIdentity, signal: NodeJS.Signals): Promise<boolean>;
+  /**
+   * Send a signal to every live process of the process group and session the spawned process
+   * leads (its children and theirs, also once it has exited itself); resolves with how many
+   * there were. A process that left both with setsid(2) is not found. When the PID has been taken
+   * by another process, the group of that number is not ours and nothing is signalled.
+   */
+  killGroup(id: ProcessIdentity, signal: NodeJS.Signals): Promise<number>;
+  /** Resolves once no live process of the group and session is left (see killGroup), or when `abort` fires. */
+  waitGroupGone(id: ProcessIdentity, abort?: AbortSignal): Promise<void>;
+  /**
+   * Follow a process's output file (SpawnSpec.logFile; created when missing): the complete lines
+   * written from now on are passed to onLines, and the file is rotated while it is written
+   * whenever it reaches opts.maxBytes (copied to FILE.1, older copies shifted up to FILE.keep,
+   * then truncated: the writer appends, so it goes on at the start of the emptied file).
+   */
+  followOutput(logFile: string, opts: OutputOptions, onLines: (lines: string[]) => void): OutputFollower;
   /** One TCP connect to host:port (a readiness probe); true when it was accepted within timeoutMs. */
   probeTcp(host: string, port: number, timeoutMs: number): Promise<boolean>;
 }

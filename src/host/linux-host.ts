@@ -15,18 +15,22 @@ import type {
   InstallFileOptions,
   InterfaceInfo,
   JailhouseStatus,
+  LimitValue,
   ModuleInfo,
   ModuleSpec,
+  OutputFollower,
+  OutputOptions,
   ProcessIdentity,
   ProcessInfo,
   SpawnSpec,
 } from './host.js';
 import { HostError } from './host-error.js';
 import { parseCpuList, parseIpAddrJson, parseProcModules } from './parse.js';
-import { findOnPath, runToolChecked } from './run-tool.js';
-import { ipArgv, jailhouseArgv, loaderArgv, moduleArgv } from './argv.js';
+import { findOnPath, runTool, runToolChecked } from './run-tool.js';
+import { ipArgv, jailhouseArgv, loaderArgv, moduleArgv, type LoaderWrapping } from './argv.js';
 import { installFileAtomically } from './install-file.js';
-import { findProcessByEnv, pollUntilGone, readProcess, spawnDetached, type SpawnedProcess } from './processes.js';
+import { findProcessByEnv, pollGroupGone, pollUntilGone, readProcess, signalGroup, spawnDetached, type SpawnedProcess } from './processes.js';
+import { followOutput } from './output-file.js';
 
 export interface LinuxHostOptions {
   /** Every machine path is resolved under this directory; default `/`. */
@@ -276,19 +280,46 @@ class LinuxHost implements Host {
   async spawn(spec: SpawnSpec): Promise<ProcessIdentity> {
     const [program, ...args] = spec.argv;
     if (program === undefined) throw new HostError({ code: 'HOST_BAD_ARGUMENT', op: 'spawn', message: 'spawn: empty argv' });
-    const tools = { chrt: this.tool('chrt', 'spawn'), taskset: this.tool('taskset', 'spawn') };
-    const needChrt = spec.scheduling !== undefined;
-    const needTaskset = spec.cpus !== undefined && spec.cpus.length > 0;
-    const argv = loaderArgv(
-      [isAbsolute(program) ? this.resolve(program) : program, ...args],
-      spec.scheduling,
-      spec.cpus,
-      { chrt: needChrt ? tools.chrt() : 'chrt', taskset: needTaskset ? tools.taskset() : 'taskset' },
-    );
-    const spawned = spawnDetached({ argv, env: spec.env, cwd: spec.cwd === undefined ? undefined : this.resolve(spec.cwd), logFile: spec.logFile });
+    const wrap: LoaderWrapping = {
+      scheduling: spec.scheduling,
+      cpus: spec.cpus,
+      limits: spec.limits && resolveLimits(spec.limits),
+      credentials: await this.credentials(spec.user, spec.group),
+    };
+    // Each wrapper is looked up only when used, so a machine without one can run loaders that need none.
+    const used = (name: string, needed: boolean): string => (needed ? this.tool(name, 'spawn')() : name);
+    const argv = loaderArgv([isAbsolute(program) ? this.resolve(program) : program, ...args], wrap, {
+      prlimit: used('prlimit', wrap.limits !== undefined && Object.keys(wrap.limits).length > 0),
+      chrt: used('chrt', wrap.scheduling !== undefined),
+      taskset: used('taskset', wrap.cpus !== undefined && wrap.cpus.length > 0),
+      setpriv: used('setpriv', wrap.credentials !== undefined),
+    });
+    // `/` by default, as systemd starts services, resolved under the root like the program: on a
+    // simulated machine the loader runs in the machine directory, not in crtosd's.
+    const cwd = this.resolve(spec.cwd ?? '/');
+    const spawned = spawnDetached({ argv, env: spec.env, cwd, logFile: spec.logFile });
     this.children.set(key(spawned.identity), spawned);
     void spawned.exited.then(() => setTimeout(() => this.children.delete(key(spawned.identity)), 60_000).unref());
     return spawned.identity;
+  }
+
+  /**
+   * setpriv's arguments for a user and group: a group by default the user's primary one, and the
+   * user's supplementary groups (initgroups needs its passwd entry; a numeric user without one
+   * gets none and must name its group). Users are the real machine's, as the process is real; `id`
+   * resolves them with NSS, so an unknown user fails the start here rather than in the process.
+   */
+  private async credentials(user: string | undefined, group: string | undefined): Promise<LoaderWrapping['credentials']> {
+    if (user === undefined) return group === undefined ? undefined : { group, initGroups: false };
+    const primary = await runTool(['id', '-g', user], { env: this.env, timeoutMs: this.toolTimeoutMs, op: 'spawn' });
+    if (primary.exitCode === 0) return { user, group: group ?? primary.stdout.trim(), initGroups: true };
+    if (!/^\d+$/.test(user)) {
+      throw new HostError({ code: 'HOST_SPAWN_FAILED', op: 'spawn', errno: 'ENOENT', message: `spawn: no user named ${JSON.stringify(user)} on this machine`, hint: 'create the user, or give a numeric id' });
+    }
+    if (group === undefined) {
+      throw new HostError({ code: 'HOST_SPAWN_FAILED', op: 'spawn', errno: 'ENOENT', message: `spawn: user ${user} has no passwd entry, so it has no primary group`, hint: 'give `group` too' });
+    }
+    return { user, group, initGroups: false };
   }
 
   waitExit(id: ProcessIdentity): Promise<ExitStatus> {
@@ -306,6 +337,22 @@ class LinuxHost implements Host {
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code === 'ESRCH') return false;
       throw new HostError({ code: 'HOST_INTERNAL', op: 'kill', message: `kill: ${(e as Error).message}` });
+    }
+  }
+
+  async killGroup(id: ProcessIdentity, signal: NodeJS.Signals): Promise<number> {
+    return signalGroup(id, signal);
+  }
+
+  waitGroupGone(id: ProcessIdentity, abort?: AbortSignal): Promise<void> {
+    return pollGroupGone(id, this.exitPollMs, abort);
+  }
+
+  followOutput(logFile: string, opts: OutputOptions, onLines: (lines: string[]) => void): OutputFollower {
+    try {
+      return followOutput(logFile, opts, onLines);
+    } catch (e) {
+      throw new HostError({ code: 'HOST_WRITE_FAILED', op: 'followOutput', message: `followOutput: cannot open ${logFile}: ${(e as Error).message}` });
     }
   }
 
@@ -355,6 +402,23 @@ class LinuxHost implements Host {
       return undefined;
     }
   }
+}
+
+/**
+ * Limits as prlimit takes them. RLIMIT_NOFILE cannot be unlimited (setrlimit refuses more than
+ * fs.nr_open), so `infinity` there means the kernel's ceiling, as systemd does (real /proc: the
+ * process is real).
+ */
+function resolveLimits(limits: NonNullable<SpawnSpec['limits']>): NonNullable<SpawnSpec['limits']> {
+  const out: Partial<Record<keyof typeof limits, LimitValue>> = { ...limits };
+  if (out.nofile === 'infinity') {
+    try {
+      out.nofile = BigInt(readFileSync('/proc/sys/fs/nr_open', 'utf8').trim());
+    } catch {
+      out.nofile = 1048576n; // the kernel's default nr_open
+    }
+  }
+  return out;
 }
 
 function key(id: ProcessIdentity): string {

@@ -66,6 +66,10 @@ export interface ProcStat {
   pid: number;
   comm: string;
   state: string;
+  /** Fields 4, 5 and 6: parent PID, process group and session. */
+  ppid: number;
+  pgid: number;
+  sid: number;
   /** Field 22: start time in clock ticks since boot. */
   startTime: number;
 }
@@ -81,8 +85,9 @@ export function parseProcStat(text: string): ProcStat {
   const rest = text.slice(close + 1).trim().split(/\s+/);
   const state = rest[0];
   const startTime = Number(rest[22 - 3]);
-  if (state === undefined || !Number.isFinite(startTime) || !Number.isFinite(pid)) throw new Error('malformed /proc/PID/stat');
-  return { pid, comm, state, startTime };
+  const [ppid, pgid, sid] = [rest[4 - 3], rest[5 - 3], rest[6 - 3]].map(Number) as [number, number, number];
+  if (state === undefined || ![startTime, pid, ppid, pgid, sid].every(Number.isFinite)) throw new Error('malformed /proc/PID/stat');
+  return { pid, comm, state, ppid, pgid, sid, startTime };
 }
 
 /** `ip -j addr show`: interface names, UP flag and CIDR addresses (IPv4 and IPv6). */

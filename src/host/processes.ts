@@ -3,11 +3,16 @@
  * identified by PID plus start time (so a reused PID is never taken for ours), and watched either
  * through the child handle (when this process started them) or by polling /proc (after a restart).
  * Processes are always the real machine's: /proc is read at its real path, never under the root.
+ *
+ * setsid(2) makes the loader the leader of a new session and of a new process group, both
+ * numbered by its PID. Its children (a wrapper script's programs) inherit both, so stopping the
+ * loader signals the whole group and session: no child is left behind. A process group is not a
+ * cgroup: a child that calls setsid(2) itself leaves both and is not found.
  */
 import { spawn as spawnChild, type ChildProcess } from 'node:child_process';
-import { openSync, closeSync, readFileSync } from 'node:fs';
+import { openSync, closeSync, readFileSync, readdirSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
-import { parseProcStat } from './parse.js';
+import { parseProcStat, type ProcStat } from './parse.js';
 import type { ExitStatus, ProcessIdentity, ProcessInfo } from './host.js';
 import { HostError } from './host-error.js';
 
@@ -53,12 +58,23 @@ export async function findProcessByEnv(name: string, value: string, procDir = '/
       }
     }),
   );
+  // A wrapper's children inherit the variable: the one that leads its session is the loader.
+  const found: ProcessInfo[] = [];
   for (const pid of matches) {
     if (pid === undefined) continue;
     const info = await readProcessByPid(pid, procDir);
-    if (info && info.state !== 'Z' && info.state !== 'X') return info;
+    if (info && info.state !== 'Z' && info.state !== 'X') found.push(info);
   }
-  return undefined;
+  const leader = found.find((p) => sessionOf(p.pid, procDir) === p.pid);
+  return leader ?? found.sort((a, b) => a.startTime - b.startTime)[0];
+}
+
+function sessionOf(pid: number, procDir: string): number | undefined {
+  try {
+    return parseProcStat(readFileSync(`${procDir}/${pid}/stat`, 'utf8')).sid;
+  } catch {
+    return undefined;
+  }
 }
 
 /** Whether a NUL-separated environ block has `entry` as one whole entry. */
@@ -89,18 +105,20 @@ export interface SpawnedProcess {
 export interface DetachedSpawnOptions {
   argv: string[];
   env: Record<string, string>;
-  cwd?: string | undefined;
+  cwd: string;
   logFile?: string | undefined;
 }
 
-/** Starts argv in a new session; resolves once its start time is read. */
+/** Starts argv in a new session and process group; resolves once its start time is read. */
 export function spawnDetached(opts: DetachedSpawnOptions): SpawnedProcess {
   const [file, ...args] = opts.argv;
   if (file === undefined) throw new HostError({ code: 'HOST_BAD_ARGUMENT', op: 'spawn', message: 'spawn: empty argv' });
   let logFd: number | undefined;
   if (opts.logFile !== undefined) {
     try {
-      logFd = openSync(opts.logFile, 'a');
+      // Appending: after the file is rotated (truncated), writes go on at its new end, not at
+      // the old offset (which would leave a hole of NULs).
+      logFd = openSync(opts.logFile, 'a', 0o640);
     } catch (e) {
       throw new HostError({ code: 'HOST_SPAWN_FAILED', op: 'spawn', argv: opts.argv, message: `spawn: cannot open log file ${opts.logFile}: ${(e as Error).message}` });
     }
@@ -139,5 +157,73 @@ export async function pollUntilGone(id: ProcessIdentity, intervalMs: number): Pr
     const info = await readProcess(id);
     if (info === undefined || info.state === 'Z' || info.state === 'X') return { code: null, signal: null };
     await new Promise((r) => setTimeout(r, intervalMs));
+  }
+}
+
+/**
+ * The live processes (zombies left out) of the process group and session `id` leads: pgid or sid
+ * equal to its PID, and the process itself. While any of them lives, the kernel does not hand the
+ * number out again, so after the leader exited they are still its children's; but when a process
+ * of another start time holds the PID, the number was free and reused, and nothing is ours.
+ */
+export function groupMembers(id: ProcessIdentity, procDir = '/proc'): ProcStat[] {
+  let entries: string[];
+  try {
+    entries = readdirSync(procDir);
+  } catch {
+    return [];
+  }
+  const members: ProcStat[] = [];
+  let holder: ProcStat | undefined;
+  for (const entry of entries) {
+    const c = entry.charCodeAt(0);
+    if (c < 48 || c > 57) continue;
+    let st: ProcStat;
+    try {
+      // Synchronous: a stat file is generated from memory in microseconds, and a scan reads hundreds.
+      st = parseProcStat(readFileSync(`${procDir}/${entry}/stat`, 'utf8'));
+    } catch {
+      continue; // gone meanwhile
+    }
+    if (st.pid === id.pid) holder = st;
+    if (st.state === 'Z' || st.state === 'X') continue;
+    if (st.pgid === id.pid || st.sid === id.pid || (st.pid === id.pid && st.startTime === id.startTime)) members.push(st);
+  }
+  if (holder && holder.startTime !== id.startTime) return [];
+  return members;
+}
+
+/**
+ * Signals every member (see groupMembers): each process group inside the session at once with
+ * kill(-pgid), which also reaches a process forked after the scan; a process that is neither in
+ * its own group nor session (a loader adopted by its INVOCATION_ID from an older start) alone.
+ * Returns how many members there were.
+ */
+export function signalGroup(id: ProcessIdentity, signal: NodeJS.Signals, procDir = '/proc'): number {
+  const members = groupMembers(id, procDir);
+  const groups = new Set<number>();
+  for (const m of members) {
+    if (m.pgid === id.pid || m.sid === id.pid) groups.add(-m.pgid);
+    else groups.add(m.pid);
+  }
+  for (const target of groups) {
+    try {
+      process.kill(target, signal);
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'ESRCH') {
+        throw new HostError({ code: 'HOST_INTERNAL', op: 'killGroup', message: `killGroup: kill(${target}, ${signal}): ${(e as Error).message}` });
+      }
+    }
+  }
+  return members.length;
+}
+
+/**
+ * Polls until the group is gone (or `abort` fires): soon at first (a signalled group usually
+ * ends within milliseconds, and a stop waits for it), then every `intervalMs`.
+ */
+export async function pollGroupGone(id: ProcessIdentity, intervalMs: number, abort?: AbortSignal, procDir = '/proc'): Promise<void> {
+  for (let delay = 5; abort?.aborted !== true && groupMembers(id, procDir).length > 0; delay = Math.min(delay * 2, Math.max(5, intervalMs))) {
+    await new Promise((r) => setTimeout(r, delay));
   }
 }

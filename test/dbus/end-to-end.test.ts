@@ -2,7 +2,7 @@
 // and clients that are not ours (gdbus, busctl) beside crtosctl (dist/crtosctl.mjs).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -113,5 +113,26 @@ describe('crtosd + crtosctl on a simulated machine', () => {
 
   it('plans nothing when the machine matches the files', async () => {
     expect(await ctl('plan')).toMatchObject({ code: 0, stdout: 'Nothing to do: the machine matches the unit files.\n' });
+  });
+
+  it('shows a loader\'s last lines of output in its status, beside crtosd\'s own', async () => {
+    mkdirSync(join(machine.dir, 'opt/test'), { recursive: true });
+    writeFileSync(join(machine.dir, 'opt/test/talk.sh'), '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "line $i"; done\necho "on stderr" >&2\nexec sleep 300\n', { mode: 0o755 });
+    const unit = join(dir, 'dropins', 'talk.yaml');
+    writeFileSync(unit, 'kind: Loader\nname: talk\nexec: [/opt/test/talk.sh]\n');
+    try {
+      let r = await ctl('status', 'talk.loader');
+      for (const deadline = Date.now() + 15_000; !r.stdout.includes('on stderr') && Date.now() < deadline; r = await ctl('status', 'talk.loader')) await new Promise((res) => setTimeout(res, 100));
+      const pid = /^ +Main PID: (\d+)$/m.exec(r.stdout)?.[1];
+      // The last 10 lines of the unit's log (systemctl's default): the loader's, labelled as the journal labels them.
+      const log = r.stdout.split('\n\n')[1]?.trimEnd().split('\n') ?? [];
+      expect(log).toHaveLength(10);
+      expect(log.at(-1)).toMatch(new RegExp(`^\\w{3} \\d\\d \\d\\d:\\d\\d:\\d\\d talk\\.loader: talk\\.sh\\[${pid}\\]: on stderr$`));
+      expect(log.at(-2)).toMatch(/ talk\.loader: talk\.sh\[\d+\]: line 12$/);
+      expect(readFileSync(join(dir, 'run/logs/talk.loader.log'), 'utf8')).toContain('line 1\nline 2\n');
+    } finally {
+      rmSync(unit);
+    }
+    for (const deadline = Date.now() + 15_000; (await ctl('status', 'talk.loader')).code !== 4 && Date.now() < deadline; ) await new Promise((res) => setTimeout(res, 100));
   });
 });

@@ -23,11 +23,28 @@ describe('tool argv', () => {
   });
 
   it('wraps a loader in chrt and taskset, which exec it', () => {
-    const tools = { chrt: '/usr/bin/chrt', taskset: '/usr/bin/taskset' };
-    expect(loaderArgv(['/opt/loader', 'app'], { policy: 'fifo', priority: 80 }, [3, 1], tools)).toEqual([
+    const tools = { chrt: '/usr/bin/chrt', taskset: '/usr/bin/taskset', prlimit: '/usr/bin/prlimit', setpriv: '/usr/bin/setpriv' };
+    expect(loaderArgv(['/opt/loader', 'app'], { scheduling: { policy: 'fifo', priority: 80 }, cpus: [3, 1] }, tools)).toEqual([
       '/usr/bin/chrt', '-f', '80', '/usr/bin/taskset', '-c', '1,3', '/opt/loader', 'app',
     ]);
-    expect(loaderArgv(['/opt/loader'], undefined, undefined, tools)).toEqual(['/opt/loader']);
-    expect(loaderArgv(['/opt/loader'], { policy: 'rr', priority: 1 }, [], tools)).toEqual(['/usr/bin/chrt', '-r', '1', '/opt/loader']);
+    expect(loaderArgv(['/opt/loader'], {}, tools)).toEqual(['/opt/loader']);
+    expect(loaderArgv(['/opt/loader'], { scheduling: { policy: 'rr', priority: 1 }, cpus: [] }, tools)).toEqual(['/usr/bin/chrt', '-r', '1', '/opt/loader']);
+  });
+
+  it('sets limits with prlimit before chrt and drops privileges with setpriv last', () => {
+    const tools = { chrt: 'chrt', taskset: 'taskset', prlimit: 'prlimit', setpriv: 'setpriv' };
+    const wrap = {
+      scheduling: { policy: 'fifo' as const, priority: 80 },
+      limits: { core: 0n, rtprio: 99n, memlock: 'infinity' as const, nofile: 4096n },
+      credentials: { user: 'crtos', group: 'crtos', initGroups: true },
+    };
+    expect(loaderArgv(['/opt/loader', 'app'], wrap, tools)).toEqual([
+      'prlimit', '--memlock=unlimited:unlimited', '--rtprio=99:99', '--nofile=4096:4096', '--core=0:0', '--',
+      'chrt', '-f', '80',
+      'setpriv', '--reuid=crtos', '--regid=crtos', '--init-groups', '--',
+      '/opt/loader', 'app',
+    ]);
+    // A group alone keeps the user (root) and clears the supplementary groups.
+    expect(loaderArgv(['/opt/loader'], { credentials: { group: '100', initGroups: false } }, tools)).toEqual(['setpriv', '--regid=100', '--clear-groups', '--', '/opt/loader']);
   });
 });

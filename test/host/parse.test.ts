@@ -48,7 +48,7 @@ describe('/proc/PID/stat', () => {
     const rest = Array.from({ length: 50 }, (_, i) => String(i + 4));
     rest[22 - 4] = '987654';
     const text = `4242 (a (weird) name) S ${rest.join(' ')}\n`;
-    expect(parseProcStat(text)).toEqual({ pid: 4242, comm: 'a (weird) name', state: 'S', startTime: 987654 });
+    expect(parseProcStat(text)).toEqual({ pid: 4242, comm: 'a (weird) name', state: 'S', ppid: 4, pgid: 5, sid: 6, startTime: 987654 });
     expect(() => parseProcStat('garbage')).toThrow();
   });
 });

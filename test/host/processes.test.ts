@@ -1,17 +1,19 @@
 /**
- * Loader processes as real children of the real machine: detached in their own session,
- * identified by PID and start time, watched as children and, after their parent is gone, by polling.
+ * Loader processes as real children of the real machine: detached in their own session and
+ * process group, identified by PID and start time, watched as children and, after their parent is
+ * gone, by polling; stopped with their whole group; started with a working directory, user, group
+ * and resource limits.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
 import { createLinuxHost, type ProcessIdentity } from '../../src/host/index.js';
-import { environHas } from '../../src/host/processes.js';
+import { environHas, groupMembers } from '../../src/host/processes.js';
 import { parseProcStat } from '../../src/host/parse.js';
 import { waitFor } from '../sim/helpers.js';
 
@@ -24,9 +26,38 @@ beforeAll(() => {
 });
 
 afterAll(async () => {
-  for (const id of leftovers) await host.kill(id, 'SIGKILL');
+  for (const id of leftovers) await host.killGroup(id, 'SIGKILL');
   rmSync(tmp, { recursive: true, force: true });
 });
+
+/** Live processes whose process group or session is `pid`'s, read from /proc independently of the host. */
+function groupOf(pid: number): number[] {
+  const out: number[] = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const st = parseProcStat(readFileSync(`/proc/${entry}/stat`, 'utf8'));
+      if ((st.pgid === pid || st.sid === pid) && st.state !== 'Z') out.push(st.pid);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return out;
+}
+
+/** The lines of /proc/PID/limits by their name, as [soft, hard]. */
+function limitsOf(pid: number): Record<string, [string, string]> {
+  const out: Record<string, [string, string]> = {};
+  for (const line of readFileSync(`/proc/${pid}/limits`, 'utf8').split('\n').slice(1)) {
+    const m = /^(.+?)\s{2,}(\S+)\s+(\S+)/.exec(line);
+    if (m) out[m[1]!] = [m[2]!, m[3]!];
+  }
+  return out;
+}
+
+function statusField(pid: number, field: string): string {
+  return new RegExp(`^${field}:[ \\t]*(.*)$`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1]?.trim() ?? '';
+}
 
 function sessionOf(pid: number): number {
   // Field 6 of /proc/PID/stat; after the ")" field 3 is index 0.
@@ -170,5 +201,147 @@ describe('LinuxHost.findProcessByEnv', () => {
     expect(environHas(env, Buffer.from('INVOCATION_ID=ab'))).toBe(false);
     expect(environHas(env, Buffer.from('A=1'))).toBe(true);
     expect(environHas(Buffer.from('A=12'), Buffer.from('A=1'))).toBe(false);
+  });
+});
+
+describe('LinuxHost process groups', () => {
+  const PATH = process.env.PATH ?? '/usr/bin:/bin';
+
+  it('signals the whole group: a wrapper script and the children it started', async () => {
+    const id = await host.spawn({ argv: ['/bin/sh', '-c', 'sleep 300 & sleep 300 & wait'], env: { PATH } });
+    leftovers.push(id);
+    await waitFor(() => groupOf(id.pid).length === 3);
+    expect(await host.killGroup(id, 'SIGTERM')).toBe(3);
+    await host.waitGroupGone(id);
+    expect(groupOf(id.pid)).toEqual([]);
+    expect(await host.waitExit(id)).toEqual({ code: null, signal: 'SIGTERM' });
+    expect(await host.killGroup(id, 'SIGTERM')).toBe(0);
+  });
+
+  it('finds and kills the children once the main process has exited', async () => {
+    const id = await host.spawn({ argv: ['/bin/sh', '-c', 'sleep 300 & exit 0'], env: { PATH } });
+    leftovers.push(id);
+    expect(await host.waitExit(id)).toEqual({ code: 0, signal: null });
+    await waitFor(() => groupOf(id.pid).length === 1);
+    expect(groupMembers(id).map((m) => m.pid)).toEqual(groupOf(id.pid));
+    expect(await host.killGroup(id, 'SIGKILL')).toBe(1);
+    await host.waitGroupGone(id);
+    expect(groupOf(id.pid)).toEqual([]);
+  });
+
+  it('reaches a child that moved to a process group of its own inside the session', async () => {
+    // setsid(2) would leave the session too (only a cgroup would hold that one); setpgid(2), as a
+    // job-control shell does for a job, leaves only the group. perl-base is essential on Debian.
+    const id = await host.spawn({ argv: ['/bin/sh', '-c', `perl -e 'setpgrp(0, 0); exec "sleep", "300"' & wait`], env: { PATH } });
+    leftovers.push(id);
+    const inOwnGroup = (): number | undefined =>
+      groupOf(id.pid).find((p) => {
+        try {
+          return p !== id.pid && parseProcStat(readFileSync(`/proc/${p}/stat`, 'utf8')).pgid === p && readFileSync(`/proc/${p}/cmdline`, 'utf8').startsWith('sleep');
+        } catch {
+          return false;
+        }
+      });
+    await waitFor(() => inOwnGroup() !== undefined);
+    expect(await host.killGroup(id, 'SIGTERM')).toBe(2);
+    await host.waitGroupGone(id);
+    expect(groupOf(id.pid)).toEqual([]);
+  });
+
+  it('leaves a group alone whose leader PID was reused by a process of another start time', () => {
+    // A /proc of three processes: PID 100 now belongs to a process started after ours (1000).
+    const proc = join(tmp, 'fake-proc');
+    const stat = (pid: number, pgid: number, start: number) => `${pid} (x) S 1 ${pgid} ${pgid} ${Array.from({ length: 15 }, () => '0').join(' ')} ${start} 0 0\n`;
+    for (const [pid, pgid, start] of [[100, 100, 5000], [101, 100, 5001], [200, 200, 10]] as const) {
+      mkdirSync(join(proc, String(pid)), { recursive: true });
+      writeFileSync(join(proc, String(pid), 'stat'), stat(pid, pgid, start));
+    }
+    expect(groupMembers({ pid: 100, startTime: 5000 }, proc).map((m) => m.pid)).toEqual([100, 101]);
+    expect(groupMembers({ pid: 100, startTime: 1000 }, proc)).toEqual([]);
+    // Leader gone, its child still in the group: the number cannot have been reused.
+    rmSync(join(proc, '100'), { recursive: true });
+    expect(groupMembers({ pid: 100, startTime: 1000 }, proc).map((m) => m.pid)).toEqual([101]);
+  });
+
+  it('finds the loader, not a child that inherited its INVOCATION_ID', async () => {
+    const value = randomBytes(16).toString('hex');
+    const id = await host.spawn({ argv: ['/bin/sh', '-c', 'sleep 300 & sleep 300 & wait'], env: { PATH, CRTOS_TEST_MARK: value } });
+    leftovers.push(id);
+    await waitFor(() => groupOf(id.pid).length === 3);
+    expect(await host.findProcessByEnv('CRTOS_TEST_MARK', value)).toMatchObject({ pid: id.pid, startTime: id.startTime });
+    await host.killGroup(id, 'SIGKILL');
+  });
+});
+
+describe('LinuxHost loader settings', () => {
+  const PATH = process.env.PATH ?? '/usr/bin:/bin';
+
+  it('starts in / unless told otherwise, resolved under the root', async () => {
+    const id = await host.spawn({ argv: ['sleep', '300'], env: { PATH } });
+    leftovers.push(id);
+    expect(readlinkSync(`/proc/${id.pid}/cwd`)).toBe('/');
+    await host.killGroup(id, 'SIGKILL');
+    // A machine directory as root: `/` is that directory, as for the program's path.
+    const machine = join(tmp, 'machine');
+    mkdirSync(join(machine, 'srv'), { recursive: true });
+    const rooted = createLinuxHost({ root: machine });
+    const a = await rooted.spawn({ argv: ['sleep', '300'], env: { PATH } });
+    const b = await rooted.spawn({ argv: ['sleep', '300'], env: { PATH }, cwd: '/srv' });
+    leftovers.push(a, b);
+    expect([readlinkSync(`/proc/${a.pid}/cwd`), readlinkSync(`/proc/${b.pid}/cwd`)]).toEqual([machine, join(machine, 'srv')]);
+    await rooted.killGroup(a, 'SIGKILL');
+    await rooted.killGroup(b, 'SIGKILL');
+  });
+
+  it('applies resource limits as soft and hard limit, infinity included', async () => {
+    // Values a container without CAP_SYS_RESOURCE also allows: none above the hard limits we have.
+    const own = limitsOf(process.pid);
+    const rtprioHard = own['Max realtime priority']![1];
+    const rtprio = rtprioHard === 'unlimited' ? 7n : BigInt(Math.min(7, Number(rtprioHard)));
+    const id = await host.spawn({
+      argv: ['sleep', '300'],
+      env: { PATH },
+      limits: { memlock: 65536n, rtprio, nofile: 4096n, core: 'infinity' },
+    });
+    leftovers.push(id);
+    await waitFor(async () => (await host.process(id))?.argv[0] === 'sleep');
+    const limits = limitsOf(id.pid);
+    expect(limits['Max locked memory']).toEqual(['65536', '65536']);
+    expect(limits['Max realtime priority']).toEqual([String(rtprio), String(rtprio)]);
+    expect(limits['Max open files']).toEqual(['4096', '4096']);
+    expect(limits['Max core file size']).toEqual(['unlimited', 'unlimited']);
+    await host.killGroup(id, 'SIGKILL');
+  });
+
+  it('runs as a user with its groups, or as numeric ids without a passwd entry', async () => {
+    const named = await host.spawn({ argv: ['sleep', '300'], env: { PATH }, user: 'nobody' });
+    leftovers.push(named);
+    await waitFor(async () => (await host.process(named))?.argv[0] === 'sleep');
+    const nobody = execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim();
+    const nogroup = execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim();
+    expect(statusField(named.pid, 'Uid').split(/\s+/)).toEqual([nobody, nobody, nobody, nobody]);
+    expect(statusField(named.pid, 'Gid').split(/\s+/)).toEqual([nogroup, nogroup, nogroup, nogroup]);
+    expect(statusField(named.pid, 'Groups').split(/\s+/)).toEqual(execFileSync('id', ['-G', 'nobody'], { encoding: 'utf8' }).trim().split(/\s+/));
+    await host.killGroup(named, 'SIGKILL');
+
+    const numeric = await host.spawn({ argv: ['sleep', '300'], env: { PATH }, user: '4242420', group: '4242421' });
+    leftovers.push(numeric);
+    await waitFor(async () => (await host.process(numeric))?.argv[0] === 'sleep');
+    expect(statusField(numeric.pid, 'Uid').split(/\s+/)[0]).toBe('4242420');
+    expect(statusField(numeric.pid, 'Gid').split(/\s+/)[0]).toBe('4242421');
+    expect(statusField(numeric.pid, 'Groups')).toBe('');
+    await host.killGroup(numeric, 'SIGKILL');
+
+    // A group alone: still root, with that group.
+    const grouped = await host.spawn({ argv: ['sleep', '300'], env: { PATH }, group: nogroup });
+    leftovers.push(grouped);
+    await waitFor(async () => (await host.process(grouped))?.argv[0] === 'sleep');
+    expect([statusField(grouped.pid, 'Uid').split(/\s+/)[0], statusField(grouped.pid, 'Gid').split(/\s+/)[0]]).toEqual(['0', nogroup]);
+    await host.killGroup(grouped, 'SIGKILL');
+  });
+
+  it('refuses a user it cannot resolve before starting anything', async () => {
+    await expect(host.spawn({ argv: ['sleep', '300'], env: { PATH }, user: 'no-such-user-crtos' })).rejects.toMatchObject({ code: 'HOST_SPAWN_FAILED', message: expect.stringContaining('no user named') });
+    await expect(host.spawn({ argv: ['sleep', '300'], env: { PATH }, user: '4242420' })).rejects.toMatchObject({ code: 'HOST_SPAWN_FAILED', hint: 'give `group` too' });
   });
 });

@@ -29,6 +29,11 @@ export interface KindContext {
   invocationId?: string;
   /** Where a loader's stdout/stderr go, undefined: nowhere. */
   logFile?: string;
+  /**
+   * Loader: the facts of the last run still recorded (its main process ended while no crtosd
+   * watched), so what it left behind is stopped first.
+   */
+  previous?: UnitFacts;
   log(message: string): void;
 }
 

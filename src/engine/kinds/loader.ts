@@ -1,17 +1,24 @@
 /**
  * Loader: a detached Linux process (the cRTOS loader and system-call proxy). Identified by PID and
  * start time, so a daemon restart re-adopts it and a reused PID is never taken for it. Its exits
- * are the supervisor's business (restart policy); stop asks with stopSignal, then SIGKILL. Each
- * start gets an invocation id, recorded before the spawn and passed as INVOCATION_ID, so a daemon
- * killed before it recorded the PID finds the process again instead of starting a second one.
+ * are the supervisor's business (restart policy). It leads its own process group and session, and
+ * a stop treats them as one, as systemd treats a service's cgroup: stopSignal to every process of
+ * the group, then, after stopTimeout, SIGKILL to what is left, so a wrapper script's children do
+ * not outlive it. Each start gets an invocation id, recorded before the spawn and passed as
+ * INVOCATION_ID, so a daemon killed before it recorded the PID finds the process again instead of
+ * starting a second one.
  */
+import type { ProcessIdentity } from '../../host/host.js';
 import type { UnitOf } from '../../units/types.js';
+import type { LoaderSpec } from '../../units/kinds/loader.js';
 import type { Observation } from '../types.js';
-import type { KindBehaviour } from './behaviour.js';
-import { hostStep } from './common.js';
+import type { KindBehaviour, StopContext } from './behaviour.js';
+import { fail, hostStep } from './common.js';
 
 /** The environment variable a loader's invocation id is passed in (systemd's name for it). */
 export const INVOCATION_ENV = 'INVOCATION_ID';
+
+const DEFAULT_STOP_TIMEOUT = 10_000;
 
 export const loaderBehaviour: KindBehaviour = {
   activeSubState: () => 'running',
@@ -24,21 +31,31 @@ export const loaderBehaviour: KindBehaviour = {
 
   async start(unit, ctx) {
     const l = unit as UnitOf<'Loader'>;
+    const prev = ctx.previous;
+    if (prev?.pid !== undefined && prev.startTime !== undefined) {
+      // The last run's main process ended while no crtosd watched it; what it left in its group
+      // must not run beside the new one.
+      await stopProcessGroup(l.id, { pid: prev.pid, startTime: prev.startTime }, prev.stopSignal, prev.stopTimeout, ctx);
+    }
     // INVOCATION_ID last: a unit's own environment must not hide it, adoption after a crash needs it.
     const env: Record<string, string> = {
       ...ctx.baseEnv,
       ...l.spec.environment,
       ...(ctx.invocationId ? { [INVOCATION_ENV]: ctx.invocationId } : {}),
     };
+    const limits = hostLimits(l.spec.limits);
     const id = await hostStep(
       l.id,
       `starting ${l.spec.exec.join(' ')}`,
       ctx.host.spawn({
         argv: [...l.spec.exec],
         env,
-        ...(l.spec.workingDirectory ? { cwd: l.spec.workingDirectory } : {}),
+        cwd: l.spec.workingDirectory ?? '/',
         ...(l.spec.scheduling ? { scheduling: l.spec.scheduling } : {}),
         ...(l.spec.cpus ? { cpus: l.spec.cpus } : {}),
+        ...(l.spec.user !== undefined ? { user: l.spec.user } : {}),
+        ...(l.spec.group !== undefined ? { group: l.spec.group } : {}),
+        ...(limits ? { limits } : {}),
         ...(ctx.logFile ? { logFile: ctx.logFile } : {}),
       }),
     );
@@ -54,15 +71,48 @@ export const loaderBehaviour: KindBehaviour = {
   async stop(target, ctx) {
     const { pid, startTime } = target.facts;
     if (pid === undefined || startTime === undefined) return;
-    const id = { pid, startTime };
-    const signal = (target.facts.stopSignal ?? 'SIGTERM') as NodeJS.Signals;
-    if (!(await ctx.host.kill(id, signal))) return;
-    const exited = ctx.host.waitExit(id).then(() => true);
-    const inTime = await Promise.race([exited, ctx.sleep(target.facts.stopTimeout ?? 10_000).then(() => false)]);
-    if (!inTime) {
-      ctx.log(`did not exit within ${target.facts.stopTimeout ?? 10_000} ms of ${signal}; sending SIGKILL`);
-      await ctx.host.kill(id, 'SIGKILL');
-      await exited;
-    }
+    // Also when the main process is gone already: its children may not be.
+    await stopProcessGroup(target.id, { pid, startTime }, target.facts.stopSignal, target.facts.stopTimeout, ctx);
   },
 };
+
+/**
+ * stopSignal to every process of the loader's group and session, SIGKILL to those left after
+ * stopTimeout; fails when some are still there another stopTimeout after the SIGKILL (a process
+ * stuck in the kernel), as systemd reports processes that survive its final SIGKILL. Resolves
+ * with how many processes there were (0: nothing was left to stop).
+ */
+export async function stopProcessGroup(
+  unit: string,
+  id: ProcessIdentity,
+  stopSignal: string | undefined,
+  stopTimeout: number | undefined,
+  ctx: Pick<StopContext, 'host' | 'sleep' | 'log'>,
+): Promise<number> {
+  const signal = (stopSignal ?? 'SIGTERM') as NodeJS.Signals;
+  const timeout = stopTimeout ?? DEFAULT_STOP_TIMEOUT;
+  const signalled = await ctx.host.killGroup(id, signal);
+  if (signalled === 0) return 0;
+  const abort = new AbortController();
+  try {
+    const gone = ctx.host.waitGroupGone(id, abort.signal).then(() => true);
+    if (await Promise.race([gone, ctx.sleep(timeout).then(() => false)])) return signalled;
+    const left = await ctx.host.killGroup(id, 'SIGKILL');
+    if (left === 0) return signalled;
+    ctx.log(`${left} process(es) of process ${id.pid}'s group did not exit within ${timeout} ms of ${signal}; sent SIGKILL`);
+    if (await Promise.race([gone, ctx.sleep(timeout).then(() => false)])) return signalled;
+    fail('ENGINE_STOP_FAILED', unit, `processes of process ${id.pid}'s group are still there ${timeout} ms after SIGKILL`, 'a process stuck in the kernel (state D) exits only when its operation ends; see `ps -g PID`');
+  } finally {
+    abort.abort();
+  }
+}
+
+/** The unit's limits as the host takes them: sizes and counts as bigints. */
+function hostLimits(limits: LoaderSpec['limits']): Partial<Record<'memlock' | 'rtprio' | 'nofile' | 'core', bigint | 'infinity'>> | undefined {
+  if (!limits) return undefined;
+  const out: Partial<Record<'memlock' | 'rtprio' | 'nofile' | 'core', bigint | 'infinity'>> = {};
+  for (const [name, value] of Object.entries(limits) as [keyof typeof limits, bigint | number | 'infinity' | undefined][]) {
+    if (value !== undefined) out[name] = value === 'infinity' ? value : BigInt(value);
+  }
+  return out;
+}

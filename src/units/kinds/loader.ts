@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault } from './common.js';
-import { cpuList, duration, machinePath } from '../scalars.js';
+import { cpuList, duration, machinePath, size } from '../scalars.js';
 
 export const schedulingSchema = z
   .strictObject({
@@ -18,6 +18,32 @@ export const schedulingSchema = z
   })
   .meta({ description: 'Scheduling policy and priority, as `chrt`.' });
 
+/** A user or group: a name, or a numeric id (as a number or a string of digits). */
+const account = (what: 'user' | 'group') =>
+  z
+    .union([
+      z.number().int().min(0).max(4294967294),
+      z.string().regex(/^([A-Za-z_][A-Za-z0-9_.-]{0,31}\$?|\d{1,10})$/, { message: `must be a ${what} name or a numeric id` }),
+    ])
+    .transform(String);
+
+const INFINITY = z.literal('infinity').meta({ description: 'No limit.' });
+const sizeLimit = (description: string) => z.union([INFINITY, size]).meta({ description: `${description} A size ("64M", bytes as a number) or "infinity".` });
+
+export const limitsSchema = z
+  .strictObject({
+    memlock: sizeLimit('RLIMIT_MEMLOCK: memory the process may lock with mlock(2) (real-time processes lock all of theirs).'),
+    rtprio: z
+      .union([INFINITY, z.number().int().min(0).max(99)])
+      .meta({ description: 'RLIMIT_RTPRIO: the highest real-time priority (0-99) the process may give itself without privileges, or "infinity".' }),
+    nofile: z
+      .union([INFINITY, z.number().int().min(0)])
+      .meta({ description: 'RLIMIT_NOFILE: open file descriptors; "infinity" is the kernel\'s ceiling (fs.nr_open).' }),
+    core: sizeLimit('RLIMIT_CORE: size of a core dump (0: none).'),
+  })
+  .partial()
+  .meta({ description: 'Resource limits of the process (setrlimit(2)), each set as soft and hard limit, as systemd\'s LimitMEMLOCK= and the like.' });
+
 export const loaderSchema = z
   .strictObject({
     kind: z.literal('Loader'),
@@ -28,7 +54,12 @@ export const loaderSchema = z
     environment: z.record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number()]).transform(String)).default({}).meta({
       description: 'Environment variables of the process; besides these it gets only PATH and INVOCATION_ID.',
     }),
-    workingDirectory: machinePath.optional().meta({ description: 'Working directory (default /).' }),
+    workingDirectory: machinePath.optional().meta({ description: 'Working directory (default /; resolved under --root, like exec).' }),
+    user: account('user').optional().meta({
+      description: 'Run as this user (a name or a numeric id; default root). Its primary group and supplementary groups apply unless `group` is given; a numeric id without a passwd entry needs `group`.',
+    }),
+    group: account('group').optional().meta({ description: 'Run with this group (a name or a numeric id; default the user\'s primary group).' }),
+    limits: limitsSchema.optional(),
     scheduling: schedulingSchema.optional(),
     cpus: cpuList.optional().meta({ description: 'CPU affinity (taskset), e.g. "0-2".' }),
     restart: z
@@ -58,6 +89,9 @@ export const loaderKind = defineKind({
     exec: 'restart',
     environment: 'restart',
     workingDirectory: 'restart',
+    user: 'restart',
+    group: 'restart',
+    limits: 'restart',
     scheduling: 'restart',
     cpus: 'restart',
     restart: 'none',

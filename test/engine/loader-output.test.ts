@@ -1,0 +1,126 @@
+/**
+ * A loader's output in its unit's log (what `crtosctl status UNIT` shows under the unit, through
+ * GetUnitLog) and its output file rotated at the cap while the loader runs.
+ */
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, closeSync, constants, openSync, writeSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { makeFixture, untilUnit, type Fixture } from './harness.js';
+import type { Manager } from '../../src/engine/manager.js';
+import type { LogLine, UnitStatus } from '../../src/engine/manager-api.js';
+import { OUTPUT_ROTATION } from '../../src/engine/loader-output.js';
+import { renderUnitStatus } from '../../src/cli/format/status.js';
+import { waitFor } from '../sim/helpers.js';
+
+const pidOf = (s: UnitStatus | undefined): number => (s?.details.kind === 'Loader' ? s.details.pid : 0);
+
+
+/**
+ * Writes to a FIFO once its reader has it open: O_NONBLOCK fails (ENXIO) while nobody reads,
+ * where a plain open would block the whole test process.
+ */
+async function tell(fifo: string, text: string): Promise<void> {
+  let fd: number | undefined;
+  await waitFor(() => {
+    try {
+      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 10_000);
+  writeSync(fd!, text);
+  closeSync(fd!);
+}
+/** Resolves with the unit's log once a line of it matches. */
+function untilLogLine(m: Manager, id: string, match: (l: LogLine) => boolean): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const timer = setTimeout(() => {
+      m.off('log', check);
+      reject(new Error(`no such log line of ${id}; the log: ${JSON.stringify(m.unitLog(id, 0))}`));
+    }, 15_000);
+    const check = (l: LogLine) => {
+      if (l.unit !== id || !match(l)) return;
+      clearTimeout(timer);
+      m.off('log', check);
+      resolve();
+    };
+    m.on('log', check);
+    if (m.unitLog(id, 0).some(match)) check(m.unitLog(id, 0).find(match)!);
+  });
+}
+
+describe('loader output', () => {
+  let f: Fixture;
+  let m: Manager;
+  let logDir: string;
+
+  function loader(name: string, script: string, fields = ''): string {
+    const file = join(f.machine.dir, `/opt/test/${name}.sh`);
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `#!/bin/sh\n${script}\n`);
+    chmodSync(file, 0o755);
+    f.writeUnit(`${name}.yaml`, `kind: Loader\nname: ${name}\nexec: [/opt/test/${name}.sh]\n${fields}\n`);
+    return `${name}.loader`;
+  }
+
+  beforeAll(async () => {
+    f = await makeFixture({ units: mkdtempSync(join(tmpdir(), 'crtos-no-units-')) });
+    logDir = join(f.stateDir, 'logs');
+  });
+  afterAll(async () => {
+    for (const file of readdirSync(f.unitsDir)) rmSync(join(f.unitsDir, file));
+    await m.reload(); // every loader stopped: removed from the unit files
+    m.close();
+    await f.cleanup();
+  });
+
+  test('status shows the last lines the loader wrote, stdout and stderr, labelled with program and PID', async () => {
+    const id = loader('talker', 'echo "hello from the loader"\necho "in $(pwd)"\necho "on stderr" >&2\nexec sleep 300');
+    m = f.manager({ logDir });
+    await m.start();
+    const pid = pidOf(await untilUnit(m, id, (s) => s.activeState === 'active'));
+    await untilLogLine(m, id, (l) => l.message.endsWith('on stderr'));
+    const log = m.unitLog(id, 3).map((l) => l.message);
+    expect(log).toEqual([`talker.sh[${pid}]: hello from the loader`, `talker.sh[${pid}]: in ${f.machine.dir}`, `talker.sh[${pid}]: on stderr`]);
+    const text = renderUnitStatus({ color: false }, m.getUnit(id)!, m.unitLog(id, 10), Date.now());
+    expect(text).toContain(`talker.loader: talker.sh[${pid}]: on stderr`);
+    expect(readFileSync(join(logDir, `${id}.log`), 'utf8')).toBe(`hello from the loader\nin ${f.machine.dir}\non stderr\n`);
+  });
+
+  test('a loader\'s last lines come before its exit in the log', async () => {
+    const id = loader('quitter', 'echo "cannot open /dev/shadow-process0"\nexit 3');
+    await m.reload();
+    await untilUnit(m, id, (s) => s.activeState === 'failed');
+    const log = m.unitLog(id, 0).map((l) => l.message);
+    const said = log.findIndex((l) => /^quitter\.sh\[\d+\]: cannot open \/dev\/shadow-process0$/.test(l));
+    const exited = log.findIndex((l) => /^process \d+ exited with code 3$/.test(l));
+    expect(said).toBeGreaterThanOrEqual(0);
+    expect(said).toBeLessThan(exited);
+  });
+
+  test(`the output file is rotated at ${OUTPUT_ROTATION.maxBytes} bytes while the loader runs`, async () => {
+    // 4001-byte lines past the cap (fewer lines than the log's rate limit lets through), then a
+    // line after the rotation, from the same process (told when by a FIFO it opens relative to its
+    // working directory, the machine root).
+    const lines = Math.ceil(OUTPUT_ROTATION.maxBytes / 4001) + 10;
+    const id = loader('chatty', `yes "$(printf '%4000s' x)" | head -n ${lines}\nread go < opt/test/go\necho after rotation\nexec sleep 300`);
+    const fifo = join(f.machine.dir, 'opt/test/go');
+    execFileSync('mkfifo', [fifo]);
+    await m.reload();
+    const pid = pidOf(await untilUnit(m, id, (s) => s.activeState === 'active'));
+    const file = join(logDir, `${id}.log`);
+    // Rotated once it passed the cap (the rest of the burst, if any, goes on in the emptied file).
+    await waitFor(() => existsSync(`${file}.1`) && statSync(`${file}.1`).size >= OUTPUT_ROTATION.maxBytes && statSync(file).size < OUTPUT_ROTATION.maxBytes, 15_000);
+    await tell(fifo, 'go\n');
+    await untilLogLine(m, id, (l) => l.message === `chatty.sh[${pid}]: after rotation`);
+    // Appended to the emptied file: whole lines, no hole of NULs where the old offset was.
+    const rest = readFileSync(file, 'utf8');
+    expect(rest.endsWith('after rotation\n')).toBe(true);
+    expect(rest.replace(/^( {3999}x\n)*/, '')).toBe('after rotation\n');
+    expect(existsSync(`${file}.2`)).toBe(false);
+    expect(pidOf(m.getUnit(id))).toBe(pid);
+  });
+});
