@@ -18,6 +18,11 @@ export interface JobOutcome {
   result: JobResult;
   unitResult?: UnitResult;
   error?: Problem;
+  /**
+   * The job failed, but the unit runs on as it did before it (nothing was touched, or the last
+   * good configuration was put back): the new description is refused, not retried by itself.
+   */
+  keptRunning?: boolean;
 }
 
 export interface ApplyHooks {

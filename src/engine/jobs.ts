@@ -12,6 +12,7 @@ import type { Unit, UnitSet } from '../units/types.js';
 import { isProblemError, problem, ProblemError, type Problem } from '../errors/problem.js';
 import type { JobInfo, JobResult, LogLine } from './manager-api.js';
 import { BEHAVIOURS, type KindContext, type StopContext, type Target } from './kinds/index.js';
+import { RolledBackError, StagingError } from './kinds/common.js';
 import type { Plan, PlanJob } from './plan.js';
 import { applyPlan, type JobOutcome } from './apply.js';
 import type { StartHistory } from './supervision.js';
@@ -63,12 +64,16 @@ export interface JobRunnerContext {
 }
 
 export class JobRunner {
+  /** Records of units stopped to be started again in the running plan, until their start runs. */
+  private readonly stoppedToReplace = new Map<string, AppliedRecord>();
+
   constructor(private readonly ctx: JobRunnerContext) {}
 
-  async applyJobs(thePlan: Plan, set: UnitSet, observed: Map<string, Observation>): Promise<void> {
+  /** Runs the plan's jobs; resolves with each job's outcome by its index. */
+  async applyJobs(thePlan: Plan, set: UnitSet, observed: Map<string, Observation>): Promise<Map<number, JobOutcome>> {
     const { ctx } = this;
     const jobInfos = new Map<number, JobInfo>();
-    await applyPlan(thePlan, {
+    const outcomes = await applyPlan(thePlan, {
       maxParallel: ctx.maxParallelJobs,
       requiresOf: (id) => set.deps.get(id)?.requires ?? [],
       cost: (job) => jobCost(job, set),
@@ -106,6 +111,31 @@ export class JobRunner {
       },
       run: (job) => this.runJob(job, set, observed),
     });
+    this.stoppedToReplace.clear();
+    return outcomes;
+  }
+
+  /**
+   * Stages every start and reload of the plan (what each can check without touching the machine),
+   * before any job runs; resolves with the problem of each unit whose staging failed.
+   */
+  async stage(thePlan: Plan, set: UnitSet): Promise<Map<string, Problem>> {
+    const refused = new Map<string, Problem>();
+    const ups = thePlan.jobs.filter((j) => j.type === 'start' || j.type === 'reload');
+    await Promise.all(
+      ups.map(async (job) => {
+        const unit = set.units.get(job.unit);
+        const desc = this.ctx.description(job.unit);
+        const stage = unit && BEHAVIOURS[unit.kind].stage;
+        if (!unit || !desc || !stage) return;
+        try {
+          await stage(unit, this.kindContext(job.unit, set, desc));
+        } catch (e) {
+          refused.set(job.unit, toProblem(e, job.unit, 'ENGINE_START_FAILED'));
+        }
+      }),
+    );
+    return refused;
   }
 
   private async runJob(job: PlanJob, set: UnitSet, observed: Map<string, Observation>): Promise<JobOutcome> {
@@ -157,7 +187,11 @@ export class JobRunner {
         }),
       };
     }
-    const prevFacts = ctx.records.map.get(id)?.facts ?? {};
+    const prevRecord = ctx.records.map.get(id);
+    const prevFacts = prevRecord?.facts ?? {};
+    // What this start replaces: the record its own stop took down in this plan, else the record.
+    const replacedRecord = this.stoppedToReplace.get(id) ?? prevRecord;
+    this.stoppedToReplace.delete(id);
     let startingFacts: UnitFacts = { ...desc.facts, ...prevFacts };
     let invocationId: string | undefined;
     // A loader's last run, when its record outlived its main process (no crtosd saw it exit).
@@ -172,7 +206,12 @@ export class JobRunner {
     }
     ctx.records.write(unit, ctx.currentSet(), desc, startingFacts, 'starting');
     const behaviour = BEHAVIOURS[unit.kind];
-    const kindCtx = { ...this.kindContext(id, set, desc), ...(invocationId ? { invocationId } : {}), ...(previous ? { previous } : {}) };
+    const kindCtx = {
+      ...this.kindContext(id, set, desc),
+      ...(invocationId ? { invocationId } : {}),
+      ...(previous ? { previous } : {}),
+      ...(replacedRecord ? { replaced: replacedRecord.facts } : {}),
+    };
     if (unit.kind === 'Loader' && kindCtx.logFile) {
       // Followed from before the spawn, so not even the first line the loader writes is missed.
       ctx.supervisor.followOutput(id, kindCtx.logFile, programName(unit.spec.exec[0]));
@@ -189,7 +228,17 @@ export class JobRunner {
     } catch (e) {
       const err = toProblem(e, id, 'ENGINE_START_FAILED');
       const timedOut = err.code === 'ENGINE_TIMEOUT';
-      await this.cleanupAfterFailedStart(unit, desc);
+      if (e instanceof RolledBackError && replacedRecord) {
+        // The old instance runs again: so the record says, with its own description.
+        ctx.records.restore(replacedRecord);
+        return { result: 'failed', unitResult: 'exit-code', error: err, keptRunning: true };
+      }
+      if (e instanceof StagingError) {
+        // Nothing was touched: what ran keeps running, and the record still says what it runs.
+        if (prevRecord) ctx.records.restore(prevRecord);
+        else ctx.records.delete(id);
+        if (prevRecord?.phase === 'active') return { result: 'failed', unitResult: 'exit-code', error: err, keptRunning: true };
+      } else await this.cleanupAfterFailedStart(unit, desc);
       ctx.supervisor.onStartFailure(unit, desc.digest, err);
       if (ctx.holds.get(id)?.reason === 'start-limit') {
         // The restart policy gave up: say so rather than the last attempt's own result.
@@ -225,12 +274,13 @@ export class JobRunner {
     try {
       await BEHAVIOURS[kind].stop(target, this.stopContext(id));
       ctx.records.delete(id);
+      // Stopped to be started again in this plan: its start may need to put it back.
+      if (!final && rec) this.stoppedToReplace.set(id, rec);
       return { result: 'done' };
     } catch (e) {
       return { result: 'failed', unitResult: 'exit-code', error: toProblem(e, id, 'ENGINE_STOP_FAILED') };
     } finally {
       ctx.supervisor.endStop(id);
-      void final;
     }
   }
 

@@ -92,6 +92,8 @@ export class Manager extends EventEmitter implements ManagerApi {
   private readonly records: AppliedRecords;
   private readonly holds = new Map<string, Hold>();
   private readonly restartRequests = new Set<string>();
+  /** By unit, the digest of a description the machine refused while the unit ran (it runs on as it was). */
+  private readonly refused = new Map<string, string>();
   /** Cell reloads asked for, with why (a manual reload, an onFailure restart). */
   private readonly reloadRequests = new Map<string, string>();
   private readonly runtimes = new Map<string, UnitRuntime>();
@@ -234,6 +236,7 @@ export class Manager extends EventEmitter implements ManagerApi {
       this.reloadRequests.delete(id);
     } else {
       this.liftHolds(id);
+      this.refused.delete(id);
       this.histories.get(id)?.reset();
       if (type === 'restart') this.restartRequests.add(id);
       if (type === 'reload') this.reloadRequests.set(id, 'reload requested');
@@ -360,7 +363,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     const reloads = new Map(this.reloadRequests);
     this.restartRequests.clear();
     this.reloadRequests.clear();
-    const planNow = () => buildPlan({ set, descriptions: this.descriptions, records: this.records.map, observed, holds: this.holds, restarts, reloads });
+    const planNow = () => buildPlan({ set, descriptions: this.descriptions, records: this.records.map, observed, holds: this.holds, restarts, reloads, refused: this.refused });
     let thePlan = planNow();
     // Staged first: a start or reload that would fail before touching the machine (an image that
     // does not verify) is refused, and the plan made again without it, so nothing is taken down for it.
@@ -380,6 +383,10 @@ export class Manager extends EventEmitter implements ManagerApi {
     this.refreshFromObservation(observed, thePlan.blocked);
     if (thePlan.jobs.length === 0) return;
     const outcomes = await this.jobs.applyJobs(thePlan, set, observed);
+    const kept = thePlan.jobs.filter((j) => outcomes.get(j.index)?.keptRunning);
+    for (const job of kept) this.refused.set(job.unit, this.descriptions.get(job.unit)?.digest ?? '');
+    // The units that require one put back were stopped for it: bring them up again.
+    if (kept.length > 0) void this.reconcile(`${kept.map((j) => j.unit).join(', ')} kept as before`);
     if (report) report.failures.push(...[...outcomes.values()].flatMap((o) => (o.result === 'done' || o.result === 'skipped' || !o.error ? [] : [o.error])));
     const after = this.targets();
     const snapAfter = await this.snapshot(after);
@@ -388,8 +395,9 @@ export class Manager extends EventEmitter implements ManagerApi {
   }
 
   /**
-   * A start or reload refused while staging: a unit that runs keeps running as it is, held until
-   * its description changes; one that does not run follows its restart policy like a failed start.
+   * A start or reload refused while staging: a unit that runs keeps running as it is, its new
+   * description refused until it changes; one that does not run follows its restart policy like a
+   * failed start.
    */
   private refuseStaged(id: string, why: Problem, obs: Observation | undefined): void {
     const unit = this.set?.units.get(id);
@@ -399,7 +407,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     rt.result = 'exit-code';
     rt.lastError = why;
     if (obs?.state === 'active') {
-      this.holds.set(id, { reason: 'failed', digest });
+      this.refused.set(id, digest);
       this.log('error', id, `not changed, it keeps running as it is: ${why.message}`);
     } else {
       // A failed cell is retried by reloading it in place, as its onFailure restart does.
@@ -436,6 +444,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     for (const [id, desc] of descriptions) {
       const before = this.descriptions.get(id);
       if (!before || before.digest === desc.digest) continue;
+      this.refused.delete(id);
       this.histories.get(id)?.reset();
       const hold = this.holds.get(id);
       // A description that may fix a failed unit is tried at once, not after the back-off.
@@ -453,6 +462,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     this.set = set;
     this.descriptions = descriptions;
     for (const id of this.holds.keys()) if (!descriptions.has(id)) this.holds.delete(id);
+    for (const id of this.refused.keys()) if (!descriptions.has(id)) this.refused.delete(id);
     for (const unit of set.units.values()) {
       if (!this.runtimes.has(unit.id)) {
         this.runtimes.set(unit.id, newRuntime(unit.id, unit.kind, emptyDetails(unit.kind)));

@@ -52,6 +52,11 @@ export interface PlanInput {
   restarts?: ReadonlySet<string>;
   /** Cell reloads requested (manual `reload`, onFailure restart), with why. */
   reloads?: ReadonlyMap<string, string>;
+  /**
+   * Descriptions (by digest) the machine refused for a unit that runs: what runs stays as it is,
+   * planned as unchanged, until the description changes or a start is asked for.
+   */
+  refused?: ReadonlyMap<string, string>;
 }
 
 const INACTIVE: Observation['state'] = 'inactive';
@@ -137,6 +142,7 @@ export function plan(input: PlanInput): Plan {
       intent(id).step = { unit: id, action: 'reload', reason: reloadWhy };
       continue;
     }
+    if (obs === 'active' && desc !== undefined && input.refused?.get(id) === desc.digest) continue;
     const sameDesc = rec !== undefined && desc !== undefined && rec.digest === desc.digest;
     if (obs === 'inactive') {
       intent(id).start = { reason: rec ? 'it is not running' : 'new unit' };

@@ -30,7 +30,8 @@ export interface SupervisorContext {
   /** The digest of the unit's current description. */
   digest(id: string): string | undefined;
   /** Asks the next pass to reload (not restart) the cell. */
-  requestReload(id: string): void;
+  /** Asks the next pass to reload a cell in place, saying why in its log line. */
+  requestReload(id: string, why: string): void;
   runtime(id: string): UnitRuntime;
   history(id: string): StartHistory;
   log(level: LogLine['level'], unit: string | undefined, message: string): void;
@@ -46,7 +47,8 @@ export class Supervisor {
   private readonly stopping = new Set<string>();
   /** Cells whose `failed` state was already handled by their onFailure policy. */
   private readonly handledFailures = new Set<string>();
-  private readonly timers = new Set<NodeJS.Timeout>();
+  /** Pending restart timers, by unit. */
+  private readonly timers = new Map<string, NodeJS.Timeout>();
   private pollTimer: NodeJS.Timeout | undefined;
   private pollBusy = false;
   /** What the last pass saw of the cells, for the poll to compare against. */
@@ -67,7 +69,7 @@ export class Supervisor {
   close(): void {
     this.outputs?.close();
     if (this.pollTimer) clearInterval(this.pollTimer);
-    for (const t of this.timers) clearTimeout(t);
+    for (const t of this.timers.values()) clearTimeout(t);
     this.timers.clear();
   }
 
@@ -96,11 +98,13 @@ export class Supervisor {
       }
       if (this.handledFailures.has(id) || !this.ctx.records.map.has(id)) continue;
       this.handledFailures.add(id);
-      const err = problem('ENGINE_CELL_FAILED', `cell ${obs.details.kind === 'Cell' ? obs.details.jailhouseState : ''} (failed CPUs: ${obs.details.kind === 'Cell' ? obs.details.failedCpus.join(',') || 'none' : ''})`, { unit: id });
+      const state = obs.details.kind === 'Cell' ? obs.details.jailhouseState : 'failed';
+      const cpus = obs.details.kind === 'Cell' ? obs.details.failedCpus.join(',') || 'none' : 'none';
+      const err = problem('ENGINE_CELL_FAILED', `Jailhouse reports the cell ${state}, failed CPUs: ${cpus}`, { unit: id, hint: 'see the cell\'s console (`jailhouse console`) for why it stopped' });
       const rt = this.ctx.runtime(id);
       rt.result = 'exit-code';
       rt.lastError = err;
-      this.ctx.log('error', id, `entered failed state; onFailure: ${unit.spec.onFailure}`);
+      this.ctx.log('error', id, `${err.message}; onFailure: ${unit.spec.onFailure}`);
       if (unit.spec.onFailure === 'restart') {
         if (!this.scheduleRestart(unit, 'cell failed', err, true)) transition(rt, 'failed', 'failed');
       } else if (unit.spec.onFailure === 'stop') {
@@ -110,9 +114,9 @@ export class Supervisor {
   }
 
   /** What happens after a failed start: the unit's restart policy, else it stays failed. */
-  onStartFailure(unit: Unit, digest: string, err: Problem): void {
+  onStartFailure(unit: Unit, digest: string, err: Problem, reload = false): void {
     const policy = restartPolicyOf(unit);
-    if (policy && policy.onStartFailure && this.scheduleRestart(unit, 'start failed', err)) return;
+    if (policy && policy.onStartFailure && this.scheduleRestart(unit, 'start failed', err, reload)) return;
     this.ctx.holds.set(unit.id, { reason: 'failed', digest });
   }
 
@@ -131,7 +135,7 @@ export class Supervisor {
     if (!history.allowed(Date.now() + delay, limit)) {
       ctx.holds.set(unit.id, { reason: 'start-limit' });
       rt.result = 'start-limit-hit';
-      rt.lastError = problem('ENGINE_START_LIMIT', `${why} (${err.message}); start limit of ${limit.burst} starts in ${limit.interval} ms reached, not restarting`, { unit: unit.id, hint: `fix the cause, then \`crtosctl start ${unit.id}\`` });
+      rt.lastError = problem('ENGINE_START_LIMIT', `${why}: ${err.message}; start limit of ${limit.burst} starts in ${limit.interval} ms reached, not restarting`, { unit: unit.id, hint: `fix the cause, then \`crtosctl start ${unit.id}\`` });
       ctx.log('error', unit.id, rt.lastError.message);
       transition(rt, 'failed', 'failed');
       ctx.emitUnit(unit.id);
@@ -142,15 +146,24 @@ export class Supervisor {
     transition(rt, 'activating', 'auto-restart');
     ctx.log('warn', unit.id, `${why}; restarting in ${delay} ms`);
     ctx.emitUnit(unit.id);
+    clearTimeout(this.timers.get(unit.id));
     const timer = setTimeout(() => {
-      this.timers.delete(timer);
+      this.timers.delete(unit.id);
       if (ctx.holds.get(unit.id)?.reason !== 'restart-pending') return;
       ctx.holds.delete(unit.id);
-      if (reload) ctx.requestReload(unit.id);
+      if (reload) ctx.requestReload(unit.id, `onFailure restart: ${why}`);
       void ctx.reconcile(`restart ${unit.id}`);
     }, delay);
-    this.timers.add(timer);
+    this.timers.set(unit.id, timer);
     return true;
+  }
+
+  /** Drops a pending automatic restart (the unit is started at once instead, or not at all). */
+  cancelRestart(id: string): void {
+    const timer = this.timers.get(id);
+    if (timer === undefined) return;
+    clearTimeout(timer);
+    this.timers.delete(id);
   }
 
   /**

@@ -9,6 +9,11 @@ export interface UnitFacts {
   /** Cell: the name from its .cell file; CPUs it takes. */
   cellName?: string;
   cpus?: number[];
+  /**
+   * Cell: a copy of the configuration it was last created from and started with (machine path):
+   * put back when the hypervisor refuses the configuration that replaces it.
+   */
+  lastGoodConfig?: string;
   /** Driver / RTMux hypervisor: the module name as /proc/modules shows it. */
   moduleName?: string;
   unloadOnStop?: boolean;

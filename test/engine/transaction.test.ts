@@ -172,3 +172,40 @@ describe('log lines in the operator\'s words', () => {
     expect(lines.join('\n')).not.toMatch(/cell failed \(cell failed/);
   });
 });
+
+describe('a configuration only the hypervisor can refuse', () => {
+  let f: Fixture;
+  let m: Manager;
+  beforeAll(async () => ({ f, m } = await running()));
+  afterAll(async () => f.cleanup());
+
+  test('refused after the old cell was destroyed: the last good configuration is put back and both are reported', async () => {
+    const etc = join(f.machine.dir, 'etc/jailhouse');
+    writeFileSync(join(etc, 'nuttx-v2.cell'), readFileSync(join(etc, 'nuttx.cell')));
+    await f.machine.addFault({ op: 'jailhouse cell create', target: 'nuttx-v2.cell', errno: 'EINVAL' });
+    f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('config: /etc/jailhouse/nuttx.cell', 'config: /etc/jailhouse/nuttx-v2.cell'));
+    const outcome = await m.reload();
+    expect(outcome.ok).toBe(false);
+    expect(outcome.steps).toContainEqual({ unit: 'nuttx.cell', action: 'recreate', reason: 'field config changed' });
+    const refused = outcome.problems.find((p) => p.unit === 'nuttx.cell')!;
+    expect(refused.message).toMatch(/jailhouse cell create \/etc\/jailhouse\/nuttx-v2.cell failed: .*Invalid argument.*; the last good configuration was put back and the cell runs it/);
+    const cellOps = (await f.ops()).filter((o) => o.startsWith('jailhouse cell')).map((o) => o.replaceAll(f.machine.dir, ''));
+    expect(cellOps).toEqual([
+      'jailhouse cell destroy cell destroy --name nuttx',
+      'jailhouse cell create cell create /etc/jailhouse/nuttx-v2.cell => EINVAL',
+      'jailhouse cell create cell create /run/crtos/cells/nuttx.last-good.cell',
+      'jailhouse cell load cell load --name nuttx /opt/crtos/nuttx.bin --address 0x0',
+      'jailhouse cell start cell start --name nuttx',
+    ]);
+    // The loader, stopped for the re-create, comes back on the cell that runs again.
+    await untilUnit(m, 'hello.loader', (u) => u.activeState === 'active');
+    await m.idle();
+    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect(m.getUnit('nuttx.cell')!.lastError?.message).toContain('the last good configuration was put back');
+
+    // Not tried again by itself: only a change of the description (or a start asked for) does.
+    await f.machine.clearLog();
+    await m.trigger('look again');
+    expect(await f.ops()).toEqual([]);
+  });
+});

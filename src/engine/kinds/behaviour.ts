@@ -34,6 +34,11 @@ export interface KindContext {
    * watched), so what it left behind is stopped first.
    */
   previous?: UnitFacts;
+  /**
+   * The facts of the instance this start replaces, when its own stop ran just before in the same
+   * plan (a cell re-created for a new configuration): what to put back if the new one is refused.
+   */
+  replaced?: UnitFacts;
   log(message: string): void;
 }
 
@@ -52,6 +57,12 @@ export interface KindBehaviour {
   paths?(target: Target): string[];
   /** Machine paths whose sha256 observe needs (an RTMux image in place). Read on every observe: keep them small. */
   digests?(target: Target): string[];
+  /**
+   * What a start or reload can check without touching the machine (images verify, the cell's name
+   * is known). Run for every start and reload of a plan before any of its jobs, so a change that
+   * would fail there stops nothing that runs (not even the units that require this one).
+   */
+  stage?(unit: Unit, ctx: KindContext): Promise<void>;
   /** Bring the unit up from whatever state it is in; returns facts to record. */
   start(unit: Unit, ctx: KindContext): Promise<UnitFacts>;
   /** Take the unit down completely, from whatever state; tolerant of parts already gone. */

@@ -15,8 +15,8 @@ import { sha256 } from '../canonical.js';
 import { ProblemError } from '../../errors/problem.js';
 import type { Observation } from '../types.js';
 import type { KindBehaviour, KindContext, Target } from './behaviour.js';
-import { fail, hostStep, isErrno, staged, waitFor } from './common.js';
-import { inlineConfigPath } from '../description.js';
+import { fail, hostStep, isErrno, RolledBackError, staged, waitFor } from './common.js';
+import { INLINE_CONFIG_DIR, inlineConfigPath } from '../description.js';
 
 const RUNNING = new Set(['running', 'running/locked']);
 
@@ -55,14 +55,15 @@ export const cellBehaviour: KindBehaviour = {
 
   async start(unit, ctx) {
     const cell = unit as UnitOf<'Cell'>;
-    const { name, images, existing } = await prepare(cell, ctx);
+    const { name, images, existing, created } = await prepare(cell, ctx);
     if (existing && RUNNING.has(existing.state) && cell.spec.start) {
       // Resumed after the start itself: only readiness is left.
       await waitReady(cell, name, ctx);
-      return { cellName: name, cpus: ctx.desc.facts.cpus ?? [] };
+      return { cellName: name, cpus: ctx.desc.facts.cpus ?? [], ...lastGoodOf(ctx) };
     }
     await loadAndStart(cell, name, images, ctx);
-    return { cellName: name, cpus: ctx.desc.facts.cpus ?? [] };
+    const lastGood = created ? await keepLastGood(cell, created, ctx) : lastGoodOf(ctx);
+    return { cellName: name, cpus: ctx.desc.facts.cpus ?? [], ...lastGood };
   },
 
   async reload(unit, ctx) {
@@ -72,7 +73,7 @@ export const cellBehaviour: KindBehaviour = {
       await ctx.timed(hostStep(cell.id, `jailhouse cell shutdown ${name}`, ctx.host.shutdownCell(name)), cell.spec.timeout, 'cell shutdown');
     }
     await loadAndStart(cell, name, images, ctx);
-    return { cellName: name, cpus: ctx.desc.facts.cpus ?? [] };
+    return { cellName: name, cpus: ctx.desc.facts.cpus ?? [], ...lastGoodOf(ctx) };
   },
 
   async stop(target, ctx) {
@@ -95,16 +96,69 @@ export const cellBehaviour: KindBehaviour = {
  * What start and reload both do first: learn the cell's name, verify its images (before touching
  * anything), and create the cell unless it exists. `existing` is the cell as it was found.
  */
-async function prepare(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<{ name: string; images: CellImage[]; existing?: CellInfo }> {
+async function prepare(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<{ name: string; images: CellImage[]; existing?: CellInfo; created?: string }> {
   // Staged: nothing is touched until the name is known and every image verifies.
   const { name, images } = await staged(async () => ({ name: cellName(cell, ctx), images: await checkImages(cell, ctx) }));
   const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
   const existing = status.cells.find((c) => c.id !== 0 && c.name === name);
-  if (!existing) {
-    const config = await placeConfig(cell, ctx);
+  if (existing) return { name, images, existing };
+  const config = await placeConfig(cell, ctx);
+  try {
     await ctx.timed(hostStep(cell.id, `jailhouse cell create ${config}`, ctx.host.createCell(config, name)), cell.spec.timeout, 'cell create');
+  } catch (e) {
+    await putLastGoodBack(cell, images, e, ctx);
+    throw e;
   }
-  return { name, images, existing };
+  return { name, images, created: config };
+}
+
+/** Where a copy of the configuration a cell last came up from is kept (a machine path). */
+export function lastGoodConfigPath(unitName: string): string {
+  return `${INLINE_CONFIG_DIR}/${unitName}.last-good.cell`;
+}
+
+function lastGoodOf(ctx: KindContext): { lastGoodConfig?: string } {
+  const kept = ctx.replaced?.lastGoodConfig;
+  return kept === undefined ? {} : { lastGoodConfig: kept };
+}
+
+/**
+ * A cell that came up: a copy of the configuration it was created from is kept, so a later
+ * configuration the hypervisor refuses (only it can judge some things) can be undone. A copy that
+ * cannot be written costs only that: the start stands.
+ */
+async function keepLastGood(cell: UnitOf<'Cell'>, config: string, ctx: KindContext): Promise<{ lastGoodConfig?: string }> {
+  const path = lastGoodConfigPath(cell.name);
+  try {
+    await ctx.host.installFile(config, path);
+    return { lastGoodConfig: path };
+  } catch (e) {
+    ctx.log(`cannot keep a copy of ${config} at ${path}; a refused configuration could not be undone: ${(e as Error).message}`);
+    return {};
+  }
+}
+
+/**
+ * The new configuration was refused by the hypervisor after the old cell was destroyed for it (a
+ * re-create): create the old one again from its kept copy, load and start it, and fail the job
+ * with both problems, the cell running as before. Without a copy, or if putting it back fails too,
+ * the original error stands (with the second one logged).
+ */
+async function putLastGoodBack(cell: UnitOf<'Cell'>, images: CellImage[], refusal: unknown, ctx: KindContext): Promise<void> {
+  const old = ctx.replaced;
+  if (!old?.lastGoodConfig || !old.cellName || !(refusal instanceof ProblemError) || refusal.problems[0]?.code === 'ENGINE_TIMEOUT') return;
+  const name = old.cellName;
+  try {
+    await ctx.timed(hostStep(cell.id, `jailhouse cell create ${old.lastGoodConfig}`, ctx.host.createCell(old.lastGoodConfig, name)), cell.spec.timeout, 'cell create');
+    await loadAndStart(cell, name, images, ctx);
+  } catch (e) {
+    ctx.log(`putting the last good configuration back failed too: ${(e as Error).message}`);
+    return;
+  }
+  const why = refusal.problems[0]!;
+  throw new RolledBackError([
+    { ...why, message: `${why.message}; the last good configuration was put back and the cell runs it`, hint: 'correct the configuration; crtosd tries it again once the unit file or the .cell file changes' },
+  ]);
 }
 
 /**

@@ -50,3 +50,9 @@ export async function staged<T>(work: () => Promise<T>): Promise<T> {
     throw e;
   }
 }
+
+/**
+ * The hypervisor refused the new instance after the old one was taken down, and the old one was
+ * put back: the unit runs as before; the problems say what was refused and that it was undone.
+ */
+export class RolledBackError extends ProblemError {}
