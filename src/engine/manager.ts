@@ -14,6 +14,7 @@ import { EventEmitter } from 'node:events';
 import type { Host } from '../host/host.js';
 import type { UnitSet } from '../units/types.js';
 import { hasErrors, problem, ProblemError, type Problem } from '../errors/problem.js';
+import { renderProblem } from '../errors/render.js';
 import type {
   DaemonStatus,
   JobInfo,
@@ -251,8 +252,10 @@ export class Manager extends EventEmitter implements ManagerApi {
     const loaded = await this.describedLoad();
     if (!loaded.set || hasErrors(loaded.problems)) {
       this.lastLoadErrors = loaded.problems;
-      this.log('error', undefined, `unit files have ${loaded.problems.length} problem(s); keeping the last good set`);
-      for (const p of loaded.problems) this.log('error', p.unit, `${p.file ? `${p.file}:${p.line ?? 0}: ` : ''}${p.message}`);
+      const errors = loaded.problems.filter((p) => (p.severity ?? 'error') === 'error').length;
+      this.log('error', undefined, `unit files refused (${errors} error${errors === 1 ? '' : 's'}); nothing was changed, the ${this.set ? 'last good set runs on' : 'machine is left as it is'}`);
+      // One line each, compiler style (file:line:column: error[CODE]: what (unit)), with the fix.
+      for (const p of loaded.problems) this.log(p.severity === 'warning' ? 'warn' : 'error', p.unit, `${renderProblem({ ...p, hint: undefined }).trimEnd()}${p.hint ? `; hint: ${p.hint}` : ''}`);
       this.emitDaemon();
       return { ok: false, problems: loaded.problems, steps: [] };
     }

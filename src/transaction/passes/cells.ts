@@ -14,10 +14,10 @@ import type { Problem } from '../../errors/problem.js';
 import type { UnitOf } from '../../units/types.js';
 import { unitId } from '../../units/kinds/common.js';
 import { FILE_HINT, unitProblem, type CheckContext, type Pass } from '../context.js';
+import type * as Jailhouse from '../../jailhouse/index.js';
+import type { CellConfig, SystemConfig } from '../../jailhouse/index.js';
 
-type Codec = typeof import('../../jailhouse/index.js');
-type CellConfig = import('../../jailhouse/index.js').CellConfig;
-type SystemConfig = import('../../jailhouse/index.js').SystemConfig;
+type Codec = typeof Jailhouse;
 type HypervisorUnit = UnitOf<'Hypervisor'> & { spec: { type: 'jailhouse' } };
 
 /** One cell of a hypervisor, its configuration as the hypervisor would receive it. */
