@@ -159,14 +159,21 @@ export class JobRunner {
     const facts: UnitFacts = { ...desc.facts, ...(prev?.facts ?? {}) };
     if (unit.kind === 'Cell') Object.assign(facts, { cellName: prev?.facts.cellName ?? desc.facts.cellName, cpus: desc.facts.cpus });
     ctx.records.write(unit, ctx.currentSet(), desc, facts, 'active');
-    if (unit.kind === 'Loader' && facts.pid !== undefined && facts.startTime !== undefined) {
-      // The adopted loader still writes to the file the last daemon opened for it.
-      const logFile = this.logFileOf(id);
-      if (logFile) ctx.supervisor.followOutput(id, logFile, programName(unit.spec.exec[0]));
-      ctx.supervisor.watchLoader(id, { pid: facts.pid, startTime: facts.startTime });
-    }
+    this.watchRunning(unit, facts);
     if (!prev) ctx.log('info', id, `found ${obs?.subState ?? 'running'}; adopted without restarting it`);
     return { result: 'done' };
+  }
+
+  /**
+   * A loader found running (adopted, or recorded by an earlier daemon) is watched like one this
+   * daemon spawned: its exit noticed, its output followed. Idempotent.
+   */
+  watchRunning(unit: Unit, facts: UnitFacts): void {
+    if (unit.kind !== 'Loader' || facts.pid === undefined || facts.startTime === undefined) return;
+    // The adopted loader still writes to the file the last daemon opened for it.
+    const logFile = this.logFileOf(unit.id);
+    if (logFile) this.ctx.supervisor.followOutput(unit.id, logFile, programName(unit.spec.exec[0]));
+    this.ctx.supervisor.watchLoader(unit.id, { pid: facts.pid, startTime: facts.startTime });
   }
 
   private async runStart(id: string, set: UnitSet, reload: boolean): Promise<JobOutcome> {

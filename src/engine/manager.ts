@@ -261,6 +261,12 @@ export class Manager extends EventEmitter implements ManagerApi {
     }
     const descriptions = loaded.descriptions!;
     this.installSet(loaded.set, descriptions);
+    // A reload is also the operator's "try again": units a failure holds down are retried.
+    for (const [id, hold] of this.holds) {
+      if (hold.reason !== 'failed' && hold.reason !== 'start-limit') continue;
+      this.holds.delete(id);
+      this.histories.get(id)?.reset();
+    }
     this.lastLoadErrors = [];
     for (const p of loaded.problems) this.log('warn', p.unit, p.message);
     this.emitDaemon();
@@ -361,6 +367,7 @@ export class Manager extends EventEmitter implements ManagerApi {
   }
 
   private async planAndApply(set: UnitSet, observed: Map<string, Observation>, generation: number): Promise<void> {
+    this.watchRecordedLoaders(set, observed);
     this.supervisor.superviseCells(observed);
     const restarts = new Set(this.restartRequests);
     const reloads = new Map(this.reloadRequests);
@@ -394,7 +401,22 @@ export class Manager extends EventEmitter implements ManagerApi {
     const after = this.targets();
     const snapAfter = await this.snapshot(after);
     this.supervisor.rememberCells(snapAfter.jailhouse);
-    this.refreshFromObservation(observeAll(snapAfter, after), thePlan.blocked);
+    const observedAfter = observeAll(snapAfter, after);
+    // What the jobs left is supervised too: a cell already failed when its start returned gets
+    // its onFailure now (the poll compares against this observation and would see no change).
+    this.supervisor.superviseCells(observedAfter);
+    this.refreshFromObservation(observedAfter, thePlan.blocked);
+  }
+
+  /**
+   * Loaders an earlier daemon started, found running under the same description: no job adopts
+   * them (nothing changed), so they are watched here, like the ones this daemon spawned.
+   */
+  private watchRecordedLoaders(set: UnitSet, observed: ReadonlyMap<string, Observation>): void {
+    for (const [id, rec] of this.records.map) {
+      const unit = set.units.get(id);
+      if (unit && rec.phase === 'active' && observed.get(id)?.state === 'active') this.jobs.watchRunning(unit, rec.facts);
+    }
   }
 
   /**

@@ -259,8 +259,7 @@ export class Supervisor {
 }
 
 export function startLimitOf(unit: Unit): StartLimit | undefined {
-  if (unit.kind === 'Loader' || unit.kind === 'Cell') return unit.spec.startLimit;
-  return undefined;
+  return (unit.spec as { startLimit?: StartLimit }).startLimit;
 }
 
 interface RestartPolicy {
@@ -270,13 +269,12 @@ interface RestartPolicy {
 }
 
 function restartPolicyOf(unit: Unit): RestartPolicy | undefined {
-  if (unit.kind === 'Loader' && unit.spec.restart !== 'no') {
-    return { restartSec: unit.spec.restartSec, restartMaxSec: unit.spec.restartMaxSec, onStartFailure: true };
-  }
-  if (unit.kind === 'Cell' && unit.spec.onFailure === 'restart') {
-    return { restartSec: unit.spec.restartSec, restartMaxSec: unit.spec.restartMaxSec, onStartFailure: true };
-  }
-  return undefined;
+  const spec = unit.spec as { restartSec?: number; restartMaxSec?: number };
+  if (spec.restartSec === undefined || spec.restartMaxSec === undefined) return undefined;
+  // A loader by its `restart`, a cell by its `onFailure`; every other kind retries a failed start.
+  if (unit.kind === 'Loader' && unit.spec.restart === 'no') return undefined;
+  if (unit.kind === 'Cell' && unit.spec.onFailure !== 'restart') return undefined;
+  return { restartSec: spec.restartSec, restartMaxSec: spec.restartMaxSec, onStartFailure: true };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -145,6 +145,8 @@ export function fastSupervision(f: Fixture, opTimeout?: string): void {
   const t = opTimeout ? `\ntimeout: ${opTimeout}` : '';
   f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('onFailure: restart', `onFailure: restart\n${fast}${t}`).replace(/timeout: 10s \}/, opTimeout ? `timeout: ${opTimeout} }` : '$&'));
   f.writeUnit('hello.yaml', f.readUnit('hello.yaml').replace('restart: on-failure', `restart: on-failure\n${fast}`));
+  // Drivers, the hypervisor and the network retry a failed start the same way.
+  for (const file of ['jailhouse.yaml', 'drivers.yaml', 'network.yaml']) f.writeUnit(file, f.readUnit(file).replace(/^(name: .*)$/gm, `$1\n${fast}`));
   if (!opTimeout) return;
   f.writeUnit('jailhouse.yaml', f.readUnit('jailhouse.yaml').replace(/^(module: jailhouse).*$/m, `$1${t}`).replace(/^(system: .*)$/m, `$1${t}`));
   f.writeUnit('drivers.yaml', f.readUnit('drivers.yaml').replace(/^(path: .*)$/gm, `$1${t}`));

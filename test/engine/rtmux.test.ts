@@ -118,15 +118,17 @@ describe('RTMux failures', () => {
     expect(existsSync(join(f.machine.dir, 'vmm/rtos.bin'))).toBe(false);
   });
 
-  test('a failing insmod (injected) fails the hypervisor unit with the tool error', async () => {
+  test('a failing insmod (injected) is retried, then fails the hypervisor unit with the tool error', async () => {
     const f = await fixture();
+    f.writeUnit('rtmux.yaml', f.readUnit('rtmux.yaml').replace('imagePath: /vmm/rtos.bin', 'imagePath: /vmm/rtos.bin\nrestartSec: 50ms\nstartLimit: { burst: 2, interval: 1min }'));
     await f.machine.addFault({ op: 'insmod', errno: 'ENOMEM' });
     const m = f.manager();
     await m.start();
     await settle(m);
-    expect(states(m)).toEqual({ 'rt-thread.image': 'active/success', 'rtmux.hypervisor': 'failed/exit-code' });
+    expect(states(m)).toEqual({ 'rt-thread.image': 'active/success', 'rtmux.hypervisor': 'failed/start-limit-hit' });
+    expect((await f.machine.readLog()).filter((e) => e.op === 'insmod').length).toBe(2);
     const error = m.getUnit('rtmux.hypervisor')!.lastError!;
-    expect(error.code).toBe('ENGINE_START_FAILED');
+    expect(error.code).toBe('ENGINE_START_LIMIT');
     expect(error.message).toContain('insmod /lib/modules/rtvmm.ko');
     expect(error.message).toContain('Cannot allocate memory');
     expect((await f.machine.state()).modules).toEqual([]);

@@ -217,6 +217,12 @@ async function loadAndStart(cell: UnitOf<'Cell'>, name: string, images: CellImag
   }
   if (!cell.spec.start) return;
   await ctx.timed(hostStep(cell.id, `jailhouse cell start ${name}`, ctx.host.startCell(name)), cell.spec.timeout, 'cell start');
+  // An inmate that faults in its first instructions is already failed when `cell start` returns:
+  // the start failed, as systemd fails a start whose main process died at once.
+  const state = (await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse())).cells.find((c) => c.id !== 0 && c.name === name)?.state;
+  if (state === undefined || !RUNNING.has(state)) {
+    fail('ENGINE_CELL_FAILED', cell.id, `cell ${name} is ${state ?? 'gone'} right after \`jailhouse cell start\``, "see the cell's console (`jailhouse console`) for why it stopped");
+  }
   await waitReady(cell, name, ctx);
 }
 

@@ -54,6 +54,20 @@ export const startLimit = z
 export const startLimitDefault = { burst: 5, interval: 10_000 };
 
 /**
+ * A failed start is tried again with growing back-off, within the start limit, as systemd's
+ * Restart=on-failure: a transient failure at boot (a module that fails once with EIO, an enable
+ * refused while the machine settles) heals without an operator. Drivers, hypervisors, networks.
+ */
+export const retryFields = {
+  restartSec: duration.prefault(1).meta({ description: 'Delay before a failed start is tried again (default 1s); doubles on each try up to restartMaxSec.' }),
+  restartMaxSec: duration.prefault(30).meta({ description: 'Longest delay between tries (default 30s).' }),
+  startLimit: startLimit.default(startLimitDefault),
+};
+
+/** Changing how failures are retried touches nothing that runs. */
+export const RETRY_CHANGES = { restartSec: 'none', restartMaxSec: 'none', startLimit: 'none' } as const satisfies Record<keyof typeof retryFields, ChangeAction>;
+
+/**
  * What a change of a field needs, mildest first:
  * - none: only the stored description changes (description, documentation);
  * - restart: stop and start the unit (a Loader's command line);

@@ -1,6 +1,6 @@
 /** Driver: a kernel module, loaded by name (modprobe) or from a file (insmod). */
 import { z } from 'zod';
-import { commonFields, defineKind, COMMON_CHANGES } from './common.js';
+import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields } from './common.js';
 import { duration, machinePath } from '../scalars.js';
 
 export const moduleParameters = z
@@ -22,6 +22,7 @@ export const driverSchema = z
       .meta({ description: 'Device nodes the driver creates; the unit is active only once all exist.' }),
     timeout: duration.prefault(10).meta({ description: 'How long to wait for `provides` nodes (default 10s).' }),
     unloadOnStop: z.boolean().default(true).meta({ description: 'Unload the module when the unit stops (default true).' }),
+    ...retryFields,
   })
   .refine((d) => (d.module === undefined) !== (d.path === undefined), {
     message: 'give exactly one of `module` (modprobe by name) or `path` (insmod a .ko file)',
@@ -43,5 +44,5 @@ export const driverKind = defineKind({
   schema: driverSchema,
   references: () => [],
   files: (d) => (d.path ? [{ field: 'path', path: d.path }] : []),
-  changes: { ...COMMON_CHANGES, module: 'restart', path: 'restart', parameters: 'restart', provides: 'none', timeout: 'none', unloadOnStop: 'none' },
+  changes: { ...COMMON_CHANGES, module: 'restart', path: 'restart', parameters: 'restart', provides: 'none', timeout: 'none', unloadOnStop: 'none', ...RETRY_CHANGES },
 });

@@ -4,7 +4,7 @@
  * the unit places its image there and then loads the module itself.
  */
 import { z } from 'zod';
-import { commonFields, defineKind, COMMON_CHANGES, unitId } from './common.js';
+import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields, unitId } from './common.js';
 import { machinePath, duration } from '../scalars.js';
 import { moduleParameters } from './driver.js';
 
@@ -19,6 +19,7 @@ const jailhouse = z.strictObject({
     .default('x86')
     .meta({ description: 'Architecture of the configurations (revisions 12 and 13 do not record it; default x86).' }),
   timeout: duration.prefault(30).meta({ description: 'Timeout of enable and disable (default 30s).' }),
+  ...retryFields,
 });
 
 const rtmux = z.strictObject({
@@ -30,6 +31,7 @@ const rtmux = z.strictObject({
   image: z.string().meta({ description: 'Name of the Image unit placed at imagePath before the module loads.' }),
   imagePath: machinePath.default('/vmm/rtos.bin').meta({ description: 'Where rtvmm.ko reads the RTOS image (hard-coded upstream).' }),
   timeout: duration.prefault(30).meta({ description: 'Timeout of loading and unloading the module (default 30s).' }),
+  ...retryFields,
 });
 
 export const hypervisorSchema = z
@@ -62,5 +64,6 @@ export const hypervisorKind = defineKind({
     image: 're-enable',
     imagePath: 're-enable',
     timeout: 'none',
+    ...RETRY_CHANGES,
   },
 });

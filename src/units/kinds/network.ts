@@ -1,6 +1,6 @@
 /** Network: addresses on a Linux interface (the ivshmem-net link to a cell), and the link up. */
 import { z } from 'zod';
-import { commonFields, defineKind, COMMON_CHANGES } from './common.js';
+import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields } from './common.js';
 import { cidr, duration } from '../scalars.js';
 
 export const networkSchema = z
@@ -18,6 +18,7 @@ export const networkSchema = z
       .meta({ description: 'Address(es) with prefix length to add, e.g. "172.16.0.1/24".' }),
     up: z.boolean().default(true).meta({ description: 'Set the link up (default true).' }),
     timeout: duration.prefault(10).meta({ description: 'How long to wait for the interface to appear (default 10s).' }),
+    ...retryFields,
   })
   .meta({ title: 'Network', description: 'Addresses on a Linux network interface, and its link up.' });
 
@@ -29,5 +30,5 @@ export const networkKind = defineKind({
   schema: networkSchema,
   references: () => [],
   files: () => [],
-  changes: { ...COMMON_CHANGES, interface: 'restart', address: 'restart', up: 'restart', timeout: 'none' },
+  changes: { ...COMMON_CHANGES, interface: 'restart', address: 'restart', up: 'restart', timeout: 'none', ...RETRY_CHANGES },
 });
