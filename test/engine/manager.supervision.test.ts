@@ -108,3 +108,20 @@ async function closedLoopbackPort(): Promise<number> {
   await new Promise((resolve) => server.close(resolve));
   return port;
 }
+
+describe('what an earlier daemon started', () => {
+  test('a loader adopted after a daemon restart is watched: its death is noticed and it is restarted', async () => {
+    const { f, m } = await running();
+    const pid = loaderPid(m);
+    m.close(); // the daemon goes away; the loader runs on
+    const again = f.manager();
+    expect((await again.start()).ok).toBe(true);
+    await settle(again);
+    expect(loaderPid(again)).toBe(pid);
+    await f.machine.clearLog();
+    const restarted = untilUnit(again, 'hello.loader', (u) => u.activeState === 'active' && u.details.kind === 'Loader' && u.details.pid !== pid && u.details.pid !== 0, 10_000);
+    process.kill(pid, 'SIGKILL');
+    await restarted;
+    expect((await f.ops()).filter((o) => o.startsWith('chrt')).length).toBe(1);
+  });
+});
