@@ -9,7 +9,7 @@ import { basename, join } from 'node:path';
 import { mkdirSync } from 'node:fs';
 import type { Host } from '../host/host.js';
 import type { Unit, UnitSet } from '../units/types.js';
-import { isProblemError, problem, ProblemError, type Problem } from '../errors/problem.js';
+import { isProblemError, problem, type Problem } from '../errors/problem.js';
 import type { JobInfo, JobResult, LogLine } from './manager-api.js';
 import { BEHAVIOURS, type KindContext, type StopContext, type Target } from './kinds/index.js';
 import { RolledBackError, StagingError } from './kinds/common.js';
@@ -20,6 +20,8 @@ import { startLimitOf, type Supervisor } from './supervisor.js';
 import type { AppliedRecords } from './applied-records.js';
 import { emptyDetails, transition, type UnitRuntime } from './status.js';
 import type { AppliedRecord, Hold, Observation, UnitDescription, UnitFacts } from './types.js';
+import { ToolRuns } from './tool-runs.js';
+import { InterfaceProbe, type SnapshotOptions } from './observe.js';
 
 const CORES = availableParallelism();
 /**
@@ -66,8 +68,30 @@ export interface JobRunnerContext {
 export class JobRunner {
   /** Records of units stopped to be started again in the running plan, until their start runs. */
   private readonly stoppedToReplace = new Map<string, AppliedRecord>();
+  /** Every tool a job or observation runs: bounded, killed at its deadline, recorded while it runs. */
+  private readonly tools: ToolRuns;
+  private readonly probe: InterfaceProbe;
 
-  constructor(private readonly ctx: JobRunnerContext) {}
+  constructor(private readonly ctx: JobRunnerContext) {
+    this.tools = new ToolRuns({
+      host: ctx.host,
+      store: ctx.records.toolRuns,
+      log: (level, unit, message) => ctx.log(level, unit, message),
+      reconcile: (reason) => ctx.reconcile(reason),
+    });
+    this.probe = new InterfaceProbe({
+      runs: (deadline) => this.tools.observer(undefined, deadline),
+      warn: (units, message) => units.forEach((unit) => ctx.log('warn', unit, message)),
+    });
+  }
+
+  /**
+   * What observation needs from the job runner: the bounded, recorded `ip addr show`, and, before
+   * a restarted daemon first reads the machine, the tools its predecessor left running settled.
+   */
+  observeOptions(): Pick<SnapshotOptions, 'interfaces' | 'before'> {
+    return { interfaces: this.probe, before: () => this.tools.settlePrevious() };
+  }
 
   /** Runs the plan's jobs; resolves with each job's outcome by its index. */
   async applyJobs(thePlan: Plan, set: UnitSet, observed: Map<string, Observation>): Promise<Map<number, JobOutcome>> {
@@ -297,6 +321,7 @@ export class JobRunner {
     if (outcome.result === 'done') {
       if (job.type === 'start' || job.type === 'reload') {
         ctx.supervisor.newRun(job.unit);
+        this.retryDependents(job.unit);
         rt.result = 'success';
         delete rt.lastError;
         const unit = ctx.currentSet()?.units.get(job.unit);
@@ -322,6 +347,18 @@ export class JobRunner {
     ctx.resolveManualJobsFor(job.unit, job, outcome);
   }
 
+  /**
+   * A unit that came (back) up gives the units that require it and failed another try: they may
+   * have failed for it (a cell create refused while its hypervisor was being disabled).
+   */
+  private retryDependents(id: string): void {
+    for (const dep of this.ctx.currentSet()?.deps.get(id)?.requiredBy ?? []) {
+      if (this.ctx.holds.get(dep)?.reason !== 'failed') continue;
+      this.ctx.holds.delete(dep);
+      this.ctx.history(dep).reset();
+    }
+  }
+
   // ---- contexts for the kinds' behaviours ---------------------------------------------------------
 
   private kindContext(id: string, set: UnitSet, desc: UnitDescription): KindContext {
@@ -337,7 +374,7 @@ export class JobRunner {
       host: ctx.host,
       set,
       desc,
-      timed: (p, ms, what) => this.timed(id, p, ms, what),
+      timed: (op, ms, what) => this.tools.bounded(id, op, ms, what),
       sleep,
       baseEnv: ctx.loaderEnv ?? { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
       ...(ctx.logDir ? { logFile: join(ctx.logDir, `${id}.log`) } : {}),
@@ -351,33 +388,7 @@ export class JobRunner {
   }
 
   private stopContext(id: string): StopContext {
-    return { host: this.ctx.host, timed: (p, ms, what) => this.timed(id, p, ms, what), sleep, log: (message) => this.ctx.log('warn', id, message) };
-  }
-
-  /**
-   * A host operation with a deadline. The operation itself cannot be cancelled (the host kills a
-   * hung tool after its own limit); when it settles late, a pass looks at what it left behind.
-   */
-  private timed<T>(id: string, p: Promise<T>, ms: number, what: string): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      let late = false;
-      const timer = setTimeout(() => {
-        late = true;
-        reject(new ProblemError(problem('ENGINE_TIMEOUT', `${what} did not finish within ${ms} ms`, { unit: id, hint: 'raise the unit\'s `timeout` if the machine is just slow' })));
-      }, ms);
-      p.then(
-        (v) => {
-          clearTimeout(timer);
-          if (late) void this.ctx.reconcile(`${what} of ${id} finished late`);
-          else resolve(v);
-        },
-        (e: unknown) => {
-          clearTimeout(timer);
-          if (late) void this.ctx.reconcile(`${what} of ${id} failed late`);
-          else reject(e);
-        },
-      );
-    });
+    return { host: this.ctx.host, timed: (op, ms, what) => this.tools.bounded(id, op, ms, what), sleep, log: (message) => this.ctx.log('warn', id, message) };
   }
 }
 

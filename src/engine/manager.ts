@@ -31,7 +31,7 @@ import type {
 import type { Target } from './kinds/index.js';
 import { describeUnits, hostFiles, unitFileErrors } from './description.js';
 import { checkTransaction } from '../transaction/check.js';
-import { observeAll, takeSnapshot } from './observe.js';
+import { jailhouseTransition, observeAll, takeSnapshot, type Transition } from './observe.js';
 import type { Snapshot } from './types.js';
 import { plan as buildPlan, type PlanJob } from './plan.js';
 import type { JobOutcome } from './apply.js';
@@ -76,6 +76,8 @@ export interface ManagerOptions {
 }
 
 const LOG_LINES_PER_UNIT = 200;
+/** How often a pass looks again at a hypervisor in transition (jailhouseTransition says how long at most). */
+const TRANSITION_POLL_MS = 50;
 
 type JobGoal = 'start' | 'stop';
 interface ManualJob {
@@ -347,7 +349,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     this.log('debug', undefined, `reconcile: ${reason}`);
     try {
       const targets = this.targets();
-      const snap = await this.snapshot(targets);
+      const snap = await this.settledSnapshot(targets);
       this.records.recordFoundLoaders(targets, snap, (unit, message) => this.log('info', unit, message));
       this.supervisor.rememberCells(snap.jailhouse);
       const observed = observeAll(snap, targets);
@@ -443,9 +445,31 @@ export class Manager extends EventEmitter implements ManagerApi {
     this.emitUnit(id);
   }
 
+  /**
+   * A snapshot taken once the hypervisor is not between two states (a disable or a destroy under
+   * way, by crtosd or behind its back), waiting for it with a deadline; past the deadline the pass
+   * plans against what it sees, and says so.
+   */
+  private async settledSnapshot(targets: readonly Target[]): Promise<Snapshot> {
+    let snap = await this.snapshot(targets);
+    const cells = [...this.records.map.values()].flatMap((r) => (r.phase === 'active' && r.facts.cellName !== undefined ? [r.facts.cellName] : []));
+    const first = jailhouseTransition(snap.jailhouse, cells);
+    if (first === undefined) return snap;
+    this.log('info', undefined, `the hypervisor may be in transition: ${first.why}; waiting up to ${first.waitMs} ms for it to settle`);
+    const deadline = Date.now() + first.waitMs;
+    let now: Transition | undefined = first;
+    while (now !== undefined && Date.now() < deadline && !this.closed) {
+      await new Promise((r) => setTimeout(r, TRANSITION_POLL_MS));
+      snap = await this.snapshot(targets);
+      now = jailhouseTransition(snap.jailhouse, cells);
+    }
+    if (now !== undefined) this.log('info', undefined, `acting on what the hypervisor shows after ${first.waitMs} ms: ${now.why}`);
+    return snap;
+  }
+
   /** takeSnapshot, looking up by INVOCATION_ID only loaders whose invocation is not settled yet. */
   private snapshot(targets: readonly Target[]): Promise<Snapshot> {
-    return takeSnapshot(this.host, targets, { findByInvocation: (t) => !this.records.isSettled(t.facts.invocationId!) });
+    return takeSnapshot(this.host, targets, { findByInvocation: (t) => !this.records.isSettled(t.facts.invocationId!), ...this.jobs.observeOptions() });
   }
 
   /** Units in the set (facts: what was applied, else what the files say) and removed recorded units. */
