@@ -1,4 +1,6 @@
 /** crtosd: the deployment daemon. Options in args.ts, wiring in daemon.ts. */
+// First, before anything else is evaluated: keeps the young generation small (heap.ts).
+import './cap-heap.js';
 import { parseArgs, USAGE } from './args.js';
 import { createLogger } from './logger.js';
 import { runDaemon } from './daemon.js';

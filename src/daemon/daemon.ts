@@ -2,6 +2,11 @@
  * crtosd wiring: host, unit loading, state file, Manager, log, watch, signals, D-Bus and readiness
  * notification. SIGTERM/SIGINT leave cells and loaders as they are (unless --stop-on-exit): the
  * next crtosd adopts them.
+ *
+ * Start-up order: watch the unit directories, load the units, take the bus name, bring the machine
+ * up, then READY=1. Like systemd, crtosd answers on the bus only once its units are loaded (a call
+ * in between would get an empty ListUnits or "Unit … not loaded"); the bring-up itself is watched
+ * over D-Bus as it happens.
  */
 import { join, resolve } from 'node:path';
 import type { Logger } from 'pino';
@@ -9,7 +14,7 @@ import { createLinuxHost } from '../host/index.js';
 import { loadUnits } from '../units/load.js';
 import { Manager } from '../engine/manager.js';
 import { fileStateStore } from '../engine/state-file.js';
-import type { UnitStatus } from '../engine/manager-api.js';
+import type { DaemonStatus, UnitStatus } from '../engine/manager-api.js';
 import { renderProblem } from '../errors/render.js';
 import { isProblemError } from '../errors/problem.js';
 import type { DaemonOptions } from './args.js';
@@ -47,9 +52,10 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
   const directories = o.units.map((d) => resolve(d));
   // Loaders re-adopted after a restart are watched by polling /proc: as often as cells are polled.
   const host = createLinuxHost({ root, env, exitPollMs: Math.max(250, o.pollIntervalMs || 1000) });
+  let loads = 0;
   const manager = new Manager({
     host,
-    loadUnits: () => loadUnits({ directories }),
+    loadUnits: () => loadUnits({ directories }).finally(() => loads++),
     store: fileStateStore(stateDir),
     unitDirectories: directories,
     version: VERSION,
@@ -75,10 +81,35 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
   }
 
   const notifier = createNotifier(env);
+  // Imported while the units load; the name is taken once they are.
+  const dbusModule = o.bus ? import('../dbus/index.js') : undefined;
+  dbusModule?.catch(() => undefined); // awaited (and reported) below
+
+  logger.info({ units: directories, root, stateDir }, `crtosd ${VERSION} starting`);
+  // Watch before the first load, so an edit made during start-up is not lost; it is applied after.
+  let started = false;
+  let changedDuringStart = false;
+  const reloadWhenStarted = (message: string, fields: object = {}) => {
+    if (started) {
+      logger.info(fields, message);
+      void manager.reload();
+      return;
+    }
+    if (!changedDuringStart) logger.info(fields, `${message} once the bring-up is done`);
+    changedDuringStart = true;
+  };
+  const watcher = watchUnitDirectories(directories, o.watchDebounceMs, (paths) => reloadWhenStarted('unit files changed; reloading', { paths }));
+  // Node's default for SIGHUP is to exit: handled from the start, so one sent during the bring-up
+  // (systemctl reload, a package's postinst) reloads after it instead of killing crtosd.
+  process.on('SIGHUP', () => reloadWhenStarted('SIGHUP: reloading unit files'));
+  await watcher.ready;
+  const starting = manager.start();
+  await unitsLoaded(manager, starting, () => loads > 0);
+
   let dbus: { close(): Promise<void> } | undefined;
-  if (o.bus) {
+  if (dbusModule) {
     try {
-      const { startDbusService } = await import('../dbus/index.js');
+      const { startDbusService } = await dbusModule;
       dbus = await startDbusService(manager, { busAddress: o.bus, ...(o.adminGroup ? { adminGroup: o.adminGroup } : {}), logger });
     } catch (e) {
       const msg = isProblemError(e) ? e.problems.map((p) => renderProblem(p)).join('\n') : String(e);
@@ -86,20 +117,7 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
     }
   }
 
-  logger.info({ units: directories, root, stateDir }, `crtosd ${VERSION} starting`);
-  // Watch before the first load, so an edit made during start-up is not lost; it is applied after.
-  let started = false;
-  let changedDuringStart = false;
-  const watcher = watchUnitDirectories(directories, o.watchDebounceMs, (paths) => {
-    if (!started) {
-      changedDuringStart = true;
-      return;
-    }
-    logger.info({ paths }, 'unit files changed; reloading');
-    void manager.reload();
-  });
-  await watcher.ready;
-  await manager.start();
+  await starting;
   await manager.idle();
   started = true;
   if (changedDuringStart) void manager.reload();
@@ -122,9 +140,23 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
   };
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
   process.on('SIGINT', () => void shutdown('SIGINT'));
-  process.on('SIGHUP', () => {
-    logger.info('SIGHUP: reloading unit files');
-    void manager.reload();
-  });
   return { manager, done };
+}
+
+/**
+ * Resolves once the first load of the unit files is decided, as far as the bus may tell: a set
+ * accepted is installed (every unit of it listed, before any job runs); a set refused leaves
+ * only what runs from an earlier crtosd, which the start's first pass observes, so then it waits
+ * for the start (no job runs). `loaded` says whether the unit files were read yet: the Manager
+ * announces the decision with the daemonChanged that follows.
+ */
+export function unitsLoaded(manager: Pick<Manager, 'on' | 'off'>, starting: Promise<unknown>, loaded: () => boolean): Promise<void> {
+  let listener: ((d: DaemonStatus) => void) | undefined;
+  const installed = new Promise<void>((resolve) => {
+    listener = (d) => {
+      if (loaded() && d.lastLoadErrors.length === 0) resolve();
+    };
+    manager.on('daemonChanged', listener);
+  });
+  return Promise.race([installed, starting.then(() => undefined)]).finally(() => manager.off('daemonChanged', listener!));
 }
