@@ -6,7 +6,7 @@
 import type { Problem } from '../errors/problem.js';
 import type { Unit, UnitSet } from '../units/types.js';
 import type { Target } from './kinds/index.js';
-import type { StateStore } from './state-file.js';
+import type { StateStore, ToolRunStore } from './state-file.js';
 import type { AppliedRecord, Snapshot, UnitDescription, UnitFacts } from './types.js';
 
 export class AppliedRecords {
@@ -23,6 +23,11 @@ export class AppliedRecords {
     /** Where a failed write is reported; the daemon goes on with the records in memory. */
     private readonly onSaveError: (message: string) => void,
   ) {}
+
+  /** Where running tools are recorded beside the state file (tool-runs.ts), if anywhere. */
+  get toolRuns(): ToolRunStore | undefined {
+    return this.store.toolRuns;
+  }
 
   /** Reads the state file; returns why it could not be used, if so. */
   load(): Problem | undefined {

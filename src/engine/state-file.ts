@@ -2,10 +2,15 @@
  * The state file (STATE_DIR/state.json): per unit what was applied, so that a restarted daemon
  * adopts what runs instead of starting it again. Written atomically (temp file + rename,
  * synchronously) after every applied step: a SIGKILL leaves either the old or the new file.
+ *
+ * Beside it, STATE_DIR/tools/PID-STARTTIME.json: one file per tool process crtosd runs, written
+ * when it started and removed when it ended, so a restarted daemon finds the tools its
+ * predecessor left running (a hung `jailhouse cell create`) and settles them before it acts.
  */
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { problem, type Problem } from '../errors/problem.js';
+import type { ToolRun } from '../host/host.js';
 import type { AppliedRecord } from './types.js';
 
 interface StateFileV1 {
@@ -16,6 +21,25 @@ interface StateFileV1 {
 export interface StateStore {
   load(): { records: Map<string, AppliedRecord>; problem?: Problem };
   save(records: ReadonlyMap<string, AppliedRecord>): void;
+  /** Where running tools are recorded; none: they are bounded all the same, but not recorded. */
+  toolRuns?: ToolRunStore;
+}
+
+/** A tool process crtosd started, as recorded while it runs. */
+export interface ToolRunRecord extends ToolRun {
+  /** The unit whose operation runs it; none for observation (`ip addr show`). */
+  unit?: string;
+  /** The daemon instance that started it (random per instance): a restarted daemon settles the others'. */
+  owner: string;
+  /** When it started, and when its operation's deadline passes: ms since the epoch. */
+  started: number;
+  deadline: number;
+}
+
+export interface ToolRunStore {
+  add(run: ToolRunRecord): void;
+  remove(run: Pick<ToolRunRecord, 'pid' | 'startTime'>): void;
+  list(): ToolRunRecord[];
 }
 
 export function fileStateStore(stateDir: string): StateStore {
@@ -47,16 +71,69 @@ export function fileStateStore(stateDir: string): StateStore {
       writeFileSync(tmp, JSON.stringify(body, null, 1));
       renameSync(tmp, path);
     },
+    toolRuns: fileToolRunStore(join(stateDir, 'tools')),
+  };
+}
+
+/**
+ * One small file per running tool, written atomically (a dot-named temporary file renamed), so
+ * concurrent runs never rewrite each other's record and a SIGKILL leaves whole files only.
+ * Synchronous: the record exists before the tool can have done anything worth knowing about.
+ */
+function fileToolRunStore(dir: string): ToolRunStore {
+  const file = (run: Pick<ToolRunRecord, 'pid' | 'startTime'>) => join(dir, `${run.pid}-${run.startTime}.json`);
+  let made = false;
+  return {
+    add(run) {
+      if (!made) mkdirSync(dir, { recursive: true });
+      made = true;
+      const tmp = join(dir, `.${run.pid}-${run.startTime}.${process.pid}.tmp`);
+      writeFileSync(tmp, JSON.stringify(run));
+      renameSync(tmp, file(run));
+    },
+    remove(run) {
+      try {
+        unlinkSync(file(run));
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== 'ENOENT') throw e;
+      }
+    },
+    list() {
+      let names: string[];
+      try {
+        names = readdirSync(dir);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code === 'ENOENT') return [];
+        throw e;
+      }
+      const out: ToolRunRecord[] = [];
+      for (const name of names.filter((n) => /^\d+-\d+\.json$/.test(n)).sort()) {
+        try {
+          const run = JSON.parse(readFileSync(join(dir, name), 'utf8')) as ToolRunRecord;
+          if (Number.isInteger(run.pid) && Number.isInteger(run.startTime) && Array.isArray(run.argv)) out.push(run);
+        } catch {
+          // Removed meanwhile (the tool ended), or not ours to read: nothing to settle.
+        }
+      }
+      return out;
+    },
   };
 }
 
 /** For tests and --once without a state dir. */
-export function memoryStateStore(initial: Iterable<[string, AppliedRecord]> = []): StateStore & { records: Map<string, AppliedRecord> } {
+export function memoryStateStore(initial: Iterable<[string, AppliedRecord]> = []): StateStore & { records: Map<string, AppliedRecord>; toolRuns: ToolRunStore } {
+  const runs = new Map<string, ToolRunRecord>();
+  const key = (run: Pick<ToolRunRecord, 'pid' | 'startTime'>) => `${run.pid}-${run.startTime}`;
   const store = {
     records: new Map(initial),
     load: () => ({ records: new Map(store.records) }),
     save: (records: ReadonlyMap<string, AppliedRecord>) => {
       store.records = new Map(records);
+    },
+    toolRuns: {
+      add: (run: ToolRunRecord) => void runs.set(key(run), run),
+      remove: (run: Pick<ToolRunRecord, 'pid' | 'startTime'>) => void runs.delete(key(run)),
+      list: () => [...runs.values()],
     },
   };
   return store;

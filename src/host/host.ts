@@ -129,6 +129,39 @@ export interface OutputFollower {
   close(): void;
 }
 
+/** A tool process the host started for an operation, as crtosd records it while it runs. */
+export interface ToolRun {
+  /** The Host operation (`createCell`, `interfaces`, `spawn`). */
+  op: string;
+  pid: number;
+  /** Field 22 of /proc/PID/stat, so a reused PID is never taken for it. */
+  startTime: number;
+  argv: string[];
+  /**
+   * spawn only: the wrappers (absolute paths of chrt, prlimit, taskset, setpriv) the process execs
+   * through before it runs the program. The run is over once its command line is none of theirs
+   * (execReached in processes.ts): from then on the process is the loader, not a tool.
+   */
+  wrappers?: string[];
+}
+
+/** Told of every tool process an operation starts: once it runs, and once it is gone. */
+export interface ToolRunObserver {
+  started(run: ToolRun): void;
+  ended(run: ToolRun): void;
+}
+
+/** How one operation that runs a tool is bounded and watched. */
+export interface ToolCall {
+  /**
+   * Gives the operation up: its tool's process group gets SIGTERM, then SIGKILL after a short
+   * grace, and the operation rejects (HOST_TOOL_TIMEOUT) once the tool has exited. A tool not yet
+   * started is not started. The host's own limit (toolTimeoutMs) still applies as a backstop.
+   */
+  signal?: AbortSignal | undefined;
+  runs?: ToolRunObserver | undefined;
+}
+
 export interface ExitStatus {
   /** Exit code when the process exited, otherwise null. */
   code: number | null;
@@ -149,7 +182,8 @@ export interface Host {
   /** Whether a machine path (a device node, an image) exists. */
   exists(machinePath: string): Promise<boolean>;
   readFile(machinePath: string): Promise<Buffer>;
-  interfaces(): Promise<InterfaceInfo[]>;
+  /** `ip -j addr show`: a tool run, so it takes a ToolCall like the actions. */
+  interfaces(call?: ToolCall): Promise<InterfaceInfo[]>;
   /**
    * undefined when no process has that PID, or it has but started at another time. Processes are
    * the real machine's: /proc is read at its real path, also when the root is a simulated machine.
@@ -170,27 +204,34 @@ export interface Host {
    * HostError (HOST_WRITE_FAILED) carrying the errno; nothing is left behind on failure.
    */
   installFile(source: string | Uint8Array, target: string, opts?: InstallFileOptions): Promise<void>;
-  loadModule(spec: ModuleSpec): Promise<void>;
-  unloadModule(name: string): Promise<void>;
-  enableJailhouse(systemConfig: string): Promise<void>;
-  disableJailhouse(): Promise<void>;
+  // Every operation that runs a tool takes a ToolCall: a signal that kills the tool with its
+  // process group when the caller's deadline passes, and an observer of the tool's process.
+  loadModule(spec: ModuleSpec, call?: ToolCall): Promise<void>;
+  unloadModule(name: string, call?: ToolCall): Promise<void>;
+  enableJailhouse(systemConfig: string, call?: ToolCall): Promise<void>;
+  disableJailhouse(call?: ToolCall): Promise<void>;
   /**
    * `jailhouse cell create`, then confirm a cell named `expectedName` appeared in sysfs (upstream
    * returns success without creating the cell on an architecture mismatch).
    */
-  createCell(cellConfig: string, expectedName: string): Promise<CellInfo>;
-  loadCell(name: string, images: CellImage[]): Promise<void>;
-  startCell(name: string): Promise<void>;
-  shutdownCell(name: string): Promise<void>;
-  destroyCell(name: string): Promise<void>;
-  addAddress(ifname: string, cidr: string): Promise<void>;
-  removeAddress(ifname: string, cidr: string): Promise<void>;
-  setLinkUp(ifname: string): Promise<void>;
+  createCell(cellConfig: string, expectedName: string, call?: ToolCall): Promise<CellInfo>;
+  loadCell(name: string, images: CellImage[], call?: ToolCall): Promise<void>;
+  startCell(name: string, call?: ToolCall): Promise<void>;
+  shutdownCell(name: string, call?: ToolCall): Promise<void>;
+  destroyCell(name: string, call?: ToolCall): Promise<void>;
+  addAddress(ifname: string, cidr: string, call?: ToolCall): Promise<void>;
+  removeAddress(ifname: string, cidr: string, call?: ToolCall): Promise<void>;
+  setLinkUp(ifname: string, call?: ToolCall): Promise<void>;
   /**
    * Start a process detached in its own session and process group (both numbered by its PID), so
    * it outlives a daemon restart and its children can be signalled with it (killGroup).
+   *
+   * With wrappers (chrt, prlimit, taskset, setpriv), resolves only once the exec chain reached the
+   * program (its command line is no wrapper's any more) or the process ended; a wrapper that hangs
+   * until `call.signal` fires (or the host's tool limit passes) is killed with its process group
+   * and the spawn rejects with HOST_TOOL_TIMEOUT. The wait is reported to `call.runs` as a tool run.
    */
-  spawn(spec: SpawnSpec): Promise<ProcessIdentity>;
+  spawn(spec: SpawnSpec, call?: ToolCall): Promise<ProcessIdentity>;
   /**
    * Resolves when the process ends (also for processes re-found after a restart: then by polling,
    * and the status is unknown to a non-parent: { code: null, signal: null }).

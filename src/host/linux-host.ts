@@ -5,7 +5,7 @@
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { readFile, readdir, access } from 'node:fs/promises';
-import { join, resolve as resolvePath, isAbsolute } from 'node:path';
+import { basename, join, resolve as resolvePath, isAbsolute } from 'node:path';
 import { connect } from 'node:net';
 import type {
   CellImage,
@@ -23,13 +23,15 @@ import type {
   ProcessIdentity,
   ProcessInfo,
   SpawnSpec,
+  ToolCall,
+  ToolRun,
 } from './host.js';
 import { HostError } from './host-error.js';
 import { parseCpuList, parseIpAddrJson, parseProcModules } from './parse.js';
 import { findOnPath, runTool, runToolChecked } from './run-tool.js';
 import { ipArgv, jailhouseArgv, loaderArgv, moduleArgv, type LoaderWrapping } from './argv.js';
 import { installFileAtomically } from './install-file.js';
-import { findProcessByEnv, pollGroupGone, pollUntilGone, readProcess, signalGroup, spawnDetached, type SpawnedProcess } from './processes.js';
+import { execReached, findProcessByEnv, pollGroupGone, pollUntilGone, readProcess, signalGroup, spawnDetached, type SpawnedProcess } from './processes.js';
 import { followOutput } from './output-file.js';
 
 export interface LinuxHostOptions {
@@ -37,8 +39,13 @@ export interface LinuxHostOptions {
   root?: string;
   /** Environment tools run in (PATH decides which tools); default process.env. */
   env?: NodeJS.ProcessEnv;
-  /** Kill a tool that runs longer than this; default 120 s. A hung `jailhouse` ioctl would otherwise block forever. */
+  /**
+   * Kill a tool that runs longer than this; default 120 s. The backstop only: callers bound each
+   * operation by its own timeout (ToolCall.signal). A hung `jailhouse` ioctl would otherwise block forever.
+   */
   toolTimeoutMs?: number;
+  /** How long a killed tool's process group has between SIGTERM and SIGKILL; default 500 ms. */
+  killGraceMs?: number;
   /** How often a re-found process (not our child) is polled for its exit; default 250 ms. */
   exitPollMs?: number;
 }
@@ -54,14 +61,22 @@ class LinuxHost implements Host {
   private readonly env: NodeJS.ProcessEnv;
   private readonly toolTimeoutMs: number;
   private readonly exitPollMs: number;
+  private readonly killGraceMs: number;
   /** Processes this host started: their exit status comes from the child handle. */
   private readonly children = new Map<string, SpawnedProcess>();
+  /**
+   * `jailhouse` commands whose caller gave up, killed but not exited yet (a process in an
+   * uninterruptible ioctl dies only when the ioctl returns): they hold the driver lock, so no
+   * other jailhouse command is started behind them, to finish late after its caller gave up too.
+   */
+  private readonly lingering = new Map<Promise<unknown>, () => string>();
 
   constructor(opts: LinuxHostOptions) {
     this.root = resolvePath(opts.root ?? '/');
     this.env = opts.env ?? process.env;
     this.toolTimeoutMs = opts.toolTimeoutMs ?? 120_000;
     this.exitPollMs = opts.exitPollMs ?? 250;
+    this.killGraceMs = opts.killGraceMs ?? 500;
   }
 
   resolve(machinePath: string): string {
@@ -185,8 +200,8 @@ class LinuxHost implements Host {
     });
   }
 
-  async interfaces(): Promise<InterfaceInfo[]> {
-    const result = await this.run(ipArgv.show(), 'interfaces');
+  async interfaces(call?: ToolCall): Promise<InterfaceInfo[]> {
+    const result = await this.run(ipArgv.show(), 'interfaces', call);
     try {
       return parseIpAddrJson(result.stdout);
     } catch (e) {
@@ -209,27 +224,27 @@ class LinuxHost implements Host {
     await installFileAtomically({ ...from, target: this.resolve(target), machineTarget: target }, opts.mode);
   }
 
-  async loadModule(spec: ModuleSpec): Promise<void> {
-    if (spec.path !== undefined) await this.run(moduleArgv.insmod(this.resolve(spec.path), spec.parameters), 'loadModule');
-    else if (spec.name !== undefined) await this.run(moduleArgv.modprobe(spec.name, spec.parameters), 'loadModule');
+  async loadModule(spec: ModuleSpec, call?: ToolCall): Promise<void> {
+    if (spec.path !== undefined) await this.run(moduleArgv.insmod(this.resolve(spec.path), spec.parameters), 'loadModule', call);
+    else if (spec.name !== undefined) await this.run(moduleArgv.modprobe(spec.name, spec.parameters), 'loadModule', call);
     else throw new HostError({ code: 'HOST_BAD_ARGUMENT', op: 'loadModule', message: 'loadModule: give a module name or a path' });
   }
 
-  async unloadModule(name: string): Promise<void> {
-    await this.run(moduleArgv.rmmod(name), 'unloadModule');
+  async unloadModule(name: string, call?: ToolCall): Promise<void> {
+    await this.run(moduleArgv.rmmod(name), 'unloadModule', call);
   }
 
-  async enableJailhouse(systemConfig: string): Promise<void> {
-    await this.run(jailhouseArgv.enable(this.resolve(systemConfig)), 'enableJailhouse');
+  async enableJailhouse(systemConfig: string, call?: ToolCall): Promise<void> {
+    await this.run(jailhouseArgv.enable(this.resolve(systemConfig)), 'enableJailhouse', call);
   }
 
-  async disableJailhouse(): Promise<void> {
-    await this.run(jailhouseArgv.disable(), 'disableJailhouse');
+  async disableJailhouse(call?: ToolCall): Promise<void> {
+    await this.run(jailhouseArgv.disable(), 'disableJailhouse', call);
   }
 
-  async createCell(cellConfig: string, expectedName: string): Promise<CellInfo> {
+  async createCell(cellConfig: string, expectedName: string, call?: ToolCall): Promise<CellInfo> {
     const argv = jailhouseArgv.create(this.resolve(cellConfig));
-    await this.run(argv, 'createCell');
+    await this.run(argv, 'createCell', call);
     const status = await this.jailhouse();
     const cell = status.cells.find((c) => c.name === expectedName);
     if (cell) return cell;
@@ -243,52 +258,59 @@ class LinuxHost implements Host {
     });
   }
 
-  async loadCell(name: string, images: CellImage[]): Promise<void> {
+  async loadCell(name: string, images: CellImage[], call?: ToolCall): Promise<void> {
     const resolved = images.map((i) => (i.file === undefined ? i : { ...i, file: this.resolve(i.file) }));
-    await this.run(jailhouseArgv.load(name, resolved), 'loadCell');
+    await this.run(jailhouseArgv.load(name, resolved), 'loadCell', call);
   }
 
-  async startCell(name: string): Promise<void> {
-    await this.run(jailhouseArgv.start(name), 'startCell');
+  async startCell(name: string, call?: ToolCall): Promise<void> {
+    await this.run(jailhouseArgv.start(name), 'startCell', call);
   }
 
-  async shutdownCell(name: string): Promise<void> {
-    await this.run(jailhouseArgv.shutdown(name), 'shutdownCell');
+  async shutdownCell(name: string, call?: ToolCall): Promise<void> {
+    await this.run(jailhouseArgv.shutdown(name), 'shutdownCell', call);
   }
 
-  async destroyCell(name: string): Promise<void> {
-    await this.run(jailhouseArgv.destroy(name), 'destroyCell');
+  async destroyCell(name: string, call?: ToolCall): Promise<void> {
+    await this.run(jailhouseArgv.destroy(name), 'destroyCell', call);
   }
 
-  async addAddress(ifname: string, cidr: string): Promise<void> {
+  async addAddress(ifname: string, cidr: string, call?: ToolCall): Promise<void> {
     checkInterfaceName(ifname, 'addAddress');
     checkCidr(cidr, 'addAddress');
-    await this.run(ipArgv.addAddress(ifname, cidr), 'addAddress');
+    await this.run(ipArgv.addAddress(ifname, cidr), 'addAddress', call);
   }
 
-  async removeAddress(ifname: string, cidr: string): Promise<void> {
+  async removeAddress(ifname: string, cidr: string, call?: ToolCall): Promise<void> {
     checkInterfaceName(ifname, 'removeAddress');
     checkCidr(cidr, 'removeAddress');
-    await this.run(ipArgv.removeAddress(ifname, cidr), 'removeAddress');
+    await this.run(ipArgv.removeAddress(ifname, cidr), 'removeAddress', call);
   }
 
-  async setLinkUp(ifname: string): Promise<void> {
+  async setLinkUp(ifname: string, call?: ToolCall): Promise<void> {
     checkInterfaceName(ifname, 'setLinkUp');
-    await this.run(ipArgv.linkUp(ifname), 'setLinkUp');
+    await this.run(ipArgv.linkUp(ifname), 'setLinkUp', call);
   }
 
-  async spawn(spec: SpawnSpec): Promise<ProcessIdentity> {
+  async spawn(spec: SpawnSpec, call?: ToolCall): Promise<ProcessIdentity> {
     const [program, ...args] = spec.argv;
     if (program === undefined) throw new HostError({ code: 'HOST_BAD_ARGUMENT', op: 'spawn', message: 'spawn: empty argv' });
     const wrap: LoaderWrapping = {
       scheduling: spec.scheduling,
       cpus: spec.cpus,
       limits: spec.limits && resolveLimits(spec.limits),
-      credentials: await this.credentials(spec.user, spec.group),
+      credentials: await this.credentials(spec.user, spec.group, call),
     };
     // Each wrapper is looked up only when used, so a machine without one can run loaders that need none.
-    const used = (name: string, needed: boolean): string => (needed ? this.tool(name, 'spawn')() : name);
-    const argv = loaderArgv([isAbsolute(program) ? this.resolve(program) : program, ...args], wrap, {
+    const wrappers: string[] = [];
+    const used = (name: string, needed: boolean): string => {
+      if (!needed) return name;
+      const path = this.tool(name, 'spawn')();
+      wrappers.push(path);
+      return path;
+    };
+    const programPath = isAbsolute(program) ? this.resolve(program) : program;
+    const argv = loaderArgv([programPath, ...args], wrap, {
       prlimit: used('prlimit', wrap.limits !== undefined && Object.keys(wrap.limits).length > 0),
       chrt: used('chrt', wrap.scheduling !== undefined),
       taskset: used('taskset', wrap.cpus !== undefined && wrap.cpus.length > 0),
@@ -300,7 +322,53 @@ class LinuxHost implements Host {
     const spawned = spawnDetached({ argv, env: spec.env, cwd, logFile: spec.logFile });
     this.children.set(key(spawned.identity), spawned);
     void spawned.exited.then(() => setTimeout(() => this.children.delete(key(spawned.identity)), 60_000).unref());
+    if (wrappers.length > 0) await this.untilExecReached(spawned, argv, programPath, wrappers, call);
     return spawned.identity;
+  }
+
+  /**
+   * A loader is the program only once every wrapper exec'd the next: until then a hung wrapper
+   * (chrt, prlimit, taskset, setpriv) would be taken for a running loader. Polls its command line
+   * (soon at first: a native wrapper execs within a millisecond) until no wrapper's is left, or
+   * the process ended (its exit is the supervisor's business); when the caller gives up, or the
+   * host's tool limit passes, its process group is killed and the spawn fails.
+   */
+  private async untilExecReached(spawned: SpawnedProcess, argv: string[], program: string, wrappers: string[], call: ToolCall | undefined): Promise<void> {
+    const { identity } = spawned;
+    const run: ToolRun = { op: 'spawn', pid: identity.pid, startTime: identity.startTime, argv, wrappers };
+    notify(() => call?.runs?.started(run));
+    let ended = false;
+    void spawned.exited.then(() => (ended = true));
+    const deadline = Date.now() + this.toolTimeoutMs;
+    try {
+      for (let delay = 2; ; delay = Math.min(delay * 2, 50)) {
+        const info = ended ? undefined : await readProcess(identity);
+        if (!info || info.state === 'Z' || info.state === 'X' || execReached(info.argv, wrappers)) return;
+        const aborted = call?.signal?.aborted === true;
+        if (aborted || Date.now() >= deadline) {
+          const stuck = info.argv.slice(0, 2).find((a) => wrappers.includes(a)) ?? argv[0] ?? '';
+          await this.killSpawnedGroup(identity);
+          throw new HostError({
+            code: 'HOST_TOOL_TIMEOUT',
+            op: 'spawn',
+            errno: 'ETIMEDOUT',
+            argv,
+            message: `spawn: \`${basename(stuck)}\` (pid ${identity.pid}) did not exec ${program} ${aborted ? "before its caller's deadline" : `within ${this.toolTimeoutMs} ms`}; killed it with its process group`,
+          });
+        }
+        await sleepUnlessAborted(Math.min(delay, Math.max(1, deadline - Date.now())), call?.signal);
+      }
+    } finally {
+      notify(() => call?.runs?.ended(run));
+    }
+  }
+
+  /** SIGTERM to a spawned process's group, SIGKILL after the grace, and a while to see it go. */
+  private async killSpawnedGroup(id: ProcessIdentity): Promise<void> {
+    if (signalGroup(id, 'SIGTERM') === 0) return;
+    await pollGroupGone(id, this.exitPollMs, AbortSignal.timeout(this.killGraceMs));
+    if (signalGroup(id, 'SIGKILL') === 0) return;
+    await pollGroupGone(id, this.exitPollMs, AbortSignal.timeout(Math.max(1000, this.killGraceMs)));
   }
 
   /**
@@ -309,9 +377,9 @@ class LinuxHost implements Host {
    * gets none and must name its group). Users are the real machine's, as the process is real; `id`
    * resolves them with NSS, so an unknown user fails the start here rather than in the process.
    */
-  private async credentials(user: string | undefined, group: string | undefined): Promise<LoaderWrapping['credentials']> {
+  private async credentials(user: string | undefined, group: string | undefined, call: ToolCall | undefined): Promise<LoaderWrapping['credentials']> {
     if (user === undefined) return group === undefined ? undefined : { group, initGroups: false };
-    const primary = await runTool(['id', '-g', user], { env: this.env, timeoutMs: this.toolTimeoutMs, op: 'spawn' });
+    const primary = await runTool(['id', '-g', user], { env: this.env, timeoutMs: this.toolTimeoutMs, killGraceMs: this.killGraceMs, signal: call?.signal, runs: call?.runs, op: 'spawn' });
     if (primary.exitCode === 0) return { user, group: group ?? primary.stdout.trim(), initGroups: true };
     if (!/^\d+$/.test(user)) {
       throw new HostError({ code: 'HOST_SPAWN_FAILED', op: 'spawn', errno: 'ENOENT', message: `spawn: no user named ${JSON.stringify(user)} on this machine`, hint: 'create the user, or give a numeric id' });
@@ -372,8 +440,65 @@ class LinuxHost implements Host {
 
   // ---- helpers ---------------------------------------------------------------------------------
 
-  private run(argv: string[], op: string) {
-    return runToolChecked(argv, { env: this.env, timeoutMs: this.toolTimeoutMs, op });
+  /**
+   * Runs a tool for an operation, bounded by the host's limit and the caller's signal. A jailhouse
+   * command waits first for jailhouse commands given up and killed but not exited yet (lingering),
+   * and is not run at all if its own caller gives up meanwhile.
+   */
+  private async run(argv: string[], op: string, call?: ToolCall) {
+    const jailhouse = argv[0] === 'jailhouse';
+    if (jailhouse && this.lingering.size > 0) await this.afterLingering(argv, op, call?.signal);
+    let pid: number | undefined;
+    const runs = {
+      started: (run: ToolRun) => {
+        pid = run.pid;
+        call?.runs?.started(run);
+      },
+      ended: (run: ToolRun) => call?.runs?.ended(run),
+    };
+    const result = runToolChecked(argv, { env: this.env, timeoutMs: this.toolTimeoutMs, killGraceMs: this.killGraceMs, signal: call?.signal, runs, op });
+    const signal = call?.signal;
+    if (jailhouse && signal) {
+      const onAbort = () => {
+        this.lingering.set(result, () => `\`${argv.join(' ')}\`${pid === undefined ? '' : ` (pid ${pid})`}`);
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+      void result.then(
+        () => undefined,
+        () => undefined,
+      ).finally(() => {
+        signal.removeEventListener('abort', onAbort);
+        this.lingering.delete(result);
+      });
+    }
+    return result;
+  }
+
+  private async afterLingering(argv: string[], op: string, signal: AbortSignal | undefined): Promise<void> {
+    const waiting = [...this.lingering];
+    const gone = Promise.allSettled(waiting.map(([p]) => p)).then(() => true);
+    const givenUp = new Promise<boolean>((resolve) => {
+      const limit = setTimeout(() => resolve(false), this.toolTimeoutMs);
+      const stop = () => {
+        clearTimeout(limit);
+        resolve(false);
+      };
+      if (signal?.aborted) stop();
+      signal?.addEventListener('abort', stop, { once: true });
+      void gone.then(() => {
+        clearTimeout(limit);
+        signal?.removeEventListener('abort', stop);
+      });
+    });
+    if (await Promise.race([gone, givenUp])) return;
+    throw new HostError({
+      code: 'HOST_TOOL_TIMEOUT',
+      op,
+      errno: 'ETIMEDOUT',
+      argv,
+      message: `${op}: \`${argv.join(' ')}\` was not run: ${waiting.map(([, d]) => d()).join(', ')}, killed when its caller gave up, has not exited yet and holds the Jailhouse driver lock`,
+      hint: 'a jailhouse command stuck in the kernel ends only when its ioctl returns; see the kernel log',
+    });
   }
 
   /** A lazy lookup, so a machine without chrt can still run loaders that need no scheduling. */
@@ -447,4 +572,26 @@ function checkCidr(cidr: string, op: string): void {
     ? v4.slice(1, 5).every((o) => Number(o) <= 255) && Number(v4[5]) <= 32
     : /^[0-9a-fA-F:]+\/(\d{1,3})$/.test(cidr) && cidr.includes(':') && Number(cidr.split('/')[1]) <= 128;
   if (!ok) throw new HostError({ code: 'HOST_BAD_ARGUMENT', op, message: `${op}: not an address with prefix length (like 172.16.0.1/24): ${JSON.stringify(cidr)}` });
+}
+
+/** An observer that throws must not break the operation it watches. */
+function notify(fn: () => void): void {
+  try {
+    fn();
+  } catch {
+    // The observer reports its own failures.
+  }
+}
+
+function sleepUnlessAborted(ms: number, signal: AbortSignal | undefined): Promise<void> {
+  return new Promise((resolve) => {
+    if (signal?.aborted) return resolve();
+    const done = () => {
+      clearTimeout(timer);
+      signal?.removeEventListener('abort', done);
+      resolve();
+    };
+    const timer = setTimeout(done, ms);
+    signal?.addEventListener('abort', done, { once: true });
+  });
 }

@@ -151,6 +151,16 @@ export function spawnDetached(opts: DetachedSpawnOptions): SpawnedProcess {
   return { identity: { pid, startTime }, exited };
 }
 
+/**
+ * Whether a process started through wrappers (chrt, prlimit, taskset, setpriv: their absolute
+ * paths) runs the program by now: its command line is none of theirs. A wrapper that is a script
+ * shows as `INTERPRETER WRAPPER …`, so the first two words are looked at. An empty command line
+ * (a process between fork and exec, or gone) is not taken for the program.
+ */
+export function execReached(cmdline: readonly string[], wrappers: readonly string[]): boolean {
+  return cmdline.length > 0 && !cmdline.slice(0, 2).some((word) => wrappers.includes(word));
+}
+
 /** Polls until the process is gone (or a zombie); its exit status is unknown to a non-parent. */
 export async function pollUntilGone(id: ProcessIdentity, intervalMs: number): Promise<ExitStatus> {
   for (;;) {

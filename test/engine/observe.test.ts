@@ -3,9 +3,9 @@
  * invocation id but no PID by INVOCATION_ID (only when asked), nothing else.
  */
 import { expect, test } from 'vitest';
-import type { Host, ProcessIdentity, ProcessInfo } from '../../src/host/host.js';
+import type { Host, InterfaceInfo, ProcessIdentity, ProcessInfo, ToolCall } from '../../src/host/host.js';
 import type { Target } from '../../src/engine/kinds/index.js';
-import { observeAll, takeSnapshot } from '../../src/engine/observe.js';
+import { InterfaceProbe, observeAll, takeSnapshot } from '../../src/engine/observe.js';
 
 function fakeHost(byEnv: Record<string, ProcessInfo>) {
   const calls: string[] = [];
@@ -51,4 +51,37 @@ test('findByInvocation decides which invocation ids are looked up', async () => 
     findByInvocation: (t) => t.facts.invocationId === 'bb',
   });
   expect(calls).toEqual(['env INVOCATION_ID=bb']);
+});
+
+test('a hung `ip addr show` is given up at the probe bound: the Network units keep the interfaces last seen, with a warning', async () => {
+  const link: InterfaceInfo = { name: 'enp0s13', up: true, addresses: ['172.16.0.1/24'] };
+  let hang = false;
+  const { host } = fakeHost({});
+  // Hangs until its call's signal fires, as the Linux host does when it kills the tool.
+  host.interfaces = (call?: ToolCall) =>
+    hang ? new Promise((_, reject) => call?.signal?.addEventListener('abort', () => reject(new Error('killed')))) : Promise.resolve([link]);
+  const warnings: string[] = [];
+  const probe = new InterfaceProbe({ timeoutMs: 100, warn: (units, message) => warnings.push(`${units.join()}: ${message}`) });
+  const net: Target = { id: 'crtos-link.network', kind: 'Network', facts: { interface: 'enp0s13', addresses: ['172.16.0.1/24'] } };
+  const first = await takeSnapshot(host, [net], { interfaces: probe });
+  expect(observeAll(first, [net]).get(net.id)?.state).toBe('active');
+  hang = true;
+  const t = Date.now();
+  const second = await takeSnapshot(host, [net, loader('a.loader', {})], { interfaces: probe });
+  expect(Date.now() - t).toBeLessThan(1000);
+  expect(observeAll(second, [net]).get(net.id)?.state).toBe('active');
+  expect(warnings).toEqual(['crtos-link.network: `ip addr show` did not answer within 100 ms and was killed; the interfaces stay as last observed']);
+  // With nothing seen yet, none are known.
+  const fresh = new InterfaceProbe({ timeoutMs: 50, warn: (_units, message) => warnings.push(message) });
+  expect(observeAll(await takeSnapshot(host, [net], { interfaces: fresh }), [net]).get(net.id)?.state).toBe('inactive');
+  expect(warnings[1]).toBe('`ip addr show` did not answer within 50 ms and was killed; no interfaces were observed yet, so none are known');
+});
+
+test('before() runs before the machine is read', async () => {
+  const order: string[] = [];
+  const { host } = fakeHost({});
+  const jailhouse = host.jailhouse;
+  host.jailhouse = () => (order.push('read'), jailhouse());
+  await takeSnapshot(host, [], { before: async () => void order.push('before') });
+  expect(order).toEqual(['before', 'read']);
 });

@@ -3,9 +3,11 @@
  * and failure, through the stand-in tools on PATH exactly as on a real machine.
  */
 import { describe, expect, it } from 'vitest';
-import { rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLinuxHost, type Host } from '../../src/host/index.js';
+import type { ToolRun } from '../../src/host/host.js';
 import { encodeConfig } from '../../src/jailhouse/index.js';
 import { nuttxCellConfig, type MachineDescription, type SimMachine } from '../../src/sim/index.js';
 import { tempMachine, waitFor } from '../sim/helpers.js';
@@ -14,6 +16,22 @@ import { hostError } from './helpers.js';
 async function setup(description?: Partial<MachineDescription>): Promise<{ m: SimMachine; host: Host }> {
   const m = await tempMachine(description);
   return { m, host: createLinuxHost({ root: m.dir, env: m.env }) };
+}
+
+/** Whether a process runs (a zombie is gone but for its exit status). */
+function alive(pid: number): boolean {
+  try {
+    return !/\) [ZX] /.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
+/** The PID of the stand-in that hangs in `op` (from the machine's log), once it hangs. */
+async function hungPid(m: SimMachine, op: string): Promise<number> {
+  let pid: number | undefined;
+  await waitFor(async () => (pid = (await m.readLog()).find((e) => e.op === op && e.result === 'hang')?.detail?.pid as number | undefined) !== undefined);
+  return pid!;
 }
 
 const SYS = '/etc/jailhouse/sysconfig.cell';
@@ -195,10 +213,55 @@ describe.concurrent('LinuxHost operations on the simulated machine', () => {
     await m.bringUp('enabled');
     await m.setFaults([{ op: 'jailhouse cell create', hang: true }]);
     const e = await hostError(host.createCell(NUTTX, 'nuttx'));
-    expect(e).toMatchObject({ code: 'HOST_TOOL_TIMEOUT', errno: 'ETIMEDOUT', signal: 'SIGKILL' });
+    expect(e).toMatchObject({ code: 'HOST_TOOL_TIMEOUT', errno: 'ETIMEDOUT', signal: 'SIGTERM' });
     // The hung stand-in held the driver mutex; the next command takes the stale lock over.
     await m.setFaults([]);
     expect(await createLinuxHost({ root: m.dir, env: m.env }).createCell(NUTTX, 'nuttx')).toMatchObject({ name: 'nuttx' });
+  });
+
+  it('kills a hanging jailhouse command with its process group the moment its caller gives up', async () => {
+    const m = await tempMachine();
+    const host = createLinuxHost({ root: m.dir, env: m.env });
+    await m.bringUp('enabled');
+    await m.setFaults([{ op: 'jailhouse cell create', hang: true, times: 1 }]);
+    const abort = new AbortController();
+    const create = host.createCell(NUTTX, 'nuttx', { signal: abort.signal });
+    const pid = await hungPid(m, 'jailhouse cell create');
+    abort.abort();
+    expect(await hostError(create)).toMatchObject({ code: 'HOST_TOOL_TIMEOUT', errno: 'ETIMEDOUT', signal: 'SIGTERM' });
+    expect(alive(pid)).toBe(false);
+    // Killed before it changed anything; the next create takes the driver lock over.
+    expect((await host.jailhouse()).cells.map((c) => c.name)).toEqual(['RootCell']);
+    expect(await host.createCell(NUTTX, 'nuttx')).toMatchObject({ name: 'nuttx' });
+  });
+
+  it('does not start a jailhouse command behind one given up but not exited yet (it holds the driver lock)', async () => {
+    // A stand-in whose `enable` ignores SIGTERM until the SIGKILL after the grace, as an ioctl that
+    // does not return at once; every call is logged.
+    const root = mkdtempSync(join(tmpdir(), 'crtos-lingering-'));
+    mkdirSync(join(root, 'bin'));
+    const calls = join(root, 'calls');
+    writeFileSync(join(root, 'bin/jailhouse'), `#!/bin/sh\necho "$*" >> ${calls}\ncase "$1" in enable) trap "" TERM; sleep 30;; esac\nexit 0\n`, { mode: 0o755 });
+    const host = createLinuxHost({ root, env: { PATH: `${join(root, 'bin')}:/usr/bin:/bin` }, killGraceMs: 1500 });
+    try {
+      const abort = new AbortController();
+      let run: ToolRun | undefined;
+      const enable = host.enableJailhouse(SYS, { signal: abort.signal, runs: { started: (r) => (run = r), ended: () => undefined } });
+      await waitFor(() => existsSync(calls));
+      abort.abort();
+      // Given up too while it waits: never run.
+      expect(await hostError(host.startCell('nuttx', { signal: AbortSignal.timeout(300) }))).toMatchObject({
+        code: 'HOST_TOOL_TIMEOUT',
+        message: `startCell: \`jailhouse cell start --name nuttx\` was not run: \`jailhouse enable ${join(root, SYS)}\` (pid ${run!.pid}), killed when its caller gave up, has not exited yet and holds the Jailhouse driver lock`,
+      });
+      // One that may wait runs once the killed one is gone (SIGKILL after the grace).
+      const start = host.startCell('nuttx');
+      expect(await hostError(enable)).toMatchObject({ code: 'HOST_TOOL_TIMEOUT', signal: 'SIGKILL' });
+      await start;
+      expect(readFileSync(calls, 'utf8')).toBe(`enable ${join(root, SYS)}\ncell start --name nuttx\n`);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('says which tool is missing from PATH', async () => {
@@ -238,6 +301,40 @@ describe('LinuxHost loaders on the simulated machine', () => {
     await host.shutdownCell('nuttx');
     expect(await host.waitExit(id)).toEqual({ code: 1, signal: null });
     expect(await host.process(id)).toBeUndefined();
+  });
+
+  it('a spawn through chrt resolves once chrt exec\'d the program; one whose chrt hangs is killed with its group', async () => {
+    const { m, host } = await setup();
+    await m.bringUp('network');
+    const endpoint = m.readinessEndpoint() as { host: string; port: number };
+    await waitFor(() => host.probeTcp(endpoint.host, endpoint.port, 200));
+    const spec = {
+      argv: ['/opt/crtos/loader', '/opt/crtos/apps/hello'],
+      env: { SHADOWPROC: '/dev/shadow-process0', CRTOS_SIM_ENDPOINT: `${endpoint.host}:${endpoint.port}` },
+      scheduling: { policy: 'fifo' as const, priority: 80 },
+    };
+    const runs: string[] = [];
+    const observer = { started: (r: ToolRun) => runs.push(`started ${r.op} ${r.pid} ${r.wrappers?.map((w) => w.split('/').pop()).join()}`), ended: (r: ToolRun) => runs.push(`ended ${r.pid}`) };
+    const id = await host.spawn(spec, { runs: observer });
+    // Already past the wrapper (`sh …/bin/chrt -f 80 …`): the program runs.
+    const argv = (await host.process(id))?.argv ?? [];
+    expect(argv.slice(-1)).toEqual(['/opt/crtos/apps/hello']);
+    expect(argv).not.toContain(join(m.dir, 'bin/chrt'));
+    expect(runs).toEqual([`started spawn ${id.pid} chrt`, `ended ${id.pid}`]);
+    await host.killGroup(id, 'SIGKILL');
+    await host.waitGroupGone(id);
+
+    await m.setFaults([{ op: 'chrt', hang: true, times: 1 }]);
+    const abort = new AbortController();
+    const spawn = host.spawn(spec, { signal: abort.signal });
+    const chrt = await hungPid(m, 'chrt');
+    abort.abort();
+    const e = await hostError(spawn);
+    expect(e).toMatchObject({ code: 'HOST_TOOL_TIMEOUT', op: 'spawn' });
+    const pid = Number(/pid (\d+)/.exec(e.message)![1]);
+    expect(e.message).toBe(`spawn: \`chrt\` (pid ${pid}) did not exec ${join(m.dir, 'opt/crtos/loader')} before its caller's deadline; killed it with its process group`);
+    expect(alive(pid)).toBe(false);
+    expect(alive(chrt)).toBe(false);
   });
 
   it('a loader whose cell is not running aborts like the C++ loader', async () => {

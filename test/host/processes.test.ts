@@ -13,7 +13,7 @@ import { fileURLToPath } from 'node:url';
 import { build } from 'esbuild';
 import { randomBytes } from 'node:crypto';
 import { createLinuxHost, type ProcessIdentity } from '../../src/host/index.js';
-import { environHas, groupMembers } from '../../src/host/processes.js';
+import { environHas, execReached, groupMembers } from '../../src/host/processes.js';
 import { parseProcStat } from '../../src/host/parse.js';
 import { waitFor } from '../sim/helpers.js';
 
@@ -342,5 +342,20 @@ describe('LinuxHost loader settings', () => {
   it('refuses a user it cannot resolve before starting anything', async () => {
     await expect(host.spawn({ argv: ['sleep', '300'], env: { PATH }, user: 'no-such-user-crtos' })).rejects.toMatchObject({ code: 'HOST_SPAWN_FAILED', message: expect.stringContaining('no user named') });
     await expect(host.spawn({ argv: ['sleep', '300'], env: { PATH }, user: '4242420' })).rejects.toMatchObject({ code: 'HOST_SPAWN_FAILED', hint: 'give `group` too' });
+  });
+});
+
+describe('execReached', () => {
+  const wrappers = ['/usr/bin/prlimit', '/usr/bin/chrt', '/usr/bin/setpriv', '/m/bin/chrt'];
+  it('is false while a wrapper runs, native or a script, and true once the program (or what it exec\'d) runs', () => {
+    expect(execReached(['/usr/bin/prlimit', '--memlock=1:1', '--', '/usr/bin/chrt', '-f', '80', '/opt/loader', 'app'], wrappers)).toBe(false);
+    expect(execReached(['/usr/bin/chrt', '-f', '80', '/opt/loader', 'app'], wrappers)).toBe(false);
+    expect(execReached(['/bin/sh', '/m/bin/chrt', '-f', '80', '/m/opt/loader', 'app'], wrappers)).toBe(false);
+    expect(execReached(['/opt/loader', 'app'], wrappers)).toBe(true);
+    expect(execReached(['/bin/sh', '/m/opt/loader', 'app'], wrappers)).toBe(true);
+    expect(execReached(['node', 'bundle.mjs', 'loader', 'app'], wrappers)).toBe(true);
+  });
+  it('is false for an empty command line (between fork and exec, or gone)', () => {
+    expect(execReached([], wrappers)).toBe(false);
   });
 });

@@ -3,7 +3,7 @@
  * started, stopped and (cells) reloaded through the Host. Start functions resume: they skip what
  * the machine already shows done, so an interrupted start finishes instead of starting over.
  */
-import type { Host } from '../../host/host.js';
+import type { Host, ToolCall } from '../../host/host.js';
 import type { Unit, UnitSet } from '../../units/types.js';
 import type { KindName } from '../../units/kinds/common.js';
 import type { Observation, Snapshot, UnitDescription, UnitFacts } from '../types.js';
@@ -20,8 +20,14 @@ export interface KindContext {
   host: Host;
   set: UnitSet;
   desc: UnitDescription;
-  /** Rejects with an ENGINE_TIMEOUT ProblemError when `p` takes longer than `ms`. */
-  timed<T>(p: Promise<T>, ms: number, what: string): Promise<T>;
+  /**
+   * Bounds a host operation by `ms`; rejects with an ENGINE_TIMEOUT ProblemError naming `what` and
+   * the timeout when it takes longer. Give an operation that runs a tool as a function of the
+   * ToolCall it passes to the Host: then the tool is killed with its process group at the
+   * deadline (and recorded in the state directory while it runs), and the rejection comes once it
+   * is gone, so nothing finishes behind the unit's back.
+   */
+  timed: Timed;
   sleep(ms: number): Promise<void>;
   /** Environment a loader starts with besides its own variables (PATH). */
   baseEnv: Record<string, string>;
@@ -42,9 +48,11 @@ export interface KindContext {
   log(message: string): void;
 }
 
+export type Timed = <T>(op: Promise<T> | ((call: ToolCall) => Promise<T>), ms: number, what: string) => Promise<T>;
+
 export interface StopContext {
   host: Host;
-  timed<T>(p: Promise<T>, ms: number, what: string): Promise<T>;
+  timed: Timed;
   sleep(ms: number): Promise<void>;
   log(message: string): void;
 }

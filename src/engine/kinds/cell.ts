@@ -70,7 +70,7 @@ export const cellBehaviour: KindBehaviour = {
     const cell = unit as UnitOf<'Cell'>;
     const { name, images, existing } = await prepare(cell, ctx);
     if (existing && existing.state !== 'shut down') {
-      await ctx.timed(hostStep(cell.id, `jailhouse cell shutdown ${name}`, ctx.host.shutdownCell(name)), cell.spec.timeout, 'cell shutdown');
+      await ctx.timed((call) => hostStep(cell.id, `jailhouse cell shutdown ${name}`, ctx.host.shutdownCell(name, call)), cell.spec.timeout, `jailhouse cell shutdown ${name}`);
     }
     await loadAndStart(cell, name, images, ctx);
     return { cellName: name, cpus: ctx.desc.facts.cpus ?? [], ...lastGoodOf(ctx) };
@@ -83,7 +83,7 @@ export const cellBehaviour: KindBehaviour = {
     const status = await hostStep(target.id, 'reading the Jailhouse state', ctx.host.jailhouse(), 'ENGINE_STOP_FAILED');
     if (!status.cells.some((c) => c.id !== 0 && c.name === name)) return;
     try {
-      await ctx.timed(ctx.host.destroyCell(name), timeout, 'cell destroy');
+      await ctx.timed((call) => ctx.host.destroyCell(name, call), timeout, `jailhouse cell destroy ${name}`);
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return; // gone meanwhile
       if (e instanceof ProblemError) throw e;
@@ -104,7 +104,7 @@ async function prepare(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<{ name: 
   if (existing) return { name, images, existing };
   const config = await placeConfig(cell, ctx);
   try {
-    await ctx.timed(hostStep(cell.id, `jailhouse cell create ${config}`, ctx.host.createCell(config, name)), cell.spec.timeout, 'cell create');
+    await ctx.timed((call) => hostStep(cell.id, `jailhouse cell create ${config}`, ctx.host.createCell(config, name, call)), cell.spec.timeout, `jailhouse cell create ${config}`);
   } catch (e) {
     await putLastGoodBack(cell, images, e, ctx);
     throw e;
@@ -148,8 +148,9 @@ async function putLastGoodBack(cell: UnitOf<'Cell'>, images: CellImage[], refusa
   const old = ctx.replaced;
   if (!old?.lastGoodConfig || !old.cellName || !(refusal instanceof ProblemError) || refusal.problems[0]?.code === 'ENGINE_TIMEOUT') return;
   const name = old.cellName;
+  const config = old.lastGoodConfig;
   try {
-    await ctx.timed(hostStep(cell.id, `jailhouse cell create ${old.lastGoodConfig}`, ctx.host.createCell(old.lastGoodConfig, name)), cell.spec.timeout, 'cell create');
+    await ctx.timed((call) => hostStep(cell.id, `jailhouse cell create ${config}`, ctx.host.createCell(config, name, call)), cell.spec.timeout, `jailhouse cell create ${config}`);
     await loadAndStart(cell, name, images, ctx);
   } catch (e) {
     ctx.log(`putting the last good configuration back failed too: ${(e as Error).message}`);
@@ -213,10 +214,10 @@ async function checkImages(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<Cell
 
 async function loadAndStart(cell: UnitOf<'Cell'>, name: string, images: CellImage[], ctx: KindContext): Promise<void> {
   if (images.length > 0) {
-    await ctx.timed(hostStep(cell.id, `jailhouse cell load ${name}`, ctx.host.loadCell(name, images)), cell.spec.timeout, 'cell load');
+    await ctx.timed((call) => hostStep(cell.id, `jailhouse cell load ${name}`, ctx.host.loadCell(name, images, call)), cell.spec.timeout, `jailhouse cell load ${name}`);
   }
   if (!cell.spec.start) return;
-  await ctx.timed(hostStep(cell.id, `jailhouse cell start ${name}`, ctx.host.startCell(name)), cell.spec.timeout, 'cell start');
+  await ctx.timed((call) => hostStep(cell.id, `jailhouse cell start ${name}`, ctx.host.startCell(name, call)), cell.spec.timeout, `jailhouse cell start ${name}`);
   // An inmate that faults in its first instructions is already failed when `cell start` returns:
   // the start failed, as systemd fails a start whose main process died at once.
   const state = (await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse())).cells.find((c) => c.id !== 0 && c.name === name)?.state;

@@ -31,7 +31,7 @@ export const driverBehaviour: KindBehaviour = {
       const spec = d.spec.path !== undefined ? { path: d.spec.path, parameters: d.spec.parameters } : { name: d.spec.module!, parameters: d.spec.parameters };
       const what = d.spec.path !== undefined ? `insmod ${d.spec.path}` : `modprobe ${d.spec.module}`;
       try {
-        await ctx.timed(ctx.host.loadModule(spec), d.spec.timeout, what);
+        await ctx.timed((call) => ctx.host.loadModule(spec, call), d.spec.timeout, what);
       } catch (e) {
         // EEXIST: loaded meanwhile (by us before a restart, or by someone else): that is the goal.
         if (!isErrno(e, 'EEXIST')) await hostStep(d.id, what, Promise.reject(e));
@@ -50,7 +50,7 @@ export const driverBehaviour: KindBehaviour = {
     const loaded = (await hostStep(target.id, 'reading /proc/modules', ctx.host.modules(), 'ENGINE_STOP_FAILED')).some((m) => m.name === name);
     if (!loaded) return;
     try {
-      await ctx.timed(ctx.host.unloadModule(name), 30_000, `rmmod ${name}`);
+      await ctx.timed((call) => ctx.host.unloadModule(name, call), 30_000, `rmmod ${name}`);
     } catch (e) {
       if (!isErrno(e, 'ENOENT')) await hostStep(target.id, `rmmod ${name}`, Promise.reject(e), 'ENGINE_STOP_FAILED');
     }

@@ -67,7 +67,7 @@ export const hypervisorBehaviour: KindBehaviour = {
     const status = await hostStep(h.id, 'reading the Jailhouse state', ctx.host.jailhouse());
     if (!status.enabled) {
       try {
-        await ctx.timed(ctx.host.enableJailhouse(spec.system), spec.timeout, 'jailhouse enable');
+        await ctx.timed((call) => ctx.host.enableJailhouse(spec.system, call), spec.timeout, `jailhouse enable ${spec.system}`);
       } catch (e) {
         if (!isErrno(e, 'EBUSY')) await hostStep(h.id, `jailhouse enable ${spec.system}`, Promise.reject(e));
       }
@@ -80,7 +80,7 @@ export const hypervisorBehaviour: KindBehaviour = {
       const status = await hostStep(target.id, 'reading the Jailhouse state', ctx.host.jailhouse(), 'ENGINE_STOP_FAILED');
       if (!status.enabled) return;
       try {
-        await ctx.timed(ctx.host.disableJailhouse(), UNLOAD_TIMEOUT_MS, 'jailhouse disable');
+        await ctx.timed((call) => ctx.host.disableJailhouse(call), UNLOAD_TIMEOUT_MS, 'jailhouse disable');
       } catch (e) {
         if (!isErrno(e, 'EINVAL')) await hostStep(target.id, 'jailhouse disable', Promise.reject(e), 'ENGINE_STOP_FAILED');
       }
@@ -119,7 +119,7 @@ async function startRtmux(h: RtmuxUnit, ctx: KindContext): Promise<UnitFacts> {
     );
   }
   try {
-    await ctx.timed(ctx.host.loadModule({ path: spec.module, parameters: spec.parameters }), spec.timeout, `insmod ${spec.module}`);
+    await ctx.timed((call) => ctx.host.loadModule({ path: spec.module, parameters: spec.parameters }, call), spec.timeout, `insmod ${spec.module}`);
   } catch (e) {
     // EEXIST: loaded meanwhile by someone else, after our image was placed: that is the goal.
     if (!isErrno(e, 'EEXIST')) await hostStep(h.id, `insmod ${spec.module}`, Promise.reject(e));
@@ -130,7 +130,7 @@ async function startRtmux(h: RtmuxUnit, ctx: KindContext): Promise<UnitFacts> {
 async function unloadRtvmm(unit: string, name: string, ctx: KindContext | StopContext, code: 'ENGINE_STOP_FAILED' | 'ENGINE_START_FAILED'): Promise<void> {
   if (!(await hostStep(unit, 'reading /proc/modules', ctx.host.modules(), code)).some((m) => m.name === name)) return;
   try {
-    await ctx.timed(ctx.host.unloadModule(name), UNLOAD_TIMEOUT_MS, `rmmod ${name}`);
+    await ctx.timed((call) => ctx.host.unloadModule(name, call), UNLOAD_TIMEOUT_MS, `rmmod ${name}`);
   } catch (e) {
     if (!isErrno(e, 'ENOENT')) await hostStep(unit, `rmmod ${name}`, Promise.reject(e), code);
   }

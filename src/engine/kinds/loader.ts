@@ -6,7 +6,8 @@
  * the group, then, after stopTimeout, SIGKILL to what is left, so a wrapper script's children do
  * not outlive it. Each start gets an invocation id, recorded before the spawn and passed as
  * INVOCATION_ID, so a daemon killed before it recorded the PID finds the process again instead of
- * starting a second one.
+ * starting a second one. A start is complete only once the wrappers (chrt, prlimit, taskset,
+ * setpriv) exec'd the program: one that hangs is killed with its group and the start fails.
  */
 import type { ProcessIdentity } from '../../host/host.js';
 import type { UnitOf } from '../../units/types.js';
@@ -19,6 +20,8 @@ import { fail, hostStep } from './common.js';
 export const INVOCATION_ENV = 'INVOCATION_ID';
 
 const DEFAULT_STOP_TIMEOUT = 10_000;
+/** Reaching the program through chrt and the like takes milliseconds; systemd waits 90 s for a whole start. */
+const DEFAULT_EXEC_TIMEOUT = 10_000;
 
 export const loaderBehaviour: KindBehaviour = {
   activeSubState: () => 'running',
@@ -44,20 +47,29 @@ export const loaderBehaviour: KindBehaviour = {
       ...(ctx.invocationId ? { [INVOCATION_ENV]: ctx.invocationId } : {}),
     };
     const limits = hostLimits(l.spec.limits);
-    const id = await hostStep(
-      l.id,
-      `starting ${l.spec.exec.join(' ')}`,
-      ctx.host.spawn({
-        argv: [...l.spec.exec],
-        env,
-        cwd: l.spec.workingDirectory ?? '/',
-        ...(l.spec.scheduling ? { scheduling: l.spec.scheduling } : {}),
-        ...(l.spec.cpus ? { cpus: l.spec.cpus } : {}),
-        ...(l.spec.user !== undefined ? { user: l.spec.user } : {}),
-        ...(l.spec.group !== undefined ? { group: l.spec.group } : {}),
-        ...(limits ? { limits } : {}),
-        ...(ctx.logFile ? { logFile: ctx.logFile } : {}),
-      }),
+    // The start completes once the wrappers exec'd the program: a hung chrt is not a running loader.
+    const id = await ctx.timed(
+      (call) =>
+        hostStep(
+          l.id,
+          `starting ${l.spec.exec.join(' ')}`,
+          ctx.host.spawn(
+            {
+              argv: [...l.spec.exec],
+              env,
+              cwd: l.spec.workingDirectory ?? '/',
+              ...(l.spec.scheduling ? { scheduling: l.spec.scheduling } : {}),
+              ...(l.spec.cpus ? { cpus: l.spec.cpus } : {}),
+              ...(l.spec.user !== undefined ? { user: l.spec.user } : {}),
+              ...(l.spec.group !== undefined ? { group: l.spec.group } : {}),
+              ...(limits ? { limits } : {}),
+              ...(ctx.logFile ? { logFile: ctx.logFile } : {}),
+            },
+            call,
+          ),
+        ),
+      execTimeoutOf(l.spec),
+      `exec of ${l.spec.exec[0]}${wrappersOf(l.spec)}`,
     );
     return {
       pid: id.pid,
@@ -105,6 +117,26 @@ export async function stopProcessGroup(
   } finally {
     abort.abort();
   }
+}
+
+/**
+ * How long a start may take to reach the program through its wrappers. The Loader schema has no
+ * `timeout` of its own yet; one given there is used.
+ */
+function execTimeoutOf(spec: LoaderSpec): number {
+  const own = (spec as { timeout?: unknown }).timeout;
+  return typeof own === 'number' && own > 0 ? own : DEFAULT_EXEC_TIMEOUT;
+}
+
+/** ` through chrt, taskset` for the messages: the wrappers the host puts before the program. */
+function wrappersOf(spec: LoaderSpec): string {
+  const names = [
+    ...(spec.limits && Object.values(spec.limits).some((v) => v !== undefined) ? ['prlimit'] : []),
+    ...(spec.scheduling ? ['chrt'] : []),
+    ...(spec.cpus && spec.cpus.length > 0 ? ['taskset'] : []),
+    ...(spec.user !== undefined || spec.group !== undefined ? ['setpriv'] : []),
+  ];
+  return names.length === 0 ? '' : ` through ${names.join(', ')}`;
 }
 
 /** The unit's limits as the host takes them: sizes and counts as bigints. */

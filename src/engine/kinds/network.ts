@@ -1,10 +1,13 @@
 /** Network: addresses on an interface (the ivshmem-net link) and the link up. */
 import type { UnitOf } from '../../units/types.js';
 import type { Observation } from '../types.js';
-import type { KindBehaviour } from './behaviour.js';
+import type { InterfaceInfo } from '../../host/host.js';
+import type { KindBehaviour, KindContext } from './behaviour.js';
 import { fail, hostStep, isErrno, waitFor } from './common.js';
 
 const INTERFACE_POLL_MS = 50;
+const STOP_TIMEOUT_MS = 10_000;
+const LAST_LOOK_MS = 1000;
 
 export const networkBehaviour: KindBehaviour = {
   activeSubState: () => 'configured',
@@ -22,36 +25,46 @@ export const networkBehaviour: KindBehaviour = {
 
   async start(unit, ctx) {
     const n = unit as UnitOf<'Network'>;
-    let info = (await hostStep(n.id, 'ip addr show', ctx.host.interfaces())).find((i) => i.name === n.spec.interface);
+    // Every `ip` run within the unit's timeout, the interface's wait included (the last look gets a second).
+    const deadline = Date.now() + n.spec.timeout;
+    const find = async () => (await listInterfaces(n.id, ctx, Math.max(LAST_LOOK_MS, deadline - Date.now()), 'ENGINE_START_FAILED')).find((i) => i.name === n.spec.interface);
+    let info = await find();
     if (!info) {
-      const appeared = await waitFor(async () => (info = (await ctx.host.interfaces()).find((i) => i.name === n.spec.interface)) !== undefined, n.spec.timeout, INTERFACE_POLL_MS, ctx.sleep);
+      const appeared = await waitFor(async () => (info = await find()) !== undefined, Math.max(0, deadline - Date.now()), INTERFACE_POLL_MS, ctx.sleep);
       if (!appeared || !info) fail('ENGINE_TIMEOUT', n.id, `interface ${n.spec.interface} did not appear within ${n.spec.timeout} ms`, 'check that the driver creating it is loaded and its peer cell runs');
     }
     const present = new Set(info.addresses);
     for (const a of n.spec.address) {
       if (present.has(a)) continue;
       try {
-        await ctx.timed(ctx.host.addAddress(n.spec.interface, a), n.spec.timeout, `ip addr add ${a}`);
+        await ctx.timed((call) => ctx.host.addAddress(n.spec.interface, a, call), n.spec.timeout, `ip addr add ${a} dev ${n.spec.interface}`);
       } catch (e) {
         if (!isErrno(e, 'EEXIST')) await hostStep(n.id, `ip addr add ${a} dev ${n.spec.interface}`, Promise.reject(e));
       }
     }
-    if (n.spec.up && !info.up) await ctx.timed(hostStep(n.id, `ip link set ${n.spec.interface} up`, ctx.host.setLinkUp(n.spec.interface)), n.spec.timeout, 'ip link set up');
+    if (n.spec.up && !info.up) {
+      await ctx.timed((call) => hostStep(n.id, `ip link set ${n.spec.interface} up`, ctx.host.setLinkUp(n.spec.interface, call)), n.spec.timeout, `ip link set dev ${n.spec.interface} up`);
+    }
     return { interface: n.spec.interface, addresses: n.spec.address };
   },
 
   async stop(target, ctx) {
     const ifname = target.facts.interface;
     if (!ifname) return;
-    const info = (await hostStep(target.id, 'ip addr show', ctx.host.interfaces(), 'ENGINE_STOP_FAILED')).find((i) => i.name === ifname);
+    const info = (await listInterfaces(target.id, ctx, STOP_TIMEOUT_MS, 'ENGINE_STOP_FAILED')).find((i) => i.name === ifname);
     if (!info) return;
     for (const a of target.facts.addresses ?? []) {
       if (!info.addresses.includes(a)) continue;
       try {
-        await ctx.timed(ctx.host.removeAddress(ifname, a), 10_000, `ip addr del ${a}`);
+        await ctx.timed((call) => ctx.host.removeAddress(ifname, a, call), STOP_TIMEOUT_MS, `ip addr del ${a} dev ${ifname}`);
       } catch (e) {
         if (!isErrno(e, 'EADDRNOTAVAIL', 'ENODEV')) await hostStep(target.id, `ip addr del ${a} dev ${ifname}`, Promise.reject(e), 'ENGINE_STOP_FAILED');
       }
     }
   },
 };
+
+/** `ip addr show`, bounded like the unit's other `ip` runs. */
+function listInterfaces(unit: string, ctx: Pick<KindContext, 'host' | 'timed'>, ms: number, code: 'ENGINE_START_FAILED' | 'ENGINE_STOP_FAILED'): Promise<InterfaceInfo[]> {
+  return ctx.timed((call) => hostStep(unit, 'ip addr show', ctx.host.interfaces(call), code), ms, 'ip addr show');
+}

@@ -65,7 +65,7 @@ async function startWith(m: FakeMachine, pinned: string): Promise<UnitFacts> {
   const set = await rtmuxSet(pinned);
   const host = fakeHost(m);
   const desc = (await describeUnits(set, host)).get('rtmux.hypervisor')!;
-  const ctx: KindContext = { host, set, desc, timed: (p) => p, sleep: async () => undefined, baseEnv: {}, log: () => undefined };
+  const ctx: KindContext = { host, set, desc, timed: (op) => (typeof op === 'function' ? op({}) : op), sleep: async () => undefined, baseEnv: {}, log: () => undefined };
   return hypervisorBehaviour.start(set.units.get('rtmux.hypervisor')!, ctx);
 }
 

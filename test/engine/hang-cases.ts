@@ -1,0 +1,106 @@
+/**
+ * The hung-tool cases of issue 10, shared by the in-process Manager tests and the crtosd restart
+ * tests: which operation hangs, which unit it belongs to, how it is reached, and which units do
+ * not have to wait for it. Plus synchronous looks at /proc and at the machine's operation log, for
+ * assertions made the moment an event arrives.
+ */
+import { readFileSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import type { SimOperation } from '../../src/sim/index.js';
+import type { Fixture } from './harness.js';
+
+export interface HangCase {
+  op: SimOperation;
+  /** The unit whose operation hangs: it fails at its own timeout. None: observation's probe. */
+  unit?: string;
+  /** How the operation is reached: at boot, by a new image (cell reload), by a new configuration (re-create). */
+  via: 'boot' | 'new-image' | 'new-config';
+  /** Units that do not wait for it (neither require it nor are ordered after it). */
+  independent: string[];
+  /**
+   * In one daemon, convergence afterwards needs a failed stop to be tried again (a re-create whose
+   * destroy timed out), which nothing does yet: see the `test.fails` in manager.hangs.test.ts.
+   */
+  needsStopRetry?: true;
+}
+
+const BELOW_HYPERVISOR = ['jailhouse.driver', 'nuttx.image'];
+const BESIDE_CELL = [...BELOW_HYPERVISOR, 'jailhouse.hypervisor', 'shadow.driver', 'ivshmem-net.driver', 'crtos-link.network'];
+const BESIDE_NETWORK = [...BELOW_HYPERVISOR, 'jailhouse.hypervisor', 'shadow.driver', 'ivshmem-net.driver'];
+
+export const HANG_CASES: HangCase[] = [
+  { op: 'jailhouse enable', unit: 'jailhouse.hypervisor', via: 'boot', independent: BELOW_HYPERVISOR },
+  { op: 'jailhouse cell create', unit: 'nuttx.cell', via: 'boot', independent: BESIDE_CELL },
+  { op: 'jailhouse cell load', unit: 'nuttx.cell', via: 'boot', independent: BESIDE_CELL },
+  { op: 'jailhouse cell start', unit: 'nuttx.cell', via: 'boot', independent: BESIDE_CELL },
+  { op: 'jailhouse cell shutdown', unit: 'nuttx.cell', via: 'new-image', independent: BESIDE_CELL },
+  { op: 'jailhouse cell destroy', unit: 'nuttx.cell', via: 'new-config', independent: BESIDE_CELL, needsStopRetry: true },
+  // The cell wants the link, which orders it after the network: it is not independent here.
+  { op: 'ip addr add', unit: 'crtos-link.network', via: 'boot', independent: BESIDE_NETWORK },
+  { op: 'ip link set', unit: 'crtos-link.network', via: 'boot', independent: BESIDE_NETWORK },
+  { op: 'ip addr show', via: 'boot', independent: [...BESIDE_CELL, 'nuttx.cell'] },
+];
+
+/** Edits the unit files (and machine files) so that the next reload reaches the case's operation. */
+export function reachBy(f: Fixture, via: HangCase['via']): void {
+  if (via === 'new-image') {
+    // A new image: the cell is reloaded in place (shutdown, load, start).
+    const bytes = Buffer.concat([readFileSync(join(f.machine.dir, 'opt/crtos/nuttx.bin')), Buffer.from('v2')]);
+    writeFileSync(join(f.machine.dir, 'opt/crtos/nuttx-v2.bin'), bytes);
+    const sha = createHash('sha256').update(bytes).digest('hex');
+    f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('/opt/crtos/nuttx.bin', '/opt/crtos/nuttx-v2.bin').replace(/sha256: [0-9a-f]{64}/, `sha256: ${sha}`));
+  } else if (via === 'new-config') {
+    // Another configuration file (same cell): the cell is destroyed and created again.
+    writeFileSync(join(f.machine.dir, 'etc/jailhouse/nuttx-v2.cell'), readFileSync(join(f.machine.dir, 'etc/jailhouse/nuttx.cell')));
+    f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('config: /etc/jailhouse/nuttx.cell', 'config: /etc/jailhouse/nuttx-v2.cell'));
+  }
+}
+
+export interface LogEntry {
+  op: string;
+  args: string[];
+  result: string;
+  detail?: { pid?: number };
+  /** Epoch ms: when the tool's process started, and when it wrote the line. */
+  start?: number;
+  end: number;
+  /** jailhouse commands: how long it queued for the driver lock. */
+  lockWaitMs?: number;
+}
+
+/** The machine's operation log, read synchronously (in an event handler). */
+export function opsLog(f: Fixture): LogEntry[] {
+  let text: string;
+  try {
+    text = readFileSync(join(f.machine.dir, 'ops.log'), 'utf8');
+  } catch {
+    return [];
+  }
+  return text
+    .split('\n')
+    .filter((l) => l.trim() !== '')
+    .map((l) => JSON.parse(l) as LogEntry);
+}
+
+/** The hung operation's log line (written when it began to hang), with the hung process's PID. */
+export function hungEntry(f: Fixture, op: string): (LogEntry & { pid: number }) | undefined {
+  const e = opsLog(f).find((x) => x.op === op && x.result === 'hang');
+  return e?.detail?.pid === undefined ? undefined : { ...e, pid: e.detail.pid };
+}
+
+/** Whether a process runs (a zombie does not: it is gone but for its exit status). */
+export function alive(pid: number): boolean {
+  try {
+    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+    const state = stat.slice(stat.lastIndexOf(')') + 2, stat.lastIndexOf(')') + 3);
+    return state !== 'Z' && state !== 'X';
+  } catch {
+    return false;
+  }
+}
+
+/** Operations that change the machine (not reads), as the tests' "acting" means. */
+export function mutating(e: LogEntry): boolean {
+  return !['ip addr show', 'ip link show', 'jailhouse cell list', 'jailhouse console', 'cell state', 'cell failed'].includes(e.op) && e.op !== 'loader';
+}
