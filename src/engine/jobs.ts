@@ -338,6 +338,7 @@ export class JobRunner {
     } else if (outcome.result !== 'skipped') {
       rt.result = outcome.unitResult ?? 'exit-code';
       if (outcome.error) rt.lastError = outcome.error;
+      if (outcome.error?.code === 'ENGINE_PREVIOUS_NOT_STOPPED') this.retryAfterFailedStop(job.unit, outcome.error);
       const pending = ctx.holds.get(job.unit)?.reason === 'restart-pending';
       if (pending) transition(rt, 'activating', 'auto-restart');
       else transition(rt, 'failed', 'failed');
@@ -345,6 +346,17 @@ export class JobRunner {
     }
     ctx.emitUnit(job.unit);
     ctx.resolveManualJobsFor(job.unit, job, outcome);
+  }
+
+  /**
+   * A start that could not run because stopping its previous instance failed (a destroy that hung
+   * and was killed) is tried again by the unit's restart policy, like a failed start: the next try
+   * stops the previous instance again first.
+   */
+  private retryAfterFailedStop(id: string, error: Problem): void {
+    const unit = this.ctx.currentSet()?.units.get(id);
+    const desc = this.ctx.description(id);
+    if (unit && desc) this.ctx.supervisor.onStartFailure(unit, desc.digest, error);
   }
 
   /**

@@ -116,13 +116,7 @@ async function hangOnce(c: HangCase, converge: boolean): Promise<void> {
 }
 
 describe('a tool hanging once', () => {
-  test.each(HANG_CASES)('$op ($via)', (c) => hangOnce(c, c.needsStopRetry !== true), 60_000);
-
-  // Waits on retries of a failed stop: the re-create's destroy timed out, the cell runs its old
-  // configuration and the loader that requires it is held down until a pass plans the re-create
-  // again, which today only a reload or a restarted crtosd does (test/daemon/hangs.test.ts).
-  // Remove `.fails` once a failed stop is retried.
-  test.fails.each(HANG_CASES.filter((c) => c.needsStopRetry))('$op ($via): converges without an operator', (c) => hangOnce(c, true), 60_000);
+  test.each(HANG_CASES)('$op ($via)', (c) => hangOnce(c, true), 60_000);
 });
 
 describe('a loader whose wrapper hangs', () => {
