@@ -7,7 +7,7 @@
 import { createServer, type Socket } from 'node:net';
 import { existsSync } from 'node:fs';
 import { appendLog, readDescription, readState, updateState } from './store.js';
-import { readFaults } from './faults.js';
+import { readFaults, takeCellFailure, type SimCellFailure } from './faults.js';
 import { failCell } from './jailhouse-driver.js';
 
 const POLL_MS = 40;
@@ -62,12 +62,17 @@ export async function runCellRunner(dir: string, name: string, token: string): P
     }
     const cell = state.jailhouse.cells.find((c) => c.name === name);
     if (!cell || cell.runToken !== token || (cell.state !== 'running' && cell.state !== 'running/locked')) return stop(0);
-    const failure = readFaults(dir).cellFailures.find((f) => f.cell === name);
+    const startedAt = cell.startedAt ?? 0;
+    const isDue = (f: SimCellFailure) => {
+      if (f.cell !== name || f.atStart) return false;
+      // A failure at a wall-clock time hits the run that was going at that time, not later restarts.
+      if (f.at !== undefined) return startedAt <= f.at && Date.now() >= f.at;
+      return Date.now() >= startedAt + (f.afterStartMs ?? 0);
+    };
+    if (!readFaults(dir).cellFailures.some(isDue)) return;
+    // Taken (one of its `times` used) only when it fires.
+    const failure = takeCellFailure(dir, isDue);
     if (!failure) return;
-    // A failure at a wall-clock time hits the run that was going at that time, not later restarts.
-    if (failure.at !== undefined && (cell.startedAt ?? 0) > failure.at) return;
-    const due = failure.at ?? (cell.startedAt ?? 0) + (failure.afterStartMs ?? 0);
-    if (Date.now() < due) return;
     const failed = updateState(dir, (s) => failCell(s, name, token));
     if (failed) appendLog(dir, { op: 'cell failed', args: [name], result: 'failed', detail: { scheduled: failure } });
     stop(0);

@@ -4,7 +4,7 @@ import { parse as parseYaml } from 'yaml';
 import { isErrnoName } from '../host/errno.js';
 import { isProblemError } from '../errors/problem.js';
 import { createSimMachine, openSimMachine } from './machine.js';
-import { SIM_OPERATIONS, type SimFault, type SimOperation } from './faults.js';
+import { REAL_TIMINGS, SIM_OPERATIONS, TIMING_NAMES, type SimCellFailure, type SimFault, type SimOperation } from './faults.js';
 import type { MachineDescription } from './description.js';
 import { RTMUX_DESCRIPTION } from './rtmux-example.js';
 
@@ -25,8 +25,13 @@ const USAGE = `Usage: crtos-sim COMMAND DIR ...
   log DIR [--json]                   print the operations performed on it
   fault DIR OP (--errno E | --hang) [--times N] [--target NAME]
   fault DIR --latency OP=MS
-  fault DIR --fail-cell NAME (--after MS | --now)
-  fault DIR --clear
+  fault DIR --fail-cell NAME (--after MS | --at-start | --now) [--times N]
+                                     --at-start: failed inside \`cell start\`, before it returns
+  fault DIR --timing (destroy|disable)=MS
+                                     how long a destroy reads \`invalid\`; how long disable keeps
+                                     \`enabled\` 1 after the cells are gone
+  fault DIR --real-timings           the real hypervisor's: destroy=${REAL_TIMINGS.destroyMs} disable=${REAL_TIMINGS.disableMs}
+  fault DIR --clear                  faults, latencies, cell failures and timings back to none/defaults
 Operations: ${SIM_OPERATIONS.join(', ')}
 `;
 
@@ -115,6 +120,18 @@ async function fault(dir: string, args: string[], io: SimCliIo): Promise<number>
     await machine.setFaults([]);
     await machine.setLatencies({});
     await machine.setCellFailures([]);
+    await machine.setTimings(null);
+    return 0;
+  }
+  if (args.includes('--real-timings')) {
+    await machine.setTimings(REAL_TIMINGS);
+    return 0;
+  }
+  const timing = option(args, '--timing');
+  if (timing !== undefined) {
+    const m = /^(\w+)=(\d+)$/.exec(timing);
+    if (!m || !(TIMING_NAMES as readonly string[]).includes(m[1] as string)) return usage(io, `--timing takes NAME=MS, NAME one of ${TIMING_NAMES.join(', ')}`);
+    await machine.setTimings({ [`${m[1]}Ms`]: Number(m[2]) });
     return 0;
   }
   const latency = option(args, '--latency');
@@ -132,9 +149,14 @@ async function fault(dir: string, args: string[], io: SimCliIo): Promise<number>
       return 0;
     }
     const after = option(args, '--after');
-    if (after === undefined || !/^\d+$/.test(after)) return usage(io, '--fail-cell needs --after MS or --now');
+    const atStart = args.includes('--at-start');
+    if (atStart === (after !== undefined) || (after !== undefined && !/^\d+$/.test(after))) return usage(io, '--fail-cell needs one of --after MS, --at-start or --now');
+    const times = option(args, '--times');
+    if (times !== undefined && !/^[1-9]\d*$/.test(times)) return usage(io, '--times takes a positive integer');
+    const failure: SimCellFailure = atStart ? { cell: failCell, atStart: true } : { cell: failCell, afterStartMs: Number(after) };
+    if (times !== undefined) failure.times = Number(times);
     const current = (await machine.faults()).cellFailures.filter((f) => f.cell !== failCell);
-    await machine.setCellFailures([...current, { cell: failCell, afterStartMs: Number(after) }]);
+    await machine.setCellFailures([...current, failure]);
     return 0;
   }
   const op = args[0];

@@ -1,7 +1,8 @@
 /**
  * Fault and timing injection, read from DIR/faults.json on every operation so a running test can
  * change it: an operation fails once, N times or always with an errno, or hangs; an operation
- * takes a set latency; a running cell goes to `failed` at a set time.
+ * takes a set latency; a running cell goes to `failed` at a set time, or inside its start; the
+ * driver's slow phases (destroy, disable) take set times.
  */
 import { readFileSync } from 'node:fs';
 import { isErrnoName, type ErrnoName } from '../host/errno.js';
@@ -45,17 +46,52 @@ export interface SimFault {
 
 export interface SimCellFailure {
   cell: string;
-  /** Go to `failed` this long after the cell is started (each start) … */
+  /** Go to `failed` this long after the cell is started (each start; the cell runner notices it within ~40 ms) … */
   afterStartMs?: number;
-  /** … or at this wall-clock time (ms since the epoch). */
+  /** … or at this wall-clock time (ms since the epoch) … */
   at?: number;
+  /**
+   * … or inside the start itself: the inmate faults in its first instructions, so the cell is
+   * already `failed` (all its CPUs in `cpus_failed_list`) when `jailhouse cell start` returns 0,
+   * as on the real hypervisor (reference/real-jailhouse.md §2). No cell runner is started.
+   */
+  atStart?: boolean;
+  /** How many more times this failure fires; absent = on every start (or at its time). */
+  times?: number;
 }
+
+/**
+ * How long the driver's slow phases take (ms), under the driver mutex, each with the intermediate
+ * state a concurrent reader of sysfs sees on the real machine (reference/real-jailhouse.md §2).
+ */
+export interface SimTimings {
+  /**
+   * `cell destroy`, and each cell `disable` destroys: after the hypervisor dropped the cell, its
+   * `state` reads `invalid` while the driver brings its CPUs back online one by one (spread over
+   * this time); then `cells/N` disappears. Real: ~500 ms (twelve destroys); once more than 30 s.
+   */
+  destroyMs?: number;
+  /**
+   * `disable`: after the last non-root cell's directory is gone, the root cell's virtual PCI
+   * devices are removed and every CPU leaves the hypervisor; `enabled` still reads 1 and `cells/0`
+   * is still there for this long. Real: about 1 s.
+   */
+  disableMs?: number;
+}
+
+/** What the real hypervisor showed (QEMU arm64, 16 CPUs; reference/real-jailhouse.md §2). */
+export const REAL_TIMINGS: Required<SimTimings> = { destroyMs: 500, disableMs: 1000 };
+/** Used where faults.json sets none. */
+export const DEFAULT_TIMINGS: Required<SimTimings> = { destroyMs: 20, disableMs: 50 };
+export const TIMING_NAMES = ['destroy', 'disable'] as const;
 
 export interface SimFaultFile {
   faults: SimFault[];
   /** Operation → milliseconds it takes (for jailhouse operations: with the driver mutex held). */
   latencies: Partial<Record<SimOperation, number>>;
   cellFailures: SimCellFailure[];
+  /** The driver's slow phases; absent = DEFAULT_TIMINGS. */
+  timings?: SimTimings;
 }
 
 export function emptyFaults(): SimFaultFile {
@@ -65,10 +101,17 @@ export function emptyFaults(): SimFaultFile {
 export function readFaults(dir: string): SimFaultFile {
   try {
     const parsed = JSON.parse(readFileSync(paths.faults(dir), 'utf8')) as Partial<SimFaultFile>;
-    return { faults: parsed.faults ?? [], latencies: parsed.latencies ?? {}, cellFailures: parsed.cellFailures ?? [] };
+    const out: SimFaultFile = { faults: parsed.faults ?? [], latencies: parsed.latencies ?? {}, cellFailures: parsed.cellFailures ?? [] };
+    if (parsed.timings !== undefined) out.timings = parsed.timings;
+    return out;
   } catch {
     return emptyFaults();
   }
+}
+
+/** The phase durations in force: faults.json's over the defaults. */
+export function timingsOf(dir: string): Required<SimTimings> {
+  return { ...DEFAULT_TIMINGS, ...readFaults(dir).timings };
 }
 
 export function writeFaults(dir: string, faults: SimFaultFile): void {
@@ -91,9 +134,34 @@ export function validateFaults(f: SimFaultFile): string[] {
     if (typeof ms !== 'number' || ms < 0) problems.push(`latency of ${op} must be a number of milliseconds >= 0`);
   }
   for (const c of f.cellFailures) {
-    if (typeof c.cell !== 'string' || (c.afterStartMs === undefined) === (c.at === undefined)) problems.push('a cell failure names a cell and exactly one of afterStartMs or at');
+    const when = [c.afterStartMs !== undefined, c.at !== undefined, c.atStart === true].filter(Boolean).length;
+    if (typeof c.cell !== 'string' || when !== 1) problems.push('a cell failure names a cell and exactly one of afterStartMs, at or atStart: true');
+    if (c.times !== undefined && (!Number.isInteger(c.times) || c.times < 1)) problems.push(`times must be a positive integer`);
+  }
+  for (const [name, ms] of Object.entries(f.timings ?? {})) {
+    if (!(name in DEFAULT_TIMINGS)) problems.push(`unknown timing ${JSON.stringify(name)} (one of: ${Object.keys(DEFAULT_TIMINGS).join(', ')})`);
+    if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) problems.push(`timing ${name} must be a number of milliseconds >= 0`);
   }
   return problems;
+}
+
+/**
+ * The first cell failure that matches, consuming one of its `times` (under the faults lock, like
+ * takeFault), or undefined.
+ */
+export function takeCellFailure(dir: string, matches: (f: SimCellFailure) => boolean): SimCellFailure | undefined {
+  return withLock(dir, 'faults', () => {
+    const f = readFaults(dir);
+    const index = f.cellFailures.findIndex(matches);
+    if (index < 0) return undefined;
+    const failure = f.cellFailures[index] as SimCellFailure;
+    if (failure.times !== undefined) {
+      if (failure.times <= 1) f.cellFailures.splice(index, 1);
+      else f.cellFailures[index] = { ...failure, times: failure.times - 1 };
+      writeAtomic(paths.faults(dir), `${JSON.stringify(f, null, 2)}\n`);
+    }
+    return failure;
+  });
 }
 
 /**

@@ -1,7 +1,7 @@
 /** The simulated machine's public surface, for tests, the demo and `crtos-sim`. */
 export { createSimMachine, openSimMachine, destroySimMachine, readMachineLog, type SimMachine, type BringUpStage } from './machine.js';
 export { DEFAULT_DESCRIPTION, type MachineDescription, type ModuleCatalogEntry, type ModuleEffect, type ReadinessEndpoint } from './description.js';
-export { SIM_OPERATIONS, type SimFault, type SimCellFailure, type SimFaultFile, type SimOperation } from './faults.js';
+export { SIM_OPERATIONS, DEFAULT_TIMINGS, REAL_TIMINGS, type SimFault, type SimCellFailure, type SimFaultFile, type SimOperation, type SimTimings } from './faults.js';
 export type { SimLogEntry } from './store.js';
 export type { SimState, SimCell, SimModule, SimInterface, SimRtDomain, CellReply } from './state.js';
 export { nuttxImage, crtosSystemConfig, nuttxCellConfig } from './crtos-example.js';

@@ -2,12 +2,21 @@
  * The Jailhouse driver and hypervisor as state transitions: each operation checks what the real
  * one checks, in the same order, and answers with the same errno (reference/jailhouse.md §3, §8).
  * Pure apart from the clock: the stand-in CLI does the I/O, and starts/stops cell runners.
+ *
+ * Destroy and disable are not instant on a real machine (reference/real-jailhouse.md §2): their
+ * later effects are scheduled as `state.jailhouse.pending` steps, each some time after the one
+ * before, applied by `advance` once due. With zero durations every step is due at once and applied
+ * in the same transition.
  */
 import { randomUUID } from 'node:crypto';
 import type { CellConfig, DecodeResult, SystemConfig } from '../jailhouse/index.js';
 import type { ErrnoName } from '../host/errno.js';
 import type { MachineDescription } from './description.js';
-import type { SimCell, SimState } from './state.js';
+import type { SimCell, SimPendingStep, SimState } from './state.js';
+import type { SimTimings } from './faults.js';
+
+/** Durations of the slow phases (see SimTimings). */
+export type PhaseTimings = Required<SimTimings>;
 
 export interface DriverResult {
   errno?: ErrnoName;
@@ -19,6 +28,8 @@ export interface DriverResult {
   started?: SimCell;
   /** The ioctl blocks forever (a cell that never answers, with msg_reply_timeout 0). */
   hang?: boolean;
+  /** Cells that turned `failed` as a side effect (a start that faulted at once, a reconfiguration message unanswered). */
+  failed?: { cell: string; why: 'at start' | 'reconfiguration message unanswered' }[];
 }
 
 const fail = (errno: ErrnoName, kernelLog?: string): DriverResult => (kernelLog === undefined ? { errno } : { errno, kernelLog });
@@ -74,29 +85,51 @@ export function enable(state: SimState, d: MachineDescription, decoded: DecodeRe
   jh.consolePermitted = config.flags.includes('VIRTUAL_DEBUG_CONSOLE');
   jh.console = `\nInitializing Jailhouse hypervisor on CPU ${rootCpus[0] ?? 0}\nActivating hypervisor\n`;
   pinJailhouseModule(state, +1);
+  const m = state.modules.find((x) => x.name === 'jailhouse');
+  if (m) m.hypervisorCore = true;
   return { kernelLog: 'The Jailhouse is opening.' };
 }
 
-export function disable(state: SimState): DriverResult {
+/**
+ * Like the driver: destroy every non-root cell (each a full destroy, with its `invalid` phase),
+ * remove the root cell's virtual PCI devices, let every CPU leave the hypervisor (`disableMs`,
+ * `enabled` still 1, `cells/0` still there), then delete `cells/0` and read `enabled` 0.
+ */
+export function disable(state: SimState, timings: PhaseTimings, now: number): DriverResult {
   const jh = state.jailhouse;
   if (!jh.enabled) return fail('EINVAL');
   // Cells are destroyed one by one, each under the rules of destroy: a cell cannot be destroyed
   // while another is running/locked. A refusal aborts; cells destroyed so far stay destroyed.
-  const stopRunners: SimCell[] = [];
+  // (The permission questions are asked here, of every cell in turn; the destroys themselves are
+  // steps, so each cell reads `invalid` only once the one before it is gone.)
+  const doomed = new Set<SimCell>();
+  const rootCpus = new Set(jh.rootCpus);
+  const online = new Set(state.cpusOnline);
+  const scheduled = (r: DriverResult): DriverResult => {
+    const applied = advance(state, now);
+    return { ...r, ...merge(applied, r) };
+  };
   for (const cell of [...jh.cells]) {
-    if (jh.cells.some((c) => c !== cell && c.state === 'running/locked')) return { errno: 'EPERM', stopRunners };
+    if (jh.cells.some((c) => c !== cell && !doomed.has(c) && c.state === 'running/locked')) return scheduled({ errno: 'EPERM' });
     const refused = askShutdown(cell);
-    if (refused) return { ...refused, stopRunners };
-    stopRunners.push(cell);
-    destroyInPlace(state, cell);
+    if (refused) return scheduled(refused);
+    doomed.add(cell);
+    for (const cpu of cell.cpus) rootCpus.add(cpu);
+    for (const cpu of cell.offlinedCpus) online.add(cpu);
+    scheduleDestroy(state, cell, timings.destroyMs);
   }
-  if (!jh.rootCpus.every((c) => state.cpusOnline.includes(c))) return { errno: 'EBUSY', stopRunners };
-  jh.enabled = false;
-  jh.rootCpus = [];
-  jh.ivshmem = [];
-  jh.console += 'Shutting down hypervisor\n';
-  pinJailhouseModule(state, -1);
-  return { kernelLog: 'The Jailhouse was closed.', stopRunners };
+  // Checked once the cells gave their CPUs back (driver order), with the sets they will leave.
+  if (![...rootCpus].every((c) => online.has(c))) return scheduled({ errno: 'EBUSY' });
+  schedule(state, 0, { kind: 'root-devices-gone' });
+  schedule(state, timings.disableMs, { kind: 'disabled' });
+  return scheduled({ kernelLog: 'The Jailhouse was closed.' });
+}
+
+/** stopRunners and failed cells of both, in order. */
+function merge(a: Advanced, b: DriverResult): Pick<DriverResult, 'stopRunners' | 'failed'> {
+  const stopRunners = [...(b.stopRunners ?? []), ...a.stopRunners];
+  const failed = [...(b.failed ?? []), ...a.failed];
+  return { ...(stopRunners.length > 0 ? { stopRunners } : {}), ...(failed.length > 0 ? { failed } : {}) };
 }
 
 export function createCell(state: SimState, d: MachineDescription, bytes: Uint8Array, decoded: DecodeResult, configPath: string): DriverResult {
@@ -138,7 +171,30 @@ export function createCell(state: SimState, d: MachineDescription, bytes: Uint8A
   };
   jh.cells.push(cell);
   jh.cells.sort((a, b) => a.id - b.id);
-  return { kernelLog: `Created Jailhouse cell "${name}"` };
+  const reconfig = reconfigCompleted(state, cell);
+  return { kernelLog: `Created Jailhouse cell "${name}"`, ...reconfig };
+}
+
+/**
+ * After a create or destroy the hypervisor sends RECONFIG_COMPLETED to every other non-passive
+ * cell that is not shut down or failed, and waits for its reply. A cell that never answers turns
+ * `failed` after its msg_reply_timeout, with an empty failed-CPU list (its CPUs were suspended, not
+ * parked by a fault), as the real hypervisor showed. With msg_reply_timeout 0 the real hypervisor
+ * waits forever; that case is not modelled here (the operation goes on, the cell stays as it is).
+ */
+function reconfigCompleted(state: SimState, changed: SimCell): Pick<DriverResult, 'stopRunners' | 'failed'> {
+  const stopRunners: SimCell[] = [];
+  const failed: NonNullable<DriverResult['failed']> = [];
+  for (const cell of state.jailhouse.cells) {
+    if (cell === changed || cell.passive || ['shut down', 'failed', 'invalid'].includes(cell.state)) continue;
+    if ((cell.reply ?? 'approve') !== 'silent' || BigInt(cell.msgReplyTimeout ?? '0') === 0n) continue;
+    stopRunners.push({ ...cell });
+    cell.state = 'failed';
+    cell.failedCpus = [];
+    delete cell.runnerPid;
+    failed.push({ cell: cell.name, why: 'reconfiguration message unanswered' });
+  }
+  return { ...(stopRunners.length > 0 ? { stopRunners } : {}), ...(failed.length > 0 ? { failed } : {}) };
 }
 
 /** The cell a command names, or the errno the driver answers with. Root cell → EINVAL. */
@@ -196,7 +252,12 @@ export function loadCell(state: SimState, ref: CellRef, images: ImageToLoad[]): 
   return { stopRunners };
 }
 
-export function startCell(state: SimState, ref: CellRef, now: number): DriverResult {
+/**
+ * `faultsAtStart(name)`: the inmate faults in its first instructions (a cell failure with
+ * `atStart`); then the cell is `failed`, with all its CPUs, before the ioctl returns, and no
+ * runner is started.
+ */
+export function startCell(state: SimState, ref: CellRef, now: number, faultsAtStart?: (name: string) => boolean): DriverResult {
   const cell = findCell(state, ref);
   if (isResult(cell)) return cell;
   // Starting a running cell restarts it: the cell is asked first.
@@ -208,18 +269,111 @@ export function startCell(state: SimState, ref: CellRef, now: number): DriverRes
   cell.runToken = randomUUID();
   cell.startedAt = now;
   delete cell.runnerPid;
+  if (faultsAtStart?.(cell.name)) {
+    cell.state = 'failed';
+    cell.failedCpus = [...cell.cpus];
+    return { stopRunners, failed: [{ cell: cell.name, why: 'at start' }] };
+  }
   return { stopRunners, started: cell };
 }
 
-export function destroyCell(state: SimState, ref: CellRef): DriverResult {
+export function destroyCell(state: SimState, ref: CellRef, timings: PhaseTimings, now: number): DriverResult {
   const cell = findCell(state, ref);
   if (isResult(cell)) return cell;
   if (state.jailhouse.cells.some((c) => c !== cell && c.state === 'running/locked')) return fail('EPERM');
   const refused = askShutdown(cell);
   if (refused) return refused;
-  const stopped = { ...cell };
-  destroyInPlace(state, cell);
-  return { kernelLog: `Destroyed Jailhouse cell "${cell.name}"`, stopRunners: [stopped] };
+  scheduleDestroy(state, cell, timings.destroyMs);
+  const r: DriverResult = { kernelLog: `Destroyed Jailhouse cell "${cell.name}"` };
+  return { ...r, ...merge(advance(state, now), r) };
+}
+
+/**
+ * Like the driver's cell_destroy: the hypervisor drops the cell (its `state` reads `invalid` from
+ * then on, no CPU of it failed) and tells the other cells; then each CPU comes back (online in
+ * Linux if the driver had taken it offline, and in the root cell's set), spread over `ms`; then
+ * `cells/N` goes.
+ */
+function scheduleDestroy(state: SimState, cell: SimCell, ms: number): void {
+  schedule(state, 0, { kind: 'cell-dropped', cell: cell.id });
+  const n = cell.cpus.length;
+  for (const cpu of cell.cpus) schedule(state, ms / n, { kind: 'cpu-online', cell: cell.id, cpu });
+  schedule(state, n === 0 ? ms : 0, { kind: 'cell-gone', cell: cell.id });
+}
+
+function schedule(state: SimState, afterMs: number, action: SimPendingStep['action']): void {
+  (state.jailhouse.pending ??= []).push({ afterMs, action });
+}
+
+/** What applying due steps did that the caller acts on: runners to stop, cells that failed. */
+export interface Advanced {
+  /** When the next step is due (epoch ms), or undefined when nothing is pending any more. */
+  next?: number;
+  stopRunners: SimCell[];
+  failed: NonNullable<DriverResult['failed']>;
+}
+
+/**
+ * Applies the pending steps due at `now`, in order; the step after an applied one is due its
+ * `afterMs` after `now`, so each phase is visible for its whole duration even when a step is
+ * applied late.
+ */
+export function advance(state: SimState, now: number): Advanced {
+  const jh = state.jailhouse;
+  const pending = jh.pending ?? [];
+  const out: Advanced = { stopRunners: [], failed: [] };
+  for (;;) {
+    const head = pending[0];
+    if (head === undefined) break;
+    head.at ??= now + head.afterMs;
+    if (head.at > now) break;
+    pending.shift();
+    const { action } = head;
+    switch (action.kind) {
+      case 'cell-dropped': {
+        const cell = jh.cells.find((c) => c.id === action.cell);
+        if (!cell) break;
+        out.stopRunners.push({ ...cell });
+        cell.state = 'invalid';
+        cell.failedCpus = [];
+        delete cell.runToken;
+        delete cell.runnerPid;
+        const r = reconfigCompleted(state, cell);
+        out.stopRunners.push(...(r.stopRunners ?? []));
+        out.failed.push(...(r.failed ?? []));
+        break;
+      }
+      case 'cpu-online': {
+        const cell = jh.cells.find((c) => c.id === action.cell);
+        jh.rootCpus = [...new Set([...jh.rootCpus, action.cpu])].sort((a, b) => a - b);
+        // Only the CPUs the driver took offline itself come back online.
+        if (cell?.offlinedCpus.includes(action.cpu)) state.cpusOnline = [...new Set([...state.cpusOnline, action.cpu])].sort((a, b) => a - b);
+        break;
+      }
+      case 'cell-gone': {
+        const cell = jh.cells.find((c) => c.id === action.cell);
+        if (cell) destroyInPlace(state, cell);
+        break;
+      }
+      case 'root-devices-gone':
+        jh.ivshmem = [];
+        break;
+      case 'disabled':
+        jh.enabled = false;
+        jh.rootCpus = [];
+        jh.ivshmem = [];
+        jh.console += 'Shutting down hypervisor\n';
+        pinJailhouseModule(state, -1);
+        break;
+    }
+  }
+  const head = pending[0];
+  if (head === undefined) delete jh.pending;
+  else {
+    head.at ??= now + head.afterMs;
+    out.next = head.at;
+  }
+  return out;
 }
 
 function destroyInPlace(state: SimState, cell: SimCell): void {
@@ -233,7 +387,7 @@ function destroyInPlace(state: SimState, cell: SimCell): void {
 /** A running cell fails: every CPU parked by the hypervisor shows in cpus_failed. */
 export function failCell(state: SimState, name: string, runToken?: string): SimCell | undefined {
   const cell = state.jailhouse.cells.find((c) => c.name === name);
-  if (!cell || cell.state === 'failed' || cell.state === 'shut down') return undefined;
+  if (!cell || cell.state === 'failed' || cell.state === 'shut down' || cell.state === 'invalid') return undefined;
   if (runToken !== undefined && cell.runToken !== runToken) return undefined;
   cell.state = 'failed';
   cell.failedCpus = [...cell.cpus];

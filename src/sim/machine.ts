@@ -12,7 +12,7 @@ import { ProblemError, problem } from '../errors/problem.js';
 import { mergeDescription, validateDescription, type MachineDescription } from './description.js';
 import { initialState, type CellReply, type SimState } from './state.js';
 import { appendLog, commitState, paths, readDescription, readLogSync, readState, updateState, type SimLogEntry } from './store.js';
-import { emptyFaults, readFaults, writeFaults, type SimCellFailure, type SimFault, type SimFaultFile, type SimOperation } from './faults.js';
+import { emptyFaults, readFaults, writeFaults, type SimCellFailure, type SimFault, type SimFaultFile, type SimOperation, type SimTimings } from './faults.js';
 import { encodeExampleConfigs, nuttxImage } from './crtos-example.js';
 import { writeRtmuxExample } from './rtmux-example.js';
 import { SIM_MODULE_MARK } from './tools/kmod.js';
@@ -37,8 +37,17 @@ export interface SimMachine {
   addFault(fault: SimFault): Promise<void>;
   /** Replaces the latencies, operation → milliseconds. */
   setLatencies(latencies: Partial<Record<SimOperation, number>>): Promise<void>;
-  /** Replaces the scheduled cell failures. */
+  /**
+   * Replaces the scheduled cell failures: `{cell, afterStartMs}` or `{cell, at}` (the cell runner
+   * fails the running cell), or `{cell, atStart: true}` (failed inside `cell start`, before it
+   * returns); each with an optional `times`.
+   */
   setCellFailures(failures: SimCellFailure[]): Promise<void>;
+  /**
+   * Sets the durations of the driver's slow phases (`destroyMs`, `disableMs`), merged over the
+   * current ones; `null` goes back to the defaults. REAL_TIMINGS holds the real hypervisor's.
+   */
+  setTimings(timings: SimTimings | null): Promise<void>;
   faults(): Promise<SimFaultFile>;
   /** A running cell goes to `failed` now (its CPUs show as failed, its endpoint closes). */
   failCell(name: string): Promise<void>;
@@ -215,6 +224,11 @@ export function openSimMachine(dirArg: string): SimMachine {
     addFault: (fault) => updateFaults((f) => void f.faults.push(fault)),
     setLatencies: (latencies) => updateFaults((f) => void (f.latencies = latencies)),
     setCellFailures: (failures) => updateFaults((f) => void (f.cellFailures = failures)),
+    setTimings: (timings) =>
+      updateFaults((f) => {
+        if (timings === null) delete f.timings;
+        else f.timings = { ...f.timings, ...timings };
+      }),
     faults: async () => readFaults(dir),
     async failCell(name) {
       const cell = updateState(dir, (state) => failCellInState(state, name));

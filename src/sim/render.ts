@@ -11,6 +11,21 @@ export type RenderedTree = Record<string, string | null>;
 
 const JH = 'sys/devices/jailhouse';
 
+/**
+ * File mode of a rendered file, or undefined for the default: the driver's sysfs attributes are
+ * read-only (`-r--r--r--`), its `core` is 0400, as on the real machine.
+ */
+export function modeOf(rel: string): number | undefined {
+  if (!rel.startsWith(`${JH}/`)) return undefined;
+  return rel === `${JH}/core` ? 0o400 : 0o444;
+}
+
+/**
+ * The hypervisor image as `core` shows it: real, it is the whole core (core_size bytes, starting
+ * with the header's "JAILHOUS" signature); here only the signature.
+ */
+const CORE_PLACEHOLDER = 'JAILHOUS';
+
 export function moduleEffects(d: MachineDescription): Map<string, string | undefined> {
   return new Map(d.modules.map((m) => [m.name, m.effect]));
 }
@@ -55,6 +70,8 @@ function renderModules(out: RenderedTree, state: SimState): void {
 
 function renderJailhouse(out: RenderedTree, state: SimState, d: MachineDescription): void {
   const jh = state.jailhouse;
+  // Created by the first enable, kept after disable, gone with the module.
+  if (state.modules.some((m) => m.hypervisorCore)) out[`${JH}/core`] = CORE_PLACEHOLDER;
   const pages = jh.enabled ? Number(BigInt(d.hypervisorMemory.size) / 4096n) : 0;
   out[`${JH}/enabled`] = jh.enabled ? '1\n' : '0\n';
   out[`${JH}/mem_pool_size`] = `${jh.enabled ? Math.floor(pages * 0.9) : 0}\n`;

@@ -5,8 +5,31 @@
  */
 import type { MachineDescription } from './description.js';
 
-/** Exactly the sysfs strings of the driver. */
-export type CellStateString = 'running' | 'running/locked' | 'shut down' | 'failed' | 'Comm ABI mismatch';
+/**
+ * Exactly the sysfs strings of the driver. `invalid` is what `state` reads while a destroy is
+ * under way: the hypervisor no longer knows the cell, the driver has not yet deleted `cells/N`.
+ */
+export type CellStateString = 'running' | 'running/locked' | 'shut down' | 'failed' | 'Comm ABI mismatch' | 'invalid';
+
+/**
+ * A step of a slow driver operation (destroy, disable) that takes effect some time after the step
+ * before it, so that readers of sysfs see each intermediate state for at least that long (a step
+ * applied late does not shorten the next phase). Applied by the command that scheduled it, or, if
+ * that command was killed, by the next command to take the driver mutex: the kernel would have
+ * finished it anyway.
+ */
+export interface SimPendingStep {
+  /** Milliseconds after the step before it (or after the scheduling command's transition). */
+  afterMs: number;
+  /** Epoch ms it is due: set on the first step of the queue only, when the one before it was applied. */
+  at?: number;
+  action:
+    | { kind: 'cell-dropped'; cell: number }
+    | { kind: 'cpu-online'; cell: number; cpu: number }
+    | { kind: 'cell-gone'; cell: number }
+    | { kind: 'root-devices-gone' }
+    | { kind: 'disabled' };
+}
 
 /** approve: let it happen; deny: refuse (EPERM); silent: never answer (wait, or fail the cell after msg_reply_timeout). */
 export type CellReply = 'approve' | 'deny' | 'silent';
@@ -47,6 +70,8 @@ export interface SimModule {
   path?: string;
   /** rtvmm only: what its load did (an RT domain runs only when it found its image). */
   rtDomain?: SimRtDomain;
+  /** jailhouse only: the hypervisor core was loaded by an enable; its sysfs `core` stays until the module goes. */
+  hypervisorCore?: boolean;
 }
 
 /** The RTMux RT domain rtvmm.ko started at load, with the image it read; gone with the module. */
@@ -83,6 +108,8 @@ export interface SimState {
     /** The system config sets VIRTUAL_DEBUG_CONSOLE (else reading the console is EPERM). */
     consolePermitted?: boolean;
     systemConfigPath?: string;
+    /** Steps of a destroy or disable still to take effect, in time order. */
+    pending?: SimPendingStep[];
   };
   interfaces: SimInterface[];
   nextIfindex: number;

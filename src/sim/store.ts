@@ -7,7 +7,7 @@ import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync,
 import { basename, dirname, join } from 'node:path';
 import type { MachineDescription } from './description.js';
 import { applyDerived, type SimState } from './state.js';
-import { moduleEffects, render, type RenderedTree } from './render.js';
+import { modeOf, moduleEffects, render, type RenderedTree } from './render.js';
 
 export const paths = {
   description: (dir: string) => join(dir, 'machine.json'),
@@ -25,10 +25,20 @@ export function readState(dir: string): SimState {
   return JSON.parse(readFileSync(paths.state(dir), 'utf8')) as SimState;
 }
 
-export function writeAtomic(path: string, content: string | Uint8Array): void {
+export function writeAtomic(path: string, content: string | Uint8Array, mode?: number): void {
   // A dot-file next to the target: directory listings of sysfs-like trees skip dot entries.
   const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
-  writeFileSync(tmp, content);
+  if (mode === undefined) writeFileSync(tmp, content);
+  else {
+    try {
+      writeFileSync(tmp, content, { mode });
+    } catch (e) {
+      // A read-only leftover of a killed writer with the same PID.
+      if ((e as NodeJS.ErrnoException).code !== 'EACCES') throw e;
+      rmSync(tmp, { force: true });
+      writeFileSync(tmp, content, { mode });
+    }
+  }
   renameSync(tmp, path);
 }
 
@@ -54,6 +64,36 @@ function lockAgeMs(lock: string): number {
   }
 }
 
+type LockAttempt = 'taken' | 'retry' | 'wait';
+
+/** One try at the lock directory; a lock left by a dead owner is removed ('retry' at once). */
+function tryLock(lock: string, attempt: number): LockAttempt {
+  try {
+    mkdirSync(lock);
+    writeFileSync(join(lock, 'owner'), String(process.pid));
+    return 'taken';
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
+  }
+  // A kernel mutex hands over at once; polling stands in for that, so poll often (a few ms)
+  // and look at the owner only now and then.
+  if (attempt % 8 !== 7) return 'wait';
+  let owner = NaN;
+  try {
+    owner = Number(readFileSync(join(lock, 'owner'), 'utf8'));
+  } catch {
+    // Owner file not written yet: the owner is between mkdir and write, or died there.
+  }
+  const ownerless = !Number.isInteger(owner) && lockAgeMs(lock) > 2000;
+  if (ownerless || (Number.isInteger(owner) && owner > 0 && !processAlive(owner))) {
+    rmSync(lock, { recursive: true, force: true });
+    return 'retry';
+  }
+  return 'wait';
+}
+
+const lockPauseMs = (attempt: number) => Math.min(1 + (attempt >> 3), 5);
+
 /**
  * A cross-process mutex: a directory created exclusively, holding the owner's PID so a lock left
  * by a killed process (a stand-in hung by a fault, then killed) is taken over.
@@ -61,37 +101,38 @@ function lockAgeMs(lock: string): number {
 export function withLock<T>(dir: string, name: string, fn: () => T): T {
   const lock = paths.lock(dir, name);
   for (let attempt = 0; ; attempt++) {
-    try {
-      mkdirSync(lock);
-      writeFileSync(join(lock, 'owner'), String(process.pid));
-      break;
-    } catch (e) {
-      if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
-      // A kernel mutex hands over at once; polling stands in for that, so poll often (a few ms)
-      // and look at the owner only now and then.
-      if (attempt % 8 !== 7) {
-        sleepSync(Math.min(1 + (attempt >> 3), 5));
-        continue;
-      }
-      let owner = NaN;
-      try {
-        owner = Number(readFileSync(join(lock, 'owner'), 'utf8'));
-      } catch {
-        // Owner file not written yet: the owner is between mkdir and write, or died there.
-      }
-      const ownerless = !Number.isInteger(owner) && lockAgeMs(lock) > 2000;
-      if (ownerless || (Number.isInteger(owner) && owner > 0 && !processAlive(owner))) {
-        rmSync(lock, { recursive: true, force: true });
-        continue;
-      }
-      sleepSync(Math.min(1 + (attempt >> 3), 5));
-    }
+    const r = tryLock(lock, attempt);
+    if (r === 'taken') break;
+    if (r === 'wait') sleepSync(lockPauseMs(attempt));
   }
   try {
     return fn();
   } finally {
     rmSync(lock, { recursive: true, force: true });
   }
+}
+
+/**
+ * withLock for a holder that waits inside (the driver mutex across a timed phase): waits without
+ * blocking the event loop, so a stand-in run in-process (SimMachine.runInProcess) lets the rest
+ * of its process, another in-process command included, go on meanwhile.
+ */
+export async function withLockAsync<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
+  const lock = paths.lock(dir, name);
+  for (let attempt = 0; ; attempt++) {
+    const r = tryLock(lock, attempt);
+    if (r === 'taken') break;
+    if (r === 'wait') await sleep(lockPauseMs(attempt));
+  }
+  try {
+    return await fn();
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 /** Read-modify-write of the state under the state lock; re-renders the visible files afterwards. */
@@ -124,7 +165,7 @@ export function syncTree(dir: string, previous: RenderedTree, next: RenderedTree
     }
     if (previous[rel] === content) continue;
     mkdirSync(dirname(full), { recursive: true });
-    writeAtomic(full, content);
+    writeAtomic(full, content, modeOf(rel));
   }
   const removed = Object.keys(previous).filter((rel) => !(rel in next));
   // Deepest first, so files go before the directories that held them.

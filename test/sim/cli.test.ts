@@ -55,6 +55,28 @@ describe('crtos-sim', () => {
     expect(await m.faults()).toEqual({ faults: [], latencies: {}, cellFailures: [] });
   });
 
+  it('sets a failure inside the start, the phase timings, and clears them', async () => {
+    const dir = newDir();
+    expect((await sim('create', dir)).code).toBe(0);
+    expect((await sim('fault', dir, '--fail-cell', 'nuttx', '--at-start', '--times', '1')).code).toBe(0);
+    expect((await sim('fault', dir, '--timing', 'destroy=300')).code).toBe(0);
+    const m = openSimMachine(dir);
+    expect(await m.faults()).toEqual({ faults: [], latencies: {}, cellFailures: [{ cell: 'nuttx', atStart: true, times: 1 }], timings: { destroyMs: 300 } });
+    expect((await sim('fault', dir, '--real-timings')).code).toBe(0);
+    expect((await m.faults()).timings).toEqual({ destroyMs: 500, disableMs: 1000 });
+    expect((await sim('fault', dir, '--timing', 'disable=0')).code).toBe(0);
+    expect((await m.faults()).timings).toEqual({ destroyMs: 500, disableMs: 0 });
+    // The failure fires inside `cell start`, through the stand-in as crtosd runs it.
+    await m.bringUp('loaded');
+    expect((await m.run('jailhouse', ['cell', 'start', 'nuttx'])).code).toBe(0);
+    expect((await m.state()).jailhouse.cells[0]).toMatchObject({ state: 'failed', failedCpus: [3] });
+    expect((await sim('fault', dir, '--clear')).code).toBe(0);
+    expect(await m.faults()).toEqual({ faults: [], latencies: {}, cellFailures: [] });
+    expect(await sim('fault', dir, '--timing', 'boot=5')).toMatchObject({ code: 2, stderr: expect.stringContaining('--timing takes NAME=MS, NAME one of destroy, disable') });
+    expect(await sim('fault', dir, '--fail-cell', 'nuttx', '--at-start', '--after', '5')).toMatchObject({ code: 2, stderr: expect.stringContaining('--fail-cell needs one of') });
+    expect(await sim('fault', dir, '--fail-cell', 'nuttx', '--at-start', '--times', '0')).toMatchObject({ code: 2, stderr: expect.stringContaining('--times takes a positive integer') });
+  });
+
   it('takes a machine description file in JSON or YAML, and names a broken one', async () => {
     const dir = newDir();
     const file = join(tmpdir(), `crtos-sim-desc-${process.pid}.json`);

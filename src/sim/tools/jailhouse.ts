@@ -6,9 +6,9 @@
 import { readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { strerror, type ErrnoName } from '../../host/errno.js';
-import { epochNow, readDescription, readState, sleepSync, updateState, withLock } from '../store.js';
+import { appendLog, epochNow, readDescription, readState, sleep, sleepSync, updateState, withLockAsync } from '../store.js';
 import * as driver from '../jailhouse-driver.js';
-import type { SimOperation } from '../faults.js';
+import { takeCellFailure, timingsOf, type SimOperation } from '../faults.js';
 import type { SimCell } from '../state.js';
 import { injected, logOperation, underMachine, type ToolContext } from './context.js';
 import { launchRunner, stopRunner } from '../runner-control.js';
@@ -86,8 +86,10 @@ function dispatch(ctx: ToolContext): number | Promise<number> {
     case 'enable':
       if (argc !== 3) help(ctx, 1);
       return enable(ctx, args[1] as string);
-    case 'disable':
-      return simple(ctx, 'jailhouse disable', 'JAILHOUSE_DISABLE', [], (state) => driver.disable(state));
+    case 'disable': {
+      const timings = timingsOf(ctx.dir);
+      return ioctl(ctx, 'jailhouse disable', 'JAILHOUSE_DISABLE', [], (state) => driver.disable(state, timings, Date.now()), phaseDetail(timings, ['destroyMs', 'disableMs']));
+    }
     case 'cell':
       return cell(ctx);
     case 'console':
@@ -136,15 +138,28 @@ function cell(ctx: ToolContext): number | Promise<number> {
       const { ref, consumed } = parseCellId(ctx, args.slice(2));
       if (argc !== 3 + consumed) help(ctx, 1);
       const op = `jailhouse cell ${sub}` as SimOperation;
-      if (sub === 'start') return simple(ctx, op, 'JAILHOUSE_CELL_START', targetsOf(ref), (state) => driver.startCell(state, ref, Date.now()));
-      if (sub === 'destroy') return simple(ctx, op, 'JAILHOUSE_CELL_DESTROY', targetsOf(ref), (state) => driver.destroyCell(state, ref));
+      if (sub === 'start') {
+        // An inmate that faults in its first instructions is failed before the ioctl returns.
+        const faultsAtStart = (name: string) => takeCellFailure(ctx.dir, (f) => f.cell === name && f.atStart === true) !== undefined;
+        return ioctl(ctx, op, 'JAILHOUSE_CELL_START', targetsOf(ref), (state) => driver.startCell(state, ref, Date.now(), faultsAtStart));
+      }
+      if (sub === 'destroy') {
+        const timings = timingsOf(ctx.dir);
+        return ioctl(ctx, op, 'JAILHOUSE_CELL_DESTROY', targetsOf(ref), (state) => driver.destroyCell(state, ref, timings, Date.now()), phaseDetail(timings, ['destroyMs']));
+      }
       // There is no shutdown ioctl: the tool loads zero images, and reports as CELL_LOAD.
-      return simple(ctx, op, 'JAILHOUSE_CELL_LOAD', targetsOf(ref), (state) => driver.loadCell(state, ref, []));
+      return ioctl(ctx, op, 'JAILHOUSE_CELL_LOAD', targetsOf(ref), (state) => driver.loadCell(state, ref, []));
     }
     default:
       extension(ctx);
       return help(ctx, 1);
   }
+}
+
+/** The phase durations a command used, for its log line; none when they are all zero. */
+function phaseDetail(timings: driver.PhaseTimings, names: (keyof driver.PhaseTimings)[]): Record<string, unknown> {
+  const used = Object.fromEntries(names.filter((n) => timings[n] > 0).map((n) => [n, timings[n]]));
+  return Object.keys(used).length > 0 ? { timings: used } : {};
 }
 
 function targetsOf(ref: driver.CellRef): string[] {
@@ -197,7 +212,8 @@ function openDevice(ctx: ToolContext, op: SimOperation): void {
 
 /**
  * One ioctl: under the driver mutex, open the device, apply injected latency/faults, run the
- * driver transition, then start or stop cell runners for cells that changed.
+ * driver transition, start or stop cell runners for cells that changed, then wait out the
+ * operation's timed phases (destroy, disable) with the mutex held, applying each step when due.
  */
 function ioctl(
   ctx: ToolContext,
@@ -206,22 +222,28 @@ function ioctl(
   targets: string[],
   transition: Parameters<typeof updateState<driver.DriverResult>>[1],
   detail: Record<string, unknown> = {},
-): number {
+): Promise<number> {
   // Start-up ends here (arguments parsed, inputs read and decoded); the wait for the lock is not
   // the operation's own time, so the log keeps it apart.
   ctx.clock.workStart = epochNow();
-  return withLock(ctx.dir, 'jailhouse', () => {
+  return withLockAsync(ctx.dir, 'jailhouse', async () => {
     ctx.clock.lockAcquired = epochNow();
+    // A command killed during its timed phases left them to the kernel, which finishes them
+    // before anyone else gets the mutex.
+    await finishPending(ctx, op);
     openDevice(ctx, op);
     const { errno: injectedErrno, fault } = injected(ctx, op, targets);
     const result: driver.DriverResult = injectedErrno ? { errno: injectedErrno } : updateState(ctx.dir, transition);
+    act(ctx, op, result);
     if (result.hang) {
-      // The ioctl waits for a cell that never answers, holding the driver mutex, until killed.
+      // The ioctl waits for a cell that never answers, holding the driver mutex, until killed;
+      // what it did before (cells destroyed by a disable) is done.
+      await finishPending(ctx, op);
       logOperation(ctx, { op, args: ctx.args, result: 'hang', detail: { ...detail, kernelLog: result.kernelLog, pid: process.pid } });
       for (;;) sleepSync(60_000);
     }
-    for (const cell of result.stopRunners ?? []) stopRunner(cell);
     if (result.started) launchRunner(ctx.dir, result.started as SimCell);
+    await finishPending(ctx, op);
     const logDetail = { ...detail, ...(result.kernelLog ? { kernelLog: result.kernelLog } : {}), ...(fault ? { fault } : {}) };
     if (result.errno) {
       ctx.err(`${ioctlName}: ${strerror(result.errno)}\n`);
@@ -233,8 +255,23 @@ function ioctl(
   });
 }
 
-function simple(ctx: ToolContext, op: SimOperation, ioctlName: string, targets: string[], fn: (state: ReturnType<typeof readState>) => driver.DriverResult): number {
-  return ioctl(ctx, op, ioctlName, targets, (state) => fn(state));
+/**
+ * Applies the pending steps of a destroy or disable as each falls due, until none is left: stops
+ * the runners of cells the hypervisor dropped, logs cells that failed meanwhile.
+ */
+async function finishPending(ctx: ToolContext, op: SimOperation): Promise<void> {
+  if (readState(ctx.dir).jailhouse.pending === undefined) return;
+  for (;;) {
+    const r = updateState(ctx.dir, (state) => driver.advance(state, Date.now()));
+    act(ctx, op, r);
+    if (r.next === undefined) return;
+    await sleep(Math.max(1, r.next - Date.now()));
+  }
+}
+
+function act(ctx: ToolContext, op: SimOperation, r: Pick<driver.DriverResult, 'stopRunners' | 'failed'>): void {
+  for (const cell of r.stopRunners ?? []) stopRunner(cell);
+  for (const f of r.failed ?? []) appendLog(ctx.dir, { op: 'cell failed', args: [f.cell], result: 'failed', detail: { by: op, why: f.why } });
 }
 
 /** The codec is loaded only by the two commands that read a configuration. */
@@ -258,7 +295,7 @@ async function create(ctx: ToolContext, file: string): Promise<number> {
   return ioctl(ctx, 'jailhouse cell create', 'JAILHOUSE_CELL_CREATE', targets, (state, d) => driver.createCell(state, d, bytes, decoded, file), name === undefined ? {} : { cell: name });
 }
 
-function load(ctx: ToolContext): number {
+function load(ctx: ToolContext): Promise<number> {
   const args = ctx.args;
   const argc = args.length + 1;
   if (argc < 4) help(ctx, 1);
@@ -321,7 +358,16 @@ function list(ctx: ToolContext): number {
   for (const id of entries) {
     const read = (attr: string) => {
       const path = join(cellsDir, id, attr);
-      const text = readFileSync(path, 'utf8');
+      let text: string;
+      try {
+        text = readFileSync(path, 'utf8');
+      } catch (e) {
+        // The cell went between the directory listing and this read (a destroy finishing).
+        const code = ((e as NodeJS.ErrnoException).code ?? 'EIO') as ErrnoName;
+        ctx.err(`opening /sys/devices/jailhouse/cells/${id}/${attr}: ${strerror(code) ?? (e as Error).message}\n`);
+        logOperation(ctx, { op: 'jailhouse cell list', args: ctx.args, result: code, exitCode: 1 });
+        throw new Exit(1);
+      }
       if (text === '') {
         ctx.err(`reading ${path}: ${strerror('EINVAL')}\n`);
         throw new Exit(1);
