@@ -38,8 +38,18 @@ export interface ToolRunRecord extends ToolRun {
 
 export interface ToolRunStore {
   add(run: ToolRunRecord): void;
-  remove(run: Pick<ToolRunRecord, 'pid' | 'startTime'>): void;
+  remove(run: ToolRunKey): void;
   list(): ToolRunRecord[];
+}
+
+/**
+ * A record is known by its process (PID and start time), or, written just before the spawn and
+ * before the process is known (pid 0), by its token.
+ */
+export type ToolRunKey = Pick<ToolRunRecord, 'pid' | 'startTime' | 'token'>;
+
+function toolRunName(run: ToolRunKey): string {
+  return run.pid === 0 && run.token !== undefined ? `pending-${run.token}` : `${run.pid}-${run.startTime}`;
 }
 
 export function fileStateStore(stateDir: string): StateStore {
@@ -81,13 +91,13 @@ export function fileStateStore(stateDir: string): StateStore {
  * Synchronous: the record exists before the tool can have done anything worth knowing about.
  */
 function fileToolRunStore(dir: string): ToolRunStore {
-  const file = (run: Pick<ToolRunRecord, 'pid' | 'startTime'>) => join(dir, `${run.pid}-${run.startTime}.json`);
+  const file = (run: ToolRunKey) => join(dir, `${toolRunName(run)}.json`);
   let made = false;
   return {
     add(run) {
       if (!made) mkdirSync(dir, { recursive: true });
       made = true;
-      const tmp = join(dir, `.${run.pid}-${run.startTime}.${process.pid}.tmp`);
+      const tmp = join(dir, `.${toolRunName(run)}.${process.pid}.tmp`);
       writeFileSync(tmp, JSON.stringify(run));
       renameSync(tmp, file(run));
     },
@@ -107,7 +117,7 @@ function fileToolRunStore(dir: string): ToolRunStore {
         throw e;
       }
       const out: ToolRunRecord[] = [];
-      for (const name of names.filter((n) => /^\d+-\d+\.json$/.test(n)).sort()) {
+      for (const name of names.filter((n) => /^(\d+-\d+|pending-[0-9a-f]+)\.json$/.test(n)).sort()) {
         try {
           const run = JSON.parse(readFileSync(join(dir, name), 'utf8')) as ToolRunRecord;
           if (Number.isInteger(run.pid) && Number.isInteger(run.startTime) && Array.isArray(run.argv)) out.push(run);
@@ -123,7 +133,7 @@ function fileToolRunStore(dir: string): ToolRunStore {
 /** For tests and --once without a state dir. */
 export function memoryStateStore(initial: Iterable<[string, AppliedRecord]> = []): StateStore & { records: Map<string, AppliedRecord>; toolRuns: ToolRunStore } {
   const runs = new Map<string, ToolRunRecord>();
-  const key = (run: Pick<ToolRunRecord, 'pid' | 'startTime'>) => `${run.pid}-${run.startTime}`;
+  const key = toolRunName;
   const store = {
     records: new Map(initial),
     load: () => ({ records: new Map(store.records) }),
@@ -132,7 +142,7 @@ export function memoryStateStore(initial: Iterable<[string, AppliedRecord]> = []
     },
     toolRuns: {
       add: (run: ToolRunRecord) => void runs.set(key(run), run),
-      remove: (run: Pick<ToolRunRecord, 'pid' | 'startTime'>) => void runs.delete(key(run)),
+      remove: (run: ToolRunKey) => void runs.delete(key(run)),
       list: () => [...runs.values()],
     },
   };

@@ -11,7 +11,7 @@
  *   predecessor left running until that tool's own deadline, then kills it with its process group.
  */
 import { randomBytes } from 'node:crypto';
-import type { Host, ProcessIdentity, ToolCall, ToolRun, ToolRunObserver } from '../host/host.js';
+import { TOOL_RUN_ENV, type Host, type ProcessIdentity, type ToolCall, type ToolRun, type ToolRunObserver } from '../host/host.js';
 import { execReached } from '../host/processes.js';
 import { problem, ProblemError } from '../errors/problem.js';
 import type { LogLine } from './manager-api.js';
@@ -103,10 +103,19 @@ export class ToolRuns {
    * tool runs all the same.
    */
   observer(unit: string | undefined, deadline: number, running?: Map<number, ToolRun>): ToolRunObserver {
+    const about = { ...(unit === undefined ? {} : { unit }), owner: this.owner, deadline };
     return {
+      spawning: (argv) => {
+        const token = randomBytes(8).toString('hex');
+        this.write(unit, (store) => store.add({ op: 'spawning', pid: 0, startTime: 0, argv, token, ...about, started: Date.now() }));
+        return token;
+      },
       started: (run) => {
         running?.set(run.pid, run);
-        this.write(unit, (store) => store.add({ ...run, ...(unit === undefined ? {} : { unit }), owner: this.owner, started: Date.now(), deadline }));
+        this.write(unit, (store) => {
+          store.add({ ...run, ...about, started: Date.now() });
+          if (run.token !== undefined) store.remove({ pid: 0, startTime: 0, token: run.token });
+        });
       },
       ended: (run) => {
         running?.delete(run.pid);
@@ -139,8 +148,17 @@ export class ToolRuns {
     await Promise.all(runs.map((r) => this.settleOne(store, r)));
   }
 
-  private async settleOne(store: ToolRunStore, r: ToolRunRecord): Promise<void> {
+  private async settleOne(store: ToolRunStore, recorded: ToolRunRecord): Promise<void> {
     const { host } = this.ctx;
+    let r = recorded;
+    if (r.pid === 0) {
+      // Recorded just before its spawn, by a daemon killed before it learnt the PID: found by its token, if it ran.
+      const found = r.token === undefined ? undefined : await host.findProcessByEnv(TOOL_RUN_ENV, r.token);
+      this.write(r.unit, (s) => s.remove(r));
+      if (found === undefined) return;
+      r = { ...r, pid: found.pid, startTime: found.startTime };
+      this.write(r.unit, (s) => s.add(r));
+    }
     const id: ProcessIdentity = { pid: r.pid, startTime: r.startTime };
     const name = `\`${r.argv.join(' ')}\` (pid ${r.pid})`;
     const over = async () => {

@@ -143,13 +143,24 @@ export interface ToolRun {
    * (execReached in processes.ts): from then on the process is the loader, not a tool.
    */
   wrappers?: string[];
+  /** The token it was given in TOOL_RUN_ENV, if any. */
+  token?: string;
 }
 
 /** Told of every tool process an operation starts: once it runs, and once it is gone. */
 export interface ToolRunObserver {
+  /**
+   * Just before the tool is spawned: a token to hand it in its environment (TOOL_RUN_ENV). The
+   * observer records it first, so a daemon killed between the spawn and `started` still leaves a
+   * record by which a restarted daemon finds the tool (as loaders are found by INVOCATION_ID).
+   */
+  spawning?(argv: string[]): string | undefined;
   started(run: ToolRun): void;
   ended(run: ToolRun): void;
 }
+
+/** The environment variable a tool's run token is passed in (ToolRunObserver.spawning). */
+export const TOOL_RUN_ENV = 'CRTOS_TOOL_RUN';
 
 /** How one operation that runs a tool is bounded and watched. */
 export interface ToolCall {

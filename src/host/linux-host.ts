@@ -25,6 +25,7 @@ import type {
   SpawnSpec,
   ToolCall,
   ToolRun,
+  ToolRunObserver,
 } from './host.js';
 import { HostError } from './host-error.js';
 import { parseCpuList, parseIpAddrJson, parseProcModules } from './parse.js';
@@ -449,7 +450,8 @@ class LinuxHost implements Host {
     const jailhouse = argv[0] === 'jailhouse';
     if (jailhouse && this.lingering.size > 0) await this.afterLingering(argv, op, call?.signal);
     let pid: number | undefined;
-    const runs = {
+    const runs: ToolRunObserver = {
+      spawning: (argv) => call?.runs?.spawning?.(argv),
       started: (run: ToolRun) => {
         pid = run.pid;
         call?.runs?.started(run);

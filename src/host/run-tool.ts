@@ -9,7 +9,7 @@ import { delimiter, isAbsolute, join } from 'node:path';
 import { HostError } from './host-error.js';
 import { parseErrno } from './errno.js';
 import { parseProcStat } from './parse.js';
-import type { ToolRun, ToolRunObserver } from './host.js';
+import { TOOL_RUN_ENV, type ToolRun, type ToolRunObserver } from './host.js';
 
 export interface ToolResult {
   exitCode: number | null;
@@ -80,10 +80,14 @@ export function runTool(argv: string[], opts: RunOptions): Promise<ToolResult> {
   }
   if (opts.signal?.aborted) return Promise.reject(abandoned(argv, opts.op, 'was not run: its caller gave it up before it started'));
   return new Promise((resolve, reject) => {
-    const child = spawn(path, args, { env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    let token: string | undefined;
+    notify(() => (token = opts.runs?.spawning?.(argv)));
+    const env = token === undefined ? opts.env : { ...opts.env, [TOOL_RUN_ENV]: token };
+    const child = spawn(path, args, { env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     const pid = child.pid;
     // Read before the event loop can reap the child: until then /proc/PID exists.
-    const run: ToolRun | undefined = pid === undefined ? undefined : withStartTime(pid, argv, opts.op);
+    const found = pid === undefined ? undefined : withStartTime(pid, argv, opts.op);
+    const run: ToolRun | undefined = found && token !== undefined ? { ...found, token } : found;
     if (run) notify(() => opts.runs?.started(run));
     const out: Buffer[] = [];
     const err: Buffer[] = [];

@@ -13,6 +13,7 @@ import { runToolChecked } from '../../src/host/run-tool.js';
 import { ProblemError } from '../../src/errors/problem.js';
 import { memoryStateStore, type ToolRunRecord } from '../../src/engine/state-file.js';
 import { ToolRuns } from '../../src/engine/tool-runs.js';
+import { TOOL_RUN_ENV } from '../../src/host/host.js';
 import type { LogLine } from '../../src/engine/manager-api.js';
 import { until } from './harness.js';
 
@@ -120,6 +121,22 @@ describe('bounded', () => {
 });
 
 describe('settlePrevious', () => {
+  test('a run recorded only by its token (its daemon killed between the spawn and learning the PID) is found by the token and settled; a token no process carries is forgotten', async () => {
+    const { tools, store, lines } = setup();
+    const token = 'a1b2c3d4e5f60718';
+    const child = spawn('sleep', ['30'], { detached: true, stdio: 'ignore', env: { ...process.env, [TOOL_RUN_ENV]: token } });
+    started.push(child.pid!);
+    const exited = new Promise<void>((r) => child.on('exit', () => r()));
+    const base = { op: 'spawning', argv: ['sleep', '30'], unit: 'jailhouse.driver', owner: 'previous', started: Date.now(), pid: 0, startTime: 0 };
+    store.add({ ...base, token, deadline: Date.now() - 1 });
+    store.add({ ...base, token: '0000000000000000', deadline: Date.now() - 1 });
+    await tools.settlePrevious();
+    await exited;
+    expect(alive(child.pid!)).toBe(false);
+    expect(store.list()).toEqual([]);
+    expect(lines.map((l) => l.message)).toEqual([`killed \`sleep 30\` (pid ${child.pid}) with its process group: the previous crtosd left it running past its deadline`]);
+  });
+
   test("a previous daemon's tools: one gone is forgotten, one within its deadline awaited, one past it killed with its group, a loader past its wrappers left alone; its own are not touched", async () => {
     const { tools, store, lines } = setup();
     const record = (p: { pid: number; startTime: number }, extra: Partial<ToolRunRecord>): ToolRunRecord => ({ op: 'createCell', argv: ['x'], owner: 'previous', started: Date.now(), deadline: Date.now() - 1, ...p, ...extra });

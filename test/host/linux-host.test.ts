@@ -237,11 +237,11 @@ describe.concurrent('LinuxHost operations on the simulated machine', () => {
 
   it('does not start a jailhouse command behind one given up but not exited yet (it holds the driver lock)', async () => {
     // A stand-in whose `enable` ignores SIGTERM until the SIGKILL after the grace, as an ioctl that
-    // does not return at once; every call is logged.
+    // does not return at once; every call is logged (after the trap is set: the abort follows the log).
     const root = mkdtempSync(join(tmpdir(), 'crtos-lingering-'));
     mkdirSync(join(root, 'bin'));
     const calls = join(root, 'calls');
-    writeFileSync(join(root, 'bin/jailhouse'), `#!/bin/sh\necho "$*" >> ${calls}\ncase "$1" in enable) trap "" TERM; sleep 30;; esac\nexit 0\n`, { mode: 0o755 });
+    writeFileSync(join(root, 'bin/jailhouse'), `#!/bin/sh\ncase "$1" in enable) trap "" TERM;; esac\necho "$*" >> ${calls}\ncase "$1" in enable) sleep 30;; esac\nexit 0\n`, { mode: 0o755 });
     const host = createLinuxHost({ root, env: { PATH: `${join(root, 'bin')}:/usr/bin:/bin` }, killGraceMs: 1500 });
     try {
       const abort = new AbortController();

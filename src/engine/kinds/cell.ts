@@ -8,7 +8,7 @@
  * already holds them). The file stays after a stop: it is small, under /run, and the next create
  * of the same description finds it in place.
  */
-import type { CellImage, CellInfo } from '../../host/host.js';
+import type { CellImage, CellInfo, ToolCall } from '../../host/host.js';
 import type { UnitOf } from '../../units/types.js';
 import { unitId } from '../../units/kinds/common.js';
 import { sha256 } from '../canonical.js';
@@ -103,11 +103,19 @@ async function prepare(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<{ name: 
   const existing = status.cells.find((c) => c.id !== 0 && c.name === name);
   if (existing) return { name, images, existing };
   const config = await placeConfig(cell, ctx);
+  let made: boolean;
   try {
-    await ctx.timed((call) => hostStep(cell.id, `jailhouse cell create ${config}`, ctx.host.createCell(config, name, call)), cell.spec.timeout, `jailhouse cell create ${config}`);
+    // EEXIST: a cell of this name appeared meanwhile (a create a killed crtosd left running
+    // finished): it is taken as found, never destroyed as if this start had half-made it.
+    const create = (call: ToolCall) => ctx.host.createCell(config, name, call).then(() => true, (e: unknown) => (isErrno(e, 'EEXIST') ? false : Promise.reject(e)));
+    made = await ctx.timed((call) => hostStep(cell.id, `jailhouse cell create ${config}`, create(call)), cell.spec.timeout, `jailhouse cell create ${config}`);
   } catch (e) {
     await putLastGoodBack(cell, images, e, ctx);
     throw e;
+  }
+  if (!made) {
+    const found = (await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse())).cells.find((c) => c.id !== 0 && c.name === name);
+    if (found) return { name, images, existing: found };
   }
   return { name, images, created: config };
 }
