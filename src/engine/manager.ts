@@ -41,6 +41,7 @@ import { emptyDetails, newRuntime, toStatus, transition, type UnitRuntime } from
 import type { Hold, Observation, UnitDescription } from './types.js';
 import { AppliedRecords } from './applied-records.js';
 import { Supervisor } from './supervisor.js';
+import { UnitHistories } from './history.js';
 import { JobRunner } from './jobs.js';
 
 export interface LoadResult {
@@ -104,6 +105,7 @@ export class Manager extends EventEmitter implements ManagerApi {
   private readonly lastEmitted = new Map<string, string>();
   private readonly manualJobs: ManualJob[] = [];
   private readonly supervisor: Supervisor;
+  private readonly unitHistory: UnitHistories;
   private readonly jobs: JobRunner;
   private lastLoadErrors: Problem[] = [];
   private lastReconcile = 0;
@@ -125,6 +127,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     this.host = opts.host;
     this.setMaxListeners(100);
     this.records = new AppliedRecords(opts.store, (message) => this.log('error', undefined, message));
+    this.unitHistory = new UnitHistories(opts.store.history, this.runtimes, (message) => this.log('warn', undefined, message));
     const common = {
       host: opts.host,
       records: this.records,
@@ -181,6 +184,7 @@ export class Manager extends EventEmitter implements ManagerApi {
   /** Stops timers and watchers; touches nothing on the machine. */
   close(): void {
     this.closed = true;
+    this.unitHistory.flush();
     this.supervisor.close();
   }
 
@@ -514,7 +518,9 @@ export class Manager extends EventEmitter implements ManagerApi {
     for (const id of this.refused.keys()) if (!descriptions.has(id)) this.refused.delete(id);
     for (const unit of set.units.values()) {
       if (!this.runtimes.has(unit.id)) {
-        this.runtimes.set(unit.id, newRuntime(unit.id, unit.kind, emptyDetails(unit.kind)));
+        const rt = newRuntime(unit.id, unit.kind, emptyDetails(unit.kind));
+        this.unitHistory.restore(rt);
+        this.runtimes.set(unit.id, rt);
         this.emit('unitNew', unit.id);
       }
     }
@@ -566,6 +572,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     if (!rt) {
       const kind = this.set?.units.get(id)?.kind ?? this.records.map.get(id)?.kind ?? 'Driver';
       rt = newRuntime(id, kind, obs?.details ?? emptyDetails(kind));
+      this.unitHistory.restore(rt);
       this.runtimes.set(id, rt);
       this.emit('unitNew', id);
     }
@@ -611,6 +618,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     const json = JSON.stringify(status);
     if (this.lastEmitted.get(id) === json) return;
     this.lastEmitted.set(id, json);
+    this.unitHistory.changed();
     this.emit('unitChanged', status);
   }
 
@@ -625,6 +633,7 @@ export class Manager extends EventEmitter implements ManagerApi {
       if (rt) {
         rt.log.push(line);
         if (rt.log.length > LOG_LINES_PER_UNIT) rt.log.splice(0, rt.log.length - LOG_LINES_PER_UNIT);
+        this.unitHistory.changed();
       }
     }
     this.emit('log', line);

@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { problem, type Problem } from '../errors/problem.js';
 import type { ToolRun } from '../host/host.js';
 import type { AppliedRecord } from './types.js';
+import type { LogLine, UnitResult } from './manager-api.js';
 
 interface StateFileV1 {
   version: 1;
@@ -23,6 +24,23 @@ export interface StateStore {
   save(records: ReadonlyMap<string, AppliedRecord>): void;
   /** Where running tools are recorded; none: they are bounded all the same, but not recorded. */
   toolRuns?: ToolRunStore;
+  /** Where each unit's history (its recent log, restarts, last result) is kept across restarts. */
+  history?: HistoryStore;
+}
+
+/** What a unit showed before this daemon started: its log lines, restart count, last result. */
+export interface UnitHistory {
+  log: LogLine[];
+  restarts: number;
+  result: UnitResult;
+  lastError?: Problem;
+  exitCode: number;
+  exitSignal: string;
+}
+
+export interface HistoryStore {
+  load(): Map<string, UnitHistory>;
+  save(histories: ReadonlyMap<string, UnitHistory>): void;
 }
 
 /** A tool process crtosd started, as recorded while it runs. */
@@ -82,6 +100,32 @@ export function fileStateStore(stateDir: string): StateStore {
       renameSync(tmp, path);
     },
     toolRuns: fileToolRunStore(join(stateDir, 'tools')),
+    history: fileHistoryStore(stateDir),
+  };
+}
+
+/**
+ * history.json beside state.json: the units' histories, written whole and atomically. Unreadable
+ * or of another format, it is forgotten (history is for people; nothing depends on it).
+ */
+function fileHistoryStore(stateDir: string): HistoryStore {
+  const path = join(stateDir, 'history.json');
+  return {
+    load() {
+      try {
+        const parsed = JSON.parse(readFileSync(path, 'utf8')) as { version?: unknown; units?: unknown };
+        if (parsed.version !== 1 || typeof parsed.units !== 'object' || parsed.units === null) return new Map();
+        return new Map(Object.entries(parsed.units as Record<string, UnitHistory>).filter(([, h]) => Array.isArray(h.log)));
+      } catch {
+        return new Map();
+      }
+    },
+    save(histories) {
+      mkdirSync(stateDir, { recursive: true });
+      const tmp = `${path}.${process.pid}.tmp`;
+      writeFileSync(tmp, JSON.stringify({ version: 1, units: Object.fromEntries(histories) }));
+      renameSync(tmp, path);
+    },
   };
 }
 
@@ -131,7 +175,7 @@ function fileToolRunStore(dir: string): ToolRunStore {
 }
 
 /** For tests and --once without a state dir. */
-export function memoryStateStore(initial: Iterable<[string, AppliedRecord]> = []): StateStore & { records: Map<string, AppliedRecord>; toolRuns: ToolRunStore } {
+export function memoryStateStore(initial: Iterable<[string, AppliedRecord]> = []): StateStore & { records: Map<string, AppliedRecord>; toolRuns: ToolRunStore; histories: Map<string, UnitHistory> } {
   const runs = new Map<string, ToolRunRecord>();
   const key = toolRunName;
   const store = {
@@ -144,6 +188,11 @@ export function memoryStateStore(initial: Iterable<[string, AppliedRecord]> = []
       add: (run: ToolRunRecord) => void runs.set(key(run), run),
       remove: (run: ToolRunKey) => void runs.delete(key(run)),
       list: () => [...runs.values()],
+    },
+    histories: new Map<string, UnitHistory>(),
+    history: {
+      load: () => new Map(store.histories),
+      save: (h: ReadonlyMap<string, UnitHistory>) => void (store.histories = new Map(h)),
     },
   };
   return store;
