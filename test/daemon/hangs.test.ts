@@ -98,7 +98,8 @@ describe('crtosd killed while a tool hangs, then started again', () => {
       `${second.output()}\n${opsLog(f)
         .map((e) => `${e.start?.toFixed(0) ?? '-'} ${e.op} ${e.args.join(' ')} ${e.result}`)
         .join('\n')}`;
-    await until(async () => (await up(f)) && opsLog(f).some((e) => e.op === 'chrt' && e.result === 'ok' && (e.start ?? 0) > restartedAt), 30_000, 'convergence').catch((e: unknown) => {
+    // Converged once the new loader runs (chrt logs before it execs the loader).
+    await until(async () => (await up(f)) && opsLog(f).some((e) => e.op === 'chrt' && e.result === 'ok' && (e.start ?? 0) > restartedAt) && loaderPids(f).length === 1, 30_000, 'convergence').catch((e: unknown) => {
       throw new Error(`${String(e)}\n${context()}`);
     });
 
