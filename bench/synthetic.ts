@@ -8,7 +8,7 @@ import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createSimMachine, destroySimMachine, nuttxCellConfig, type SimMachine } from '../src/sim/index.js';
-import { encodeConfig } from '../src/jailhouse/index.js';
+import { encodeConfig, type CellConfig } from '../src/jailhouse/index.js';
 import { createHash } from 'node:crypto';
 import { nuttxImage } from '../src/sim/index.js';
 
@@ -42,13 +42,25 @@ export async function createSynthetic(cells: number): Promise<Synthetic> {
     `kind: Image\nname: rtos\npath: /opt/crtos/nuttx.bin\nsha256: ${sha}\n`,
   ];
   for (let i = 1; i <= cells; i++) {
-    writeFileSync(join(machine.dir, `etc/jailhouse/c${i}.cell`), encodeConfig({ ...nuttxCellConfig(opts), name: `c${i}`, cpus: [i] }));
+    writeFileSync(join(machine.dir, `etc/jailhouse/c${i}.cell`), encodeConfig(syntheticCell(opts, i)));
     docs.push(`kind: Cell\nname: c${i}\nhypervisor: jailhouse\nconfig: /etc/jailhouse/c${i}.cell\nload: [{ image: rtos, address: 0x0 }]\n`);
     docs.push(`kind: Driver\nname: drv${i}\npath: /opt/bench/drv${i}.ko\nrequires: [jailhouse.hypervisor]\n`);
     docs.push(`kind: Loader\nname: l${i}\nexec: [/opt/bench/loader]\nrequires: [c${i}.cell, drv${i}.driver]\nrestart: on-failure\n`);
   }
   writeFileSync(join(unitsDir, 'synthetic.yaml'), docs.join('---\n'));
   return { dir, machine, unitsDir, stateDir: join(dir, 'state'), cells };
+}
+
+/**
+ * Cell i: the example's NuttX cell without its links, on CPU i with 16 MiB of its own memory, so
+ * the set passes the checks crtosd runs before it applies one (the example's cell copied N times
+ * would share its ivshmem devices and memory, which the hypervisor refuses).
+ */
+function syntheticCell(opts: Parameters<typeof nuttxCellConfig>[0], i: number): CellConfig {
+  const base = nuttxCellConfig(opts);
+  const ram = { physStart: 0x1_0000_0000n + BigInt(i) * 0x100_0000n, virtStart: 0n, size: 0x100_0000n, flags: ['READ', 'WRITE', 'EXECUTE', 'LOADABLE'] };
+  const comm = base.memoryRegions.find((r) => r.flags.includes('COMM_REGION'))!;
+  return { ...base, name: `c${i}`, cpus: [i], memoryRegions: [ram, comm], pciDevices: [] };
 }
 
 export function percentile(sorted: number[], p: number): number {
