@@ -7,9 +7,33 @@ import { fieldsAt } from '../../src/units/schema-walk.js';
 import { repoRoot } from './helpers.js';
 
 const readme = readFileSync(join(repoRoot, 'README.md'), 'utf8');
-const section = readme.slice(readme.indexOf('## Unit format'));
+
+/** `text` with the lines inside fenced code blocks blanked (same length): their `# comments` are no headings. */
+function outsideCode(text: string): string {
+  return text.replace(/^```[^\n]*\n[\s\S]*?^```$/gm, (block) => block.replace(/[^\n]/g, ' '));
+}
+
+/** The text under a heading, up to the next heading of the same or a higher level; '' when there is no such heading. */
+function under(text: string, heading: string): string {
+  const masked = outsideCode(text);
+  const start = masked.indexOf(`\n${heading}\n`);
+  if (start < 0) return '';
+  const level = heading.split(' ')[0]!;
+  const from = start + heading.length + 2;
+  const next = masked.slice(from).search(new RegExp(`^#{1,${level.length}} `, 'm'));
+  return next < 0 ? text.slice(from) : text.slice(from, from + next);
+}
+
+const section = under(readme, '## Unit format');
+const common = under(section, '### Fields common to every kind');
 
 describe('README "Unit format"', () => {
+  it('has the sections these checks read', () => {
+    expect(section.length).toBeGreaterThan(0);
+    expect(common.length).toBeGreaterThan(0);
+    expect(under(readme, '## No such heading')).toBe('');
+  });
+
   it('keeps the two commands at the top', () => {
     expect(readme).toContain('npm ci && npm run demo');
     expect(readme).toContain('npm ci && npm test');
@@ -18,9 +42,10 @@ describe('README "Unit format"', () => {
 
   it('documents every field of every kind', () => {
     for (const kind of KIND_NAMES) {
-      const kindSection = section.slice(section.indexOf(`### ${kind}`));
-      expect(kindSection.length, kind).toBeLessThan(section.length);
-      for (const field of fieldsAt(KINDS[kind].schema, [])) expect(section, `${kind}.${field}`).toContain(`\`${field}\``);
+      const kindSection = under(section, `### ${kind}`);
+      expect(kindSection, `a "### ${kind}" section`).not.toBe('');
+      // A field is documented in its kind's section, or among the fields common to every kind.
+      for (const field of fieldsAt(KINDS[kind].schema, [])) expect(`${kindSection}\n${common}`, `${kind}.${field}`).toContain(`\`${field}\``);
     }
   });
 
