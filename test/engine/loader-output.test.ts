@@ -3,7 +3,7 @@
  * GetUnitLog) and its output file rotated at the cap while the loader runs.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync, closeSync, constants, openSync, writeSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -12,28 +12,11 @@ import type { Manager } from '../../src/engine/manager.js';
 import type { LogLine, UnitStatus } from '../../src/engine/manager-api.js';
 import { OUTPUT_ROTATION } from '../../src/engine/loader-output.js';
 import { renderUnitStatus } from '../../src/cli/format/status.js';
-import { waitFor } from '../sim/helpers.js';
+import { tell, waitFor } from '../sim/helpers.js';
 
 const pidOf = (s: UnitStatus | undefined): number => (s?.details.kind === 'Loader' ? s.details.pid : 0);
 
 
-/**
- * Writes to a FIFO once its reader has it open: O_NONBLOCK fails (ENXIO) while nobody reads,
- * where a plain open would block the whole test process.
- */
-async function tell(fifo: string, text: string): Promise<void> {
-  let fd: number | undefined;
-  await waitFor(() => {
-    try {
-      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 10_000);
-  writeSync(fd!, text);
-  closeSync(fd!);
-}
 /** Resolves with the unit's log once a line of it matches. */
 function untilLogLine(m: Manager, id: string, match: (l: LogLine) => boolean): Promise<void> {
   return new Promise((resolve, reject) => {

@@ -3,31 +3,14 @@
  * loader keeps writing to it through the descriptor it was started with.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync, closeSync, constants, openSync, writeSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLinuxHost, type OutputFollower, type ProcessIdentity } from '../../src/host/index.js';
-import { waitFor } from '../sim/helpers.js';
+import { tell, waitFor } from '../sim/helpers.js';
 
 
-/**
- * Writes to a FIFO once its reader has it open: O_NONBLOCK fails (ENXIO) while nobody reads,
- * where a plain open would block the whole test process.
- */
-async function tell(fifo: string, text: string): Promise<void> {
-  let fd: number | undefined;
-  await waitFor(() => {
-    try {
-      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
-      return true;
-    } catch {
-      return false;
-    }
-  }, 10_000);
-  writeSync(fd!, text);
-  closeSync(fd!);
-}
 const host = createLinuxHost({ exitPollMs: 50 });
 let tmp: string;
 const followers: OutputFollower[] = [];

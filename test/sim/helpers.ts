@@ -1,5 +1,5 @@
 /** Shared by the simulator and host tests: temp machines that clean up after themselves. */
-import { mkdtempSync, readFileSync, existsSync } from 'node:fs';
+import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll } from 'vitest';
@@ -28,4 +28,22 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 20));
   }
+}
+
+/**
+ * Writes to a FIFO once its reader has it open: O_NONBLOCK fails (ENXIO) while nobody reads,
+ * where a plain open would block the whole test process.
+ */
+export async function tell(fifo: string, text: string): Promise<void> {
+  let fd: number | undefined;
+  await waitFor(() => {
+    try {
+      fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
+      return true;
+    } catch {
+      return false;
+    }
+  }, 10_000);
+  writeSync(fd!, text);
+  closeSync(fd!);
 }
