@@ -5,9 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { startDbusService, type DbusServiceHandle } from '../../src/dbus/index.js';
 import { startPrivateBus, type PrivateBus } from '../dbus/helpers/private-bus.js';
 import { FakeManager } from '../dbus/helpers/fake-manager.js';
-import { asNobody, run } from '../dbus/helpers/run.js';
+import { asNobody, readableCopy, run } from '../dbus/helpers/run.js';
 
 const CRTOSCTL = fileURLToPath(new URL('../../dist/crtosctl.mjs', import.meta.url));
+/** What runs as `nobody` runs from a copy it can read, wherever the checkout is. */
+const forNobody = readableCopy(fileURLToPath(new URL('../../dist', import.meta.url)));
+const CRTOSCTL_FOR_NOBODY = `${forNobody.path}/crtosctl.mjs`;
 let bus: PrivateBus;
 let service: DbusServiceHandle;
 let manager: FakeManager;
@@ -20,6 +23,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await service?.close();
   await bus?.stop();
+  forNobody.cleanup();
 });
 
 const ctl = (...args: string[]) => run(process.execPath, [CRTOSCTL, ...args], { env: { ...process.env, CRTOS_BUS_ADDRESS: bus.address } });
@@ -62,12 +66,12 @@ describe('crtosctl (bundled)', () => {
   });
 
   it('tells a user outside the admin group that starting needs root, exit 1, nothing queued', async () => {
-    const [cmd, args] = asNobody(process.execPath, [CRTOSCTL, '--bus', bus.address, 'start', 'nuttx.cell']);
+    const [cmd, args] = asNobody(process.execPath, [CRTOSCTL_FOR_NOBODY, '--bus', bus.address, 'start', 'nuttx.cell']);
     const r = await run(cmd, args);
     expect(r.code).toBe(1);
     expect(r.stderr).toContain("error[API_ACCESS_DENIED]: StartUnit refused: StartUnit needs root or membership of group '4242'; refused for uid 65534");
     expect(manager.calls).toEqual([]);
-    const [rcmd, rargs] = asNobody(process.execPath, [CRTOSCTL, '--bus', bus.address, 'status', 'nuttx.cell']);
+    const [rcmd, rargs] = asNobody(process.execPath, [CRTOSCTL_FOR_NOBODY, '--bus', bus.address, 'status', 'nuttx.cell']);
     expect((await run(rcmd, rargs)).code).toBe(3);
   });
 });
