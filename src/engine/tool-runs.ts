@@ -105,9 +105,9 @@ export class ToolRuns {
   observer(unit: string | undefined, deadline: number, running?: Map<number, ToolRun>): ToolRunObserver {
     const about = { ...(unit === undefined ? {} : { unit }), owner: this.owner, deadline };
     return {
-      spawning: (argv) => {
+      spawning: (argv, wrappers) => {
         const token = randomBytes(8).toString('hex');
-        this.write(unit, (store) => store.add({ op: 'spawning', pid: 0, startTime: 0, argv, token, ...about, started: Date.now() }));
+        this.write(unit, (store) => store.add({ op: 'spawning', pid: 0, startTime: 0, argv, token, ...(wrappers ? { wrappers } : {}), ...about, started: Date.now() }));
         return token;
       },
       started: (run) => {

@@ -154,7 +154,7 @@ export interface ToolRunObserver {
    * observer records it first, so a daemon killed between the spawn and `started` still leaves a
    * record by which a restarted daemon finds the tool (as loaders are found by INVOCATION_ID).
    */
-  spawning?(argv: string[]): string | undefined;
+  spawning?(argv: string[], wrappers?: string[]): string | undefined;
   started(run: ToolRun): void;
   ended(run: ToolRun): void;
 }

@@ -27,6 +27,7 @@ import type {
   ToolRun,
   ToolRunObserver,
 } from './host.js';
+import { TOOL_RUN_ENV } from './host.js';
 import { HostError } from './host-error.js';
 import { parseCpuList, parseIpAddrJson, parseProcModules } from './parse.js';
 import { findOnPath, runTool, runToolChecked } from './run-tool.js';
@@ -320,10 +321,15 @@ class LinuxHost implements Host {
     // `/` by default, as systemd starts services, resolved under the root like the program: on a
     // simulated machine the loader runs in the machine directory, not in crtosd's.
     const cwd = this.resolve(spec.cwd ?? '/');
-    const spawned = spawnDetached({ argv, env: spec.env, cwd, logFile: spec.logFile });
+    // Recorded before the spawn (with a token in its environment) while wrappers must still exec:
+    // a crtosd killed meanwhile leaves a record by which the next one waits for the program.
+    let token: string | undefined;
+    if (wrappers.length > 0) notify(() => (token = call?.runs?.spawning?.(argv, wrappers)));
+    const env = token === undefined ? spec.env : { ...spec.env, [TOOL_RUN_ENV]: token };
+    const spawned = spawnDetached({ argv, env, cwd, logFile: spec.logFile });
     this.children.set(key(spawned.identity), spawned);
     void spawned.exited.then(() => setTimeout(() => this.children.delete(key(spawned.identity)), 60_000).unref());
-    if (wrappers.length > 0) await this.untilExecReached(spawned, argv, programPath, wrappers, call);
+    if (wrappers.length > 0) await this.untilExecReached(spawned, argv, programPath, wrappers, call, token);
     return spawned.identity;
   }
 
@@ -334,9 +340,9 @@ class LinuxHost implements Host {
    * the process ended (its exit is the supervisor's business); when the caller gives up, or the
    * host's tool limit passes, its process group is killed and the spawn fails.
    */
-  private async untilExecReached(spawned: SpawnedProcess, argv: string[], program: string, wrappers: string[], call: ToolCall | undefined): Promise<void> {
+  private async untilExecReached(spawned: SpawnedProcess, argv: string[], program: string, wrappers: string[], call: ToolCall | undefined, token: string | undefined): Promise<void> {
     const { identity } = spawned;
-    const run: ToolRun = { op: 'spawn', pid: identity.pid, startTime: identity.startTime, argv, wrappers };
+    const run: ToolRun = { op: 'spawn', pid: identity.pid, startTime: identity.startTime, argv, wrappers, ...(token === undefined ? {} : { token }) };
     notify(() => call?.runs?.started(run));
     let ended = false;
     void spawned.exited.then(() => (ended = true));
