@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath, runTool, runToolChecked } from '../../src/host/run-tool.js';
 import type { ToolRun } from '../../src/host/host.js';
+import { waitFor } from '../sim/helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'crtos-run-tool-'));
 writeFileSync(join(dir, 'fails'), '#!/bin/sh\necho "JAILHOUSE_CELL_START: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
@@ -106,7 +107,9 @@ describe('running tools', () => {
     abort.abort();
     await expect(p).rejects.toMatchObject({ code: 'HOST_TOOL_TIMEOUT', signal: 'SIGKILL' });
     expect(Date.now() - t).toBeGreaterThanOrEqual(190);
-    expect(alive(child)).toBe(false);
+    // The run settles when the tool itself is gone; its child, SIGKILLed with the group at the
+    // same moment, dies a moment later on a busy machine.
+    await waitFor(() => !alive(child), 2000);
   });
 
   it('does not start a tool whose caller gave up before', async () => {
