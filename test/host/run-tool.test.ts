@@ -92,7 +92,7 @@ describe('running tools', () => {
     );
     expect(e).toMatchObject({ code: 'HOST_TOOL_TIMEOUT', errno: 'ETIMEDOUT', signal: 'SIGTERM' });
     expect((e as Error).message).toBe(`createCell: \`forks ${file}\` was killed with its process group (pid ${run!.pid}): its caller's deadline passed`);
-    // Gone when the run settles: the tool and what it forked.
+    // The tool is gone when the run settles; what it forked goes with its group.
     expect(alive(run!.pid)).toBe(false);
     await waitFor(() => !alive(child), 2000); // signalled with the group; it may take a moment to go
     expect(runs).toEqual([`started ${run!.pid}`, `ended ${run!.pid}`]);
