@@ -333,8 +333,8 @@ describe('LinuxHost loaders on the simulated machine', () => {
     expect(e).toMatchObject({ code: 'HOST_TOOL_TIMEOUT', op: 'spawn' });
     const pid = Number(/pid (\d+)/.exec(e.message)![1]);
     expect(e.message).toBe(`spawn: \`chrt\` (pid ${pid}) did not exec ${join(m.dir, 'opt/crtos/loader')} before its caller's deadline; killed it with its process group`);
-    expect(alive(pid)).toBe(false);
-    expect(alive(chrt)).toBe(false);
+    // Killed with its group: the hung wrapper's processes go a moment later on a busy machine.
+    await waitFor(() => !alive(pid) && !alive(chrt), 2000);
   });
 
   it('a loader whose cell is not running aborts like the C++ loader', async () => {
