@@ -98,8 +98,11 @@ describe('crtosd killed while a tool hangs, then started again', () => {
       `${second.output()}\n${opsLog(f)
         .map((e) => `${e.start?.toFixed(0) ?? '-'} ${e.op} ${e.args.join(' ')} ${e.result}`)
         .join('\n')}`;
-    // Converged once the new loader runs (chrt logs before it execs the loader).
-    await until(async () => (await up(f)) && opsLog(f).some((e) => e.op === 'chrt' && e.result === 'ok' && (e.start ?? 0) > restartedAt) && loaderPids(f).length === 1, 30_000, 'convergence').catch((e: unknown) => {
+    // Converged once the new loader has reached its program and logged that it is resident: until
+    // then the process is between execs (chrt, the loader script, node), and /proc shows an empty
+    // command line for a moment during each exec.
+    const resident = () => opsLog(f).some((e) => e.op === 'loader' && e.result === 'ok' && (e.start ?? 0) > restartedAt);
+    await until(async () => resident() && (await up(f)), 30_000, 'convergence').catch((e: unknown) => {
       throw new Error(`${String(e)}\n${context()}`);
     });
 
