@@ -7,7 +7,7 @@
 import { WireConnection, WireError } from './wire/connection.js';
 import type { WireMessage } from './wire/marshal.js';
 import type { DaemonStatus, JobInfo, JobResult, JobType, LogLine, PlannedStep, ReloadOutcome, UnitDetails, UnitStatus } from '../engine/manager-api.js';
-import type { KindName } from '../units/kinds/common.js';
+import type { KindName } from '../kinds/spec-common.js';
 import { ProblemError, problem, type Problem } from '../errors/problem.js';
 import { decodeProblem } from './problem-decode.js';
 import { BUS_NAME, ERRORS, KIND_IFACES, MANAGER_IFACE, MANAGER_PATH, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';

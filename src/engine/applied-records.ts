@@ -5,7 +5,7 @@
  */
 import type { Problem } from '../errors/problem.js';
 import type { Unit, UnitSet } from '../units/types.js';
-import type { Target } from './kinds/index.js';
+import type { Target } from '../kinds/behaviours.js';
 import type { StateStore, ToolRunStore } from './state-file.js';
 import type { AppliedRecord, Snapshot, UnitDescription, UnitFacts } from './types.js';
 

@@ -3,8 +3,8 @@
  * (src/units/kinds/*.ts). Fields missing from the table default to 'restart'; a field that appears
  * or disappears counts as changed.
  */
-import { KINDS } from '../units/kinds/index.js';
-import { severity, type ChangeAction, type KindName } from '../units/kinds/common.js';
+import { KINDS } from '../kinds/index.js';
+import { severity, type ChangeAction, type KindName } from '../kinds/spec-common.js';
 
 export interface Classified {
   action: ChangeAction;

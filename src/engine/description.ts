@@ -11,9 +11,9 @@
  */
 import type { Host } from '../host/host.js';
 import type { Unit, UnitOf, UnitSet } from '../units/types.js';
-import { unitId } from '../units/kinds/common.js';
-import { driverModuleName } from '../units/kinds/driver.js';
-import { inlineConfigOf } from '../units/kinds/cell.js';
+import { unitId } from '../kinds/spec-common.js';
+import { driverModuleName } from '../kinds/driver/spec.js';
+import { inlineConfigOf } from '../kinds/cell/spec.js';
 import { locateInUnit } from '../units/locate.js';
 import type { ValuePath } from '../units/yaml-source.js';
 import { decodeConfig } from '../jailhouse/decode.js';

@@ -7,7 +7,7 @@
  * systemctl's.
  */
 import type { Problem } from '../errors/problem.js';
-import type { KindName } from '../units/kinds/common.js';
+import type { KindName } from '../kinds/spec-common.js';
 import type { UnitDependencies } from '../units/types.js';
 
 export type LoadState = 'loaded' | 'not-found' | 'bad-setting' | 'error';

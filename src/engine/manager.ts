@@ -28,7 +28,7 @@ import type {
   UnitResult,
   UnitStatus,
 } from './manager-api.js';
-import type { Target } from './kinds/index.js';
+import type { Target } from '../kinds/behaviours.js';
 import { describeUnits, hostFiles, unitFileErrors } from './description.js';
 import { checkTransaction } from '../transaction/check.js';
 import { jailhouseTransition, observeAll, takeSnapshot, type Transition } from './observe.js';

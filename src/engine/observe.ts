@@ -4,8 +4,8 @@
  * exist, bounded (InterfaceProbe), and processes are read only for recorded loaders.
  */
 import type { Host, InterfaceInfo, JailhouseStatus, ModuleInfo, ProcessInfo, ToolRunObserver } from '../host/host.js';
-import { BEHAVIOURS, type Target } from './kinds/index.js';
-import { INVOCATION_ENV } from './kinds/loader.js';
+import { BEHAVIOURS, type Target } from '../kinds/behaviours.js';
+import { INVOCATION_ENV } from '../kinds/loader/behaviour.js';
 import type { Observation, Snapshot } from './types.js';
 import { sha256 } from './canonical.js';
 

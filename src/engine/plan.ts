@@ -13,7 +13,7 @@
  *   ordered after.
  */
 import type { UnitSet } from '../units/types.js';
-import type { ChangeAction } from '../units/kinds/common.js';
+import type { ChangeAction } from '../kinds/spec-common.js';
 import type { PlannedStep } from './manager-api.js';
 import { classifyChange } from './change.js';
 import { orderPredecessors, requiredByClosure } from './graph.js';

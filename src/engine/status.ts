@@ -1,5 +1,5 @@
 /** The per-unit runtime the engine keeps for observers, and its conversion to UnitStatus. */
-import type { KindName } from '../units/kinds/common.js';
+import type { KindName } from '../kinds/spec-common.js';
 import type { UnitSet } from '../units/types.js';
 import type { Problem } from '../errors/problem.js';
 import type { ActiveState, JobInfo, LogLine, UnitDetails, UnitResult, UnitStatus, UnitTimestamps, LoadState } from './manager-api.js';

@@ -12,7 +12,7 @@ import { isCleanExit, shouldRestart, type StartHistory, type StartLimit } from '
 import { transition, type UnitRuntime } from './status.js';
 import type { Hold, Observation } from './types.js';
 import { LoaderOutputs } from './loader-output.js';
-import { stopProcessGroup } from './kinds/loader.js';
+import { stopProcessGroup } from '../kinds/loader/behaviour.js';
 
 const DEFAULT_LIMIT: StartLimit = { burst: 5, interval: 10_000 };
 

@@ -1,6 +1,6 @@
 /** The engine's own data: descriptions, applied records (the state file), observations, holds. */
 import type { Problem } from '../errors/problem.js';
-import type { KindName } from '../units/kinds/common.js';
+import type { KindName } from '../kinds/spec-common.js';
 import type { InterfaceInfo, JailhouseStatus, ModuleInfo, ProcessInfo } from '../host/host.js';
 import type { UnitDetails } from './manager-api.js';
 

@@ -4,7 +4,7 @@
  * with their drop-in layers, and once they pass their schema, the Unit).
  */
 import type { Problem } from '../errors/problem.js';
-import type { KindName } from './kinds/index.js';
+import type { KindName } from '../kinds/index.js';
 import type { Unit } from './types.js';
 import { SourcePositions, type SourceDocument, type ValuePath } from './yaml-source.js';
 import { originOf } from './merge.js';

@@ -9,7 +9,7 @@
  * layers (graph.ts). Problems of every step are collected, never thrown.
  */
 import type { Problem } from '../errors/problem.js';
-import { KINDS } from './kinds/index.js';
+import { KINDS } from '../kinds/index.js';
 import type { Unit, UnitSet } from './types.js';
 import { parseSource, type SourceDocument } from './yaml-source.js';
 import { formatPath } from './issues.js';

@@ -1,6 +1,6 @@
 /** One unit against its kind's schema: merge its layers, parse, and turn issues into problems. */
 import type { Problem } from '../errors/problem.js';
-import { KINDS } from './kinds/index.js';
+import { KINDS } from '../kinds/index.js';
 import type { Unit } from './types.js';
 import { mergeValues } from './merge.js';
 import { issuesToProblems } from './issues.js';

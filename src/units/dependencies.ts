@@ -3,7 +3,7 @@
  * not exist: an error for references, requires and wants; a warning for after and before, which
  * only order. The hint names the near miss, or the same name under another kind.
  */
-import { KINDS, KIND_NAMES, unitId, type KindName } from './kinds/index.js';
+import { KINDS, KIND_NAMES, unitId, type KindName } from '../kinds/index.js';
 import type { ValuePath } from './yaml-source.js';
 import { isMapping } from './merge.js';
 import { closest } from './did-you-mean.js';

@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve, basename } from 'node:path';
 import type { Problem } from '../errors/problem.js';
-import { KIND_NAMES } from './kinds/index.js';
+import { KIND_NAMES } from '../kinds/index.js';
 import { describeReadError } from './read-unit-file.js';
 
 export interface DiscoveredFile {

@@ -2,7 +2,7 @@
  * Documents → candidate units: each mapping document with a known kind and a name is one unit;
  * duplicate ids are refused, and drop-in documents join the unit of their `ID.d/` directory.
  */
-import { KIND_NAMES, unitId, type KindName } from './kinds/index.js';
+import { KIND_NAMES, unitId, type KindName } from '../kinds/index.js';
 import type { SourceDocument } from './yaml-source.js';
 import { isMapping } from './merge.js';
 import { didYouMean } from './did-you-mean.js';

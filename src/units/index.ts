@@ -1,5 +1,5 @@
 /** The unit model: kinds and their schemas, loading with positions, drop-ins, the dependency graph. */
-export * from './kinds/index.js';
+export * from '../kinds/index.js';
 export * from './scalars.js';
 export type { Unit, UnitOf, UnitSet, UnitSource, UnitDependencies, SpecByKind } from './types.js';
 export { loadUnits, DEFAULT_UNIT_DIRECTORIES, type LoadOptions, type LoadResult } from './load.js';

@@ -6,7 +6,7 @@
  * Drop-ins are partial units, so they get a schema without required fields.
  */
 import { z } from 'zod';
-import { KINDS, KIND_NAMES } from './kinds/index.js';
+import { KINDS, KIND_NAMES } from '../kinds/index.js';
 import { realSchemaOf } from './schema-walk.js';
 
 type JsonObject = Record<string, unknown>;

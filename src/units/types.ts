@@ -3,13 +3,13 @@
  * crtosctl consume. Specs are the zod outputs of the kind schemas (defaults filled in, durations in
  * ms, sizes and addresses as bigint, CPU lists as numbers).
  */
-import type { KindName } from './kinds/common.js';
-import type { DriverSpec } from './kinds/driver.js';
-import type { HypervisorSpec } from './kinds/hypervisor.js';
-import type { ImageSpec } from './kinds/image.js';
-import type { CellSpec } from './kinds/cell.js';
-import type { NetworkSpec } from './kinds/network.js';
-import type { LoaderSpec } from './kinds/loader.js';
+import type { KindName } from '../kinds/spec-common.js';
+import type { DriverSpec } from '../kinds/driver/spec.js';
+import type { HypervisorSpec } from '../kinds/hypervisor/spec.js';
+import type { ImageSpec } from '../kinds/image/spec.js';
+import type { CellSpec } from '../kinds/cell/spec.js';
+import type { NetworkSpec } from '../kinds/network/spec.js';
+import type { LoaderSpec } from '../kinds/loader/spec.js';
 
 export interface SpecByKind {
   Driver: DriverSpec;

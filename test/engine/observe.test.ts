@@ -4,7 +4,7 @@
  */
 import { expect, test } from 'vitest';
 import type { Host, InterfaceInfo, ProcessIdentity, ProcessInfo, ToolCall } from '../../src/host/host.js';
-import type { Target } from '../../src/engine/kinds/index.js';
+import type { Target } from '../../src/kinds/behaviours.js';
 import { InterfaceProbe, observeAll, takeSnapshot } from '../../src/engine/observe.js';
 
 function fakeHost(byEnv: Record<string, ProcessInfo>) {

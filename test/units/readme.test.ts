@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unitCodes } from '../../src/errors/codes/units.js';
-import { KINDS, KIND_NAMES } from '../../src/units/kinds/index.js';
+import { KINDS, KIND_NAMES } from '../../src/kinds/index.js';
 import { fieldsAt } from '../../src/units/schema-walk.js';
 import { repoRoot } from './helpers.js';
 

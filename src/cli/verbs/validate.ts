@@ -6,7 +6,7 @@
 import type { CliContext, ExitKind } from '../context.js';
 import { UsageError } from '../context.js';
 import { loadUnits, DEFAULT_UNIT_DIRECTORIES } from '../../units/load.js';
-import { KIND_NAMES } from '../../units/kinds/common.js';
+import { KIND_NAMES } from '../../kinds/spec-common.js';
 import type { UnitSet } from '../../units/types.js';
 import { renderProblems, problemsToJson } from '../../errors/render.js';
 

@@ -12,7 +12,7 @@
  */
 import type { Problem } from '../../errors/problem.js';
 import type { UnitOf } from '../../units/types.js';
-import { unitId } from '../../units/kinds/common.js';
+import { unitId } from '../../kinds/spec-common.js';
 import { FILE_HINT, unitProblem, type CheckContext, type Pass } from '../context.js';
 import type * as Jailhouse from '../../jailhouse/index.js';
 import type { CellConfig, SystemConfig } from '../../jailhouse/index.js';

@@ -3,7 +3,7 @@
  * and every device node a loader is handed in its environment exists or is provided by a Driver
  * of the set: a start that would fail on a missing file is refused before anything is touched.
  */
-import { KINDS } from '../../units/kinds/index.js';
+import { KINDS } from '../../kinds/index.js';
 import type { Problem } from '../../errors/problem.js';
 import { fieldPath, FILE_HINT, unitProblem, type Pass } from '../context.js';
 

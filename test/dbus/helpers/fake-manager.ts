@@ -16,7 +16,7 @@ import type {
   UnitDetails,
   UnitStatus,
 } from '../../../src/engine/manager-api.js';
-import type { KindName } from '../../../src/units/kinds/common.js';
+import type { KindName } from '../../../src/kinds/spec-common.js';
 import { ProblemError, problem } from '../../../src/errors/problem.js';
 
 const NOW = 1_700_000_000_000_000;

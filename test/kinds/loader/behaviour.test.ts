@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { makeFixture, untilUnit, type Fixture } from '../harness.js';
+import { makeFixture, untilUnit, type Fixture } from '../../engine/harness.js';
 import type { Manager } from '../../../src/engine/manager.js';
 import type { JobInfo, JobResult, UnitStatus } from '../../../src/engine/manager-api.js';
 import { waitFor } from '../../sim/helpers.js';

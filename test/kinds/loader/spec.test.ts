@@ -1,6 +1,6 @@
 /** The Loader kind's process settings: user, group and resource limits, and what a change of them needs. */
 import { describe, expect, it } from 'vitest';
-import { build, errorsOf } from '../helpers.js';
+import { build, errorsOf } from '../../units/helpers.js';
 import { classifyChange } from '../../../src/engine/change.js';
 import { describeUnits } from '../../../src/engine/description.js';
 import type { Host } from '../../../src/host/host.js';

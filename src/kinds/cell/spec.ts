@@ -5,10 +5,10 @@
  * within its start limit.
  */
 import { z } from 'zod';
-import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault, unitId } from './common.js';
-import { address, duration, machinePath, tcpEndpoint } from '../scalars.js';
+import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault, unitId } from '../spec-common.js';
+import { address, duration, machinePath, tcpEndpoint } from '../../units/scalars.js';
 import { inlineCellConfigSchema, type InlineCellConfig } from '../../jailhouse/description.js';
-import { standIn } from '../schema-walk.js';
+import { standIn } from '../../units/schema-walk.js';
 
 const imageLoad = z.strictObject({
   image: z.string().meta({ description: 'Name of an Image unit; implies requires and after.' }),

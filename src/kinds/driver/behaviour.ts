@@ -1,8 +1,8 @@
 /** Driver: a kernel module; active once loaded and every `provides` node exists. */
 import type { UnitOf } from '../../units/types.js';
-import type { Observation } from '../types.js';
-import type { KindBehaviour } from './behaviour.js';
-import { fail, hostStep, isErrno, waitFor } from './common.js';
+import type { Observation } from '../../engine/types.js';
+import type { KindBehaviour } from '../behaviour.js';
+import { fail, hostStep, isErrno, waitFor } from '../behaviour-common.js';
 
 const PROVIDES_POLL_MS = 20;
 

@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_ACTIVE, makeFixture, settle, states, untilUnit, type Fixture } from '../harness.js';
+import { ALL_ACTIVE, makeFixture, settle, states, untilUnit, type Fixture } from '../../engine/harness.js';
 import type { Manager } from '../../../src/engine/manager.js';
 
 const INLINE = readFileSync(join(import.meta.dirname, '../../../units/crtos-inline/nuttx.yaml'), 'utf8');

@@ -1,9 +1,9 @@
 /** Network: addresses on an interface (the ivshmem-net link) and the link up. */
 import type { UnitOf } from '../../units/types.js';
-import type { Observation } from '../types.js';
+import type { Observation } from '../../engine/types.js';
 import type { InterfaceInfo } from '../../host/host.js';
-import type { KindBehaviour, KindContext } from './behaviour.js';
-import { fail, hostStep, isErrno, waitFor } from './common.js';
+import type { KindBehaviour, KindContext } from '../behaviour.js';
+import { fail, hostStep, isErrno, waitFor } from '../behaviour-common.js';
 
 const INTERFACE_POLL_MS = 50;
 const STOP_TIMEOUT_MS = 10_000;

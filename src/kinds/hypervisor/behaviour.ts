@@ -9,12 +9,12 @@
  * before every insmod. Active means: module loaded and the image in place is the one placed.
  */
 import type { UnitOf } from '../../units/types.js';
-import { unitId } from '../../units/kinds/common.js';
-import { sha256 } from '../canonical.js';
-import type { Observation, UnitFacts } from '../types.js';
-import type { KindBehaviour, KindContext, StopContext, Target } from './behaviour.js';
-import { fail, hostStep, isErrno, staged } from './common.js';
-import { readVerifiedImage } from './image.js';
+import { unitId } from '../spec-common.js';
+import { sha256 } from '../../engine/canonical.js';
+import type { Observation, UnitFacts } from '../../engine/types.js';
+import type { KindBehaviour, KindContext, StopContext, Target } from '../behaviour.js';
+import { fail, hostStep, isErrno, staged } from '../behaviour-common.js';
+import { readVerifiedImage } from '../image/behaviour.js';
 
 /** The placed image is read by the kernel as root only, but it is not secret: world-readable like /lib/firmware. */
 const IMAGE_MODE = 0o644;

@@ -4,8 +4,8 @@
  */
 import { describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
-import { hypervisorBehaviour } from '../../../src/engine/kinds/hypervisor.js';
-import type { KindContext, Target } from '../../../src/engine/kinds/index.js';
+import { hypervisorBehaviour } from '../../../src/kinds/hypervisor/behaviour.js';
+import type { KindContext, Target } from '../../../src/kinds/behaviours.js';
 import type { Snapshot, UnitFacts } from '../../../src/engine/types.js';
 import { describeUnits } from '../../../src/engine/description.js';
 import type { Host, ModuleInfo } from '../../../src/host/host.js';

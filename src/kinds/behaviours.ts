@@ -1,12 +1,12 @@
 /** The kind table: one behaviour per unit kind. Adding a kind is one module and one line here. */
-import type { KindName } from '../../units/kinds/common.js';
+import type { KindName } from './spec-common.js';
 import type { KindBehaviour } from './behaviour.js';
-import { cellBehaviour } from './cell.js';
-import { driverBehaviour } from './driver.js';
-import { hypervisorBehaviour } from './hypervisor.js';
-import { imageBehaviour } from './image.js';
-import { loaderBehaviour } from './loader.js';
-import { networkBehaviour } from './network.js';
+import { cellBehaviour } from './cell/behaviour.js';
+import { driverBehaviour } from './driver/behaviour.js';
+import { hypervisorBehaviour } from './hypervisor/behaviour.js';
+import { imageBehaviour } from './image/behaviour.js';
+import { loaderBehaviour } from './loader/behaviour.js';
+import { networkBehaviour } from './network/behaviour.js';
 
 export type { KindBehaviour, KindContext, StopContext, Target } from './behaviour.js';
 

@@ -1,6 +1,6 @@
 /** The Cell kind's `config`: a .cell path or the configuration inline, with errors at their YAML node. */
 import { describe, expect, it } from 'vitest';
-import { build, errorsOf } from '../helpers.js';
+import { build, errorsOf } from '../../units/helpers.js';
 
 const HEAD = 'kind: Hypervisor\nname: jh\ntype: jailhouse\nsystem: /s.cell\n---\nkind: Cell\nname: c\nhypervisor: jh\n';
 const cell = (config: string) => build({ 'c.yaml': HEAD + config });

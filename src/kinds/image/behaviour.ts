@@ -4,10 +4,10 @@
  */
 import type { Host } from '../../host/host.js';
 import type { UnitOf } from '../../units/types.js';
-import { sha256 } from '../canonical.js';
-import type { KindBehaviour, Target } from './behaviour.js';
+import { sha256 } from '../../engine/canonical.js';
+import type { KindBehaviour, Target } from '../behaviour.js';
 import { problem } from '../../errors/problem.js';
-import { fail } from './common.js';
+import { fail } from '../behaviour-common.js';
 
 /**
  * The image's bytes, read once and checked against its pinned sha256 (a mismatch refuses). Shared

@@ -3,10 +3,10 @@
  * started, stopped and (cells) reloaded through the Host. Start functions resume: they skip what
  * the machine already shows done, so an interrupted start finishes instead of starting over.
  */
-import type { Host, ToolCall } from '../../host/host.js';
-import type { Unit, UnitSet } from '../../units/types.js';
-import type { KindName } from '../../units/kinds/common.js';
-import type { Observation, Snapshot, UnitDescription, UnitFacts } from '../types.js';
+import type { Host, ToolCall } from '../host/host.js';
+import type { Unit, UnitSet } from '../units/types.js';
+import type { KindName } from './spec-common.js';
+import type { Observation, Snapshot, UnitDescription, UnitFacts } from '../engine/types.js';
 
 /** What observe and stop know of a unit: the unit when it is in the set, its facts always. */
 export interface Target {

@@ -1,7 +1,7 @@
 /** Image: a file loaded into a cell (or placed for RTMux), pinned by its SHA-256. */
 import { z } from 'zod';
-import { commonFields, defineKind, COMMON_CHANGES } from './common.js';
-import { machinePath } from '../scalars.js';
+import { commonFields, defineKind, COMMON_CHANGES } from '../spec-common.js';
+import { machinePath } from '../../units/scalars.js';
 
 export const imageSchema = z
   .strictObject({

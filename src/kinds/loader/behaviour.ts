@@ -11,10 +11,10 @@
  */
 import type { ProcessIdentity } from '../../host/host.js';
 import type { UnitOf } from '../../units/types.js';
-import type { LoaderSpec } from '../../units/kinds/loader.js';
-import type { Observation } from '../types.js';
-import type { KindBehaviour, StopContext } from './behaviour.js';
-import { fail, hostStep } from './common.js';
+import type { LoaderSpec } from './spec.js';
+import type { Observation } from '../../engine/types.js';
+import type { KindBehaviour, StopContext } from '../behaviour.js';
+import { fail, hostStep } from '../behaviour-common.js';
 
 /** The environment variable a loader's invocation id is passed in (systemd's name for it). */
 export const INVOCATION_ENV = 'INVOCATION_ID';

@@ -1,7 +1,7 @@
 /** Network: addresses on a Linux interface (the ivshmem-net link to a cell), and the link up. */
 import { z } from 'zod';
-import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields } from './common.js';
-import { cidr, duration } from '../scalars.js';
+import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields } from '../spec-common.js';
+import { cidr, duration } from '../../units/scalars.js';
 
 export const networkSchema = z
   .strictObject({

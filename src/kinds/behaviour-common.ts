@@ -1,7 +1,7 @@
 /** Helpers shared by the kind behaviours. */
-import { ProblemError, problem } from '../../errors/problem.js';
-import { isHostError } from '../../host/host-error.js';
-import type { ProblemCode } from '../../errors/codes.js';
+import { ProblemError, problem } from '../errors/problem.js';
+import { isHostError } from '../host/host-error.js';
+import type { ProblemCode } from '../errors/codes.js';
 
 /** Poll `check` every `intervalMs` until it is true or `timeoutMs` passed. */
 export async function waitFor(check: () => Promise<boolean>, timeoutMs: number, intervalMs: number, sleep: (ms: number) => Promise<void>): Promise<boolean> {

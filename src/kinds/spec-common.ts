@@ -5,7 +5,7 @@
  * src/engine/kinds/, so unit files can be validated without loading anything that acts.
  */
 import { z } from 'zod';
-import { duration } from '../scalars.js';
+import { duration } from '../units/scalars.js';
 
 export const KIND_NAMES = ['Driver', 'Hypervisor', 'Image', 'Cell', 'Network', 'Loader'] as const;
 export type KindName = (typeof KIND_NAMES)[number];

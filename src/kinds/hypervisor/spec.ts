@@ -4,9 +4,9 @@
  * the unit places its image there and then loads the module itself.
  */
 import { z } from 'zod';
-import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields, unitId } from './common.js';
-import { machinePath, duration } from '../scalars.js';
-import { moduleParameters } from './driver.js';
+import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields, unitId } from '../spec-common.js';
+import { machinePath, duration } from '../../units/scalars.js';
+import { moduleParameters } from '../driver/spec.js';
 
 const jailhouse = z.strictObject({
   kind: z.literal('Hypervisor'),

@@ -1,7 +1,7 @@
 /** Driver: a kernel module, loaded by name (modprobe) or from a file (insmod). */
 import { z } from 'zod';
-import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields } from './common.js';
-import { duration, machinePath } from '../scalars.js';
+import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields } from '../spec-common.js';
+import { duration, machinePath } from '../../units/scalars.js';
 
 export const moduleParameters = z
   .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()]).transform(String))

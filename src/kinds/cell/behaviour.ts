@@ -10,13 +10,13 @@
  */
 import type { CellImage, CellInfo, ToolCall } from '../../host/host.js';
 import type { UnitOf } from '../../units/types.js';
-import { unitId } from '../../units/kinds/common.js';
-import { sha256 } from '../canonical.js';
+import { unitId } from '../spec-common.js';
+import { sha256 } from '../../engine/canonical.js';
 import { ProblemError } from '../../errors/problem.js';
-import type { Observation } from '../types.js';
-import type { KindBehaviour, KindContext, Target } from './behaviour.js';
-import { fail, hostStep, isErrno, RolledBackError, staged, waitFor } from './common.js';
-import { INLINE_CONFIG_DIR, inlineConfigPath } from '../description.js';
+import type { Observation } from '../../engine/types.js';
+import type { KindBehaviour, KindContext, Target } from '../behaviour.js';
+import { fail, hostStep, isErrno, RolledBackError, staged, waitFor } from '../behaviour-common.js';
+import { INLINE_CONFIG_DIR, inlineConfigPath } from '../../engine/description.js';
 
 const RUNNING = new Set(['running', 'running/locked']);
 

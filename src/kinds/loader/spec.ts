@@ -4,8 +4,8 @@
  * daemon restart; supervised with systemd's Restart= semantics and a start limit.
  */
 import { z } from 'zod';
-import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault } from './common.js';
-import { cpuList, duration, machinePath, size } from '../scalars.js';
+import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault } from '../spec-common.js';
+import { cpuList, duration, machinePath, size } from '../../units/scalars.js';
 
 export const schedulingSchema = z
   .strictObject({
