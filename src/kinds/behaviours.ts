@@ -1,5 +1,7 @@
-/** The kind table: one behaviour per unit kind. Adding a kind is one module and one line here. */
-import type { KindName } from './spec-common.js';
+/**
+ * The engine's half of the kind registry: one behaviour per kind (systemd's unit vtable). Kept apart
+ * from src/kinds/index.ts so crtosctl and `validate` never load engine code.
+ */
 import type { KindBehaviour } from './behaviour.js';
 import { cellBehaviour } from './cell/behaviour.js';
 import { driverBehaviour } from './driver/behaviour.js';
@@ -10,11 +12,22 @@ import { networkBehaviour } from './network/behaviour.js';
 
 export type { KindBehaviour, KindContext, StopContext, Target } from './behaviour.js';
 
-export const BEHAVIOURS: Record<KindName, KindBehaviour> = {
-  Driver: driverBehaviour,
-  Hypervisor: hypervisorBehaviour,
-  Image: imageBehaviour,
-  Cell: cellBehaviour,
-  Network: networkBehaviour,
-  Loader: loaderBehaviour,
-};
+const table = new Map<string, KindBehaviour>();
+
+export function registerBehaviour(kind: string, behaviour: KindBehaviour): void {
+  if (table.has(kind)) throw new Error(`kind ${kind} already has a behaviour`);
+  table.set(kind, behaviour);
+}
+
+export function behaviourOf(kind: string): KindBehaviour {
+  const b = table.get(kind);
+  if (!b) throw new Error(`unit kind ${JSON.stringify(kind)} has no behaviour registered`);
+  return b;
+}
+
+registerBehaviour('Driver', driverBehaviour);
+registerBehaviour('Hypervisor', hypervisorBehaviour);
+registerBehaviour('Image', imageBehaviour);
+registerBehaviour('Cell', cellBehaviour);
+registerBehaviour('Network', networkBehaviour);
+registerBehaviour('Loader', loaderBehaviour);

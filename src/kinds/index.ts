@@ -1,12 +1,24 @@
-/** The table of unit kinds. Adding a kind is one module here (and its behaviour in src/engine/kinds/). */
-import type { KindDefinition, KindName } from './spec-common.js';
-import { driverKind } from './driver/spec.js';
-import { hypervisorKind } from './hypervisor/spec.js';
-import { imageKind } from './image/spec.js';
-import { cellKind } from './cell/spec.js';
-import { networkKind } from './network/spec.js';
-import { loaderKind } from './loader/spec.js';
+/**
+ * The built-in unit kinds, one registry line each. A kind is one folder (src/kinds/NAME/): its
+ * spec (schema, references, files, change table), view (D-Bus interface, status lines) and
+ * behaviour (src/kinds/behaviours.ts registers those for the engine).
+ */
+import { registerKind } from './registry.js';
+import { driverKind } from './driver/index.js';
+import { hypervisorKind } from './hypervisor/index.js';
+import { imageKind } from './image/index.js';
+import { cellKind } from './cell/index.js';
+import { networkKind } from './network/index.js';
+import { loaderKind } from './loader/index.js';
 
+registerKind(driverKind);
+registerKind(hypervisorKind);
+registerKind(imageKind);
+registerKind(cellKind);
+registerKind(networkKind);
+registerKind(loaderKind);
+
+export * from './registry.js';
 export * from './spec-common.js';
 export * from './driver/spec.js';
 export * from './hypervisor/spec.js';
@@ -14,12 +26,3 @@ export * from './image/spec.js';
 export * from './cell/spec.js';
 export * from './network/spec.js';
 export * from './loader/spec.js';
-
-export const KINDS: Record<KindName, KindDefinition> = {
-  Driver: driverKind as unknown as KindDefinition,
-  Hypervisor: hypervisorKind as unknown as KindDefinition,
-  Image: imageKind as unknown as KindDefinition,
-  Cell: cellKind as unknown as KindDefinition,
-  Network: networkKind as unknown as KindDefinition,
-  Loader: loaderKind as unknown as KindDefinition,
-};

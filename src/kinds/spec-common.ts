@@ -6,20 +6,24 @@
  */
 import { z } from 'zod';
 import { duration } from '../units/scalars.js';
+import { kindNames, kindOfSuffix } from './registry.js';
 
-export const KIND_NAMES = ['Driver', 'Hypervisor', 'Image', 'Cell', 'Network', 'Loader'] as const;
-export type KindName = (typeof KIND_NAMES)[number];
+/** A kind's name as units spell it (`kind: Cell`); the registry (src/kinds/registry.ts) knows which exist. */
+export type KindName = string;
 
 /** `nuttx.cell`: the unit's name and its kind in lower case. */
 export function unitId(name: string, kind: KindName): string {
   return `${name}.${kind.toLowerCase()}`;
 }
 
-const UNIT_ID_RE = new RegExp(`^[A-Za-z0-9_][A-Za-z0-9_.@-]*\\.(${KIND_NAMES.map((k) => k.toLowerCase()).join('|')})$`);
+const UNIT_ID_RE = /^[A-Za-z0-9_][A-Za-z0-9_.@-]*\.([a-z][a-z0-9]*)$/;
 
+/** Checked when a unit file is parsed, so kinds registered after this module loaded count. */
 export const unitIdRef = z
   .string()
-  .regex(UNIT_ID_RE, { message: `must be a unit id NAME.KIND, KIND one of ${KIND_NAMES.map((k) => k.toLowerCase()).join(', ')}` })
+  .refine((id) => kindOfSuffix(UNIT_ID_RE.exec(id)?.[1] ?? '') !== undefined, {
+    error: () => `must be a unit id NAME.KIND, KIND one of ${kindNames().map((k) => k.toLowerCase()).join(', ')}`,
+  })
   .meta({ description: 'A unit id: NAME.KIND, e.g. "nuttx.cell".' });
 
 export const unitName = z

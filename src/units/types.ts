@@ -3,7 +3,8 @@
  * crtosctl consume. Specs are the zod outputs of the kind schemas (defaults filled in, durations in
  * ms, sizes and addresses as bigint, CPU lists as numbers).
  */
-import type { KindName } from '../kinds/spec-common.js';
+import type { z } from 'zod';
+import type { commonFields, KindName } from '../kinds/spec-common.js';
 import type { DriverSpec } from '../kinds/driver/spec.js';
 import type { HypervisorSpec } from '../kinds/hypervisor/spec.js';
 import type { ImageSpec } from '../kinds/image/spec.js';
@@ -11,6 +12,7 @@ import type { CellSpec } from '../kinds/cell/spec.js';
 import type { NetworkSpec } from '../kinds/network/spec.js';
 import type { LoaderSpec } from '../kinds/loader/spec.js';
 
+/** The built-in kinds' specs, for the casts inside each kind's folder (`unit as UnitOf<'Cell'>`). */
 export interface SpecByKind {
   Driver: DriverSpec;
   Hypervisor: HypervisorSpec;
@@ -19,6 +21,9 @@ export interface SpecByKind {
   Network: NetworkSpec;
   Loader: LoaderSpec;
 }
+
+/** What every unit's spec has, whatever its kind: the common fields. */
+export type CommonSpec = z.output<z.ZodObject<typeof commonFields>> & { kind: string };
 
 export interface UnitSource {
   /** The unit's file, as found in its directory (absolute, or as given with --units). */
@@ -30,16 +35,20 @@ export interface UnitSource {
   dropIns: string[];
 }
 
-export interface UnitOf<K extends KindName> {
+/**
+ * A unit of any kind. Code outside a kind's folder sees its common fields only; the folder casts
+ * to its own spec (UnitOf) after checking the kind.
+ */
+export interface Unit<Spec extends CommonSpec = CommonSpec> {
   /** `nuttx.cell` */
   id: string;
-  kind: K;
+  kind: KindName;
   name: string;
-  spec: SpecByKind[K];
+  spec: Spec;
   source: UnitSource;
 }
 
-export type Unit = { [K in KindName]: UnitOf<K> }[KindName];
+export type UnitOf<K extends keyof SpecByKind> = Unit<SpecByKind[K] & CommonSpec> & { kind: K };
 
 /** Dependencies after implicit edges (references imply requires + after) are added. */
 export interface UnitDependencies {

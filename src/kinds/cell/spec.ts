@@ -79,7 +79,7 @@ export function inlineConfigOf(spec: CellSpec): InlineCellConfig | undefined {
   return typeof spec.config === 'string' ? undefined : spec.config;
 }
 
-export const cellKind = defineKind({
+export const cellDefinition = defineKind({
   kind: 'Cell',
   summary: 'A hypervisor cell running a real-time OS',
   schema: cellSchema,

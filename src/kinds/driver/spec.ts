@@ -38,7 +38,7 @@ export function driverModuleName(spec: Pick<DriverSpec, 'module' | 'path'>): str
   return raw.replace(/-/g, '_');
 }
 
-export const driverKind = defineKind({
+export const driverDefinition = defineKind({
   kind: 'Driver',
   summary: 'A kernel module, loaded by name or from a .ko file',
   schema: driverSchema,

@@ -42,7 +42,7 @@ export type HypervisorSpec = z.output<typeof hypervisorSchema>;
 export type JailhouseHypervisorSpec = z.output<typeof jailhouse>;
 export type RtmuxHypervisorSpec = z.output<typeof rtmux>;
 
-export const hypervisorKind = defineKind({
+export const hypervisorDefinition = defineKind({
   kind: 'Hypervisor',
   summary: 'The partitioning hypervisor (Jailhouse, RTMux)',
   schema: hypervisorSchema,

@@ -19,7 +19,7 @@ export const imageSchema = z
 
 export type ImageSpec = z.output<typeof imageSchema>;
 
-export const imageKind = defineKind({
+export const imageDefinition = defineKind({
   kind: 'Image',
   summary: 'A binary loaded into a cell, pinned by its SHA-256',
   schema: imageSchema,

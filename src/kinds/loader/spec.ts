@@ -78,7 +78,7 @@ export const loaderSchema = z
 
 export type LoaderSpec = z.output<typeof loaderSchema>;
 
-export const loaderKind = defineKind({
+export const loaderDefinition = defineKind({
   kind: 'Loader',
   summary: 'A supervised Linux process serving a cell',
   schema: loaderSchema,

@@ -24,7 +24,7 @@ export const networkSchema = z
 
 export type NetworkSpec = z.output<typeof networkSchema>;
 
-export const networkKind = defineKind({
+export const networkDefinition = defineKind({
   kind: 'Network',
   summary: 'Addresses on a Linux interface',
   schema: networkSchema,
