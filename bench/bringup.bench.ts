@@ -20,6 +20,7 @@ import { Manager } from '../src/engine/manager.js';
 import { memoryStateStore } from '../src/engine/state-file.js';
 import { orderPredecessors } from '../src/engine/graph.js';
 import type { SimLogEntry } from '../src/sim/store.js';
+import type { UnitOf } from '../src/units/types.js';
 import { createSynthetic, disposeSynthetic } from './synthetic.js';
 
 /** CPU time of reaped children (cutime + cstime of /proc/self/stat), ms. */
@@ -108,7 +109,10 @@ const own = (t: Timing) => (t.op === 'spawn' ? t.end - t.start : startup + (late
 const keyOf = (id: string): string => {
   const u = set.units.get(id)!;
   if (u.kind === 'Cell') return `cell:${u.name}`;
-  if (u.kind === 'Driver') return `driver:${u.spec.module ?? u.spec.path!.split('/').pop()!.replace(/\.ko$/, '')}`;
+  if (u.kind === 'Driver') {
+    const spec = (u as UnitOf<'Driver'>).spec;
+    return `driver:${spec.module ?? spec.path!.split('/').pop()!.replace(/\.ko$/, '')}`;
+  }
   if (u.kind === 'Hypervisor') return 'hypervisor:jailhouse';
   return `${u.kind.toLowerCase()}:${u.name}`;
 };
@@ -331,6 +335,6 @@ console.log(`old bound:           ${bound.toFixed(0)} ms = max(critical path ${c
 console.log(`CPU bound:           ${cpuBound.toFixed(0)} ms (${toolCpu.toFixed(0)} ms of tool CPU on ${cores} cores)`);
 console.log(`daemon CPU:          ${((selfCpu.user + selfCpu.system) / 1000).toFixed(0)} ms (the engine's own work during the bring-up)`);
 manager.close();
-for (const u of units) if (u.details.kind === 'Loader' && u.details.pid) process.kill(u.details.pid, 'SIGKILL');
+for (const u of units) if (u.details.kind === 'Loader' && u.details.pid) process.kill(u.details.pid as number, 'SIGKILL');
 if (process.env.CRTOS_BENCH_LOG) copyFileSync(join(syn.machine.dir, 'ops.log'), process.env.CRTOS_BENCH_LOG);
 await disposeSynthetic(syn);

@@ -66,6 +66,6 @@ console.log(`loader edit → restarted:    ${fmt(restartTimes)}`);
 console.log(`ratio p50/goal (description edit): ${(percentile(describeTimes, 50) / 200).toFixed(2)} (goal <= 1.00)`);
 console.log(`ratio p50/goal (loader edit):      ${(percentile(restartTimes, 50) / 200).toFixed(2)}`);
 m.close();
-for (const u of m.listUnits()) if (u.details.kind === 'Loader' && u.details.pid) process.kill(u.details.pid, 'SIGKILL');
+for (const u of m.listUnits()) if (u.details.kind === 'Loader' && u.details.pid) process.kill(u.details.pid as number, 'SIGKILL');
 await disposeSynthetic(ex);
 process.exit(0);

@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadUnits } from '../src/units/load.js';
-import { repoRoot } from './units/helpers.js';
+import { repoRoot, specOf } from './units/helpers.js';
 
 describe('example deployments', () => {
   it('units/crtos is the complete cRTOS deployment and every file it names exists on the simulated machine', async () => {
@@ -21,7 +21,7 @@ describe('example deployments', () => {
       // The pinned checksum is that of the image the simulated machine writes.
       const image = r.set!.units.get('nuttx.image')!;
       const written = createHash('sha256').update(readFileSync(join(machine, 'm/opt/crtos/nuttx.bin'))).digest('hex');
-      expect(image.kind === 'Image' && image.spec.sha256).toBe(written);
+      expect(specOf(image, 'Image').sha256).toBe(written);
       expect(r.set!.layers).toEqual([
         ['jailhouse.driver', 'nuttx.image'],
         ['jailhouse.hypervisor'],
@@ -41,14 +41,16 @@ describe('example deployments', () => {
     expect(r.set!.units.size).toBe(8);
     const cell = r.set!.units.get('nuttx.cell')!;
     expect(cell.source.file).toContain('crtos-inline');
-    expect(cell.kind === 'Cell' && typeof cell.spec.config === 'object' && cell.spec.config.name).toBe('nuttx');
+    const config = specOf(cell, 'Cell').config;
+    expect(typeof config === 'object' && config.name).toBe('nuttx');
   });
 
   it('units/rtmux places its image at /vmm/rtos.bin', async () => {
     const r = await loadUnits({ directories: ['units/rtmux'], cwd: repoRoot });
     expect(r.problems).toEqual([]);
     const hv = r.set!.units.get('rtmux.hypervisor')!;
-    expect(hv.kind === 'Hypervisor' && hv.spec.type === 'rtmux' && [hv.spec.imagePath, hv.spec.module]).toEqual(['/vmm/rtos.bin', '/lib/modules/rtvmm.ko']);
+    const hvSpec = specOf(hv, 'Hypervisor');
+    expect(hvSpec.type === 'rtmux' && [hvSpec.imagePath, hvSpec.module]).toEqual(['/vmm/rtos.bin', '/lib/modules/rtvmm.ko']);
     expect(r.set!.deps.get('rtmux.hypervisor')!.requires).toEqual(['rt-thread.image']);
   });
 });

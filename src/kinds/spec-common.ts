@@ -120,6 +120,11 @@ export interface KindDefinition<Schema extends z.ZodType = z.ZodType> {
   files(spec: z.output<Schema>): FileReference[];
   /** What a change of each top-level field needs; unlisted fields default to 'restart'. */
   changes: Record<string, ChangeAction>;
+  /**
+   * At most one unit of this kind per machine (a machine runs one partitioning hypervisor): a
+   * second one is refused with this hint.
+   */
+  onePerMachine?: { hint: string };
 }
 
 export function defineKind<Schema extends z.ZodType>(def: KindDefinition<Schema>): KindDefinition<Schema> {

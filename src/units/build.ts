@@ -9,7 +9,7 @@
  * layers (graph.ts). Problems of every step are collected, never thrown.
  */
 import type { Problem } from '../errors/problem.js';
-import { KINDS } from '../kinds/index.js';
+import { definitionOf, kindNames } from '../kinds/index.js';
 import type { Unit, UnitSet } from './types.js';
 import { parseSource, type SourceDocument } from './yaml-source.js';
 import { formatPath } from './issues.js';
@@ -65,7 +65,7 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
   const edges = collectEdges(ctx, candidates);
   const valid = [...candidates.values()].filter((c): c is Candidate & { unit: Unit } => c.unit !== undefined);
   if (opts.fileExists) checkFiles(ctx, valid, opts.fileExists);
-  checkOneHypervisor(ctx, valid);
+  checkOnePerMachine(ctx, valid);
 
   const graph = buildGraph(
     valid.map((c) => c.id),
@@ -107,22 +107,26 @@ function reportEmpty(ctx: BuildContext, source: UnitSourceFile): void {
   });
 }
 
-/** A machine runs one partitioning hypervisor: a second Hypervisor unit is a conflict, not a choice. */
-function checkOneHypervisor(ctx: BuildContext, units: readonly (Candidate & { unit: Unit })[]): void {
-  const hypervisors = units.filter((c) => c.kind === 'Hypervisor');
-  const first = hypervisors[0];
-  for (const other of hypervisors.slice(1)) {
-    ctx.report('UNIT_CONFLICT', `a second hypervisor: ${first!.id} is already defined in ${first!.unit.source.file}:${first!.unit.source.line}`, ctx.locateIn(other, ['kind']), {
-      unit: other.id,
-      hint: 'a machine runs one hypervisor; keep one Hypervisor unit (load the other deployment on its own machine)',
-    });
+/** A kind a machine has one of (its partitioning hypervisor): a second unit is a conflict, not a choice. */
+function checkOnePerMachine(ctx: BuildContext, units: readonly (Candidate & { unit: Unit })[]): void {
+  for (const kind of kindNames()) {
+    const one = definitionOf(kind).onePerMachine;
+    if (!one) continue;
+    const same = units.filter((c) => c.kind === kind);
+    const first = same[0];
+    for (const other of same.slice(1)) {
+      ctx.report('UNIT_CONFLICT', `a second ${kind.toLowerCase()}: ${first!.id} is already defined in ${first!.unit.source.file}:${first!.unit.source.line}`, ctx.locateIn(other, ['kind']), {
+        unit: other.id,
+        hint: one.hint,
+      });
+    }
   }
 }
 
 /** `--root`: every machine file a unit names must exist. */
 function checkFiles(ctx: BuildContext, units: readonly (Candidate & { unit: Unit })[], fileExists: (path: string) => boolean): void {
   for (const c of units) {
-    for (const ref of KINDS[c.kind].files(c.unit.spec)) {
+    for (const ref of definitionOf(c.kind).files(c.unit.spec)) {
       if (fileExists(ref.path)) continue;
       const path = fieldPath(ref.field);
       ctx.report('UNIT_FILE_MISSING', `'${formatPath(path)}' names ${ref.path}, which does not exist`, ctx.locateIn(c, path), {

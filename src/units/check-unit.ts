@@ -1,6 +1,6 @@
 /** One unit against its kind's schema: merge its layers, parse, and turn issues into problems. */
 import type { Problem } from '../errors/problem.js';
-import { KINDS } from '../kinds/index.js';
+import { definitionOf } from '../kinds/index.js';
 import type { Unit } from './types.js';
 import { mergeValues } from './merge.js';
 import { issuesToProblems } from './issues.js';
@@ -11,7 +11,7 @@ export function checkUnit(ctx: BuildContext, candidate: Candidate): void {
   const [base, ...dropIns] = candidate.layers;
   const merged = dropIns.reduce((acc, layer) => mergeValues(acc, layer.value), base!.value);
   candidate.merged = merged;
-  const schema = KINDS[candidate.kind].schema;
+  const schema = definitionOf(candidate.kind).schema;
   const result = schema.safeParse(merged);
   if (result.success) {
     candidate.unit = {

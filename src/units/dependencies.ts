@@ -3,7 +3,7 @@
  * not exist: an error for references, requires and wants; a warning for after and before, which
  * only order. The hint names the near miss, or the same name under another kind.
  */
-import { KINDS, KIND_NAMES, unitId, type KindName } from '../kinds/index.js';
+import { definitionOf, kindNames, kindOfSuffix, unitId, type KindName } from '../kinds/index.js';
 import type { ValuePath } from './yaml-source.js';
 import { isMapping } from './merge.js';
 import { closest } from './did-you-mean.js';
@@ -24,7 +24,7 @@ export function fieldPath(field: string): ValuePath {
 export function splitId(id: string): [name: string, kind: KindName | undefined] {
   const dot = id.lastIndexOf('.');
   const suffix = id.slice(dot + 1);
-  return [id.slice(0, dot), KIND_NAMES.find((k) => k.toLowerCase() === suffix)];
+  return [id.slice(0, dot), kindOfSuffix(suffix)];
 }
 
 export function collectEdges(ctx: BuildContext, candidates: ReadonlyMap<string, Candidate>): Edge<EdgeOrigin>[] {
@@ -39,7 +39,7 @@ export function collectEdges(ctx: BuildContext, candidates: ReadonlyMap<string, 
     const [name, kind] = splitId(target);
     const sameKind = kind ? (namesByKind.get(kind) ?? []) : [];
     const near = closest(name, sameKind);
-    const otherKinds = KIND_NAMES.filter((k) => k !== kind && candidates.has(unitId(name, k)));
+    const otherKinds = kindNames().filter((k) => k !== kind && candidates.has(unitId(name, k)));
     let hint: string;
     if (near !== undefined) hint = `did you mean '${unitId(near, kind!)}'?`;
     else if (otherKinds.length) hint = `there is ${otherKinds.map((k) => `'${unitId(name, k)}'`).join(', ')}, but this needs ${/^[AEIOU]/.test(kind ?? '') ? 'an' : 'a'} ${kind}`;
@@ -63,7 +63,7 @@ export function collectEdges(ctx: BuildContext, candidates: ReadonlyMap<string, 
   for (const c of candidates.values()) {
     if (c.unit) {
       const spec = c.unit.spec;
-      for (const ref of KINDS[c.kind].references(spec)) {
+      for (const ref of definitionOf(c.kind).references(spec)) {
         const path = fieldPath(ref.field);
         if (candidates.has(ref.target)) edges.push({ from: c.id, to: ref.target, type: 'requires', origin: { candidate: c, path } });
         else missing(c, path, ref.target, false);

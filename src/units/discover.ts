@@ -7,7 +7,7 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, resolve, basename } from 'node:path';
 import type { Problem } from '../errors/problem.js';
-import { KIND_NAMES } from '../kinds/index.js';
+import { kindOfSuffix } from '../kinds/index.js';
 import { describeReadError } from './read-unit-file.js';
 
 export interface DiscoveredFile {
@@ -26,7 +26,13 @@ export interface DiscoverOptions {
   requireDirectories?: boolean;
 }
 
-const DROPIN_DIR = new RegExp(`^([A-Za-z0-9_][A-Za-z0-9_.@-]*\\.(?:${KIND_NAMES.map((k) => k.toLowerCase()).join('|')}))\\.d$`);
+const DROPIN_DIR_SHAPE = /^([A-Za-z0-9_][A-Za-z0-9_.@-]*\.([a-z][a-z0-9]*))\.d$/;
+
+/** `nuttx.cell.d` → `nuttx.cell`, when the suffix names a registered kind (read at call time: kinds can be registered late). */
+function dropInUnit(dir: string): string | undefined {
+  const m = DROPIN_DIR_SHAPE.exec(dir);
+  return m && kindOfSuffix(m[2]!) !== undefined ? m[1] : undefined;
+}
 
 /** Unit and drop-in files are YAML; everything else in the directories is left alone. */
 export function isUnitFileName(name: string): boolean {
@@ -98,9 +104,8 @@ export async function discoverUnitFiles(directories: readonly string[], opts: Di
         units.push({ file: join(dir, entry.name), path: join(absolute, entry.name) });
         continue;
       }
-      const dropInMatch = entry.kind === 'dir' ? DROPIN_DIR.exec(entry.name) : null;
-      if (!dropInMatch) continue;
-      const id = dropInMatch[1]!;
+      const id = entry.kind === 'dir' ? dropInUnit(entry.name) : undefined;
+      if (id === undefined) continue;
       const forUnit = dropIns.get(id) ?? new Map<string, DiscoveredFile>();
       dropIns.set(id, forUnit);
       let inner: Entry[];

@@ -2,14 +2,13 @@
  * Documents → candidate units: each mapping document with a known kind and a name is one unit;
  * duplicate ids are refused, and drop-in documents join the unit of their `ID.d/` directory.
  */
-import { KIND_NAMES, unitId, type KindName } from '../kinds/index.js';
+import { findKind, kindNames, unitId, type KindName } from '../kinds/index.js';
 import type { SourceDocument } from './yaml-source.js';
 import { isMapping } from './merge.js';
 import { didYouMean } from './did-you-mean.js';
 import type { BuildContext, Candidate } from './build-context.js';
 import { excerpt } from './excerpt.js';
 
-const kindList = KIND_NAMES.join(', ');
 
 export interface Identified {
   /** By id, in document order. */
@@ -30,14 +29,14 @@ export function identifyUnits(ctx: BuildContext, docs: readonly SourceDocument[]
     const kind = doc.value.kind;
     if (kind === undefined) {
       ctx.unreadable.push(`${doc.file}:${doc.line}`);
-      ctx.report('UNIT_MISSING_KIND', 'this unit has no kind', ctx.locate(doc, []), { hint: `add 'kind:' with one of ${kindList}` });
+      ctx.report('UNIT_MISSING_KIND', 'this unit has no kind', ctx.locate(doc, []), { hint: `add 'kind:' with one of ${kindNames().join(', ')}` });
       continue;
     }
-    if (typeof kind !== 'string' || !(KIND_NAMES as readonly string[]).includes(kind)) {
+    if (typeof kind !== 'string' || findKind(kind) === undefined) {
       ctx.unreadable.push(`${doc.file}:${doc.line}`);
-      const suggestion = typeof kind === 'string' ? didYouMean(kind, KIND_NAMES) : undefined;
+      const suggestion = typeof kind === 'string' ? didYouMean(kind, kindNames()) : undefined;
       ctx.report('UNIT_UNKNOWN_KIND', `unknown kind ${typeof kind === 'string' ? `'${excerpt(kind)}'` : 'value'}`, ctx.locate(doc, ['kind']), {
-        hint: suggestion ?? `kind is one of ${kindList}`,
+        hint: suggestion ?? `kind is one of ${kindNames().join(', ')}`,
       });
       continue;
     }

@@ -6,7 +6,7 @@
  * Drop-ins are partial units, so they get a schema without required fields.
  */
 import { z } from 'zod';
-import { KINDS, KIND_NAMES } from '../kinds/index.js';
+import { definitionOf, kindNames } from '../kinds/index.js';
 import { realSchemaOf } from './schema-walk.js';
 
 type JsonObject = Record<string, unknown>;
@@ -44,8 +44,8 @@ function toJson(schema: z.ZodType): JsonObject {
   return json;
 }
 
-function kindSchema(kind: (typeof KIND_NAMES)[number]): JsonObject {
-  return toJson(KINDS[kind].schema);
+function kindSchema(kind: string): JsonObject {
+  return toJson(definitionOf(kind).schema);
 }
 
 /** Removes `required` from the unit's own mapping (and each option of a union) but not deeper. */
@@ -66,8 +66,8 @@ function document(title: string, description: string, defs: Record<string, JsonO
     description,
     type: 'object',
     ...(requireKind ? { required: ['kind'] } : {}),
-    properties: { kind: { enum: [...KIND_NAMES], description: 'The unit kind.' } },
-    allOf: KIND_NAMES.map((kind) => ({
+    properties: { kind: { enum: kindNames(), description: 'The unit kind.' } },
+    allOf: kindNames().map((kind) => ({
       if: { properties: { kind: { const: kind } }, required: ['kind'] },
       then: { $ref: `#/definitions/${kind}` },
     })),
@@ -77,12 +77,12 @@ function document(title: string, description: string, defs: Record<string, JsonO
 
 /** File name under schemas/ → its text. */
 export function generateSchemas(): Record<string, string> {
-  const defs = Object.fromEntries(KIND_NAMES.map((kind) => [kind, kindSchema(kind)]));
-  const partial = Object.fromEntries(KIND_NAMES.map((kind) => [kind, withoutRequired(defs[kind]!)]));
+  const defs = Object.fromEntries(kindNames().map((kind) => [kind, kindSchema(kind)]));
+  const partial = Object.fromEntries(kindNames().map((kind) => [kind, withoutRequired(defs[kind]!)]));
   const text = (value: unknown): string => `${JSON.stringify(value, null, 2)}\n`;
   return {
     'unit.schema.json': text(
-      document('crtosd unit', `A crtosd unit file document: one of ${KIND_NAMES.join(', ')}, chosen by \`kind\`.`, defs, true),
+      document('crtosd unit', `A crtosd unit file document: one of ${kindNames().join(', ')}, chosen by \`kind\`.`, defs, true),
     ),
     'dropin.schema.json': text(
       document(

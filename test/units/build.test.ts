@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { build, errorsOf, BASE } from './helpers.js';
+import { build, errorsOf, specOf, BASE } from './helpers.js';
 
 describe('buildUnitSet: a valid set', () => {
   it('gives ids, specs with friendly scalars converted, and sources', () => {
@@ -8,9 +8,8 @@ describe('buildUnitSet: a valid set', () => {
     expect([...set!.units.keys()]).toEqual(['jailhouse.driver', 'jailhouse.hypervisor', 'nuttx.image', 'nuttx.cell']);
     const cell = set!.units.get('nuttx.cell')!;
     expect(cell.kind).toBe('Cell');
-    if (cell.kind !== 'Cell') throw new Error('kind');
-    expect(cell.spec.load).toEqual([{ image: 'nuttx', address: 0x1000n }]);
-    expect(cell.spec.timeout).toBe(30_000);
+    expect(specOf(cell, 'Cell').load).toEqual([{ image: 'nuttx', address: 0x1000n }]);
+    expect(specOf(cell, 'Cell').timeout).toBe(30_000);
     expect(cell.source).toEqual({ file: 'a.yaml', line: 15, column: 1, dropIns: [] });
   });
 
@@ -212,9 +211,8 @@ describe('buildUnitSet: drop-ins', () => {
     });
     expect(r.problems).toEqual([]);
     const cell = r.set!.units.get('nuttx.cell')!;
-    if (cell.kind !== 'Cell') throw new Error('kind');
-    expect(cell.spec.ready).toEqual({ tcp: { host: '127.0.0.1', port: 4242 }, timeout: 10_000, interval: 100 });
-    expect(cell.spec.load).toEqual([{ string: 'console=ttyS0', address: 0n }]);
+    expect(specOf(cell, 'Cell').ready).toEqual({ tcp: { host: '127.0.0.1', port: 4242 }, timeout: 10_000, interval: 100 });
+    expect(specOf(cell, 'Cell').load).toEqual([{ string: 'console=ttyS0', address: 0n }]);
     expect(cell.source.dropIns).toEqual(['nuttx.cell.d/10-ready.yaml', 'nuttx.cell.d/20-load.yaml']);
     // the replaced list no longer references the image
     expect(r.set!.deps.get('nuttx.cell')!.requires).toEqual(['jailhouse.hypervisor']);
@@ -223,7 +221,7 @@ describe('buildUnitSet: drop-ins', () => {
   it('null removes a field', () => {
     const r = build({ 'u.yaml': `${BASE}ready: { tcp: "172.16.0.2:42" }\n`, 'nuttx.cell.d/x.yaml': 'ready: null\n' });
     const cell = r.set!.units.get('nuttx.cell')!;
-    expect(cell.kind === 'Cell' && cell.spec.ready).toBeUndefined();
+    expect(specOf(cell, 'Cell').ready).toBeUndefined();
   });
 
   it('problems in a drop-in point into the drop-in file', () => {
@@ -250,14 +248,14 @@ describe('buildUnitSet: YAML details', () => {
     });
     expect(r.problems).toEqual([]);
     const l = r.set!.units.get('l.loader')!;
-    expect(l.kind === 'Loader' && l.spec.environment).toEqual({ A: 'two\nlines\n' });
+    expect(specOf(l, 'Loader').environment).toEqual({ A: 'two\nlines\n' });
     expect(l.spec.description).toBe('folded text');
   });
 
   it('keeps 64-bit addresses exact', () => {
     const r = build({ 'a.yaml': BASE.replace('address: 0x1000', 'address: 0xffffffff00001000') });
     const cell = r.set!.units.get('nuttx.cell')!;
-    expect(cell.kind === 'Cell' && cell.spec.load[0]!.address).toBe(0xffffffff00001000n);
+    expect(specOf(cell, 'Cell').load[0]!.address).toBe(0xffffffff00001000n);
   });
 
   it('a document that is not a mapping', () => {

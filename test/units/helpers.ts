@@ -4,6 +4,7 @@ import { join, basename, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildUnitSet, type BuildOptions, type BuildResult, type UnitSourceFile } from '../../src/units/build.js';
 import type { Problem } from '../../src/errors/problem.js';
+import type { SpecByKind, Unit } from '../../src/units/types.js';
 
 export const repoRoot = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -57,3 +58,9 @@ load:
   - image: nuttx
     address: 0x1000
 `;
+
+/** A built-in unit's spec, typed by its kind; throws when the unit is of another kind. */
+export function specOf<K extends keyof SpecByKind>(unit: Unit, kind: K): SpecByKind[K] {
+  if (unit.kind !== kind) throw new Error(`${unit.id} is a ${unit.kind}, not a ${kind}`);
+  return unit.spec as unknown as SpecByKind[K];
+}

@@ -3,6 +3,7 @@ import { mkdtempSync, mkdirSync, writeFileSync, rmSync, symlinkSync } from 'node
 import { tmpdir } from 'node:os';
 import { join, dirname } from 'node:path';
 import { loadUnits, DEFAULT_UNIT_DIRECTORIES } from '../../src/units/load.js';
+import { specOf } from './helpers.js';
 
 let tmp: string;
 const write = (path: string, text: string): void => {
@@ -46,11 +47,11 @@ describe('loadUnits', () => {
     const set = r.set!;
     expect([...set.units.keys()]).toEqual(['a.image', 'b.image']);
     const a = set.units.get('a.image')!;
-    expect(a.kind === 'Image' && a.spec.path).toBe('/img/from-etc');
+    expect(specOf(a, 'Image').path).toBe('/img/from-etc');
     expect(a.source.file).toBe(join('etc', 'a.yaml'));
     const b = set.units.get('b.image')!;
     expect(b.spec.description).toBe('from etc');
-    expect(b.kind === 'Image' && b.spec.path).toBe('/img/b-10');
+    expect(specOf(b, 'Image').path).toBe('/img/b-10');
     expect(b.source.dropIns).toEqual([join('usr', 'b.image.d', '05-first.yaml'), join('usr', 'b.image.d', '10-path.yaml'), join('etc', 'b.image.d', '20-x.yaml')]);
     expect(set.directories).toEqual(['etc', 'usr']);
     expect(r.sources.get(join('etc', 'a.yaml'))).toContain('from-etc');

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { unitCodes } from '../../src/errors/codes/units.js';
-import { KINDS, KIND_NAMES } from '../../src/kinds/index.js';
+import { definitionOf, kindNames } from '../../src/kinds/index.js';
 import { fieldsAt } from '../../src/units/schema-walk.js';
 import { repoRoot } from './helpers.js';
 
@@ -41,11 +41,11 @@ describe('README "Unit format"', () => {
   });
 
   it('documents every field of every kind', () => {
-    for (const kind of KIND_NAMES) {
+    for (const kind of kindNames()) {
       const kindSection = under(section, `### ${kind}`);
       expect(kindSection, `a "### ${kind}" section`).not.toBe('');
       // A field is documented in its kind's section, or among the fields common to every kind.
-      for (const field of fieldsAt(KINDS[kind].schema, [])) expect(`${kindSection}\n${common}`, `${kind}.${field}`).toContain(`\`${field}\``);
+      for (const field of fieldsAt(definitionOf(kind).schema, [])) expect(`${kindSection}\n${common}`, `${kind}.${field}`).toContain(`\`${field}\``);
     }
   });
 

@@ -6,7 +6,7 @@
 import type { CliContext, ExitKind } from '../context.js';
 import { UsageError } from '../context.js';
 import { loadUnits, DEFAULT_UNIT_DIRECTORIES } from '../../units/load.js';
-import { KIND_NAMES } from '../../kinds/spec-common.js';
+import { kindNames } from '../../kinds/index.js';
 import type { UnitSet } from '../../units/types.js';
 import { renderProblems, problemsToJson } from '../../errors/render.js';
 
@@ -69,7 +69,7 @@ export function parseValidateArgs(args: readonly string[]): ValidateArgs {
 const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function summary(set: UnitSet, warnings: number): string {
-  const counts = KIND_NAMES.map((kind) => [kind, [...set.units.values()].filter((u) => u.kind === kind).length] as const)
+  const counts = kindNames().map((kind) => [kind, [...set.units.values()].filter((u) => u.kind === kind).length] as const)
     .filter(([, n]) => n > 0)
     .map(([kind, n]) => plural(n, kind.toLowerCase()));
   const where = set.directories.join(', ');

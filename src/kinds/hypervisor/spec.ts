@@ -53,6 +53,7 @@ export const hypervisorDefinition = defineKind({
         : []
       : [{ field: 'image', target: unitId(h.image, 'Image') }],
   files: (h) => (h.type === 'jailhouse' ? [{ field: 'system', path: h.system }] : [{ field: 'module', path: h.module }]),
+  onePerMachine: { hint: 'a machine runs one hypervisor; keep one Hypervisor unit (load the other deployment on its own machine)' },
   changes: {
     ...COMMON_CHANGES,
     type: 're-enable',
