@@ -26,6 +26,11 @@ export const unitIdRef = z
   })
   .meta({ description: 'A unit id: NAME.KIND, e.g. "nuttx.cell".' });
 
+/** The unit-id pattern with today's kinds spelled out, for the JSON Schema editors read. */
+export function unitIdPattern(): string {
+  return `^[A-Za-z0-9_][A-Za-z0-9_.@-]*\\.(${kindNames().map((k) => k.toLowerCase()).join('|')})$`;
+}
+
 export const unitName = z
   .string()
   .regex(/^[A-Za-z0-9_][A-Za-z0-9_.@-]{0,63}$/, {

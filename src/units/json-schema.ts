@@ -6,7 +6,7 @@
  * Drop-ins are partial units, so they get a schema without required fields.
  */
 import { z } from 'zod';
-import { definitionOf, kindNames } from '../kinds/index.js';
+import { definitionOf, kindNames, unitIdPattern, unitIdRef } from '../kinds/index.js';
 import { realSchemaOf } from './schema-walk.js';
 
 type JsonObject = Record<string, unknown>;
@@ -27,6 +27,8 @@ function toJson(schema: z.ZodType): JsonObject {
       // The cell-configuration integers also take a bigint (a 64-bit value parsed exactly), which
       // a unit file writes as a plain integer: say so rather than "anything".
       if (def.type === 'bigint') ctx.jsonSchema.type = 'integer';
+      // A unit id is checked against the kind registry when parsed; editors get the same as a pattern.
+      if ((ctx.zodSchema as unknown) === unitIdRef) ctx.jsonSchema.pattern = unitIdPattern();
       // A deferred check (a Cell's inline config) is documented by the schema it stands in for.
       const real = realSchemaOf(ctx.zodSchema as unknown as z.ZodType);
       if (real) {
