@@ -8,13 +8,13 @@ import { WireConnection, WireError } from './wire/connection.js';
 import type { WireMessage } from './wire/marshal.js';
 import type { DaemonStatus, JobInfo, JobResult, JobType, LogLine, PlannedStep, ReloadOutcome, UnitDetails, UnitStatus } from '../engine/manager-api.js';
 import type { KindName } from '../kinds/spec-common.js';
+import type { PropertyType } from '../kinds/view.js';
+import { findView, kindOfUnitId, viewOf } from '../kinds/views.js';
 import { ProblemError, problem, type Problem } from '../errors/problem.js';
 import { decodeProblem } from './problem-decode.js';
-import { BUS_NAME, ERRORS, KIND_IFACES, MANAGER_IFACE, MANAGER_PATH, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';
+import { BUS_NAME, ERRORS, MANAGER_IFACE, MANAGER_PATH, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';
 import { resolveBusAddress } from './bus-address.js';
 import { unitObjectPath } from './object-path.js';
-
-const KIND_BY_SUFFIX = new Map(Object.keys(KIND_IFACES).map((k) => [k.toLowerCase(), k as keyof typeof KIND_IFACES]));
 
 export { resolveBusAddress };
 
@@ -46,21 +46,36 @@ const num = (d: Dict, k: string): number => Number(plain(d[k]) ?? 0);
 const strs = (d: Dict, k: string): string[] => ((plain(d[k]) as unknown[] | undefined) ?? []).map(String);
 const nums = (d: Dict, k: string): number[] => ((plain(d[k]) as unknown[] | undefined) ?? []).map(Number);
 
-function decodeDetails(kind: KindName, d: Dict): UnitDetails {
-  switch (kind) {
-    case 'Cell':
-      return { kind, cellId: num(d, 'CellId'), jailhouseState: str(d, 'JailhouseState'), cpus: nums(d, 'CPUs'), failedCpus: nums(d, 'FailedCPUs'), configPath: str(d, 'ConfigPath') };
-    case 'Loader':
-      return { kind, pid: num(d, 'MainPID'), exitCode: num(d, 'ExitCode'), exitSignal: str(d, 'ExitSignal'), restarts: num(d, 'Restarts') };
-    case 'Driver':
-      return { kind, module: str(d, 'Module'), parameters: { ...((plain(d.Parameters) as Record<string, string> | undefined) ?? {}) }, loaded: plain(d.Loaded) === true };
-    case 'Hypervisor':
-      return { kind, type: str(d, 'Type'), enabled: plain(d.Enabled) === true };
-    case 'Network':
-      return { kind, interface: str(d, 'Interface'), addresses: strs(d, 'Addresses'), up: plain(d.Up) === true };
-    case 'Image':
-      return { kind, path: str(d, 'Path'), sha256: str(d, 'SHA256') };
+/** A property value from the bus as its kind's view declares it, in the engine's form. */
+function decodeKindValue(type: PropertyType, d: Dict, name: string): unknown {
+  switch (type) {
+    case 's':
+      return str(d, name);
+    case 'b':
+      return plain(d[name]) === true;
+    case 'i':
+    case 'u':
+    case 't':
+      return num(d, name);
+    case 'as':
+      return strs(d, name);
+    case 'au':
+      return nums(d, name);
+    case 'a{ss}':
+      return { ...((plain(d[name]) as Record<string, string> | undefined) ?? {}) };
   }
+}
+
+/**
+ * The details of a unit from the GetAll dict of its kind interface, read by the kind's view; only
+ * `kind` for a kind this crtosctl does not know (a newer crtosd's).
+ */
+function decodeDetails(kind: KindName, d: Dict): UnitDetails {
+  const view = findView(kind);
+  if (!view) return { kind };
+  const details: UnitDetails = { kind, ...structuredClone(view.empty) };
+  for (const p of view.properties) details[p.field] = decodeKindValue(p.type, d, p.name);
+  return details;
 }
 
 /** A unit's status from the GetAll dicts of org.crtos.Unit1 and its kind interface. */
@@ -206,13 +221,13 @@ export class CrtosClient {
   async unit(id: string): Promise<UnitStatus | undefined> {
     // The path and the kind follow from the id, so both interfaces are read in one round trip;
     // an unknown unit is an unknown object.
-    const kind = KIND_BY_SUFFIX.get(id.slice(id.lastIndexOf('.') + 1));
+    const kind = kindOfUnitId(id);
     if (!kind) return undefined;
     const path = unitObjectPath(id);
     let u: Dict;
     let k: Dict;
     try {
-      [u, k] = await Promise.all([this.getAll(path, UNIT_IFACE), this.getAll(path, KIND_IFACES[kind])]);
+      [u, k] = await Promise.all([this.getAll(path, UNIT_IFACE), this.getAll(path, viewOf(kind).iface)]);
     } catch (e) {
       if (e instanceof ProblemError && e.problems[0]?.code === 'API_NO_SUCH_UNIT') return undefined;
       throw e;

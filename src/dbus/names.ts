@@ -11,16 +11,6 @@ export const JOB_IFACE = 'org.crtos.Job1';
 export const UNIT_PATH_PREFIX = '/org/crtos/unit/';
 export const JOB_PATH_PREFIX = '/org/crtos/job/';
 
-/** The kind-specific interface every unit object carries beside org.crtos.Unit1. */
-export const KIND_IFACES = {
-  Cell: 'org.crtos.Cell1',
-  Loader: 'org.crtos.Loader1',
-  Driver: 'org.crtos.Driver1',
-  Hypervisor: 'org.crtos.Hypervisor1',
-  Network: 'org.crtos.Network1',
-  Image: 'org.crtos.Image1',
-} as const;
-
 export const PROPERTIES_IFACE = 'org.freedesktop.DBus.Properties';
 export const INTROSPECTABLE_IFACE = 'org.freedesktop.DBus.Introspectable';
 export const PEER_IFACE = 'org.freedesktop.DBus.Peer';

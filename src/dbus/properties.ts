@@ -6,7 +6,9 @@
 import type { DaemonStatus, JobInfo, UnitDetails, UnitStatus } from '../engine/manager-api.js';
 import { encodeProblem } from './problem-codec.js';
 import { jobObjectPath, unitObjectPath } from './object-path.js';
-import { JOB_IFACE, KIND_IFACES, MANAGER_IFACE, UNIT_IFACE } from './names.js';
+import { JOB_IFACE, MANAGER_IFACE, UNIT_IFACE } from './names.js';
+import type { PropertyType } from '../kinds/view.js';
+import { viewOf } from '../kinds/views.js';
 
 export type PropertyValues = Record<string, unknown>;
 /** Interface name → its properties' values. */
@@ -19,21 +21,28 @@ export function jobTuple(job: JobInfo | undefined): [number, string] {
   return job ? [job.id, jobObjectPath(job.id)] : [0, '/'];
 }
 
-function kindProperties(d: UnitDetails): PropertyValues {
-  switch (d.kind) {
-    case 'Cell':
-      return { CellId: d.cellId, JailhouseState: d.jailhouseState, CPUs: d.cpus.map(u32), FailedCPUs: d.failedCpus.map(u32), ConfigPath: d.configPath };
-    case 'Loader':
-      return { MainPID: u32(d.pid), ExitCode: d.exitCode, ExitSignal: d.exitSignal, Restarts: u32(d.restarts) };
-    case 'Driver':
-      return { Module: d.module, Parameters: { ...d.parameters }, Loaded: d.loaded };
-    case 'Hypervisor':
-      return { Type: d.type, Enabled: d.enabled };
-    case 'Network':
-      return { Interface: d.interface, Addresses: [...d.addresses], Up: d.up };
-    case 'Image':
-      return { Path: d.path, SHA256: d.sha256 };
+/** A details field as the D-Bus type its kind declares: counts clamped to uint32, containers copied. */
+function kindValue(type: PropertyType, v: unknown): unknown {
+  switch (type) {
+    case 'u':
+      return u32(Number(v));
+    case 'au':
+      return (v as number[]).map(u32);
+    case 't':
+      return usec(Number(v));
+    case 'as':
+      return [...(v as string[])];
+    case 'a{ss}':
+      return { ...(v as Record<string, string>) };
+    default:
+      return v;
   }
+}
+
+function kindProperties(d: UnitDetails): PropertyValues {
+  const out: PropertyValues = {};
+  for (const p of viewOf(d.kind).properties) out[p.name] = kindValue(p.type, d[p.field]);
+  return out;
 }
 
 export function unitProperties(s: UnitStatus): ObjectProperties {
@@ -62,7 +71,7 @@ export function unitProperties(s: UnitStatus): ObjectProperties {
       LastError: encodeProblem(s.lastError),
       Job: jobTuple(s.job),
     },
-    [KIND_IFACES[s.details.kind]]: kindProperties(s.details),
+    [viewOf(s.details.kind).iface]: kindProperties(s.details),
   };
 }
 

@@ -3,7 +3,9 @@
  * XML, method dispatch (by exact signature) and property typing all read this one table, so what
  * `busctl introspect` shows is what the service does.
  */
-import { INTROSPECTABLE_IFACE, JOB_IFACE, KIND_IFACES, MANAGER_IFACE, PEER_IFACE, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';
+import type { KindView } from '../kinds/view.js';
+import { viewOf } from '../kinds/views.js';
+import { INTROSPECTABLE_IFACE, JOB_IFACE, MANAGER_IFACE, PEER_IFACE, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';
 
 export interface ArgDef {
   name: string;
@@ -121,44 +123,21 @@ export const UNIT: InterfaceDef = {
   signals: [],
 };
 
-export const KINDS: Record<keyof typeof KIND_IFACES, InterfaceDef> = {
-  Cell: {
-    name: KIND_IFACES.Cell,
-    methods: [],
-    properties: [prop('CellId', 'i'), prop('JailhouseState', 's'), prop('CPUs', 'au'), prop('FailedCPUs', 'au'), prop('ConfigPath', 's')],
-    signals: [],
-  },
-  Loader: {
-    name: KIND_IFACES.Loader,
-    methods: [],
-    properties: [prop('MainPID', 'u'), prop('ExitCode', 'i'), prop('ExitSignal', 's'), prop('Restarts', 'u')],
-    signals: [],
-  },
-  Driver: {
-    name: KIND_IFACES.Driver,
-    methods: [],
-    properties: [prop('Module', 's'), prop('Parameters', 'a{ss}'), prop('Loaded', 'b')],
-    signals: [],
-  },
-  Hypervisor: {
-    name: KIND_IFACES.Hypervisor,
-    methods: [],
-    properties: [prop('Type', 's'), prop('Enabled', 'b')],
-    signals: [],
-  },
-  Network: {
-    name: KIND_IFACES.Network,
-    methods: [],
-    properties: [prop('Interface', 's'), prop('Addresses', 'as'), prop('Up', 'b')],
-    signals: [],
-  },
-  Image: {
-    name: KIND_IFACES.Image,
-    methods: [],
-    properties: [prop('Path', 's'), prop('SHA256', 's')],
-    signals: [],
-  },
-};
+const kindDefs = new WeakMap<KindView, InterfaceDef>();
+
+/**
+ * The interface every unit of `kind` carries beside org.crtos.Unit1, from the kind's view. Built
+ * on demand: a kind may be registered after this module loaded (a test's kind, for one).
+ */
+export function kindInterface(kind: string): InterfaceDef {
+  const view = viewOf(kind);
+  let def = kindDefs.get(view);
+  if (!def) {
+    def = { name: view.iface, methods: [], properties: view.properties.map((p) => prop(p.name, p.type)), signals: [] };
+    kindDefs.set(view, def);
+  }
+  return def;
+}
 
 export const JOB: InterfaceDef = {
   name: JOB_IFACE,

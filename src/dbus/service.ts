@@ -25,7 +25,7 @@ import {
   UNIT_IFACE,
   UNIT_PATH_PREFIX,
 } from './names.js';
-import { JOB, KINDS, MANAGER, STANDARD, UNIT, inSignature, outSignature, type InterfaceDef, type MethodDef } from './schema.js';
+import { JOB, MANAGER, kindInterface, STANDARD, UNIT, inSignature, outSignature, type InterfaceDef, type MethodDef } from './schema.js';
 import { changedProperties, jobProperties, managerProperties, unitListEntry, unitProperties, type ObjectProperties } from './properties.js';
 
 const { Message: Msg, Variant, MessageType } = dbus;
@@ -127,7 +127,7 @@ export class DbusService {
   }
 
   private onUnitChanged(s: UnitStatus): void {
-    this.announce(unitObjectPath(s.id), unitProperties(s), [UNIT, KINDS[s.kind]]);
+    this.announce(unitObjectPath(s.id), unitProperties(s), [UNIT, kindInterface(s.kind)]);
   }
 
   private onUnitNew(id: string): void {
@@ -189,7 +189,7 @@ export class DbusService {
     if (unitId !== undefined) {
       const s = this.manager.getUnit(unitId);
       if (!s) return undefined;
-      return { interfaces: [...STANDARD, UNIT, KINDS[s.kind]], properties: () => unitProperties(this.manager.getUnit(unitId) ?? s), children: [] };
+      return { interfaces: [...STANDARD, UNIT, kindInterface(s.kind)], properties: () => unitProperties(this.manager.getUnit(unitId) ?? s), children: [] };
     }
     const jobId = jobIdFromPath(path);
     const job = jobId === undefined ? undefined : this.jobs.get(jobId);

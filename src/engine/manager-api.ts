@@ -8,6 +8,7 @@
  */
 import type { Problem } from '../errors/problem.js';
 import type { KindName } from '../kinds/spec-common.js';
+import type { Details } from '../kinds/view.js';
 import type { UnitDependencies } from '../units/types.js';
 
 export type LoadState = 'loaded' | 'not-found' | 'bad-setting' | 'error';
@@ -46,50 +47,11 @@ export interface UnitTimestamps {
   inactiveEnter: UsecTimestamp;
 }
 
-/** Kind-specific facts for `crtosctl status` and the kind-specific D-Bus interface. */
-export interface CellDetails {
-  /** Jailhouse cell id, -1 when the cell does not exist. */
-  cellId: number;
-  /** sysfs state string (`running`, `shut down`, `failed`, …), '' when the cell does not exist. */
-  jailhouseState: string;
-  cpus: number[];
-  failedCpus: number[];
-  configPath: string;
-}
-export interface LoaderDetails {
-  /** 0 when not running. */
-  pid: number;
-  /** The last exit: code (or -1) and signal name ('' when none). */
-  exitCode: number;
-  exitSignal: string;
-  restarts: number;
-}
-export interface DriverDetails {
-  module: string;
-  parameters: Record<string, string>;
-  /** Loaded according to /proc/modules. */
-  loaded: boolean;
-}
-export interface HypervisorDetails {
-  type: string;
-  enabled: boolean;
-}
-export interface NetworkDetails {
-  interface: string;
-  addresses: string[];
-  up: boolean;
-}
-export interface ImageDetails {
-  path: string;
-  sha256: string;
-}
-export type UnitDetails =
-  | ({ kind: 'Cell' } & CellDetails)
-  | ({ kind: 'Loader' } & LoaderDetails)
-  | ({ kind: 'Driver' } & DriverDetails)
-  | ({ kind: 'Hypervisor' } & HypervisorDetails)
-  | ({ kind: 'Network' } & NetworkDetails)
-  | ({ kind: 'Image' } & ImageDetails);
+/**
+ * Kind-specific facts for `crtosctl status` and the kind's D-Bus interface: `kind` plus the fields
+ * the kind's view (src/kinds/NAME/view.ts) declares.
+ */
+export type UnitDetails = Details;
 
 /** A unit as observers see it; its dependencies are those of the loaded set (implicit edges included). */
 export interface UnitStatus extends UnitDependencies {

@@ -1,5 +1,6 @@
 /** The per-unit runtime the engine keeps for observers, and its conversion to UnitStatus. */
 import type { KindName } from '../kinds/spec-common.js';
+import { findKind, kindModule } from '../kinds/index.js';
 import type { UnitSet } from '../units/types.js';
 import type { Problem } from '../errors/problem.js';
 import type { ActiveState, JobInfo, LogLine, UnitDetails, UnitResult, UnitStatus, UnitTimestamps, LoadState } from './manager-api.js';
@@ -58,26 +59,25 @@ export function transition(rt: UnitRuntime, next: ActiveState, subState: string)
 }
 
 export function emptyDetails(kind: KindName): UnitDetails {
-  switch (kind) {
-    case 'Cell':
-      return { kind, cellId: -1, jailhouseState: '', cpus: [], failedCpus: [], configPath: '' };
-    case 'Loader':
-      return { kind, pid: 0, exitCode: 0, exitSignal: '', restarts: 0 };
-    case 'Driver':
-      return { kind, module: '', parameters: {}, loaded: false };
-    case 'Hypervisor':
-      return { kind, type: '', enabled: false };
-    case 'Network':
-      return { kind, interface: '', addresses: [], up: false };
-    case 'Image':
-      return { kind, path: '', sha256: '' };
-  }
+  return { kind, ...structuredClone(kindModule(kind).view.empty) };
+}
+
+/** The counters the runtime keeps for every unit; a kind shows those its details declare. */
+const RUNTIME_COUNTERS = ['exitCode', 'exitSignal', 'restarts'] as const;
+
+function withRuntimeCounters(rt: UnitRuntime): UnitDetails {
+  const empty = findKind(rt.details.kind)?.view.empty;
+  const shown = empty ? RUNTIME_COUNTERS.filter((f) => f in empty) : [];
+  if (shown.length === 0) return rt.details;
+  const details: UnitDetails = { ...rt.details };
+  for (const f of shown) details[f] = rt[f];
+  return details;
 }
 
 export function toStatus(rt: UnitRuntime, set: UnitSet | undefined): UnitStatus {
   const unit = set?.units.get(rt.id);
   const deps = set?.deps.get(rt.id);
-  const details: UnitDetails = rt.details.kind === 'Loader' ? { ...rt.details, exitCode: rt.exitCode, exitSignal: rt.exitSignal, restarts: rt.restarts } : rt.details;
+  const details = withRuntimeCounters(rt);
   return {
     id: rt.id,
     kind: rt.kind,

@@ -23,6 +23,11 @@ export interface KindView {
   /** The details of a unit nothing has been observed of yet (without `kind`). */
   empty: Record<string, unknown>;
   properties: readonly KindProperty[];
+  /**
+   * When set, `crtosctl status` (the overview) has a line with this label listing the units of
+   * this kind with their states ('none configured' when there are none).
+   */
+  overviewLabel?: string;
   /** Label/value lines `crtosctl status UNIT` prints after the common ones. */
   statusLines(details: Details): [label: string, value: string][];
 }

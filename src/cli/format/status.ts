@@ -5,7 +5,8 @@
 import type { DaemonStatus, LogLine, UnitStatus } from '../../engine/manager-api.js';
 import type { UnitListEntry } from '../../dbus/client.js';
 import { renderProblem } from '../../errors/render.js';
-import { bold, byId, formatCpuList, formatLogTime, grey, labelled, paintState, red, since, stateGlyph, table, yellow, type Style } from './text.js';
+import { findView, kindOfUnitId, viewKindNames } from '../../kinds/views.js';
+import { bold, byId, formatLogTime, grey, labelled, paintState, red, since, stateGlyph, table, yellow, type Style } from './text.js';
 
 function dirname(p: string): string {
   const at = p.lastIndexOf('/');
@@ -32,52 +33,9 @@ function activeLine(style: Style, u: UnitStatus, nowMs: number): string {
   return state + since(at, nowMs);
 }
 
-const yesNo = (b: boolean): string => (b ? 'yes' : 'no');
-
+/** What the unit's kind shows of its details (src/kinds/NAME/view.ts); nothing for a kind crtosctl does not know. */
 function kindLines(u: UnitStatus): [string, string][] {
-  const d = u.details;
-  switch (d.kind) {
-    case 'Cell':
-      return [
-        ['Cell ID', d.cellId >= 0 ? String(d.cellId) : '-'],
-        ['Jailhouse', d.jailhouseState || 'no such cell'],
-        ['CPUs', d.cpus.length ? formatCpuList(d.cpus) : '-'],
-        ...(d.failedCpus.length ? ([['Failed CPUs', formatCpuList(d.failedCpus)]] as [string, string][]) : []),
-        ['Config', d.configPath],
-      ];
-    case 'Loader': {
-      const lines: [string, string][] = [['Main PID', d.pid > 0 ? String(d.pid) : '-']];
-      // A running loader's earlier clean exit is noise; show the exit when it says something.
-      if (d.exitSignal) lines.push(['Last exit', `signal=${d.exitSignal}`]);
-      else if (d.exitCode > 0 || (d.pid === 0 && d.exitCode === 0)) lines.push(['Last exit', `code=${d.exitCode}`]);
-      if (d.restarts > 0) lines.push(['Restarts', String(d.restarts)]);
-      return lines;
-    }
-    case 'Driver': {
-      const params = Object.entries(d.parameters).map(([k, v]) => `${k}=${v}`);
-      return [
-        ['Module', d.module],
-        ['Parameters', params.length ? params.join(' ') : '-'],
-        ['In kernel', yesNo(d.loaded)],
-      ];
-    }
-    case 'Hypervisor':
-      return [
-        ['Type', d.type],
-        ['Enabled', yesNo(d.enabled)],
-      ];
-    case 'Network':
-      return [
-        ['Interface', d.interface],
-        ['Addresses', d.addresses.length ? d.addresses.join(' ') : '-'],
-        ['Link', d.up ? 'up' : 'down'],
-      ];
-    case 'Image':
-      return [
-        ['Path', d.path],
-        ['SHA256', d.sha256 || '-'],
-      ];
-  }
+  return findView(u.details.kind)?.statusLines(u.details) ?? [];
 }
 
 export function renderUnitStatus(style: Style, u: UnitStatus, log: readonly LogLine[], nowMs: number): string {
@@ -104,17 +62,28 @@ export function renderUnitStatus(style: Style, u: UnitStatus, log: readonly LogL
   return out.join('\n') + '\n';
 }
 
+/** One line per kind whose view asks for it (the hypervisor): its units with their states. */
+function overviewKindLines(style: Style, units: readonly UnitListEntry[]): [string, string][] {
+  const lines: [string, string][] = [];
+  for (const kind of viewKindNames()) {
+    const label = findView(kind)?.overviewLabel;
+    if (label === undefined) continue;
+    const of = units.filter((u) => kindOfUnitId(u.id) === kind);
+    lines.push([label, of.length ? of.map((u) => `${u.id} ${paintState(style, u.activeState, `${u.activeState} (${u.subState})`)}`).join('\n') : 'none configured']);
+  }
+  return lines;
+}
+
 export function renderOverview(style: Style, d: DaemonStatus & { nJobs: number }, units: readonly UnitListEntry[], nowMs: number): string {
   const count = (state: string): number => units.filter((u) => u.activeState === state).length;
   const summary = [`${count('active')} active`, `${count('failed')} failed`, `${units.length - count('active') - count('failed')} other`].join(', ');
   const stateText = d.systemState === 'degraded' ? red(style, d.systemState) : d.systemState === 'running' ? green2(style, d.systemState) : d.systemState;
   const glyphState = d.systemState === 'degraded' ? 'failed' : d.systemState === 'running' ? 'active' : 'activating';
-  const hypervisors = units.filter((u) => u.id.endsWith('.hypervisor'));
   const lines: [string, string][] = [
     ['State', stateText],
     ['Units', `${units.length} loaded (${summary})`],
     ['Jobs', `${d.nJobs} queued`],
-    ['Hypervisor', hypervisors.length ? hypervisors.map((h) => `${h.id} ${paintState(style, h.activeState, `${h.activeState} (${h.subState})`)}`).join('\n') : 'none configured'],
+    ...overviewKindLines(style, units),
     ['Unit dirs', d.unitDirectories.join('\n') || '-'],
     ['Reconciled', d.lastReconcile ? since(d.lastReconcile, nowMs).replace(/^ since /, '') : 'not yet'],
   ];

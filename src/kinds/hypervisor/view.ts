@@ -8,6 +8,8 @@ export interface HypervisorDetails {
 
 export const hypervisorView: KindView = {
   iface: 'org.crtos.Hypervisor1',
+  // The machine's partitioning is the first thing to know about it.
+  overviewLabel: 'Hypervisor',
   empty: { type: '', enabled: false } satisfies HypervisorDetails,
   properties: [
     { name: 'Type', type: 's', field: 'type' },
