@@ -11,8 +11,10 @@ import type { KindName } from '../kinds/spec-common.js';
 import type { PropertyType } from '../kinds/view.js';
 import { findView, kindOfUnitId, viewOf } from '../kinds/views.js';
 import { ProblemError, problem, type Problem } from '../errors/problem.js';
+import type { BusErrorContext, CodeInfo, ProblemCode } from '../errors/codes.js';
+import { apiCodes } from '../errors/codes/api.js';
 import { decodeProblem } from './problem-decode.js';
-import { BUS_NAME, ERRORS, MANAGER_IFACE, MANAGER_PATH, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';
+import { BUS_NAME, MANAGER_IFACE, MANAGER_PATH, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';
 import { resolveBusAddress } from './bus-address.js';
 import { unitObjectPath } from './object-path.js';
 
@@ -157,16 +159,7 @@ export class CrtosClient {
 
   private translate(e: unknown, member: string): ProblemError {
     if (!(e instanceof WireError)) return unreachable(this.address, e);
-    const type = e.type;
-    const text = e.text;
-    if (type === 'org.freedesktop.DBus.Error.ServiceUnknown' || type === 'org.freedesktop.DBus.Error.NameHasNoOwner') {
-      return new ProblemError(problem('API_NO_DAEMON', `crtosd is not running on ${this.address} (nobody owns ${BUS_NAME})`, { hint: 'start crtosd, or pass the --bus it uses' }));
-    }
-    if (type === ERRORS.accessDenied) {
-      return new ProblemError(problem('API_ACCESS_DENIED', `${member} refused: ${text}`, { hint: 'run as root or as a member of the crtosd admin group' }));
-    }
-    if (type === ERRORS.noSuchUnit || type === ERRORS.unknownObject) return new ProblemError(problem('API_NO_SUCH_UNIT', text, { hint: '`crtosctl list-units` shows the loaded units' }));
-    return new ProblemError(problem('API_CALL_FAILED', `${member} failed: ${text}${type ? ` (${type})` : ''}`));
+    return new ProblemError(problemOfBusError({ member, error: e.type, text: e.text, address: this.address }));
   }
 
   private async getAll(path: string, iface: string): Promise<Dict> {
@@ -344,6 +337,16 @@ export class CrtosClient {
       ),
     );
   }
+}
+
+const API_CODES = Object.entries(apiCodes) as [ProblemCode, CodeInfo][];
+const claims = (info: CodeInfo, name: string): boolean => info.dbus?.fromErrors?.includes(name) === true;
+
+/** A D-Bus error reply as the API_ code that claims its error name (src/errors/codes/api.ts). */
+export function problemOfBusError(e: BusErrorContext): Problem {
+  const [code, info] = API_CODES.find(([, i]) => claims(i, e.error)) ?? API_CODES.find(([, i]) => claims(i, '*')) ?? ['API_CALL_FAILED', {}];
+  const message = info.dbus?.message?.(e) ?? e.text;
+  return problem(code, message, info.dbus?.hint === undefined ? {} : { hint: info.dbus.hint });
 }
 
 function unreachable(address: string, e: unknown): ProblemError {

@@ -8,7 +8,8 @@ import type { Message, MessageBus } from 'dbus-next';
 import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
 import type { JobInfo, JobResult, JobType, ManagerApi, ManagerEvents, ReloadOutcome, UnitStatus } from '../engine/manager-api.js';
-import { isProblemError } from '../errors/problem.js';
+import { ProblemError, isProblemError, problem } from '../errors/problem.js';
+import { replyErrorOf } from '../errors/codes.js';
 import { introspectXml } from './introspect.js';
 import { callerCredentials, mayChangeState } from './access.js';
 import { encodeProblem } from './problem-codec.js';
@@ -228,9 +229,9 @@ export class DbusService {
   private errorReply(e: unknown, msg: Message): Reply {
     if (e instanceof CallError) return { error: e.errorName, text: e.message };
     if (isProblemError(e)) {
-      const p = e.problems[0];
-      if (p?.code === 'ENGINE_NO_SUCH_UNIT') return { error: ERRORS.noSuchUnit, text: p.message };
-      return { error: ERRORS.failed, text: e.problems.map((x) => x.message).join('; ') };
+      // The first problem says what went wrong; its code's registry entry names the error.
+      const first = e.problems[0];
+      return { error: first ? replyErrorOf(first.code) : ERRORS.failed, text: e.problems.map((x) => x.message).join('; ') };
     }
     this.opts.logger?.error({ err: e, member: msg.member, path: msg.path, sender: msg.sender }, 'D-Bus: method failed');
     return { error: ERRORS.failed, text: `${msg.member ?? 'call'} failed with an internal error; see the crtosd log` };
@@ -266,7 +267,7 @@ export class DbusService {
     const who = creds ? `uid ${creds.uid}` : 'an unidentified caller';
     const group = this.opts.adminGroupName ? ` or membership of group '${this.opts.adminGroupName}'` : '';
     this.opts.logger?.warn({ sender: msg.sender, uid: creds?.uid, member: msg.member }, 'D-Bus: refused a state change');
-    throw new CallError(ERRORS.accessDenied, `${msg.member} needs root${group}; refused for ${who}`);
+    throw new ProblemError(problem('API_ACCESS_DENIED', `${msg.member} needs root${group}; refused for ${who}`));
   }
 
   private async invoke(obj: BusObject, iface: InterfaceDef, method: MethodDef, msg: Message): Promise<unknown[]> {
@@ -317,7 +318,7 @@ export class DbusService {
 
   private requireUnit(name: string): UnitStatus {
     const s = this.manager.getUnit(name);
-    if (!s) throw new CallError(ERRORS.noSuchUnit, `Unit ${name} not loaded.`);
+    if (!s) throw new ProblemError(problem('ENGINE_NO_SUCH_UNIT', `Unit ${name} not loaded.`));
     return s;
   }
 

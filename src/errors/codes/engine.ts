@@ -1,7 +1,10 @@
 /** Problem codes of this area; every code starts with ENGINE_. Joined in ../codes.ts. */
+import { ERRORS } from '../../dbus/names.js';
+import type { CodeInfo } from '../codes.js';
+
 export const engineCodes = {
   ENGINE_INTERNAL: { summary: 'An unexpected internal error; please report it with the log' },
-  ENGINE_NO_SUCH_UNIT: { summary: 'No unit with that id is loaded; `crtosctl list-units` shows the loaded ones' },
+  ENGINE_NO_SUCH_UNIT: { summary: 'No unit with that id is loaded; `crtosctl list-units` shows the loaded ones', dbus: { replyError: ERRORS.noSuchUnit } },
   ENGINE_BAD_JOB: { summary: 'The job type does not apply to this unit (e.g. reload of a unit that is not a Cell)' },
   ENGINE_START_FAILED: { summary: 'A host operation of a start failed; the message names the operation and the tool error' },
   ENGINE_STOP_FAILED: { summary: 'A host operation of a stop failed; the unit may still be (partly) up' },
@@ -18,4 +21,4 @@ export const engineCodes = {
   ENGINE_STATE_FILE: { summary: 'The state file under --state-dir could not be read or written; adoption after a restart is affected' },
   ENGINE_LOAD_FAILED: { summary: 'The unit files have errors; the last good unit set keeps running until they are fixed' },
   ENGINE_BAD_ARGUMENT: { summary: 'A crtosd command-line option is missing, unknown or malformed' },
-} as const;
+} as const satisfies Record<string, CodeInfo>;
