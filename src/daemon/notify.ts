@@ -1,5 +1,5 @@
 /**
- * sd_notify without a native addon (reference conventions.md §2.8): Node cannot send on a unix
+ * sd_notify without a native addon: Node cannot send on a unix
  * datagram socket, so each state string is handed to `systemd-notify` with our PID; the service
  * unit therefore sets NotifyAccess=all. Messages are sent in order, one helper at a time, and
  * only when $NOTIFY_SOCKET is set.

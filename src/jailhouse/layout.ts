@@ -1,7 +1,7 @@
 /**
  * Byte layouts of the packed Jailhouse configuration structs, as data. The codec reads and writes
- * through these tables only, so the offsets live in one place and the tests compare them (and the
- * bytes the encoder produces) with the reference tables in cell-config-revisions.md.
+ * through these tables only, so the offsets live in one place; test/jailhouse/layout.test.ts compares
+ * them (and the bytes the encoder produces) with upstream's struct layouts, transcribed there.
  *
  * Every struct is packed, little-endian and built from fixed-width types, so one table per
  * revision serves every architecture.

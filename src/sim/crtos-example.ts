@@ -2,7 +2,8 @@
  * The files of the cRTOS example deployment, made with our own codec (no upstream binaries): the
  * revision-12 x86 system configuration with the shadow (00:0e.0, protocol 0x0002) and
  * ivshmem-net (00:0d.0, VETH) links, the "nuttx" cell on CPU 3, a deterministic image, driver
- * modules and the loader. Layout after reference/deployments.md §1.2.
+ * modules and the loader. Layout as cRTOS's installation instructions give it: Linux the root
+ * cell, NuttX the passive "nuttx" cell, two two-peer ivshmem links.
  */
 import { encodeConfig, type CellConfig, type Console, type MemoryRegion, type PciDevice, type Revision, type SystemConfig, type Arch } from '../jailhouse/index.js';
 import { deterministicImage } from './image-bytes.js';

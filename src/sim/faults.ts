@@ -53,7 +53,7 @@ export interface SimCellFailure {
   /**
    * … or inside the start itself: the inmate faults in its first instructions, so the cell is
    * already `failed` (all its CPUs in `cpus_failed_list`) when `jailhouse cell start` returns 0,
-   * as on the real hypervisor (reference/real-jailhouse.md §2). No cell runner is started.
+   * as on the real hypervisor (upstream Jailhouse seen on QEMU arm64). No cell runner is started.
    */
   atStart?: boolean;
   /** How many more times this failure fires; absent = on every start (or at its time). */
@@ -62,7 +62,7 @@ export interface SimCellFailure {
 
 /**
  * How long the driver's slow phases take (ms), under the driver mutex, each with the intermediate
- * state a concurrent reader of sysfs sees on the real machine (reference/real-jailhouse.md §2).
+ * state a concurrent reader of sysfs sees on the real machine (src/sim/README.md lists them).
  */
 export interface SimTimings {
   /**
@@ -79,7 +79,7 @@ export interface SimTimings {
   disableMs?: number;
 }
 
-/** What the real hypervisor showed (QEMU arm64, 16 CPUs; reference/real-jailhouse.md §2). */
+/** What the real hypervisor showed (upstream Jailhouse on QEMU arm64, 16 CPUs). */
 export const REAL_TIMINGS: Required<SimTimings> = { destroyMs: 500, disableMs: 1000 };
 /** Used where faults.json sets none. */
 export const DEFAULT_TIMINGS: Required<SimTimings> = { destroyMs: 20, disableMs: 50 };

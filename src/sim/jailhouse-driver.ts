@@ -1,9 +1,9 @@
 /**
  * The Jailhouse driver and hypervisor as state transitions: each operation checks what the real
- * one checks, in the same order, and answers with the same errno (reference/jailhouse.md §3, §8).
+ * one checks, in the same order, and answers with the same errno as upstream's driver and hypervisor.
  * Pure apart from the clock: the stand-in CLI does the I/O, and starts/stops cell runners.
  *
- * Destroy and disable are not instant on a real machine (reference/real-jailhouse.md §2): their
+ * Destroy and disable are not instant on a real machine (src/sim/README.md says how long): their
  * later effects are scheduled as `state.jailhouse.pending` steps, each some time after the one
  * before, applied by `advance` once due. With zero durations every step is due at once and applied
  * in the same transition.
@@ -213,7 +213,7 @@ export interface ImageToLoad {
 }
 
 /**
- * §8 shutdown permission: unless the cell is passive or already shut down or failed, the
+ * Shutdown permission: unless the cell is passive or already shut down or failed, the
  * hypervisor asks it. A denial is EPERM; no answer blocks forever with msg_reply_timeout 0,
  * otherwise the cell is set to failed when the timeout expires and the operation goes on.
  */

@@ -77,7 +77,7 @@ export interface SimMachine {
 
 export type BringUpStage = 'module' | 'enabled' | 'created' | 'loaded' | 'running' | 'drivers' | 'network';
 
-/** The manual cRTOS bring-up (reference/deployments.md §1.2), one stage per step, each with its "done" test. */
+/** The manual cRTOS bring-up as its installation instructions give it, one stage per step, each with its "done" test. */
 const BRING_UP: [BringUpStage, string, string[], (s: SimState) => boolean][] = [
   ['module', 'modprobe', ['jailhouse'], (s) => s.modules.some((m) => m.name === 'jailhouse')],
   ['enabled', 'jailhouse', ['enable', '/etc/jailhouse/sysconfig.cell'], (s) => s.jailhouse.enabled],

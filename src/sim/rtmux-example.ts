@@ -1,5 +1,5 @@
 /**
- * The RTMux example machine (reference/deployments.md §2): a Realview PB-A8 (one Cortex-A8) with
+ * The RTMux example machine: a Realview PB-A8 (one Cortex-A8), a board RTMux targets, with
  * rtvmm.ko at /lib/modules/rtvmm.ko and an RT-Thread Lite image at /opt/rtmux/rtthread.bin, the
  * files units/rtmux/ names. No Jailhouse: the RT domain is the module itself.
  */

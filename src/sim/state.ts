@@ -45,7 +45,7 @@ export interface SimCell {
   passive: boolean;
   /** msg_reply_timeout of the configuration (hex): 0 = the hypervisor waits forever for a reply. */
   msgReplyTimeout?: string;
-  /** How this cell answers shutdown requests (§8); a test sets it with SimMachine.setCellReply. */
+  /** How this cell answers the hypervisor's shutdown requests; a test sets it with SimMachine.setCellReply. */
   reply?: CellReply;
   /** Regions an image may be loaded into (WRITE|LOADABLE), by guest (virtual) address; hex strings. */
   loadableRegions: { virtStart: string; size: string }[];

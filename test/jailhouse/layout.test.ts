@@ -1,5 +1,6 @@
 /**
- * Every field offset and size against the tables of cell-config-revisions.md, twice: the layout
+ * Every field offset and size against upstream Jailhouse's struct layouts of revisions 12-14
+ * (transcribed below from the C headers of those revisions), twice: the layout
  * tables themselves, and the bytes the encoder writes for a configuration whose every field holds
  * a distinct value (read back here with plain DataView calls at the reference offsets).
  */

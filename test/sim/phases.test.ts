@@ -1,6 +1,6 @@
 /**
- * What a real hypervisor showed that the simulator used to make instant (reference/real-jailhouse.md
- * §2): an inmate that faults in its first instructions is `failed` when `cell start` returns;
+ * What a real hypervisor showed that the simulator used to make instant (upstream Jailhouse on
+ * QEMU arm64; src/sim/README.md): an inmate that faults in its first instructions is `failed` when `cell start` returns;
  * `cell destroy` reads `invalid` for a while; `disable` removes the cells about a second before
  * `enabled` reads 0. Each sequence is recorded by polling sysfs while the command runs, as crtosd
  * (or an operator's `watch cat …`) would see it. The polling blocks are not concurrent: another

@@ -1,6 +1,7 @@
 /**
  * Stand-in `jailhouse` CLI: the grammar, usage text, messages and exit codes of upstream's
- * tools/jailhouse.c (reference/jailhouse.md §1), over the simulated driver (jailhouse-driver.ts).
+ * `jailhouse` tool, over the simulated driver (jailhouse-driver.ts); test/sim/tools/jailhouse.test.ts
+ * checks them case by case.
  * All commands hold the driver mutex for their whole run, so concurrent invocations serialize.
  */
 import { readFileSync, readdirSync } from 'node:fs';

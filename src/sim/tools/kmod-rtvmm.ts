@@ -1,5 +1,5 @@
 /**
- * What loading rtvmm.ko does (reference/deployments.md §2, vmm_init): it opens the hard-coded
+ * What loading rtvmm.ko does (its vmm_init): it opens the hard-coded
  * /vmm/rtos.bin, copies it into the RT domain's memory and jumps to it. Without the file it prints
  * "open file failed", skips the jump and still loads: a module with no RTOS running. Only rmmod
  * (vmm_exit) ends the domain, which the simulator models by the domain living on the module entry.

@@ -1,6 +1,5 @@
 /**
- * Every case of reference/jailhouse.md §1 (CLI), §2 (sysfs), §3 (errno by operation) and §8
- * (lifecycle) against the stand-in `jailhouse`, run through its wrapper script as crtosd runs it:
+ * Every case of upstream Jailhouse's CLI, sysfs, errno by operation and cell lifecycle against the stand-in `jailhouse`, run through its wrapper script as crtosd runs it:
  * exit code, message, and the sysfs state that results.
  */
 import { describe, expect, it } from 'vitest';
@@ -67,7 +66,7 @@ const ACTIVE_RUNNING: [string, string[]][] = [
 ];
 
 const CASES: Case[] = [
-  // §1 grammar, usage and messages
+  // CLI grammar, usage and messages
   { name: 'no arguments: usage on stdout, exit 1', run: jh(), exit: 1, stdout: USAGE_HEAD },
   { name: '--help: usage, exit 0', run: jh('--help'), exit: 0, stdout: USAGE_HEAD },
   { name: '--version', run: jh('--version'), exit: 0, stdout: /^Jailhouse management tool v0\.12\n$/ },
@@ -103,7 +102,7 @@ const CASES: Case[] = [
   { name: 'console before any enable: EAGAIN', stage: 'module', run: jh('console'), exit: 1, stderr: 'read(console): Resource temporarily unavailable\n' },
   { name: 'console after enable', stage: 'enabled', run: jh('console'), exit: 0, stdout: /Initializing Jailhouse hypervisor/ },
 
-  // §3 ENABLE
+  // errno of ENABLE
   {
     name: 'enable: root cell appears as cells/0',
     stage: 'module',
@@ -134,7 +133,7 @@ const CASES: Case[] = [
     stderr: 'JAILHOUSE_ENABLE: Invalid argument\n',
   },
 
-  // §3 DISABLE, §8
+  // errno of DISABLE, lifecycle
   { name: 'disable when not enabled: EINVAL', stage: 'module', run: jh('disable'), exit: 1, stderr: 'JAILHOUSE_DISABLE: Invalid argument\n' },
   {
     name: 'disable destroys cells first and brings their CPUs back',
@@ -159,7 +158,7 @@ const CASES: Case[] = [
     files: { 'sys/devices/jailhouse/enabled': '1\n' },
   },
 
-  // §3 CELL_CREATE, §2 formats
+  // errno of CELL_CREATE, sysfs formats
   { name: 'create while disabled: EINVAL', stage: 'module', run: jh('cell', 'create', NUTTX), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Invalid argument\n' },
   {
     name: 'create: state shut down, CPU taken from root and offlined',
@@ -224,7 +223,7 @@ const CASES: Case[] = [
     files: { [`${CELLS}/1/name`]: 'd\n', [`${CELLS}/2/name`]: 'b\n', [`${CELLS}/3/name`]: 'c\n' },
   },
 
-  // §1 cell identification, §3 LOAD/START/DESTROY
+  // cell identification, errno of LOAD/START/DESTROY
   { name: 'load an unknown cell: ENOENT', stage: 'created', run: jh('cell', 'load', 'ghost', IMAGE), exit: 1, stderr: 'JAILHOUSE_CELL_LOAD: No such file or directory\n' },
   { name: 'load the root cell by id: EINVAL', stage: 'created', run: jh('cell', 'load', '0', IMAGE), exit: 1, stderr: 'JAILHOUSE_CELL_LOAD: Invalid argument\n' },
   { name: 'load the root cell by name: EINVAL', stage: 'created', run: jh('cell', 'load', '--name', 'RootCell', IMAGE), exit: 1, stderr: 'JAILHOUSE_CELL_LOAD: Invalid argument\n' },
@@ -294,7 +293,7 @@ const CASES: Case[] = [
   { name: 'destroy the root cell: EINVAL', stage: 'created', run: jh('cell', 'destroy', '--name', 'RootCell'), exit: 1, stderr: 'JAILHOUSE_CELL_DESTROY: Invalid argument\n' },
   { name: 'destroy while disabled: EINVAL', stage: 'module', run: jh('cell', 'destroy', 'nuttx'), exit: 1, stderr: 'JAILHOUSE_CELL_DESTROY: Invalid argument\n' },
 
-  // §8 shutdown permission of non-passive cells
+  // shutdown permission of non-passive cells
   ...(['shutdown', 'destroy', 'start'] as const).map((verb): Case => ({
     name: `a running non-passive cell that denies: ${verb} is EPERM and the cell keeps running`,
     stage: 'enabled',
@@ -337,7 +336,7 @@ const CASES: Case[] = [
     files: { [`${CELLS}/1/name`]: null, 'sys/devices/system/cpu/online': '0-3\n' },
   },
 
-  // §8 running/locked: reconfiguration of other cells refused
+  // running/locked: reconfiguration of other cells refused
   {
     name: 'create while a cell is running/locked: EPERM',
     stage: 'running',
@@ -386,7 +385,7 @@ const CASES: Case[] = [
     files: { 'sys/devices/jailhouse/enabled': '0\n' },
   },
 
-  // §8 the module is pinned while enabled
+  // the module is pinned while enabled
   { name: 'rmmod jailhouse while enabled: in use', stage: 'enabled', run: ['rmmod', 'jailhouse'], exit: 1, stderr: 'rmmod: ERROR: Module jailhouse is in use\n', files: { 'dev/jailhouse': '' } },
   {
     name: 'rmmod jailhouse after disable: sysfs and device gone',
@@ -398,7 +397,7 @@ const CASES: Case[] = [
   },
 ];
 
-describe.concurrent('stand-in jailhouse against reference §1-§3, §8', () => {
+describe.concurrent('stand-in jailhouse against upstream: CLI, sysfs, errno, lifecycle', () => {
   it.each(CASES)('$name', async (c) => {
     const m = await tempMachine(c.machine);
     writeConfigs(m);
