@@ -1,0 +1,32 @@
+/**
+ * Jailhouse as a unit file names it: `type: jailhouse`, its driver loaded, then `jailhouse enable`
+ * with a system configuration. Pure: `validate` and crtosctl load it; the cells' configurations are
+ * checked by check-cells.ts, loaded only when a set has cells.
+ */
+import { z } from 'zod';
+import { unitId } from '../../kinds/spec-common.js';
+import { duration, machinePath } from '../../units/scalars.js';
+import type { BackendDefinition, HypervisorUnit } from '../port.js';
+
+export const jailhouseFields = {
+  driver: z.string().optional().meta({ description: 'Name of the Driver unit that loads jailhouse.ko; implies requires and after.' }),
+  system: machinePath.meta({ description: 'The system configuration (.cell) passed to `jailhouse enable`.' }),
+  arch: z
+    .enum(['x86', 'arm', 'arm64'])
+    .default('x86')
+    .meta({ description: 'Architecture of the configurations (revisions 12 and 13 do not record it; default x86).' }),
+  timeout: duration.prefault(30).meta({ description: 'Timeout of enable and disable (default 30s).' }),
+};
+
+export type JailhouseFields = z.output<z.ZodObject<typeof jailhouseFields>>;
+export type JailhouseHypervisor = HypervisorUnit<JailhouseFields>;
+
+export const jailhouseDefinition: BackendDefinition<typeof jailhouseFields> = {
+  type: 'jailhouse',
+  title: 'Jailhouse',
+  fields: jailhouseFields,
+  references: (h) => (h.driver ? [{ field: 'driver', target: unitId(h.driver, 'Driver') }] : []),
+  files: (h) => [{ field: 'system', path: h.system }],
+  changes: { driver: 're-enable', system: 're-enable', arch: 're-enable', timeout: 'none' },
+  checkCells: async (ctx, hv, cells) => (await import('./check-cells.js')).checkCells(ctx, hv as JailhouseHypervisor, cells),
+};
