@@ -128,6 +128,8 @@ export class CrtosClient {
   private readonly jobResults = new Map<string, JobResult>();
   private readonly jobWaiters = new Map<string, { done: (r: JobResult) => void; gone: (e: Error) => void }>();
   private watchingJobs = false;
+  /** Set while crtosd is off the bus (since its name lost its owner). */
+  private daemonGone: ProblemError | undefined;
 
   private constructor(
     private readonly bus: WireConnection,
@@ -275,10 +277,15 @@ export class CrtosClient {
           this.jobWaiters.delete(jobPath);
           waiter.done(result);
         } else this.jobResults.set(jobPath, result);
-      } else if (msg.member === 'NameOwnerChanged' && msg.body[0] === BUS_NAME && msg.body[2] === '') {
-        // crtosd left the bus: no JobRemoved will come.
-        const error = new ProblemError(problem('API_NO_DAEMON', 'crtosd left the bus while a job was running; its result is unknown', { hint: 'see the crtosd log' }));
-        for (const w of this.jobWaiters.values()) w.gone(error);
+      } else if (msg.member === 'NameOwnerChanged' && msg.body[0] === BUS_NAME) {
+        if (msg.body[2] !== '') {
+          this.daemonGone = undefined;
+          return;
+        }
+        // crtosd left the bus: no JobRemoved will come, also for a job whose path is still on its
+        // way to its waiter (crtosd may answer and leave at once).
+        this.daemonGone = new ProblemError(problem('API_NO_DAEMON', 'crtosd left the bus while a job was running; its result is unknown', { hint: 'see the crtosd log' }));
+        for (const w of this.jobWaiters.values()) w.gone(this.daemonGone);
         this.jobWaiters.clear();
       }
     });
@@ -324,6 +331,9 @@ export class CrtosClient {
             if (early !== undefined) {
               this.jobResults.delete(j.path);
               done(early);
+            } else if (this.daemonGone) {
+              if (timer) clearTimeout(timer);
+              reject(this.daemonGone);
             } else {
               this.jobWaiters.set(j.path, {
                 done,
