@@ -6,6 +6,7 @@
 import type { Problem } from '../errors/problem.js';
 import type { Unit, UnitSet } from '../units/types.js';
 import type { Target } from '../kinds/behaviours.js';
+import { unrecordedProcess } from './observe.js';
 import type { StateStore, ToolRunStore } from './state-file.js';
 import type { AppliedRecord, Snapshot, UnitDescription, UnitFacts } from './types.js';
 
@@ -44,7 +45,8 @@ export class AppliedRecords {
       digest: desc.digest,
       fields: desc.fields,
       facts,
-      after: deps ? [...new Set([...deps.after, ...deps.requires, ...deps.wants])] : [],
+      // The unit graph's `after` already holds what it requires and wants.
+      after: deps ? [...deps.after] : [],
       requires: deps?.requires ?? [],
       phase,
       updated: Date.now(),
@@ -71,14 +73,15 @@ export class AppliedRecords {
   }
 
   /**
-   * A loader recorded 'starting' with an invocation id but no PID: the last daemon died between the
-   * spawn and recording it. If the snapshot found its process by INVOCATION_ID, record PID and start
-   * time now, so the plan adopts it (or stops it, when it must go) rather than starting a second one.
+   * A process unit (a loader) recorded 'starting' with an invocation id but no PID: the last daemon
+   * died between the spawn and recording it. If the snapshot found its process by INVOCATION_ID,
+   * record PID and start time now, so the plan adopts it (or stops it, when it must go) rather than
+   * starting a second one.
    */
   recordFoundLoaders(targets: readonly Target[], snap: Snapshot, log: (unit: string, message: string) => void): void {
     for (const t of targets) {
       const invocationId = t.facts.invocationId;
-      if (t.kind !== 'Loader' || t.facts.pid !== undefined || invocationId === undefined || this.settledInvocations.has(invocationId)) continue;
+      if (!unrecordedProcess(t) || invocationId === undefined || this.settledInvocations.has(invocationId)) continue;
       this.settledInvocations.add(invocationId);
       const rec = this.map.get(t.id);
       const proc = snap.processes.get(t.id);

@@ -1,9 +1,10 @@
 /**
  * Minimal disruption: which action a change of description needs, from the kind's per-field table
- * (src/units/kinds/*.ts). Fields missing from the table default to 'restart'; a field that appears
- * or disappears counts as changed.
+ * (src/kinds/<kind>/spec.ts). Fields missing from the table default to 'restart'; a field that
+ * appears or disappears counts as changed.
  */
-import { KINDS } from '../kinds/index.js';
+import { definitionOf } from '../kinds/index.js';
+import { canReload } from '../kinds/behaviours.js';
 import { severity, type ChangeAction, type KindName } from '../kinds/spec-common.js';
 
 export interface Classified {
@@ -15,7 +16,8 @@ export interface Classified {
 }
 
 export function classifyChange(kind: KindName, before: Record<string, string>, after: Record<string, string>): Classified {
-  const table = KINDS[kind].changes;
+  const definition = definitionOf(kind);
+  const table = definition.changes;
   const names = [...new Set([...Object.keys(before), ...Object.keys(after)])].sort();
   const changed = names.filter((f) => before[f] !== after[f]);
   let action: ChangeAction = 'none';
@@ -27,10 +29,10 @@ export function classifyChange(kind: KindName, before: Record<string, string>, a
       decisive = [f];
     } else if (a === action) decisive.push(f);
   }
-  // An Image has nothing to do itself: the cells that load it carry its contents in their own
-  // `load` digest and are reloaded for it.
-  if (kind === 'Image') action = 'none';
-  // Only a cell can be reloaded in place; anywhere else the table's 'reload' means a restart.
-  if (action === 'reload' && kind !== 'Cell') action = 'restart';
+  // A kind that runs nothing (an Image) has nothing to do itself: the units that use it carry its
+  // contents in their own digests (a cell's `load`) and act for it.
+  if (definition.inert) action = 'none';
+  // Only a kind with a reload reloads in place; anywhere else the table's 'reload' means a restart.
+  if (action === 'reload' && !canReload(kind)) action = 'restart';
   return { action, fields: changed, decisive: action === 'none' ? [] : decisive };
 }

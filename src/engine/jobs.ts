@@ -5,13 +5,12 @@
  */
 import { randomBytes } from 'node:crypto';
 import { availableParallelism } from 'node:os';
-import { basename, join } from 'node:path';
-import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Host } from '../host/host.js';
 import type { Unit, UnitSet } from '../units/types.js';
 import { isProblemError, problem, type Problem } from '../errors/problem.js';
 import type { JobInfo, JobResult, LogLine } from './manager-api.js';
-import { BEHAVIOURS, type KindContext, type StopContext, type Target } from '../kinds/behaviours.js';
+import { behaviourOf, type KindContext, type StopContext, type Target } from '../kinds/behaviours.js';
 import { RolledBackError, StagingError } from '../kinds/behaviour-common.js';
 import type { Plan, PlanJob } from './plan.js';
 import { applyPlan, type JobOutcome } from './apply.js';
@@ -37,11 +36,11 @@ export interface JobRunnerContext {
   readonly host: Host;
   /** Jobs run at once at most. */
   readonly maxParallelJobs: number;
-  /** Of those, at most this many that serialize on the Jailhouse driver lock. */
+  /** Of those, at most this many of one lock group (KindBehaviour.lockGroup: the Jailhouse driver lock). */
   readonly maxLockedJobs: number;
-  /** Directory for loader stdout/stderr files (ID.log); none when undefined. */
+  /** Directory for process units' stdout/stderr files (ID.log); none when undefined. */
   readonly logDir: string | undefined;
-  /** Environment every loader starts with, under its own variables. */
+  /** Environment every process unit (loader) starts with, under its own variables. */
   readonly loaderEnv: Record<string, string> | undefined;
   readonly records: AppliedRecords;
   readonly holds: Map<string, Hold>;
@@ -150,7 +149,7 @@ export class JobRunner {
       ups.map(async (job) => {
         const unit = set.units.get(job.unit);
         const desc = this.ctx.description(job.unit);
-        const stage = unit && BEHAVIOURS[unit.kind].stage;
+        const stage = unit && behaviourOf(unit.kind).stage;
         if (!unit || !desc || !stage) return;
         try {
           await stage(unit, this.kindContext(job.unit, set, desc));
@@ -180,8 +179,8 @@ export class JobRunner {
     const desc = ctx.description(id);
     if (!unit || !desc) return { result: 'skipped' };
     const prev = ctx.records.map.get(id);
-    const facts: UnitFacts = { ...desc.facts, ...(prev?.facts ?? {}) };
-    if (unit.kind === 'Cell') Object.assign(facts, { cellName: prev?.facts.cellName ?? desc.facts.cellName, cpus: desc.facts.cpus });
+    const adoptFacts = behaviourOf(unit.kind).adoptFacts;
+    const facts: UnitFacts = adoptFacts ? adoptFacts(desc.facts, prev?.facts) : { ...desc.facts, ...(prev?.facts ?? {}) };
     ctx.records.write(unit, ctx.currentSet(), desc, facts, 'active');
     this.watchRunning(unit, facts);
     if (!prev) ctx.log('info', id, `found ${obs?.subState ?? 'running'}; adopted without restarting it`);
@@ -189,15 +188,16 @@ export class JobRunner {
   }
 
   /**
-   * A loader found running (adopted, or recorded by an earlier daemon) is watched like one this
-   * daemon spawned: its exit noticed, its output followed. Idempotent.
+   * A process unit (a loader) found running (adopted, or recorded by an earlier daemon) is watched
+   * like one this daemon spawned: its exit noticed, its output followed. Idempotent.
    */
   watchRunning(unit: Unit, facts: UnitFacts): void {
-    if (unit.kind !== 'Loader' || facts.pid === undefined || facts.startTime === undefined) return;
+    const proc = behaviourOf(unit.kind).process;
+    if (!proc || facts.pid === undefined || facts.startTime === undefined) return;
     // The adopted loader still writes to the file the last daemon opened for it.
     const logFile = this.logFileOf(unit.id);
-    if (logFile) this.ctx.supervisor.followOutput(unit.id, logFile, programName(unit.spec.exec[0]));
-    this.ctx.supervisor.watchLoader(unit.id, { pid: facts.pid, startTime: facts.startTime });
+    if (logFile) this.ctx.supervisor.followOutput(unit.id, logFile, proc.label(unit));
+    this.ctx.supervisor.watchProcess(unit.id, { pid: facts.pid, startTime: facts.startTime });
   }
 
   private async runStart(id: string, set: UnitSet, reload: boolean): Promise<JobOutcome> {
@@ -225,9 +225,11 @@ export class JobRunner {
     this.stoppedToReplace.delete(id);
     let startingFacts: UnitFacts = { ...desc.facts, ...prevFacts };
     let invocationId: string | undefined;
-    // A loader's last run, when its record outlived its main process (no crtosd saw it exit).
-    const previous = unit.kind === 'Loader' && prevFacts.pid !== undefined ? prevFacts : undefined;
-    if (unit.kind === 'Loader') {
+    const behaviour = behaviourOf(unit.kind);
+    const proc = behaviour.process;
+    // A process unit's last run, when its record outlived its main process (no crtosd saw it exit).
+    const previous = proc && prevFacts.pid !== undefined ? prevFacts : undefined;
+    if (proc) {
       // A fresh invocation id, recorded before the spawn and without the previous (gone) process:
       // a daemon killed before the 'active' record finds this process by it (recordFoundLoaders).
       invocationId = randomBytes(16).toString('hex');
@@ -236,24 +238,24 @@ export class JobRunner {
       startingFacts = { ...rest, invocationId };
     }
     ctx.records.write(unit, ctx.currentSet(), desc, startingFacts, 'starting');
-    const behaviour = BEHAVIOURS[unit.kind];
+    await this.makeLogDir(id);
     const kindCtx = {
       ...this.kindContext(id, set, desc),
       ...(invocationId ? { invocationId } : {}),
       ...(previous ? { previous } : {}),
       ...(replacedRecord ? { replaced: replacedRecord.facts } : {}),
     };
-    if (unit.kind === 'Loader' && kindCtx.logFile) {
+    if (proc && kindCtx.logFile) {
       // Followed from before the spawn, so not even the first line the loader writes is missed.
-      ctx.supervisor.followOutput(id, kindCtx.logFile, programName(unit.spec.exec[0]));
+      ctx.supervisor.followOutput(id, kindCtx.logFile, proc.label(unit));
     }
     try {
       const facts = reload && behaviour.reload ? await behaviour.reload(unit, kindCtx) : await behaviour.start(unit, kindCtx);
       ctx.records.write(unit, ctx.currentSet(), desc, { ...desc.facts, ...facts }, 'active');
-      if (unit.kind === 'Loader' && facts.pid !== undefined && facts.startTime !== undefined) {
+      if (proc && facts.pid !== undefined && facts.startTime !== undefined) {
         const rt = ctx.runtime(id);
-        rt.details = { kind: 'Loader', pid: facts.pid, exitCode: 0, exitSignal: '', restarts: rt.restarts };
-        ctx.supervisor.watchLoader(id, { pid: facts.pid, startTime: facts.startTime });
+        rt.details = proc.startedDetails(facts.pid, rt.restarts);
+        ctx.supervisor.watchProcess(id, { pid: facts.pid, startTime: facts.startTime });
       }
       return { result: 'done' };
     } catch (e) {
@@ -285,7 +287,7 @@ export class JobRunner {
     const rec = this.ctx.records.map.get(unit.id);
     const target: Target = { id: unit.id, kind: unit.kind, unit, facts: { ...desc.facts, ...(rec?.facts ?? {}) } };
     try {
-      await BEHAVIOURS[unit.kind].stop(target, this.stopContext(unit.id));
+      await behaviourOf(unit.kind).stop(target, this.stopContext(unit.id));
       this.ctx.records.delete(unit.id);
     } catch (e) {
       // The record stays ('starting'): the next pass sees the unit half-made and cleans up again.
@@ -303,7 +305,7 @@ export class JobRunner {
     const target: Target = { id, kind, ...(unit ? { unit } : {}), facts: { ...(desc?.facts ?? {}), ...(rec?.facts ?? {}) } };
     ctx.supervisor.beginStop(id);
     try {
-      await BEHAVIOURS[kind].stop(target, this.stopContext(id));
+      await behaviourOf(kind).stop(target, this.stopContext(id));
       ctx.records.delete(id);
       // Stopped to be started again in this plan: its start may need to put it back.
       if (!final && rec) this.stoppedToReplace.set(id, rec);
@@ -325,7 +327,7 @@ export class JobRunner {
         rt.result = 'success';
         delete rt.lastError;
         const unit = ctx.currentSet()?.units.get(job.unit);
-        transition(rt, 'active', unit ? BEHAVIOURS[unit.kind].activeSubState(unit) : 'running');
+        transition(rt, 'active', unit ? behaviourOf(unit.kind).activeSubState(unit) : 'running');
         ctx.log('info', job.unit, job.type === 'reload' ? 'reloaded' : 'started');
       } else if (job.type === 'stop') {
         // The job's end is announced (JobRemoved) before the pass observes again: what the unit
@@ -373,15 +375,19 @@ export class JobRunner {
 
   // ---- contexts for the kinds' behaviours ---------------------------------------------------------
 
+  /** The log directory, made (through the Host) before a start that may write its file there. */
+  private async makeLogDir(id: string): Promise<void> {
+    const { ctx } = this;
+    if (!ctx.logDir) return;
+    try {
+      await ctx.host.makeDirectory(ctx.logDir);
+    } catch (e) {
+      ctx.log('warn', id, `cannot create ${ctx.logDir}: ${(e as Error).message}`);
+    }
+  }
+
   private kindContext(id: string, set: UnitSet, desc: UnitDescription): KindContext {
     const { ctx } = this;
-    if (ctx.logDir) {
-      try {
-        mkdirSync(ctx.logDir, { recursive: true });
-      } catch (e) {
-        ctx.log('warn', id, `cannot create ${ctx.logDir}: ${(e as Error).message}`);
-      }
-    }
     return {
       host: ctx.host,
       set,
@@ -394,7 +400,7 @@ export class JobRunner {
     };
   }
 
-  /** A loader's output file (ID.log in the log directory), undefined without one. */
+  /** A process unit's output file (ID.log in the log directory), undefined without one. */
   private logFileOf(id: string): string | undefined {
     return this.ctx.logDir ? join(this.ctx.logDir, `${id}.log`) : undefined;
   }
@@ -404,30 +410,27 @@ export class JobRunner {
   }
 }
 
-/** Cells and hypervisors run jailhouse commands, which hold the driver's lock one at a time. */
+/** The lock group of the job's unit (KindBehaviour.lockGroup), asked of the unit or of its record once removed. */
 function lockGroupOf(job: PlanJob, set: UnitSet, records: ReadonlyMap<string, AppliedRecord>): string | undefined {
   if (job.type === 'adopt') return undefined;
-  const kind = set.units.get(job.unit)?.kind ?? records.get(job.unit)?.kind;
-  return kind === 'Cell' || kind === 'Hypervisor' ? 'jailhouse' : undefined;
+  const unit = set.units.get(job.unit);
+  const rec = records.get(job.unit);
+  const kind = unit?.kind ?? rec?.kind;
+  if (kind === undefined) return undefined;
+  const lockGroup = behaviourOf(kind).lockGroup;
+  return lockGroup?.({ id: job.unit, kind, ...(unit ? { unit } : {}), facts: rec?.facts ?? {} });
 }
 
 /**
- * Tool runs a job takes, for the launch order: a cell's start or reload is three jailhouse
- * commands in a row (create or shutdown, load, start), each behind the driver's one-at-a-time
- * lock, so cells go before work that can fill in around them.
+ * Tool runs a job takes, for the launch order (KindBehaviour.launchCost): a cell's start or reload
+ * is three jailhouse commands in a row, each behind the driver's one-at-a-time lock, so cells go
+ * before work that can fill in around them.
  */
 function jobCost(job: PlanJob, set: UnitSet): number {
   if (job.type === 'adopt') return 0;
   if (job.type === 'stop') return 1;
   const kind = set.units.get(job.unit)?.kind;
-  if (kind === 'Cell') return 3;
-  if (kind === 'Image') return 0;
-  return 1;
-}
-
-/** `loader` for /opt/crtos/loader: how its output lines are labelled, as the journal labels a program's. */
-function programName(path: string): string {
-  return basename(path);
+  return kind === undefined ? 1 : (behaviourOf(kind).launchCost ?? 1);
 }
 
 function sleep(ms: number): Promise<void> {

@@ -28,7 +28,7 @@ import type {
   UnitResult,
   UnitStatus,
 } from './manager-api.js';
-import type { Target } from '../kinds/behaviours.js';
+import { behaviourKinds, behaviourOf, canReload, type Target } from '../kinds/behaviours.js';
 import { describeUnits, hostFiles, unitFileErrors } from './description.js';
 import { checkTransaction } from '../transaction/check.js';
 import { jailhouseTransition, observeAll, takeSnapshot, type Transition } from './observe.js';
@@ -233,8 +233,8 @@ export class Manager extends EventEmitter implements ManagerApi {
     if (!unit) {
       throw new ProblemError(problem('ENGINE_NO_SUCH_UNIT', `no unit ${id} is loaded`, { unit: id, hint: '`crtosctl list-units` shows the loaded units' }));
     }
-    if (type === 'reload' && unit.kind !== 'Cell') {
-      throw new ProblemError(problem('ENGINE_BAD_JOB', `${id} cannot be reloaded: only cells reload (shutdown, load, start)`, { unit: id, hint: 'use restart' }));
+    if (type === 'reload' && !canReload(unit.kind)) {
+      throw new ProblemError(problem('ENGINE_BAD_JOB', `${id} cannot be reloaded: ${whoReloads()}`, { unit: id, hint: 'use restart' }));
     }
     const info: JobInfo = { id: this.nextJobId++, unit: id, type, state: 'waiting' };
     if (type === 'stop') {
@@ -374,7 +374,7 @@ export class Manager extends EventEmitter implements ManagerApi {
 
   private async planAndApply(set: UnitSet, observed: Map<string, Observation>, generation: number): Promise<void> {
     this.watchRecordedLoaders(set, observed);
-    this.supervisor.superviseCells(observed);
+    this.supervisor.superviseFailures(observed);
     const restarts = new Set(this.restartRequests);
     const reloads = new Map(this.reloadRequests);
     this.restartRequests.clear();
@@ -410,7 +410,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     const observedAfter = observeAll(snapAfter, after);
     // What the jobs left is supervised too: a cell already failed when its start returned gets
     // its onFailure now (the poll compares against this observation and would see no change).
-    this.supervisor.superviseCells(observedAfter);
+    this.supervisor.superviseFailures(observedAfter);
     this.refreshFromObservation(observedAfter, thePlan.blocked);
   }
 
@@ -570,7 +570,9 @@ export class Manager extends EventEmitter implements ManagerApi {
   private runtime(id: string, obs?: Observation): UnitRuntime {
     let rt = this.runtimes.get(id);
     if (!rt) {
-      const kind = this.set?.units.get(id)?.kind ?? this.records.map.get(id)?.kind ?? 'Driver';
+      // Every unit the engine acts on is in the set or recorded: anything else is a bug, not a Driver.
+      const kind = this.set?.units.get(id)?.kind ?? this.records.map.get(id)?.kind;
+      if (kind === undefined) throw new Error(`no runtime for ${id}: it is neither in the unit set nor recorded`);
       rt = newRuntime(id, kind, obs?.details ?? emptyDetails(kind));
       this.unitHistory.restore(rt);
       this.runtimes.set(id, rt);
@@ -667,6 +669,14 @@ export class Manager extends EventEmitter implements ManagerApi {
       this.emit('jobRemoved', { ...m.info }, result);
     }
   }
+}
+
+/** `only cells reload (shutdown, load, start)`: the kinds that reload in place, for refusing a reload of another. */
+function whoReloads(): string {
+  const kinds = behaviourKinds().filter(canReload);
+  if (kinds.length === 0) return 'no unit kind reloads';
+  const steps = kinds.map((k) => behaviourOf(k).reloadSteps).filter((s): s is string => s !== undefined);
+  return `only ${kinds.map((k) => `${k.toLowerCase()}s`).join(' and ')} reload${steps.length > 0 ? ` (${steps.join('; ')})` : ''}`;
 }
 
 export type { UnitResult };

@@ -1,21 +1,22 @@
 /**
  * observe(): one read of the machine for every unit the engine knows (in the set or recorded).
- * Cheap on purpose (sysfs, /proc/modules, a few stat calls); `ip` runs only when Network units
- * exist, bounded (InterfaceProbe), and processes are read only for recorded loaders.
+ * Cheap on purpose (sysfs, /proc/modules, a few stat calls); `ip` runs only when units of a kind
+ * that observes interfaces exist (networks), bounded (InterfaceProbe), and processes are read only
+ * for recorded process units (loaders).
  */
 import type { Host, InterfaceInfo, JailhouseStatus, ModuleInfo, ProcessInfo, ToolRunObserver } from '../host/host.js';
-import { BEHAVIOURS, type Target } from '../kinds/behaviours.js';
-import { INVOCATION_ENV } from '../kinds/loader/behaviour.js';
+import { behaviourOf, INVOCATION_ENV, type Target } from '../kinds/behaviours.js';
 import type { Observation, Snapshot } from './types.js';
 import { sha256 } from './canonical.js';
 
 export interface SnapshotOptions {
   /**
-   * Which loaders recorded with an invocation id but no PID to look up by INVOCATION_ID (a scan of
-   * /proc); default all. The engine skips ids it spawned itself or already looked up.
+   * Which process units (a loader) recorded with an invocation id but no PID to look up by
+   * INVOCATION_ID (a scan of /proc); default all. The engine skips ids it spawned itself or
+   * already looked up.
    */
   findByInvocation?: (target: Target) => boolean;
-  /** How `ip addr show` runs for the Network units; default a bounded probe that reports nothing. */
+  /** How `ip addr show` runs for the units that observe interfaces; default a bounded probe that reports nothing. */
   interfaces?: InterfaceProbe;
   /** Awaited before the machine is read (a restarted daemon first settles its predecessor's tools). */
   before?: () => Promise<void>;
@@ -59,18 +60,24 @@ export class InterfaceProbe {
 
 const defaultProbe = new WeakMap<Host, InterfaceProbe>();
 
+/**
+ * A process unit recorded with an invocation id but no PID: the last daemon died between the spawn
+ * and recording it, so its process is looked for by INVOCATION_ID.
+ */
+export function unrecordedProcess(target: Target): boolean {
+  return behaviourOf(target.kind).process !== undefined && target.facts.pid === undefined && target.facts.invocationId !== undefined;
+}
+
 export async function takeSnapshot(host: Host, targets: readonly Target[], opts: SnapshotOptions = {}): Promise<Snapshot> {
   await opts.before?.();
-  const networks = targets.filter((t) => t.kind === 'Network').map((t) => t.id);
+  const networks = targets.filter((t) => behaviourOf(t.kind).observesInterfaces === true).map((t) => t.id);
   const needInterfaces = networks.length > 0;
   let probe = opts.interfaces ?? defaultProbe.get(host);
   if (!probe) defaultProbe.set(host, (probe = new InterfaceProbe()));
-  const loaders = targets.filter((t) => t.kind === 'Loader' && t.facts.pid !== undefined && t.facts.startTime !== undefined);
-  const unrecorded = targets.filter(
-    (t) => t.kind === 'Loader' && t.facts.pid === undefined && t.facts.invocationId !== undefined && (opts.findByInvocation?.(t) ?? true),
-  );
-  const pathList = [...new Set(targets.flatMap((t) => BEHAVIOURS[t.kind].paths?.(t) ?? []))];
-  const digestList = [...new Set(targets.flatMap((t) => BEHAVIOURS[t.kind].digests?.(t) ?? []))];
+  const loaders = targets.filter((t) => behaviourOf(t.kind).process !== undefined && t.facts.pid !== undefined && t.facts.startTime !== undefined);
+  const unrecorded = targets.filter((t) => unrecordedProcess(t) && (opts.findByInvocation?.(t) ?? true));
+  const pathList = [...new Set(targets.flatMap((t) => behaviourOf(t.kind).paths?.(t) ?? []))];
+  const digestList = [...new Set(targets.flatMap((t) => behaviourOf(t.kind).digests?.(t) ?? []))];
   const [jailhouse, modules, onlineCpus, interfaces, processes, paths, digests] = await Promise.all([
     host.jailhouse(),
     host.modules(),
@@ -95,7 +102,7 @@ export async function takeSnapshot(host: Host, targets: readonly Target[], opts:
 }
 
 export function observeAll(snap: Snapshot, targets: readonly Target[]): Map<string, Observation> {
-  return new Map(targets.map((t) => [t.id, BEHAVIOURS[t.kind].observe(t, snap)]));
+  return new Map(targets.map((t) => [t.id, behaviourOf(t.kind).observe(t, snap)]));
 }
 
 /** A hypervisor between two states: why, and how long a pass waits for it to settle at most. */

@@ -14,6 +14,8 @@
  */
 import type { UnitSet } from '../units/types.js';
 import type { ChangeAction } from '../kinds/spec-common.js';
+import { definitionOf } from '../kinds/index.js';
+import { canReload } from '../kinds/behaviours.js';
 import type { PlannedStep } from './manager-api.js';
 import { classifyChange } from './change.js';
 import { orderPredecessors, requiredByClosure } from './graph.js';
@@ -50,7 +52,7 @@ export interface PlanInput {
   holds: ReadonlyMap<string, Hold>;
   /** Full restarts requested (manual `restart`). */
   restarts?: ReadonlySet<string>;
-  /** Cell reloads requested (manual `reload`, onFailure restart), with why. */
+  /** Reloads in place requested (manual `reload`, a cell's onFailure restart), with why; only kinds that reload take them. */
   reloads?: ReadonlyMap<string, string>;
   /**
    * Descriptions (by digest) the machine refused for a unit that runs: what runs stays as it is,
@@ -137,7 +139,7 @@ export function plan(input: PlanInput): Plan {
       continue;
     }
     const reloadWhy = reloads.get(id);
-    if (reloadWhy !== undefined && obs !== 'inactive' && kind === 'Cell') {
+    if (reloadWhy !== undefined && obs !== 'inactive' && canReload(kind)) {
       intent(id).reload = { reason: reloadWhy };
       intent(id).step = { unit: id, action: 'reload', reason: reloadWhy };
       continue;
@@ -226,7 +228,7 @@ export function plan(input: PlanInput): Plan {
       upJob.set(id, add(id, 'start', i.start.reason, own ? { afterOwnStop: own.index } : {}));
     } else if (i.adopt) add(id, 'adopt', i.adopt.reason);
   }
-  const predsOf = (id: string): string[] => (set.units.has(id) ? orderPredecessors(set, id) : (records.get(id)?.after ?? []));
+  const predsOf = (id: string): readonly string[] => (set.units.has(id) ? orderPredecessors(set, id) : (records.get(id)?.after ?? []));
   const allStops = [...stopJob.values()].map((j) => j.index);
   for (const job of jobs) {
     if (job.type === 'stop') {
@@ -267,7 +269,9 @@ function recordDependents(records: ReadonlyMap<string, AppliedRecord>, id: strin
 
 /**
  * Why a changed unit is touched, in the operator's words: the fields that decided it, and for a
- * cell's `load` the images whose contents or pins changed (an Image edit shows on its cells).
+ * field that carries the contents of the units it references (a cell's `load`, see
+ * KindDefinition.foldsContentOf) those units whose contents or pins changed (an Image edit shows
+ * on its cells).
  */
 function changeReason(
   set: UnitSet,
@@ -277,12 +281,20 @@ function changeReason(
   decisive: readonly string[],
 ): string {
   const unit = set.units.get(id);
-  const fields = decisive.filter((f) => f !== 'load' || unit?.kind !== 'Cell');
+  const definition = unit ? definitionOf(unit.kind) : undefined;
+  const folding = new Set((definition?.foldsContentOf ?? []).filter((f) => decisive.includes(f)));
+  const fields = decisive.filter((f) => !folding.has(f));
   const parts = fields.length > 0 ? [`field${fields.length > 1 ? 's' : ''} ${fields.join(', ')} changed`] : [];
-  if (unit?.kind === 'Cell' && decisive.includes('load')) {
-    const images = unit.spec.load.flatMap((e) => ('image' in e ? [`${e.image}.image`] : []));
-    const changed = images.filter((img) => records.get(img) !== undefined && records.get(img)?.digest !== descriptions.get(img)?.digest);
-    parts.unshift(changed.length > 0 ? `image${changed.length > 1 ? 's' : ''} ${changed.join(', ')} changed` : 'field load changed');
+  for (const field of [...folding].reverse()) {
+    const referenced = definition!.references(unit!.spec as never).filter((r) => r.field === field || r.field.startsWith(`${field}.`)).map((r) => r.target);
+    const changed = referenced.filter((ref) => records.get(ref) !== undefined && records.get(ref)?.digest !== descriptions.get(ref)?.digest);
+    parts.unshift(changed.length > 0 ? `${nounOf(set, changed)}${changed.length > 1 ? 's' : ''} ${changed.join(', ')} changed` : `field ${field} changed`);
   }
   return parts.join('; ');
+}
+
+/** `image` for image units: what the changed referenced units are called in a reason ("unit" when of several kinds). */
+function nounOf(set: UnitSet, ids: readonly string[]): string {
+  const kinds = new Set(ids.map((id) => set.units.get(id)?.kind ?? id.slice(id.lastIndexOf('.') + 1)));
+  return kinds.size === 1 ? [...kinds][0]!.toLowerCase() : 'unit';
 }

@@ -1,18 +1,20 @@
 /**
- * Supervision between and within passes: a cell's onFailure policy, loader exits, automatic
- * restarts with back-off and start limits, and the cheap sysfs poll that notices a cell changing
- * state. It decides and schedules; the Manager's loop does the work (through `reconcile`).
+ * Supervision between and within passes: the failure policy of a unit observed failed while it ran
+ * (a cell's onFailure), process units' exits (loaders), automatic restarts with back-off and start
+ * limits, and the cheap sysfs poll that notices a cell changing state. It decides and schedules;
+ * the Manager's loop does the work (through `reconcile`). What each kind's policy is, it asks the
+ * kind's behaviour (restarts, onObservedFailure, process).
  */
 import type { Host, ProcessIdentity } from '../host/host.js';
 import type { Unit } from '../units/types.js';
 import { problem, type Problem } from '../errors/problem.js';
 import type { LogLine } from './manager-api.js';
 import type { AppliedRecords } from './applied-records.js';
-import { isCleanExit, shouldRestart, type StartHistory, type StartLimit } from './supervision.js';
+import { isCleanExit, type StartHistory, type StartLimit } from './supervision.js';
 import { transition, type UnitRuntime } from './status.js';
 import type { Hold, Observation } from './types.js';
 import { LoaderOutputs } from './loader-output.js';
-import { stopProcessGroup } from '../kinds/loader/behaviour.js';
+import { behaviourOf, canReload } from '../kinds/behaviours.js';
 
 const DEFAULT_LIMIT: StartLimit = { burst: 5, interval: 10_000 };
 
@@ -29,8 +31,7 @@ export interface SupervisorContext {
   unit(id: string): Unit | undefined;
   /** The digest of the unit's current description. */
   digest(id: string): string | undefined;
-  /** Asks the next pass to reload (not restart) the cell. */
-  /** Asks the next pass to reload a cell in place, saying why in its log line. */
+  /** Asks the next pass to reload a unit in place (a cell), saying why in its log line. */
   requestReload(id: string, why: string): void;
   runtime(id: string): UnitRuntime;
   history(id: string): StartHistory;
@@ -43,9 +44,9 @@ export interface SupervisorContext {
 
 export class Supervisor {
   private readonly watchedProcesses = new Set<string>();
-  /** Loaders we are stopping: their exit is not a failure. */
+  /** Process units we are stopping: their exit is not a failure. */
   private readonly stopping = new Set<string>();
-  /** Cells whose `failed` state was already handled by their onFailure policy. */
+  /** Units whose `failed` state was already handled by their failure policy. */
   private readonly handledFailures = new Set<string>();
   /** Pending restart timers, by unit. */
   private readonly timers = new Map<string, NodeJS.Timeout>();
@@ -73,7 +74,7 @@ export class Supervisor {
     this.timers.clear();
   }
 
-  /** While a stop job runs, the loader's exit is expected. */
+  /** While a stop job runs, the process unit's exit is expected. */
   beginStop(id: string): void {
     this.stopping.add(id);
   }
@@ -87,27 +88,31 @@ export class Supervisor {
     this.handledFailures.delete(id);
   }
 
-  /** A cell found `failed`: its onFailure policy, once per failure. */
-  superviseCells(observed: Map<string, Observation>): void {
+  /**
+   * A unit that ran and is found `failed` (a cell whose inmate faulted): its kind's failure policy
+   * (KindBehaviour.onObservedFailure), once per failure.
+   */
+  superviseFailures(observed: Map<string, Observation>): void {
     for (const [id, obs] of observed) {
       const unit = this.ctx.unit(id);
-      if (!unit || unit.kind !== 'Cell') continue;
+      const policy = unit && behaviourOf(unit.kind).onObservedFailure;
+      if (!unit || !policy) continue;
       if (obs.state !== 'failed') {
         this.handledFailures.delete(id);
         continue;
       }
       if (this.handledFailures.has(id) || !this.ctx.records.map.has(id)) continue;
       this.handledFailures.add(id);
-      const state = obs.details.kind === 'Cell' ? obs.details.jailhouseState : 'failed';
-      const cpus = obs.details.kind === 'Cell' ? obs.details.failedCpus.join(',') || 'none' : 'none';
-      const err = problem('ENGINE_CELL_FAILED', `Jailhouse reports the cell ${state}, failed CPUs: ${cpus}`, { unit: id, hint: 'see the cell\'s console (`jailhouse console`) for why it stopped' });
+      const failure = policy(unit, obs);
+      const err = failure.problem;
       const rt = this.ctx.runtime(id);
       rt.result = 'exit-code';
       rt.lastError = err;
-      this.ctx.log('error', id, `${err.message}; onFailure: ${unit.spec.onFailure}`);
-      if (unit.spec.onFailure === 'restart') {
-        if (!this.scheduleRestart(unit, 'cell failed', err, true)) transition(rt, 'failed', 'failed');
-      } else if (unit.spec.onFailure === 'stop') {
+      this.ctx.log('error', id, `${err.message}; onFailure: ${failure.action}`);
+      if (failure.action === 'restart') {
+        // In place when the kind reloads (a cell keeps its CPUs and configuration).
+        if (!this.scheduleRestart(unit, failure.why, err, canReload(unit.kind))) transition(rt, 'failed', 'failed');
+      } else if (failure.action === 'stop') {
         this.ctx.holds.set(id, { reason: 'stopped' });
       }
     }
@@ -176,7 +181,11 @@ export class Supervisor {
     this.outputs.follow(id, file, program);
   }
 
-  watchLoader(id: string, proc: ProcessIdentity): void {
+  /**
+   * Watches a process unit's main process (a loader): its exit ends the run, what it left in its
+   * group is stopped, and its kind's restart policy (ProcessBehaviour.restartOnExit) decides what next.
+   */
+  watchProcess(id: string, proc: ProcessIdentity): void {
     const { ctx } = this;
     const key = `${id}:${proc.pid}:${proc.startTime}`;
     if (this.watchedProcesses.has(key) || !ctx.supervise) return;
@@ -190,14 +199,15 @@ export class Supervisor {
       if (this.stopping.has(id)) return;
       // Its last lines before its exit, as the journal orders them.
       this.outputs?.flush(id);
+      const unit = ctx.unit(id);
+      const behaviour = behaviourOf(rec.kind).process;
       // What it left in its group (a wrapper's children) goes too, as systemd stops what remains
       // of a service once its main process exited.
-      void stopProcessGroup(id, proc, rec.facts.stopSignal, rec.facts.stopTimeout, { host: ctx.host, sleep, log: (m) => ctx.log('warn', id, m) }).then(
+      void behaviour?.stopLeftovers(id, proc, rec.facts, { host: ctx.host, sleep, log: (m) => ctx.log('warn', id, m) }).then(
         (left) => left > 0 && ctx.log('info', id, `stopped ${left} process(es) its main process left behind`),
         (e: unknown) => ctx.log('error', id, e instanceof Error ? e.message : String(e)),
       );
       ctx.records.delete(id);
-      const unit = ctx.unit(id);
       const rt = ctx.runtime(id);
       rt.exitCode = exit.code ?? -1;
       rt.exitSignal = exit.signal ?? '';
@@ -207,7 +217,7 @@ export class Supervisor {
       rt.result = clean ? 'success' : exit.signal ? 'signal' : 'exit-code';
       if (!clean) rt.lastError = err;
       ctx.log(clean ? 'info' : 'error', id, `process ${proc.pid} ${how}`);
-      if (unit && unit.kind === 'Loader' && shouldRestart(unit.spec.restart, exit)) {
+      if (unit && behaviourOf(unit.kind).process?.restartOnExit(unit, exit)) {
         this.scheduleRestart(unit, `process ${how}`, err);
       } else if (unit) {
         ctx.holds.set(id, clean ? { reason: 'exited' } : { reason: 'failed', digest: ctx.digest(id) ?? '' });
@@ -271,9 +281,9 @@ interface RestartPolicy {
 function restartPolicyOf(unit: Unit): RestartPolicy | undefined {
   const spec = unit.spec as { restartSec?: number; restartMaxSec?: number };
   if (spec.restartSec === undefined || spec.restartMaxSec === undefined) return undefined;
-  // A loader by its `restart`, a cell by its `onFailure`; every other kind retries a failed start.
-  if (unit.kind === 'Loader' && unit.spec.restart === 'no') return undefined;
-  if (unit.kind === 'Cell' && unit.spec.onFailure !== 'restart') return undefined;
+  // A kind with a policy field of its own says whether it restarts (a loader by its `restart`, a
+  // cell by its `onFailure`); every other kind retries a failed start.
+  if (behaviourOf(unit.kind).restarts?.(unit) === false) return undefined;
   return { restartSec: spec.restartSec, restartMaxSec: spec.restartMaxSec, onStartFailure: true };
 }
 

@@ -266,6 +266,11 @@ export interface Host {
    * then truncated: the writer appends, so it goes on at the start of the emptied file).
    */
   followOutput(logFile: string, opts: OutputOptions, onLines: (lines: string[]) => void): OutputFollower;
+  /**
+   * Create a directory of crtosd's own with its parents, when missing (the loaders' log directory,
+   * where SpawnSpec.logFile lies): a daemon path like logFile, not a machine path.
+   */
+  makeDirectory(path: string): Promise<void>;
   /** One TCP connect to host:port (a readiness probe); true when it was accepted within timeoutMs. */
   probeTcp(host: string, port: number, timeoutMs: number): Promise<boolean>;
 }

@@ -4,7 +4,7 @@
  * stand-in tools first on PATH, this same code drives the simulator.
  */
 import { existsSync, readFileSync, readdirSync } from 'node:fs';
-import { readFile, readdir, access } from 'node:fs/promises';
+import { readFile, readdir, access, mkdir } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath, isAbsolute } from 'node:path';
 import { connect } from 'node:net';
 import type {
@@ -429,6 +429,10 @@ class LinuxHost implements Host {
     } catch (e) {
       throw new HostError({ code: 'HOST_WRITE_FAILED', op: 'followOutput', message: `followOutput: cannot open ${logFile}: ${(e as Error).message}` });
     }
+  }
+
+  async makeDirectory(path: string): Promise<void> {
+    await mkdir(path, { recursive: true });
   }
 
   probeTcp(host: string, port: number, timeoutMs: number): Promise<boolean> {

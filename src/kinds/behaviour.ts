@@ -1,12 +1,23 @@
 /**
- * The per-kind table of functions (systemd's unit vtable): how a kind is observed in a snapshot,
- * started, stopped and (cells) reloaded through the Host. Start functions resume: they skip what
- * the machine already shows done, so an interrupted start finishes instead of starting over.
+ * The per-kind table of functions (systemd's unit vtable): how a kind is described, observed in a
+ * snapshot, started, stopped and (cells) reloaded through the Host, and the policies the engine
+ * reads of it (restarts, failures, lock group, launch cost). Start functions resume: they skip
+ * what the machine already shows done, so an interrupted start finishes instead of starting over.
+ *
+ * Generic engine code never tests a unit's kind by name: it asks the kind's behaviour (through
+ * behaviourOf in behaviours.ts) for one of the capabilities below. A new kind implements observe,
+ * activeSubState, start and stop, and the optional hooks whose behaviour it needs.
  */
-import type { Host, ToolCall } from '../host/host.js';
+import type { ExitStatus, Host, ProcessIdentity, ToolCall } from '../host/host.js';
 import type { Unit, UnitSet } from '../units/types.js';
 import type { KindName } from './spec-common.js';
+import type { Details } from './view.js';
+import type { Problem } from '../errors/problem.js';
+import type { ValuePath } from '../units/yaml-source.js';
 import type { Observation, Snapshot, UnitDescription, UnitFacts } from '../engine/types.js';
+
+/** The environment variable a process unit's invocation id is passed in (systemd's name for it). */
+export const INVOCATION_ENV = 'INVOCATION_ID';
 
 /** What observe and stop know of a unit: the unit when it is in the set, its facts always. */
 export interface Target {
@@ -75,6 +86,98 @@ export interface KindBehaviour {
   start(unit: Unit, ctx: KindContext): Promise<UnitFacts>;
   /** Take the unit down completely, from whatever state; tolerant of parts already gone. */
   stop(target: Target, ctx: StopContext): Promise<void>;
-  /** Cells only: shutdown, load, start without destroying. */
+  /**
+   * Reload in place (a cell: shutdown, load, start without destroying it). Kinds without it are
+   * restarted where their change table says 'reload', and a manual reload of them is refused.
+   */
   reload?(unit: Unit, ctx: KindContext): Promise<UnitFacts>;
+  /** What a reload does, in the operator's words (`shutdown, load, start`): named when a reload of another kind is refused. */
+  reloadSteps?: string;
+
+  /**
+   * What the unit should be beyond its spec's own fields (description.ts folds the result into
+   * the unit's digest): the contents of the files it names folded into the fields that name
+   * them, and the facts read from them that a later stop needs. Without it, the spec is the
+   * description and there are no facts.
+   */
+  describe?(unit: Unit, ctx: DescribeContext): Promise<KindDescription>;
+  /** Observe needs the machine's interfaces (`ip addr show`, a tool run): read only when a unit of such a kind is known. */
+  observesInterfaces?: boolean;
+  /**
+   * The unit is a Linux process crtosd spawns (a loader): the engine records its main process in
+   * the facts (pid, startTime, and the invocationId it is started with), finds it again after a
+   * daemon restart, watches it exit and follows its output file.
+   */
+  process?: ProcessBehaviour;
+  /**
+   * The facts recorded for a unit adopted as found running: by default what was recorded over what
+   * the description says. A kind whose facts the machine itself names (a cell's name) says which wins.
+   */
+  adoptFacts?(described: UnitFacts, recorded: UnitFacts | undefined): UnitFacts;
+  /**
+   * The lock its jobs serialize on, if any (every jailhouse command takes the driver's one lock):
+   * at most maxLockedJobs jobs of one group run at once. Asked of the unit or, once it is removed
+   * from the set, of what was recorded.
+   */
+  lockGroup?(target: Target): string | undefined;
+  /**
+   * Tool runs a start or reload takes (default 1), for the launch order: costly jobs go first so
+   * cheap ones fill in around them (a cell's start is three jailhouse commands in a row; 0: none).
+   */
+  launchCost?: number;
+  /**
+   * Whether a failed start (and a failure while it runs) is tried again with back-off by the
+   * unit's restartSec/restartMaxSec/startLimit. Default: whenever the spec has restartSec and
+   * restartMaxSec. A kind with its own policy field says it (a loader's `restart`, a cell's `onFailure`).
+   */
+  restarts?(unit: Unit): boolean;
+  /**
+   * A unit that runs and is observed `failed` (a cell whose inmate faulted): the problem to report
+   * and what its policy does (restart: reload it in place when the kind reloads, else restart;
+   * stop: hold it and its dependents down). Kinds without it are left to the next start.
+   */
+  onObservedFailure?(unit: Unit, obs: Observation): ObservedFailure;
+}
+
+export interface ObservedFailure {
+  problem: Problem;
+  action: 'none' | 'restart' | 'stop';
+  /** For the logs: `cell failed; restarting in 1000 ms`. */
+  why: string;
+}
+
+export interface ProcessBehaviour {
+  /** How its output lines are labelled in the unit's log (the program's base name, as the journal labels them). */
+  label(unit: Unit): string;
+  /** Whether the unit starts again after its main process exited so, by its restart policy. */
+  restartOnExit(unit: Unit, exit: ExitStatus): boolean;
+  /**
+   * What its main process left behind goes too (a wrapper's children), as systemd stops what remains
+   * of a service once its main process exited; resolves with how many processes there were.
+   */
+  stopLeftovers(id: string, main: ProcessIdentity, facts: UnitFacts, ctx: Pick<StopContext, 'host' | 'sleep' | 'log'>): Promise<number>;
+  /** What the unit shows right after its start, before the next observation (its MainPID). */
+  startedDetails(pid: number, restarts: number): Details;
+}
+
+/** What describe reads through: the set, the machine's files (each read once per description of a set). */
+export interface DescribeContext {
+  set: UnitSet;
+  /** A machine file's sha256 and bytes, or why it cannot be read. */
+  file(machinePath: string): Promise<{ hash?: string; bytes?: Buffer; error?: string }>;
+  /** Where a value of the unit's YAML is (unit file or drop-in), so problems point at it. */
+  locate(unit: Unit, path: ValuePath): { file: string; line: number; column: number };
+  /** A value computed once per description of a set and shared by its units (a decoded system configuration). */
+  shared<T>(key: string, make: () => Promise<T>): Promise<T>;
+}
+
+export interface KindDescription {
+  /** Values replacing the spec's own for these top-level fields (a file's path with its contents' digest). */
+  fields?: Record<string, unknown>;
+  facts?: UnitFacts;
+  /** Why the description is incomplete (an unreadable .cell file): starting the unit fails with it. */
+  problem?: Problem;
+  /** The problem is one of the unit files (see UnitDescription.unitFileError): the set is refused. */
+  unitFileError?: boolean;
+  inlineConfig?: UnitDescription['inlineConfig'];
 }

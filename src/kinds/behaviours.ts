@@ -10,7 +10,8 @@ import { imageBehaviour } from './image/behaviour.js';
 import { loaderBehaviour } from './loader/behaviour.js';
 import { networkBehaviour } from './network/behaviour.js';
 
-export type { KindBehaviour, KindContext, StopContext, Target } from './behaviour.js';
+export type { DescribeContext, KindBehaviour, KindContext, KindDescription, ProcessBehaviour, StopContext, Target } from './behaviour.js';
+export { INVOCATION_ENV } from './behaviour.js';
 
 const table = new Map<string, KindBehaviour>();
 
@@ -23,6 +24,16 @@ export function behaviourOf(kind: string): KindBehaviour {
   const b = table.get(kind);
   if (!b) throw new Error(`unit kind ${JSON.stringify(kind)} has no behaviour registered`);
   return b;
+}
+
+/** Whether units of the kind reload in place (KindBehaviour.reload). */
+export function canReload(kind: string): boolean {
+  return behaviourOf(kind).reload !== undefined;
+}
+
+/** The kinds with a behaviour, in registration order. */
+export function behaviourKinds(): string[] {
+  return [...table.keys()];
 }
 
 registerBehaviour('Driver', driverBehaviour);

@@ -1,12 +1,16 @@
 /**
  * What every unit kind shares: identity, description and systemd's dependency vocabulary, plus the
  * KindDefinition each kind module exports. A kind module is pure data and pure functions (schema,
- * references, files, change table); how a kind is observed, started and stopped lives in
- * src/engine/kinds/, so unit files can be validated without loading anything that acts.
+ * references, files, change table, the transaction checks it declares); how a kind is observed,
+ * started and stopped lives in its folder's behaviour.ts, so unit files can be validated without
+ * loading anything that acts.
  */
 import { z } from 'zod';
 import { duration } from '../units/scalars.js';
 import { kindNames, kindOfSuffix } from './registry.js';
+import type { Problem } from '../errors/problem.js';
+import type { Unit } from '../units/types.js';
+import type { CheckContext } from '../transaction/context.js';
 
 /** A kind's name as units spell it (`kind: Cell`); the registry (src/kinds/registry.ts) knows which exist. */
 export type KindName = string;
@@ -130,6 +134,40 @@ export interface KindDefinition<Schema extends z.ZodType = z.ZodType> {
    * second one is refused with this hint.
    */
   onePerMachine?: { hint: string };
+  /**
+   * The unit runs nothing itself (an Image): a change of its description never touches it. The
+   * units that use it fold its contents into their own fields (see foldsContentOf) and act for it.
+   */
+  inert?: boolean;
+  /**
+   * Fields whose digest carries the contents of the units they reference (a cell's `load` carries
+   * its images' bytes): when such a field decides a change, the plan names the referenced units
+   * that changed rather than the field.
+   */
+  foldsContentOf?: readonly string[];
+  /** Device nodes the unit creates once it runs (a driver's `provides`): what other units may name before they exist. */
+  provides?(spec: z.output<Schema>): string[];
+  /**
+   * Device nodes the unit is handed (a loader's environment): each must exist on the machine or be
+   * provided by a unit of the set (see provides), checked by `validate --root` and before a set is applied.
+   */
+  deviceNodes?(spec: z.output<Schema>): FileReference[];
+  /** Machine files whose contents the unit pins by sha256 (an image): checked before anything is loaded. */
+  pins?(spec: z.output<Schema>): PinnedFile[];
+  /**
+   * What the units of this kind can be found wrong together, against the machine's files when
+   * given (the cells of one Jailhouse: CPUs two cells claim, regions that overlap). Run by the
+   * transaction check after the files and pins, for the units of this kind in the set.
+   */
+  checkSet?(ctx: CheckContext, units: readonly Unit[]): Promise<Problem[]>;
+}
+
+/** A machine file and the sha256 a unit pins for it, with the fields that name each (for positions). */
+export interface PinnedFile {
+  field: string;
+  path: string;
+  pinField: string;
+  sha256: string | undefined;
 }
 
 export function defineKind<Schema extends z.ZodType>(def: KindDefinition<Schema>): KindDefinition<Schema> {

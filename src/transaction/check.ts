@@ -7,14 +7,14 @@
 import type { Problem } from '../errors/problem.js';
 import type { CheckContext, Pass } from './context.js';
 import { filesPass } from './passes/files.js';
-import { imagesPass } from './passes/images.js';
-import { cellsPass } from './passes/cells.js';
+import { pinsPass } from './passes/pins.js';
+import { kindsPass } from './passes/kinds.js';
 
 export type { CheckContext } from './context.js';
 export { machineFiles, machineFilesUnder, type MachineFiles, type MachineFile } from './machine-files.js';
 
 /** In the order they are reported: what is missing, what is not what it should be, what does not fit. */
-const PASSES: readonly Pass[] = [filesPass, imagesPass, cellsPass];
+const PASSES: readonly Pass[] = [filesPass, pinsPass, kindsPass];
 
 export async function checkTransaction(ctx: CheckContext): Promise<Problem[]> {
   const found = await Promise.all(PASSES.map((pass) => pass(ctx)));

@@ -2,7 +2,8 @@
 import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { describeUnits, inlineConfigPath, unitFileErrors } from '../../src/engine/description.js';
+import { describeUnits, unitFileErrors } from '../../src/engine/description.js';
+import { inlineConfigPath } from '../../src/kinds/cell/describe.js';
 import { classifyChange } from '../../src/engine/change.js';
 import { encodeExampleConfigs } from '../../src/sim/crtos-example.js';
 import { HostError } from '../../src/host/host-error.js';

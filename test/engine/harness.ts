@@ -162,3 +162,9 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
   }
   throw new Error(`timed out waiting for ${what}`);
 }
+
+/** A loader's MainPID as its status shows it (0 when it has none, or the status is not a loader's). */
+export function pidOf(s: UnitStatus | undefined): number {
+  const pid = s?.details.pid;
+  return typeof pid === 'number' ? pid : 0;
+}

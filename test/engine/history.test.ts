@@ -2,7 +2,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, untilUnit, type Fixture } from './harness.js';
+import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, untilUnit, pidOf, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 
 describe('unit history across a daemon restart', () => {
@@ -19,7 +19,7 @@ describe('unit history across a daemon restart', () => {
   afterAll(async () => f.cleanup());
 
   test("a restarted daemon shows each unit's earlier log lines and restart count", async () => {
-    const pid = (m.getUnit('hello.loader')!.details as { pid: number }).pid;
+    const pid = pidOf(m.getUnit('hello.loader'));
     const restarted = untilUnit(m, 'hello.loader', (u) => u.details.kind === 'Loader' && u.details.restarts === 1 && u.activeState === 'active');
     process.kill(pid, 'SIGKILL');
     await restarted;

@@ -7,14 +7,13 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { makeFixture, untilUnit, type Fixture } from './harness.js';
+import { makeFixture, untilUnit, pidOf, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
-import type { LogLine, UnitStatus } from '../../src/engine/manager-api.js';
+import type { LogLine } from '../../src/engine/manager-api.js';
 import { OUTPUT_ROTATION } from '../../src/engine/loader-output.js';
 import { renderUnitStatus } from '../../src/cli/format/status.js';
 import { tell, waitFor } from '../sim/helpers.js';
 
-const pidOf = (s: UnitStatus | undefined): number => (s?.details.kind === 'Loader' ? s.details.pid : 0);
 
 
 /** Resolves with the unit's log once a line of it matches. */

@@ -1,6 +1,6 @@
 /** Supervision on the simulated machine: cells entering `failed` and crashing loaders. */
 import { afterEach, describe, expect, test } from 'vitest';
-import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, until, untilUnit, type Fixture } from './harness.js';
+import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, until, untilUnit, pidOf, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 import { createServer, type AddressInfo } from 'node:net';
 
@@ -21,10 +21,7 @@ async function running(): Promise<{ f: Fixture; m: Manager }> {
   return { f, m };
 }
 
-const loaderPid = (m: Manager) => {
-  const d = m.getUnit('hello.loader')!.details;
-  return d.kind === 'Loader' ? d.pid : 0;
-};
+const loaderPid = (m: Manager) => pidOf(m.getUnit('hello.loader'));
 
 describe('supervision', () => {
   test('a cell entering failed is reloaded in place (not re-created) and its loader restarted', async () => {
@@ -79,8 +76,8 @@ describe('supervision', () => {
     // Restarted: a new process, and it got as far as the stand-in logging itself resident (killed
     // sooner, it would leave no trace in the log to count).
     const restartedFrom = async (pid: number) => {
-      const s = await untilUnit(m, 'hello.loader', (u) => u.activeState === 'active' && u.details.kind === 'Loader' && u.details.pid !== pid);
-      const pidNow = s.details.kind === 'Loader' ? s.details.pid : 0;
+      const s = await untilUnit(m, 'hello.loader', (u) => u.activeState === 'active' && pidOf(u) !== pid);
+      const pidNow = pidOf(s);
       await until(async () => (await f.machine.readLog()).some((e) => e.op === 'loader' && e.result === 'ok' && e.detail?.pid === pidNow));
     };
     process.kill(first, 'SIGKILL');
@@ -119,7 +116,7 @@ describe('what an earlier daemon started', () => {
     await settle(again);
     expect(loaderPid(again)).toBe(pid);
     await f.machine.clearLog();
-    const restarted = untilUnit(again, 'hello.loader', (u) => u.activeState === 'active' && u.details.kind === 'Loader' && u.details.pid !== pid && u.details.pid !== 0, 10_000);
+    const restarted = untilUnit(again, 'hello.loader', (u) => u.activeState === 'active' && pidOf(u) !== pid && pidOf(u) !== 0, 10_000);
     process.kill(pid, 'SIGKILL');
     await restarted;
     expect((await f.ops()).filter((o) => o.startsWith('chrt')).length).toBe(1);

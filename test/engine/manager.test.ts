@@ -186,7 +186,7 @@ describe('the cRTOS example on the simulated machine', () => {
     await f.machine.clearLog();
     removed.length = 0;
     const cpus = m.getUnit('nuttx.cell')!.details;
-    expect(cpus.kind === 'Cell' && cpus.cpus.length).toBeGreaterThan(0);
+    expect(cpus.kind === 'Cell' && (cpus.cpus as number[]).length).toBeGreaterThan(0);
     rmSync(join(f.unitsDir, 'hello.yaml'));
     f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').split('---')[0]!);
     await m.reload();

@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_ACTIVE, makeFixture, settle, states, untilUnit, type Fixture } from './harness.js';
+import { ALL_ACTIVE, makeFixture, settle, states, untilUnit, pidOf, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 import type { LogLine } from '../../src/engine/manager-api.js';
 
@@ -62,13 +62,13 @@ describe('a tampered image (one byte flipped on disk)', () => {
   });
 
   test('a restart asked for by hand is refused while staging: the running cell and its loader are not touched', async () => {
-    const pid = (m.getUnit('hello.loader')!.details as { pid: number }).pid;
+    const pid = pidOf(m.getUnit('hello.loader'));
     m.enqueue('nuttx.cell', 'reload');
     await m.idle();
     const cell = m.getUnit('nuttx.cell')!;
     expect(cell.lastError).toMatchObject({ code: 'ENGINE_IMAGE_MISMATCH' });
     expect(cell.activeState).toBe('active');
-    expect((m.getUnit('hello.loader')!.details as { pid: number }).pid).toBe(pid);
+    expect(pidOf(m.getUnit('hello.loader'))).toBe(pid);
     expect(await f.ops()).toEqual([]);
   });
 

@@ -9,16 +9,25 @@
  * of the same description finds it in place.
  */
 import type { CellImage, CellInfo, ToolCall } from '../../host/host.js';
-import type { UnitOf } from '../../units/types.js';
+import type { Unit, UnitOf } from '../../units/types.js';
 import { unitId } from '../spec-common.js';
+import { imageSpecOf } from '../image/spec.js';
 import { sha256 } from '../../engine/canonical.js';
-import { ProblemError } from '../../errors/problem.js';
+import { problem, ProblemError } from '../../errors/problem.js';
 import type { Observation } from '../../engine/types.js';
 import type { KindBehaviour, KindContext, Target } from '../behaviour.js';
 import { fail, hostStep, isErrno, RolledBackError, staged, waitFor } from '../behaviour-common.js';
-import { INLINE_CONFIG_DIR, inlineConfigPath } from '../../engine/description.js';
+import { describeCell, INLINE_CONFIG_DIR, inlineConfigPath } from './describe.js';
+import type { CellSpec } from './spec.js';
+import type { CellDetails } from './view.js';
+import type { Details } from '../view.js';
 
 const RUNNING = new Set(['running', 'running/locked']);
+
+/** The cell's spec when the unit is in the set (a removed unit has only its recorded facts). */
+function specOf(unit: Unit | undefined): CellSpec | undefined {
+  return unit?.kind === 'Cell' ? (unit as UnitOf<'Cell'>).spec : undefined;
+}
 
 function findCell(target: Target, cells: CellInfo[]): CellInfo | undefined {
   const name = target.facts.cellName;
@@ -26,10 +35,27 @@ function findCell(target: Target, cells: CellInfo[]): CellInfo | undefined {
 }
 
 export const cellBehaviour: KindBehaviour = {
-  activeSubState: (unit) => (unit.kind === 'Cell' && !unit.spec.start ? 'loaded' : 'running'),
+  activeSubState: (unit) => (specOf(unit)?.start === false ? 'loaded' : 'running'),
+  describe: (unit, ctx) => describeCell(unit as UnitOf<'Cell'>, ctx),
+  reloadSteps: 'shutdown, load, start',
+  // The machine names the cell: the name it was created under stays; its CPUs are the configuration's.
+  adoptFacts: (described, recorded) => ({ ...described, ...(recorded ?? {}), cellName: recorded?.cellName ?? described.cellName, cpus: described.cpus }),
+  // Every jailhouse command holds the driver's one lock.
+  lockGroup: () => 'jailhouse',
+  // create (or shutdown), load, start: three jailhouse commands in a row.
+  launchCost: 3,
+  restarts: (unit) => specOf(unit)?.onFailure === 'restart',
+  onObservedFailure(unit, obs) {
+    const d = obs.details as Details & CellDetails;
+    return {
+      problem: problem('ENGINE_CELL_FAILED', `Jailhouse reports the cell ${d.jailhouseState}, failed CPUs: ${d.failedCpus.join(',') || 'none'}`, { unit: unit.id, hint: 'see the cell\'s console (`jailhouse console`) for why it stopped' }),
+      action: specOf(unit)?.onFailure ?? 'none',
+      why: 'cell failed',
+    };
+  },
   observe(target, snap): Observation {
     const cell = findCell(target, snap.jailhouse.cells);
-    const spec = target.unit?.kind === 'Cell' ? target.unit.spec : undefined;
+    const spec = specOf(target.unit);
     const details = {
       kind: 'Cell' as const,
       cellId: cell?.id ?? -1,
@@ -79,7 +105,7 @@ export const cellBehaviour: KindBehaviour = {
   async stop(target, ctx) {
     const name = target.facts.cellName;
     if (name === undefined) return;
-    const timeout = target.unit?.kind === 'Cell' ? target.unit.spec.timeout : 30_000;
+    const timeout = specOf(target.unit)?.timeout ?? 30_000;
     const status = await hostStep(target.id, 'reading the Jailhouse state', ctx.host.jailhouse(), 'ENGINE_STOP_FAILED');
     if (!status.cells.some((c) => c.id !== 0 && c.name === name)) return;
     try {
@@ -201,21 +227,21 @@ async function checkImages(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<Cell
       continue;
     }
     const imageId = unitId(entry.image, 'Image');
-    const image = ctx.set.units.get(imageId);
-    if (!image || image.kind !== 'Image') fail('ENGINE_IMAGE_MISSING', cell.id, `image unit ${imageId} is not loaded`);
+    const image = imageSpecOf(ctx.set.units.get(imageId));
+    if (!image) fail('ENGINE_IMAGE_MISSING', cell.id, `image unit ${imageId} is not loaded`);
     let bytes: Buffer;
     try {
-      bytes = await ctx.host.readFile(image.spec.path);
+      bytes = await ctx.host.readFile(image.path);
     } catch (e) {
-      fail('ENGINE_IMAGE_MISSING', cell.id, `cannot read image ${image.spec.path} (${imageId}): ${(e as Error).message}`, 'check `path:` of the Image unit');
+      fail('ENGINE_IMAGE_MISSING', cell.id, `cannot read image ${image.path} (${imageId}): ${(e as Error).message}`, 'check `path:` of the Image unit');
     }
-    if (image.spec.sha256 !== undefined) {
+    if (image.sha256 !== undefined) {
       const actual = sha256(bytes);
-      if (actual !== image.spec.sha256) {
-        fail('ENGINE_IMAGE_MISMATCH', cell.id, `image ${image.spec.path} has sha256 ${actual}, but ${imageId} pins ${image.spec.sha256}; not loaded`, 'update `sha256:` in the Image unit if the new file is intended');
+      if (actual !== image.sha256) {
+        fail('ENGINE_IMAGE_MISMATCH', cell.id, `image ${image.path} has sha256 ${actual}, but ${imageId} pins ${image.sha256}; not loaded`, 'update `sha256:` in the Image unit if the new file is intended');
       }
     }
-    out.push({ file: image.spec.path, address: entry.address });
+    out.push({ file: image.path, address: entry.address });
   }
   return out;
 }

@@ -101,4 +101,7 @@ export const cellDefinition = defineKind({
     ready: 'none',
     timeout: 'none',
   },
+  foldsContentOf: ['load'],
+  // Loaded on demand: validating a set without cells never loads the .cell codec.
+  checkSet: async (ctx, units) => (await import('./check.js')).checkCells(ctx, units),
 });

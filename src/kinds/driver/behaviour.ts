@@ -1,19 +1,33 @@
 /** Driver: a kernel module; active once loaded and every `provides` node exists. */
-import type { UnitOf } from '../../units/types.js';
+import type { Unit, UnitOf } from '../../units/types.js';
 import type { Observation } from '../../engine/types.js';
 import type { KindBehaviour } from '../behaviour.js';
 import { fail, hostStep, isErrno, waitFor } from '../behaviour-common.js';
+import { driverModuleName, type DriverSpec } from './spec.js';
 
 const PROVIDES_POLL_MS = 20;
+
+/** The driver's spec when the unit is in the set (a removed unit has only its recorded facts). */
+function specOf(unit: Unit | undefined): DriverSpec | undefined {
+  return unit?.kind === 'Driver' ? (unit as UnitOf<'Driver'>).spec : undefined;
+}
 
 export const driverBehaviour: KindBehaviour = {
   activeSubState: () => 'loaded',
   paths(target) {
-    return target.unit?.kind === 'Driver' ? target.unit.spec.provides : [];
+    return specOf(target.unit)?.provides ?? [];
+  },
+
+  // A .ko file's contents are part of the description: a rebuilt module is loaded again.
+  async describe(unit, ctx) {
+    const spec = specOf(unit)!;
+    const facts = { moduleName: driverModuleName(spec), unloadOnStop: spec.unloadOnStop };
+    if (!spec.path) return { facts };
+    return { facts, fields: { path: { path: spec.path, content: (await ctx.file(spec.path)).hash ?? 'unreadable' } } };
   },
 
   observe(target, snap): Observation {
-    const spec = target.unit?.kind === 'Driver' ? target.unit.spec : undefined;
+    const spec = specOf(target.unit);
     const name = target.facts.moduleName ?? '';
     const mod = snap.modules.get(name);
     const details = { kind: 'Driver' as const, module: name, parameters: mod?.parameters ?? {}, loaded: mod !== undefined };

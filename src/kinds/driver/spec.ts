@@ -44,5 +44,6 @@ export const driverDefinition = defineKind({
   schema: driverSchema,
   references: () => [],
   files: (d) => (d.path ? [{ field: 'path', path: d.path }] : []),
+  provides: (d) => d.provides,
   changes: { ...COMMON_CHANGES, module: 'restart', path: 'restart', parameters: 'restart', provides: 'none', timeout: 'none', unloadOnStop: 'none', ...RETRY_CHANGES },
 });

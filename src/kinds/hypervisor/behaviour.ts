@@ -8,8 +8,11 @@
  * stays loaded with nothing running), so the engine makes sure the verified image is in place
  * before every insmod. Active means: module loaded and the image in place is the one placed.
  */
-import type { UnitOf } from '../../units/types.js';
+import type { Unit, UnitOf } from '../../units/types.js';
 import { unitId } from '../spec-common.js';
+import { driverModuleName } from '../driver/spec.js';
+import { imageSpecOf } from '../image/spec.js';
+import type { HypervisorSpec } from './spec.js';
 import { sha256 } from '../../engine/canonical.js';
 import type { Observation, UnitFacts } from '../../engine/types.js';
 import type { KindBehaviour, KindContext, StopContext, Target } from '../behaviour.js';
@@ -20,13 +23,34 @@ import { readVerifiedImage } from '../image/behaviour.js';
 const IMAGE_MODE = 0o644;
 const UNLOAD_TIMEOUT_MS = 30_000;
 
+/** The hypervisor's spec when the unit is in the set (a removed unit has only its recorded facts). */
+function specOf(unit: Unit | undefined): HypervisorSpec | undefined {
+  return unit?.kind === 'Hypervisor' ? (unit as UnitOf<'Hypervisor'>).spec : undefined;
+}
+
 function imagePathOf(target: Target): string | undefined {
-  const spec = target.unit?.kind === 'Hypervisor' ? target.unit.spec : undefined;
+  const spec = specOf(target.unit);
   return spec?.type === 'rtmux' ? spec.imagePath : undefined;
 }
 
 export const hypervisorBehaviour: KindBehaviour = {
-  activeSubState: (unit) => (unit.kind === 'Hypervisor' && unit.spec.type === 'jailhouse' ? 'enabled' : 'running'),
+  activeSubState: (unit) => (specOf(unit)?.type === 'jailhouse' ? 'enabled' : 'running'),
+  // `jailhouse enable` and `disable` take the driver's one lock, as the cells' commands do.
+  lockGroup: () => 'jailhouse',
+  // The system configuration's bytes (Jailhouse) or the image's (RTMux) are part of the description.
+  async describe(unit, ctx) {
+    const spec = specOf(unit)!;
+    if (spec.type === 'jailhouse') {
+      const sys = await ctx.file(spec.system);
+      return { facts: { hypervisorType: spec.type }, fields: { system: { path: spec.system, content: sys.hash ?? 'unreadable' } } };
+    }
+    const facts: UnitFacts = { hypervisorType: spec.type, moduleName: driverModuleName({ path: spec.module }) };
+    const img = imageSpecOf(ctx.set.units.get(unitId(spec.image, 'Image')));
+    if (!img) return { facts };
+    const content = (await ctx.file(img.path)).hash;
+    if (content !== undefined) facts.imageSha256 = content;
+    return { facts, fields: { image: { name: spec.image, content: content ?? 'unreadable' } } };
+  },
   digests(target) {
     const path = imagePathOf(target);
     return path === undefined ? [] : [path];
@@ -57,7 +81,7 @@ export const hypervisorBehaviour: KindBehaviour = {
     const h = unit as UnitOf<'Hypervisor'>;
     if (h.spec.type !== 'rtmux') return;
     const image = ctx.set.units.get(unitId(h.spec.image, 'Image'));
-    if (image?.kind === 'Image') await readVerifiedImage(ctx.host, image, h.id);
+    if (imageSpecOf(image)) await readVerifiedImage(ctx.host, image as UnitOf<'Image'>, h.id);
   },
 
   async start(unit, ctx) {
@@ -102,8 +126,9 @@ async function startRtmux(h: RtmuxUnit, ctx: KindContext): Promise<UnitFacts> {
   const spec = h.spec;
   const moduleName = ctx.desc.facts.moduleName!;
   const imageId = unitId(spec.image, 'Image');
-  const image = ctx.set.units.get(imageId);
-  if (!image || image.kind !== 'Image') fail('ENGINE_IMAGE_MISSING', h.id, `image unit ${imageId} is not loaded`, `add ${imageId} or fix \`image:\``);
+  const found = ctx.set.units.get(imageId);
+  if (!imageSpecOf(found)) fail('ENGINE_IMAGE_MISSING', h.id, `image unit ${imageId} is not loaded`, `add ${imageId} or fix \`image:\``);
+  const image = found as UnitOf<'Image'>;
   const wanted = sha256(await staged(() => readVerifiedImage(ctx.host, image, h.id)));
   const placed = await ctx.host.readFile(spec.imagePath).then(sha256, () => undefined);
   const loaded = (await hostStep(h.id, 'reading /proc/modules', ctx.host.modules())).some((m) => m.name === moduleName);

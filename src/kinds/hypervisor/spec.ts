@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields, unitId } from '../spec-common.js';
 import { machinePath, duration } from '../../units/scalars.js';
 import { moduleParameters } from '../driver/spec.js';
+import type { Unit, UnitOf } from '../../units/types.js';
 
 const jailhouse = z.strictObject({
   kind: z.literal('Hypervisor'),
@@ -41,6 +42,19 @@ export const hypervisorSchema = z
 export type HypervisorSpec = z.output<typeof hypervisorSchema>;
 export type JailhouseHypervisorSpec = z.output<typeof jailhouse>;
 export type RtmuxHypervisorSpec = z.output<typeof rtmux>;
+
+/** A Hypervisor unit of type jailhouse. */
+export type JailhouseHypervisorUnit = UnitOf<'Hypervisor'> & { spec: JailhouseHypervisorSpec };
+
+/**
+ * The unit as a Jailhouse hypervisor, undefined for a unit of another kind or type (or none): how
+ * the cells that name it learn the system configuration they must fit.
+ */
+export function jailhouseHypervisorOf(unit: Unit | undefined): JailhouseHypervisorUnit | undefined {
+  if (unit?.kind !== 'Hypervisor') return undefined;
+  const hv = unit as UnitOf<'Hypervisor'>;
+  return hv.spec.type === 'jailhouse' ? (hv as JailhouseHypervisorUnit) : undefined;
+}
 
 export const hypervisorDefinition = defineKind({
   kind: 'Hypervisor',

@@ -8,6 +8,7 @@ import { sha256 } from '../../engine/canonical.js';
 import type { KindBehaviour, Target } from '../behaviour.js';
 import { problem } from '../../errors/problem.js';
 import { fail } from '../behaviour-common.js';
+import { imageSpecOf } from './spec.js';
 
 /**
  * The image's bytes, read once and checked against its pinned sha256 (a mismatch refuses). Shared
@@ -33,12 +34,23 @@ export async function readVerifiedImage(host: Host, img: UnitOf<'Image'>, forUni
 
 /** The file and pin of an Image target: from its unit, else from what was applied (a refused set). */
 function imageOf(target: Target): { path: string; pin: string | undefined } {
-  if (target.unit?.kind === 'Image') return { path: target.unit.spec.path, pin: target.unit.spec.sha256 };
+  const spec = imageSpecOf(target.unit);
+  if (spec) return { path: spec.path, pin: spec.sha256 };
   return { path: target.facts.imagePath ?? '', pin: target.facts.pinnedSha256 };
 }
 
 export const imageBehaviour: KindBehaviour = {
   activeSubState: () => 'verified',
+  // Nothing runs to start: verifying the file is no tool run.
+  launchCost: 0,
+  async describe(unit, ctx) {
+    const spec = imageSpecOf(unit)!;
+    const file = await ctx.file(spec.path);
+    return {
+      fields: { path: { path: spec.path, content: file.hash ?? 'unreadable' } },
+      facts: { imagePath: spec.path, ...(spec.sha256 !== undefined ? { pinnedSha256: spec.sha256 } : {}) },
+    };
+  },
   observe(target, snap) {
     const { path, pin } = imageOf(target);
     const details = { kind: 'Image' as const, path, sha256: pin ?? '' };

@@ -2,6 +2,7 @@
 import { z } from 'zod';
 import { commonFields, defineKind, COMMON_CHANGES } from '../spec-common.js';
 import { machinePath } from '../../units/scalars.js';
+import type { Unit, UnitOf } from '../../units/types.js';
 
 export const imageSchema = z
   .strictObject({
@@ -28,4 +29,11 @@ export const imageDefinition = defineKind({
   // A new path or checksum changes what the cells that load this image must load: the engine
   // reloads those cells (Cell.load is a 'reload' field); the image unit itself has nothing to do.
   changes: { ...COMMON_CHANGES, path: 'reload', sha256: 'reload' },
+  inert: true,
+  pins: (i) => [{ field: 'path', path: i.path, pinField: 'sha256', sha256: i.sha256 }],
 });
+
+/** The spec of an Image unit, undefined for a unit of another kind (or none): how other kinds read the images they name. */
+export function imageSpecOf(unit: Unit | undefined): ImageSpec | undefined {
+  return unit?.kind === 'Image' ? (unit as UnitOf<'Image'>).spec : undefined;
+}

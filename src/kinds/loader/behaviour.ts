@@ -9,15 +9,21 @@
  * starting a second one. A start is complete only once the wrappers (chrt, prlimit, taskset,
  * setpriv) exec'd the program: one that hangs is killed with its group and the start fails.
  */
+import { basename } from 'node:path';
 import type { ProcessIdentity } from '../../host/host.js';
-import type { UnitOf } from '../../units/types.js';
+import type { Unit, UnitOf } from '../../units/types.js';
 import type { LoaderSpec } from './spec.js';
+import type { LoaderDetails } from './view.js';
 import type { Observation } from '../../engine/types.js';
-import type { KindBehaviour, StopContext } from '../behaviour.js';
+import { shouldRestart } from '../../engine/supervision.js';
+import { INVOCATION_ENV, type KindBehaviour, type StopContext } from '../behaviour.js';
 import { fail, hostStep } from '../behaviour-common.js';
 
-/** The environment variable a loader's invocation id is passed in (systemd's name for it). */
-export const INVOCATION_ENV = 'INVOCATION_ID';
+export { INVOCATION_ENV };
+
+function specOf(unit: Unit): LoaderSpec {
+  return (unit as UnitOf<'Loader'>).spec;
+}
 
 const DEFAULT_STOP_TIMEOUT = 10_000;
 /** Reaching the program through chrt and the like takes milliseconds; systemd waits 90 s for a whole start. */
@@ -25,6 +31,18 @@ const DEFAULT_EXEC_TIMEOUT = 10_000;
 
 export const loaderBehaviour: KindBehaviour = {
   activeSubState: () => 'running',
+  async describe(unit) {
+    const spec = specOf(unit);
+    return { facts: { stopSignal: spec.stopSignal, stopTimeout: spec.stopTimeout } };
+  },
+  restarts: (unit) => specOf(unit).restart !== 'no',
+  process: {
+    // `loader` for /opt/crtos/loader, as the journal labels a program's lines.
+    label: (unit) => basename(specOf(unit).exec[0]),
+    restartOnExit: (unit, exit) => shouldRestart(specOf(unit).restart, exit),
+    stopLeftovers: (id, main, facts, ctx) => stopProcessGroup(id, main, facts.stopSignal, facts.stopTimeout, ctx),
+    startedDetails: (pid, restarts) => ({ kind: 'Loader', pid, exitCode: 0, exitSignal: '', restarts }) satisfies LoaderDetails & { kind: string },
+  },
   observe(target, snap): Observation {
     const proc = snap.processes.get(target.id);
     const alive = proc !== undefined && proc.state !== 'Z' && proc.state !== 'X';

@@ -84,6 +84,8 @@ export const loaderDefinition = defineKind({
   schema: loaderSchema,
   references: () => [],
   files: (l) => [{ field: 'exec.0', path: l.exec[0] }],
+  // A device node handed in the environment (/dev/uio0) must be there when the loader starts.
+  deviceNodes: (l) => Object.entries(l.environment).flatMap(([name, value]) => (value.startsWith('/dev/') ? [{ field: `environment.${name}`, path: value }] : [])),
   changes: {
     ...COMMON_CHANGES,
     exec: 'restart',

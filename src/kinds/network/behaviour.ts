@@ -11,10 +11,15 @@ const LAST_LOOK_MS = 1000;
 
 export const networkBehaviour: KindBehaviour = {
   activeSubState: () => 'configured',
+  observesInterfaces: true,
+  async describe(unit) {
+    const spec = (unit as UnitOf<'Network'>).spec;
+    return { facts: { interface: spec.interface, addresses: spec.address } };
+  },
   observe(target, snap): Observation {
     const ifname = target.facts.interface ?? '';
     const wanted = target.facts.addresses ?? [];
-    const wantUp = target.unit?.kind === 'Network' ? target.unit.spec.up : true;
+    const wantUp = target.unit?.kind === 'Network' ? (target.unit as UnitOf<'Network'>).spec.up : true;
     const info = snap.interfaces?.get(ifname);
     const details = { kind: 'Network' as const, interface: ifname, addresses: info?.addresses ?? [], up: info?.up ?? false };
     if (!info) return { state: 'inactive', subState: 'dead', details };

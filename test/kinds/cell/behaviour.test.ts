@@ -6,7 +6,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_ACTIVE, makeFixture, settle, states, untilUnit, type Fixture } from '../../engine/harness.js';
+import { ALL_ACTIVE, makeFixture, settle, states, untilUnit, pidOf, type Fixture } from '../../engine/harness.js';
 import type { Manager } from '../../../src/engine/manager.js';
 
 const INLINE = readFileSync(join(import.meta.dirname, '../../../units/crtos-inline/nuttx.yaml'), 'utf8');
@@ -53,12 +53,12 @@ describe('a Cell with an inline configuration on the simulated machine', () => {
 
   test('a cell destroyed behind crtosd\'s back is created again from the file in place, which is not re-written', async () => {
     const inode = statSync(written).ino;
-    const loaderPid = (m.getUnit('hello.loader')!.details as { pid: number }).pid;
+    const loaderPid = pidOf(m.getUnit('hello.loader'));
     expect((await f.machine.runInProcess('jailhouse', ['cell', 'destroy', 'nuttx'])).code).toBe(0);
     await f.machine.clearLog();
     await m.trigger('the cell is gone');
     // The loader exits with its cell and is restarted: wait for its new process before comparing.
-    await untilUnit(m, 'hello.loader', (u) => u.activeState === 'active' && (u.details as { pid: number }).pid !== loaderPid);
+    await untilUnit(m, 'hello.loader', (u) => u.activeState === 'active' && pidOf(u) !== loaderPid);
     await settle(m);
     expect(states(m)).toEqual(ALL_ACTIVE);
     expect(operands(await f.ops(), 'create')).toEqual([written]);

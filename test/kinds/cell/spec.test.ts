@@ -1,6 +1,7 @@
 /** The Cell kind's `config`: a .cell path or the configuration inline, with errors at their YAML node. */
 import { describe, expect, it } from 'vitest';
 import { build, errorsOf } from '../../units/helpers.js';
+import type { UnitOf } from '../../../src/units/types.js';
 
 const HEAD = 'kind: Hypervisor\nname: jh\ntype: jailhouse\nsystem: /s.cell\n---\nkind: Cell\nname: c\nhypervisor: jh\n';
 const cell = (config: string) => build({ 'c.yaml': HEAD + config });
@@ -9,17 +10,17 @@ describe('Cell config', () => {
   it('a path stays a path; a mapping is parsed into the configuration, revision and arch left to the hypervisor', () => {
     const path = cell('config: /etc/jailhouse/c.cell\n');
     const unit = path.set!.units.get('c.cell')!;
-    expect(unit.kind === 'Cell' && unit.spec.config).toBe('/etc/jailhouse/c.cell');
+    expect(unit.kind === 'Cell' && (unit as UnitOf<'Cell'>).spec.config).toBe('/etc/jailhouse/c.cell');
 
     const inline = cell('config:\n  name: nuttx\n  cpus: 2-3\n  memoryRegions:\n    - { physStart: 0x100000000, size: 4K, flags: [READ] }\n');
     expect(errorsOf(inline)).toEqual([]);
-    const spec = inline.set!.units.get('c.cell')!.spec as { config: Record<string, unknown> };
+    const spec = (inline.set!.units.get('c.cell') as UnitOf<'Cell'>).spec as unknown as { config: Record<string, unknown> };
     expect(spec.config).toMatchObject({ kind: 'cell', name: 'nuttx', cpus: [2, 3], memoryRegions: [{ physStart: 0x100000000n, virtStart: 0x100000000n, size: 4096n, flags: ['READ'] }] });
     expect('revision' in spec.config || 'arch' in spec.config).toBe(false);
 
     // 64-bit values written as plain YAML integers keep every bit.
     const wide = cell('config:\n  name: w\n  cpuResetAddress: 0xfffffffffffff001\n');
-    expect((wide.set!.units.get('c.cell')!.spec as { config: { cpuResetAddress: bigint } }).config.cpuResetAddress).toBe(0xfffffffffffff001n);
+    expect(((wide.set!.units.get('c.cell') as UnitOf<'Cell'>).spec as unknown as { config: { cpuResetAddress: bigint } }).config.cpuResetAddress).toBe(0xfffffffffffff001n);
   });
 
   it('errors inside the inline configuration name the field and point at its YAML node', () => {

@@ -10,9 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { makeFixture, untilUnit, type Fixture } from '../../engine/harness.js';
+import { makeFixture, untilUnit, pidOf, type Fixture } from '../../engine/harness.js';
 import type { Manager } from '../../../src/engine/manager.js';
-import type { JobInfo, JobResult, UnitStatus } from '../../../src/engine/manager-api.js';
+import type { JobInfo, JobResult } from '../../../src/engine/manager-api.js';
 import { waitFor } from '../../sim/helpers.js';
 
 /** PIDs of live processes whose environment holds `CRTOS_TEST_MARK=mark` (the loader and every child). */
@@ -41,7 +41,6 @@ function running(pid: number, program: string): boolean {
   }
 }
 
-const pidOf = (s: UnitStatus | undefined): number => (s?.details.kind === 'Loader' ? s.details.pid : 0);
 
 /** Resolves with the result of the job `start` queues, once JobRemoved announces it. */
 function job(m: Manager, id: string, type: 'start' | 'stop' | 'restart'): Promise<JobResult> {

@@ -1,9 +1,9 @@
-/** The transaction's cell pass: configurations against the system configuration, with unit file positions. */
+/** The cells' transaction check: configurations against the system configuration, with unit file positions. */
 import { describe, expect, it } from 'vitest';
 import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cellsPass } from '../../../src/transaction/passes/cells.js';
+import { checkCells } from '../../../src/kinds/cell/check.js';
 import { machineFilesUnder } from '../../../src/transaction/machine-files.js';
 import { encodeExampleConfigs } from '../../../src/sim/crtos-example.js';
 import { build, repoRoot } from '../../units/helpers.js';
@@ -24,13 +24,14 @@ async function check(cellText: string, root: string | undefined) {
   const files = { 'nuttx.yaml': HYPERVISOR + cellText };
   const r = build(files);
   expect(r.problems.filter((p) => p.severity !== 'warning')).toEqual([]);
-  return cellsPass({ set: r.set!, sources: new Map(Object.entries(files)), machine: root === undefined ? undefined : machineFilesUnder(root) });
+  const ctx = { set: r.set!, sources: new Map(Object.entries(files)), machine: root === undefined ? undefined : machineFilesUnder(root) };
+  return checkCells(ctx, [...r.set!.units.values()].filter((u) => u.kind === 'Cell'));
 }
 
 /** 1-based line of the first line of `text` containing `needle`. */
 const lineOf = (text: string, needle: string): number => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
-describe.concurrent('cellsPass', () => {
+describe.concurrent('checkCells', () => {
   it('the example inline configuration fits the example machine', async () => {
     expect(await check(INLINE, machineRoot())).toEqual([]);
   });

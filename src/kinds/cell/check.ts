@@ -11,14 +11,15 @@
  * The .cell codec is loaded only when the set has a cell, so validating other sets stays light.
  */
 import type { Problem } from '../../errors/problem.js';
-import type { UnitOf } from '../../units/types.js';
-import { unitId } from '../../kinds/spec-common.js';
-import { FILE_HINT, unitProblem, type CheckContext, type Pass } from '../context.js';
+import type { Unit, UnitOf } from '../../units/types.js';
+import { unitId } from '../spec-common.js';
+import { imageSpecOf } from '../image/spec.js';
+import { jailhouseHypervisorOf, type JailhouseHypervisorUnit as HypervisorUnit } from '../hypervisor/spec.js';
+import { FILE_HINT, unitProblem, type CheckContext } from '../../transaction/context.js';
 import type * as Jailhouse from '../../jailhouse/index.js';
 import type { CellConfig, SystemConfig } from '../../jailhouse/index.js';
 
 type Codec = typeof Jailhouse;
-type HypervisorUnit = UnitOf<'Hypervisor'> & { spec: { type: 'jailhouse' } };
 
 /** One cell of a hypervisor, its configuration as the hypervisor would receive it. */
 interface Member {
@@ -28,8 +29,9 @@ interface Member {
   inline: boolean;
 }
 
-export const cellsPass: Pass = async (ctx) => {
-  const cells = [...ctx.set.units.values()].filter((u): u is UnitOf<'Cell'> => u.kind === 'Cell');
+/** The Cell units of the set (the transaction check hands over this kind's units). */
+export async function checkCells(ctx: CheckContext, units: readonly Unit[]): Promise<Problem[]> {
+  const cells = units as readonly UnitOf<'Cell'>[];
   if (cells.length === 0) return [];
   const codec = (await import('../../jailhouse/index.js')) as Codec;
   const out: Problem[] = [];
@@ -39,16 +41,17 @@ export const cellsPass: Pass = async (ctx) => {
     byHypervisor.set(id, [...(byHypervisor.get(id) ?? []), c]);
   }
   for (const [hvId, members] of byHypervisor) {
-    const hv = ctx.set.units.get(hvId);
-    if (!hv || hv.kind !== 'Hypervisor' || hv.spec.type !== 'jailhouse') {
+    const found = ctx.set.units.get(hvId);
+    const hv = jailhouseHypervisorOf(found);
+    if (!hv) {
       // A reference to a missing unit is the loader's finding; another type cannot take .cell files.
-      if (hv) for (const c of members) out.push(unitProblem(ctx, c, ['hypervisor'], 'UNIT_CELL_CONFIG', `${c.id} is a Jailhouse cell, but ${hvId} is not a Jailhouse hypervisor`, 'run the cell on a `type: jailhouse` Hypervisor unit'));
+      if (found) for (const c of members) out.push(unitProblem(ctx, c, ['hypervisor'], 'UNIT_CELL_CONFIG', `${c.id} is a Jailhouse cell, but ${hvId} is not a Jailhouse hypervisor`, 'run the cell on a `type: jailhouse` Hypervisor unit'));
       continue;
     }
-    out.push(...(await checkHypervisor(ctx, codec, hv as HypervisorUnit, members)));
+    out.push(...(await checkHypervisor(ctx, codec, hv, members)));
   }
   return out;
-};
+}
 
 async function checkHypervisor(ctx: CheckContext, codec: Codec, hv: HypervisorUnit, cells: UnitOf<'Cell'>[]): Promise<Problem[]> {
   const out: Problem[] = [];
@@ -136,10 +139,10 @@ async function imagesOf(ctx: CheckContext, members: readonly Member[]) {
   for (const m of members) {
     for (const entry of m.unit.spec.load) {
       if (!('image' in entry)) continue;
-      const image = ctx.set.units.get(unitId(entry.image, 'Image'));
-      if (!image || image.kind !== 'Image') continue;
-      const file = await ctx.machine!.read(image.spec.path);
-      if ('bytes' in file) out.push({ cell: m.config.name, file: image.spec.path, size: file.bytes.length, address: BigInt(entry.address) });
+      const image = imageSpecOf(ctx.set.units.get(unitId(entry.image, 'Image')));
+      if (!image) continue;
+      const file = await ctx.machine!.read(image.path);
+      if ('bytes' in file) out.push({ cell: m.config.name, file: image.path, size: file.bytes.length, address: BigInt(entry.address) });
     }
   }
   return out;
