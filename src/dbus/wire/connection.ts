@@ -74,12 +74,17 @@ export class WireConnection extends EventEmitter {
     const timer = setTimeout(() => fail(new Error(`no answer within ${timeoutMs} ms`)), timeoutMs);
     timer.unref?.();
     const fail = (e: Error): void => {
+      // The first failure is the one to report (an error is followed by a close).
+      if (conn.dead) return;
       clearTimeout(timer);
       conn.dead = e;
       conn.failAll(e);
       socket.destroy();
     };
     socket.once('error', fail);
+    // A bus that hangs up before OK sends no error; the calls waiting must still end.
+    const hungUp = (): void => fail(new Error('the bus closed the connection'));
+    socket.once('close', hungUp);
     socket.once('connect', () => {
       const uid = process.getuid?.() ?? 0;
       socket.write(Buffer.concat([Buffer.from(`\0AUTH EXTERNAL ${Buffer.from(String(uid)).toString('hex')}\r\nBEGIN\r\n`, 'latin1'), conn.flushQueued()]));
@@ -96,6 +101,7 @@ export class WireConnection extends EventEmitter {
         return;
       }
       socket.off('error', fail);
+      socket.off('close', hungUp);
       conn.attach(auth.subarray(end + 2));
     };
     socket.on('data', onAuth);
@@ -178,7 +184,10 @@ export class WireConnection extends EventEmitter {
     });
   }
 
+  /** Ends the connection; calls still waiting (or made later) are rejected. */
   close(): void {
+    this.dead ??= new Error('the connection was closed');
+    this.failAll(this.dead);
     this.socket.end();
     this.socket.destroy();
   }
