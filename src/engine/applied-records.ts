@@ -3,7 +3,8 @@
  * state file (src/engine/state-file.ts) at once, so a daemon killed at any point leaves a file
  * that says what it had applied. Also the loader invocation ids already accounted for.
  */
-import type { Problem } from '../errors/problem.js';
+import { problem, type Problem } from '../errors/problem.js';
+import { hasBehaviour } from '../kinds/behaviours.js';
 import type { Unit, UnitSet } from '../units/types.js';
 import type { Target } from '../kinds/behaviours.js';
 import { unrecordedProcess } from './observe.js';
@@ -18,6 +19,8 @@ export class AppliedRecords {
    * state file that was never looked up can belong to a process whose PID went unrecorded.
    */
   private readonly settledInvocations = new Set<string>();
+  /** Records of kinds this daemon does not know: kept in the state file as they are, never acted on. */
+  private foreign = new Map<string, AppliedRecord>();
 
   constructor(
     private readonly store: StateStore,
@@ -30,11 +33,23 @@ export class AppliedRecords {
     return this.store.toolRuns;
   }
 
-  /** Reads the state file; returns why it could not be used, if so. */
-  load(): Problem | undefined {
+  /**
+   * Reads the state file; returns why it (or a record of it) could not be used. A record of a kind
+   * this daemon does not know (written by another version) is set aside: it can be neither
+   * observed nor stopped, so it is reported rather than taken for some other kind.
+   */
+  load(): Problem[] {
     const loaded = this.store.load();
+    const unknown = [...loaded.records.values()].filter((r) => !hasBehaviour(r.kind));
+    this.foreign = new Map(unknown.map((r) => [r.id, r]));
+    for (const r of unknown) loaded.records.delete(r.id);
     this.map = loaded.records;
-    return loaded.problem;
+    return [
+      ...(loaded.problem ? [loaded.problem] : []),
+      ...unknown.map((r) =>
+        problem('ENGINE_STATE_FILE', `the state file records ${r.id} of kind ${r.kind}, which this crtosd does not know; it is left as it is`, { unit: r.id, hint: 'stop it by hand, or run the crtosd that applied it' }),
+      ),
+    ];
   }
 
   write(unit: Unit, set: UnitSet | undefined, desc: UnitDescription, facts: UnitFacts, phase: AppliedRecord['phase']): void {
@@ -94,7 +109,7 @@ export class AppliedRecords {
 
   private persist(): void {
     try {
-      this.store.save(this.map);
+      this.store.save(this.foreign.size === 0 ? this.map : new Map([...this.foreign, ...this.map]));
     } catch (e) {
       this.onSaveError(`cannot write the state file: ${(e as Error).message}`);
     }

@@ -170,8 +170,7 @@ export class Manager extends EventEmitter implements ManagerApi {
 
   /** Loads the unit files and the state file, converges once, then keeps watching. */
   async start(): Promise<ReloadOutcome> {
-    const loadProblem = this.records.load();
-    if (loadProblem) this.log('warn', undefined, loadProblem.message);
+    for (const p of this.records.load()) this.log('warn', p.unit, p.message);
     const outcome = await this.reload();
     if (!outcome.ok && !this.set) {
       // Nothing to apply yet; still observe what runs (re-adopted from the state file).

@@ -26,6 +26,11 @@ export function behaviourOf(kind: string): KindBehaviour {
   return b;
 }
 
+/** Whether the engine knows how to act on units of the kind. */
+export function hasBehaviour(kind: string): boolean {
+  return table.has(kind);
+}
+
 /** Whether units of the kind reload in place (KindBehaviour.reload). */
 export function canReload(kind: string): boolean {
   return behaviourOf(kind).reload !== undefined;
