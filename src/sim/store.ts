@@ -15,6 +15,8 @@ export const paths = {
   faults: (dir: string) => join(dir, 'faults.json'),
   log: (dir: string) => join(dir, 'ops.log'),
   lock: (dir: string, name: string) => join(dir, '.sim', `${name}.lock`),
+  /** Present while process `pid` waits for the lock `name` (the driver mutex only). */
+  lockWaiter: (dir: string, name: string, pid: number) => join(dir, '.sim', `${name}.lock.waiting.${pid}`),
 };
 
 export function readDescription(dir: string): MachineDescription {
@@ -119,10 +121,22 @@ export function withLock<T>(dir: string, name: string, fn: () => T): T {
  */
 export async function withLockAsync<T>(dir: string, name: string, fn: () => Promise<T>): Promise<T> {
   const lock = paths.lock(dir, name);
-  for (let attempt = 0; ; attempt++) {
-    const r = tryLock(lock, attempt);
-    if (r === 'taken') break;
-    if (r === 'wait') await sleep(lockPauseMs(attempt));
+  // A process that has to wait says so in a file while it does, as a task blocked on a kernel
+  // mutex shows in the kernel's state: a test waits for that instead of guessing how long.
+  const waiter = paths.lockWaiter(dir, name, process.pid);
+  let waiting = false;
+  try {
+    for (let attempt = 0; ; attempt++) {
+      const r = tryLock(lock, attempt);
+      if (r === 'taken') break;
+      if (r === 'wait' && !waiting) {
+        writeFileSync(waiter, '');
+        waiting = true;
+      }
+      if (r === 'wait') await sleep(lockPauseMs(attempt));
+    }
+  } finally {
+    if (waiting) rmSync(waiter, { force: true });
   }
   try {
     return await fn();

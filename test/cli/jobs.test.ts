@@ -1,5 +1,7 @@
 // start, stop and restart (src/cli/verbs/{start,stop,restart}.ts over src/cli/jobs.ts).
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { CrtosClient } from '../../src/dbus/client.js';
+import { eventsOf, waitFor } from '../helpers/wait-for.js';
 import { startHarness, type Harness } from './helpers/harness.js';
 
 let h: Harness;
@@ -55,15 +57,23 @@ describe('crtosctl start/stop/restart', () => {
 describe('when crtosd goes away', () => {
   it('stops waiting for a job and says so', async () => {
     const g = await startHarness(undefined, { jobMs: 5000 });
+    const enqueue = vi.spyOn(CrtosClient.prototype, 'enqueue');
     try {
       const pending = g.ctl(['start', 'nuttx.cell']);
-      // Let the job be queued, then take the service off the bus.
-      await new Promise((r) => setTimeout(r, 300));
+      // The service has queued the job; once crtosctl has its path it waits for the job's end
+      // (its await of enqueue came before ours), and only then is the service taken off the bus.
+      const queued = await waitFor('the service to queue the job', () => enqueue.mock.results[0] && { path: enqueue.mock.results[0].value as Promise<string> }, {
+        sources: [eventsOf(g.manager, 'jobNew')],
+        timeoutMs: 10_000,
+        detail: () => `calls: ${g.manager.calls.join(', ')}`,
+      });
+      await queued.path;
       await g.stopService();
       const r = await pending;
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('error[API_NO_DAEMON]: crtosd left the bus while a job was running');
     } finally {
+      enqueue.mockRestore();
       await g.stop();
     }
   });

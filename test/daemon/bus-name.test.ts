@@ -4,10 +4,9 @@
  * takes it and reports why; READY=1 comes after the name.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { join } from 'node:path';
 import { makeFixture, type Fixture } from '../engine/harness.js';
-import { startDaemon, until } from './run.js';
+import { settled, until } from '../helpers/wait-for.js';
+import { notifyReceiver, outputOf, startDaemon } from './run.js';
 import { startPrivateBus, type PrivateBus } from '../dbus/helpers/private-bus.js';
 import { WireConnection, WireError } from '../../src/dbus/wire/connection.js';
 import type { WireMessage } from '../../src/dbus/wire/marshal.js';
@@ -57,21 +56,16 @@ function whenNameTaken<T>(conn: WireConnection, fire: () => T): Promise<T> {
   });
 }
 
-function within<T>(p: Promise<T>, ms: number, what: string, output: () => string): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`timed out waiting for ${what}\n${output()}`)), ms)));
-  return Promise.race([p, timeout]).finally(() => clearTimeout(timer));
+/** The stand-in for systemd's $NOTIFY_SOCKET, stopped after the test. */
+async function notifier(dir: string): ReturnType<typeof notifyReceiver> {
+  const notify = await notifyReceiver(dir);
+  cleanups.push(notify.stop);
+  return notify;
 }
 
-/** A datagram socket standing in for systemd's $NOTIFY_SOCKET, as crtosd.test.ts uses it. */
-async function notifyReceiver(dir: string): Promise<{ socket: string; messages: () => string }> {
-  const socket = join(dir, 'notify.sock');
-  const receiver: ChildProcess = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("bound", flush=True)\nwhile True:\n  print(s.recv(4096).decode().replace("\\n", " "), flush=True)', socket]);
-  cleanups.push(() => void receiver.kill());
-  let messages = '';
-  receiver.stdout!.on('data', (d: Buffer) => (messages += d.toString()));
-  await until(() => messages.includes('bound'), 5000, 'notify receiver');
-  return { socket, messages: () => messages };
+/** Waits for READY=1, failing with the notifications and the daemon's output. */
+function ready(notify: Awaited<ReturnType<typeof notifyReceiver>>, d: ReturnType<typeof startDaemon>): Promise<void> {
+  return until('READY=1', () => notify.messages().includes('READY=1'), { sources: [...notify.sources, ...outputOf(d.child)], timeoutMs: 20_000, detail: () => `notifications: ${notify.messages()}\n${d.output()}` });
 }
 
 describe('crtosd takes its bus name once its units are loaded', () => {
@@ -87,7 +81,7 @@ describe('crtosd takes its bus name once its units are loaded', () => {
     };
     const answered = whenNameTaken(conn, () => Promise.allSettled(Array.from({ length: 200 }, (_, i) => call(i))));
     const d = daemon(f, bus);
-    const results = await within(answered, 20_000, 'crtosd to take its name and answer', d.output);
+    const results = await settled('crtosd to take its name and answer', answered, { timeoutMs: 20_000, detail: d.output });
 
     const wrong: string[] = [];
     results.forEach((r, i) => {
@@ -103,7 +97,7 @@ describe('crtosd takes its bus name once its units are loaded', () => {
   test('with unit files refused at start it still takes the name, reports the errors, then READY=1', async () => {
     const { f, bus, conn } = await setup();
     f.writeUnit('broken.yaml', 'kind: Loader\nname: broken\n');
-    const notify = await notifyReceiver(f.dir);
+    const notify = await notifier(f.dir);
     const answered = whenNameTaken(conn, async () => {
       const client = await CrtosClient.connect(bus.address);
       try {
@@ -113,13 +107,13 @@ describe('crtosd takes its bus name once its units are loaded', () => {
       }
     });
     const d = daemon(f, bus, { NOTIFY_SOCKET: notify.socket });
-    const { daemon: status, units } = await within(answered, 20_000, 'crtosd to take its name', d.output);
+    const { daemon: status, units } = await settled('crtosd to take its name', answered, { timeoutMs: 20_000, detail: d.output });
     expect(units).toEqual([]);
     expect(status.lastLoadErrors.length).toBeGreaterThan(0);
     expect(status.lastLoadErrors.some((p) => p.file?.endsWith('broken.yaml') && p.unit === 'broken.loader'), JSON.stringify(status.lastLoadErrors)).toBe(true);
 
     // READY=1 is sent once the name is taken: asked after READY=1, the bus names an owner.
-    await until(() => notify.messages().includes('READY=1'), 20_000, `READY=1 (${notify.messages()})`);
+    await ready(notify, d);
     const [owner] = await conn.call({ ...DBUS, member: 'GetNameOwner', signature: 's', body: [BUS_NAME] });
     expect(String(owner)).toMatch(/^:/);
     expect((await f.ops()).filter((o) => !o.startsWith('loader'))).toEqual([]);
@@ -127,12 +121,12 @@ describe('crtosd takes its bus name once its units are loaded', () => {
 
   test('READY=1 comes after the name with the units brought up', async () => {
     const { f, bus, conn } = await setup();
-    const notify = await notifyReceiver(f.dir);
+    const notify = await notifier(f.dir);
     const taken = whenNameTaken(conn, () => notify.messages());
     const d = daemon(f, bus, { NOTIFY_SOCKET: notify.socket });
     // When the name appears the bring-up has only begun: READY=1 has not been sent yet.
-    expect(await within(taken, 20_000, 'crtosd to take its name', d.output)).not.toContain('READY=1');
-    await until(() => notify.messages().includes('READY=1'), 20_000, `READY=1 (${notify.messages()})`);
+    expect(await settled('crtosd to take its name', taken, { timeoutMs: 20_000, detail: d.output })).not.toContain('READY=1');
+    await ready(notify, d);
     expect(notify.messages()).toMatch(/READY=1 STATUS=8 units: 8 active/);
     const [owner] = await conn.call({ ...DBUS, member: 'GetNameOwner', signature: 's', body: [BUS_NAME] });
     expect(String(owner)).toMatch(/^:/);

@@ -25,7 +25,7 @@ import { basename, join } from 'node:path';
 import { ALL_ACTIVE, makeFixture, opLine, type Fixture } from '../engine/harness.js';
 import type { SimLogEntry, SimOperation } from '../../src/sim/index.js';
 import { startDaemon } from './run.js';
-import { changesOf, dataOf, every, waitFor, type WakeSource } from './wait-for.js';
+import { changesOf, dataOf, eventsOf, every, waitFor, type WakeSource } from '../helpers/wait-for.js';
 
 type Daemon = ReturnType<typeof startDaemon>;
 
@@ -427,12 +427,7 @@ function kill(pid: number): void {
 }
 
 const exited = (d: Daemon) => d.child.exitCode !== null || d.child.signalCode !== null;
-const exitOf =
-  (d: Daemon): WakeSource =>
-  (wake) => {
-    d.child.on('exit', wake);
-    return () => void d.child.off('exit', wake);
-  };
+const exitOf = (d: Daemon): WakeSource => eventsOf(d.child, 'exit');
 
 // ---------------------------------------------------------------------------------------------
 // The failure report: seed, kill point, the operation log by daemon, the daemons' output

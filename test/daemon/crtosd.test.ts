@@ -1,10 +1,11 @@
 /** crtosd as users run it: --once, the watching daemon, signals, readiness notification, crashes. */
 import { afterEach, describe, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, type Fixture } from '../engine/harness.js';
-import { CRTOSD, runOnce, startDaemon, until } from './run.js';
+import { until } from '../helpers/wait-for.js';
+import { CRTOSD, machineChanges, notifyReceiver, outputOf, runOnce, startDaemon } from './run.js';
 
 let fixtures: Fixture[] = [];
 afterEach(async () => {
@@ -18,6 +19,15 @@ async function fixture(): Promise<Fixture> {
 }
 
 const stateFile = (f: Fixture) => JSON.parse(readFileSync(join(f.stateDir, 'state.json'), 'utf8')) as { units: Record<string, { facts: { pid?: number } }> };
+
+/** The loader's pid in the state file, once the file and the pid are there. */
+function loaderPid(f: Fixture): number | undefined {
+  try {
+    return stateFile(f).units['hello.loader']?.facts.pid;
+  } catch {
+    return undefined;
+  }
+}
 
 describe('crtosd', () => {
   test('--once brings the example up, prints every unit, exits 0; a second --once touches nothing', async () => {
@@ -56,20 +66,18 @@ describe('crtosd', () => {
   test('watches its units, reloads on SIGHUP, and SIGTERM leaves cells and loaders running', async () => {
     const f = await fixture();
     const d = startDaemon(f);
-    await until(async () => (await f.machine.state()).jailhouse.cells.some((c) => c.name === 'nuttx' && c.state === 'running') && stateFile(f).units['hello.loader']?.facts.pid !== undefined, 20_000, 'bring-up');
+    const sources = [...machineChanges(f), ...outputOf(d.child)];
+    await until('the bring-up: nuttx running, the loader\'s pid recorded', async () => (await f.machine.state()).jailhouse.cells.some((c) => c.name === 'nuttx' && c.state === 'running') && loaderPid(f) !== undefined, { sources, timeoutMs: 20_000, detail: d.output });
     const pid = stateFile(f).units['hello.loader']!.facts.pid!;
     // An edit is picked up by the watch (an atomic save: write a temp file, rename it over).
     await f.machine.clearLog();
     const text = f.readUnit('hello.yaml').replace('/opt/crtos/apps/hello]', '/opt/crtos/apps/hello, one]');
     f.writeUnit('.hello.yaml.tmp', text);
-    const { renameSync } = await import('node:fs');
     renameSync(join(f.unitsDir, '.hello.yaml.tmp'), join(f.unitsDir, 'hello.yaml'));
-    await until(async () => (await f.ops()).some((o) => o.endsWith('hello one')), 10_000, 'watch reload').catch((e: unknown) => {
-      throw new Error(`${String(e)}\n${d.output()}`);
-    });
+    await until('the watch to reload and restart the loader with the new argument', async () => (await f.ops()).some((o) => o.endsWith('hello one')), { sources, timeoutMs: 10_000, detail: d.output });
     await f.machine.clearLog();
     d.child.kill('SIGHUP');
-    await until(() => d.output().includes('SIGHUP: reloading unit files'), 5000, 'SIGHUP');
+    await until('crtosd to log the SIGHUP reload', () => d.output().includes('SIGHUP: reloading unit files'), { sources, timeoutMs: 5000, detail: d.output });
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
     const state = await f.machine.state();
@@ -83,19 +91,16 @@ describe('crtosd', () => {
 
   test('tells $NOTIFY_SOCKET READY=1, STATUS= and STOPPING=1; --stop-on-exit takes everything down in reverse order', async () => {
     const f = await fixture();
-    const socketPath = join(f.dir, 'notify.sock');
-    const receiver = spawn('python3', ['-c', 'import socket,sys\ns=socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)\ns.bind(sys.argv[1])\nprint("bound", flush=True)\nwhile True:\n  print(s.recv(4096).decode().replace("\\n", " "), flush=True)', socketPath]);
-    let messages = '';
-    receiver.stdout.on('data', (d: Buffer) => (messages += d.toString()));
+    const notify = await notifyReceiver(f.dir);
     try {
-      await until(() => messages.includes('bound'), 5000, 'notify receiver');
-      const d = startDaemon(f, ['--stop-on-exit'], { NOTIFY_SOCKET: socketPath });
-      await until(() => messages.includes('READY=1'), 20_000, `READY=1 (${messages})`);
-      expect(messages).toMatch(/READY=1 STATUS=8 units: 8 active/);
+      const d = startDaemon(f, ['--stop-on-exit'], { NOTIFY_SOCKET: notify.socket });
+      await until('READY=1', () => notify.messages().includes('READY=1'), { sources: [...notify.sources, ...outputOf(d.child)], timeoutMs: 20_000, detail: () => `notifications: ${notify.messages()}\n${d.output()}` });
+      expect(notify.messages()).toMatch(/READY=1 STATUS=8 units: 8 active/);
       await f.machine.clearLog();
       d.child.kill('SIGTERM');
       expect(await d.exited).toBe(0);
-      expect(messages).toContain('STOPPING=1');
+      // The receiver prints what it got in its own time: the daemon's exit does not wait for it.
+      await until('STOPPING=1', () => notify.messages().includes('STOPPING=1'), { sources: notify.sources, timeoutMs: 5000, detail: notify.messages });
       const ops = (await f.ops()).filter((o) => !o.startsWith('loader') && !o.startsWith('cell '));
       const at = (prefix: string) => ops.findIndex((o) => o.startsWith(prefix));
       expect(at('jailhouse cell destroy')).toBeGreaterThanOrEqual(0);
@@ -107,7 +112,7 @@ describe('crtosd', () => {
       expect(state.jailhouse.enabled).toBe(false);
       expect(state.modules).toEqual([]);
     } finally {
-      receiver.kill();
+      notify.stop();
     }
   });
 });

@@ -9,7 +9,8 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fastSupervision, makeFixture, type Fixture } from '../engine/harness.js';
 import { alive, HANG_CASES, hungEntry, opsLog, reachBy } from '../engine/hang-cases.js';
-import { startDaemon, until } from './run.js';
+import { every, until } from '../helpers/wait-for.js';
+import { machineChanges, outputOf, startDaemon } from './run.js';
 
 let fixture: Fixture | undefined;
 const daemons: ReturnType<typeof startDaemon>[] = [];
@@ -58,6 +59,15 @@ async function up(f: Fixture): Promise<boolean> {
   );
 }
 
+/**
+ * What wakes a look at up(): the machine and the daemon change as the bring-up goes; the loader
+ * count comes from /proc, which announces nothing, so a tick covers a loader that exits or
+ * appears without a change of its own.
+ */
+function upSources(f: Fixture, d: ReturnType<typeof startDaemon>) {
+  return [...machineChanges(f), ...outputOf(d.child), every(100)];
+}
+
 interface JsonLine {
   time: number;
   level: number;
@@ -79,11 +89,11 @@ describe('crtosd killed while a tool hangs, then started again', () => {
     const first = startDaemon(f);
     daemons.push(first);
     if (c.via !== 'boot') {
-      await until(() => up(f), 30_000, 'the first bring-up');
+      await until('the first bring-up', () => up(f), { sources: upSources(f, first), timeoutMs: 30_000, detail: first.output });
       await f.machine.setFaults([{ op: c.op, hang: true, times: 1 }]);
       reachBy(f, c.via); // the daemon watches its unit files
     } else await f.machine.setFaults([{ op: c.op, hang: true, times: 1 }]);
-    await until(() => hungEntry(f, c.op) !== undefined, 30_000, `${c.op} to hang`);
+    await until(`${c.op} to hang`, () => hungEntry(f, c.op) !== undefined, { sources: [...machineChanges(f), ...outputOf(first.child)], timeoutMs: 30_000, detail: first.output });
     const hung = hungEntry(f, c.op)!;
     hungPids.push(hung.pid);
     first.child.kill('SIGKILL');
@@ -93,7 +103,8 @@ describe('crtosd killed while a tool hangs, then started again', () => {
     const restartedAt = Date.now();
     const second = startDaemon(f);
     daemons.push(second);
-    await until(() => !alive(hung.pid), 15_000, `the new daemon to kill pid ${hung.pid}`);
+    // Not our child, so no exit event: /proc is looked at on each tick.
+    await until(`the new daemon to kill pid ${hung.pid}`, () => !alive(hung.pid), { sources: [every(20)], timeoutMs: 15_000, detail: second.output });
     const context = () =>
       `${second.output()}\n${opsLog(f)
         .map((e) => `${e.start?.toFixed(0) ?? '-'} ${e.op} ${e.args.join(' ')} ${e.result}`)
@@ -102,9 +113,7 @@ describe('crtosd killed while a tool hangs, then started again', () => {
     // then the process is between execs (chrt, the loader script, node), and /proc shows an empty
     // command line for a moment during each exec.
     const resident = () => opsLog(f).some((e) => e.op === 'loader' && e.result === 'ok' && (e.start ?? 0) > restartedAt);
-    await until(async () => resident() && (await up(f)), 30_000, 'convergence').catch((e: unknown) => {
-      throw new Error(`${String(e)}\n${context()}`);
-    });
+    await until('convergence', async () => resident() && (await up(f)), { sources: upSources(f, second), timeoutMs: 30_000, detail: context });
 
     // It was killed by the new daemon, which said so, and which ran nothing before.
     const killed = lines(second.output()).find((l) => l.msg.startsWith('killed `') && l.msg.includes(`(pid ${hung.pid})`));

@@ -9,7 +9,8 @@ import { afterEach, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { makeFixture, type Fixture } from '../engine/harness.js';
-import { daemonArgs, until } from './run.js';
+import { every, until, waitFor } from '../helpers/wait-for.js';
+import { daemonArgs, machineChanges, outputOf } from './run.js';
 import { startPrivateBus, type PrivateBus } from '../dbus/helpers/private-bus.js';
 import { WireConnection } from '../../src/dbus/wire/connection.js';
 import { BUS_NAME, MANAGER_IFACE, MANAGER_PATH, PROPERTIES_IFACE, UNIT_IFACE } from '../../src/dbus/names.js';
@@ -56,15 +57,23 @@ test('200 reloads: resident memory, heap and file descriptors flat between reloa
     const [rows] = await call(MANAGER_PATH, MANAGER_IFACE, 'ListUnits').catch(() => [[]]);
     return (rows as unknown[][]).filter((r) => r[3] === 'active').length;
   };
-  await until(async () => (await activeUnits()) === 8, 30_000, 'bring-up').catch((e: unknown) => {
-    throw new Error(`${String(e)}\n${out}`);
+  // The units' states reach D-Bus just after the state file and the machine change; the slow
+  // tick catches the last change when the call that saw it came a moment too early.
+  await until('the bring-up: 8 units active on D-Bus', async () => (await activeUnits()) === 8, {
+    sources: [...machineChanges(f), ...outputOf(child), every(500)],
+    timeoutMs: 30_000,
+    detail: () => out,
   });
 
   const probeOnce = async (): Promise<Probe> => {
     const seen = out.split('GC-PROBE ').length;
     child.kill('SIGUSR2');
-    await until(() => out.split('GC-PROBE ').length > seen && out.endsWith('\n'), 10_000, 'the probe');
-    return JSON.parse(out.split('GC-PROBE ')[seen]!.split('\n')[0]!) as Probe;
+    const line = await waitFor('the probe to report', () => (out.split('GC-PROBE ').length > seen ? out.split('GC-PROBE ')[seen]!.split('\n').slice(0, -1)[0] : undefined), {
+      sources: outputOf(child),
+      timeoutMs: 10_000,
+      detail: () => out,
+    });
+    return JSON.parse(line) as Probe;
   };
   // The least of three: a tool run that happens to be in flight holds pipes and buffers.
   const probe = async (): Promise<Probe> => {

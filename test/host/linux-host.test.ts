@@ -10,8 +10,9 @@ import { createLinuxHost, type Host } from '../../src/host/index.js';
 import type { ToolRun } from '../../src/host/host.js';
 import { encodeConfig } from '../../src/jailhouse/index.js';
 import { nuttxCellConfig, type MachineDescription, type SimMachine } from '../../src/sim/index.js';
-import { tempMachine, waitFor } from '../sim/helpers.js';
-import { hostError } from './helpers.js';
+import { tempMachine, untilMachine } from '../sim/helpers.js';
+import { changesOf, until } from '../helpers/wait-for.js';
+import { hostError, untilSeen } from './helpers.js';
 
 async function setup(description?: Partial<MachineDescription>): Promise<{ m: SimMachine; host: Host }> {
   const m = await tempMachine(description);
@@ -30,7 +31,7 @@ function alive(pid: number): boolean {
 /** The PID of the stand-in that hangs in `op` (from the machine's log), once it hangs. */
 async function hungPid(m: SimMachine, op: string): Promise<number> {
   let pid: number | undefined;
-  await waitFor(async () => (pid = (await m.readLog()).find((e) => e.op === op && e.result === 'hang')?.detail?.pid as number | undefined) !== undefined);
+  await untilMachine(m, `${op} to hang`, async () => (pid = (await m.readLog()).find((e) => e.op === op && e.result === 'hang')?.detail?.pid as number | undefined) !== undefined);
   return pid!;
 }
 
@@ -136,7 +137,7 @@ describe.concurrent('LinuxHost operations on the simulated machine', () => {
     await host.setLinkUp('enp0s13');
     expect((await host.jailhouse()).cells[1]?.state).toBe('running');
     const endpoint = m.readinessEndpoint() as { host: string; port: number };
-    await waitFor(() => host.probeTcp(endpoint.host, endpoint.port, 200));
+    await untilSeen('the cell to accept on its readiness endpoint', () => host.probeTcp(endpoint.host, endpoint.port, 200));
     await host.removeAddress('enp0s13', '172.16.0.1/24');
     await host.shutdownCell('nuttx');
     expect(await host.probeTcp(endpoint.host, endpoint.port, 200)).toBe(false);
@@ -247,7 +248,7 @@ describe.concurrent('LinuxHost operations on the simulated machine', () => {
       const abort = new AbortController();
       let run: ToolRun | undefined;
       const enable = host.enableJailhouse(SYS, { signal: abort.signal, runs: { started: (r) => (run = r), ended: () => undefined } });
-      await waitFor(() => existsSync(calls));
+      await until('the stand-in to log its call', () => existsSync(calls), { sources: [changesOf(calls)], timeoutMs: 5000 });
       abort.abort();
       // Given up too while it waits: never run.
       expect(await hostError(host.startCell('nuttx', { signal: AbortSignal.timeout(300) }))).toMatchObject({
@@ -285,14 +286,14 @@ describe('LinuxHost loaders on the simulated machine', () => {
     const { m, host } = await setup();
     await m.bringUp('network');
     const endpoint = m.readinessEndpoint() as { host: string; port: number };
-    await waitFor(() => host.probeTcp(endpoint.host, endpoint.port, 200));
+    await untilSeen('the cell to accept on its readiness endpoint', () => host.probeTcp(endpoint.host, endpoint.port, 200));
     const id = await host.spawn({
       argv: ['/opt/crtos/loader', '/opt/crtos/apps/hello'],
       env: { SHADOWPROC: '/dev/shadow-process0', CRTOS_SIM_ENDPOINT: `${endpoint.host}:${endpoint.port}` },
       scheduling: { policy: 'fifo', priority: 80 },
       cpus: [0],
     });
-    await waitFor(async () => (await m.readLog()).some((e) => e.op === 'loader' && e.result === 'ok'));
+    await untilMachine(m, 'the loader to log that it is resident', async () => (await m.readLog()).some((e) => e.op === 'loader' && e.result === 'ok'));
     const log = await m.readLog();
     expect(log.find((e) => e.op === 'chrt')?.detail).toMatchObject({ policy: 'fifo', priority: 80 });
     expect(log.find((e) => e.op === 'loader' && e.result === 'ok')?.detail).toMatchObject({ pid: id.pid, cpusAllowed: '0', shadow: '/dev/shadow-process0' });
@@ -307,7 +308,7 @@ describe('LinuxHost loaders on the simulated machine', () => {
     const { m, host } = await setup();
     await m.bringUp('network');
     const endpoint = m.readinessEndpoint() as { host: string; port: number };
-    await waitFor(() => host.probeTcp(endpoint.host, endpoint.port, 200));
+    await untilSeen('the cell to accept on its readiness endpoint', () => host.probeTcp(endpoint.host, endpoint.port, 200));
     const spec = {
       argv: ['/opt/crtos/loader', '/opt/crtos/apps/hello'],
       env: { SHADOWPROC: '/dev/shadow-process0', CRTOS_SIM_ENDPOINT: `${endpoint.host}:${endpoint.port}` },
@@ -334,7 +335,7 @@ describe('LinuxHost loaders on the simulated machine', () => {
     const pid = Number(/pid (\d+)/.exec(e.message)![1]);
     expect(e.message).toBe(`spawn: \`chrt\` (pid ${pid}) did not exec ${join(m.dir, 'opt/crtos/loader')} before its caller's deadline; killed it with its process group`);
     // Killed with its group: the hung wrapper's processes go a moment later on a busy machine.
-    await waitFor(() => !alive(pid) && !alive(chrt), 2000);
+    await untilSeen(`the wrapper (pid ${pid}) and chrt (pid ${chrt}) to be gone`, () => !alive(pid) && !alive(chrt), 2000);
   });
 
   it('a loader whose cell is not running aborts like the C++ loader', async () => {
@@ -349,9 +350,9 @@ describe('LinuxHost loaders on the simulated machine', () => {
     const { m, host } = await setup();
     await m.bringUp('drivers');
     const endpoint = m.readinessEndpoint() as { host: string; port: number };
-    await waitFor(() => host.probeTcp(endpoint.host, endpoint.port, 200));
+    await untilSeen('the cell to accept on its readiness endpoint', () => host.probeTcp(endpoint.host, endpoint.port, 200));
     const id = await host.spawn({ argv: ['/opt/crtos/loader', '/opt/crtos/apps/hello'], env: {} });
-    await waitFor(async () => (await m.readLog()).some((e) => e.op === 'loader' && e.result === 'ok'));
+    await untilMachine(m, 'the loader to log that it is resident', async () => (await m.readLog()).some((e) => e.op === 'loader' && e.result === 'ok'));
     expect(await host.kill(id, 'SIGTERM')).toBe(true);
     expect(await host.waitExit(id)).toEqual({ code: null, signal: 'SIGTERM' });
     expect(await host.kill(id, 'SIGTERM')).toBe(false);

@@ -6,9 +6,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { appendFileSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createLinuxHost, type OutputFollower, type ProcessIdentity } from '../../src/host/index.js';
-import { tell, waitFor } from '../sim/helpers.js';
+import { tell } from '../sim/helpers.js';
+import { changesOf, until, type WakeSource } from '../helpers/wait-for.js';
 
 
 const host = createLinuxHost({ exitPollMs: 50 });
@@ -29,24 +30,21 @@ afterAll(async () => {
 /** Follows `file`, collecting lines; `next(text)` resolves once a line containing text arrived. */
 function follow(file: string, maxBytes: number, keep = 2) {
   const lines: string[] = [];
-  const waiters: { text: string; resolve: () => void }[] = [];
+  const wakes = new Set<() => void>();
+  const batches: WakeSource = (wake) => (wakes.add(wake), () => void wakes.delete(wake));
   const follower = host.followOutput(file, { maxBytes, keep }, (batch) => {
     lines.push(...batch);
-    for (const w of [...waiters]) {
-      if (lines.some((l) => l.includes(w.text))) {
-        waiters.splice(waiters.indexOf(w), 1);
-        w.resolve();
-      }
-    }
+    for (const wake of [...wakes]) wake();
   });
   followers.push(follower);
   const next = (text: string) =>
-    new Promise<void>((resolve, reject) => {
-      if (lines.some((l) => l.includes(text))) return resolve();
-      const timer = setTimeout(() => reject(new Error(`no line with ${JSON.stringify(text)}; got ${JSON.stringify(lines)}`)), 10_000);
-      waiters.push({ text, resolve: () => (clearTimeout(timer), resolve()) });
-    });
+    until(`a line with ${JSON.stringify(text)}`, () => lines.some((l) => l.includes(text)), { sources: [batches], timeoutMs: 10_000, detail: () => `lines: ${JSON.stringify(lines)}` });
   return { lines, next, follower };
+}
+
+/** Waits for FILE.n to exist and FILE to be emptied: a rotation (renames and a truncation in FILE's directory). */
+function rotated(file: string, n: number): Promise<void> {
+  return until(`${file} rotated to .${n}`, () => existsSync(`${file}.${n}`) && statSync(file).size === 0, { sources: [changesOf(dirname(file))], timeoutMs: 5000 });
 }
 
 describe('followOutput', () => {
@@ -73,14 +71,14 @@ describe('followOutput', () => {
     const chunk = (tag: string) => `${tag} ${'x'.repeat(1100)}\n`;
     appendFileSync(file, chunk('one'));
     await next('one');
-    await waitFor(() => existsSync(`${file}.1`) && statSync(file).size === 0);
+    await rotated(file, 1);
     expect(readFileSync(`${file}.1`, 'utf8')).toBe(chunk('one'));
     appendFileSync(file, chunk('two'));
     await next('two');
-    await waitFor(() => existsSync(`${file}.2`) && statSync(file).size === 0);
+    await rotated(file, 2);
     appendFileSync(file, chunk('three'));
     await next('three');
-    await waitFor(() => readFileSync(`${file}.1`, 'utf8') === chunk('three'));
+    await until('FILE.1 to hold the third chunk', () => readFileSync(`${file}.1`, 'utf8') === chunk('three'), { sources: [changesOf(dirname(file))], timeoutMs: 5000 });
     expect(readFileSync(`${file}.2`, 'utf8')).toBe(chunk('two'));
     expect(existsSync(`${file}.3`)).toBe(false);
   });
@@ -89,7 +87,7 @@ describe('followOutput', () => {
     const file = join(tmp, 'adopted.log');
     writeFileSync(file, 'y'.repeat(5000) + '\n');
     follow(file, 1000, 1);
-    await waitFor(() => existsSync(`${file}.1`) && statSync(file).size === 0);
+    await rotated(file, 1);
     expect(statSync(`${file}.1`).size).toBe(5001);
   });
 
@@ -103,7 +101,7 @@ describe('followOutput', () => {
     const id = await host.spawn({ argv: ['/bin/sh', '-c', script], env: { PATH: process.env.PATH ?? '/usr/bin:/bin' }, logFile: file });
     leftovers.push(id);
     await next('line 29');
-    await waitFor(() => existsSync(`${file}.1`) && statSync(file).size === 0);
+    await rotated(file, 1);
     expect(readFileSync(`${file}.1`, 'utf8').split('\n')).toHaveLength(31);
     await tell(fifo, 'go\n');
     await next('after rotation');

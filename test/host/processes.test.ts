@@ -15,7 +15,7 @@ import { randomBytes } from 'node:crypto';
 import { createLinuxHost, type ProcessIdentity } from '../../src/host/index.js';
 import { environHas, execReached, groupMembers } from '../../src/host/processes.js';
 import { parseProcStat } from '../../src/host/parse.js';
-import { waitFor } from '../sim/helpers.js';
+import { untilSeen } from './helpers.js';
 
 const host = createLinuxHost({ exitPollMs: 50 });
 let tmp: string;
@@ -100,7 +100,7 @@ describe('LinuxHost processes', () => {
     const id = await host.spawn({ argv: ['sleep', '30'], env: {}, cpus: [0], scheduling: { policy: 'other', priority: 0 } });
     leftovers.push(id);
     // The program is what runs under the PID, once chrt and taskset have exec'd into it.
-    await waitFor(async () => (await host.process(id))?.argv[0] === 'sleep');
+    await untilSeen('sleep to run under the PID', async () => (await host.process(id))?.argv[0] === 'sleep');
     expect((await host.process(id))?.argv).toEqual(['sleep', '30']);
     const status = readFileSync(`/proc/${id.pid}/status`, 'utf8');
     expect(/Cpus_allowed_list:\s*(\S+)/.exec(status)?.[1]).toBe('0');
@@ -117,7 +117,7 @@ describe('LinuxHost processes', () => {
     }
     const id = await host.spawn({ argv: ['sleep', '30'], env: {}, scheduling: { policy: 'fifo', priority: 42 } });
     leftovers.push(id);
-    await waitFor(async () => (await host.process(id))?.argv[0] === 'sleep');
+    await untilSeen('sleep to run under the PID', async () => (await host.process(id))?.argv[0] === 'sleep');
     const stat = readFileSync(`/proc/${id.pid}/stat`, 'utf8');
     const fields = stat.slice(stat.lastIndexOf(')') + 1).trim().split(/\s+/);
     // Fields 40 (rt_priority) and 41 (policy; SCHED_FIFO = 1), counted from field 3 at index 0.
@@ -190,7 +190,7 @@ describe('LinuxHost.findProcessByEnv', () => {
       const children = readFileSync(`/proc/${id.pid}/task/${id.pid}/children`, 'utf8').trim().split(/\s+/).filter(Boolean);
       return children.some((c) => parseProcStat(readFileSync(`/proc/${c}/stat`, 'utf8')).state === 'Z');
     };
-    await waitFor(zombie);
+    await untilSeen('the background child to be a zombie', zombie);
     expect(await host.findProcessByEnv('CRTOS_TEST_MARK', value)).toBeUndefined();
     await host.kill(id, 'SIGKILL');
   });
@@ -210,7 +210,7 @@ describe('LinuxHost process groups', () => {
   it('signals the whole group: a wrapper script and the children it started', async () => {
     const id = await host.spawn({ argv: ['/bin/sh', '-c', 'sleep 300 & sleep 300 & wait'], env: { PATH } });
     leftovers.push(id);
-    await waitFor(() => groupOf(id.pid).length === 3);
+    await untilSeen('three processes in the group', () => groupOf(id.pid).length === 3);
     expect(await host.killGroup(id, 'SIGTERM')).toBe(3);
     await host.waitGroupGone(id);
     expect(groupOf(id.pid)).toEqual([]);
@@ -222,7 +222,7 @@ describe('LinuxHost process groups', () => {
     const id = await host.spawn({ argv: ['/bin/sh', '-c', 'sleep 300 & exit 0'], env: { PATH } });
     leftovers.push(id);
     expect(await host.waitExit(id)).toEqual({ code: 0, signal: null });
-    await waitFor(() => groupOf(id.pid).length === 1);
+    await untilSeen('one process left in the group', () => groupOf(id.pid).length === 1);
     expect(groupMembers(id).map((m) => m.pid)).toEqual(groupOf(id.pid));
     expect(await host.killGroup(id, 'SIGKILL')).toBe(1);
     await host.waitGroupGone(id);
@@ -242,7 +242,7 @@ describe('LinuxHost process groups', () => {
           return false;
         }
       });
-    await waitFor(() => inOwnGroup() !== undefined);
+    await untilSeen('a process in a group of its own', () => inOwnGroup() !== undefined);
     expect(await host.killGroup(id, 'SIGTERM')).toBe(2);
     await host.waitGroupGone(id);
     expect(groupOf(id.pid)).toEqual([]);
@@ -267,7 +267,7 @@ describe('LinuxHost process groups', () => {
     const value = randomBytes(16).toString('hex');
     const id = await host.spawn({ argv: ['/bin/sh', '-c', 'sleep 300 & sleep 300 & wait'], env: { PATH, CRTOS_TEST_MARK: value } });
     leftovers.push(id);
-    await waitFor(() => groupOf(id.pid).length === 3);
+    await untilSeen('three processes in the group', () => groupOf(id.pid).length === 3);
     expect(await host.findProcessByEnv('CRTOS_TEST_MARK', value)).toMatchObject({ pid: id.pid, startTime: id.startTime });
     await host.killGroup(id, 'SIGKILL');
   });
@@ -302,7 +302,7 @@ describe('LinuxHost loader settings', () => {
     const memlock = canRaise ? 'infinity' : 65536n;
     const id = await host.spawn({ argv: ['sleep', '300'], env: { PATH }, limits: { memlock, rtprio, nofile: 4096n, core: 'infinity' } });
     leftovers.push(id);
-    await waitFor(async () => (await host.process(id))?.argv[0] === 'sleep');
+    await untilSeen('sleep to run under the PID', async () => (await host.process(id))?.argv[0] === 'sleep');
     const limits = limitsOf(id.pid);
     const locked = memlock === 'infinity' ? 'unlimited' : String(memlock);
     expect(limits['Max locked memory']).toEqual([locked, locked]);
@@ -315,7 +315,7 @@ describe('LinuxHost loader settings', () => {
   it('runs as a user with its groups, or as numeric ids without a passwd entry', async () => {
     const named = await host.spawn({ argv: ['sleep', '300'], env: { PATH }, user: 'nobody' });
     leftovers.push(named);
-    await waitFor(async () => (await host.process(named))?.argv[0] === 'sleep');
+    await untilSeen('sleep to run under the PID', async () => (await host.process(named))?.argv[0] === 'sleep');
     const nobody = execFileSync('id', ['-u', 'nobody'], { encoding: 'utf8' }).trim();
     const nogroup = execFileSync('id', ['-g', 'nobody'], { encoding: 'utf8' }).trim();
     expect(statusField(named.pid, 'Uid').split(/\s+/)).toEqual([nobody, nobody, nobody, nobody]);
@@ -325,7 +325,7 @@ describe('LinuxHost loader settings', () => {
 
     const numeric = await host.spawn({ argv: ['sleep', '300'], env: { PATH }, user: '4242420', group: '4242421' });
     leftovers.push(numeric);
-    await waitFor(async () => (await host.process(numeric))?.argv[0] === 'sleep');
+    await untilSeen('sleep to run under the PID', async () => (await host.process(numeric))?.argv[0] === 'sleep');
     expect(statusField(numeric.pid, 'Uid').split(/\s+/)[0]).toBe('4242420');
     expect(statusField(numeric.pid, 'Gid').split(/\s+/)[0]).toBe('4242421');
     expect(statusField(numeric.pid, 'Groups')).toBe('');
@@ -334,7 +334,7 @@ describe('LinuxHost loader settings', () => {
     // A group alone: still root, with that group.
     const grouped = await host.spawn({ argv: ['sleep', '300'], env: { PATH }, group: nogroup });
     leftovers.push(grouped);
-    await waitFor(async () => (await host.process(grouped))?.argv[0] === 'sleep');
+    await untilSeen('sleep to run under the PID', async () => (await host.process(grouped))?.argv[0] === 'sleep');
     expect([statusField(grouped.pid, 'Uid').split(/\s+/)[0], statusField(grouped.pid, 'Gid').split(/\s+/)[0]]).toEqual(['0', nogroup]);
     await host.killGroup(grouped, 'SIGKILL');
   });

@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { findOnPath, runTool, runToolChecked } from '../../src/host/run-tool.js';
 import type { ToolRun } from '../../src/host/host.js';
-import { waitFor } from '../sim/helpers.js';
+import { changesOf, waitFor } from '../helpers/wait-for.js';
+import { untilSeen } from './helpers.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'crtos-run-tool-'));
 writeFileSync(join(dir, 'fails'), '#!/bin/sh\necho "JAILHOUSE_CELL_START: Operation not permitted" >&2\nexit 1\n', { mode: 0o755 });
@@ -25,13 +26,11 @@ function alive(pid: number): boolean {
 }
 
 /** Resolves with the PID a tool wrote to `file`, once it is there. */
-async function pidIn(file: string): Promise<number> {
-  for (let i = 0; i < 400; i++) {
+function pidIn(file: string): Promise<number> {
+  return waitFor(`a PID in ${file}`, () => {
     const text = existsSync(file) ? readFileSync(file, 'utf8').trim() : '';
-    if (text !== '') return Number(text);
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  throw new Error(`no PID in ${file}`);
+    return text === '' ? undefined : Number(text);
+  }, { sources: [changesOf(file)], timeoutMs: 4000 });
 }
 const env = { PATH: `${dir}:/usr/bin:/bin` };
 
@@ -94,7 +93,7 @@ describe('running tools', () => {
     expect((e as Error).message).toBe(`createCell: \`forks ${file}\` was killed with its process group (pid ${run!.pid}): its caller's deadline passed`);
     // The tool is gone when the run settles; what it forked goes with its group.
     expect(alive(run!.pid)).toBe(false);
-    await waitFor(() => !alive(child), 2000); // signalled with the group; it may take a moment to go
+    await untilSeen(`the forked child (pid ${child}) to be gone`, () => !alive(child), 2000); // signalled with the group; it may take a moment to go
     expect(runs).toEqual([`started ${run!.pid}`, `ended ${run!.pid}`]);
   });
 
@@ -109,7 +108,7 @@ describe('running tools', () => {
     expect(Date.now() - t).toBeGreaterThanOrEqual(190);
     // The run settles when the tool itself is gone; its child, SIGKILLed with the group at the
     // same moment, dies a moment later on a busy machine.
-    await waitFor(() => !alive(child), 2000);
+    await untilSeen(`the forked child (pid ${child}) to be gone`, () => !alive(child), 2000);
   });
 
   it('does not start a tool whose caller gave up before', async () => {

@@ -1,6 +1,6 @@
 /** Fault and timing injection, set while the machine runs, and the serialization of jailhouse. */
 import { describe, expect, it } from 'vitest';
-import { tempMachine, waitFor } from './helpers.js';
+import { tempMachine, untilMachine } from './helpers.js';
 import { validateFaults } from '../../src/sim/faults.js';
 
 describe.concurrent('simulator faults and timing', () => {
@@ -27,7 +27,7 @@ describe.concurrent('simulator faults and timing', () => {
     await m.setFaults([{ op: 'modprobe', hang: true, times: 1 }]);
     const started = Date.now();
     const run = m.run('modprobe', ['jailhouse']);
-    await waitFor(async () => (await m.readLog()).some((e) => e.result === 'hang'));
+    await untilMachine(m, 'modprobe to hang', async () => (await m.readLog()).some((e) => e.result === 'hang'));
     expect(Date.now() - started).toBeLessThan(5000);
     const hung = (await m.readLog()).find((e) => e.result === 'hang');
     process.kill(hung?.detail?.pid as number, 'SIGKILL');
@@ -92,7 +92,7 @@ describe.concurrent('simulator faults and timing', () => {
     await m.setCellFailures([{ cell: 'nuttx', afterStartMs: 300 }]);
     await m.bringUp('running');
     // The runner commits the state, then logs: wait for both.
-    await waitFor(async () => (await m.state()).jailhouse.cells[0]?.state === 'failed' && (await m.readLog()).some((e) => e.op === 'cell failed'));
+    await untilMachine(m, 'the cell to fail and the failure to be logged', async () => (await m.state()).jailhouse.cells[0]?.state === 'failed' && (await m.readLog()).some((e) => e.op === 'cell failed'));
     // Timed from the start the hypervisor recorded, not from this (possibly delayed) test's clock.
     const startedAt = (await m.state()).jailhouse.cells[0]?.startedAt as number;
     const failedAt = (await m.readLog()).find((e) => e.op === 'cell failed')?.end as number;

@@ -1,8 +1,9 @@
 /** Shared by the simulator and host tests: temp machines that clean up after themselves. */
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
+import { changesOf, every, until, type WakeSource } from '../helpers/wait-for.js';
 import { createSimMachine, destroySimMachine, type MachineDescription, type SimMachine } from '../../src/sim/index.js';
 
 const created: string[] = [];
@@ -22,12 +23,18 @@ export function machineFile(m: SimMachine, machinePath: string): string | null {
   return existsSync(full) ? readFileSync(full, 'utf8') : null;
 }
 
-export async function waitFor(predicate: () => boolean | Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await predicate())) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/**
+ * What changes when the machine does: its directory (ops.log appended, machine.json), its hidden
+ * state (.sim/state.json renamed over), and the directories of the machine `files` a test reads
+ * (sysfs and procfs are rendered after the state is written, so a test reading them watches them).
+ */
+export function machineChanges(m: SimMachine, ...files: string[]): WakeSource[] {
+  return [changesOf(m.dir), changesOf(join(m.dir, '.sim')), ...files.map((f) => changesOf(dirname(join(m.dir, f))))];
+}
+
+/** Waits for `check` on the machine, woken by machineChanges(m, ...files). */
+export function untilMachine(m: SimMachine, what: string, check: () => boolean | Promise<boolean>, opts: { files?: string[]; timeoutMs?: number } = {}): Promise<void> {
+  return until(what, check, { sources: machineChanges(m, ...(opts.files ?? [])), timeoutMs: opts.timeoutMs ?? 5000 });
 }
 
 /**
@@ -36,14 +43,15 @@ export async function waitFor(predicate: () => boolean | Promise<boolean>, timeo
  */
 export async function tell(fifo: string, text: string): Promise<void> {
   let fd: number | undefined;
-  await waitFor(() => {
+  // Nothing announces that a reader opened the FIFO: look on each tick.
+  await until(`a reader of ${fifo}`, () => {
     try {
       fd = openSync(fifo, constants.O_WRONLY | constants.O_NONBLOCK);
       return true;
     } catch {
       return false;
     }
-  }, 10_000);
+  }, { sources: [every(5)], timeoutMs: 10_000 });
   writeSync(fd!, text);
   closeSync(fd!);
 }

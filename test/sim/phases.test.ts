@@ -13,7 +13,7 @@ import { join } from 'node:path';
 import { encodeConfig } from '../../src/jailhouse/index.js';
 import { DEFAULT_TIMINGS, REAL_TIMINGS, nuttxCellConfig, type SimMachine } from '../../src/sim/index.js';
 import { validateFaults } from '../../src/sim/faults.js';
-import { machineFile, tempMachine, waitFor } from './helpers.js';
+import { machineFile, tempMachine, untilMachine } from './helpers.js';
 
 const JH = 'sys/devices/jailhouse';
 const EXAMPLE = { revision: 12 as const, arch: 'x86' as const, cpus: 4, hypervisorMemory: { physStart: 0x3a000000n, size: 0x6000000n } };
@@ -119,11 +119,11 @@ describe.concurrent('a cell that fails inside its start', () => {
     const m = await tempMachine();
     await m.setCellFailures([{ cell: 'nuttx', afterStartMs: 0, times: 1 }]);
     await m.bringUp('running');
-    await waitFor(async () => (await m.state()).jailhouse.cells[0]?.state === 'failed' && (await m.readLog()).some((e) => e.op === 'cell failed'));
+    await untilMachine(m, 'the cell to fail and the failure to be logged', async () => (await m.state()).jailhouse.cells[0]?.state === 'failed' && (await m.readLog()).some((e) => e.op === 'cell failed'));
     expect((await m.faults()).cellFailures).toEqual([]);
     expect((await m.runInProcess('jailhouse', ['cell', 'start', 'nuttx'])).code).toBe(0);
     // The new run's runner is up (it registered its PID) and has nothing left to fail it with.
-    await waitFor(async () => (await m.state()).jailhouse.cells[0]?.runnerPid !== undefined);
+    await untilMachine(m, 'the new runner to register', async () => (await m.state()).jailhouse.cells[0]?.runnerPid !== undefined);
     expect((await m.state()).jailhouse.cells[0]?.state).toBe('running');
     await m.dispose();
   });
@@ -158,7 +158,7 @@ describe('cell destroy takes time', () => {
     await m.bringUp('running');
     await m.setTimings({ destroyMs: 1000 });
     const destroy = m.run('jailhouse', ['cell', 'destroy', 'nuttx']);
-    await waitFor(() => read(m, `${JH}/cells/1/state`) === 'invalid');
+    await untilMachine(m, 'cell 1 to read invalid', () => read(m, `${JH}/cells/1/state`) === 'invalid', { files: [`${JH}/cells/1/state`] });
     // `cell list` reads sysfs without the mutex and shows the state as it is (in-process: no start-up to wait for).
     expect((await m.runInProcess('jailhouse', ['cell', 'list'])).stdout).toMatch(/1 {7}nuttx {19}invalid {11}3 {23} {24}\n/);
     const create = await m.runInProcess('jailhouse', ['cell', 'create', '/etc/jailhouse/nuttx.cell']);
@@ -189,7 +189,7 @@ describe('cell destroy takes time', () => {
     const child = spawn(join(m.binDir, 'jailhouse'), ['cell', 'destroy', 'nuttx'], { env: m.env, stdio: 'ignore' });
     const exited = new Promise((r) => child.once('exit', r));
     // Its transition committed whole (state and sysfs), so it sleeps in the phase now.
-    await waitFor(async () => read(m, `${JH}/cells/1/state`) === 'invalid' && (await m.state()).jailhouse.pending !== undefined);
+    await untilMachine(m, 'cell 1 to read invalid, the rest of the destroy pending', async () => read(m, `${JH}/cells/1/state`) === 'invalid' && (await m.state()).jailhouse.pending !== undefined, { files: [`${JH}/cells/1/state`] });
     child.kill('SIGKILL');
     await exited;
     // Nobody advanced it: sysfs still reads invalid.
@@ -236,7 +236,7 @@ describe('disable takes time', () => {
     const disable = m.run('jailhouse', ['disable']);
     const { seen } = await observeWhile(look(m), (async () => {
       // A pass that saw `enabled` 1 and no cell would create one now: it waits for the mutex and is refused.
-      await waitFor(() => cellIds(m) === '0' && read(m, `${JH}/enabled`) === '1');
+      await untilMachine(m, 'only cell 0 listed, enabled still 1', () => cellIds(m) === '0' && read(m, `${JH}/enabled`) === '1', { files: [`${JH}/cells/0`, `${JH}/enabled`] });
       const create = await m.run('jailhouse', ['cell', 'create', `${m.dir}/etc/jailhouse/nuttx.cell`]);
       expect(create).toMatchObject({ code: 1, stderr: 'JAILHOUSE_CELL_CREATE: Invalid argument\n' });
       return disable;
@@ -250,7 +250,7 @@ describe('disable takes time', () => {
     await m.bringUp('created');
     await m.setTimings({ destroyMs: 0, disableMs: 500 });
     const disable = m.run('jailhouse', ['disable']);
-    await waitFor(() => cellIds(m) === '0');
+    await untilMachine(m, 'only cell 0 listed', () => cellIds(m) === '0', { files: [`${JH}/cells/0`] });
     expect(await m.runInProcess('rmmod', ['jailhouse'])).toMatchObject({ code: 1, stderr: 'rmmod: ERROR: Module jailhouse is in use\n' });
     expect((await disable).code).toBe(0);
     expect((await m.runInProcess('rmmod', ['jailhouse'])).code).toBe(0);

@@ -3,11 +3,12 @@
  * exit code, message, and the sysfs state that results.
  */
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeConfig } from '../../../src/jailhouse/index.js';
 import { crtosSystemConfig, nuttxCellConfig, type BringUpStage, type MachineDescription, type SimMachine } from '../../../src/sim/index.js';
-import { machineFile, tempMachine, waitFor } from '../helpers.js';
+import { dataOf, until } from '../../helpers/wait-for.js';
+import { machineFile, tempMachine, untilMachine } from '../helpers.js';
 
 const USAGE_HEAD = 'Usage: jailhouse { COMMAND | --help | --version }';
 const CELLS = 'sys/devices/jailhouse/cells';
@@ -431,16 +432,22 @@ describe('stand-in jailhouse with a cell that never answers (msg_reply_timeout 0
     for (const [tool, args] of ACTIVE_RUNNING) expect((await m.runInProcess(tool, args)).code).toBe(0);
     await m.setCellReply('active', 'silent');
     const stuck = m.run('jailhouse', ['cell', 'shutdown', 'active']);
-    await waitFor(async () => (await m.readLog()).some((e) => e.result === 'hang'));
+    await untilMachine(m, 'the shutdown to hang', async () => (await m.readLog()).some((e) => e.result === 'hang'));
     let listed = false;
     const waiting = m.run('jailhouse', ['cell', 'start', '0']).then((r) => ((listed = true), r));
-    await new Promise((r) => setTimeout(r, 300));
+    // The second command says it waits for the driver mutex (a file in .sim while it does).
+    await untilMachine(m, 'the second command to wait for the driver mutex', () => readdirSync(join(m.dir, '.sim')).some((n) => n.startsWith('jailhouse.lock.waiting.')), { timeoutMs: 10_000 });
     expect(listed).toBe(false);
     const hung = (await m.readLog()).find((e) => e.result === 'hang');
+    const killedAt = Date.now();
     process.kill(hung?.detail?.pid as number, 'SIGKILL');
     expect((await stuck).code).toBeNull();
     // The mutex is free again: the waiting command runs (and fails as it should for the root cell).
     expect(await waiting).toMatchObject({ code: 1, stderr: 'JAILHOUSE_CELL_START: Invalid argument\n' });
+    // It asked for the mutex before the kill and held it only after.
+    const start = (await m.readLog()).filter((e) => e.op === 'jailhouse cell start').at(-1);
+    expect(start?.workStart).toBeLessThan(killedAt);
+    expect(start?.lockAcquired).toBeGreaterThanOrEqual(killedAt);
     expect((await m.state()).jailhouse.cells[0]?.state).toBe('running');
     await m.dispose();
   });
@@ -454,9 +461,10 @@ describe('stand-in jailhouse console --follow', () => {
     const child = spawn(join(m.binDir, 'jailhouse'), ['console', '--follow'], { env: m.env });
     let out = '';
     child.stdout.on('data', (b: Buffer) => (out += b.toString()));
-    await waitFor(() => out.includes('Activating hypervisor'));
+    const sources = [dataOf(child.stdout)];
+    await until('the ring to be printed', () => out.includes('Activating hypervisor'), { sources, timeoutMs: 5000, detail: () => out });
     expect((await m.runInProcess('jailhouse', ['disable'])).code).toBe(0);
-    await waitFor(() => out.includes('Shutting down hypervisor'));
+    await until('the appended line to be printed', () => out.includes('Shutting down hypervisor'), { sources, timeoutMs: 5000, detail: () => out });
     child.kill('SIGTERM');
     await new Promise((r) => child.once('exit', r));
   });

@@ -4,7 +4,8 @@ import { execFile } from 'node:child_process';
 import { connect } from 'node:net';
 import { join } from 'node:path';
 import type { SimMachine } from '../../../src/sim/index.js';
-import { tempMachine, waitFor } from '../helpers.js';
+import { every, until } from '../../helpers/wait-for.js';
+import { tempMachine, untilMachine } from '../helpers.js';
 
 function loader(m: SimMachine, args: string[], env: Record<string, string> = {}): Promise<{ code: number | null; stderr: string }> {
   return new Promise((resolve) => {
@@ -54,10 +55,11 @@ describe.concurrent('stand-in loader', () => {
     const endpoint = m.readinessEndpoint() as { host: string; port: number };
     const env = { CRTOS_SIM_ENDPOINT: `${endpoint.host}:${endpoint.port}` };
     // Wait for the cell's endpoint to listen: then the loader gets as far as the shadow device.
-    await waitFor(async () => {
+    // Nothing announces the listening socket: each try is a loader run, on a tick.
+    await until('the loader to get as far as the shadow device', async () => {
       const r = await loader(m, ['/opt/crtos/apps/hello'], env);
       return r.stderr.includes('Error on opening shadow process: No such file or directory');
-    });
+    }, { sources: [every(20)], timeoutMs: 5000 });
     await m.bringUp('drivers');
     expect((await loader(m, ['/opt/crtos/apps/none'], { ...env, SHADOWPROC: '/dev/shadow-process0' })).code).toBe(129);
   });
@@ -66,9 +68,9 @@ describe.concurrent('stand-in loader', () => {
     const m = await tempMachine();
     await m.bringUp('drivers');
     // As crtosd does, start the loader only once the cell answers: a booting cell refuses.
-    await waitFor(() => accepts(m), 15_000);
+    await until('the cell to accept on its readiness endpoint', () => accepts(m), { sources: [every(20)], timeoutMs: 15_000 });
     const running = loader(m, ['VERBOSE=1', '/opt/crtos/apps/hello']);
-    await waitFor(async () => (await m.readLog()).some((e) => e.op === 'loader'), 15_000);
+    await untilMachine(m, 'the loader to log that it is resident', async () => (await m.readLog()).some((e) => e.op === 'loader'), { timeoutMs: 15_000 });
     expect((await m.readLog()).filter((e) => e.op === 'loader').map((e) => e.result)).toEqual(['ok']);
     await m.failCell('nuttx');
     expect(await running).toEqual({ code: 1, stderr: 'loader: connection to the sRTOS closed\n' });
