@@ -13,6 +13,7 @@ import { Manager, type ManagerOptions } from '../../src/engine/manager.js';
 import { fileStateStore } from '../../src/engine/state-file.js';
 import type { MachineDescription } from '../../src/sim/index.js';
 import type { UnitStatus } from '../../src/engine/manager-api.js';
+import { every, until as untilWoken } from '../helpers/wait-for.js';
 
 export interface Fixture {
   dir: string;
@@ -153,14 +154,9 @@ export function fastSupervision(f: Fixture, opTimeout?: string): void {
   f.writeUnit('network.yaml', f.readUnit('network.yaml').replace(/^(address: .*)$/m, `$1${t}`));
 }
 
-/** Polls `check` until it holds; for conditions no event announces (a tool's log line, a file). */
+/** Checks `check` on a tick until it holds, with a deadline: only for states nothing announces (/proc, a tool's log line). */
 export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (Date.now() < deadline) {
-    if (await check()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
+  await untilWoken(what, check, { sources: [every(50)], timeoutMs });
 }
 
 /** A loader's MainPID as its status shows it (0 when it has none, or the status is not a loader's). */

@@ -7,12 +7,12 @@ import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSyn
 import { execFileSync } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { makeFixture, untilUnit, pidOf, type Fixture } from './harness.js';
+import { until, makeFixture, untilUnit, pidOf, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 import type { LogLine } from '../../src/engine/manager-api.js';
 import { OUTPUT_ROTATION } from '../../src/engine/loader-output.js';
 import { renderUnitStatus } from '../../src/cli/format/status.js';
-import { tell, waitFor } from '../sim/helpers.js';
+import { tell } from '../sim/helpers.js';
 
 
 
@@ -95,7 +95,7 @@ describe('loader output', () => {
     const pid = pidOf(await untilUnit(m, id, (s) => s.activeState === 'active'));
     const file = join(logDir, `${id}.log`);
     // Rotated once it passed the cap (the rest of the burst, if any, goes on in the emptied file).
-    await waitFor(() => existsSync(`${file}.1`) && statSync(`${file}.1`).size >= OUTPUT_ROTATION.maxBytes && statSync(file).size < OUTPUT_ROTATION.maxBytes, 15_000);
+    await until(() => existsSync(`${file}.1`) && statSync(`${file}.1`).size >= OUTPUT_ROTATION.maxBytes && statSync(file).size < OUTPUT_ROTATION.maxBytes, 15_000);
     await tell(fifo, 'go\n');
     await untilLogLine(m, id, (l) => l.message === `chatty.sh[${pid}]: after rotation`);
     // Appended to the emptied file: whole lines, no hole of NULs where the old offset was.

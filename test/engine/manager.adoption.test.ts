@@ -6,9 +6,8 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_ACTIVE, makeFixture, settle, states, type Fixture } from './harness.js';
+import { until, ALL_ACTIVE, makeFixture, settle, states, type Fixture } from './harness.js';
 import type { AppliedRecord } from '../../src/engine/types.js';
-import { waitFor } from '../sim/helpers.js';
 
 const LOADER = 'hello.loader';
 
@@ -64,7 +63,7 @@ describe('a loader spawned but not recorded before the daemon died', () => {
   test('with that process gone, the restarted daemon starts the loader again', async () => {
     simulateCrashWindow();
     process.kill(original.pid, 'SIGKILL');
-    await waitFor(() => {
+    await until(() => {
       try {
         return readFileSync(`/proc/${original.pid}/stat`, 'utf8').split(') ')[1]?.startsWith('Z') ?? true;
       } catch {
@@ -96,6 +95,6 @@ describe('a loader spawned but not recorded before the daemon died', () => {
     m.close();
     expect(await loaderOps()).toEqual([]);
     expect(readState().units[LOADER]).toBeUndefined();
-    await waitFor(() => !existsSync(`/proc/${running.pid}/environ`) || readFileSync(`/proc/${running.pid}/environ`).length === 0);
+    await until(() => !existsSync(`/proc/${running.pid}/environ`) || readFileSync(`/proc/${running.pid}/environ`).length === 0);
   });
 });

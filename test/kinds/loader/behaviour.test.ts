@@ -10,10 +10,9 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { makeFixture, untilUnit, pidOf, type Fixture } from '../../engine/harness.js';
+import { until, makeFixture, untilUnit, pidOf, type Fixture } from '../../engine/harness.js';
 import type { Manager } from '../../../src/engine/manager.js';
 import type { JobInfo, JobResult } from '../../../src/engine/manager-api.js';
-import { waitFor } from '../../sim/helpers.js';
 
 /** PIDs of live processes whose environment holds `CRTOS_TEST_MARK=mark` (the loader and every child). */
 function marked(mark: string): number[] {
@@ -99,7 +98,7 @@ describe('Loader processes', () => {
     m = f.manager();
     await m.start();
     const up = await untilUnit(m, id, (s) => s.activeState === 'active');
-    await waitFor(() => marked(tag).length === 3);
+    await until(() => marked(tag).length === 3);
     expect(marked(tag)).toContain(pidOf(up));
     expect(await job(m, id, 'stop')).toBe('done');
     expect(marked(tag)).toEqual([]);
@@ -111,7 +110,7 @@ describe('Loader processes', () => {
     m = f.manager();
     await m.start();
     await untilUnit(m, id, (s) => s.activeState === 'active');
-    await waitFor(() => marked(tag).length === 3);
+    await until(() => marked(tag).length === 3);
     expect(await job(m, id, 'stop')).toBe('done');
     expect(marked(tag)).toEqual([]);
     expect(m.unitLog(id, 0).map((l) => l.message)).toContainEqual(expect.stringMatching(/^3 process\(es\) of process \d+'s group did not exit within 200 ms of SIGTERM; sent SIGKILL$/));
@@ -123,8 +122,8 @@ describe('Loader processes', () => {
     m = f.manager();
     await m.start();
     await untilUnit(m, id, (s) => s.activeState === 'inactive' && s.result === 'success' && s.timestamps.activeEnter > 0);
-    await waitFor(() => marked(tag).length === 0);
-    await waitFor(() => m!.unitLog(id, 0).some((l) => l.message === 'stopped 2 process(es) its main process left behind'));
+    await until(() => marked(tag).length === 0);
+    await until(() => m!.unitLog(id, 0).some((l) => l.message === 'stopped 2 process(es) its main process left behind'));
   });
 
   test('a restarted daemon stops what a loader that died meanwhile left, before starting it again', async () => {
@@ -133,16 +132,16 @@ describe('Loader processes', () => {
     m = f.manager();
     await m.start();
     const first = pidOf(await untilUnit(m, id, (s) => s.activeState === 'active'));
-    await waitFor(() => marked(tag).length === 3);
+    await until(() => marked(tag).length === 3);
     m.close();
     // The main process dies while no daemon runs; its two children live on.
     process.kill(first, 'SIGKILL');
-    await waitFor(() => marked(tag).length === 2);
+    await until(() => marked(tag).length === 2);
     const orphans = marked(tag);
     m = f.manager();
     await m.start();
     const second = pidOf(await untilUnit(m, id, (s) => s.activeState === 'active' && pidOf(s) !== first && pidOf(s) > 0));
-    await waitFor(() => marked(tag).length === 3);
+    await until(() => marked(tag).length === 3);
     expect(marked(tag).filter((p) => orphans.includes(p))).toEqual([]);
     expect(marked(tag)).toContain(second);
     expect(await job(m, id, 'stop')).toBe('done');
@@ -154,7 +153,7 @@ describe('Loader processes', () => {
     m = f.manager();
     await m.start();
     const pid = pidOf(await untilUnit(m, id, (s) => s.activeState === 'active'));
-    await waitFor(() => marked(tag).length === 2);
+    await until(() => marked(tag).length === 2);
     m.close();
     m = f.manager();
     await m.start();
@@ -186,7 +185,7 @@ describe('Loader processes', () => {
     await m.start();
     const pid = pidOf(await untilUnit(m, id, (s) => s.activeState === 'active'));
     // Once prlimit and setpriv have exec'd into the script, and the script into sleep.
-    await waitFor(() => running(pid, 'sleep'));
+    await until(() => running(pid, 'sleep'));
     const status = readFileSync(`/proc/${pid}/status`, 'utf8');
     expect(/^Uid:\s+(\d+)/m.exec(status)?.[1]).toBe(uid);
     expect(/^Gid:\s+(\d+)/m.exec(status)?.[1]).toBe(gid);
@@ -197,7 +196,7 @@ describe('Loader processes', () => {
     f.writeUnit('unprivileged.yaml', readFileSync(join(f.unitsDir, 'unprivileged.yaml'), 'utf8').replace(fields(4096), fields(2048)));
     expect((await m.reload()).steps).toEqual([{ unit: id, action: 'restart', reason: expect.stringContaining('limits') }]);
     const again = pidOf(await untilUnit(m, id, (s) => s.activeState === 'active' && pidOf(s) !== pid && pidOf(s) > 0));
-    await waitFor(() => running(again, 'sleep'));
+    await until(() => running(again, 'sleep'));
     expect(readFileSync(`/proc/${again}/limits`, 'utf8')).toMatch(/^Max open files\s+2048\s+2048\s+files/m);
     expect(await job(m, id, 'stop')).toBe('done');
   });
