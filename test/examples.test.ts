@@ -17,7 +17,7 @@ describe('example deployments', () => {
       expect([...r.set!.units.keys()].sort()).toEqual(
         ['crtos-link.network', 'hello.loader', 'ivshmem-net.driver', 'jailhouse.driver', 'jailhouse.hypervisor', 'nuttx.cell', 'nuttx.image', 'shadow.driver'],
       );
-      // DESIGN.md's bring-up order: module, enable, drivers, link, cell, loader.
+      // The bring-up order of the manual cRTOS installation: module, enable, drivers, link, cell, loader.
       // The pinned checksum is that of the image the simulated machine writes.
       const image = r.set!.units.get('nuttx.image')!;
       const written = createHash('sha256').update(readFileSync(join(machine, 'm/opt/crtos/nuttx.bin'))).digest('hex');

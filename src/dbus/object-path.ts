@@ -1,5 +1,5 @@
 /**
- * systemd's bus-label escaping (conventions.md §1.7), so unit object paths look like systemd's:
+ * systemd's bus-label escaping, so unit object paths look like systemd's:
  * `nuttx.cell` → `/org/crtos/unit/nuttx_2ecell`. Every byte outside [A-Za-z0-9] becomes `_` and two
  * lower-case hex digits; a leading digit is escaped too, because a path element may not start with
  * one in some bindings; the empty string is `_`.

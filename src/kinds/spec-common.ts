@@ -106,7 +106,7 @@ export const COMMON_CHANGES: Record<keyof typeof commonFields, ChangeAction> = {
   before: 'none',
 };
 
-/** A reference from a field to another unit; implies requires + after (DESIGN.md). */
+/** A reference from a field to another unit; implies requires + after (README.md, Unit format). */
 export interface UnitReference {
   /** Dotted field path, for error positions: `driver`, `load.0.image`. */
   field: string;
