@@ -13,7 +13,7 @@ import { Manager, type ManagerOptions } from '../../src/engine/manager.js';
 import { fileStateStore } from '../../src/engine/state-file.js';
 import type { MachineDescription } from '../../src/sim/index.js';
 import type { UnitStatus } from '../../src/engine/manager-api.js';
-import { every, until as untilWoken } from '../helpers/wait-for.js';
+import { changesOf, eventsOf, every, until as untilWoken, type WakeSource } from '../helpers/wait-for.js';
 
 export interface Fixture {
   dir: string;
@@ -83,19 +83,26 @@ export async function makeFixture(opts: { description?: Partial<MachineDescripti
   };
 }
 
-/** Waits until the manager has no pass queued and no restart pending for `quietMs`. */
-export async function settle(manager: Manager, quietMs = 300, timeoutMs = 25_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  let quietSince = 0;
-  while (Date.now() < deadline) {
-    await manager.idle();
-    if (manager.settled()) {
-      if (quietSince === 0) quietSince = Date.now();
-      if (Date.now() - quietSince >= quietMs) return;
-    } else quietSince = 0;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error('manager did not settle');
+/** What the manager announces: a pass or a job beginning or ending, a unit or the daemon changing. */
+export function managerEvents(manager: Manager): WakeSource {
+  return eventsOf(manager, 'jobNew', 'jobRemoved', 'unitChanged', 'daemonChanged', 'log');
+}
+
+/**
+ * Waits until the manager has no pass running or queued and no restart pending, re-checked on its
+ * own events (each pass ends with daemonChanged; a restart timer firing starts a pass). It returns
+ * as soon as that holds: what the manager notices later on its own (a poll seeing drift, a child
+ * exiting) is waited for by the test through untilUnit or until with that event.
+ */
+export async function settle(manager: Manager, timeoutMs = 25_000): Promise<void> {
+  await untilWoken(
+    'the manager to settle (no pass queued, no restart pending)',
+    async () => {
+      await manager.idle();
+      return manager.settled();
+    },
+    { sources: [managerEvents(manager)], timeoutMs, detail: () => JSON.stringify(states(manager)) },
+  );
 }
 
 /**
@@ -154,9 +161,18 @@ export function fastSupervision(f: Fixture, opTimeout?: string): void {
   f.writeUnit('network.yaml', f.readUnit('network.yaml').replace(/^(address: .*)$/m, `$1${t}`));
 }
 
-/** Checks `check` on a tick until it holds, with a deadline: only for states nothing announces (/proc, a tool's log line). */
-export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition'): Promise<void> {
-  await untilWoken(what, check, { sources: [every(50)], timeoutMs });
+/**
+ * Checks `check` until it holds, with a deadline, on each wake-up of `sources`: the manager's
+ * events, changesOf the machine's ops log or a file. The default tick is only for states nothing
+ * announces (/proc, a socket).
+ */
+export async function until(check: () => boolean | Promise<boolean>, timeoutMs = 15_000, what = 'condition', sources: WakeSource[] = [every(50)]): Promise<void> {
+  await untilWoken(what, check, { sources, timeoutMs });
+}
+
+/** Wakes on each operation the simulated machine logs. */
+export function machineOps(f: Fixture): WakeSource {
+  return changesOf(join(f.machine.dir, 'ops.log'));
 }
 
 /** A loader's MainPID as its status shows it (0 when it has none, or the status is not a loader's). */

@@ -13,24 +13,16 @@ import type { LogLine } from '../../src/engine/manager-api.js';
 import { OUTPUT_ROTATION } from '../../src/engine/loader-output.js';
 import { renderUnitStatus } from '../../src/cli/format/status.js';
 import { tell } from '../sim/helpers.js';
+import { changesOf, eventsOf, until as untilWoken } from '../helpers/wait-for.js';
 
 
 
-/** Resolves with the unit's log once a line of it matches. */
+/** Resolves once a line of the unit's log matches: checked now, then on each line the manager logs. */
 function untilLogLine(m: Manager, id: string, match: (l: LogLine) => boolean): Promise<void> {
-  return new Promise((resolve, reject) => {
-    const timer = setTimeout(() => {
-      m.off('log', check);
-      reject(new Error(`no such log line of ${id}; the log: ${JSON.stringify(m.unitLog(id, 0))}`));
-    }, 15_000);
-    const check = (l: LogLine) => {
-      if (l.unit !== id || !match(l)) return;
-      clearTimeout(timer);
-      m.off('log', check);
-      resolve();
-    };
-    m.on('log', check);
-    if (m.unitLog(id, 0).some(match)) check(m.unitLog(id, 0).find(match)!);
+  return untilWoken(`a matching log line of ${id}`, () => m.unitLog(id, 0).some(match), {
+    sources: [eventsOf(m, 'log')],
+    timeoutMs: 15_000,
+    detail: () => `the log: ${JSON.stringify(m.unitLog(id, 0))}`,
   });
 }
 
@@ -95,7 +87,7 @@ describe('loader output', () => {
     const pid = pidOf(await untilUnit(m, id, (s) => s.activeState === 'active'));
     const file = join(logDir, `${id}.log`);
     // Rotated once it passed the cap (the rest of the burst, if any, goes on in the emptied file).
-    await until(() => existsSync(`${file}.1`) && statSync(`${file}.1`).size >= OUTPUT_ROTATION.maxBytes && statSync(file).size < OUTPUT_ROTATION.maxBytes, 15_000);
+    await until(() => existsSync(`${file}.1`) && statSync(`${file}.1`).size >= OUTPUT_ROTATION.maxBytes && statSync(file).size < OUTPUT_ROTATION.maxBytes, 15_000, 'the output file rotated', [changesOf(logDir)]);
     await tell(fifo, 'go\n');
     await untilLogLine(m, id, (l) => l.message === `chatty.sh[${pid}]: after rotation`);
     // Appended to the emptied file: whole lines, no hole of NULs where the old offset was.

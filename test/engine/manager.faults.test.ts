@@ -4,8 +4,9 @@
  * with back-off: one transient failure at boot heals without an operator), nothing half-made left behind.
  */
 import { afterEach, describe, expect, test } from 'vitest';
-import type { SimFault, SimOperation } from '../../src/sim/index.js';
-import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, type Fixture } from './harness.js';
+import { isDeepStrictEqual } from 'node:util';
+import type { SimFault, SimLogEntry, SimOperation } from '../../src/sim/index.js';
+import { ALL_ACTIVE, fastSupervision, machineOps, makeFixture, managerEvents, settle, states, until, type Fixture } from './harness.js';
 
 let fixture: Fixture | undefined;
 afterEach(async () => {
@@ -44,6 +45,14 @@ const cases: Case[] = [
   { name: 'the loader fails always (start limit)', fault: { op: 'loader', errno: 'ECONNREFUSED' }, expected: { ...ALL_ACTIVE, 'hello.loader': 'failed/start-limit-hit' }, attempts: ['chrt', 3] },
 ];
 
+/** Whether `op` ran again, and succeeded, after its first failure (or hang) with the same arguments. */
+function retried(log: SimLogEntry[], op: string): boolean {
+  const failed = log.findIndex((e) => e.op === op && e.result !== 'ok');
+  if (failed < 0) return false;
+  const args = log[failed]!.args.join(' ');
+  return log.slice(failed + 1).some((e) => e.op === op && e.result === 'ok' && e.args.join(' ') === args);
+}
+
 describe('host operations failing during the bring-up', () => {
   test.each(cases)('$name', async (c) => {
     const f = (fixture = await makeFixture());
@@ -51,7 +60,11 @@ describe('host operations failing during the bring-up', () => {
     await f.machine.setFaults([c.fault]);
     const m = f.manager();
     await m.start();
-    await settle(m, 600, 30_000);
+    // A fault that fires once is followed by its retry; a loader fails after its start, with no
+    // pass or restart pending: waited for as events, then the manager left to settle.
+    if (c.fault.times === 1) await until(async () => retried(await f.machine.readLog(), c.fault.op), 30_000, `${c.fault.op} run again after its fault`, [machineOps(f)]);
+    await until(() => isDeepStrictEqual(states(m), c.expected), 30_000, `the states ${JSON.stringify(c.expected)}; now ${JSON.stringify(states(m))}`, [managerEvents(m)]);
+    await settle(m, 30_000);
     expect(states(m)).toEqual(c.expected);
     const log = await f.machine.readLog();
     const [op, max] = c.attempts;

@@ -9,7 +9,7 @@
 import { afterEach, describe, expect, test } from 'vitest';
 import type { LogLine, UnitStatus } from '../../src/engine/manager-api.js';
 import { createLinuxHost } from '../../src/host/index.js';
-import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, until, type Fixture } from './harness.js';
+import { ALL_ACTIVE, fastSupervision, makeFixture, managerEvents, settle, states, until, type Fixture } from './harness.js';
 import { alive, HANG_CASES, hungEntry, mutating, opsLog, reachBy, type HangCase } from './hang-cases.js';
 
 let fixture: Fixture | undefined;
@@ -66,7 +66,7 @@ async function hangOnce(c: HangCase, converge: boolean): Promise<void> {
     void m.reload();
   }
 
-  await until(() => failure !== undefined, 20_000, `${c.unit ?? 'observation'} to fail with ENGINE_TIMEOUT`);
+  await until(() => failure !== undefined, 20_000, `${c.unit ?? 'observation'} to fail with ENGINE_TIMEOUT`, [managerEvents(m)]);
   const hung = hungEntry(f, c.op)!;
   expect(hung, `the ${c.op} line of the operation log`).toBeDefined();
   const fail = failure!;
@@ -93,7 +93,7 @@ async function hangOnce(c: HangCase, converge: boolean): Promise<void> {
     else expect(m.getUnit(id)?.activeState, id).toBe('active');
   }
 
-  await settle(m, 600, 30_000);
+  await settle(m, 30_000);
 
   const log = opsLog(f);
   const context = log.map((e) => `${e.start?.toFixed(0) ?? '-'} ${e.op} ${e.args.join(' ')} ${e.result}`).join('\n');
@@ -135,7 +135,7 @@ describe('a loader whose wrapper hangs', () => {
     });
     await f.machine.setFaults([{ op: 'chrt', hang: true, times: 1 }]);
     void m.start();
-    await until(() => failed !== undefined, 20_000, 'hello.loader to fail');
+    await until(() => failed !== undefined, 20_000, 'hello.loader to fail', [managerEvents(m)]);
     const hung = hungEntry(f, 'chrt')!;
     expect(activeWhileHung).toBe(false);
     expect(failed!.toolAlive).toBe(false);
@@ -144,7 +144,7 @@ describe('a loader whose wrapper hangs', () => {
     const pid = Number(/pid (\d+)/.exec(failed!.status.lastError!.message)![1]);
     expect(alive(pid)).toBe(false);
     expect(alive(hung.pid)).toBe(false);
-    await settle(m, 600, 30_000);
+    await settle(m, 30_000);
     expect(states(m)).toEqual(ALL_ACTIVE);
     expect(opsLog(f).filter((e) => e.op === 'chrt').map((e) => e.result)).toEqual(['hang', 'ok']);
   }, 60_000);

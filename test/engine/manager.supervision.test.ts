@@ -1,6 +1,6 @@
 /** Supervision on the simulated machine: cells entering `failed` and crashing loaders. */
 import { afterEach, describe, expect, test } from 'vitest';
-import { ALL_ACTIVE, fastSupervision, makeFixture, settle, states, until, untilUnit, pidOf, type Fixture } from './harness.js';
+import { ALL_ACTIVE, fastSupervision, machineOps, makeFixture, settle, states, until, untilUnit, pidOf, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 import { createServer, type AddressInfo } from 'node:net';
 
@@ -30,7 +30,7 @@ describe('supervision', () => {
     const noticed = untilUnit(m, 'nuttx.cell', (s) => s.activeState !== 'active'); // by the sysfs poll
     await f.machine.failCell('nuttx');
     await noticed;
-    await settle(m, 500);
+    await settle(m);
     expect(states(m)).toEqual(ALL_ACTIVE);
     const ops = (await f.ops()).filter((o) => o.startsWith('jailhouse'));
     expect(ops.map((o) => o.split(' --')[0])).toEqual(['jailhouse cell shutdown cell shutdown', 'jailhouse cell load cell load', 'jailhouse cell start cell start']);
@@ -42,7 +42,7 @@ describe('supervision', () => {
     await f.machine.setCellFailures([{ cell: 'nuttx', afterStartMs: 150 }]);
     await f.machine.failCell('nuttx');
     await untilUnit(m, 'nuttx.cell', (s) => s.result === 'start-limit-hit', 30_000);
-    await settle(m, 800, 30_000);
+    await settle(m, 30_000);
     expect(m.getUnit('nuttx.cell')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
     // burst 3 in the window: the first start plus two restarts, then no more.
     expect((await f.ops()).filter((o) => o.startsWith('jailhouse cell start')).length).toBe(2);
@@ -61,7 +61,7 @@ describe('supervision', () => {
     const m = f.manager();
     await m.start();
     const failed = await untilUnit(m, 'nuttx.cell', (s) => s.result === 'start-limit-hit');
-    await settle(m, 600);
+    await settle(m);
     expect(m.getUnit('nuttx.cell')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
     expect(failed.lastError?.message).toMatch(/cell nuttx is failed while waiting for it to accept a connection/);
     expect(m.getUnit('hello.loader')).toMatchObject({ activeState: 'failed', result: 'dependency' });
@@ -78,7 +78,7 @@ describe('supervision', () => {
     const restartedFrom = async (pid: number) => {
       const s = await untilUnit(m, 'hello.loader', (u) => u.activeState === 'active' && pidOf(u) !== pid);
       const pidNow = pidOf(s);
-      await until(async () => (await f.machine.readLog()).some((e) => e.op === 'loader' && e.result === 'ok' && e.detail?.pid === pidNow));
+      await until(async () => (await f.machine.readLog()).some((e) => e.op === 'loader' && e.result === 'ok' && e.detail?.pid === pidNow), 15_000, `the loader ${pidNow} logged resident`, [machineOps(f)]);
     };
     process.kill(first, 'SIGKILL');
     await restartedFrom(first);
@@ -89,7 +89,7 @@ describe('supervision', () => {
     await restartedFrom(second);
     process.kill(loaderPid(m), 'SIGKILL');
     await untilUnit(m, 'hello.loader', (s) => s.result === 'start-limit-hit');
-    await settle(m, 600);
+    await settle(m);
     expect(m.getUnit('hello.loader')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
     expect((await f.ops()).filter((o) => o.startsWith('chrt')).length).toBe(2);
     // The cell was never touched by the loader's troubles.

@@ -6,6 +6,7 @@
  */
 import { afterAll, describe, expect, test } from 'vitest';
 import { spawn } from 'node:child_process';
+import { EventEmitter } from 'node:events';
 import { readFileSync } from 'node:fs';
 import { createLinuxHost } from '../../src/host/index.js';
 import { parseProcStat } from '../../src/host/parse.js';
@@ -16,6 +17,7 @@ import { ToolRuns } from '../../src/engine/tool-runs.js';
 import { TOOL_RUN_ENV } from '../../src/host/host.js';
 import type { LogLine } from '../../src/engine/manager-api.js';
 import { until } from './harness.js';
+import { eventsOf } from '../helpers/wait-for.js';
 
 const host = createLinuxHost({ exitPollMs: 20 });
 const started: number[] = [];
@@ -50,13 +52,17 @@ function setup() {
   const store = memoryStateStore().toolRuns;
   const lines: Pick<LogLine, 'level' | 'unit' | 'message'>[] = [];
   const passes: string[] = [];
+  const asked = new EventEmitter();
   const tools = new ToolRuns({
     host,
     store,
     log: (level, unit, message) => lines.push({ level, ...(unit ? { unit } : {}), message }),
-    reconcile: (reason) => passes.push(reason),
+    reconcile: (reason) => {
+      passes.push(reason);
+      asked.emit('pass');
+    },
   });
-  return { store, lines, passes, tools };
+  return { store, lines, passes, asked, tools };
 }
 
 async function problemOf(p: Promise<unknown>) {
@@ -110,12 +116,12 @@ describe('bounded', () => {
   });
 
   test('an operation that runs no tool is given up at the deadline; ending late, it asks for a pass', async () => {
-    const { tools, passes } = setup();
+    const { tools, passes, asked } = setup();
     let finish!: () => void;
     const late = new Promise<void>((r) => (finish = r));
     expect(await problemOf(tools.bounded('rtmux.hypervisor', late, 50, 'image placement'))).toMatchObject({ code: 'ENGINE_TIMEOUT', message: 'image placement did not finish within 50 ms' });
     finish();
-    await until(() => passes.length > 0, 2000, 'a pass');
+    await until(() => passes.length > 0, 2000, 'a pass', [eventsOf(asked, 'pass')]);
     expect(passes).toEqual(['image placement of rtmux.hypervisor finished late']);
   });
 });

@@ -10,7 +10,7 @@ import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { until, makeFixture, untilUnit, pidOf, type Fixture } from '../../engine/harness.js';
+import { until, makeFixture, managerEvents, untilUnit, pidOf, type Fixture } from '../../engine/harness.js';
 import type { Manager } from '../../../src/engine/manager.js';
 import type { JobInfo, JobResult } from '../../../src/engine/manager-api.js';
 
@@ -123,7 +123,7 @@ describe('Loader processes', () => {
     await m.start();
     await untilUnit(m, id, (s) => s.activeState === 'inactive' && s.result === 'success' && s.timestamps.activeEnter > 0);
     await until(() => marked(tag).length === 0);
-    await until(() => m!.unitLog(id, 0).some((l) => l.message === 'stopped 2 process(es) its main process left behind'));
+    await until(() => m!.unitLog(id, 0).some((l) => l.message === 'stopped 2 process(es) its main process left behind'), 15_000, 'the log line of the leftovers stopped', [managerEvents(m)]);
   });
 
   test('a restarted daemon stops what a loader that died meanwhile left, before starting it again', async () => {
