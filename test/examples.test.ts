@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadUnits } from '../src/units/load.js';
 import { repoRoot, specOf } from './units/helpers.js';
+import type { RtmuxHypervisor } from '../src/backends/rtmux/definition.js';
 
 describe('example deployments', () => {
   it('units/crtos is the complete cRTOS deployment and every file it names exists on the simulated machine', async () => {
@@ -49,7 +50,7 @@ describe('example deployments', () => {
     const r = await loadUnits({ directories: ['units/rtmux'], cwd: repoRoot });
     expect(r.problems).toEqual([]);
     const hv = r.set!.units.get('rtmux.hypervisor')!;
-    const hvSpec = specOf(hv, 'Hypervisor');
+    const hvSpec = (hv as RtmuxHypervisor).spec;
     expect(hvSpec.type === 'rtmux' && [hvSpec.imagePath, hvSpec.module]).toEqual(['/vmm/rtos.bin', '/lib/modules/rtvmm.ko']);
     expect(r.set!.deps.get('rtmux.hypervisor')!.requires).toEqual(['rt-thread.image']);
   });

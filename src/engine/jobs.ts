@@ -36,7 +36,7 @@ export interface JobRunnerContext {
   readonly host: Host;
   /** Jobs run at once at most. */
   readonly maxParallelJobs: number;
-  /** Of those, at most this many of one lock group (KindBehaviour.lockGroup: the Jailhouse driver lock). */
+  /** Of those, at most this many of one lock group (Backend.lockGroup: the Jailhouse driver lock). */
   readonly maxLockedJobs: number;
   /** Directory for process units' stdout/stderr files (ID.log); none when undefined. */
   readonly logDir: string | undefined;
@@ -100,7 +100,7 @@ export class JobRunner {
       maxParallel: ctx.maxParallelJobs,
       requiresOf: (id) => set.deps.get(id)?.requires ?? [],
       cost: (job) => jobCost(job, set),
-      lockGroup: (job) => lockGroupOf(job, set, ctx.records.map),
+      lockGroup: (job) => lockGroupOf(job, set, ctx.records.map, (id) => ctx.description(id)),
       maxPerLockGroup: ctx.maxLockedJobs,
       launchSpacingMs: LAUNCH_SPACING_MS,
       launchBurst: CORES,
@@ -410,15 +410,19 @@ export class JobRunner {
   }
 }
 
-/** The lock group of the job's unit (KindBehaviour.lockGroup), asked of the unit or of its record once removed. */
-function lockGroupOf(job: PlanJob, set: UnitSet, records: ReadonlyMap<string, AppliedRecord>): string | undefined {
+/**
+ * The lock group of the job's unit (KindBehaviour.lockGroup), asked of the unit or of its record
+ * once removed. The facts are the description's under the record's: a unit never started has no
+ * record, and the backend it runs on is in its description.
+ */
+function lockGroupOf(job: PlanJob, set: UnitSet, records: ReadonlyMap<string, AppliedRecord>, description: (id: string) => UnitDescription | undefined): string | undefined {
   if (job.type === 'adopt') return undefined;
   const unit = set.units.get(job.unit);
   const rec = records.get(job.unit);
   const kind = unit?.kind ?? rec?.kind;
   if (kind === undefined) return undefined;
   const lockGroup = behaviourOf(kind).lockGroup;
-  return lockGroup?.({ id: job.unit, kind, ...(unit ? { unit } : {}), facts: rec?.facts ?? {} });
+  return lockGroup?.({ id: job.unit, kind, ...(unit ? { unit } : {}), facts: { ...(description(job.unit)?.facts ?? {}), ...(rec?.facts ?? {}) } });
 }
 
 /**

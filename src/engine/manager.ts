@@ -31,7 +31,8 @@ import type {
 import { behaviourKinds, behaviourOf, canReload, type Target } from '../kinds/behaviours.js';
 import { describeUnits, hostFiles, unitFileErrors } from './description.js';
 import { checkTransaction } from '../transaction/check.js';
-import { jailhouseTransition, observeAll, takeSnapshot, type Transition } from './observe.js';
+import { hypervisorTransition, observeAll, takeSnapshot } from './observe.js';
+import { DEFAULT_BACKEND, type Transition } from '../backends/index.js';
 import type { Snapshot } from './types.js';
 import { plan as buildPlan, type PlanJob } from './plan.js';
 import type { JobOutcome } from './apply.js';
@@ -58,7 +59,7 @@ export interface ManagerOptions {
   store: StateStore;
   unitDirectories?: string[];
   version?: string;
-  /** How often the sysfs state of cells is polled; 0 turns polling off. Default 1000 ms. */
+  /** How often the backends' state is polled (Backend.changed: Jailhouse's cells in sysfs); 0 turns polling off. Default 1000 ms. */
   pollIntervalMs?: number;
   /** Restart timers and exit watching; off for `--once`. Default true. */
   supervise?: boolean;
@@ -77,7 +78,7 @@ export interface ManagerOptions {
 }
 
 const LOG_LINES_PER_UNIT = 200;
-/** How often a pass looks again at a hypervisor in transition (jailhouseTransition says how long at most). */
+/** How often a pass looks again at a hypervisor in transition (the backend's transition says how long at most). */
 const TRANSITION_POLL_MS = 50;
 
 type JobGoal = 'start' | 'stop';
@@ -354,7 +355,7 @@ export class Manager extends EventEmitter implements ManagerApi {
       const targets = this.targets();
       const snap = await this.settledSnapshot(targets);
       this.records.recordFoundLoaders(targets, snap, (unit, message) => this.log('info', unit, message));
-      this.supervisor.rememberCells(snap.jailhouse);
+      this.supervisor.rememberBackends(snap.backends);
       const observed = observeAll(snap, targets);
       // No unit set was ever accepted (this daemon started on files it refuses): what runs is
       // observed and reported, and nothing is planned against it — with no set, every recorded
@@ -405,7 +406,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     if (report) report.failures.push(...[...outcomes.values()].flatMap((o) => (o.result === 'done' || o.result === 'skipped' || !o.error ? [] : [o.error])));
     const after = this.targets();
     const snapAfter = await this.snapshot(after);
-    this.supervisor.rememberCells(snapAfter.jailhouse);
+    this.supervisor.rememberBackends(snapAfter.backends);
     const observedAfter = observeAll(snapAfter, after);
     // What the jobs left is supervised too: a cell already failed when its start returned gets
     // its onFailure now (the poll compares against this observation and would see no change).
@@ -455,8 +456,14 @@ export class Manager extends EventEmitter implements ManagerApi {
    */
   private async settledSnapshot(targets: readonly Target[]): Promise<Snapshot> {
     let snap = await this.snapshot(targets);
-    const cells = [...this.records.map.values()].flatMap((r) => (r.phase === 'active' && r.facts.cellName !== undefined ? [r.facts.cellName] : []));
-    const first = jailhouseTransition(snap.jailhouse, cells);
+    // The cells crtosd runs, by the backend they run on.
+    const cells = new Map<string, string[]>();
+    for (const r of this.records.map.values()) {
+      if (r.phase !== 'active' || r.facts.cellName === undefined) continue;
+      const type = r.facts.hypervisorType ?? DEFAULT_BACKEND;
+      cells.set(type, [...(cells.get(type) ?? []), r.facts.cellName]);
+    }
+    const first = hypervisorTransition(snap, cells);
     if (first === undefined) return snap;
     this.log('info', undefined, `the hypervisor may be in transition: ${first.why}; waiting up to ${first.waitMs} ms for it to settle`);
     const deadline = Date.now() + first.waitMs;
@@ -464,7 +471,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     while (now !== undefined && Date.now() < deadline && !this.closed) {
       await new Promise((r) => setTimeout(r, TRANSITION_POLL_MS));
       snap = await this.snapshot(targets);
-      now = jailhouseTransition(snap.jailhouse, cells);
+      now = hypervisorTransition(snap, cells);
     }
     if (now !== undefined) this.log('info', undefined, `acting on what the hypervisor shows after ${first.waitMs} ms: ${now.why}`);
     return snap;

@@ -4,8 +4,9 @@
  * that observes interfaces exist (networks), bounded (InterfaceProbe), and processes are read only
  * for recorded process units (loaders).
  */
-import type { Host, InterfaceInfo, JailhouseStatus, ModuleInfo, ProcessInfo, ToolRunObserver } from '../host/host.js';
+import type { Host, InterfaceInfo, ModuleInfo, ProcessInfo, ToolRunObserver } from '../host/host.js';
 import { behaviourOf, INVOCATION_ENV, type Target } from '../kinds/behaviours.js';
+import { allBackends, findBackend, type Transition } from '../backends/index.js';
 import type { Observation, Snapshot } from './types.js';
 import { sha256 } from './canonical.js';
 
@@ -78,8 +79,8 @@ export async function takeSnapshot(host: Host, targets: readonly Target[], opts:
   const unrecorded = targets.filter((t) => unrecordedProcess(t) && (opts.findByInvocation?.(t) ?? true));
   const pathList = [...new Set(targets.flatMap((t) => behaviourOf(t.kind).paths?.(t) ?? []))];
   const digestList = [...new Set(targets.flatMap((t) => behaviourOf(t.kind).digests?.(t) ?? []))];
-  const [jailhouse, modules, onlineCpus, interfaces, processes, paths, digests] = await Promise.all([
-    host.jailhouse(),
+  const [backends, modules, onlineCpus, interfaces, processes, paths, digests] = await Promise.all([
+    Promise.all(allBackends().flatMap((b) => (b.observe ? [b.observe(host).then((s) => [b.definition.type, s] as const)] : []))),
     host.modules(),
     host.onlineCpus(),
     needInterfaces ? probe.read(host, networks) : Promise.resolve(undefined),
@@ -91,7 +92,7 @@ export async function takeSnapshot(host: Host, targets: readonly Target[], opts:
     Promise.all(digestList.map(async (p) => [p, await host.readFile(p).then(sha256, () => undefined)] as const)),
   ]);
   return {
-    jailhouse,
+    backends: new Map(backends),
     modules: new Map(modules.map((m: ModuleInfo) => [m.name, m])),
     onlineCpus,
     ...(interfaces ? { interfaces: new Map(interfaces.map((i) => [i.name, i])) } : {}),
@@ -105,25 +106,11 @@ export function observeAll(snap: Snapshot, targets: readonly Target[]): Map<stri
   return new Map(targets.map((t) => [t.id, behaviourOf(t.kind).observe(t, snap)]));
 }
 
-/** A hypervisor between two states: why, and how long a pass waits for it to settle at most. */
-export interface Transition {
-  why: string;
-  waitMs: number;
-}
-
-/**
- * Whether the hypervisor is between two states. On a real Jailhouse a disable takes the non-root
- * cells' directories away about a second before `enabled` reads 0 (the root cell's last), and a
- * cell's `state` reads `invalid` while it is destroyed: planning against that picture would run
- * `cell create` against a hypervisor that is switching off. A cell crtosd runs that is gone while
- * `enabled` still reads 1 may be the first sign of a disable, or a destroy behind crtosd's back:
- * a short wait tells them apart.
- */
-export function jailhouseTransition(status: JailhouseStatus, runningCells: readonly string[]): Transition | undefined {
-  if (!status.enabled) return undefined;
-  if (!status.cells.some((c) => c.id === 0)) return { why: 'it is being disabled (the root cell is gone, enabled still reads 1)', waitMs: 5000 };
-  const destroying = status.cells.find((c) => c.state === 'invalid');
-  if (destroying) return { why: `cell ${destroying.name} is being destroyed (state invalid)`, waitMs: 5000 };
-  const gone = runningCells.find((name) => !status.cells.some((c) => c.name === name));
-  return gone === undefined ? undefined : { why: `cell ${gone} is gone while the hypervisor is enabled (a disable may be under way)`, waitMs: 2000 };
+/** Whether any backend is between two states, given the cells crtosd runs, by backend type. */
+export function hypervisorTransition(snap: Snapshot, runningCells: ReadonlyMap<string, readonly string[]>): Transition | undefined {
+  for (const [type, status] of snap.backends) {
+    const t = findBackend(type)?.transition?.(status, runningCells.get(type) ?? []);
+    if (t) return t;
+  }
+  return undefined;
 }

@@ -1,9 +1,9 @@
 /**
  * Supervision between and within passes: the failure policy of a unit observed failed while it ran
  * (a cell's onFailure), process units' exits (loaders), automatic restarts with back-off and start
- * limits, and the cheap sysfs poll that notices a cell changing state. It decides and schedules;
- * the Manager's loop does the work (through `reconcile`). What each kind's policy is, it asks the
- * kind's behaviour (restarts, onObservedFailure, process).
+ * limits, and the backends' cheap poll (Backend.changed) that notices a cell changing state. It
+ * decides and schedules; the Manager's loop does the work (through `reconcile`). What each kind's
+ * policy is, it asks the kind's behaviour (restarts, onObservedFailure, process).
  */
 import type { Host, ProcessIdentity } from '../host/host.js';
 import type { Unit } from '../units/types.js';
@@ -15,6 +15,7 @@ import { transition, type UnitRuntime } from './status.js';
 import type { Hold, Observation } from './types.js';
 import { LoaderOutputs } from './loader-output.js';
 import { behaviourOf, canReload } from '../kinds/behaviours.js';
+import { allBackends, findBackend, type BackendStatus } from '../backends/index.js';
 
 const DEFAULT_LIMIT: StartLimit = { burst: 5, interval: 10_000 };
 
@@ -23,7 +24,7 @@ export interface SupervisorContext {
   readonly host: Host;
   /** Restart timers and exit watching; false for `--once`. */
   readonly supervise: boolean;
-  /** How often the sysfs state of cells is polled; 0 turns polling off. */
+  /** How often the backends' state is polled (Backend.changed: Jailhouse's cells in sysfs); 0 turns polling off. */
   readonly pollIntervalMs: number;
   readonly records: AppliedRecords;
   readonly holds: Map<string, Hold>;
@@ -52,9 +53,11 @@ export class Supervisor {
   private readonly timers = new Map<string, NodeJS.Timeout>();
   private pollTimer: NodeJS.Timeout | undefined;
   private pollBusy = false;
-  /** What the last pass saw of the cells, for the poll to compare against. */
-  private pollEnabled = false;
-  private pollCells: { id: number; state: string }[] = [];
+  /**
+   * What the last pass saw of each backend, for the poll to compare against. Until a pass ran, each
+   * backend is taken as down with no partitions, so a poll before it sees one that is up.
+   */
+  private pollSeen: ReadonlyMap<string, BackendStatus> = new Map(allBackends().map((b) => [b.definition.type, { enabled: false, partitions: [] }]));
 
   constructor(private readonly ctx: SupervisorContext) {}
 
@@ -103,7 +106,7 @@ export class Supervisor {
       }
       if (this.handledFailures.has(id) || !this.ctx.records.map.has(id)) continue;
       this.handledFailures.add(id);
-      const failure = policy(unit, obs);
+      const failure = policy(unit, obs, this.ctx.records.map.get(id)!.facts);
       const err = failure.problem;
       const rt = this.ctx.runtime(id);
       rt.result = 'exit-code';
@@ -235,31 +238,21 @@ export class Supervisor {
     this.pollTimer.unref?.();
   }
 
-  /** What a pass saw of the cells, for the poll to compare against. */
-  rememberCells(jailhouse: { enabled: boolean; cells: { id: number; name: string; state: string }[] }): void {
-    this.pollEnabled = jailhouse.enabled;
-    this.pollCells = jailhouse.cells.filter((c) => c.id !== 0).map((c) => ({ id: c.id, state: c.state }));
+  /** What a pass saw of the backends, for the poll to compare against. */
+  rememberBackends(backends: ReadonlyMap<string, BackendStatus>): void {
+    this.pollSeen = backends;
   }
 
   /**
-   * The cheap watch between passes: only the `state` file of each cell the last pass saw (one
-   * small sysfs read per cell), plus `enabled`; any difference starts a full pass.
+   * The cheap watch between passes: the backends' own poll (Backend.changed: Jailhouse reads only
+   * `enabled` and the `state` file of each cell the last pass saw); any difference starts a full pass.
    */
   private async poll(): Promise<void> {
     if (this.pollBusy || this.ctx.passRunning() || this.ctx.closed()) return;
     this.pollBusy = true;
     try {
-      const [enabled, ...states] = await Promise.all([
-        this.ctx.host.readFile('/sys/devices/jailhouse/enabled').then((b) => b.toString().trim() === '1', () => false),
-        ...this.pollCells.map((c) =>
-          this.ctx.host.readFile(`/sys/devices/jailhouse/cells/${c.id}/state`).then(
-            (b) => b.toString().replace(/\n$/, ''),
-            () => '',
-          ),
-        ),
-      ]);
-      const changed = enabled !== this.pollEnabled || this.pollCells.some((c, i) => states[i] !== c.state);
-      if (changed) void this.ctx.reconcile('cell states changed');
+      const changed = await Promise.all([...this.pollSeen].map(([type, seen]) => findBackend(type)?.changed?.(this.ctx.host, seen) ?? false));
+      if (changed.some(Boolean)) void this.ctx.reconcile('cell states changed');
     } catch {
       // The next poll tries again; a pass reports real read errors.
     } finally {

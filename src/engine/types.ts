@@ -1,7 +1,8 @@
 /** The engine's own data: descriptions, applied records (the state file), observations, holds. */
 import type { Problem } from '../errors/problem.js';
 import type { KindName } from '../kinds/spec-common.js';
-import type { InterfaceInfo, JailhouseStatus, ModuleInfo, ProcessInfo } from '../host/host.js';
+import type { InterfaceInfo, ModuleInfo, ProcessInfo } from '../host/host.js';
+import type { BackendStatus } from '../backends/port.js';
 import type { UnitDetails } from './manager-api.js';
 
 /** Facts derived at apply time that a later stop needs even when the unit file is gone. */
@@ -17,7 +18,7 @@ export interface UnitFacts {
   /** Driver / RTMux hypervisor: the module name as /proc/modules shows it. */
   moduleName?: string;
   unloadOnStop?: boolean;
-  /** Hypervisor type. */
+  /** Hypervisor and Cell: the backend (the hypervisor's `type:`) it runs on; absent in old records: jailhouse. */
   hypervisorType?: string;
   /** Loader: the running process. */
   pid?: number;
@@ -93,7 +94,8 @@ export interface Observation {
 
 /** Everything observe reads from the machine in one pass. */
 export interface Snapshot {
-  jailhouse: JailhouseStatus;
+  /** Each backend's own state (its partitions), by backend type; a backend without observe has none. */
+  backends: ReadonlyMap<string, BackendStatus>;
   modules: ReadonlyMap<string, ModuleInfo>;
   onlineCpus: number[];
   /** Only read when Network units exist (it spawns `ip`). */

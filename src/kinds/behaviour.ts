@@ -134,9 +134,10 @@ export interface KindBehaviour {
   /**
    * A unit that runs and is observed `failed` (a cell whose inmate faulted): the problem to report
    * and what its policy does (restart: reload it in place when the kind reloads, else restart;
-   * stop: hold it and its dependents down). Kinds without it are left to the next start.
+   * stop: hold it and its dependents down). `facts` are the unit's recorded ones (the backend a
+   * cell runs on). Kinds without it are left to the next start.
    */
-  onObservedFailure?(unit: Unit, obs: Observation): ObservedFailure;
+  onObservedFailure?(unit: Unit, obs: Observation, facts: UnitFacts): ObservedFailure;
 }
 
 export interface ObservedFailure {

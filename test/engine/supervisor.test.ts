@@ -9,6 +9,7 @@ import { dirname } from 'node:path';
 import { fastSupervision, makeFixture, type Fixture } from './harness.js';
 import { makeParts, type Parts } from './parts.js';
 import { StartHistory } from '../../src/engine/supervision.js';
+import { takeSnapshot } from '../../src/engine/observe.js';
 
 let f: Fixture;
 let parts: Parts | undefined;
@@ -131,7 +132,7 @@ describe('Supervisor', () => {
   test('the poll notices a cell changing state between passes and asks for a pass', async () => {
     parts = await makeParts(f, { pollIntervalMs: 50 });
     await cellRunning(parts);
-    parts.supervisor.rememberCells((await f.machine.state()).jailhouse);
+    parts.supervisor.rememberBackends((await takeSnapshot(parts.host, [])).backends);
     parts.supervisor.startPolling();
     await f.machine.setCellState('nuttx', 'running/locked');
     await parts.untilReconcile(/^cell states changed$/);

@@ -7,7 +7,7 @@
  */
 import type { Unit, UnitOf } from '../../units/types.js';
 import type { ValuePath } from '../../units/yaml-source.js';
-import { inlineConfigOf } from '../../kinds/cell/spec.js';
+import { inlineConfigOf, inlineConfigPath } from '../../kinds/cell/spec.js';
 import { decodeConfig } from '../../jailhouse/decode.js';
 import { encodeConfig } from '../../jailhouse/encode.js';
 import { completeInlineCellConfig, inlineSystemMismatches, type InlineCellConfig } from '../../jailhouse/description.js';
@@ -16,8 +16,6 @@ import { problem, ProblemError, type Problem } from '../../errors/problem.js';
 import { sha256 } from '../../engine/canonical.js';
 import type { DescribeContext, KindDescription } from '../../kinds/behaviour.js';
 import type { JailhouseHypervisor } from './definition.js';
-// Phase 2: from the Cell kind's spec.ts once it moves there (the cell kind's directory under /run).
-import { inlineConfigPath } from '../../kinds/cell/describe.js';
 
 export async function describeHypervisor(hv: JailhouseHypervisor, ctx: DescribeContext): Promise<KindDescription> {
   const sys = await ctx.file(hv.spec.system);

@@ -1,37 +1,45 @@
 /**
- * Cell: created from its .cell file (name and CPUs read from it), loaded with its images and
+ * Cell: created from its configuration (name and CPUs read from it), loaded with its images and
  * strings, started, and ready once its probe answers. Reload keeps the cell (shutdown, load,
- * start); stop destroys it, which gives its CPUs back to Linux.
+ * start); stop destroys it, which gives its CPUs back to Linux. Each of those is one operation of
+ * the backend its hypervisor runs (PartitionPort), named in logs and errors as that backend names
+ * it (`jailhouse cell create`); the backend is recorded in the facts (hypervisorType).
  *
  * A cell with an inline configuration is created from the bytes the description step encoded,
  * written first through the Host to /run/crtos/cells/NAME.cell (atomically; skipped when the file
  * already holds them). The file stays after a stop: it is small, under /run, and the next create
  * of the same description finds it in place.
  */
-import type { CellImage, CellInfo, ToolCall } from '../../host/host.js';
+import type { CellImage, Host, ToolCall } from '../../host/host.js';
 import type { Unit, UnitOf } from '../../units/types.js';
 import { unitId } from '../spec-common.js';
 import { imageSpecOf } from '../image/spec.js';
 import { sha256 } from '../../engine/canonical.js';
 import { problem, ProblemError } from '../../errors/problem.js';
-import type { Observation } from '../../engine/types.js';
-import type { KindBehaviour, KindContext, Target } from '../behaviour.js';
+import type { ProblemCode } from '../../errors/codes.js';
+import type { Observation, UnitFacts } from '../../engine/types.js';
+import type { KindBehaviour, KindContext } from '../behaviour.js';
 import { fail, hostStep, isErrno, RolledBackError, staged, waitFor } from '../behaviour-common.js';
-import { describeCell, INLINE_CONFIG_DIR, inlineConfigPath } from './describe.js';
-import type { CellSpec } from './spec.js';
+import { describeCell } from './describe.js';
+import { INLINE_CONFIG_DIR, inlineConfigPath, type CellSpec } from './spec.js';
+import { backendOfFacts, type Backend, type Partition, type PartitionPort } from '../../backends/index.js';
 import type { CellDetails } from './view.js';
 import type { Details } from '../view.js';
-
-const RUNNING = new Set(['running', 'running/locked']);
 
 /** The cell's spec when the unit is in the set (a removed unit has only its recorded facts). */
 function specOf(unit: Unit | undefined): CellSpec | undefined {
   return unit?.kind === 'Cell' ? (unit as UnitOf<'Cell'>).spec : undefined;
 }
 
-function findCell(target: Target, cells: CellInfo[]): CellInfo | undefined {
-  const name = target.facts.cellName;
-  return name === undefined ? undefined : cells.find((c) => c.id !== 0 && c.name === name);
+/** The partition of that name as its backend reads it now (one read of the backend's state). */
+async function partition(backend: Backend, host: Host, unitId: string, name: string, code?: ProblemCode): Promise<Partition | undefined> {
+  return (await hostStep(unitId, `reading the ${backend.definition.title} state`, backend.observe!(host), code)).partitions.find((p) => p.name === name);
+}
+
+/** The backend a start or reload acts through: the one its description names. */
+function opsOf(ctx: KindContext): { backend: Backend; ops: PartitionPort } {
+  const backend = backendOfFacts(ctx.desc.facts);
+  return { backend, ops: backend.partitions! };
 }
 
 export const cellBehaviour: KindBehaviour = {
@@ -40,33 +48,36 @@ export const cellBehaviour: KindBehaviour = {
   reloadSteps: 'shutdown, load, start',
   // The machine names the cell: the name it was created under stays; its CPUs are the configuration's.
   adoptFacts: (described, recorded) => ({ ...described, ...(recorded ?? {}), cellName: recorded?.cellName ?? described.cellName, cpus: described.cpus }),
-  // Every jailhouse command holds the driver's one lock.
-  lockGroup: () => 'jailhouse',
-  // create (or shutdown), load, start: three jailhouse commands in a row.
+  // Jailhouse: every command holds the driver's one lock.
+  lockGroup: (target) => backendOfFacts(target.facts).lockGroup,
+  // create (or shutdown), load, start: three backend commands in a row.
   launchCost: 3,
   restarts: (unit) => specOf(unit)?.onFailure === 'restart',
-  onObservedFailure(unit, obs) {
+  onObservedFailure(unit, obs, facts: UnitFacts) {
     const d = obs.details as Details & CellDetails;
+    const backend = backendOfFacts(facts);
     return {
-      problem: problem('ENGINE_CELL_FAILED', `Jailhouse reports the cell ${d.jailhouseState}, failed CPUs: ${d.failedCpus.join(',') || 'none'}`, { unit: unit.id, hint: 'see the cell\'s console (`jailhouse console`) for why it stopped' }),
+      problem: problem('ENGINE_CELL_FAILED', `${backend.definition.title} reports the cell ${d.jailhouseState}, failed CPUs: ${d.failedCpus.join(',') || 'none'}`, { unit: unit.id, hint: backend.partitions!.failureHint }),
       action: specOf(unit)?.onFailure ?? 'none',
       why: 'cell failed',
     };
   },
   observe(target, snap): Observation {
-    const cell = findCell(target, snap.jailhouse.cells);
+    const backend = backendOfFacts(target.facts);
+    const name = target.facts.cellName;
+    const cell = name === undefined ? undefined : snap.backends.get(backend.definition.type)?.partitions.find((p) => p.name === name);
     const spec = specOf(target.unit);
     const details = {
       kind: 'Cell' as const,
       cellId: cell?.id ?? -1,
       jailhouseState: cell?.state ?? '',
-      cpus: cell?.cpusAssigned ?? target.facts.cpus ?? [],
-      failedCpus: cell?.cpusFailed ?? [],
+      cpus: cell?.cpus ?? target.facts.cpus ?? [],
+      failedCpus: cell?.failedCpus ?? [],
       configPath: spec === undefined ? '' : typeof spec.config === 'string' ? spec.config : inlineConfigPath(target.unit!.name),
     };
     if (!cell) return { state: 'inactive', subState: 'dead', details };
-    if (RUNNING.has(cell.state)) return { state: 'active', subState: 'running', details };
-    if (cell.state === 'shut down') {
+    if (cell.phase === 'running') return { state: 'active', subState: 'running', details };
+    if (cell.phase === 'shut-down') {
       // A cell that is to stay loaded but not started is complete when shut down.
       return spec && !spec.start ? { state: 'active', subState: 'loaded', details } : { state: 'partial', subState: 'shut-down', details };
     }
@@ -82,7 +93,7 @@ export const cellBehaviour: KindBehaviour = {
   async start(unit, ctx) {
     const cell = unit as UnitOf<'Cell'>;
     const { name, images, existing, created } = await prepare(cell, ctx);
-    if (existing && RUNNING.has(existing.state) && cell.spec.start) {
+    if (existing && existing.phase === 'running' && cell.spec.start) {
       // Resumed after the start itself: only readiness is left.
       await waitReady(cell, name, ctx);
       return { cellName: name, cpus: ctx.desc.facts.cpus ?? [], ...lastGoodOf(ctx) };
@@ -95,8 +106,10 @@ export const cellBehaviour: KindBehaviour = {
   async reload(unit, ctx) {
     const cell = unit as UnitOf<'Cell'>;
     const { name, images, existing } = await prepare(cell, ctx);
-    if (existing && existing.state !== 'shut down') {
-      await ctx.timed((call) => hostStep(cell.id, `jailhouse cell shutdown ${name}`, ctx.host.shutdownCell(name, call)), cell.spec.timeout, `jailhouse cell shutdown ${name}`);
+    if (existing && existing.phase !== 'shut-down') {
+      const { ops } = opsOf(ctx);
+      const what = `${ops.commands.shutdown} ${name}`;
+      await ctx.timed((call) => hostStep(cell.id, what, ops.shutdown(ctx.host, name, call)), cell.spec.timeout, what);
     }
     await loadAndStart(cell, name, images, ctx);
     return { cellName: name, cpus: ctx.desc.facts.cpus ?? [], ...lastGoodOf(ctx) };
@@ -106,14 +119,16 @@ export const cellBehaviour: KindBehaviour = {
     const name = target.facts.cellName;
     if (name === undefined) return;
     const timeout = specOf(target.unit)?.timeout ?? 30_000;
-    const status = await hostStep(target.id, 'reading the Jailhouse state', ctx.host.jailhouse(), 'ENGINE_STOP_FAILED');
-    if (!status.cells.some((c) => c.id !== 0 && c.name === name)) return;
+    const backend = backendOfFacts(target.facts);
+    const ops = backend.partitions!;
+    if (!(await partition(backend, ctx.host, target.id, name, 'ENGINE_STOP_FAILED'))) return;
+    const what = `${ops.commands.destroy} ${name}`;
     try {
-      await ctx.timed((call) => ctx.host.destroyCell(name, call), timeout, `jailhouse cell destroy ${name}`);
+      await ctx.timed((call) => ops.destroy(ctx.host, name, call), timeout, what);
     } catch (e) {
       if (isErrno(e, 'ENOENT')) return; // gone meanwhile
       if (e instanceof ProblemError) throw e;
-      await hostStep(target.id, `jailhouse cell destroy ${name}`, Promise.reject(e), 'ENGINE_STOP_FAILED');
+      await hostStep(target.id, what, Promise.reject(e), 'ENGINE_STOP_FAILED');
     }
   },
 };
@@ -122,25 +137,26 @@ export const cellBehaviour: KindBehaviour = {
  * What start and reload both do first: learn the cell's name, verify its images (before touching
  * anything), and create the cell unless it exists. `existing` is the cell as it was found.
  */
-async function prepare(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<{ name: string; images: CellImage[]; existing?: CellInfo; created?: string }> {
+async function prepare(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<{ name: string; images: CellImage[]; existing?: Partition; created?: string }> {
   // Staged: nothing is touched until the name is known and every image verifies.
   const { name, images } = await staged(async () => ({ name: cellName(cell, ctx), images: await checkImages(cell, ctx) }));
-  const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
-  const existing = status.cells.find((c) => c.id !== 0 && c.name === name);
+  const { backend, ops } = opsOf(ctx);
+  const existing = await partition(backend, ctx.host, cell.id, name);
   if (existing) return { name, images, existing };
   const config = await placeConfig(cell, ctx);
+  const what = `${ops.commands.create} ${config}`;
   let made: boolean;
   try {
     // EEXIST: a cell of this name appeared meanwhile (a create a killed crtosd left running
     // finished): it is taken as found, never destroyed as if this start had half-made it.
-    const create = (call: ToolCall) => ctx.host.createCell(config, name, call).then(() => true, (e: unknown) => (isErrno(e, 'EEXIST') ? false : Promise.reject(e)));
-    made = await ctx.timed((call) => hostStep(cell.id, `jailhouse cell create ${config}`, create(call)), cell.spec.timeout, `jailhouse cell create ${config}`);
+    const create = (call: ToolCall) => ops.create(ctx.host, config, name, call).then(() => true, (e: unknown) => (isErrno(e, 'EEXIST') ? false : Promise.reject(e)));
+    made = await ctx.timed((call) => hostStep(cell.id, what, create(call)), cell.spec.timeout, what);
   } catch (e) {
     await putLastGoodBack(cell, images, e, ctx);
     throw e;
   }
   if (!made) {
-    const found = (await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse())).cells.find((c) => c.id !== 0 && c.name === name);
+    const found = await partition(backend, ctx.host, cell.id, name);
     if (found) return { name, images, existing: found };
   }
   return { name, images, created: config };
@@ -183,8 +199,10 @@ async function putLastGoodBack(cell: UnitOf<'Cell'>, images: CellImage[], refusa
   if (!old?.lastGoodConfig || !old.cellName || !(refusal instanceof ProblemError) || refusal.problems[0]?.code === 'ENGINE_TIMEOUT') return;
   const name = old.cellName;
   const config = old.lastGoodConfig;
+  const { ops } = opsOf(ctx);
+  const what = `${ops.commands.create} ${config}`;
   try {
-    await ctx.timed((call) => hostStep(cell.id, `jailhouse cell create ${config}`, ctx.host.createCell(config, name, call)), cell.spec.timeout, `jailhouse cell create ${config}`);
+    await ctx.timed((call) => hostStep(cell.id, what, ops.create(ctx.host, config, name, call)), cell.spec.timeout, what);
     await loadAndStart(cell, name, images, ctx);
   } catch (e) {
     ctx.log(`putting the last good configuration back failed too: ${(e as Error).message}`);
@@ -197,7 +215,7 @@ async function putLastGoodBack(cell: UnitOf<'Cell'>, images: CellImage[], refusa
 }
 
 /**
- * The machine path `jailhouse cell create` reads: the unit's .cell file, or the encoded inline
+ * The machine path the backend creates the cell from: the unit's .cell file, or the encoded inline
  * configuration, written unless the file already holds exactly these bytes.
  */
 async function placeConfig(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<string> {
@@ -247,16 +265,19 @@ async function checkImages(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<Cell
 }
 
 async function loadAndStart(cell: UnitOf<'Cell'>, name: string, images: CellImage[], ctx: KindContext): Promise<void> {
+  const { backend, ops } = opsOf(ctx);
   if (images.length > 0) {
-    await ctx.timed((call) => hostStep(cell.id, `jailhouse cell load ${name}`, ctx.host.loadCell(name, images, call)), cell.spec.timeout, `jailhouse cell load ${name}`);
+    const what = `${ops.commands.load} ${name}`;
+    await ctx.timed((call) => hostStep(cell.id, what, ops.load(ctx.host, name, images, call)), cell.spec.timeout, what);
   }
   if (!cell.spec.start) return;
-  await ctx.timed((call) => hostStep(cell.id, `jailhouse cell start ${name}`, ctx.host.startCell(name, call)), cell.spec.timeout, `jailhouse cell start ${name}`);
+  const what = `${ops.commands.start} ${name}`;
+  await ctx.timed((call) => hostStep(cell.id, what, ops.start(ctx.host, name, call)), cell.spec.timeout, what);
   // An inmate that faults in its first instructions is already failed when `cell start` returns:
   // the start failed, as systemd fails a start whose main process died at once.
-  const state = (await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse())).cells.find((c) => c.id !== 0 && c.name === name)?.state;
-  if (state === undefined || !RUNNING.has(state)) {
-    fail('ENGINE_CELL_FAILED', cell.id, `cell ${name} is ${state ?? 'gone'} right after \`jailhouse cell start\``, "see the cell's console (`jailhouse console`) for why it stopped");
+  const found = await partition(backend, ctx.host, cell.id, name);
+  if (found?.phase !== 'running') {
+    fail('ENGINE_CELL_FAILED', cell.id, `cell ${name} is ${found?.state ?? 'gone'} right after \`${ops.commands.start}\``, ops.failureHint);
   }
   await waitReady(cell, name, ctx);
 }
@@ -271,12 +292,12 @@ async function waitReady(cell: UnitOf<'Cell'>, cellName: string, ctx: KindContex
   if (!ready) return;
   const { host: addr, port } = ready.tcp;
   const probeMs = Math.max(50, Math.min(1000, ready.interval));
+  const { backend, ops } = opsOf(ctx);
   const answered = async (): Promise<boolean> => {
     if (await ctx.host.probeTcp(addr, port, probeMs)) return true;
-    const status = await hostStep(cell.id, 'reading the Jailhouse state', ctx.host.jailhouse());
-    const state = status.cells.find((c) => c.id !== 0 && c.name === cellName)?.state;
-    if (state === undefined || !RUNNING.has(state)) {
-      fail('ENGINE_CELL_FAILED', cell.id, `cell ${cellName} is ${state ?? 'gone'} while waiting for it to accept a connection on ${addr}:${port}`, 'see the cell\'s console (`jailhouse console`) for why it stopped');
+    const found = await partition(backend, ctx.host, cell.id, cellName);
+    if (found?.phase !== 'running') {
+      fail('ENGINE_CELL_FAILED', cell.id, `cell ${cellName} is ${found?.state ?? 'gone'} while waiting for it to accept a connection on ${addr}:${port}`, ops.failureHint);
     }
     return false;
   };

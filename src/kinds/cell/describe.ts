@@ -1,37 +1,22 @@
 /**
- * A cell's description: the bytes of its configuration (a .cell file, or the configuration written
- * inline, encoded here with the revision and architecture of its hypervisor's system configuration)
- * and of the images it loads, folded into `config` and `load`; its name and CPUs read from the
- * configuration. An inline edit that changes no byte (keys reordered, `4K` for `0x1000`) changes
- * nothing; any other re-creates the cell.
+ * A cell's description: the bytes of the images it loads, folded into `load`, and what its
+ * hypervisor's backend reads of its configuration (PartitionPort.describe: Jailhouse folds the
+ * .cell bytes, or the inline configuration encoded for its system configuration, into `config`,
+ * with the cell's name and CPUs). The backend it runs on is a fact, so a stop or an observation
+ * of a removed cell still knows it.
  */
 import type { UnitOf } from '../../units/types.js';
-import type { ValuePath } from '../../units/yaml-source.js';
 import { unitId } from '../spec-common.js';
-import { inlineConfigOf } from './spec.js';
 import { imageSpecOf } from '../image/spec.js';
-import { jailhouseHypervisorOf } from '../hypervisor/spec.js';
-import { decodeConfig } from '../../jailhouse/decode.js';
-import { encodeConfig } from '../../jailhouse/encode.js';
-import { completeInlineCellConfig, inlineSystemMismatches, type InlineCellConfig } from '../../jailhouse/description.js';
-import type { Arch, Revision } from '../../jailhouse/types.js';
-import { problem, ProblemError, type Problem } from '../../errors/problem.js';
-import { sha256 } from '../../engine/canonical.js';
-import type { UnitFacts } from '../../engine/types.js';
 import type { DescribeContext, KindDescription } from '../behaviour.js';
+import { backendOf, findBackend, DEFAULT_BACKEND, type HypervisorCommon, type HypervisorUnit } from '../../backends/index.js';
 
-/** Where a cell's encoded inline configuration is written for `jailhouse cell create` (a machine path). */
-export const INLINE_CONFIG_DIR = '/run/crtos/cells';
-
-export function inlineConfigPath(unitName: string): string {
-  return `${INLINE_CONFIG_DIR}/${unitName}.cell`;
-}
+// Where they were before they moved to the pure spec (a backend describing a cell reads them there).
+export { INLINE_CONFIG_DIR, inlineConfigPath } from './spec.js';
 
 export async function describeCell(cell: UnitOf<'Cell'>, ctx: DescribeContext): Promise<KindDescription> {
-  const spec = cell.spec;
-  const facts: UnitFacts = {};
   const load = await Promise.all(
-    spec.load.map(async (entry) => {
+    cell.spec.load.map(async (entry) => {
       if (!('image' in entry)) return entry;
       const image = imageSpecOf(ctx.set.units.get(unitId(entry.image, 'Image')));
       if (!image) return entry;
@@ -39,98 +24,12 @@ export async function describeCell(cell: UnitOf<'Cell'>, ctx: DescribeContext): 
       return { ...entry, imagePath: image.path, sha256: image.sha256, content: file.hash ?? 'unreadable' };
     }),
   );
-  const inline = inlineConfigOf(spec);
-  if (inline) {
-    const encoded = await encodeInline(cell, inline, ctx);
-    facts.cellName = inline.name;
-    facts.cpus = inline.cpus;
-    if ('bytes' in encoded) {
-      return { fields: { load, config: { inline: sha256(encoded.bytes) } }, facts, inlineConfig: { path: inlineConfigPath(cell.name), bytes: encoded.bytes } };
-    }
-    // Not encodable now: `config` stands for the description itself until it is.
-    return { fields: { load, config: { inline: 'unencoded', description: inline } }, facts, problem: encoded.problem, unitFileError: encoded.unitFileError };
-  }
-  const path = spec.config as string;
-  const cfg = await ctx.file(path);
-  const fields = { load, config: { path, content: cfg.hash ?? `unreadable:${cfg.error}` } };
-  if (!cfg.bytes) {
-    return { fields, facts, problem: problem('ENGINE_CELL_CONFIG', `cannot read the cell configuration ${path}: ${cfg.error}`, { unit: cell.id, hint: 'check the path in `config:` (it is resolved under --root)' }) };
-  }
-  const decoded = decodeConfig(cfg.bytes, { arch: cellArch(cell, ctx) });
-  if (decoded.ok && decoded.config.kind === 'cell') {
-    facts.cellName = decoded.config.name;
-    facts.cpus = decoded.config.cpus;
-    return { fields, facts };
-  }
-  const why = decoded.ok ? 'it is a system configuration, not a cell configuration' : decoded.problems.map((p) => p.message).join('; ');
-  return { fields, facts, problem: problem('ENGINE_CELL_CONFIG', `cannot use ${path}: ${why}`, { unit: cell.id, hint: 'build the .cell file for this Jailhouse (see `crtosctl cell-config`)' }) };
-}
-
-/** What a cell configuration must match: the revision and architecture of the system configuration. */
-type SystemFacts = { revision: Revision; arch: Arch } | { error: string };
-
-/** The system configuration's revision and architecture, decoded once per description of a set. */
-function systemFacts(path: string, arch: Arch, ctx: DescribeContext): Promise<SystemFacts> {
-  return ctx.shared(`jailhouse-system:${arch}:${path}`, async (): Promise<SystemFacts> => {
-    const file = await ctx.file(path);
-    if (!file.bytes) return { error: `cannot read ${path}: ${file.error}` };
-    const decoded = decodeConfig(file.bytes, { arch });
-    if (!decoded.ok) return { error: `cannot decode ${path}: ${decoded.problems.map((x) => x.message).join('; ')}` };
-    if (decoded.config.kind !== 'system') return { error: `${path} is a cell configuration, not a system configuration` };
-    return { revision: decoded.config.revision, arch: decoded.config.arch };
-  });
-}
-
-type Encoded = { bytes: Uint8Array } | { problem: Problem; unitFileError: boolean };
-
-/**
- * The bytes of a cell's inline configuration, with the revision and architecture of the system
- * configuration its hypervisor enables (written ones must match them: Jailhouse refuses a cell of
- * another revision, and ignores one of another architecture). When the system configuration cannot
- * be read, a configuration that names both is encoded as written; otherwise the cell waits for it.
- */
-async function encodeInline(cell: UnitOf<'Cell'>, inline: InlineCellConfig, ctx: DescribeContext): Promise<Encoded> {
-  const at = (...path: ValuePath) => ({ unit: cell.id, ...ctx.locate(cell, path) });
   const hvId = unitId(cell.spec.hypervisor, 'Hypervisor');
-  const hv = jailhouseHypervisorOf(ctx.set.units.get(hvId));
-  if (!hv) {
-    return { unitFileError: true, problem: problem('UNIT_CELL_CONFIG', `${cell.id} carries a Jailhouse cell configuration, but ${hvId} is not a Jailhouse hypervisor`, { ...at('hypervisor'), hint: 'run the cell on a `type: jailhouse` Hypervisor unit' }) };
-  }
-  const sys = await systemFacts(hv.spec.system, hv.spec.arch, ctx);
-  let target: { revision: Revision; arch: Arch };
-  if ('error' in sys) {
-    if (inline.revision === undefined || inline.arch === undefined) {
-      return {
-        unitFileError: false,
-        problem: problem('ENGINE_CELL_CONFIG', `cannot encode the inline configuration of ${cell.id}: its revision and architecture are those of the system configuration, and ${sys.error}`, {
-          unit: cell.id,
-          hint: `check \`system:\` of ${hv.id} (resolved under --root), or write config.revision and config.arch`,
-        }),
-      };
-    }
-    target = { revision: inline.revision, arch: inline.arch };
-  } else {
-    const [mismatch] = inlineSystemMismatches(inline, sys);
-    if (mismatch) {
-      const { field, written, wanted } = mismatch;
-      return {
-        unitFileError: true,
-        problem: problem('UNIT_CELL_CONFIG', `'config.${field}' of ${cell.id} is ${written}, but the system configuration ${hv.spec.system} of ${hv.id} is ${field} ${wanted}`, {
-          ...at('config', field),
-          hint: `leave config.${field} out (it defaults to the system configuration's) or write ${wanted}`,
-        }),
-      };
-    }
-    target = sys;
-  }
-  try {
-    return { bytes: encodeConfig(completeInlineCellConfig(inline, target)) };
-  } catch (e) {
-    if (!(e instanceof ProblemError)) throw e;
-    return { unitFileError: true, problem: problem('UNIT_CELL_CONFIG', `cannot encode the inline configuration of ${cell.id} as revision ${target.revision}: ${e.problems.map((p) => p.message).join('; ')}`, { ...at('config'), hint: 'correct the value in `config:`' }) };
-  }
-}
-
-function cellArch(cell: UnitOf<'Cell'>, ctx: DescribeContext): Arch {
-  return jailhouseHypervisorOf(ctx.set.units.get(unitId(cell.spec.hypervisor, 'Hypervisor')))?.spec.arch ?? 'x86';
+  const hv = ctx.set.units.get(hvId) as HypervisorUnit | undefined;
+  const own = hv ? findBackend((hv.spec as HypervisorCommon).type) : undefined;
+  // A hypervisor that is missing or runs no cells: the default backend describes the cell (its
+  // inline configuration is then refused as a unit file error).
+  const backend = own?.partitions ? own : backendOf(DEFAULT_BACKEND);
+  const d = await backend.partitions!.describe(cell, own?.partitions ? hv : undefined, hvId, ctx);
+  return { ...d, fields: { load, ...d.fields }, facts: { ...d.facts, hypervisorType: backend.definition.type } };
 }

@@ -74,6 +74,13 @@ export const cellSchema = z
 export type CellSpec = z.output<typeof cellSchema>;
 export type CellLoadEntry = CellSpec['load'][number];
 
+/** Where a cell's encoded inline configuration is written for its backend to create it from (a machine path). */
+export const INLINE_CONFIG_DIR = '/run/crtos/cells';
+
+export function inlineConfigPath(unitName: string): string {
+  return `${INLINE_CONFIG_DIR}/${unitName}.cell`;
+}
+
 /** The inline configuration of a Cell, undefined when `config` names a file. */
 export function inlineConfigOf(spec: CellSpec): InlineCellConfig | undefined {
   return typeof spec.config === 'string' ? undefined : spec.config;

@@ -132,7 +132,7 @@ describe('RTMux start', () => {
 
 describe('RTMux observe', () => {
   const snapshot = (modules: string[], placed?: string): Snapshot => ({
-    jailhouse: { loaded: false, enabled: false, cells: [] },
+    backends: new Map(),
     modules: new Map(modules.map((name) => [name, { name, size: 1, refcount: 0, usedBy: [], state: 'Live', parameters: {} }])),
     onlineCpus: [0],
     processes: new Map(),
