@@ -9,6 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { createSimMachine, destroySimMachine, type SimMachine } from '../../src/sim/index.js';
 import { startPrivateBus, type PrivateBus } from './helpers/private-bus.js';
 import { run } from './helpers/run.js';
+import { dataOf, eventsOf, until, waitFor } from '../helpers/wait-for.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CRTOSD = join(ROOT, 'dist/crtosd.mjs');
@@ -21,6 +22,46 @@ let daemon: ChildProcess;
 let daemonLog = '';
 
 const ctl = (...args: string[]) => run(process.execPath, [CRTOSCTL, '--bus', bus.address, ...args], { env: { ...process.env, TZ: 'UTC' } });
+
+/**
+ * Resolves with the first value of `check` other than false, re-checked on each line crtosd
+ * prints (it logs every unit started or stopped, its output lines, the bus it serves); crtosd
+ * exiting first fails the wait.
+ */
+function untilDaemon<T>(what: string, check: () => Promise<T | false>, timeoutMs: number): Promise<T> {
+  return waitFor(
+    what,
+    async () => {
+      if (daemon.exitCode !== null || daemon.signalCode !== null) throw new Error(`crtosd ended (${daemon.exitCode ?? daemon.signalCode}) before ${what}:\n${daemonLog}`);
+      return check();
+    },
+    { sources: [dataOf(daemon.stdout), dataOf(daemon.stderr), eventsOf(daemon, 'exit')], timeoutMs, detail: () => `crtosd's output:\n${daemonLog}` },
+  ) as Promise<T>;
+}
+
+/** gdbus monitor of one of crtosd's objects, once it listens; `shows` waits for its output to match. */
+async function monitorOf(path: string) {
+  const child = spawn('gdbus', ['monitor', '--address', bus.address, '--dest', 'org.crtos.Manager1', '--object-path', path], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let seen = '';
+  child.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+  const shows = (match: string | RegExp, timeoutMs = 5000) =>
+    until(
+      `gdbus monitor of ${path} to print ${String(match)}`,
+      () => {
+        if (typeof match === 'string' ? seen.includes(match) : match.test(seen)) return true;
+        if (child.exitCode !== null || child.signalCode !== null) throw new Error(`gdbus monitor of ${path} ended before printing ${String(match)}:\n${seen}`);
+        return false;
+      },
+      { sources: [dataOf(child.stdout), eventsOf(child, 'exit')], timeoutMs, detail: () => `its output:\n${seen}` },
+    );
+  try {
+    await shows('Monitoring signals');
+  } catch (e) {
+    child.kill();
+    throw e;
+  }
+  return { seen: () => seen, shows, stop: () => void child.kill() };
+}
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'crtos-e2e-'));
@@ -38,13 +79,14 @@ beforeAll(async () => {
   );
   daemon.stdout?.on('data', (d: Buffer) => (daemonLog += d.toString()));
   daemon.stderr?.on('data', (d: Buffer) => (daemonLog += d.toString()));
-  const deadline = Date.now() + 30_000;
-  for (;;) {
-    const r = await ctl('is-active', 'hello.loader', 'nuttx.cell');
-    if (r.code === 0 && r.stdout === 'active\nactive\n') break;
-    if (daemon.exitCode !== null || Date.now() > deadline) throw new Error(`bring-up failed: ${r.stdout}${r.stderr}\n${daemonLog}`);
-    await new Promise((res) => setTimeout(res, 100));
-  }
+  await untilDaemon(
+    'the bring-up (crtosctl is-active hello.loader nuttx.cell: active, active)',
+    async () => {
+      const r = await ctl('is-active', 'hello.loader', 'nuttx.cell');
+      return r.code === 0 && r.stdout === 'active\nactive\n';
+    },
+    30_000,
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -82,20 +124,15 @@ describe('crtosd + crtosctl on a simulated machine', () => {
 
   it('announces the state changes of a restart as PropertiesChanged (gdbus monitor)', async () => {
     const before = Number((await ctl('show', 'hello.loader', '-p', 'MainPID', '--value')).stdout);
-    const monitor = spawn('gdbus', ['monitor', '--address', bus.address, '--dest', 'org.crtos.Manager1', '--object-path', '/org/crtos/unit/hello_2eloader']);
-    let seen = '';
-    monitor.stdout.on('data', (d: Buffer) => (seen += d.toString()));
+    const monitor = await monitorOf('/org/crtos/unit/hello_2eloader');
     try {
-      while (!seen.includes('Monitoring signals')) await new Promise((r) => setTimeout(r, 20));
       const r = await ctl('restart', 'hello.loader');
       expect(r).toMatchObject({ code: 0, stderr: '' });
-      const deadline = Date.now() + 5000;
-      while (!/'ActiveState': <'active'>/.test(seen) && Date.now() < deadline) await new Promise((res) => setTimeout(res, 20));
-      expect(seen).toMatch(/'ActiveState': <'(deactivating|inactive|activating)'>/);
-      expect(seen).toMatch(/'ActiveState': <'active'>/);
-      expect(seen).toMatch(/org\.crtos\.Loader1', \{[^}]*'MainPID': <uint32 \d+>/);
+      await monitor.shows(/'ActiveState': <'active'>/);
+      expect(monitor.seen()).toMatch(/'ActiveState': <'(deactivating|inactive|activating)'>/);
+      expect(monitor.seen()).toMatch(/org\.crtos\.Loader1', \{[^}]*'MainPID': <uint32 \d+>/);
     } finally {
-      monitor.kill();
+        monitor.stop();
     }
     const after = Number((await ctl('show', 'hello.loader', '-p', 'MainPID', '--value')).stdout);
     expect(after).toBeGreaterThan(0);
@@ -119,10 +156,18 @@ describe('crtosd + crtosctl on a simulated machine', () => {
     mkdirSync(join(machine.dir, 'opt/test'), { recursive: true });
     writeFileSync(join(machine.dir, 'opt/test/talk.sh'), '#!/bin/sh\nfor i in 1 2 3 4 5 6 7 8 9 10 11 12; do echo "line $i"; done\necho "on stderr" >&2\nexec sleep 300\n', { mode: 0o755 });
     const unit = join(dir, 'dropins', 'talk.yaml');
+    // Its removal at the end is announced by UnitRemoved on the manager's object.
+    const manager = await monitorOf('/org/crtos/Manager1');
     writeFileSync(unit, 'kind: Loader\nname: talk\nexec: [/opt/test/talk.sh]\n');
     try {
-      let r = await ctl('status', 'talk.loader');
-      for (const deadline = Date.now() + 15_000; !r.stdout.includes('on stderr') && Date.now() < deadline; r = await ctl('status', 'talk.loader')) await new Promise((res) => setTimeout(res, 100));
+      const r = await untilDaemon(
+        'crtosctl status talk.loader to show its line on stderr',
+        async () => {
+          const status = await ctl('status', 'talk.loader');
+          return status.stdout.includes('on stderr') && status;
+        },
+        15_000,
+      );
       const pid = /^ +Main PID: (\d+)$/m.exec(r.stdout)?.[1];
       // The last 10 lines of the unit's log (systemctl's default): the loader's, labelled as the journal labels them.
       const log = r.stdout.split('\n\n')[1]?.trimEnd().split('\n') ?? [];
@@ -132,7 +177,8 @@ describe('crtosd + crtosctl on a simulated machine', () => {
       expect(readFileSync(join(dir, 'run/logs/talk.loader.log'), 'utf8')).toContain('line 1\nline 2\n');
     } finally {
       rmSync(unit);
+      await manager.shows(/UnitRemoved \('talk\.loader'/, 15_000).finally(() => manager.stop());
     }
-    for (const deadline = Date.now() + 15_000; (await ctl('status', 'talk.loader')).code !== 4 && Date.now() < deadline; ) await new Promise((res) => setTimeout(res, 100));
+    expect((await ctl('status', 'talk.loader')).code).toBe(4);
   });
 });

@@ -9,6 +9,8 @@ import { FakeManager } from './helpers/fake-manager.js';
 import { run } from './helpers/run.js';
 import { isProblemError } from '../../src/errors/problem.js';
 import type { Logger } from 'pino';
+import { EventEmitter } from 'node:events';
+import { eventsOf, until } from '../helpers/wait-for.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'crtos-bus-restart-'));
 chmodSync(dir, 0o755);
@@ -17,27 +19,31 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const listUnits = () => run('busctl', [`--address=${address}`, 'call', 'org.crtos.Manager1', '/org/crtos/Manager1', 'org.crtos.Manager1', 'ListUnits']);
 
-async function until(check: () => Promise<boolean>, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
-
 describe('startDbusService', () => {
   it('waits for a bus that is not up yet, and comes back after the bus restarts', async () => {
     const messages: string[] = [];
-    const record = (_fields: object, msg: string): void => void messages.push(msg);
+    const logged = new EventEmitter();
+    const record = (_fields: object, msg: string): void => {
+      messages.push(msg);
+      logged.emit('line');
+    };
+    // The service logs each time it has the name on a bus; ListUnits is answered from then on.
+    const ready = (times: number) =>
+      until(`'D-Bus: service ready' logged ${times} time(s)`, () => messages.filter((m) => m === 'D-Bus: service ready').length >= times, {
+        sources: [eventsOf(logged, 'line')],
+        timeoutMs: 5000,
+        detail: () => `the log:\n${messages.join('\n')}`,
+      });
     const logger = { info: record, warn: record, debug: record, error: record } as unknown as Logger;
     const service = await startDbusService(new FakeManager(), { busAddress: address, retryMs: 50, logger });
     expect(messages).toEqual(['D-Bus: bus unreachable; serving D-Bus as soon as it answers']);
     let bus = await startPrivateBus({ dir });
     try {
-      await until(async () => (await listUnits()).code === 0);
+      await ready(1);
+      expect((await listUnits()).code).toBe(0);
       await bus.stop();
       bus = await startPrivateBus({ dir });
-      await until(async () => (await listUnits()).code === 0);
+      await ready(2);
       expect((await listUnits()).stdout).toContain('nuttx.cell');
       expect(messages.filter((m) => !m.includes('still unreachable'))).toEqual([
         'D-Bus: bus unreachable; serving D-Bus as soon as it answers',

@@ -1,9 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { spawn } from 'node:child_process';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { startDbusService, type DbusServiceHandle } from '../../src/dbus/index.js';
 import { startPrivateBus, type PrivateBus } from './helpers/private-bus.js';
 import { FakeManager, makeUnit } from './helpers/fake-manager.js';
 import { asNobody, run } from './helpers/run.js';
+import { dataOf, eventsOf, until } from '../helpers/wait-for.js';
 
 const DEST = 'org.crtos.Manager1';
 const MGR = '/org/crtos/Manager1';
@@ -98,10 +99,10 @@ describe('state changes', () => {
     let out = '';
     monitor.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await waitFor(() => out.includes('Monitoring signals'));
+      await shown(monitor, () => out, 'Monitoring signals');
       const r = await busctl('call', DEST, MGR, 'org.crtos.Manager1', 'StartUnit', 'ss', 'nuttx.cell', 'replace');
       expect(r.stdout.trim()).toMatch(/^o "\/org\/crtos\/job\/\d+"$/);
-      await waitFor(() => /'ActiveState': <'active'>/.test(out));
+      await shown(monitor, () => out, /'ActiveState': <'active'>/);
       expect(out).toMatch(/org\.freedesktop\.DBus\.Properties\.PropertiesChanged \('org\.crtos\.Unit1', \{[^}]*'ActiveState': <'activating'>/);
       expect(out).toMatch(/'SubState': <'running'>/);
     } finally {
@@ -114,9 +115,9 @@ describe('state changes', () => {
     let out = '';
     monitor.stdout.on('data', (d: Buffer) => (out += d.toString()));
     try {
-      await waitFor(() => out.includes('Monitoring signals'));
+      await shown(monitor, () => out, 'Monitoring signals');
       await busctl('call', DEST, MGR, 'org.crtos.Manager1', 'StartUnit', 'ss', 'hello.loader', 'replace');
-      await waitFor(() => out.includes('JobRemoved'));
+      await shown(monitor, () => out, 'JobRemoved');
       expect(out).toMatch(/JobRemoved \(uint32 \d+, objectpath '\/org\/crtos\/job\/\d+', 'hello\.loader', 'failed'\)/);
       expect(out).toMatch(/JobNew/);
     } finally {
@@ -155,10 +156,15 @@ describe('access control on caller credentials', () => {
   });
 });
 
-async function waitFor(cond: () => boolean, timeoutMs = 5000): Promise<void> {
-  const end = Date.now() + timeoutMs;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error('condition not met in time');
-    await new Promise((r) => setTimeout(r, 20));
-  }
+/** Resolves once `monitor`'s output (`out()`) matches, re-checked on each chunk it prints; its exit first fails the wait. */
+function shown(monitor: ChildProcess, out: () => string, match: string | RegExp, timeoutMs = 5000): Promise<void> {
+  return until(
+    `gdbus monitor to print ${String(match)}`,
+    () => {
+      if (typeof match === 'string' ? out().includes(match) : match.test(out())) return true;
+      if (monitor.exitCode !== null || monitor.signalCode !== null) throw new Error(`gdbus monitor ended (${monitor.exitCode ?? monitor.signalCode}) before printing ${String(match)}:\n${out()}`);
+      return false;
+    },
+    { sources: [dataOf(monitor.stdout), eventsOf(monitor, 'exit')], timeoutMs, detail: () => `its output:\n${out()}` },
+  );
 }
