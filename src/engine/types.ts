@@ -5,41 +5,21 @@ import type { InterfaceInfo, ModuleInfo, ProcessInfo } from '../host/host.js';
 import type { BackendStatus } from '../backends/port.js';
 import type { UnitDetails } from './manager-api.js';
 
-/** Facts derived at apply time that a later stop needs even when the unit file is gone. */
+/**
+ * Facts derived at apply time that a later stop needs even when the unit file is gone; the state
+ * file keeps them (JSON values). The engine's own are here: those of a unit that is a process.
+ * Each kind declares the facts it records in its own folder (facts.ts) by augmenting this
+ * interface (`declare module '…/engine/types.js'`), and so does a backend.
+ */
 export interface UnitFacts {
-  /** Cell: the name from its .cell file; CPUs it takes. */
-  cellName?: string;
-  cpus?: number[];
-  /**
-   * Cell: a copy of the configuration it was last created from and started with (machine path):
-   * put back when the hypervisor refuses the configuration that replaces it.
-   */
-  lastGoodConfig?: string;
-  /** Driver / RTMux hypervisor: the module name as /proc/modules shows it. */
-  moduleName?: string;
-  unloadOnStop?: boolean;
-  /** Hypervisor and Cell: the backend (the hypervisor's `type:`) it runs on; absent in old records: jailhouse. */
-  hypervisorType?: string;
-  /** Loader: the running process. */
+  /** A process unit (KindBehaviour.process): its main process. */
   pid?: number;
   startTime?: number;
-  stopSignal?: string;
-  stopTimeout?: number;
   /**
-   * Loader: the INVOCATION_ID its process was started with, recorded before the spawn. A daemon
-   * killed between spawn and recording the PID finds the process again by it (no second loader).
+   * A process unit: the INVOCATION_ID its process was started with, recorded before the spawn. A
+   * daemon killed between spawn and recording the PID finds the process again by it (no second one).
    */
   invocationId?: string;
-  /** Network: interface and the addresses we added. */
-  interface?: string;
-  addresses?: string[];
-  /** Image: found with the pinned sha256. */
-  verified?: boolean;
-  /** Image: its file and the sha256 its unit pins, so its bytes are still checked when the set is refused. */
-  imagePath?: string;
-  pinnedSha256?: string;
-  /** RTMux hypervisor: sha256 of the image it places at imagePath (expected from the files, then what was placed). */
-  imageSha256?: string;
 }
 
 /**
