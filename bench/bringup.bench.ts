@@ -54,7 +54,8 @@ function timed(host: Host, timings: Timing[]): Host {
   return Object.assign(Object.create(host) as Host, {
     loadModule: wrap('loadModule', host.loadModule.bind(host), (s) => `driver:${s.name ?? s.path!.split('/').pop()!.replace(/\.ko$/, '')}`),
     enableJailhouse: wrap('enableJailhouse', host.enableJailhouse.bind(host), (_s: string) => 'hypervisor:jailhouse'),
-    createCell: wrap('createCell', host.createCell.bind(host), (_c, name) => `cell:${name}`),
+    // The synthetic cell cN is created from /etc/jailhouse/cN.cell.
+    createCell: wrap('createCell', host.createCell.bind(host), (c: string) => `cell:${c.split('/').pop()!.replace(/\.cell$/, '')}`),
     loadCell: wrap('loadCell', host.loadCell.bind(host), (name) => `cell:${name}`),
     startCell: wrap('startCell', host.startCell.bind(host), (name) => `cell:${name}`),
     spawn: wrap('spawn', host.spawn.bind(host), (s) => `loader:${s.env.CRTOS_UNIT ?? ''}`),

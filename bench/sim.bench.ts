@@ -44,7 +44,7 @@ const host = createLinuxHost({ root: machine.dir, env: machine.env });
 const t = performance.now();
 await host.loadModule({ name: 'jailhouse' });
 await host.enableJailhouse('/etc/jailhouse/sysconfig.cell');
-await host.createCell('/etc/jailhouse/nuttx.cell', 'nuttx');
+await host.createCell('/etc/jailhouse/nuttx.cell');
 await host.loadCell('nuttx', [{ file: '/opt/crtos/nuttx.bin' }]);
 await host.startCell('nuttx');
 await Promise.all([host.loadModule({ path: '/opt/crtos/drivers/shadow.ko' }), host.loadModule({ path: '/opt/crtos/drivers/ivshmem-net.ko' })]);

@@ -8,25 +8,14 @@
  * Failures reject with a HostError (host-error.ts): the operation, the errno parsed from the
  * tool's message, stderr and exit code.
  */
+import type { ErrnoName } from './errno.js';
 
-/** One Jailhouse cell as sysfs shows it under /sys/devices/jailhouse/cells/<id>/. */
-export interface CellInfo {
-  id: number;
-  name: string;
-  /** Exactly the sysfs string: running, running/locked, shut down, failed, Comm ABI mismatch, invalid. */
-  state: string;
-  cpusAssigned: number[];
-  cpusFailed: number[];
-}
-
-export interface JailhouseStatus {
-  /** /sys/devices/jailhouse exists (the module is loaded). */
-  loaded: boolean;
-  /** `enabled` reads 1. */
-  enabled: boolean;
-  /** Every cell, root cell (id 0) included, sorted by id. */
-  cells: CellInfo[];
-}
+/**
+ * One small kernel file read by Host.readAttributes: its text, or why it could not be read (the
+ * errno, ENOENT when it is missing, and the system's message), for the caller to decide what a
+ * missing file means (a cell destroyed meanwhile, a module not loaded).
+ */
+export type AttributeRead = { text: string } | { errno: ErrnoName | undefined; error: string };
 
 export interface ModuleInfo {
   /** Name as /proc/modules prints it (dashes become underscores there). */
@@ -187,12 +176,18 @@ export interface Host {
   resolve(machinePath: string): string;
 
   // ---- observation ---------------------------------------------------------------------------
-  jailhouse(): Promise<JailhouseStatus>;
   modules(): Promise<ModuleInfo[]>;
   onlineCpus(): Promise<number[]>;
   /** Whether a machine path (a device node, an image) exists. */
   exists(machinePath: string): Promise<boolean>;
   readFile(machinePath: string): Promise<Buffer>;
+  /**
+   * Small files the kernel generates (sysfs attributes, procfs), each read whole as text, in the
+   * order given. Never rejects for a file that cannot be read: its entry says why.
+   */
+  readAttributes(machinePaths: readonly string[]): Promise<AttributeRead[]>;
+  /** The names in a machine directory (a sysfs one), sorted; rejects with HOST_READ_FAILED and the errno. */
+  readDir(machinePath: string): Promise<string[]>;
   /** `ip -j addr show`: a tool run, so it takes a ToolCall like the actions. */
   interfaces(call?: ToolCall): Promise<InterfaceInfo[]>;
   /**
@@ -222,10 +217,10 @@ export interface Host {
   enableJailhouse(systemConfig: string, call?: ToolCall): Promise<void>;
   disableJailhouse(call?: ToolCall): Promise<void>;
   /**
-   * `jailhouse cell create`, then confirm a cell named `expectedName` appeared in sysfs (upstream
-   * returns success without creating the cell on an architecture mismatch).
+   * `jailhouse cell create`. Its success does not mean a cell exists (upstream returns success
+   * without creating one on an architecture mismatch): the backend confirms it in sysfs.
    */
-  createCell(cellConfig: string, expectedName: string, call?: ToolCall): Promise<CellInfo>;
+  createCell(cellConfig: string, call?: ToolCall): Promise<void>;
   loadCell(name: string, images: CellImage[], call?: ToolCall): Promise<void>;
   startCell(name: string, call?: ToolCall): Promise<void>;
   shutdownCell(name: string, call?: ToolCall): Promise<void>;

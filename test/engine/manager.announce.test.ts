@@ -14,10 +14,10 @@ afterAll(async () => f?.cleanup());
 test('an edited description is announced before the pass that follows the reload observes the machine', async () => {
   f = await makeFixture();
   const real = createLinuxHost({ root: f.machine.dir, env: f.machine.env, toolTimeoutMs: 5000, exitPollMs: 50 });
-  // A gate on reading the Jailhouse state, which every pass does first: closed, no pass gets past it.
+  // A gate on reading sysfs (the Jailhouse state), which every pass does: closed, no pass gets past it.
   let gate: Promise<void> = Promise.resolve();
   let open = () => {};
-  const host: Host = Object.assign(Object.create(real) as Host, { jailhouse: async () => (await gate, real.jailhouse()) });
+  const host: Host = Object.assign(Object.create(real) as Host, { readAttributes: async (paths: readonly string[]) => (await gate, real.readAttributes(paths)) });
   const m = f.manager({ host });
   await m.start();
   await settle(m);
@@ -27,8 +27,12 @@ test('an edited description is announced before the pass that follows the reload
   f.writeUnit('hello.yaml', f.readUnit('hello.yaml').replace('description: hello on NuttX', 'description: hello again on NuttX'));
   const announced = untilUnit(m, 'hello.loader', (s: UnitStatus) => s.description.startsWith('hello again'), 5000);
   const reloading = m.reload();
+  let passed = false;
+  void reloading.then(() => (passed = true));
   const status = await announced; // resolves with the gate still closed
   expect(status).toMatchObject({ activeState: 'active', description: expect.stringMatching(/^hello again on NuttX/) });
+  // The gate holds the pass back: it reads sysfs through it.
+  expect(passed).toBe(false);
   open();
   expect(await reloading).toMatchObject({ ok: true, steps: [] });
 });

@@ -10,7 +10,9 @@ import { InterfaceProbe, observeAll, takeSnapshot } from '../../src/engine/obser
 function fakeHost(byEnv: Record<string, ProcessInfo>) {
   const calls: string[] = [];
   const host: Partial<Host> = {
-    jailhouse: async () => ({ loaded: false, enabled: false, cells: [] }),
+    // No Jailhouse module: its sysfs tree is missing.
+    readAttributes: async (paths: readonly string[]) => paths.map(() => ({ errno: 'ENOENT' as const, error: 'ENOENT: no such file or directory' })),
+    exists: async () => false,
     modules: async () => [],
     onlineCpus: async () => [0],
     process: async (id: ProcessIdentity) => {
@@ -80,8 +82,8 @@ test('a hung `ip addr show` is given up at the probe bound: the Network units ke
 test('before() runs before the machine is read', async () => {
   const order: string[] = [];
   const { host } = fakeHost({});
-  const jailhouse = host.jailhouse;
-  host.jailhouse = () => (order.push('read'), jailhouse());
+  const readAttributes = host.readAttributes;
+  host.readAttributes = (paths) => (order.push('read'), readAttributes(paths));
   await takeSnapshot(host, [], { before: async () => void order.push('before') });
   expect(order).toEqual(['before', 'read']);
 });

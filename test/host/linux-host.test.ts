@@ -39,26 +39,23 @@ const SYS = '/etc/jailhouse/sysconfig.cell';
 const NUTTX = '/etc/jailhouse/nuttx.cell';
 
 describe.concurrent('LinuxHost observations on the simulated machine', () => {
-  it('sees no Jailhouse before the module is loaded', async () => {
-    const { host } = await setup();
-    expect(await host.jailhouse()).toEqual({ loaded: false, enabled: false, cells: [] });
+  it('reads sysfs attributes in a batch, each as text or the errno and message of its failure', async () => {
+    const { m, host } = await setup();
+    await m.bringUp('created');
+    const reads = await host.readAttributes(['/sys/devices/jailhouse/enabled', '/sys/devices/jailhouse/cells/1/name', '/sys/devices/jailhouse/cells/9/name', '/sys/devices/jailhouse']);
+    expect(reads.slice(0, 2)).toEqual([{ text: '1\n' }, { text: 'nuttx\n' }]);
+    expect(reads[2]).toEqual({ errno: 'ENOENT', error: expect.stringContaining('no such file or directory') });
+    expect(reads[3]).toEqual({ errno: 'EISDIR', error: expect.stringContaining('illegal operation on a directory') });
+    expect(await host.readAttributes([])).toEqual([]);
+    expect(await hostError(host.readAttributes(['relative']))).toMatchObject({ code: 'HOST_BAD_ARGUMENT' });
   });
 
-  it('sees cells with id, name, state and CPUs', async () => {
+  it('lists a directory sorted; a missing one is HOST_READ_FAILED with ENOENT', async () => {
     const { m, host } = await setup();
-    await m.bringUp('module');
-    expect(await host.jailhouse()).toEqual({ loaded: true, enabled: false, cells: [] });
     await m.bringUp('created');
-    const status = await host.jailhouse();
-    expect(status.enabled).toBe(true);
-    expect(status.cells).toEqual([
-      { id: 0, name: 'RootCell', state: 'running', cpusAssigned: [0, 1, 2], cpusFailed: [] },
-      { id: 1, name: 'nuttx', state: 'shut down', cpusAssigned: [3], cpusFailed: [] },
-    ]);
-    await m.bringUp('running');
-    await m.failCell('nuttx');
-    const failed = (await host.jailhouse()).cells[1];
-    expect(failed).toMatchObject({ state: 'failed', cpusFailed: [3] });
+    expect(await host.readDir('/sys/devices/jailhouse/cells')).toEqual(['0', '1']);
+    expect(await host.readDir('/sys/devices/jailhouse/cells/1')).toEqual(expect.arrayContaining(['cpus_assigned_list', 'name', 'state']));
+    expect(await hostError(host.readDir('/sys/devices/none'))).toMatchObject({ code: 'HOST_READ_FAILED', op: 'readDir', errno: 'ENOENT' });
   });
 
   it('reads modules with their parameters', async () => {
@@ -101,8 +98,6 @@ describe.concurrent('LinuxHost observations on the simulated machine', () => {
     expect(await hostError(host.interfaces())).toMatchObject({ code: 'HOST_TOOL_FAILED', op: 'interfaces', errno: 'EPERM', exitCode: 1 });
     writeFileSync(join(m.dir, 'proc/modules'), 'garbage\n');
     expect(await hostError(host.modules())).toMatchObject({ code: 'HOST_READ_FAILED', op: 'modules' });
-    rmSync(join(m.dir, 'sys/devices/jailhouse/enabled'));
-    expect(await hostError(host.jailhouse())).toMatchObject({ code: 'HOST_READ_FAILED', op: 'jailhouse' });
     expect(await host.process({ pid: 2 ** 22 + 1, startTime: 0 })).toBeUndefined();
   });
 
@@ -127,15 +122,15 @@ describe.concurrent('LinuxHost operations on the simulated machine', () => {
     const { m, host } = await setup();
     await host.loadModule({ name: 'jailhouse' });
     await host.enableJailhouse(SYS);
-    const cell = await host.createCell(NUTTX, 'nuttx');
-    expect(cell).toEqual({ id: 1, name: 'nuttx', state: 'shut down', cpusAssigned: [3], cpusFailed: [] });
+    await host.createCell(NUTTX);
+    expect(await host.readAttributes(['/sys/devices/jailhouse/cells/1/name', '/sys/devices/jailhouse/cells/1/state'])).toEqual([{ text: 'nuttx\n' }, { text: 'shut down\n' }]);
     await host.loadCell('nuttx', [{ file: '/opt/crtos/nuttx.bin' }, { string: 'hello', address: 0x1000n }]);
     await host.startCell('nuttx');
     await host.loadModule({ path: '/opt/crtos/drivers/shadow.ko' });
     await host.loadModule({ path: '/opt/crtos/drivers/ivshmem-net.ko' });
     await host.addAddress('enp0s13', '172.16.0.1/24');
     await host.setLinkUp('enp0s13');
-    expect((await host.jailhouse()).cells[1]?.state).toBe('running');
+    expect(await host.readAttributes(['/sys/devices/jailhouse/cells/1/state'])).toEqual([{ text: 'running\n' }]);
     const endpoint = m.readinessEndpoint() as { host: string; port: number };
     await untilSeen('the cell to accept on its readiness endpoint', () => host.probeTcp(endpoint.host, endpoint.port, 200));
     await host.removeAddress('enp0s13', '172.16.0.1/24');
@@ -146,7 +141,7 @@ describe.concurrent('LinuxHost operations on the simulated machine', () => {
     await host.unloadModule('shadow');
     await host.disableJailhouse();
     await host.unloadModule('jailhouse');
-    expect(await host.jailhouse()).toEqual({ loaded: false, enabled: false, cells: [] });
+    expect(await host.exists('/sys/devices/jailhouse')).toBe(false);
 
     const log = await m.readLog();
     const load = log.find((e) => e.op === 'jailhouse cell load');
@@ -169,7 +164,7 @@ describe.concurrent('LinuxHost operations on the simulated machine', () => {
       argv: ['jailhouse', 'enable', join(m.dir, SYS)],
     });
     expect(busy.message).toContain('JAILHOUSE_ENABLE: Device or resource busy');
-    expect(await hostError(host.createCell(NUTTX, 'nuttx'))).toMatchObject({ op: 'createCell', errno: 'EEXIST' });
+    expect(await hostError(host.createCell(NUTTX))).toMatchObject({ op: 'createCell', errno: 'EEXIST' });
     expect(await hostError(host.loadCell('ghost', [{ file: '/opt/crtos/nuttx.bin' }]))).toMatchObject({ op: 'loadCell', errno: 'ENOENT' });
     expect(await hostError(host.loadCell('nuttx', [{ file: '/opt/crtos/nuttx.bin', address: 0x40000000n }]))).toMatchObject({ errno: 'EINVAL' });
     expect(await hostError(host.startCell('ghost'))).toMatchObject({ op: 'startCell', errno: 'ENOENT' });
@@ -189,14 +184,13 @@ describe.concurrent('LinuxHost operations on the simulated machine', () => {
     expect(await hostError(host.disableJailhouse())).toMatchObject({ op: 'disableJailhouse', errno: 'EINVAL' });
   });
 
-  it('reports a create that succeeded without creating the cell (architecture mismatch)', async () => {
+  it('resolves a create that exits 0 without creating the cell (architecture mismatch): the backend checks sysfs', async () => {
     const { m, host } = await setup({ configRevision: 14 });
     await m.bringUp('enabled');
     const arm = nuttxCellConfig({ revision: 14, arch: 'arm64', cpus: 4, hypervisorMemory: { physStart: 0x3a000000n, size: 0x6000000n } });
     writeFileSync(join(m.dir, 'etc/jailhouse/arm.cell'), encodeConfig(arm));
-    const e = await hostError(host.createCell('/etc/jailhouse/arm.cell', 'nuttx'));
-    expect(e).toMatchObject({ code: 'HOST_CELL_NOT_CREATED', op: 'createCell', exitCode: 0 });
-    expect((await host.jailhouse()).cells.map((c) => c.name)).toEqual(['RootCell']);
+    await host.createCell('/etc/jailhouse/arm.cell');
+    expect(await host.readDir('/sys/devices/jailhouse/cells')).toEqual(['0']);
   });
 
   it('fails once with an injected errno, then succeeds', async () => {
@@ -213,11 +207,12 @@ describe.concurrent('LinuxHost operations on the simulated machine', () => {
     const host = createLinuxHost({ root: m.dir, env: m.env, toolTimeoutMs: 500 });
     await m.bringUp('enabled');
     await m.setFaults([{ op: 'jailhouse cell create', hang: true }]);
-    const e = await hostError(host.createCell(NUTTX, 'nuttx'));
+    const e = await hostError(host.createCell(NUTTX));
     expect(e).toMatchObject({ code: 'HOST_TOOL_TIMEOUT', errno: 'ETIMEDOUT', signal: 'SIGTERM' });
     // The hung stand-in held the driver mutex; the next command takes the stale lock over.
     await m.setFaults([]);
-    expect(await createLinuxHost({ root: m.dir, env: m.env }).createCell(NUTTX, 'nuttx')).toMatchObject({ name: 'nuttx' });
+    await createLinuxHost({ root: m.dir, env: m.env }).createCell(NUTTX);
+    expect(await host.readDir('/sys/devices/jailhouse/cells')).toEqual(['0', '1']);
   });
 
   it('kills a hanging jailhouse command with its process group the moment its caller gives up', async () => {
@@ -226,14 +221,15 @@ describe.concurrent('LinuxHost operations on the simulated machine', () => {
     await m.bringUp('enabled');
     await m.setFaults([{ op: 'jailhouse cell create', hang: true, times: 1 }]);
     const abort = new AbortController();
-    const create = host.createCell(NUTTX, 'nuttx', { signal: abort.signal });
+    const create = host.createCell(NUTTX, { signal: abort.signal });
     const pid = await hungPid(m, 'jailhouse cell create');
     abort.abort();
     expect(await hostError(create)).toMatchObject({ code: 'HOST_TOOL_TIMEOUT', errno: 'ETIMEDOUT', signal: 'SIGTERM' });
     expect(alive(pid)).toBe(false);
     // Killed before it changed anything; the next create takes the driver lock over.
-    expect((await host.jailhouse()).cells.map((c) => c.name)).toEqual(['RootCell']);
-    expect(await host.createCell(NUTTX, 'nuttx')).toMatchObject({ name: 'nuttx' });
+    expect(await host.readDir('/sys/devices/jailhouse/cells')).toEqual(['0']);
+    await host.createCell(NUTTX);
+    expect(await host.readDir('/sys/devices/jailhouse/cells')).toEqual(['0', '1']);
   });
 
   it('does not start a jailhouse command behind one given up but not exited yet (it holds the driver lock)', async () => {

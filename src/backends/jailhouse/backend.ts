@@ -1,17 +1,18 @@
 /**
- * Jailhouse behind the backend port. The Host runs the `jailhouse` tool and reads its sysfs tree
- * (Host.jailhouse); what those mean is decided here: which states are running, which errnos say
- * "already done", what the supervisor polls between passes, and when the hypervisor is between
- * two states. Active once `enabled` reads 1; enable takes the system configuration, disable
+ * Jailhouse behind the backend port. The Host runs the `jailhouse` tool and reads files; what its
+ * sysfs tree says is read here (sysfs.ts), and what those mean is decided here: which states are
+ * running, which errnos say "already done", that a create made its cell, what the supervisor polls
+ * between passes, and when the hypervisor is between two states. Active once `enabled` reads 1; enable takes the system configuration, disable
  * destroys every cell (so cells are stopped before it).
  */
-import type { CellInfo, Host, JailhouseStatus } from '../../host/host.js';
+import type { Host, ToolCall } from '../../host/host.js';
+import { HostError } from '../../host/host-error.js';
+import { jailhouseArgv } from '../../host/argv.js';
 import { hostStep, isErrno } from '../../kinds/behaviour-common.js';
 import type { Backend, BackendStatus, Partition, PartitionPhase, Transition } from '../port.js';
 import { jailhouseDefinition, type JailhouseHypervisor } from './definition.js';
 import { describeCell, describeHypervisor } from './describe.js';
-
-const SYSFS = '/sys/devices/jailhouse';
+import { attributeText, readJailhouse, SYSFS, type CellInfo, type JailhouseStatus } from './sysfs.js';
 const DISABLE_TIMEOUT_MS = 30_000;
 
 /** The status with every cell as sysfs shows it (the root cell included), for the transition check. */
@@ -36,16 +37,29 @@ export function toBackendStatus(status: JailhouseStatus): JailhouseBackendStatus
  * saw (one small sysfs read per cell); any difference starts a full pass.
  */
 async function changed(host: Host, seen: BackendStatus): Promise<boolean> {
-  const [enabled, ...states] = await Promise.all([
-    host.readFile(`${SYSFS}/enabled`).then((b) => b.toString().trim() === '1', () => false),
-    ...seen.partitions.map((c) =>
-      host.readFile(`${SYSFS}/cells/${c.id}/state`).then(
-        (b) => b.toString().replace(/\n$/, ''),
-        () => '',
-      ),
-    ),
-  ]);
-  return enabled !== seen.enabled || seen.partitions.some((c, i) => states[i] !== c.state);
+  const [enabled, ...states] = (await host.readAttributes([`${SYSFS}/enabled`, ...seen.partitions.map((c) => `${SYSFS}/cells/${c.id}/state`)])).map((r) =>
+    'text' in r ? r.text : undefined,
+  );
+  return (enabled?.trim() === '1') !== seen.enabled || seen.partitions.some((c, i) => attributeText(states[i] ?? '') !== c.state);
+}
+
+/**
+ * `jailhouse cell create`, then the cell it made in sysfs: upstream returns success without
+ * creating the cell when the configuration's architecture does not match the machine's.
+ */
+async function createCell(host: Host, config: string, name: string, call?: ToolCall): Promise<void> {
+  await host.createCell(config, call);
+  const status = await readJailhouse(host);
+  if (status.cells.some((c) => c.name === name)) return;
+  const argv = jailhouseArgv.create(host.resolve(config));
+  throw new HostError({
+    code: 'HOST_CELL_NOT_CREATED',
+    op: 'createCell',
+    argv,
+    exitCode: 0,
+    message: `createCell: \`${argv.join(' ')}\` succeeded but no cell named "${name}" appeared in ${SYSFS}/cells`,
+    hint: 'check that the cell configuration was built for this machine\'s architecture (Jailhouse ignores a mismatching one silently)',
+  });
 }
 
 /**
@@ -70,7 +84,7 @@ export const jailhouseBackend: Backend = {
   definition: jailhouseDefinition as unknown as Backend['definition'],
   // Every jailhouse command takes the driver's lock, one at a time.
   lockGroup: 'jailhouse',
-  observe: async (host) => toBackendStatus(await host.jailhouse()),
+  observe: async (host) => toBackendStatus(await readJailhouse(host)),
   changed,
   transition: jailhouseTransition,
   describe: (hv, ctx) => describeHypervisor(hv as JailhouseHypervisor, ctx),
@@ -83,7 +97,7 @@ export const jailhouseBackend: Backend = {
     },
     async enable(unit, ctx) {
       const spec = (unit as JailhouseHypervisor).spec;
-      const status = await hostStep(unit.id, 'reading the Jailhouse state', ctx.host.jailhouse());
+      const status = await hostStep(unit.id, 'reading the Jailhouse state', readJailhouse(ctx.host));
       if (status.enabled) return {};
       try {
         await ctx.timed((call) => ctx.host.enableJailhouse(spec.system, call), spec.timeout, `jailhouse enable ${spec.system}`);
@@ -94,7 +108,7 @@ export const jailhouseBackend: Backend = {
       return {};
     },
     async disable(target, ctx) {
-      const status = await hostStep(target.id, 'reading the Jailhouse state', ctx.host.jailhouse(), 'ENGINE_STOP_FAILED');
+      const status = await hostStep(target.id, 'reading the Jailhouse state', readJailhouse(ctx.host), 'ENGINE_STOP_FAILED');
       if (!status.enabled) return;
       try {
         await ctx.timed((call) => ctx.host.disableJailhouse(call), DISABLE_TIMEOUT_MS, 'jailhouse disable');
@@ -109,9 +123,7 @@ export const jailhouseBackend: Backend = {
     commands: { create: 'jailhouse cell create', load: 'jailhouse cell load', start: 'jailhouse cell start', shutdown: 'jailhouse cell shutdown', destroy: 'jailhouse cell destroy' },
     failureHint: "see the cell's console (`jailhouse console`) for why it stopped",
     describe: (cell, hv, hvId, ctx) => describeCell(cell, hv as JailhouseHypervisor | undefined, hvId, ctx),
-    create: async (host, config, name, call) => {
-      await host.createCell(config, name, call);
-    },
+    create: createCell,
     load: (host, name, images, call) => host.loadCell(name, images, call),
     start: (host, name, call) => host.startCell(name, call),
     shutdown: (host, name, call) => host.shutdownCell(name, call),
