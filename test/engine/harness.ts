@@ -8,6 +8,7 @@ import { join } from 'node:path';
 import { createLinuxHost } from '../../src/host/index.js';
 import { createSimMachine, destroySimMachine, type SimMachine } from '../../src/sim/index.js';
 import type { SimLogEntry } from '../../src/sim/index.js';
+import { paths } from '../../src/sim/store.js';
 import { loadUnits } from '../../src/units/index.js';
 import { Manager, type ManagerOptions } from '../../src/engine/manager.js';
 import { fileStateStore } from '../../src/engine/state-file.js';
@@ -33,6 +34,11 @@ const READ_OPS = new Set(['ip addr show', 'ip link show', 'jailhouse cell list',
 export function opLine(e: SimLogEntry): string {
   return [e.op, ...e.args].join(' ') + (e.result === 'ok' ? '' : ` => ${e.result}`);
 }
+
+/** The simulated machine each fixture's manager drives, for settle. */
+const machines = new WeakMap<Manager, SimMachine>();
+/** PIDs of the stand-in loaders each machine's log has shown, cleared since or not. */
+const logged = new WeakMap<SimMachine, Set<unknown>>();
 
 export async function makeFixture(opts: { description?: Partial<MachineDescription>; units?: string } = {}): Promise<Fixture> {
   const dir = mkdtempSync(join(tmpdir(), 'crtos-engine-'));
@@ -65,6 +71,7 @@ export async function makeFixture(opts: { description?: Partial<MachineDescripti
         ...extra,
       });
       managers.push(m);
+      machines.set(m, machine);
       return m;
     },
     async ops() {
@@ -95,14 +102,43 @@ export function managerEvents(manager: Manager): WakeSource {
  * exiting) is waited for by the test through untilUnit or until with that event.
  */
 export async function settle(manager: Manager, timeoutMs = 25_000): Promise<void> {
+  const machine = machines.get(manager);
   await untilWoken(
-    'the manager to settle (no pass queued, no restart pending)',
+    'the manager to settle (no pass queued, no restart pending, each stand-in loader it runs logged its start)',
     async () => {
       await manager.idle();
-      return manager.settled();
+      if (!manager.settled()) return false;
+      return !machine || (await standInsLogged(manager, machine));
     },
-    { sources: [managerEvents(manager)], timeoutMs, detail: () => JSON.stringify(states(manager)) },
+    { sources: [managerEvents(manager), ...(machine ? [changesOf(paths.log(machine.dir))] : [])], timeoutMs, detail: () => JSON.stringify(states(manager)) },
   );
+}
+
+/**
+ * Whether each running stand-in loader has logged how its start went (resident, or why not). A
+ * loader is active once its wrappers have exec'd, before the stand-in connects to its cell and
+ * logs: a test that clears the machine's log after settle must not find that line in it later.
+ * The PIDs seen logged are remembered per machine, as a test clears the log while they run on.
+ */
+async function standInsLogged(manager: Manager, machine: SimMachine): Promise<boolean> {
+  const known = logged.get(machine) ?? new Set<unknown>();
+  logged.set(machine, known);
+  const standIn = join(machine.dir, 'opt/crtos/loader');
+  const pids = manager.listUnits().filter((u) => u.activeState === 'active').map(pidOf).filter((pid) => pid > 0);
+  const pending = pids.filter((pid) => {
+    if (known.has(pid)) return false;
+    let argv: string[];
+    try {
+      argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+    } catch {
+      return false; // gone: nothing more to log
+    }
+    // Its wrapper script (sh standIn …), or the stand-in itself (node bundle loader …).
+    return argv.slice(0, 2).includes(standIn) || (argv[0] === process.execPath && argv[2] === 'loader');
+  });
+  if (pending.length === 0) return true;
+  for (const e of await machine.readLog()) if (e.op === 'loader') known.add(e.detail?.pid);
+  return pending.every((pid) => known.has(pid));
 }
 
 /**
@@ -172,7 +208,7 @@ export async function until(check: () => boolean | Promise<boolean>, timeoutMs =
 
 /** Wakes on each operation the simulated machine logs. */
 export function machineOps(f: Fixture): WakeSource {
-  return changesOf(join(f.machine.dir, 'ops.log'));
+  return changesOf(paths.log(f.machine.dir));
 }
 
 /** A loader's MainPID as its status shows it (0 when it has none, or the status is not a loader's). */
