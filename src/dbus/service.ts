@@ -161,7 +161,7 @@ export class DbusService {
   }
 
   private managerProps(): ObjectProperties {
-    return managerProperties(this.manager.daemon(), this.manager.listUnits().length, this.jobs.size);
+    return managerProperties(this.manager.daemon(), this.manager.unitIds().length, this.jobs.size);
   }
 
   private announceManager(): void {
@@ -180,7 +180,7 @@ export class DbusService {
       case '/org/crtos':
         return standardOnly(['Manager1', 'unit', 'job']);
       case UNIT_PATH_PREFIX.slice(0, -1):
-        return standardOnly(this.manager.listUnits().map((u) => busLabelEscape(u.id)));
+        return standardOnly(this.manager.unitIds().map((id) => busLabelEscape(id)));
       case JOB_PATH_PREFIX.slice(0, -1):
         return standardOnly([...this.jobs.keys()].map(String));
       case MANAGER_PATH:

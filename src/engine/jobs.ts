@@ -9,16 +9,16 @@ import { join } from 'node:path';
 import type { Host } from '../host/host.js';
 import type { Unit, UnitSet } from '../units/types.js';
 import { isProblemError, problem, type Problem } from '../errors/problem.js';
-import type { JobInfo, JobResult, LogLine } from './manager-api.js';
+import type { JobInfo } from './manager-api.js';
 import { behaviourOf, type KindContext, type StopContext, type Target } from '../kinds/behaviours.js';
 import { RolledBackError, StagingError } from '../kinds/behaviour-common.js';
 import type { Plan, PlanJob } from './plan.js';
 import { applyPlan, type JobOutcome } from './apply.js';
-import type { StartHistory } from './supervision.js';
 import { startLimitOf, type Supervisor } from './supervisor.js';
-import type { AppliedRecords } from './applied-records.js';
-import { emptyDetails, transition, type UnitRuntime } from './status.js';
-import type { AppliedRecord, Hold, Observation, UnitDescription, UnitFacts } from './types.js';
+import { emptyDetails, transition } from './status.js';
+import type { AppliedRecord, Observation, UnitDescription, UnitFacts } from './types.js';
+import type { UnitTable } from './unit-table.js';
+import type { ManualJobs } from './manual-jobs.js';
 import { ToolRuns } from './tool-runs.js';
 import { InterfaceProbe, type SnapshotOptions } from './observe.js';
 
@@ -42,26 +42,12 @@ export interface JobRunnerContext {
   readonly logDir: string | undefined;
   /** Environment every process unit (loader) starts with, under its own variables. */
   readonly loaderEnv: Record<string, string> | undefined;
-  readonly records: AppliedRecords;
-  readonly holds: Map<string, Hold>;
+  /** The units: set, descriptions, records, runtimes, holds, histories, announcements, job events. */
+  readonly table: UnitTable;
   readonly supervisor: Supervisor;
-  /** The current unit set (it may have been replaced since the plan was made). */
-  currentSet(): UnitSet | undefined;
-  description(id: string): UnitDescription | undefined;
-  nextJobId(): number;
-  jobNew(info: JobInfo): void;
-  jobRemoved(info: JobInfo, result: JobResult): void;
-  /** The unit's runtime, created when missing. */
-  runtime(id: string): UnitRuntime;
-  /** The unit's runtime, if there is one. */
-  existingRuntime(id: string): UnitRuntime | undefined;
-  removeRuntime(id: string): void;
-  history(id: string): StartHistory;
-  log(level: LogLine['level'], unit: string | undefined, message: string): void;
-  emitUnit(id: string): void;
+  /** The manual jobs a job's outcome answers. */
+  readonly manualJobs: ManualJobs;
   reconcile(reason: string): Promise<void>;
-  /** Resolves the manual jobs this job's outcome answers. */
-  resolveManualJobsFor(unit: string, job: PlanJob, outcome: JobOutcome): void;
 }
 
 export class JobRunner {
@@ -74,13 +60,13 @@ export class JobRunner {
   constructor(private readonly ctx: JobRunnerContext) {
     this.tools = new ToolRuns({
       host: ctx.host,
-      store: ctx.records.toolRuns,
-      log: (level, unit, message) => ctx.log(level, unit, message),
+      store: ctx.table.records.toolRuns,
+      log: (level, unit, message) => ctx.table.log(level, unit, message),
       reconcile: (reason) => ctx.reconcile(reason),
     });
     this.probe = new InterfaceProbe({
       runs: (deadline) => this.tools.observer(undefined, deadline),
-      warn: (units, message) => units.forEach((unit) => ctx.log('warn', unit, message)),
+      warn: (units, message) => units.forEach((unit) => ctx.table.log('warn', unit, message)),
     });
   }
 
@@ -100,36 +86,36 @@ export class JobRunner {
       maxParallel: ctx.maxParallelJobs,
       requiresOf: (id) => set.deps.get(id)?.requires ?? [],
       cost: (job) => jobCost(job, set),
-      lockGroup: (job) => lockGroupOf(job, set, ctx.records.map, (id) => ctx.description(id)),
+      lockGroup: (job) => lockGroupOf(job, set, ctx.table.records.map, (id) => ctx.table.description(id)),
       maxPerLockGroup: ctx.maxLockedJobs,
       launchSpacingMs: LAUNCH_SPACING_MS,
       launchBurst: CORES,
       onStart: (job) => {
         if (job.type === 'adopt') return;
-        const info: JobInfo = { id: ctx.nextJobId(), unit: job.unit, type: job.type === 'stop' ? 'stop' : job.type === 'reload' ? 'reload' : 'start', state: 'running' };
+        const info: JobInfo = { id: ctx.table.newJobId(), unit: job.unit, type: job.type === 'stop' ? 'stop' : job.type === 'reload' ? 'reload' : 'start', state: 'running' };
         jobInfos.set(job.index, info);
-        ctx.jobNew({ ...info });
-        const rt = ctx.runtime(job.unit);
+        ctx.table.jobNew({ ...info });
+        const rt = ctx.table.runtime(job.unit);
         rt.job = info;
         if (job.type === 'stop') transition(rt, 'deactivating', 'stop');
         else if (job.type === 'reload') transition(rt, 'reloading', 'reload');
         else transition(rt, 'activating', 'start');
-        ctx.log('info', job.unit, `${job.type}: ${job.reason}`);
-        ctx.emitUnit(job.unit);
+        ctx.table.log('info', job.unit, `${job.type}: ${job.reason}`);
+        ctx.table.announce(job.unit);
       },
       onDone: (job, outcome) => {
         const info = jobInfos.get(job.index);
-        const rt = ctx.existingRuntime(job.unit);
+        const rt = ctx.table.existingRuntime(job.unit);
         if (rt && rt.job && info && rt.job.id === info.id) delete rt.job;
         // The unit's new state first, then the job's end: a client that acts on JobRemoved (as
         // systemctl does) must read the state the job left, as systemd guarantees.
         this.afterJob(job, outcome);
-        if (info) ctx.jobRemoved({ ...info, state: 'running' }, outcome.result);
+        if (info) ctx.table.jobRemoved({ ...info, state: 'running' }, outcome.result);
         if (outcome.result === 'dependency' && !info) {
           // Skipped without running: announce it like systemd does (a job that ended in dependency).
-          const skipped: JobInfo = { id: ctx.nextJobId(), unit: job.unit, type: 'start', state: 'waiting' };
-          ctx.jobNew({ ...skipped });
-          ctx.jobRemoved(skipped, 'dependency');
+          const skipped: JobInfo = { id: ctx.table.newJobId(), unit: job.unit, type: 'start', state: 'waiting' };
+          ctx.table.jobNew({ ...skipped });
+          ctx.table.jobRemoved(skipped, 'dependency');
         }
       },
       run: (job) => this.runJob(job, set, observed),
@@ -148,7 +134,7 @@ export class JobRunner {
     await Promise.all(
       ups.map(async (job) => {
         const unit = set.units.get(job.unit);
-        const desc = this.ctx.description(job.unit);
+        const desc = this.ctx.table.description(job.unit);
         const stage = unit && behaviourOf(unit.kind).stage;
         if (!unit || !desc || !stage) return;
         try {
@@ -175,15 +161,15 @@ export class JobRunner {
 
   private adopt(id: string, obs: Observation | undefined): JobOutcome {
     const { ctx } = this;
-    const unit = ctx.currentSet()?.units.get(id);
-    const desc = ctx.description(id);
+    const unit = ctx.table.set?.units.get(id);
+    const desc = ctx.table.description(id);
     if (!unit || !desc) return { result: 'skipped' };
-    const prev = ctx.records.map.get(id);
+    const prev = ctx.table.records.map.get(id);
     const adoptFacts = behaviourOf(unit.kind).adoptFacts;
     const facts: UnitFacts = adoptFacts ? adoptFacts(desc.facts, prev?.facts) : { ...desc.facts, ...(prev?.facts ?? {}) };
-    ctx.records.write(unit, ctx.currentSet(), desc, facts, 'active');
+    ctx.table.records.write(unit, ctx.table.set, desc, facts, 'active');
     this.watchRunning(unit, facts);
-    if (!prev) ctx.log('info', id, `found ${obs?.subState ?? 'running'}; adopted without restarting it`);
+    if (!prev) ctx.table.log('info', id, `found ${obs?.subState ?? 'running'}; adopted without restarting it`);
     return { result: 'done' };
   }
 
@@ -203,12 +189,12 @@ export class JobRunner {
   private async runStart(id: string, set: UnitSet, reload: boolean): Promise<JobOutcome> {
     const { ctx } = this;
     const unit = set.units.get(id);
-    const desc = ctx.description(id);
+    const desc = ctx.table.description(id);
     if (!unit || !desc) return { result: 'skipped' };
     const limit = startLimitOf(unit);
-    const history = ctx.history(id);
+    const history = ctx.table.history(id);
     if (limit && !history.tryStart(Date.now(), limit)) {
-      ctx.holds.set(id, { reason: 'start-limit' });
+      ctx.table.holds.set(id, { reason: 'start-limit' });
       return {
         result: 'failed',
         unitResult: 'start-limit-hit',
@@ -218,7 +204,7 @@ export class JobRunner {
         }),
       };
     }
-    const prevRecord = ctx.records.map.get(id);
+    const prevRecord = ctx.table.records.map.get(id);
     const prevFacts = prevRecord?.facts ?? {};
     // What this start replaces: the record its own stop took down in this plan, else the record.
     const replacedRecord = this.stoppedToReplace.get(id) ?? prevRecord;
@@ -233,11 +219,11 @@ export class JobRunner {
       // A fresh invocation id, recorded before the spawn and without the previous (gone) process:
       // a daemon killed before the 'active' record finds this process by it (recordFoundLoaders).
       invocationId = randomBytes(16).toString('hex');
-      ctx.records.settleInvocation(invocationId);
+      ctx.table.records.settleInvocation(invocationId);
       const { pid: _pid, startTime: _startTime, ...rest } = startingFacts;
       startingFacts = { ...rest, invocationId };
     }
-    ctx.records.write(unit, ctx.currentSet(), desc, startingFacts, 'starting');
+    ctx.table.records.write(unit, ctx.table.set, desc, startingFacts, 'starting');
     await this.makeLogDir(id);
     const kindCtx = {
       ...this.kindContext(id, set, desc),
@@ -251,9 +237,9 @@ export class JobRunner {
     }
     try {
       const facts = reload && behaviour.reload ? await behaviour.reload(unit, kindCtx) : await behaviour.start(unit, kindCtx);
-      ctx.records.write(unit, ctx.currentSet(), desc, { ...desc.facts, ...facts }, 'active');
+      ctx.table.records.write(unit, ctx.table.set, desc, { ...desc.facts, ...facts }, 'active');
       if (proc && facts.pid !== undefined && facts.startTime !== undefined) {
-        const rt = ctx.runtime(id);
+        const rt = ctx.table.runtime(id);
         rt.details = proc.startedDetails(facts.pid, rt.restarts);
         ctx.supervisor.watchProcess(id, { pid: facts.pid, startTime: facts.startTime });
       }
@@ -263,19 +249,19 @@ export class JobRunner {
       const timedOut = err.code === 'ENGINE_TIMEOUT';
       if (e instanceof RolledBackError && replacedRecord) {
         // The old instance runs again: so the record says, with its own description.
-        ctx.records.restore(replacedRecord);
+        ctx.table.records.restore(replacedRecord);
         return { result: 'failed', unitResult: 'exit-code', error: err, keptRunning: true };
       }
       if (e instanceof StagingError) {
         // Nothing was touched: what ran keeps running, and the record still says what it runs.
-        if (prevRecord) ctx.records.restore(prevRecord);
-        else ctx.records.delete(id);
+        if (prevRecord) ctx.table.records.restore(prevRecord);
+        else ctx.table.records.delete(id);
         if (prevRecord?.phase === 'active') return { result: 'failed', unitResult: 'exit-code', error: err, keptRunning: true };
       } else await this.cleanupAfterFailedStart(unit, desc);
       ctx.supervisor.onStartFailure(unit, desc.digest, err);
-      if (ctx.holds.get(id)?.reason === 'start-limit') {
+      if (ctx.table.holds.get(id)?.reason === 'start-limit') {
         // The restart policy gave up: say so rather than the last attempt's own result.
-        const rt = ctx.runtime(id);
+        const rt = ctx.table.runtime(id);
         return { result: 'failed', unitResult: 'start-limit-hit', ...(rt.lastError ? { error: rt.lastError } : { error: err }) };
       }
       return { result: timedOut ? 'timeout' : 'failed', unitResult: timedOut ? 'timeout' : 'exit-code', error: err };
@@ -284,29 +270,29 @@ export class JobRunner {
 
   /** Nothing half-made is left: a failed start is taken down again (cells destroyed, CPUs back). */
   private async cleanupAfterFailedStart(unit: Unit, desc: UnitDescription): Promise<void> {
-    const rec = this.ctx.records.map.get(unit.id);
+    const rec = this.ctx.table.records.map.get(unit.id);
     const target: Target = { id: unit.id, kind: unit.kind, unit, facts: { ...desc.facts, ...(rec?.facts ?? {}) } };
     try {
       await behaviourOf(unit.kind).stop(target, this.stopContext(unit.id));
-      this.ctx.records.delete(unit.id);
+      this.ctx.table.records.delete(unit.id);
     } catch (e) {
       // The record stays ('starting'): the next pass sees the unit half-made and cleans up again.
-      this.ctx.log('warn', unit.id, `cleaning up after the failed start failed: ${toProblem(e, unit.id, 'ENGINE_STOP_FAILED').message}`);
+      this.ctx.table.log('warn', unit.id, `cleaning up after the failed start failed: ${toProblem(e, unit.id, 'ENGINE_STOP_FAILED').message}`);
     }
   }
 
   private async runStop(id: string, final: boolean): Promise<JobOutcome> {
     const { ctx } = this;
-    const rec = ctx.records.map.get(id);
-    const unit = ctx.currentSet()?.units.get(id);
-    const desc = ctx.description(id);
+    const rec = ctx.table.records.map.get(id);
+    const unit = ctx.table.set?.units.get(id);
+    const desc = ctx.table.description(id);
     const kind = unit?.kind ?? rec?.kind;
     if (!kind) return { result: 'skipped' };
     const target: Target = { id, kind, ...(unit ? { unit } : {}), facts: { ...(desc?.facts ?? {}), ...(rec?.facts ?? {}) } };
     ctx.supervisor.beginStop(id);
     try {
       await behaviourOf(kind).stop(target, this.stopContext(id));
-      ctx.records.delete(id);
+      ctx.table.records.delete(id);
       // Stopped to be started again in this plan: its start may need to put it back.
       if (!final && rec) this.stoppedToReplace.set(id, rec);
       return { result: 'done' };
@@ -319,35 +305,35 @@ export class JobRunner {
 
   private afterJob(job: PlanJob, outcome: JobOutcome): void {
     const { ctx } = this;
-    const rt = ctx.runtime(job.unit);
+    const rt = ctx.table.runtime(job.unit);
     if (outcome.result === 'done') {
       if (job.type === 'start' || job.type === 'reload') {
         ctx.supervisor.newRun(job.unit);
         this.retryDependents(job.unit);
         rt.result = 'success';
         delete rt.lastError;
-        const unit = ctx.currentSet()?.units.get(job.unit);
+        const unit = ctx.table.set?.units.get(job.unit);
         transition(rt, 'active', unit ? behaviourOf(unit.kind).activeSubState(unit) : 'running');
-        ctx.log('info', job.unit, job.type === 'reload' ? 'reloaded' : 'started');
+        ctx.table.log('info', job.unit, job.type === 'reload' ? 'reloaded' : 'started');
       } else if (job.type === 'stop') {
         // The job's end is announced (JobRemoved) before the pass observes again: what the unit
         // reported while running (a loader's MainPID, a cell's CPUs) must not outlive it.
         rt.details = emptyDetails(rt.details.kind);
         transition(rt, 'inactive', 'dead');
-        ctx.log('info', job.unit, 'stopped');
-        if (!ctx.currentSet()?.units.has(job.unit)) ctx.removeRuntime(job.unit);
+        ctx.table.log('info', job.unit, 'stopped');
+        if (!ctx.table.set?.units.has(job.unit)) ctx.table.removeRuntime(job.unit);
       }
     } else if (outcome.result !== 'skipped') {
       rt.result = outcome.unitResult ?? 'exit-code';
       if (outcome.error) rt.lastError = outcome.error;
       if (outcome.error?.code === 'ENGINE_PREVIOUS_NOT_STOPPED') this.retryAfterFailedStop(job.unit, outcome.error);
-      const pending = ctx.holds.get(job.unit)?.reason === 'restart-pending';
+      const pending = ctx.table.holds.get(job.unit)?.reason === 'restart-pending';
       if (pending) transition(rt, 'activating', 'auto-restart');
       else transition(rt, 'failed', 'failed');
-      ctx.log(outcome.result === 'dependency' ? 'warn' : 'error', job.unit, `${job.type} ${outcome.result}: ${outcome.error?.message ?? ''}`);
+      ctx.table.log(outcome.result === 'dependency' ? 'warn' : 'error', job.unit, `${job.type} ${outcome.result}: ${outcome.error?.message ?? ''}`);
     }
-    ctx.emitUnit(job.unit);
-    ctx.resolveManualJobsFor(job.unit, job, outcome);
+    ctx.table.announce(job.unit);
+    ctx.manualJobs.answeredBy(job.unit, job, outcome);
   }
 
   /**
@@ -356,8 +342,8 @@ export class JobRunner {
    * stops the previous instance again first.
    */
   private retryAfterFailedStop(id: string, error: Problem): void {
-    const unit = this.ctx.currentSet()?.units.get(id);
-    const desc = this.ctx.description(id);
+    const unit = this.ctx.table.set?.units.get(id);
+    const desc = this.ctx.table.description(id);
     if (unit && desc) this.ctx.supervisor.onStartFailure(unit, desc.digest, error);
   }
 
@@ -366,10 +352,10 @@ export class JobRunner {
    * have failed for it (a cell create refused while its hypervisor was being disabled).
    */
   private retryDependents(id: string): void {
-    for (const dep of this.ctx.currentSet()?.deps.get(id)?.requiredBy ?? []) {
-      if (this.ctx.holds.get(dep)?.reason !== 'failed') continue;
-      this.ctx.holds.delete(dep);
-      this.ctx.history(dep).reset();
+    for (const dep of this.ctx.table.set?.deps.get(id)?.requiredBy ?? []) {
+      if (this.ctx.table.holds.get(dep)?.reason !== 'failed') continue;
+      this.ctx.table.holds.delete(dep);
+      this.ctx.table.history(dep).reset();
     }
   }
 
@@ -382,7 +368,7 @@ export class JobRunner {
     try {
       await ctx.host.makeDirectory(ctx.logDir);
     } catch (e) {
-      ctx.log('warn', id, `cannot create ${ctx.logDir}: ${(e as Error).message}`);
+      ctx.table.log('warn', id, `cannot create ${ctx.logDir}: ${(e as Error).message}`);
     }
   }
 
@@ -396,7 +382,7 @@ export class JobRunner {
       sleep,
       baseEnv: ctx.loaderEnv ?? { PATH: process.env.PATH ?? '/usr/sbin:/usr/bin:/sbin:/bin' },
       ...(ctx.logDir ? { logFile: join(ctx.logDir, `${id}.log`) } : {}),
-      log: (message) => ctx.log('info', id, message),
+      log: (message) => ctx.table.log('info', id, message),
     };
   }
 
@@ -406,7 +392,7 @@ export class JobRunner {
   }
 
   private stopContext(id: string): StopContext {
-    return { host: this.ctx.host, timed: (op, ms, what) => this.tools.bounded(id, op, ms, what), sleep, log: (message) => this.ctx.log('warn', id, message) };
+    return { host: this.ctx.host, timed: (op, ms, what) => this.tools.bounded(id, op, ms, what), sleep, log: (message) => this.ctx.table.log('warn', id, message) };
   }
 }
 

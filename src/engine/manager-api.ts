@@ -121,6 +121,8 @@ export interface ManagerEvents {
 export interface ManagerApi {
   daemon(): DaemonStatus;
   listUnits(): UnitStatus[];
+  /** The ids listUnits() would list, without building each status (counting, naming child objects). */
+  unitIds(): string[];
   getUnit(id: string): UnitStatus | undefined;
   /**
    * Queue a job and return it at once (as systemd's StartUnit returns the job path); its end is

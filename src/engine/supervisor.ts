@@ -8,11 +8,10 @@
 import type { Host, ProcessIdentity } from '../host/host.js';
 import type { Unit } from '../units/types.js';
 import { problem, type Problem } from '../errors/problem.js';
-import type { LogLine } from './manager-api.js';
-import type { AppliedRecords } from './applied-records.js';
-import { isCleanExit, type StartHistory, type StartLimit } from './supervision.js';
-import { transition, type UnitRuntime } from './status.js';
-import type { Hold, Observation } from './types.js';
+import { isCleanExit, type StartLimit } from './supervision.js';
+import { transition } from './status.js';
+import type { Observation } from './types.js';
+import type { UnitTable } from './unit-table.js';
 import { LoaderOutputs } from './loader-output.js';
 import { behaviourOf, canReload } from '../kinds/behaviours.js';
 import { allBackends, findBackend, type BackendStatus } from '../backends/index.js';
@@ -26,18 +25,8 @@ export interface SupervisorContext {
   readonly supervise: boolean;
   /** How often the backends' state is polled (Backend.changed: Jailhouse's cells in sysfs); 0 turns polling off. */
   readonly pollIntervalMs: number;
-  readonly records: AppliedRecords;
-  readonly holds: Map<string, Hold>;
-  /** The unit of that id in the current set. */
-  unit(id: string): Unit | undefined;
-  /** The digest of the unit's current description. */
-  digest(id: string): string | undefined;
-  /** Asks the next pass to reload a unit in place (a cell), saying why in its log line. */
-  requestReload(id: string, why: string): void;
-  runtime(id: string): UnitRuntime;
-  history(id: string): StartHistory;
-  log(level: LogLine['level'], unit: string | undefined, message: string): void;
-  emitUnit(id: string): void;
+  /** The units: set, descriptions, records, runtimes, holds, histories, announcements. */
+  readonly table: UnitTable;
   reconcile(reason: string): Promise<void>;
   closed(): boolean;
   passRunning(): boolean;
@@ -97,26 +86,26 @@ export class Supervisor {
    */
   superviseFailures(observed: Map<string, Observation>): void {
     for (const [id, obs] of observed) {
-      const unit = this.ctx.unit(id);
+      const unit = this.ctx.table.unit(id);
       const policy = unit && behaviourOf(unit.kind).onObservedFailure;
       if (!unit || !policy) continue;
       if (obs.state !== 'failed') {
         this.handledFailures.delete(id);
         continue;
       }
-      if (this.handledFailures.has(id) || !this.ctx.records.map.has(id)) continue;
+      if (this.handledFailures.has(id) || !this.ctx.table.records.map.has(id)) continue;
       this.handledFailures.add(id);
-      const failure = policy(unit, obs, this.ctx.records.map.get(id)!.facts);
+      const failure = policy(unit, obs, this.ctx.table.records.map.get(id)!.facts);
       const err = failure.problem;
-      const rt = this.ctx.runtime(id);
+      const rt = this.ctx.table.runtime(id);
       rt.result = 'exit-code';
       rt.lastError = err;
-      this.ctx.log('error', id, `${err.message}; onFailure: ${failure.action}`);
+      this.ctx.table.log('error', id, `${err.message}; onFailure: ${failure.action}`);
       if (failure.action === 'restart') {
         // In place when the kind reloads (a cell keeps its CPUs and configuration).
         if (!this.scheduleRestart(unit, failure.why, err, canReload(unit.kind))) transition(rt, 'failed', 'failed');
       } else if (failure.action === 'stop') {
-        this.ctx.holds.set(id, { reason: 'stopped' });
+        this.ctx.table.holds.set(id, { reason: 'stopped' });
       }
     }
   }
@@ -125,7 +114,7 @@ export class Supervisor {
   onStartFailure(unit: Unit, digest: string, err: Problem, reload = false): void {
     const policy = restartPolicyOf(unit);
     if (policy && policy.onStartFailure && this.scheduleRestart(unit, 'start failed', err, reload)) return;
-    this.ctx.holds.set(unit.id, { reason: 'failed', digest });
+    this.ctx.table.holds.set(unit.id, { reason: 'failed', digest });
   }
 
   /**
@@ -136,30 +125,30 @@ export class Supervisor {
     const { ctx } = this;
     const policy = restartPolicyOf(unit);
     if (!policy || !ctx.supervise || ctx.closed()) return false;
-    const history = ctx.history(unit.id);
-    const rt = ctx.runtime(unit.id);
+    const history = ctx.table.history(unit.id);
+    const rt = ctx.table.runtime(unit.id);
     const limit = startLimitOf(unit) ?? DEFAULT_LIMIT;
     const delay = history.nextDelay(policy.restartSec, policy.restartMaxSec);
     if (!history.allowed(Date.now() + delay, limit)) {
-      ctx.holds.set(unit.id, { reason: 'start-limit' });
+      ctx.table.holds.set(unit.id, { reason: 'start-limit' });
       rt.result = 'start-limit-hit';
       rt.lastError = problem('ENGINE_START_LIMIT', `${why}: ${err.message}; start limit of ${limit.burst} starts in ${limit.interval} ms reached, not restarting`, { unit: unit.id, hint: `fix the cause, then \`crtosctl start ${unit.id}\`` });
-      ctx.log('error', unit.id, rt.lastError.message);
+      ctx.table.log('error', unit.id, rt.lastError.message);
       transition(rt, 'failed', 'failed');
-      ctx.emitUnit(unit.id);
+      ctx.table.announce(unit.id);
       return true;
     }
-    ctx.holds.set(unit.id, { reason: 'restart-pending' });
+    ctx.table.holds.set(unit.id, { reason: 'restart-pending' });
     rt.restarts++;
     transition(rt, 'activating', 'auto-restart');
-    ctx.log('warn', unit.id, `${why}; restarting in ${delay} ms`);
-    ctx.emitUnit(unit.id);
+    ctx.table.log('warn', unit.id, `${why}; restarting in ${delay} ms`);
+    ctx.table.announce(unit.id);
     clearTimeout(this.timers.get(unit.id));
     const timer = setTimeout(() => {
       this.timers.delete(unit.id);
-      if (ctx.holds.get(unit.id)?.reason !== 'restart-pending') return;
-      ctx.holds.delete(unit.id);
-      if (reload) ctx.requestReload(unit.id, `onFailure restart: ${why}`);
+      if (ctx.table.holds.get(unit.id)?.reason !== 'restart-pending') return;
+      ctx.table.holds.delete(unit.id);
+      if (reload) ctx.table.requestReload(unit.id, `onFailure restart: ${why}`);
       void ctx.reconcile(`restart ${unit.id}`);
     }, delay);
     this.timers.set(unit.id, timer);
@@ -180,7 +169,7 @@ export class Supervisor {
    */
   followOutput(id: string, file: string, program: string): void {
     if (!this.ctx.supervise || this.ctx.closed()) return;
-    this.outputs ??= new LoaderOutputs(this.ctx.host, (level, unit, message) => this.ctx.log(level, unit, message));
+    this.outputs ??= new LoaderOutputs(this.ctx.host, (level, unit, message) => this.ctx.table.log(level, unit, message));
     this.outputs.follow(id, file, program);
   }
 
@@ -197,21 +186,21 @@ export class Supervisor {
     void ctx.host.waitExit(proc).then((exit) => {
       this.watchedProcesses.delete(key);
       if (ctx.closed()) return;
-      const rec = ctx.records.map.get(id);
+      const rec = ctx.table.records.map.get(id);
       if (!rec || rec.facts.pid !== proc.pid || rec.facts.startTime !== proc.startTime) return; // replaced or stopped
       if (this.stopping.has(id)) return;
       // Its last lines before its exit, as the journal orders them.
       this.outputs?.flush(id);
-      const unit = ctx.unit(id);
+      const unit = ctx.table.unit(id);
       const behaviour = behaviourOf(rec.kind).process;
       // What it left in its group (a wrapper's children) goes too, as systemd stops what remains
       // of a service once its main process exited.
-      void behaviour?.stopLeftovers(id, proc, rec.facts, { host: ctx.host, sleep, log: (m) => ctx.log('warn', id, m) }).then(
-        (left) => left > 0 && ctx.log('info', id, `stopped ${left} process(es) its main process left behind`),
-        (e: unknown) => ctx.log('error', id, e instanceof Error ? e.message : String(e)),
+      void behaviour?.stopLeftovers(id, proc, rec.facts, { host: ctx.host, sleep, log: (m) => ctx.table.log('warn', id, m) }).then(
+        (left) => left > 0 && ctx.table.log('info', id, `stopped ${left} process(es) its main process left behind`),
+        (e: unknown) => ctx.table.log('error', id, e instanceof Error ? e.message : String(e)),
       );
-      ctx.records.delete(id);
-      const rt = ctx.runtime(id);
+      ctx.table.records.delete(id);
+      const rt = ctx.table.runtime(id);
       rt.exitCode = exit.code ?? -1;
       rt.exitSignal = exit.signal ?? '';
       const clean = isCleanExit(exit);
@@ -219,14 +208,14 @@ export class Supervisor {
       const err = problem('ENGINE_PROCESS_EXITED', `process ${proc.pid} ${how}`, { unit: id });
       rt.result = clean ? 'success' : exit.signal ? 'signal' : 'exit-code';
       if (!clean) rt.lastError = err;
-      ctx.log(clean ? 'info' : 'error', id, `process ${proc.pid} ${how}`);
+      ctx.table.log(clean ? 'info' : 'error', id, `process ${proc.pid} ${how}`);
       if (unit && behaviourOf(unit.kind).process?.restartOnExit(unit, exit)) {
         this.scheduleRestart(unit, `process ${how}`, err);
       } else if (unit) {
-        ctx.holds.set(id, clean ? { reason: 'exited' } : { reason: 'failed', digest: ctx.digest(id) ?? '' });
+        ctx.table.holds.set(id, clean ? { reason: 'exited' } : { reason: 'failed', digest: ctx.table.digest(id) ?? '' });
         transition(rt, clean ? 'inactive' : 'failed', clean ? 'dead' : 'failed');
       }
-      ctx.emitUnit(id);
+      ctx.table.announce(id);
       void ctx.reconcile(`${id} exited`);
     });
   }

@@ -52,7 +52,7 @@ describe('Supervisor', () => {
     expect(parts.logs.filter((l) => l.unit === 'nuttx.cell' && l.message.endsWith('; onFailure: restart'))).toHaveLength(1);
     expect(parts.holds.get('nuttx.cell')).toEqual({ reason: 'restart-pending' });
     await parts.untilReconcile(/^restart nuttx\.cell$/);
-    expect(parts.reloads.get('nuttx.cell')).toBe('onFailure restart: cell failed');
+    expect(parts.table.takeRequests().reloads.get('nuttx.cell')).toBe('onFailure restart: cell failed');
     expect(parts.holds.has('nuttx.cell')).toBe(false);
   });
 

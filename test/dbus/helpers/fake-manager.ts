@@ -91,6 +91,9 @@ export class FakeManager implements ManagerApi {
   listUnits(): UnitStatus[] {
     return [...this.units.values()];
   }
+  unitIds(): string[] {
+    return [...this.units.keys()];
+  }
   getUnit(id: string): UnitStatus | undefined {
     return this.units.get(id);
   }

@@ -1,0 +1,176 @@
+/**
+ * One pass of the Manager's loop: observe the machine (once the hypervisor is not in transition),
+ * plan against the unit table, stage every start and reload, run the jobs, observe again. What a
+ * pass planned is what it returns; the loop (manager.ts) decides whom that answers.
+ */
+import type { Host } from '../host/host.js';
+import type { UnitSet } from '../units/types.js';
+import type { Problem } from '../errors/problem.js';
+import type { PlannedStep } from './manager-api.js';
+import type { Target } from '../kinds/behaviours.js';
+import { hypervisorTransition, observeAll, takeSnapshot } from './observe.js';
+import { DEFAULT_BACKEND, type Transition } from '../backends/index.js';
+import { plan as buildPlan } from './plan.js';
+import { transition } from './status.js';
+import type { Observation, Snapshot, UnitDescription } from './types.js';
+import type { Supervisor } from './supervisor.js';
+import type { JobRunner } from './jobs.js';
+import type { UnitTable } from './unit-table.js';
+
+/** How often a pass looks again at a hypervisor in transition (the backend's transition says how long at most). */
+const TRANSITION_POLL_MS = 50;
+
+/** What a pass did: the steps it planned (none when it planned nothing), and the problems of those that failed. */
+export interface PassResult {
+  steps?: PlannedStep[];
+  failures: Problem[];
+}
+
+export interface PassContext {
+  readonly host: Host;
+  readonly table: UnitTable;
+  readonly supervisor: Supervisor;
+  readonly jobs: JobRunner;
+  reconcile(reason: string): Promise<void>;
+  closed(): boolean;
+}
+
+export class Pass {
+  private readonly table: UnitTable;
+
+  constructor(private readonly ctx: PassContext) {
+    this.table = ctx.table;
+  }
+
+  /** One pass: observe, plan, stage, apply, observe again. Resolves with what it planned. */
+  async run(reason: string): Promise<PassResult> {
+    this.table.log('debug', undefined, `reconcile: ${reason}`);
+    const result: PassResult = { failures: [] };
+    try {
+      const targets = this.table.targets();
+      const snap = await this.settledSnapshot(targets);
+      this.table.records.recordFoundLoaders(targets, snap, (unit, message) => this.table.log('info', unit, message));
+      this.ctx.supervisor.rememberBackends(snap.backends);
+      const observed = observeAll(snap, targets);
+      // No unit set was ever accepted (this daemon started on files it refuses): what runs is
+      // observed and reported, and nothing is planned against it — with no set, every recorded
+      // unit would look removed and be stopped.
+      if (this.table.set) await this.planAndApply(this.table.set, observed, result);
+      else this.table.refresh(observed, new Map());
+    } catch (e) {
+      this.table.log('error', undefined, `reconcile failed: ${e instanceof Error ? e.message : String(e)}`);
+    }
+    return result;
+  }
+
+  /** Plans against what was observed, stages, applies; fills `result` as it goes (a pass that throws reports what it planned). */
+  private async planAndApply(set: UnitSet, observed: Map<string, Observation>, result: PassResult): Promise<void> {
+    const { table } = this;
+    this.watchRecordedLoaders(set, observed);
+    this.ctx.supervisor.superviseFailures(observed);
+    const { restarts, reloads } = table.takeRequests();
+    const planNow = () => buildPlan({ set, descriptions: table.descriptions, records: table.records.map, observed, holds: table.holds, restarts, reloads, refused: table.refused });
+    let thePlan = planNow();
+    // Staged first: a start or reload that would fail before touching the machine (an image that
+    // does not verify) is refused, and the plan made again without it, so nothing is taken down for it.
+    const refused = thePlan.jobs.length > 0 ? await this.ctx.jobs.stage(thePlan, set) : new Map<string, Problem>();
+    for (const [id, why] of refused) {
+      this.refuseStaged(id, why, observed.get(id));
+      restarts.delete(id);
+      reloads.delete(id);
+    }
+    if (refused.size > 0) thePlan = planNow();
+    result.steps = thePlan.steps;
+    result.failures.push(...refused.values());
+    table.refresh(observed, thePlan.blocked);
+    if (thePlan.jobs.length === 0) return;
+    const outcomes = await this.ctx.jobs.applyJobs(thePlan, set, observed);
+    const kept = thePlan.jobs.filter((j) => outcomes.get(j.index)?.keptRunning);
+    for (const job of kept) table.refused.set(job.unit, table.digest(job.unit) ?? '');
+    // The units that require one put back were stopped for it: bring them up again.
+    if (kept.length > 0) void this.ctx.reconcile(`${kept.map((j) => j.unit).join(', ')} kept as before`);
+    result.failures.push(...[...outcomes.values()].flatMap((o) => (o.result === 'done' || o.result === 'skipped' || !o.error ? [] : [o.error])));
+    const after = table.targets();
+    const snapAfter = await this.snapshot(after);
+    this.ctx.supervisor.rememberBackends(snapAfter.backends);
+    const observedAfter = observeAll(snapAfter, after);
+    // What the jobs left is supervised too: a cell already failed when its start returned gets
+    // its onFailure now (the poll compares against this observation and would see no change).
+    this.ctx.supervisor.superviseFailures(observedAfter);
+    table.refresh(observedAfter, thePlan.blocked);
+  }
+
+  /**
+   * Loaders an earlier daemon started, found running under the same description: no job adopts
+   * them (nothing changed), so they are watched here, like the ones this daemon spawned.
+   */
+  private watchRecordedLoaders(set: UnitSet, observed: ReadonlyMap<string, Observation>): void {
+    for (const [id, rec] of this.table.records.map) {
+      const unit = set.units.get(id);
+      if (unit && rec.phase === 'active' && observed.get(id)?.state === 'active') this.ctx.jobs.watchRunning(unit, rec.facts);
+    }
+  }
+
+  /**
+   * A start or reload refused while staging: a unit that runs keeps running as it is, its new
+   * description refused until it changes; one that does not run follows its restart policy like a
+   * failed start.
+   */
+  private refuseStaged(id: string, why: Problem, obs: Observation | undefined): void {
+    const { table } = this;
+    const unit = table.unit(id);
+    const digest = table.digest(id) ?? '';
+    if (!unit) return;
+    const rt = table.fail(id, why);
+    if (obs?.state === 'active') {
+      table.refused.set(id, digest);
+      this.table.log('error', id, `not changed, it keeps running as it is: ${why.message}`);
+    } else {
+      // A failed cell is retried by reloading it in place, as its onFailure restart does.
+      this.ctx.supervisor.onStartFailure(unit, digest, why, obs?.state === 'failed');
+      this.table.log('error', id, `not started: ${why.message}`);
+      if (table.holds.get(id)?.reason !== 'restart-pending') transition(rt, 'failed', 'failed');
+    }
+    table.announce(id);
+  }
+
+  /**
+   * A snapshot taken once the hypervisor is not between two states (a disable or a destroy under
+   * way, by crtosd or behind its back), waiting for it with a deadline; past the deadline the pass
+   * plans against what it sees, and says so.
+   */
+  private async settledSnapshot(targets: readonly Target[]): Promise<Snapshot> {
+    let snap = await this.snapshot(targets);
+    // The cells crtosd runs, by the backend they run on.
+    const cells = new Map<string, string[]>();
+    for (const r of this.table.records.map.values()) {
+      if (r.phase !== 'active' || r.facts.cellName === undefined) continue;
+      const type = r.facts.hypervisorType ?? DEFAULT_BACKEND;
+      cells.set(type, [...(cells.get(type) ?? []), r.facts.cellName]);
+    }
+    const first = hypervisorTransition(snap, cells);
+    if (first === undefined) return snap;
+    this.table.log('info', undefined, `the hypervisor may be in transition: ${first.why}; waiting up to ${first.waitMs} ms for it to settle`);
+    const deadline = Date.now() + first.waitMs;
+    let now: Transition | undefined = first;
+    while (now !== undefined && Date.now() < deadline && !this.ctx.closed()) {
+      await new Promise((r) => setTimeout(r, TRANSITION_POLL_MS));
+      snap = await this.snapshot(targets);
+      now = hypervisorTransition(snap, cells);
+    }
+    if (now !== undefined) this.table.log('info', undefined, `acting on what the hypervisor shows after ${first.waitMs} ms: ${now.why}`);
+    return snap;
+  }
+
+  /** takeSnapshot, looking up by INVOCATION_ID only loaders whose invocation is not settled yet. */
+  snapshot(targets: readonly Target[]): Promise<Snapshot> {
+    return takeSnapshot(this.ctx.host, targets, { findByInvocation: (t) => !this.table.records.isSettled(t.facts.invocationId!), ...this.ctx.jobs.observeOptions() });
+  }
+
+  /** The steps a pass would plan for a candidate set, without applying anything. */
+  async preview(set: UnitSet, descriptions: Map<string, UnitDescription>): Promise<PlannedStep[]> {
+    const targets = this.table.targets(set, descriptions);
+    const observed = observeAll(await this.snapshot(targets), targets);
+    return buildPlan({ set, descriptions, records: this.table.records.map, observed, holds: this.table.holds }).steps;
+  }
+}
