@@ -49,9 +49,9 @@ export interface ApplyHooks {
    * one per `launchSpacingMs` (a token bucket); default unpaced. Tools started together share the
    * cores while they start up, so all of them reach their work late, the most urgent one included;
    * paced, in priority order, the first ones start up at full speed and the rest follow while they
-   * work (and queue at the driver lock while it is held).
+   * work (and queue at the driver lock while it is held). A function is asked at each launch.
    */
-  launchSpacingMs?: number;
+  launchSpacingMs?: number | (() => number);
   /** Tool-running jobs launched at once before pacing sets in; default 1. */
   launchBurst?: number;
 }
@@ -87,23 +87,26 @@ export function criticalPathPriorities(jobs: readonly PlanJob[], cost: (job: Pla
 }
 
 /**
- * A token bucket for launches: `burst` tokens, one more every `spacingMs`. Returns undefined when
- * a launch may go now (and takes its token), else how many ms until it may.
+ * A token bucket for launches: `burst` tokens, one more every `spacingMs` (read at each launch,
+ * so a spacing measured while the plan runs takes effect at once). Returns undefined when a
+ * launch may go now (and takes its token), else how many ms until it may.
  */
-export function launchPacer(spacingMs: number, burst: number, now: () => number = () => performance.now()): () => number | undefined {
-  if (spacingMs <= 0) return () => undefined;
+export function launchPacer(spacingMs: number | (() => number), burst: number, now: () => number = () => performance.now()): () => number | undefined {
+  const spacing = typeof spacingMs === 'function' ? spacingMs : () => spacingMs;
   const capacity = Math.max(1, burst);
   let tokens = capacity;
   let at = now();
   return () => {
+    const s = spacing();
     const t = now();
-    tokens = Math.min(capacity, tokens + (t - at) / spacingMs);
+    // Unpaced: the bucket stays full.
+    tokens = s > 0 ? Math.min(capacity, tokens + (t - at) / s) : capacity;
     at = t;
     if (tokens >= 1) {
       tokens -= 1;
       return undefined;
     }
-    return Math.ceil((1 - tokens) * spacingMs);
+    return Math.ceil((1 - tokens) * s);
   };
 }
 

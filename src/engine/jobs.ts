@@ -23,13 +23,6 @@ import { ToolRuns } from './tool-runs.js';
 import { InterfaceProbe, type SnapshotOptions } from './observe.js';
 
 const CORES = availableParallelism();
-/**
- * Tool launches beyond one per core are spread out by a core's share of a tool's start-up (about
- * 80 ms of CPU for a Node stand-in, 1-2 ms for a native tool): launched all at once, as when the
- * hypervisor comes up and every cell is ready, they share the cores and all reach the driver lock
- * late, the first one included; spread out, the first one holds the lock while the rest start.
- */
-const LAUNCH_SPACING_MS = 80 / CORES;
 
 /** What the job runner needs from the Manager. */
 export interface JobRunnerContext {
@@ -78,6 +71,17 @@ export class JobRunner {
     return { interfaces: this.probe, before: () => this.tools.settlePrevious() };
   }
 
+  /**
+   * Tool launches beyond one per core are spread out by a core's share of a tool's start-up, as
+   * the Host's tools show it (ToolRuns.startupMs: 1-2 ms for a native tool, 60-80 ms for the
+   * simulator's Node.js stand-ins). Launched all at once, as when the hypervisor comes up and
+   * every cell is ready, they share the cores and all reach the driver lock late, the first one
+   * included; spread out, the first one holds the lock while the rest start.
+   */
+  launchSpacingMs(): number {
+    return this.tools.startupMs() / CORES;
+  }
+
   /** Runs the plan's jobs; resolves with each job's outcome by its index. */
   async applyJobs(thePlan: Plan, set: UnitSet, observed: Map<string, Observation>): Promise<Map<number, JobOutcome>> {
     const { ctx } = this;
@@ -88,7 +92,7 @@ export class JobRunner {
       cost: (job) => jobCost(job, set),
       lockGroup: (job) => lockGroupOf(job, set, ctx.table.records.map, (id) => ctx.table.description(id)),
       maxPerLockGroup: ctx.maxLockedJobs,
-      launchSpacingMs: LAUNCH_SPACING_MS,
+      launchSpacingMs: () => this.launchSpacingMs(),
       launchBurst: CORES,
       onStart: (job) => {
         if (job.type === 'adopt') return;

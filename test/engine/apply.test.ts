@@ -78,6 +78,18 @@ describe('launchPacer', () => {
     expect([pace(), pace(), pace()]).toEqual([undefined, undefined, 40]);
   });
 
+  it('reads the spacing at each launch: a spacing measured meanwhile takes effect at once', () => {
+    let t = 0;
+    let spacing = 80;
+    const pace = launchPacer(() => spacing, 1, () => t);
+    expect(pace()).toBeUndefined();
+    expect(pace()).toBe(80);
+    spacing = 2;
+    expect(pace()).toBe(2);
+    t = 2;
+    expect(pace()).toBeUndefined();
+  });
+
   it('never waits when unpaced', () => {
     const pace = launchPacer(0, 1, () => 0);
     expect([pace(), pace(), pace()]).toEqual([undefined, undefined, undefined]);

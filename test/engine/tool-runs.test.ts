@@ -179,3 +179,42 @@ describe('settlePrevious', () => {
     expect(lines.length).toBe(3);
   });
 });
+
+describe('startupMs', () => {
+  /** ToolRuns on a clock the test moves, and one tool run of `ms` under `op` through its observer. */
+  function clocked() {
+    let now = 0;
+    const tools = new ToolRuns({ host, store: undefined, log: () => undefined, reconcile: () => undefined, now: () => now });
+    let pid = 1000;
+    const run = (ms: number, op = 'createCell') => {
+      const observer = tools.observer('u', Number.MAX_SAFE_INTEGER);
+      const r = { op, pid: pid++, startTime: 1, argv: ['tool'] };
+      observer.started(r);
+      now += ms;
+      observer.ended(r);
+    };
+    return { tools, run };
+  }
+
+  test('the fastest run seen, from its start to its end; a default until a tool ended; loader spawns not counted', () => {
+    const { tools, run } = clocked();
+    const before = tools.startupMs();
+    expect(before).toBeGreaterThan(0);
+    run(3, 'spawn');
+    expect(tools.startupMs()).toBe(before);
+    run(120);
+    expect(tools.startupMs()).toBe(120);
+    // A run that waited at a lock is longer, and does not raise it; a faster one lowers it.
+    run(900);
+    expect(tools.startupMs()).toBe(120);
+    run(2);
+    expect(tools.startupMs()).toBe(2);
+  });
+
+  test('a fast run is forgotten once many runs came after it', () => {
+    const { tools, run } = clocked();
+    run(1);
+    for (let i = 0; i < 1000; i++) run(70);
+    expect(tools.startupMs()).toBe(70);
+  });
+});
