@@ -77,14 +77,15 @@ export async function readJailhouse(host: Host): Promise<JailhouseStatus> {
   const cells: CellInfo[] = [];
   ids.forEach((id, i) => {
     const files = reads.slice(i * CELL_FILES.length, (i + 1) * CELL_FILES.length);
-    const dir = host.resolve(`${SYSFS}/cells/${id}`);
+    // The path as it is opened (under the root), as the message has always named it.
+    const dir = () => host.resolve(`${SYSFS}/cells/${id}`);
     const failed = files.find((r) => !('text' in r)) as Extract<AttributeRead, { error: string }> | undefined;
     if (failed?.errno === 'ENOENT') return;
-    if (failed) throw readFailed(dir, failed.error);
+    if (failed) throw readFailed(dir(), failed.error);
     try {
       cells.push(parseCell(id, files.map((r) => (r as { text: string }).text)));
     } catch (e) {
-      throw readFailed(dir, (e as Error).message);
+      throw readFailed(dir(), (e as Error).message);
     }
   });
   return { loaded: true, enabled: enabled.text.trim() === '1', cells };
