@@ -3,8 +3,8 @@
  * observers: the D-Bus service, crtosd's log and `--once` output. The engine implements
  * ManagerApi; src/dbus/ consumes it and knows nothing else of the engine.
  *
- * Value sets follow systemd (conventions.md §1.4–1.5) so that users read our states as they read
- * systemctl's.
+ * Value sets follow systemd's (load, active and sub states; job types and results) so that users
+ * read our states as they read systemctl's.
  */
 import type { Problem } from '../errors/problem.js';
 import type { KindName } from '../kinds/spec-common.js';

@@ -7,9 +7,9 @@ import type { Host } from '../host/host.js';
 import type { UnitSet } from '../units/types.js';
 import type { Problem } from '../errors/problem.js';
 import type { PlannedStep } from './manager-api.js';
-import type { Target } from '../kinds/behaviours.js';
+import { behaviourOf, hasBehaviour, type Target } from '../kinds/behaviours.js';
 import { hypervisorTransition, observeAll, takeSnapshot } from './observe.js';
-import { DEFAULT_BACKEND, type Transition } from '../backends/index.js';
+import type { Transition } from '../backends/index.js';
 import { plan as buildPlan } from './plan.js';
 import { transition } from './status.js';
 import type { Observation, Snapshot, UnitDescription } from './types.js';
@@ -141,12 +141,11 @@ export class Pass {
    */
   private async settledSnapshot(targets: readonly Target[]): Promise<Snapshot> {
     let snap = await this.snapshot(targets);
-    // The cells crtosd runs, by the backend they run on.
+    // The partitions (cells) crtosd runs, by the backend they run on.
     const cells = new Map<string, string[]>();
     for (const r of this.table.records.map.values()) {
-      if (r.phase !== 'active' || r.facts.cellName === undefined) continue;
-      const type = r.facts.hypervisorType ?? DEFAULT_BACKEND;
-      cells.set(type, [...(cells.get(type) ?? []), r.facts.cellName]);
+      const partition = r.phase === 'active' && hasBehaviour(r.kind) ? behaviourOf(r.kind).partitionOf?.(r.facts) : undefined;
+      if (partition) cells.set(partition.backend, [...(cells.get(partition.backend) ?? []), partition.name]);
     }
     const first = hypervisorTransition(snap, cells);
     if (first === undefined) return snap;

@@ -50,9 +50,14 @@ export class Supervisor {
 
   constructor(private readonly ctx: SupervisorContext) {}
 
-  /** True while a restart timer is pending. */
+  /**
+   * True while a restart timer is pending for a unit still waiting on it. A manual start or stop
+   * replaces the hold meanwhile; its timer then fires into nothing, and must not keep the manager
+   * from reporting that it settled (nothing would announce the timer's end).
+   */
   hasPendingRestarts(): boolean {
-    return this.timers.size > 0;
+    for (const id of this.timers.keys()) if (this.ctx.table.holds.get(id)?.reason === 'restart-pending') return true;
+    return false;
   }
 
   /** Loaders' output files followed into their units' logs; made on first use. */

@@ -121,6 +121,11 @@ export interface KindBehaviour {
    */
   lockGroup?(target: Target): string | undefined;
   /**
+   * The partition a unit runs as, from what was recorded of it (a cell: its backend and name), so
+   * the engine can tell a hypervisor in transition from one whose partitions crtosd runs are gone.
+   */
+  partitionOf?(facts: UnitFacts): { backend: string; name: string } | undefined;
+  /**
    * Tool runs a start or reload takes (default 1), for the launch order: costly jobs go first so
    * cheap ones fill in around them (a cell's start is three jailhouse commands in a row; 0: none).
    */

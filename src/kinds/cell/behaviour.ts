@@ -50,6 +50,7 @@ export const cellBehaviour: KindBehaviour = {
   adoptFacts: (described, recorded) => ({ ...described, ...(recorded ?? {}), cellName: recorded?.cellName ?? described.cellName, cpus: described.cpus }),
   // Jailhouse: every command holds the driver's one lock.
   lockGroup: (target) => backendOfFacts(target.facts).lockGroup,
+  partitionOf: (facts) => (facts.cellName === undefined ? undefined : { backend: backendOfFacts(facts).definition.type, name: facts.cellName }),
   // create (or shutdown), load, start: three backend commands in a row.
   launchCost: 3,
   restarts: (unit) => specOf(unit)?.onFailure === 'restart',
