@@ -9,12 +9,11 @@
  * since only this process has the backend registered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import '../fixtures/backend-files/register.js';
 import { FILES_DIR, operations } from '../fixtures/backend-files/backend.js';
-import { main } from '../../src/cli/crtosctl.entry.js';
+import { ctlInProcess } from '../cli/helpers/in-process.js';
 import { startDbusService, type DbusServiceHandle } from '../../src/dbus/index.js';
 import type { Manager } from '../../src/engine/manager.js';
 import { makeFixture, untilUnit, type Fixture } from '../engine/harness.js';
@@ -23,19 +22,7 @@ import { run } from '../dbus/helpers/run.js';
 
 const UNITS = join(import.meta.dirname, '../fixtures/backend-files/units');
 
-async function ctl(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) => new Writable({ write: (chunk: Buffer, _enc, done) => (append(chunk.toString()), done()) });
-  const code = await main(argv, {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    env: { ...process.env, TZ: 'UTC' },
-    cwd: process.cwd(),
-    isTTY: false,
-  });
-  return { code, stdout, stderr };
-}
+const ctl = ctlInProcess;
 
 let f: Fixture;
 let bus: PrivateBus;

@@ -10,15 +10,7 @@ import { nuttxCellConfig } from '../../src/sim/index.js';
 import { backendOf } from '../../src/backends/index.js';
 import { cellIds, parseCell, readJailhouse } from '../../src/backends/jailhouse/sysfs.js';
 import { simHost, type SimHost } from './helpers.js';
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
+import { rejection } from '../helpers/rejections.js';
 
 describe('the pure parts', () => {
   test('a cell from the text of its files, trailing newlines dropped', () => {

@@ -9,18 +9,10 @@ import { isErrno } from '../../src/kinds/behaviour-common.js';
 import type { Target } from '../../src/kinds/behaviour.js';
 import type { UnitSet } from '../../src/units/types.js';
 import { describeContext, exampleSet, kindContext, simHost, stopContext, type SimHost } from './helpers.js';
+import { rejection } from '../helpers/rejections.js';
 
 const jailhouse = backendOf('jailhouse');
 const cells = jailhouse.partitions!;
-
-async function rejection(p: Promise<unknown>): Promise<unknown> {
-  try {
-    await p;
-  } catch (e) {
-    return e;
-  }
-  throw new Error('expected a rejection');
-}
 
 describe('the Jailhouse backend on the simulated machine', () => {
   let sim: SimHost;

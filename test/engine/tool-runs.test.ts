@@ -11,13 +11,13 @@ import { readFileSync } from 'node:fs';
 import { createLinuxHost } from '../../src/host/index.js';
 import { parseProcStat } from '../../src/host/parse.js';
 import { runToolChecked } from '../../src/host/run-tool.js';
-import { ProblemError } from '../../src/errors/problem.js';
 import { memoryStateStore, type ToolRunRecord } from '../../src/engine/state-file.js';
 import { ToolRuns } from '../../src/engine/tool-runs.js';
 import { TOOL_RUN_ENV } from '../../src/host/host.js';
 import type { LogLine } from '../../src/engine/manager-api.js';
 import { until } from './harness.js';
 import { eventsOf } from '../helpers/wait-for.js';
+import { firstProblem } from '../helpers/rejections.js';
 
 const host = createLinuxHost({ exitPollMs: 20 });
 const started: number[] = [];
@@ -65,16 +65,6 @@ function setup() {
   return { store, lines, passes, asked, tools };
 }
 
-async function problemOf(p: Promise<unknown>) {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ProblemError) return e.problems[0]!;
-    throw e;
-  }
-  throw new Error('expected a ProblemError');
-}
-
 describe('bounded', () => {
   test('an operation done in time gives its value; one that fails, its own error', async () => {
     const { tools } = setup();
@@ -106,7 +96,7 @@ describe('bounded', () => {
       300,
       'jailhouse cell create /etc/jailhouse/nuttx.cell',
     );
-    const problem = await problemOf(p);
+    const problem = await firstProblem(p);
     expect(problem).toMatchObject({ code: 'ENGINE_TIMEOUT', unit: 'nuttx.cell', message: `jailhouse cell create /etc/jailhouse/nuttx.cell did not finish within 300 ms; killed it with its process group (pid ${pid})` });
     expect(Date.now() - t).toBeGreaterThanOrEqual(290);
     expect(alive(pid)).toBe(false);
@@ -119,7 +109,7 @@ describe('bounded', () => {
     const { tools, passes, asked } = setup();
     let finish!: () => void;
     const late = new Promise<void>((r) => (finish = r));
-    expect(await problemOf(tools.bounded('rtmux.hypervisor', late, 50, 'image placement'))).toMatchObject({ code: 'ENGINE_TIMEOUT', message: 'image placement did not finish within 50 ms' });
+    expect(await firstProblem(tools.bounded('rtmux.hypervisor', late, 50, 'image placement'))).toMatchObject({ code: 'ENGINE_TIMEOUT', message: 'image placement did not finish within 50 ms' });
     finish();
     await until(() => passes.length > 0, 2000, 'a pass', [eventsOf(asked, 'pass')]);
     expect(passes).toEqual(['image placement of rtmux.hypervisor finished late']);

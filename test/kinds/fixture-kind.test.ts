@@ -7,11 +7,10 @@
  * since only this process has the kind registered.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Writable } from 'node:stream';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
 import './../fixtures/kind-alias/register.js';
-import { main } from '../../src/cli/crtosctl.entry.js';
+import { ctlInProcess } from '../cli/helpers/in-process.js';
 import { startDbusService, type DbusServiceHandle } from '../../src/dbus/index.js';
 import type { Manager } from '../../src/engine/manager.js';
 import { makeFixture, untilUnit, type Fixture } from '../engine/harness.js';
@@ -20,19 +19,7 @@ import { run } from '../dbus/helpers/run.js';
 
 const ALIAS = 'kind: Alias\nname: extra\ninterface: enp0s13\naddress: 127.0.0.9/8\nrequires: [ivshmem-net.driver]\n';
 
-async function ctl(...argv: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  let stdout = '';
-  let stderr = '';
-  const sink = (append: (s: string) => void) => new Writable({ write: (chunk: Buffer, _enc, done) => (append(chunk.toString()), done()) });
-  const code = await main(argv, {
-    stdout: sink((s) => (stdout += s)),
-    stderr: sink((s) => (stderr += s)),
-    env: { ...process.env, TZ: 'UTC' },
-    cwd: process.cwd(),
-    isTTY: false,
-  });
-  return { code, stdout, stderr };
-}
+const ctl = ctlInProcess;
 
 let f: Fixture;
 let bus: PrivateBus;

@@ -10,9 +10,9 @@ import type { Snapshot, UnitFacts } from '../../../src/engine/types.js';
 import { describeUnits } from '../../../src/engine/description.js';
 import type { Host, ModuleInfo } from '../../../src/host/host.js';
 import { HostError } from '../../../src/host/host-error.js';
-import { ProblemError } from '../../../src/errors/problem.js';
 import { loadUnits } from '../../../src/units/index.js';
 import { repoRoot } from '../../units/helpers.js';
+import { firstProblem } from '../../helpers/rejections.js';
 
 const sha = (b: string) => createHash('sha256').update(b).digest('hex');
 const IMAGE = '/opt/rtmux/rtthread.bin';
@@ -69,16 +69,6 @@ async function startWith(m: FakeMachine, pinned: string): Promise<UnitFacts> {
   return hypervisorBehaviour.start(set.units.get('rtmux.hypervisor')!, ctx);
 }
 
-async function refusal(p: Promise<unknown>): Promise<{ code: string; message: string }> {
-  try {
-    await p;
-  } catch (e) {
-    if (e instanceof ProblemError) return e.problems[0]!;
-    throw e;
-  }
-  throw new Error('expected a ProblemError');
-}
-
 describe('RTMux start', () => {
   it('from nothing: places the image, then loads the module, and records what it placed', async () => {
     const m: FakeMachine = { files: new Map([[IMAGE, 'v1']]), modules: [], calls: [] };
@@ -106,7 +96,7 @@ describe('RTMux start', () => {
 
   it('an image that does not match its pin is refused before anything is touched', async () => {
     const m: FakeMachine = { files: new Map([[IMAGE, 'tampered']]), modules: [], calls: [] };
-    const p = await refusal(startWith(m, 'v1'));
+    const p = await firstProblem(startWith(m, 'v1'));
     expect(p.code).toBe('ENGINE_IMAGE_MISMATCH');
     expect(p.message).toContain(`image ${IMAGE} (rt-thread.image) has sha256 ${sha('tampered')}`);
     expect(m.calls).toEqual([]);
@@ -114,7 +104,7 @@ describe('RTMux start', () => {
 
   it('a missing image is refused naming the file', async () => {
     const m: FakeMachine = { files: new Map(), modules: [], calls: [] };
-    const p = await refusal(startWith(m, 'v1'));
+    const p = await firstProblem(startWith(m, 'v1'));
     expect(p.code).toBe('ENGINE_IMAGE_MISSING');
     expect(p.message).toContain(IMAGE);
     expect(m.calls).toEqual([]);
@@ -122,7 +112,7 @@ describe('RTMux start', () => {
 
   it('a failed placement fails the start and loads nothing', async () => {
     const m: FakeMachine = { files: new Map([[IMAGE, 'v1']]), modules: [], calls: [], failInstall: true };
-    const p = await refusal(startWith(m, 'v1'));
+    const p = await firstProblem(startWith(m, 'v1'));
     expect(p.code).toBe('ENGINE_START_FAILED');
     expect(p.message).toContain(`placing ${IMAGE} at ${PLACED} failed`);
     expect(p.message).toContain('No space left on device');
