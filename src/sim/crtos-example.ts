@@ -92,6 +92,18 @@ export interface ExampleOptions {
   hypervisorMemory: { physStart: bigint; size: bigint };
 }
 
+/** Where the example's links live: the inmate memory `jailhouse config create --mem-inmates` leaves out of the root cell (1536 MiB at 4 GiB). */
+export const INMATE_MEMORY = { start: SHADOW_BASE, size: 0x6000_0000n };
+
+/**
+ * The system configuration as `jailhouse config create` would make it for this machine: Linux RAM
+ * below the hypervisor, no links. The cRTOS guide then adds the two links by hand (crtosSystemConfig).
+ */
+export function crtosBaseSystemConfig(o: ExampleOptions): SystemConfig {
+  const full = crtosSystemConfig(o);
+  return { ...full, rootCell: { ...full.rootCell, memoryRegions: full.rootCell.memoryRegions.slice(0, 1), pciDevices: [] } };
+}
+
 export function crtosSystemConfig(o: ExampleOptions): SystemConfig {
   const rootCell: CellConfig = {
     ...cellBase('RootCell', o.revision, o.arch),
@@ -146,6 +158,6 @@ export function nuttxImage(): Uint8Array {
   return deterministicImage(64 * 1024, 'crtos-sim nuttx image v1\n', 0x2545f491);
 }
 
-export function encodeExampleConfigs(o: ExampleOptions): { system: Uint8Array; nuttx: Uint8Array } {
-  return { system: encodeConfig(crtosSystemConfig(o)), nuttx: encodeConfig(nuttxCellConfig(o)) };
+export function encodeExampleConfigs(o: ExampleOptions): { system: Uint8Array; nuttx: Uint8Array; base: Uint8Array } {
+  return { system: encodeConfig(crtosSystemConfig(o)), nuttx: encodeConfig(nuttxCellConfig(o)), base: encodeConfig(crtosBaseSystemConfig(o)) };
 }

@@ -4,5 +4,5 @@ export { DEFAULT_DESCRIPTION, type MachineDescription, type ModuleCatalogEntry, 
 export { SIM_OPERATIONS, DEFAULT_TIMINGS, REAL_TIMINGS, type SimFault, type SimCellFailure, type SimFaultFile, type SimOperation, type SimTimings } from './faults.js';
 export type { SimLogEntry } from './store.js';
 export type { SimState, SimCell, SimModule, SimInterface, SimRtDomain, CellReply } from './state.js';
-export { nuttxImage, crtosSystemConfig, nuttxCellConfig } from './crtos-example.js';
+export { nuttxImage, crtosSystemConfig, crtosBaseSystemConfig, nuttxCellConfig, INMATE_MEMORY } from './crtos-example.js';
 export { RTMUX_DESCRIPTION, RTMUX_IMAGE_FILE, RTMUX_MODULE_FILE, RTVMM_IMAGE_PATH, rtthreadImage } from './rtmux-example.js';

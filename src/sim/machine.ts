@@ -194,6 +194,8 @@ function writeExample(dir: string, d: MachineDescription): void {
   });
   writeFile0(join(dir, 'etc/jailhouse/sysconfig.cell'), configs.system);
   writeFile0(join(dir, 'etc/jailhouse/nuttx.cell'), configs.nuttx);
+  // What `jailhouse config create` made for this machine, before the cRTOS guide's hand edits.
+  writeFile0(join(dir, 'etc/jailhouse/sysconfig-base.cell'), configs.base);
   writeFile0(join(dir, 'opt/crtos/nuttx.bin'), nuttxImage());
   writeFile0(join(dir, 'opt/crtos/apps/hello'), '\x7fELF crtos-sim application "hello"\n');
 }
