@@ -34,5 +34,6 @@ export const unitCodes = {
   UNIT_FILE_MISSING: { summary: 'A file a unit names (configuration, image, module, program) does not exist under --root' },
   UNIT_FILE_INVALID: { summary: 'A file a unit names is not what the unit needs (a .cell file that does not decode, a cell configuration given as the system one)' },
   UNIT_IMAGE_MISMATCH: { summary: "An Image's file does not have the sha256 the unit pins (replaced or tampered with on disk)" },
+  UNIT_LINK: { summary: "A Link unit cannot be made as written: a peer that is not a Cell of its hypervisor, a hypervisor whose backend makes no links, a value taken from a link that does not have it" },
   UNIT_CELL_CONFIG: { summary: "A Cell's inline configuration does not fit its hypervisor (another revision or architecture than the system configuration, or a value its revision cannot hold)" },
 } as const;
