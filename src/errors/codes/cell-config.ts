@@ -45,4 +45,16 @@ export const cellConfigCodes = {
   CELLCFG_TOO_BIG: { summary: 'A cell configuration larger than the 64 KiB the hypervisor maps to read it' },
   CELLCFG_IMAGE_FIT: { summary: 'An image does not fit a WRITE|LOADABLE memory region of its cell at its load address' },
   CELLCFG_IMAGE_CELL: { summary: 'An --image option names a cell that is not in the configuration set' },
+
+  // Links (ivshmem channels) placed and generated into the configurations
+  CELLCFG_LINK_PEERS: { summary: 'A link has fewer than 2 peers, more than the 12 the hypervisor allows, or lists a cell twice' },
+  CELLCFG_LINK_VECTORS: { summary: 'A link asks for more than 16 MSI-X vectors, or for none on x86, where ivshmem has no INTx' },
+  CELLCFG_LINK_VETH: { summary: "An ivshmem-net (veth) link the Linux driver's probe refuses: not 2 peers, no output sections, or 1 MSI-X vector" },
+  CELLCFG_LINK_SIZE: { summary: 'A link section has a size the hypervisor cannot map: a state table of 0, or a size that is not a page multiple (rounded up, a warning)' },
+  CELLCFG_LINK_MAPPING: { summary: "A link peer's guest address is not page aligned, or a flag of a link section is unknown or makes it something other than shared memory" },
+  CELLCFG_LINK_VALUE: { summary: 'A link field does not fit its binary field (protocol, PCI address, bar mask)' },
+  CELLCFG_LINK_ADDRESS: { summary: "A link's pinned address is not page aligned, lies outside the link pool, or overlaps another link" },
+  CELLCFG_LINK_POOL_FULL: { summary: 'A link does not fit the free memory left in the link pool' },
+  CELLCFG_LINK_PCI_TAKEN: { summary: "A link's pinned PCI address is pinned by another link too, or is the address of a device in a peer's configuration" },
+  CELLCFG_LINK_PCI_FULL: { summary: 'No free device slot is left on PCI bus 0 for a link' },
 } as const;
