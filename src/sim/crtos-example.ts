@@ -153,6 +153,15 @@ export function nuttxCellConfig(o: ExampleOptions): CellConfig {
   };
 }
 
+/**
+ * The nuttx cell as it describes itself once its links are generated: only what is its own (its
+ * CPU, its flags, the communication region); the links add their regions and devices.
+ */
+export function nuttxOwnCellConfig(o: ExampleOptions): CellConfig {
+  const full = nuttxCellConfig(o);
+  return { ...full, memoryRegions: full.memoryRegions.filter((r) => r.flags.includes('COMM_REGION')), pciDevices: [] };
+}
+
 /** 64 KiB of deterministic bytes (a fixed header, then an xorshift sequence), so its sha256 can be pinned. */
 export function nuttxImage(): Uint8Array {
   return deterministicImage(64 * 1024, 'crtos-sim nuttx image v1\n', 0x2545f491);
