@@ -16,9 +16,43 @@ export interface ModuleCatalogEntry {
   installed?: boolean;
   /** Size column of /proc/modules. */
   size?: number;
-  /** Parameters the module declares, with their defaults (shown in /sys/module/NAME/parameters). */
-  parameters?: Record<string, string>;
+  /**
+   * Parameters the module declares (its module_param lines): a default as text (shown in
+   * /sys/module/NAME/parameters, the value kept as given), or a full declaration. A parameter
+   * given to insmod/modprobe that is not declared here is ignored, as the kernel does.
+   */
+  parameters?: Record<string, string | ModuleParameterDeclaration>;
   effect?: ModuleEffect;
+}
+
+/**
+ * What the module's init checks a parameter against, beyond its type:
+ * - `shadow-rw-section`: when given, the value must be the physical address of the R/W section of
+ *   one of the root cell's shadow (protocol 0x0002) ivshmem devices, else the load fails (EINVAL).
+ *   The cRTOS README's `insmod shadow.ko shmaddr=0x108000000` repeated that address by hand.
+ */
+export type ModuleParameterCheck = 'shadow-rw-section';
+
+export interface ModuleParameterDeclaration {
+  /** The value before a load sets it, as sysfs shows it. */
+  default: string;
+  /**
+   * How the kernel parses and shows it: `text` (default) keeps the value as given, a bare name
+   * reads `Y`; `ulong` parses a C number (0x… hex, 0… octal, decimal; kstrtoul), shows it in
+   * decimal, and refuses anything else (EINVAL).
+   */
+  type?: 'text' | 'ulong';
+  /** module_param's permission bits: 0 declares the parameter without a sysfs file. Default 0444. */
+  perm?: number;
+  check?: ModuleParameterCheck;
+}
+
+export const MODULE_PARAMETER_TYPES = ['text', 'ulong'] as const;
+export const MODULE_PARAMETER_CHECKS: readonly ModuleParameterCheck[] = ['shadow-rw-section'];
+
+/** A catalog parameter as a full declaration (a bare string is a text parameter's default). */
+export function parameterDeclaration(p: string | ModuleParameterDeclaration): ModuleParameterDeclaration {
+  return typeof p === 'string' ? { default: p } : p;
 }
 
 /** A loopback endpoint a started cell listens on while it runs (the sRTOS daemon stand-in). */
@@ -56,6 +90,13 @@ export interface MachineDescription {
    * inside its own network namespace, or `chrt` where SCHED_FIFO is allowed.
    */
   realTools?: ('ip' | 'chrt')[];
+  /**
+   * PCI domains of the machine's own host bridges, as Linux numbers them at boot; default [0] on
+   * x86, none on arm/arm64. A root-cell ivshmem device appears in Linux only on a bus that exists
+   * (the driver looks its bus up by the device's `domain`); on arm/arm64 with `pci_is_virtual` the
+   * driver adds the virtual host (domain `pci_domain`, or the lowest free one for 0xffff).
+   */
+  pciDomains?: number[];
 }
 
 export const DEFAULT_DESCRIPTION: MachineDescription = {
@@ -67,7 +108,14 @@ export const DEFAULT_DESCRIPTION: MachineDescription = {
   kernelRelease: '5.4.0-crtos-sim',
   modules: [
     { name: 'jailhouse', installed: true, size: 45056, effect: 'jailhouse' },
-    { name: 'shadow', file: '/opt/crtos/drivers/shadow.ko', size: 20480, effect: 'shadow' },
+    // The README-era shadow.ko: `module_param(shmaddr, ulong, 0)`, so no sysfs file.
+    {
+      name: 'shadow',
+      file: '/opt/crtos/drivers/shadow.ko',
+      size: 20480,
+      effect: 'shadow',
+      parameters: { shmaddr: { default: '0', type: 'ulong', perm: 0, check: 'shadow-rw-section' } },
+    },
     { name: 'ivshmem_net', file: '/opt/crtos/drivers/ivshmem-net.ko', size: 28672, effect: 'ivshmem-net' },
     { name: 'uio_ivshmem', file: '/opt/crtos/drivers/uio_ivshmem.ko', size: 16384 },
   ],
@@ -100,13 +148,31 @@ export function validateDescription(d: MachineDescription): string[] {
   }
   if (!['crtos', 'rtmux', 'none'].includes(d.example)) problems.push(`example must be crtos, rtmux or none, not ${JSON.stringify(d.example)}`);
   for (const t of d.realTools ?? []) if (t !== 'ip' && t !== 'chrt') problems.push(`realTools may name ip and chrt, not ${JSON.stringify(t)}`);
+  for (const domain of d.pciDomains ?? []) if (!Number.isInteger(domain) || domain < 0 || domain > 0xffff) problems.push(`pciDomains: ${JSON.stringify(domain)} is not a PCI domain (0..0xffff)`);
   const names = new Set<string>();
   for (const m of d.modules) {
     if (names.has(m.name)) problems.push(`module ${m.name} is listed twice`);
     names.add(m.name);
     if (m.name !== canonicalModuleName(m.name)) problems.push(`module name ${m.name} must use underscores, as /proc/modules shows it`);
+    for (const [name, p] of Object.entries(m.parameters ?? {})) problems.push(...parameterProblems(`module ${m.name} parameter ${name}`, p));
   }
   return problems;
+}
+
+function parameterProblems(what: string, p: string | ModuleParameterDeclaration): string[] {
+  if (typeof p === 'string') return [];
+  const problems: string[] = [];
+  if (typeof p.default !== 'string') problems.push(`${what}: default must be a string`);
+  if (p.type !== undefined && !MODULE_PARAMETER_TYPES.includes(p.type)) problems.push(`${what}: type must be ${MODULE_PARAMETER_TYPES.join(' or ')}, not ${JSON.stringify(p.type)}`);
+  if (p.perm !== undefined && (!Number.isInteger(p.perm) || p.perm < 0 || p.perm > 0o777)) problems.push(`${what}: perm must be permission bits 0..0o777`);
+  if (p.check !== undefined && !MODULE_PARAMETER_CHECKS.includes(p.check)) problems.push(`${what}: check must be ${MODULE_PARAMETER_CHECKS.join(' or ')}, not ${JSON.stringify(p.check)}`);
+  else if (p.check !== undefined && p.type !== 'ulong') problems.push(`${what}: check ${p.check} compares an address, so the type must be ulong`);
+  return problems;
+}
+
+/** The PCI domains the machine's own host bridges have (see MachineDescription.pciDomains). */
+export function machinePciDomains(d: MachineDescription): number[] {
+  return d.pciDomains ?? (d.arch === 'x86' ? [0] : []);
 }
 
 export function mergeDescription(partial: Partial<MachineDescription> | undefined): MachineDescription {

@@ -14,6 +14,7 @@ import type { ErrnoName } from '../host/errno.js';
 import type { MachineDescription } from './description.js';
 import type { SimCell, SimPendingStep, SimState } from './state.js';
 import type { SimTimings } from './faults.js';
+import { registerIvshmem, rootIvshmemDevices } from './ivshmem.js';
 
 /** Durations of the slow phases (see SimTimings). */
 export type PhaseTimings = Required<SimTimings>;
@@ -75,15 +76,25 @@ export function enable(state: SimState, d: MachineDescription, decoded: DecodeRe
   if (rootCpus.length !== online.length || !online.every((c) => rootCpus.includes(c))) {
     return fail('EINVAL', 'number of online CPUs differs from the root cell CPU set');
   }
+  // The hypervisor sets up the root cell's virtual PCI devices before it activates; a refusal
+  // fails the enable, and the console keeps what it printed until then.
+  const links = registerIvshmem(config.rootCell, config.rootCell.name, []);
+  const initializing = `\nInitializing Jailhouse hypervisor on CPU ${rootCpus[0] ?? 0}\n${links.console}`;
+  jh.consolePermitted = config.flags.includes('VIRTUAL_DEBUG_CONSOLE');
+  if (links.errno) {
+    // The driver keeps the console of a failed enable.
+    jh.everEnabled = true;
+    jh.console = initializing;
+    return fail(links.errno, links.why);
+  }
   jh.enabled = true;
   jh.everEnabled = true;
   jh.rootName = config.rootCell.name;
   jh.rootCpus = rootCpus;
-  jh.ivshmem = config.rootCell.pciDevices.filter((p) => p.type === 'ivshmem').map((p) => ({ bdf: p.bdf, protocol: p.shmemProtocol }));
+  jh.ivshmem = rootIvshmemDevices(config, d);
   jh.cells = [];
   jh.systemConfigPath = configPath;
-  jh.consolePermitted = config.flags.includes('VIRTUAL_DEBUG_CONSOLE');
-  jh.console = `\nInitializing Jailhouse hypervisor on CPU ${rootCpus[0] ?? 0}\nActivating hypervisor\n`;
+  jh.console = `${initializing}Activating hypervisor\n`;
   pinJailhouseModule(state, +1);
   const m = state.modules.find((x) => x.name === 'jailhouse');
   if (m) m.hypervisorCore = true;
@@ -147,8 +158,10 @@ export function createCell(state: SimState, d: MachineDescription, bytes: Uint8A
   if (jh.cells.some((c) => c.state === 'running/locked')) return fail('EPERM');
   // The hypervisor maps the configuration into at most 16 temporary pages.
   if (bytes.length > 16 * 4096) return fail('E2BIG');
-  const badLink = config.pciDevices.find((p) => p.type === 'ivshmem' && p.shmemRegionsStart + 2 + p.shmemPeers > config.memoryRegions.length);
-  if (badLink) return fail('EINVAL', `ivshmem device ${badLink.bdf.toString(16)}: shared memory regions out of range`);
+  const registered = [...jh.ivshmem.map((e) => ({ bdf: e.bdf, id: e.id, cell: jh.rootName })), ...jh.cells.flatMap((c) => c.ivshmem.map((e) => ({ ...e, cell: c.name })))];
+  const links = registerIvshmem(config, name, registered);
+  jh.console += links.console;
+  if (links.errno) return fail(links.errno, links.why);
   let id = 1;
   while (jh.cells.some((c) => c.id === id)) id++;
   const offlinedCpus = cpus.filter((c) => state.cpusOnline.includes(c));
@@ -168,6 +181,7 @@ export function createCell(state: SimState, d: MachineDescription, bytes: Uint8A
       .map((r) => ({ virtStart: `0x${r.virtStart.toString(16)}`, size: `0x${r.size.toString(16)}` })),
     images: [],
     configPath,
+    ivshmem: links.endpoints,
   };
   jh.cells.push(cell);
   jh.cells.sort((a, b) => a.id - b.id);
@@ -356,7 +370,7 @@ export function advance(state: SimState, now: number): Advanced {
         break;
       }
       case 'root-devices-gone':
-        jh.ivshmem = [];
+        for (const dev of jh.ivshmem) dev.present = false;
         break;
       case 'disabled':
         jh.enabled = false;

@@ -4,8 +4,9 @@
  * (null for a directory that must exist even when empty).
  */
 import { formatCpuList, formatCpuMask } from '../host/parse.js';
-import type { MachineDescription } from './description.js';
-import { deviceNodes, type SimState } from './state.js';
+import { parameterDeclaration, type MachineDescription } from './description.js';
+import { IVSHMEM_DEVICE_ID, IVSHMEM_VENDOR_ID, pciDeviceName } from './ivshmem.js';
+import { deviceNodes, pciDevices, type SimState } from './state.js';
 
 export type RenderedTree = Record<string, string | null>;
 
@@ -33,7 +34,8 @@ export function moduleEffects(d: MachineDescription): Map<string, string | undef
 export function render(state: SimState, d: MachineDescription): RenderedTree {
   const out: RenderedTree = {};
   renderCpus(out, state, d);
-  renderModules(out, state);
+  renderModules(out, state, d);
+  renderPci(out, state);
   const effects = moduleEffects(d);
   if (state.modules.some((m) => effects.get(m.name) === 'jailhouse')) renderJailhouse(out, state, d);
   for (const node of deviceNodes(state, effects)) out[node] = '';
@@ -54,7 +56,7 @@ function renderCpus(out: RenderedTree, state: SimState, d: MachineDescription): 
   }
 }
 
-function renderModules(out: RenderedTree, state: SimState): void {
+function renderModules(out: RenderedTree, state: SimState, d: MachineDescription): void {
   // /proc/modules lists the most recently loaded module first.
   const lines = [...state.modules].reverse().map((m) => {
     const deps = m.usedBy.length === 0 ? '-' : `${m.usedBy.join(',')},`;
@@ -64,7 +66,32 @@ function renderModules(out: RenderedTree, state: SimState): void {
   for (const m of state.modules) {
     out[`sys/module/${m.name}/initstate`] = 'live\n';
     out[`sys/module/${m.name}/refcnt`] = `${m.refcount}\n`;
-    for (const [k, v] of Object.entries(m.parameters)) out[`sys/module/${m.name}/parameters/${k}`] = `${v}\n`;
+    const declared = d.modules.find((e) => e.name === m.name)?.parameters ?? {};
+    for (const [k, v] of Object.entries(m.parameters)) {
+      // module_param with permission 0: the parameter exists, sysfs has no file for it.
+      const p = declared[k];
+      if (p !== undefined && parameterDeclaration(p).perm === 0) continue;
+      out[`sys/module/${m.name}/parameters/${k}`] = `${v}\n`;
+    }
+  }
+}
+
+/**
+ * The root cell's ivshmem devices Linux has as PCI devices, with the IDs and class the hypervisor's
+ * emulated config space gives them, in sysfs's format (`0x110a`, class `0xff0001`). The other PCI
+ * devices of the machine are not modelled.
+ */
+function renderPci(out: RenderedTree, state: SimState): void {
+  const base = 'sys/bus/pci/devices';
+  out[base] = null;
+  const id = (n: number) => `0x${n.toString(16).padStart(4, '0')}\n`;
+  for (const dev of pciDevices(state)) {
+    const dir = `${base}/${pciDeviceName(dev)}`;
+    out[`${dir}/vendor`] = id(IVSHMEM_VENDOR_ID);
+    out[`${dir}/device`] = id(IVSHMEM_DEVICE_ID);
+    out[`${dir}/subsystem_vendor`] = id(IVSHMEM_VENDOR_ID);
+    out[`${dir}/subsystem_device`] = id(IVSHMEM_DEVICE_ID);
+    out[`${dir}/class`] = `0x${(0xff0000 | dev.protocol).toString(16).padStart(6, '0')}\n`;
   }
 }
 

@@ -57,6 +57,40 @@ export interface SimCell {
   startedAt?: number;
   /** The configuration file the cell was created from, as given on the command line. */
   configPath: string;
+  /** The cell's ends of ivshmem links, as the hypervisor registered them at create. */
+  ivshmem: SimIvshmemEndpoint[];
+}
+
+/** One end of an ivshmem link in the hypervisor: the link is its bdf, the end its shmem_dev_id. */
+export interface SimIvshmemEndpoint {
+  bdf: number;
+  id: number;
+}
+
+/** A section of an ivshmem window: physical address (hex string) and size (hex string, 0x0 when absent). */
+export interface SimShmemSection {
+  physStart: string;
+  size: string;
+}
+
+/**
+ * An ivshmem device of the root cell: the hypervisor's end of the link, and what the root cell's
+ * Linux sees of it (a PCI device when `present`). The sections are the root cell's memory regions
+ * from shmem_regions_start on: state table, R/W section, one output section per peer.
+ */
+export interface SimIvshmemDevice extends SimIvshmemEndpoint {
+  /** The `domain` field of the configuration: the PCI domain Linux looks its bus up in. */
+  domain: number;
+  /** Linux shows it as a PCI device (its bus exists; see ivshmem.ts); false also once a disable removed it. */
+  present: boolean;
+  /** shmem_protocol: the low 16 bits of the PCI class (0xff0000 | protocol). */
+  protocol: number;
+  /** shmem_peers. */
+  peers: number;
+  msixVectors: number;
+  stateTable: SimShmemSection;
+  rw: SimShmemSection;
+  outputs: SimShmemSection[];
 }
 
 export interface SimModule {
@@ -101,8 +135,8 @@ export interface SimState {
     rootName: string;
     /** The root cell's current CPU set (shrinks on create, grows on destroy). */
     rootCpus: number[];
-    /** ivshmem devices of the root cell: they become PCI devices on enable. */
-    ivshmem: { bdf: number; protocol: number }[];
+    /** ivshmem devices of the root cell, registered at enable, until the disable is over. */
+    ivshmem: SimIvshmemDevice[];
     cells: SimCell[];
     console: string;
     /** The system config sets VIRTUAL_DEBUG_CONSOLE (else reading the console is EPERM). */
@@ -130,12 +164,16 @@ export function initialState(d: MachineDescription): SimState {
   };
 }
 
-/** PCI-address-style interface name systemd would give an ivshmem-net device: 00:0d.0 → enp0s13. */
-export function predictableIfname(bdf: number): string {
+/**
+ * PCI-path interface name systemd gives an ivshmem-net device: 0000:00:0d.0 → enp0s13; a non-zero
+ * domain is prefixed, in decimal: 0001:00:01.0 → enP1p0s1 (as jailhouse-images' virtual PCI host
+ * on domain 1 shows it).
+ */
+export function predictableIfname(bdf: number, domain = 0): string {
   const bus = bdf >> 8;
   const dev = (bdf >> 3) & 0x1f;
   const fn = bdf & 7;
-  return `enp${bus}s${dev}${fn === 0 ? '' : `f${fn}`}`;
+  return `en${domain === 0 ? '' : `P${domain}`}p${bus}s${dev}${fn === 0 ? '' : `f${fn}`}`;
 }
 
 export const SHMEM_PROTO_VETH = 0x0001;
@@ -147,25 +185,41 @@ export const SHMEM_PROTO_SHADOW = 0x0002;
  * hot-plug does on real hardware). Interfaces keep their addresses only while they exist.
  */
 export function applyDerived(state: SimState, effects: Map<string, string | undefined>): void {
-  const enabled = state.jailhouse.enabled;
   const netLoaded = state.modules.some((m) => effects.get(m.name) === 'ivshmem-net');
-  const wanted = enabled && netLoaded ? state.jailhouse.ivshmem.filter((d) => d.protocol === SHMEM_PROTO_VETH).map((d) => d.bdf) : [];
-  const wantedNames = new Set(wanted.map(predictableIfname));
+  const wanted = netLoaded ? pciDevices(state, SHMEM_PROTO_VETH).filter(ivshmemNetProbes) : [];
+  const wantedNames = new Set(wanted.map((d) => predictableIfname(d.bdf, d.domain)));
   state.interfaces = state.interfaces.filter((i) => i.kind !== 'ivshmem-net' || wantedNames.has(i.name));
-  for (const bdf of wanted) {
-    const name = predictableIfname(bdf);
+  for (const { bdf, domain } of wanted) {
+    const name = predictableIfname(bdf, domain);
     if (state.interfaces.some((i) => i.name === name)) continue;
-    const mac = `02:00:00:00:${((bdf >> 8) & 0xff).toString(16).padStart(2, '0')}:${(bdf & 0xff).toString(16).padStart(2, '0')}`;
+    const byte = (n: number) => (n & 0xff).toString(16).padStart(2, '0');
+    const mac = `02:00:00:${byte(domain)}:${byte(bdf >> 8)}:${byte(bdf)}`;
     state.interfaces.push({ name, ifindex: state.nextIfindex++, up: false, addresses: [], kind: 'ivshmem-net', mac });
   }
+}
+
+/** The root cell's ivshmem devices Linux shows as PCI devices now (enabled, not yet removed by a disable), of one protocol or all. */
+export function pciDevices(state: SimState, protocol?: number): SimIvshmemDevice[] {
+  if (!state.jailhouse.enabled) return [];
+  return state.jailhouse.ivshmem.filter((d) => d.present && (protocol === undefined || d.protocol === protocol));
+}
+
+/**
+ * Whether the ivshmem-net driver's probe succeeds on a device (reference/ivshmem.md §7): it
+ * refuses an ID above 1, more than 2 peers, no output sections, and a single MSI-X vector (it needs
+ * 2, or INTx with none). A refused device gets no interface.
+ */
+export function ivshmemNetProbes(d: SimIvshmemDevice): boolean {
+  const outputSize = BigInt(d.outputs[0]?.size ?? '0');
+  return d.id <= 1 && d.peers <= 2 && outputSize > 0n && d.msixVectors !== 1;
 }
 
 /** Device nodes under /dev that exist in this state (machine paths without the leading slash). */
 export function deviceNodes(state: SimState, effects: Map<string, string | undefined>): string[] {
   const nodes: string[] = [];
   if (state.modules.some((m) => effects.get(m.name) === 'jailhouse')) nodes.push('dev/jailhouse');
-  if (state.jailhouse.enabled && state.modules.some((m) => effects.get(m.name) === 'shadow')) {
-    state.jailhouse.ivshmem.filter((d) => d.protocol === SHMEM_PROTO_SHADOW).forEach((_, i) => nodes.push(`dev/shadow-process${i}`));
+  if (state.modules.some((m) => effects.get(m.name) === 'shadow')) {
+    pciDevices(state, SHMEM_PROTO_SHADOW).forEach((_, i) => nodes.push(`dev/shadow-process${i}`));
   }
   return nodes;
 }

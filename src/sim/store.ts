@@ -186,15 +186,16 @@ export function syncTree(dir: string, previous: RenderedTree, next: RenderedTree
   removed.sort((a, b) => b.length - a.length);
   for (const rel of removed) {
     rmSync(join(dir, rel), { recursive: previous[rel] === null, force: true });
-    pruneEmptyParents(dir, dirname(rel));
+    pruneEmptyParents(dir, dirname(rel), next);
   }
 }
 
 const KEEP = new Set(['sys/devices/jailhouse/cells', 'sys/module', 'sys/devices', 'sys', 'dev', 'proc', '.']);
 
-function pruneEmptyParents(dir: string, rel: string): void {
+/** Removes directories left empty, up to one the tree still has (or one that always stays). */
+function pruneEmptyParents(dir: string, rel: string, next: RenderedTree): void {
   let current = rel;
-  while (!KEEP.has(current)) {
+  while (!KEEP.has(current) && next[current] !== null) {
     const full = join(dir, current);
     try {
       if (readdirSync(full).length > 0) return;

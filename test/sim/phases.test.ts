@@ -296,9 +296,10 @@ describe.concurrent('timings settings', () => {
 describe.concurrent('a non-passive cell that never answers a reconfiguration message', () => {
   it('turns failed with an empty failed-CPU list when another cell is created or destroyed (msg_reply_timeout set)', async () => {
     const m = await tempMachine();
+    // Two cells side by side: only one may hold the nuttx cell's ends of the links (EBUSY).
     const active = { ...nuttxCellConfig(EXAMPLE), flags: [] as string[] };
     writeFileSync(join(m.dir, 'etc/jailhouse/patient.cell'), encodeConfig({ ...active, name: 'patient', cpus: [1], msgReplyTimeout: 1000n }));
-    writeFileSync(join(m.dir, 'etc/jailhouse/other.cell'), encodeConfig({ ...nuttxCellConfig(EXAMPLE), name: 'other', cpus: [2] }));
+    writeFileSync(join(m.dir, 'etc/jailhouse/other.cell'), encodeConfig({ ...nuttxCellConfig(EXAMPLE), name: 'other', cpus: [2], pciDevices: [] }));
     await m.bringUp('enabled');
     for (const args of [['cell', 'create', '/etc/jailhouse/patient.cell'], ['cell', 'start', 'patient']]) expect((await m.runInProcess('jailhouse', args)).code).toBe(0);
     await m.setCellReply('patient', 'silent');

@@ -12,6 +12,7 @@ import type { SimOperation } from '../faults.js';
 import type { SimState } from '../state.js';
 import { injected, logOperation, underMachine, type ToolContext } from './context.js';
 import { loadRtvmm } from './kmod-rtvmm.js';
+import { applyModuleParameters, parseGivenParameters } from '../module-parameters.js';
 
 export const SIM_MODULE_MARK = 'crtos-sim-module name=';
 
@@ -21,27 +22,24 @@ function finish(ctx: ToolContext, op: SimOperation, code: number, result: string
   return code;
 }
 
-function parseParameters(args: string[]): Record<string, string> {
-  const out: Record<string, string> = {};
-  for (const arg of args) {
-    const eq = arg.indexOf('=');
-    if (eq > 0) out[arg.slice(0, eq)] = arg.slice(eq + 1).replace(/^"(.*)"$/, '$1');
-    else out[arg] = 'Y';
-  }
-  return out;
+/**
+ * Loads a module into the state, with its parameters as the kernel takes them. Returns the errno
+ * when the load fails (a parameter refused; nothing is loaded), and what the log should show: the
+ * kernel log lines, and for rtvmm its RT domain.
+ */
+function insert(dir: string, state: SimState, d: MachineDescription, name: string, args: string[], path?: string): { errno?: ErrnoName; detail: Record<string, unknown> } {
+  const entry = d.modules.find((m) => m.name === name);
+  const { parameters, kernelLog, errno } = applyModuleParameters(name, entry, parseGivenParameters(args), state);
+  if (errno) return { errno, detail: { kernelLog } };
+  const rtvmm = entry?.effect === 'rtvmm' ? loadRtvmm(dir) : undefined;
+  if (rtvmm) kernelLog.push(...rtvmm.kernelLog);
+  state.modules.push({ name, size: entry?.size ?? 16384, parameters, refcount: 0, usedBy: [], ...(path ? { path } : {}), ...(rtvmm ? { rtDomain: rtvmm.domain } : {}) });
+  return { detail: { ...(rtvmm ? { rtDomain: rtvmm.domain } : {}), ...(kernelLog.length > 0 ? { kernelLog } : {}) } };
 }
 
-/**
- * Loads a module into the state; the kernel ignores parameters a module does not declare. Returns
- * what the module's init did that the log should show (rtvmm: its RT domain and kernel messages).
- */
-function insert(dir: string, state: SimState, d: MachineDescription, name: string, given: Record<string, string>, path?: string): Record<string, unknown> {
-  const entry = d.modules.find((m) => m.name === name);
-  const parameters: Record<string, string> = {};
-  for (const [k, v] of Object.entries(entry?.parameters ?? {})) parameters[k] = given[k] ?? v;
-  const rtvmm = entry?.effect === 'rtvmm' ? loadRtvmm(dir) : undefined;
-  state.modules.push({ name, size: entry?.size ?? 16384, parameters, refcount: 0, usedBy: [], ...(path ? { path } : {}), ...(rtvmm ? { rtDomain: rtvmm.domain } : {}) });
-  return rtvmm ? { rtDomain: rtvmm.domain, ...(rtvmm.kernelLog.length > 0 ? { kernelLog: rtvmm.kernelLog } : {}) } : {};
+/** kmod's insmod words some errors its own way (mod_strerror). */
+function insmodStrerror(errno: ErrnoName): string | undefined {
+  return errno === 'EINVAL' ? 'Invalid parameters' : strerror(errno);
 }
 
 export function runModprobe(ctx: ToolContext): number {
@@ -56,11 +54,12 @@ export function runModprobe(ctx: ToolContext): number {
   if (!entry) return finish(ctx, op, 1, 'ENOENT', `modprobe: FATAL: Module ${first} not found in directory /lib/modules/${d.kernelRelease}`);
   const { errno } = injected(ctx, op, [first, name]);
   if (errno) return finish(ctx, op, 1, errno, `modprobe: ERROR: could not insert '${name}': ${strerror(errno)}`);
-  const effects = updateState(ctx.dir, (state, desc) => {
+  const loaded = updateState(ctx.dir, (state, desc) => {
     if (state.modules.some((m) => m.name === name)) return undefined;
-    return insert(ctx.dir, state, desc, name, parseParameters(rest));
+    return insert(ctx.dir, state, desc, name, rest);
   });
-  return finish(ctx, op, 0, 'ok', undefined, { module: name, alreadyLoaded: effects === undefined, ...effects });
+  if (loaded?.errno) return finish(ctx, op, 1, loaded.errno, `modprobe: ERROR: could not insert '${name}': ${strerror(loaded.errno)}`, { module: name, ...loaded.detail });
+  return finish(ctx, op, 0, 'ok', undefined, { module: name, alreadyLoaded: loaded === undefined, ...loaded?.detail });
 }
 
 export function runInsmod(ctx: ToolContext): number {
@@ -81,12 +80,13 @@ export function runInsmod(ctx: ToolContext): number {
   const name = canonicalModuleName((content.slice(marked + SIM_MODULE_MARK.length).split(/\s/)[0] ?? '').trim());
   const { errno } = injected(ctx, op, [file, name, basename(file)]);
   if (errno) return finish(ctx, op, 1, errno, `insmod: ERROR: could not insert module ${file}: ${strerror(errno)}`);
-  const effects = updateState(ctx.dir, (state, d) => {
+  const loaded = updateState(ctx.dir, (state, d) => {
     if (state.modules.some((m) => m.name === name)) return undefined;
-    return insert(ctx.dir, state, d, name, parseParameters(rest), file);
+    return insert(ctx.dir, state, d, name, rest, file);
   });
-  if (effects === undefined) return finish(ctx, op, 1, 'EEXIST', `insmod: ERROR: could not insert module ${file}: ${strerror('EEXIST')}`);
-  return finish(ctx, op, 0, 'ok', undefined, { module: name, ...effects });
+  if (loaded === undefined) return finish(ctx, op, 1, 'EEXIST', `insmod: ERROR: could not insert module ${file}: ${strerror('EEXIST')}`);
+  if (loaded.errno) return finish(ctx, op, 1, loaded.errno, `insmod: ERROR: could not insert module ${file}: ${insmodStrerror(loaded.errno)}`, { module: name, ...loaded.detail });
+  return finish(ctx, op, 0, 'ok', undefined, { module: name, ...loaded.detail });
 }
 
 export function runRmmod(ctx: ToolContext, tool: 'rmmod' | 'modprobe' = 'rmmod'): number {

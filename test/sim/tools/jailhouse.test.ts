@@ -16,7 +16,8 @@ const EXAMPLE = { revision: 12 as const, arch: 'x86' as const, cpus: 4, hypervis
 
 /** Extra configuration files the cases use, written into the machine before the case runs. */
 function writeConfigs(m: SimMachine): void {
-  const cell = (name: string, cpus: number[]) => encodeConfig({ ...nuttxCellConfig(EXAMPLE), name, cpus });
+  // Cells side by side: without the nuttx cell's link ends, which the hypervisor lets only one cell hold (EBUSY).
+  const cell = (name: string, cpus: number[]) => encodeConfig({ ...nuttxCellConfig(EXAMPLE), name, cpus, pciDevices: [] });
   writeFileSync(join(m.dir, 'etc/jailhouse/other-cpu3.cell'), cell('other', [3]));
   writeFileSync(join(m.dir, 'etc/jailhouse/cpu0.cell'), cell('zero', [0]));
   writeFileSync(join(m.dir, 'etc/jailhouse/cpu9.cell'), cell('nine', [9]));
@@ -32,7 +33,7 @@ function writeConfigs(m: SimMachine): void {
   writeFileSync(join(m.dir, 'etc/jailhouse/arm-rev14.cell'), encodeConfig({ ...nuttxCellConfig({ ...EXAMPLE, revision: 14, arch: 'arm64' }), name: 'arm' }));
   writeFileSync(join(m.dir, 'etc/jailhouse/arm-sys-rev14.cell'), encodeConfig(crtosSystemConfig({ ...EXAMPLE, revision: 14, arch: 'arm64' })));
   writeFileSync(join(m.dir, 'etc/jailhouse/huge.cell'), Buffer.concat([encodeConfig({ ...nuttxCellConfig(EXAMPLE), name: 'huge' }), Buffer.alloc(70000)]));
-  const active = { ...nuttxCellConfig(EXAMPLE), flags: [] as string[] };
+  const active = { ...nuttxCellConfig(EXAMPLE), flags: [] as string[], pciDevices: [] };
   writeFileSync(join(m.dir, 'etc/jailhouse/active.cell'), encodeConfig({ ...active, name: 'active', cpus: [2] }));
   writeFileSync(join(m.dir, 'etc/jailhouse/patient.cell'), encodeConfig({ ...active, name: 'patient', cpus: [1], msgReplyTimeout: 1000n }));
   const broken = nuttxCellConfig(EXAMPLE);
@@ -480,7 +481,7 @@ describe('stand-in jailhouse cell list order', () => {
     await m.bringUp('enabled');
     const o = { ...EXAMPLE, cpus: 12 };
     for (let cpu = 1; cpu <= 10; cpu++) {
-      writeFileSync(join(m.dir, `etc/jailhouse/c${cpu}.cell`), encodeConfig({ ...nuttxCellConfig(o), name: `c${cpu}`, cpus: [cpu] }));
+      writeFileSync(join(m.dir, `etc/jailhouse/c${cpu}.cell`), encodeConfig({ ...nuttxCellConfig(o), name: `c${cpu}`, cpus: [cpu], pciDevices: [] }));
       expect((await m.runInProcess('jailhouse', ['cell', 'create', `/etc/jailhouse/c${cpu}.cell`])).code).toBe(0);
     }
     const ids = (await m.run('jailhouse', ['cell', 'list'])).stdout.split('\n').slice(1, -1).map((l) => l.split(/\s+/)[0]);
