@@ -93,12 +93,11 @@ export function addLinks(base: CellConfig, peer: string | undefined, links: read
     devices.push(linkDevice(link, index, at + regions.length, target));
     regions.push(...linkRegions(link, index));
   }
-  // A device of the base that points at the trailing regions follows them.
-  const shifted = base.pciDevices.map((d) => (d.type === 'ivshmem' && d.shmemRegionsStart >= at ? { ...d, shmemRegionsStart: d.shmemRegionsStart + regions.length } : d));
+  // Only communication regions follow the inserted ones, and no device of the base points at them.
   return {
     ...base,
     memoryRegions: [...base.memoryRegions.slice(0, at), ...regions, ...base.memoryRegions.slice(at)],
-    pciDevices: [...shifted, ...devices],
+    pciDevices: [...base.pciDevices, ...devices],
   };
 }
 
