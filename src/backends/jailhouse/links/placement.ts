@@ -2,7 +2,8 @@
  * Where links go in the pool. Pinned windows first, then links kept where they were (`previous`),
  * then the rest first-fit, largest first, ties by id: a pure function of the requests, and with
  * `previous` an edit to one link moves no other. Links whose window did not grow are kept before
- * links whose window grew, so a grown link that now collides is the one that moves.
+ * links whose window grew, so a grown link that now collides is the one that moves (or, pinned,
+ * the one reported).
  */
 import { formatHex, formatSize } from '../../../jailhouse/values.js';
 import { DEFAULT_POOL_ALIGN, PAGE_SIZE } from './defaults.js';
@@ -122,13 +123,19 @@ export function placeLinks(input: PlaceLinksInput): PlaceLinksResult {
   const sizes = new Map(links.map((l) => [l.id, windowSize(l)]));
   const sizeOf = (l: IvshmemLinkRequest): bigint => sizes.get(l.id)!;
 
+  // A pinned window that is where it was and did not grow wins over one that moved or grew into it.
+  const settled = (l: IvshmemLinkRequest & { address: bigint }): boolean => {
+    const before = previous.get(l.id);
+    return before !== undefined && before.address === l.address && sizeOf(l) <= before.footprint;
+  };
   const pinned = links.filter((l): l is IvshmemLinkRequest & { address: bigint } => l.address !== undefined);
-  for (const link of pinned.sort((a, b) => compareBig(a.address, b.address) || byId(a, b))) {
+  for (const link of pinned.sort((a, b) => Number(settled(b)) - Number(settled(a)) || compareBig(a.address, b.address) || byId(a, b))) {
     const problem = placePinned(map, link, sizeOf(link));
     if (problem) findings.push(problem);
   }
 
   const free = links.filter((l) => l.address === undefined);
+  // Likewise a link that did not grow keeps its window before one that grew.
   const grew = (l: IvshmemLinkRequest): boolean => sizeOf(l) > previous.get(l.id)!.footprint;
   const kept = free.filter((l) => previous.has(l.id)).sort((a, b) => Number(grew(a)) - Number(grew(b)) || compareBig(previous.get(a.id)!.address, previous.get(b.id)!.address) || byId(a, b));
   const placed = new Set<string>();

@@ -110,3 +110,15 @@ describe('placeLinks: stability with previous', () => {
     expect(addresses(r)).toEqual({ 'c.link': POOL.start });
   });
 });
+
+describe('placeLinks: pinned windows with previous', () => {
+  it('reports the pinned link that grew into another, not the one that stayed', () => {
+    const links = [link('low.link', { address: POOL.start }), link('high.link', { address: POOL.start + 0x3000n })];
+    const first = placeLinks({ pool: POOL, links });
+    expect(first.findings).toEqual([]);
+    const grown = [{ ...links[0]!, rwSize: 0x1000n }, links[1]!];
+    const r = placeLinks({ pool: POOL, links: grown, previous: first.placements });
+    expect(addresses(r)).toEqual({ 'high.link': POOL.start + 0x3000n });
+    expect(r.findings.map((f) => [f.link, f.code])).toEqual([['low.link', 'CELLCFG_LINK_ADDRESS']]);
+  });
+});
