@@ -22,7 +22,7 @@ import type { CheckContext } from '../transaction/context.js';
 // ---- the pure half: what a unit file may say -----------------------------------------------------
 
 /** The fields every Hypervisor unit has besides its backend's: the common ones and `type`. */
-export type HypervisorCommon = CommonSpec & { type: string; restartSec: number; restartMaxSec: number };
+export type HypervisorCommon = CommonSpec & { type: string; reEnableOnChange: boolean; restartSec: number; restartMaxSec: number };
 
 /** A Hypervisor unit as its backend sees it: `Spec` is the output of the backend's own fields. */
 export type HypervisorUnit<Spec = Record<string, unknown>> = Unit<HypervisorCommon & Spec>;
@@ -47,6 +47,15 @@ export interface BackendDefinition<Fields extends z.ZodRawShape = z.ZodRawShape>
    * before a set is applied. Loaded lazily by the backend, so sets without cells stay light.
    */
   checkCells?(ctx: CheckContext, hypervisor: HypervisorUnit, cells: readonly Unit[]): Promise<Problem[]>;
+  /**
+   * Present when it carries Link units: the link `type:`s it makes, and the check of the links of
+   * one of its hypervisors (where each goes, PCI addresses, what the peers can take), as `validate`
+   * and the daemon run it before a set is applied.
+   */
+  links?: {
+    types: readonly string[];
+    check(ctx: CheckContext, hypervisor: HypervisorUnit, links: readonly Unit[]): Promise<Problem[]>;
+  };
 }
 
 // ---- what a backend observes ---------------------------------------------------------------------
@@ -159,4 +168,23 @@ export interface Backend {
   hypervisor: HypervisorPort;
   /** Present when it runs cells. */
   partitions?: PartitionPort;
+  /** Present when it carries links (BackendDefinition.links). */
+  links?: LinkPort;
+}
+
+/** What a link is once its backend placed it, for its description and the units that take its facts. */
+export interface LinkPlacement {
+  /** The values other units may take (`rwAddress`: '0x100001000', `pci`: '00:0e.0'), as text. */
+  facts: Readonly<Record<string, string>> & { size?: string };
+  /** The machine path that shows the link's device in the root cell, when Linux is a peer. */
+  device?: string;
+}
+
+export interface LinkPort {
+  /**
+   * Where the link goes (memory, PCI address) and what that gives other units, computed with the
+   * configurations of its hypervisor (once per description of a set); a problem when it cannot be
+   * placed (the set's check has said why already).
+   */
+  place(link: Unit, hypervisor: HypervisorUnit, ctx: DescribeContext): Promise<LinkPlacement | { problem: Problem }>;
 }

@@ -111,6 +111,8 @@ export function decodeUnitStatus(u: Dict, kindProps: Dict): UnitStatus {
     details: decodeDetails(kind, kindProps),
   };
   if (lastError) status.lastError = lastError;
+  const pending = str(u, 'PendingChange');
+  if (pending) status.pendingChange = pending;
   if (job && Number(job[0]) > 0) status.job = { id: Number(job[0]), unit: status.id, type: 'start', state: 'waiting' };
   return status;
 }

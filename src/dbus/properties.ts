@@ -70,6 +70,7 @@ export function unitProperties(s: UnitStatus): ObjectProperties {
       WantedBy: [...s.wantedBy],
       LastError: encodeProblem(s.lastError),
       Job: jobTuple(s.job),
+      PendingChange: s.pendingChange ?? '',
     },
     [viewOf(s.details.kind).iface]: kindProperties(s.details),
   };

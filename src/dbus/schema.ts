@@ -119,6 +119,7 @@ export const UNIT: InterfaceDef = {
     prop('WantedBy', 'as'),
     prop('LastError', PROBLEM_TYPE),
     prop('Job', '(uo)'),
+    prop('PendingChange', 's'),
   ],
   signals: [],
 };

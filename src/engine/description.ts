@@ -13,7 +13,7 @@ import type { Problem } from '../errors/problem.js';
 import { behaviourOf, type DescribeContext } from '../kinds/behaviours.js';
 import { digest } from './canonical.js';
 import { machineFiles, type MachineFiles } from '../transaction/machine-files.js';
-import type { UnitDescription } from './types.js';
+import type { UnitDescription, UnitFacts } from './types.js';
 
 /** The Host's files as the transaction check reads them: one read per file for check and description. */
 export function hostFiles(host: Host): MachineFiles {
@@ -27,7 +27,13 @@ export function hostFiles(host: Host): MachineFiles {
  * `sources` (unit file texts, as loadUnits returns them) lets problems of the unit files point at
  * their YAML node; without it they point at the unit.
  */
-export async function describeUnits(set: UnitSet, host: Host, sources?: ReadonlyMap<string, string>, files: MachineFiles = hostFiles(host)): Promise<Map<string, UnitDescription>> {
+export async function describeUnits(
+  set: UnitSet,
+  host: Host,
+  sources?: ReadonlyMap<string, string>,
+  files: MachineFiles = hostFiles(host),
+  recorded: (id: string) => UnitFacts | undefined = () => undefined,
+): Promise<Map<string, UnitDescription>> {
   const memo = new Map<string, Promise<unknown>>();
   const ctx: DescribeContext = {
     set,
@@ -38,6 +44,7 @@ export async function describeUnits(set: UnitSet, host: Host, sources?: Readonly
       if (!p) memo.set(key, (p = make()));
       return p as Promise<T>;
     },
+    recorded,
   };
   const out = new Map<string, UnitDescription>();
   await Promise.all([...set.units.values()].map(async (u) => out.set(u.id, await describeUnit(u, ctx))));
@@ -67,5 +74,6 @@ async function describeUnit(unit: Unit, ctx: DescribeContext): Promise<UnitDescr
     ...(kind.problem ? { problem: kind.problem } : {}),
     ...(kind.problem && kind.unitFileError ? { unitFileError: kind.problem } : {}),
     ...(kind.inlineConfig ? { inlineConfig: kind.inlineConfig } : {}),
+    ...(kind.heldWith ? { heldWith: kind.heldWith } : {}),
   };
 }

@@ -70,6 +70,8 @@ export interface UnitStatus extends UnitDependencies {
   lastError?: Problem;
   /** The queued or running job, if any. */
   job?: JobInfo;
+  /** A change of its unit file held until the operator asks for it (`re-enable (field links changed); apply with …`). */
+  pendingChange?: string;
   details: UnitDetails;
 }
 
@@ -94,7 +96,8 @@ export interface LogLine {
 /** One step a reload would take, for `crtosctl plan`. */
 export interface PlannedStep {
   unit: string;
-  action: 'start' | 'stop' | 'restart' | 'reload' | 'recreate' | 're-enable';
+  /** pending: held until the operator asks (a re-enable), or waiting for such a change; nothing is done now. */
+  action: 'start' | 'stop' | 'restart' | 'reload' | 'recreate' | 're-enable' | 'pending';
   /** Why, e.g. "field load changed", "requires nuttx.cell, which is re-created". */
   reason: string;
 }

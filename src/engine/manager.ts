@@ -249,7 +249,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     const sources = loaded.sources ?? new Map<string, string>();
     const checked = await checkTransaction({ set: loaded.set, sources, machine: files });
     if (hasErrors(checked)) return { problems: [...loaded.problems, ...checked], sources };
-    const descriptions = await describeUnits(loaded.set, this.host, loaded.sources, files);
+    const descriptions = await describeUnits(loaded.set, this.host, loaded.sources, files, (id) => this.table.records.map.get(id)?.facts);
     const errors = unitFileErrors(descriptions);
     if (errors.length > 0) return { problems: [...loaded.problems, ...checked, ...errors], sources };
     return { ...loaded, problems: [...loaded.problems, ...checked], descriptions };

@@ -82,7 +82,7 @@ export class Pass {
     if (refused.size > 0) thePlan = planNow();
     result.steps = thePlan.steps;
     result.failures.push(...refused.values());
-    table.refresh(observed, thePlan.blocked);
+    table.refresh(observed, thePlan.blocked, thePlan.pending);
     if (thePlan.jobs.length === 0) return;
     const outcomes = await this.ctx.jobs.applyJobs(thePlan, set, observed);
     const kept = thePlan.jobs.filter((j) => outcomes.get(j.index)?.keptRunning);
@@ -97,7 +97,7 @@ export class Pass {
     // What the jobs left is supervised too: a cell already failed when its start returned gets
     // its onFailure now (the poll compares against this observation and would see no change).
     this.ctx.supervisor.superviseFailures(observedAfter);
-    table.refresh(observedAfter, thePlan.blocked);
+    table.refresh(observedAfter, thePlan.blocked, thePlan.pending);
   }
 
   /**

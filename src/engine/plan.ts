@@ -42,6 +42,19 @@ export interface Plan {
   steps: PlannedStep[];
   /** Units that should be up but are not started because a unit they require is held down failed. */
   blocked: Map<string, string>;
+  /**
+   * Changes held until the operator asks (a re-enable, which destroys every cell), and the changes
+   * that must wait with them; what runs stays as it is. By unit: what is pending and how to apply it.
+   */
+  pending: Map<string, PendingChange>;
+}
+
+export interface PendingChange {
+  action: ChangeAction;
+  /** What changed, in the operator's words. */
+  reason: string;
+  /** How to apply it. */
+  hint: string;
 }
 
 export interface PlanInput {
@@ -69,6 +82,11 @@ export function plan(input: PlanInput): Plan {
   const reloads = input.reloads ?? new Map<string, string>();
   const stateOf = (id: string) => observed.get(id)?.state ?? INACTIVE;
 
+  // 0. Changes held for the operator, and the units waiting with them: what runs is left as it is,
+  //    and one of them that is down stays down (with the units that require it) until they apply.
+  const pending = heldChanges(input, stateOf, restarts);
+  const pendingDown = new Set([...pending.keys()].filter((id) => stateOf(id) === 'inactive'));
+
   // 1. Which units should be up. A unit held down takes the units that require it down with it
   //    (stop together); a unit whose requirement failed is blocked (result: dependency).
   const up = new Map<string, boolean>();
@@ -79,7 +97,7 @@ export function plan(input: PlanInput): Plan {
     if (known !== undefined) return known;
     if (visiting.has(id)) return true; // a requirement cycle: the loader reports it
     visiting.add(id);
-    let result = !holds.has(id);
+    let result = !holds.has(id) && !pendingDown.has(id);
     if (result) {
       for (const r of set.deps.get(id)?.requires ?? []) {
         if (!set.units.has(r)) {
@@ -89,6 +107,10 @@ export function plan(input: PlanInput): Plan {
           continue;
         }
         if (wantUp(r)) continue;
+        if (pendingDown.has(r)) {
+          result = false;
+          continue;
+        }
         const hold = holds.get(r);
         if (hold && hold.reason !== 'stopped' && hold.reason !== 'exited' && hold.reason !== 'restart-pending') blocked.set(id, r);
         else if (blocked.has(r)) blocked.set(id, blocked.get(r)!);
@@ -120,6 +142,11 @@ export function plan(input: PlanInput): Plan {
     const rec = records.get(id);
     const desc = descriptions.get(id);
     const kind = set.units.get(id)!.kind;
+    const held = pending.get(id);
+    if (held && (wantUp(id) || pendingDown.has(id))) {
+      intent(id).step = { unit: id, action: 'pending', reason: `${held.reason}; ${held.hint}` };
+      continue;
+    }
     if (!wantUp(id)) {
       const hold = holds.get(id);
       const stoppedTogether = !hold && !blocked.has(id);
@@ -250,7 +277,50 @@ export function plan(input: PlanInput): Plan {
   }
 
   const steps = [...intents.values()].flatMap((i) => (i.step ? [i.step] : []));
-  return { jobs, steps, blocked };
+  return { jobs, steps, blocked, pending };
+}
+
+/**
+ * The changes a unit's kind holds until the operator asks (a running hypervisor's re-enable, see
+ * KindDefinition.holdChange), then the units whose changed fields apply only with one of those
+ * (UnitDescription.heldWith: a cell's links must not reach the cell before the root cell has
+ * them). A restart asked for applies the change, so it is not held.
+ */
+function heldChanges(input: PlanInput, stateOf: (id: string) => Observation['state'], restarts: ReadonlySet<string>): Map<string, PendingChange> {
+  const { set, descriptions, records } = input;
+  const out = new Map<string, PendingChange>();
+  const changedFields = (id: string): string[] | undefined => {
+    const desc = descriptions.get(id);
+    const rec = records.get(id);
+    if (!desc) return undefined;
+    if (!rec) return Object.keys(desc.fields);
+    if (rec.digest === desc.digest) return undefined;
+    return Object.keys({ ...rec.fields, ...desc.fields }).filter((f) => rec.fields[f] !== desc.fields[f]);
+  };
+  for (const [id, unit] of set.units) {
+    const desc = descriptions.get(id);
+    const rec = records.get(id);
+    if (restarts.has(id) || stateOf(id) !== 'active' || !desc || !rec || rec.digest === desc.digest) continue;
+    const c = classifyChange(unit.kind, rec.fields, desc.fields);
+    const hint = definitionOf(unit.kind).holdChange?.(unit.spec as never, c.action, id);
+    if (hint) out.set(id, { action: c.action, reason: `${c.action} (${changeReason(set, descriptions, records, id, c.decisive)})`, hint });
+  }
+  if (out.size === 0) return out;
+  for (const [id] of set.units) {
+    if (out.has(id) || restarts.has(id)) continue;
+    const heldWith = descriptions.get(id)?.heldWith;
+    if (!heldWith) continue;
+    const fields = changedFields(id) ?? [];
+    const source = fields.map((f) => heldWith[f]).find((s) => s !== undefined && out.has(s));
+    if (source === undefined) continue;
+    const waiting = fields.filter((f) => heldWith[f] === source);
+    out.set(id, {
+      action: out.get(source)!.action,
+      reason: `field${waiting.length > 1 ? 's' : ''} ${waiting.join(', ')} changed with ${source}`,
+      hint: `applies with ${source}'s ${out.get(source)!.action}`,
+    });
+  }
+  return out;
 }
 
 function recordDependents(records: ReadonlyMap<string, AppliedRecord>, id: string): string[] {

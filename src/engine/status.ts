@@ -15,6 +15,8 @@ export interface UnitRuntime {
   timestamps: UnitTimestamps;
   lastError?: Problem;
   job?: JobInfo;
+  /** What the last plan holds for the operator (see Plan.pending), as `crtosctl status` shows it. */
+  pendingChange?: string;
   details: UnitDetails;
   log: LogLine[];
   restarts: number;
@@ -97,6 +99,7 @@ export function toStatus(rt: UnitRuntime, set: UnitSet | undefined): UnitStatus 
     wantedBy: deps?.wantedBy ?? [],
     ...(rt.lastError ? { lastError: rt.lastError } : {}),
     ...(rt.job ? { job: { ...rt.job } } : {}),
+    ...(rt.pendingChange ? { pendingChange: rt.pendingChange } : {}),
     details,
   };
 }

@@ -43,6 +43,12 @@ export interface UnitDescription {
   unitFileError?: Problem;
   /** Cell with an inline configuration: its encoded bytes and the machine path they are written to. */
   inlineConfig?: { path: string; bytes: Uint8Array };
+  /**
+   * Fields whose change applies only together with a change of another unit (by field, that unit's
+   * id): a cell's links reach it with the re-enable that gives them to the root cell. While that
+   * unit's change is held (Plan.pending), so is this unit's.
+   */
+  heldWith?: Record<string, string>;
 }
 
 /** One unit as the state file keeps it: what was applied, so a restarted daemon can adopt it. */

@@ -21,6 +21,7 @@ import type { StateStore } from './state-file.js';
 import { StartHistory } from './supervision.js';
 import { emptyDetails, newRuntime, toStatus, transition, type UnitRuntime } from './status.js';
 import type { Hold, Observation, UnitDescription } from './types.js';
+import type { PendingChange } from './plan.js';
 
 const LOG_LINES_PER_UNIT = 200;
 
@@ -261,10 +262,12 @@ export class UnitTable {
    * the units the plan could not start for want of one they require (`blocked`). A unit a job is
    * working on keeps the job's state.
    */
-  refresh(observed: ReadonlyMap<string, Observation>, blocked: ReadonlyMap<string, string>): void {
+  refresh(observed: ReadonlyMap<string, Observation>, blocked: ReadonlyMap<string, string>, pending: ReadonlyMap<string, PendingChange> = new Map()): void {
     for (const [id, obs] of observed) {
       const rt = this.runtime(id, obs);
       rt.details = obs.details;
+      const held = pending.get(id);
+      rt.pendingChange = held ? `${held.reason}; ${held.hint}` : undefined;
       if (rt.job) continue;
       const hold = this.holds.get(id);
       if (obs.state === 'active') {

@@ -175,6 +175,8 @@ export interface DescribeContext {
   locate(unit: Unit, path: ValuePath): { file: string; line: number; column: number };
   /** A value computed once per description of a set and shared by its units (a decoded system configuration). */
   shared<T>(key: string, make: () => Promise<T>): Promise<T>;
+  /** The facts recorded when the unit was last applied (where the running hypervisor has its links), if any. */
+  recorded(id: string): UnitFacts | undefined;
 }
 
 export interface KindDescription {
@@ -186,4 +188,5 @@ export interface KindDescription {
   /** The problem is one of the unit files (see UnitDescription.unitFileError): the set is refused. */
   unitFileError?: boolean;
   inlineConfig?: UnitDescription['inlineConfig'];
+  heldWith?: UnitDescription['heldWith'];
 }

@@ -9,6 +9,7 @@ import { hypervisorBehaviour } from './hypervisor/behaviour.js';
 import { imageBehaviour } from './image/behaviour.js';
 import { loaderBehaviour } from './loader/behaviour.js';
 import { networkBehaviour } from './network/behaviour.js';
+import { linkBehaviour } from './link/behaviour.js';
 
 export type { DescribeContext, KindBehaviour, KindContext, KindDescription, ProcessBehaviour, StopContext, Target } from './behaviour.js';
 export { INVOCATION_ENV } from './behaviour.js';
@@ -47,3 +48,4 @@ registerBehaviour('Image', imageBehaviour);
 registerBehaviour('Cell', cellBehaviour);
 registerBehaviour('Network', networkBehaviour);
 registerBehaviour('Loader', loaderBehaviour);
+registerBehaviour('Link', linkBehaviour);

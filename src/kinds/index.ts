@@ -10,6 +10,7 @@ import { imageKind } from './image/index.js';
 import { cellKind } from './cell/index.js';
 import { networkKind } from './network/index.js';
 import { loaderKind } from './loader/index.js';
+import { linkKind } from './link/index.js';
 
 registerKind(driverKind);
 registerKind(hypervisorKind);
@@ -17,6 +18,7 @@ registerKind(imageKind);
 registerKind(cellKind);
 registerKind(networkKind);
 registerKind(loaderKind);
+registerKind(linkKind);
 
 export * from './registry.js';
 export * from './spec-common.js';
@@ -26,3 +28,4 @@ export * from './image/spec.js';
 export * from './cell/spec.js';
 export * from './network/spec.js';
 export * from './loader/spec.js';
+export * from './link/spec.js';

@@ -160,6 +160,12 @@ export interface KindDefinition<Schema extends z.ZodType = z.ZodType> {
    * transaction check after the files and pins, for the units of this kind in the set.
    */
   checkSet?(ctx: CheckContext, units: readonly Unit[]): Promise<Problem[]>;
+  /**
+   * A change the unit's own file asks for that is not applied by itself while the unit runs (a
+   * hypervisor's re-enable destroys every cell): returns how the operator applies it, or undefined
+   * to apply it now. The plan shows it pending and `crtosctl status` names it.
+   */
+  holdChange?(spec: z.output<Schema>, action: ChangeAction, id: string): string | undefined;
 }
 
 /** A machine file and the sha256 a unit pins for it, with the fields that name each (for positions). */

@@ -13,6 +13,7 @@ import { imageView } from './image/view.js';
 import { cellView } from './cell/view.js';
 import { networkView } from './network/view.js';
 import { loaderView } from './loader/view.js';
+import { linkView } from './link/view.js';
 
 const BUILT_IN: ReadonlyMap<string, KindView> = new Map([
   ['Driver', driverView],
@@ -21,6 +22,7 @@ const BUILT_IN: ReadonlyMap<string, KindView> = new Map([
   ['Cell', cellView],
   ['Network', networkView],
   ['Loader', loaderView],
+  ['Link', linkView],
 ]);
 
 export function findView(kind: string): KindView | undefined {

@@ -11,6 +11,7 @@ import type { ImageSpec } from '../kinds/image/spec.js';
 import type { CellSpec } from '../kinds/cell/spec.js';
 import type { NetworkSpec } from '../kinds/network/spec.js';
 import type { LoaderSpec } from '../kinds/loader/spec.js';
+import type { LinkSpec } from '../kinds/link/spec.js';
 
 /** The built-in kinds' specs, for the casts inside each kind's folder (`unit as UnitOf<'Cell'>`). */
 export interface SpecByKind {
@@ -20,6 +21,7 @@ export interface SpecByKind {
   Cell: CellSpec;
   Network: NetworkSpec;
   Loader: LoaderSpec;
+  Link: LinkSpec;
 }
 
 /** What every unit's spec has, whatever its kind: the common fields. */

@@ -50,6 +50,7 @@ export function describeContext(set: UnitSet, host: Host): DescribeContext {
       if (!memo.has(key)) memo.set(key, make());
       return memo.get(key) as Promise<T>;
     },
+    recorded: () => undefined,
   };
 }
 

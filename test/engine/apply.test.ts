@@ -7,7 +7,7 @@ function job(index: number, unit: string, waitFor: number[] = [], type: PlanJob[
 }
 
 function plan(jobs: PlanJob[]): Plan {
-  return { jobs, steps: [], blocked: new Map() };
+  return { jobs, steps: [], blocked: new Map(), pending: new Map() };
 }
 
 /** Jobs that finish when the test says so; records start order and the most running at once. */

@@ -11,7 +11,9 @@ import { jailhouseArgv } from '../../host/argv.js';
 import { hostStep, isErrno } from '../../kinds/behaviour-common.js';
 import type { Backend, BackendStatus, Partition, PartitionPhase, Transition } from '../port.js';
 import { jailhouseDefinition, type JailhouseHypervisor } from './definition.js';
-import { describeCell, describeHypervisor } from './describe.js';
+import { describeCell, describeHypervisor, describedLayout } from './describe.js';
+import { placementFacts, pciDevicePath } from './link-facts.js';
+import { problem } from '../../errors/problem.js';
 import { attributeText, readJailhouse, SYSFS, type CellInfo, type JailhouseStatus } from './sysfs.js';
 const DISABLE_TIMEOUT_MS = 30_000;
 
@@ -80,6 +82,20 @@ export function jailhouseTransition(status: BackendStatus, runningCells: readonl
   return gone === undefined ? undefined : { why: `cell ${gone} is gone while the hypervisor is enabled (a disable may be under way)`, waitMs: 2000 };
 }
 
+/**
+ * A configuration crtosd generated (the system configuration with its links), written where the
+ * description says unless the file already holds exactly these bytes; its path, or undefined when
+ * the unit's own file is used as it is.
+ */
+async function placeGenerated(unit: string, generated: { path: string; bytes: Uint8Array } | undefined, host: Host): Promise<string | undefined> {
+  if (!generated) return undefined;
+  const current = await host.readFile(generated.path).catch(() => undefined);
+  if (current === undefined || !current.equals(generated.bytes)) {
+    await hostStep(unit, `writing the generated configuration to ${generated.path}`, host.installFile(generated.bytes, generated.path));
+  }
+  return generated.path;
+}
+
 export const jailhouseBackend: Backend = {
   definition: jailhouseDefinition as unknown as Backend['definition'],
   // Every jailhouse command takes the driver's lock, one at a time.
@@ -99,11 +115,12 @@ export const jailhouseBackend: Backend = {
       const spec = (unit as JailhouseHypervisor).spec;
       const status = await hostStep(unit.id, 'reading the Jailhouse state', readJailhouse(ctx.host));
       if (status.enabled) return {};
+      const system = await placeGenerated(unit.id, ctx.desc.inlineConfig, ctx.host) ?? spec.system;
       try {
-        await ctx.timed((call) => ctx.host.enableJailhouse(spec.system, call), spec.timeout, `jailhouse enable ${spec.system}`);
+        await ctx.timed((call) => ctx.host.enableJailhouse(system, call), spec.timeout, `jailhouse enable ${system}`);
       } catch (e) {
         // EBUSY: enabled meanwhile (a daemon killed after its enable finished).
-        if (!isErrno(e, 'EBUSY')) await hostStep(unit.id, `jailhouse enable ${spec.system}`, Promise.reject(e));
+        if (!isErrno(e, 'EBUSY')) await hostStep(unit.id, `jailhouse enable ${system}`, Promise.reject(e));
       }
       return {};
     },
@@ -128,5 +145,17 @@ export const jailhouseBackend: Backend = {
     start: (host, name, call) => host.startCell(name, call),
     shutdown: (host, name, call) => host.shutdownCell(name, call),
     destroy: (host, name, call) => host.destroyCell(name, call),
+  },
+
+  links: {
+    async place(link, hv, ctx) {
+      const layout = await describedLayout(hv as JailhouseHypervisor, ctx);
+      const placed = layout.links.get(link.id);
+      if (!placed) {
+        const why = layout.findings.find((f) => f.unit === link.id);
+        return { problem: problem(why?.code ?? 'UNIT_LINK', `${link.id} is not placed: ${why?.message ?? `the system configuration of ${hv.id} cannot be read`}`, { unit: link.id, hint: why?.hint ?? 'see `crtosctl validate`' }) };
+      }
+      return { facts: placementFacts(placed), ...(placed.request.peers.some((p) => p.cell === undefined) ? { device: pciDevicePath(layout.base?.platformInfo.pciDomain ?? 0, placed.placement.bdf) } : {}) };
+    },
   },
 };

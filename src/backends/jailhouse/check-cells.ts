@@ -17,6 +17,7 @@ import { FILE_HINT, unitProblem, type CheckContext } from '../../transaction/con
 import * as codec from '../../jailhouse/index.js';
 import type { CellConfig, SystemConfig } from '../../jailhouse/index.js';
 import type { JailhouseHypervisor } from './definition.js';
+import { checkedLayout } from './checked-layout.js';
 
 type Cell = UnitOf<'Cell'>;
 
@@ -39,9 +40,13 @@ export async function checkCells(ctx: CheckContext, hv: JailhouseHypervisor, uni
     const member = typeof cell.spec.config === 'string' ? await readCellFile(ctx, cell, cell.spec.config, target.arch, out) : inlineMember(ctx, cell, hv, target, out);
     if (member) members.push(member);
   }
+  // What the hypervisor will be given: the configurations with their links, where links exist.
+  const layout = await checkedLayout(ctx, hv);
+  for (const m of members) m.config = layout.cells.get(m.unit.id)?.config ?? m.config;
   const labelled = members.map((m) => ({ file: m.unit.id, config: m.config }));
-  const findings = system
-    ? codec.checkConfigs({ system: { file: hv.id, config: system }, cells: labelled, images: await imagesOf(ctx, members) })
+  const enabled = layout.system?.config ?? system;
+  const findings = enabled
+    ? codec.checkConfigs({ system: { file: hv.id, config: enabled }, cells: labelled, images: await imagesOf(ctx, members) })
     : codec.checkCellConfigs(labelled, target.arch);
   for (const finding of findings) out.push(toUnitProblem(ctx, finding, members, hv));
   return out;

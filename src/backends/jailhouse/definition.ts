@@ -5,7 +5,7 @@
  */
 import { z } from 'zod';
 import { unitId } from '../../kinds/spec-common.js';
-import { duration, machinePath } from '../../units/scalars.js';
+import { address, duration, machinePath, size } from '../../units/scalars.js';
 import type { BackendDefinition, HypervisorUnit } from '../port.js';
 
 export const jailhouseFields = {
@@ -15,6 +15,17 @@ export const jailhouseFields = {
     .enum(['x86', 'arm', 'arm64'])
     .default('x86')
     .meta({ description: 'Architecture of the configurations (revisions 12 and 13 do not record it; default x86).' }),
+  linkPool: z
+    .strictObject({
+      start: address.meta({ description: 'Physical address of the pool.' }),
+      size: size.meta({ description: 'Its size.' }),
+      align: size.prefault('1M').meta({ description: "Alignment of each link's memory (default 1M, as upstream's ivshmem-net windows)." }),
+    })
+    .optional()
+    .meta({
+      description:
+        'The memory Link units are carved from: the inmate memory `jailhouse config create --mem-inmates` reserves (and the kernel command line keeps from Linux with memmap=). The base system configuration must not map it.',
+    }),
   timeout: duration.prefault(30).meta({ description: 'Timeout of enable and disable (default 30s).' }),
 };
 
@@ -27,6 +38,11 @@ export const jailhouseDefinition: BackendDefinition<typeof jailhouseFields> = {
   fields: jailhouseFields,
   references: (h) => (h.driver ? [{ field: 'driver', target: unitId(h.driver, 'Driver') }] : []),
   files: (h) => [{ field: 'system', path: h.system }],
-  changes: { driver: 're-enable', system: 're-enable', arch: 're-enable', timeout: 'none' },
+  // `links` is no field of the unit: its description's digest of the links the root cell carries.
+  changes: { driver: 're-enable', system: 're-enable', arch: 're-enable', linkPool: 'none', links: 're-enable', timeout: 'none' } as BackendDefinition<typeof jailhouseFields>['changes'],
   checkCells: async (ctx, hv, cells) => (await import('./check-cells.js')).checkCells(ctx, hv as JailhouseHypervisor, cells),
+  links: {
+    types: ['ivshmem'],
+    check: async (ctx, hv, links) => (await import('./check-links.js')).checkLinks(ctx, hv as JailhouseHypervisor, links),
+  },
 };

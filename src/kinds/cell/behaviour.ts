@@ -74,7 +74,7 @@ export const cellBehaviour: KindBehaviour = {
       jailhouseState: cell?.state ?? '',
       cpus: cell?.cpus ?? target.facts.cpus ?? [],
       failedCpus: cell?.failedCpus ?? [],
-      configPath: spec === undefined ? '' : typeof spec.config === 'string' ? spec.config : inlineConfigPath(target.unit!.name),
+      configPath: spec === undefined ? '' : typeof spec.config === 'string' && !target.facts.generatedConfig ? spec.config : inlineConfigPath(target.unit!.name),
     };
     if (!cell) return { state: 'inactive', subState: 'dead', details };
     if (cell.phase === 'running') return { state: 'active', subState: 'running', details };
@@ -216,12 +216,13 @@ async function putLastGoodBack(cell: UnitOf<'Cell'>, images: CellImage[], refusa
 }
 
 /**
- * The machine path the backend creates the cell from: the unit's .cell file, or the encoded inline
- * configuration, written unless the file already holds exactly these bytes.
+ * The machine path the backend creates the cell from: the configuration its backend generated (the
+ * inline one encoded, or one with its links), written unless the file already holds exactly these
+ * bytes, or else the unit's .cell file.
  */
 async function placeConfig(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<string> {
-  if (typeof cell.spec.config === 'string') return cell.spec.config;
   const inline = ctx.desc.inlineConfig;
+  if (!inline && typeof cell.spec.config === 'string') return cell.spec.config;
   if (!inline) fail('ENGINE_CELL_CONFIG', cell.id, `the inline configuration of ${cell.id} was not encoded`);
   const current = await ctx.host.readFile(inline.path).catch(() => undefined);
   if (current === undefined || !current.equals(inline.bytes)) {

@@ -99,6 +99,8 @@ export const cellDefinition = defineKind({
     ...COMMON_CHANGES,
     hypervisor: 'recreate',
     config: 'recreate',
+    // Not a field of the unit: its description's digest of the links its configuration carries.
+    links: 'recreate',
     load: 'reload',
     start: 'reload',
     onFailure: 'none',

@@ -4,6 +4,8 @@ import type { Observation } from '../../engine/types.js';
 import type { KindBehaviour } from '../behaviour.js';
 import { fail, hostStep, isErrno, waitFor } from '../behaviour-common.js';
 import { driverModuleName, type DriverSpec } from './spec.js';
+import { resolveLinkValues } from '../link/place.js';
+import { ProblemError } from '../../errors/problem.js';
 
 const PROVIDES_POLL_MS = 20;
 
@@ -19,11 +21,14 @@ export const driverBehaviour: KindBehaviour = {
   },
 
   // A .ko file's contents are part of the description: a rebuilt module is loaded again.
+  // Parameters taken from a link are its placement's values, so they change with its hypervisor's re-enable.
   async describe(unit, ctx) {
     const spec = specOf(unit)!;
-    const facts = { moduleName: driverModuleName(spec), unloadOnStop: spec.unloadOnStop };
-    if (!spec.path) return { facts };
-    return { facts, fields: { path: { path: spec.path, content: (await ctx.file(spec.path)).hash ?? 'unreadable' } } };
+    const parameters = await resolveLinkValues(unit, spec.parameters, ctx);
+    const facts = { moduleName: driverModuleName(spec), unloadOnStop: spec.unloadOnStop, parameters: parameters.values };
+    const linked = parameters.hypervisor ? { heldWith: { parameters: parameters.hypervisor } } : {};
+    const fields = { parameters: parameters.values, ...(spec.path ? { path: { path: spec.path, content: (await ctx.file(spec.path)).hash ?? 'unreadable' } } : {}) };
+    return { facts, fields, ...linked, ...(parameters.problem ? { problem: parameters.problem } : {}) };
   },
 
   observe(target, snap): Observation {
@@ -42,7 +47,9 @@ export const driverBehaviour: KindBehaviour = {
     const name = ctx.desc.facts.moduleName!;
     const loaded = (await hostStep(d.id, 'reading /proc/modules', ctx.host.modules())).some((m) => m.name === name);
     if (!loaded) {
-      const spec = d.spec.path !== undefined ? { path: d.spec.path, parameters: d.spec.parameters } : { name: d.spec.module!, parameters: d.spec.parameters };
+      if (ctx.desc.problem) throw new ProblemError(ctx.desc.problem);
+      const parameters = ctx.desc.facts.parameters ?? {};
+      const spec = d.spec.path !== undefined ? { path: d.spec.path, parameters } : { name: d.spec.module!, parameters };
       const what = d.spec.path !== undefined ? `insmod ${d.spec.path}` : `modprobe ${d.spec.module}`;
       try {
         await ctx.timed((call) => ctx.host.loadModule(spec, call), d.spec.timeout, what);

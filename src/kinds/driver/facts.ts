@@ -4,6 +4,8 @@ declare module '../../engine/types.js' {
     /** The module name as /proc/modules shows it. */
     moduleName?: string;
     unloadOnStop?: boolean;
+    /** The parameters it is loaded with, values taken from links resolved. */
+    parameters?: Record<string, string>;
   }
 }
 export {};

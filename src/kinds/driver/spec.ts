@@ -2,11 +2,18 @@
 import { z } from 'zod';
 import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields } from '../spec-common.js';
 import { duration, machinePath } from '../../units/scalars.js';
+import { linkFactRef, linkReferences } from '../link/spec.js';
 
-export const moduleParameters = z
-  .record(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/), z.union([z.string(), z.number(), z.boolean()]).transform(String))
+const parameterName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
+const parameterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+
+export const moduleParameters = z.record(parameterName, parameterValue).default({}).meta({ description: 'Module parameters, name: value (passed as name=value).' });
+
+/** A driver's parameters may take a value from a link (its placement decides it). */
+const driverParameters = z
+  .record(parameterName, z.union([parameterValue, linkFactRef]))
   .default({})
-  .meta({ description: 'Module parameters, name: value (passed as name=value).' });
+  .meta({ description: 'Module parameters, name: value (passed as name=value); a value may be taken from a link: `shmaddr: { link: shadow, fact: rwAddress }`.' });
 
 export const driverSchema = z
   .strictObject({
@@ -14,7 +21,7 @@ export const driverSchema = z
     ...commonFields,
     module: z.string().regex(/^[A-Za-z0-9_-]+$/, { message: 'must be a module name as modprobe takes it (letters, digits, "_" and "-")' }).optional().meta({ description: 'Module name for modprobe (give this or path).' }),
     path: machinePath.optional().meta({ description: 'Path of a .ko file for insmod (give this or module).' }),
-    parameters: moduleParameters,
+    parameters: driverParameters,
     provides: z
       .union([machinePath, z.array(machinePath)])
       .transform((v) => (Array.isArray(v) ? v : [v]))
@@ -42,7 +49,7 @@ export const driverDefinition = defineKind({
   kind: 'Driver',
   summary: 'A kernel module, loaded by name or from a .ko file',
   schema: driverSchema,
-  references: () => [],
+  references: (d) => linkReferences('parameters', d.parameters),
   files: (d) => (d.path ? [{ field: 'path', path: d.path }] : []),
   provides: (d) => d.provides,
   changes: { ...COMMON_CHANGES, module: 'restart', path: 'restart', parameters: 'restart', provides: 'none', timeout: 'none', unloadOnStop: 'none', ...RETRY_CHANGES },

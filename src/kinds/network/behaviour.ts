@@ -4,6 +4,8 @@ import type { Observation } from '../../engine/types.js';
 import type { InterfaceInfo } from '../../host/host.js';
 import type { KindBehaviour, KindContext } from '../behaviour.js';
 import { fail, hostStep, isErrno, waitFor } from '../behaviour-common.js';
+import { resolveLinkValues } from '../link/place.js';
+import { ProblemError } from '../../errors/problem.js';
 
 const INTERFACE_POLL_MS = 50;
 const STOP_TIMEOUT_MS = 10_000;
@@ -12,9 +14,18 @@ const LAST_LOOK_MS = 1000;
 export const networkBehaviour: KindBehaviour = {
   activeSubState: () => 'configured',
   observesInterfaces: true,
-  async describe(unit) {
+  // An interface taken from a link is the name its device becomes: it changes with its placement.
+  async describe(unit, ctx) {
     const spec = (unit as UnitOf<'Network'>).spec;
-    return { facts: { interface: spec.interface, addresses: spec.address } };
+    if (typeof spec.interface === 'string') return { facts: { interface: spec.interface, addresses: spec.address } };
+    const r = await resolveLinkValues(unit, { interface: { link: spec.interface.link, fact: 'interface' } }, ctx);
+    const name = r.values.interface ?? '';
+    return {
+      fields: { interface: name },
+      facts: { interface: name, addresses: spec.address },
+      ...(r.hypervisor ? { heldWith: { interface: r.hypervisor } } : {}),
+      ...(r.problem ? { problem: r.problem } : {}),
+    };
   },
   observe(target, snap): Observation {
     const ifname = target.facts.interface ?? '';
@@ -30,27 +41,29 @@ export const networkBehaviour: KindBehaviour = {
 
   async start(unit, ctx) {
     const n = unit as UnitOf<'Network'>;
+    if (ctx.desc.problem) throw new ProblemError(ctx.desc.problem);
+    const ifname = ctx.desc.facts.interface!;
     // Every `ip` run within the unit's timeout, the interface's wait included (the last look gets a second).
     const deadline = Date.now() + n.spec.timeout;
-    const find = async () => (await listInterfaces(n.id, ctx, Math.max(LAST_LOOK_MS, deadline - Date.now()), 'ENGINE_START_FAILED')).find((i) => i.name === n.spec.interface);
+    const find = async () => (await listInterfaces(n.id, ctx, Math.max(LAST_LOOK_MS, deadline - Date.now()), 'ENGINE_START_FAILED')).find((i) => i.name === ifname);
     let info = await find();
     if (!info) {
       const appeared = await waitFor(async () => (info = await find()) !== undefined, Math.max(0, deadline - Date.now()), INTERFACE_POLL_MS, ctx.sleep);
-      if (!appeared || !info) fail('ENGINE_TIMEOUT', n.id, `interface ${n.spec.interface} did not appear within ${n.spec.timeout} ms`, 'check that the driver creating it is loaded and its peer cell runs');
+      if (!appeared || !info) fail('ENGINE_TIMEOUT', n.id, `interface ${ifname} did not appear within ${n.spec.timeout} ms`, 'check that the driver creating it is loaded and its peer cell runs');
     }
     const present = new Set(info.addresses);
     for (const a of n.spec.address) {
       if (present.has(a)) continue;
       try {
-        await ctx.timed((call) => ctx.host.addAddress(n.spec.interface, a, call), n.spec.timeout, `ip addr add ${a} dev ${n.spec.interface}`);
+        await ctx.timed((call) => ctx.host.addAddress(ifname, a, call), n.spec.timeout, `ip addr add ${a} dev ${ifname}`);
       } catch (e) {
-        if (!isErrno(e, 'EEXIST')) await hostStep(n.id, `ip addr add ${a} dev ${n.spec.interface}`, Promise.reject(e));
+        if (!isErrno(e, 'EEXIST')) await hostStep(n.id, `ip addr add ${a} dev ${ifname}`, Promise.reject(e));
       }
     }
     if (n.spec.up && !info.up) {
-      await ctx.timed((call) => hostStep(n.id, `ip link set ${n.spec.interface} up`, ctx.host.setLinkUp(n.spec.interface, call)), n.spec.timeout, `ip link set dev ${n.spec.interface} up`);
+      await ctx.timed((call) => hostStep(n.id, `ip link set ${ifname} up`, ctx.host.setLinkUp(ifname, call)), n.spec.timeout, `ip link set dev ${ifname} up`);
     }
-    return { interface: n.spec.interface, addresses: n.spec.address };
+    return { interface: ifname, addresses: n.spec.address };
   },
 
   async stop(target, ctx) {

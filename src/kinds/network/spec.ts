@@ -1,6 +1,6 @@
 /** Network: addresses on a Linux interface (the ivshmem-net link to a cell), and the link up. */
 import { z } from 'zod';
-import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields } from '../spec-common.js';
+import { commonFields, defineKind, unitId, COMMON_CHANGES, RETRY_CHANGES, retryFields } from '../spec-common.js';
 import { cidr, duration } from '../../units/scalars.js';
 
 export const networkSchema = z
@@ -8,9 +8,11 @@ export const networkSchema = z
     kind: z.literal('Network'),
     ...commonFields,
     interface: z
-      .string()
-      .regex(/^[^\s/:]{1,15}$/, { message: 'must be an interface name of at most 15 characters, without "/", ":" or spaces' })
-      .meta({ description: 'The Linux interface, e.g. enp0s13.' }),
+      .union([
+        z.string().regex(/^[^\s/:]{1,15}$/, { message: 'must be an interface name of at most 15 characters, without "/", ":" or spaces' }),
+        z.strictObject({ link: z.string().meta({ description: 'Name of a veth Link unit; implies requires and after.' }) }),
+      ])
+      .meta({ description: 'The Linux interface, e.g. enp0s13, or `{ link: NAME }`: the interface a veth link\'s device becomes.' }),
     address: z
       .union([cidr, z.array(cidr)])
       .transform((v) => (Array.isArray(v) ? v : [v]))
@@ -28,7 +30,7 @@ export const networkDefinition = defineKind({
   kind: 'Network',
   summary: 'Addresses on a Linux interface',
   schema: networkSchema,
-  references: () => [],
+  references: (n) => (typeof n.interface === 'string' ? [] : [{ field: 'interface', target: unitId(n.interface.link, 'Link') }]),
   files: () => [],
   changes: { ...COMMON_CHANGES, interface: 'restart', address: 'restart', up: 'restart', timeout: 'none', ...RETRY_CHANGES },
 });

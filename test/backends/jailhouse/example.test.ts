@@ -1,0 +1,69 @@
+/**
+ * The cRTOS example in its short form (units/crtos: two Link units, a NuttX cell that says only
+ * what is its own, the base system configuration `jailhouse config create` makes) generates,
+ * byte for byte, the configurations the cRTOS guide's hand edits produce: the ones the simulated
+ * machine ships (src/sim/crtos-example.ts), and the consistency checks find nothing in them.
+ */
+import { describe, expect, it } from 'vitest';
+import { describeUnits } from '../../../src/engine/description.js';
+import { encodeExampleConfigs, crtosSystemConfig, nuttxCellConfig, type ExampleOptions } from '../../../src/sim/crtos-example.js';
+import { checkConfigs } from '../../../src/jailhouse/index.js';
+import { HostError } from '../../../src/host/host-error.js';
+import type { Host } from '../../../src/host/host.js';
+import { build, exampleFiles } from '../../units/helpers.js';
+
+const hypervisorMemory = { physStart: 0x3a000000n, size: 0x6000000n };
+
+function filesHost(files: Record<string, Uint8Array>): Host {
+  return {
+    readFile: async (path: string) => {
+      const bytes = files[path];
+      if (!bytes) throw new HostError({ code: 'HOST_READ_FAILED', op: 'readFile', errno: 'ENOENT', message: `readFile: cannot read ${path}: ENOENT` });
+      return Buffer.from(bytes);
+    },
+  } as unknown as Host;
+}
+
+/** units/crtos, with the Hypervisor's architecture where the configurations do not carry it. */
+function exampleSet(arch: ExampleOptions['arch']) {
+  const files = exampleFiles('crtos');
+  files['units/crtos/jailhouse.yaml'] = files['units/crtos/jailhouse.yaml']!.replace('type: jailhouse\n', `type: jailhouse\narch: ${arch}\n`);
+  const r = build(files);
+  expect(r.problems.filter((p) => p.severity !== 'warning')).toEqual([]);
+  return r.set!;
+}
+
+const cases: ExampleOptions[] = [
+  { revision: 12, arch: 'x86', cpus: 4, hypervisorMemory },
+  { revision: 13, arch: 'x86', cpus: 4, hypervisorMemory },
+  { revision: 14, arch: 'x86', cpus: 4, hypervisorMemory },
+  { revision: 14, arch: 'arm64', cpus: 4, hypervisorMemory },
+];
+
+describe('units/crtos: both sides of the links generated', () => {
+  for (const o of cases) {
+    it(`revision ${o.revision} ${o.arch}: the system and nuttx configurations equal the hand-written ones byte for byte`, async () => {
+      const shipped = encodeExampleConfigs(o);
+      const descriptions = await describeUnits(exampleSet(o.arch), filesHost({ '/etc/jailhouse/sysconfig-base.cell': shipped.base, '/opt/crtos/nuttx.bin': new Uint8Array(8) }));
+      const hv = descriptions.get('jailhouse.hypervisor')!;
+      const cell = descriptions.get('nuttx.cell')!;
+      expect(hv.problem).toBeUndefined();
+      expect(cell.problem).toBeUndefined();
+      expect(hv.inlineConfig?.path).toBe('/run/crtos/hypervisors/jailhouse.cell');
+      expect(Buffer.from(hv.inlineConfig!.bytes).equals(Buffer.from(shipped.system))).toBe(true);
+      expect(Buffer.from(cell.inlineConfig!.bytes).equals(Buffer.from(shipped.nuttx))).toBe(true);
+      const findings = checkConfigs({ system: { file: 'sysconfig', config: crtosSystemConfig(o) }, cells: [{ file: 'nuttx', config: nuttxCellConfig(o) }] });
+      expect(findings.filter((f) => (f.severity ?? 'error') === 'error')).toEqual([]);
+    });
+  }
+
+  it('the links give the other units their values: the shadow driver its shmaddr, the network its interface', async () => {
+    const o = cases[0]!;
+    const shipped = encodeExampleConfigs(o);
+    const descriptions = await describeUnits(exampleSet(o.arch), filesHost({ '/etc/jailhouse/sysconfig-base.cell': shipped.base }));
+    expect(descriptions.get('shadow.driver')!.facts.parameters).toEqual({ shmaddr: '0x100001000' });
+    expect(descriptions.get('crtos-link.network')!.facts.interface).toBe('enp0s13');
+    expect(descriptions.get('shadow.link')!.facts.link).toMatchObject({ address: '0x100000000', rwAddress: '0x100001000', pci: '00:0e.0' });
+    expect(descriptions.get('shadow.link')!.facts.linkDevice).toBe('/sys/bus/pci/devices/0000:00:0e.0');
+  });
+});
