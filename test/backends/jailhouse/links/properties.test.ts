@@ -18,13 +18,17 @@ const roundUp = (v: bigint): bigint => ((v + PAGE - 1n) / PAGE) * PAGE;
 
 const sizeArb = (max: bigint): fc.Arbitrary<bigint> => fc.oneof(fc.constant(0n), fc.bigInt(1n, max), fc.bigInt(1n, max / PAGE).map((p) => p * PAGE));
 
-/** A link among the root cell and CELLS; its guest windows (when moved) are its own, so no two overlap in a cell. */
+/**
+ * A link among the root cell and CELLS. A cell may map it elsewhere than its physical address: the
+ * window at 128 MiB × (index + 1), the r/w section 64 MiB above that, so no two overlap in a cell.
+ */
 const linkArb = (index: number, poolSize: bigint): fc.Arbitrary<IvshmemLinkRequest> =>
   fc
     .record({
       peers: fc.shuffledSubarray<string | undefined>([undefined, ...CELLS], { minLength: 2 }),
       moved: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
       loadable: fc.boolean(),
+      rwMoved: fc.array(fc.boolean(), { minLength: 4, maxLength: 4 }),
       protocol: fc.constantFrom(0, 1, 2, 0x4000, 0x8001, 0xc002),
       stateSize: fc.oneof(fc.constant(PAGE), fc.bigInt(1n, 3n * PAGE)),
       rwSize: sizeArb(4n * MiB),
@@ -34,12 +38,13 @@ const linkArb = (index: number, poolSize: bigint): fc.Arbitrary<IvshmemLinkReque
       bdf: fc.option(fc.integer({ min: 0, max: 31 }).map((slot) => slot << 3), { nil: undefined, freq: 4 }),
       address: fc.option(fc.bigInt(0n, poolSize / PAGE - 1n).map((page) => POOL_START + page * PAGE), { nil: undefined, freq: 4 }),
     })
-    .map(({ peers, moved, loadable, ...rest }) => ({
+    .map(({ peers, moved, loadable, rwMoved, ...rest }) => ({
       id: `l${index}.link`,
       peers: peers.map((cell, k): IvshmemPeer => {
         if (cell === undefined) return {};
         const guest = BigInt(index + 1) * 0x0800_0000n;
-        return { cell, ...(moved[k] ? { virtStart: guest } : {}), ...(loadable ? { rw: { flags: ['LOADABLE'] } } : {}) };
+        const rw = { ...(loadable ? { flags: ['LOADABLE'] } : {}), ...(rwMoved[k] ? { virtStart: guest + 0x0400_0000n } : {}) };
+        return { cell, ...(moved[k] ? { virtStart: guest } : {}), ...(loadable || rwMoved[k] ? { rw } : {}) };
       }),
       ...rest,
     }));
@@ -78,26 +83,30 @@ function expectedSections(l: IvshmemLinkRequest, base: bigint): { phys: bigint; 
   ];
 }
 
+/** Every link placed or refused with an error; placed windows inside the pool, aligned unless pinned, disjoint; bdfs unique. */
+function expectSound(s: { poolSize: bigint; align: bigint }, links: IvshmemLinkRequest[], r: ReturnType<typeof placeLinks>): void {
+  for (const l of links) expect(r.placements.has(l.id) || r.findings.some((f) => f.link === l.id && f.severity === 'error')).toBe(true);
+  const windows = links
+    .filter((l) => r.placements.has(l.id))
+    .map((l) => {
+      const p = r.placements.get(l.id)!;
+      const sections = expectedSections(l, p.address);
+      const end = sections.at(-1)!.phys + sections.at(-1)!.size;
+      return { start: p.address, end: end - p.address < PAGE ? p.address + PAGE : end, bdf: p.bdf, pinned: l.address };
+    });
+  for (const w of windows) {
+    expect(w.start >= POOL_START && w.end <= POOL_START + s.poolSize).toBe(true);
+    if (w.pinned === undefined) expect(w.start % s.align).toBe(0n);
+    else expect(w.start).toBe(w.pinned);
+  }
+  windows.forEach((a, i) => windows.slice(i + 1).forEach((b) => expect(a.end <= b.start || b.end <= a.start).toBe(true)));
+  expect(new Set(windows.map((w) => w.bdf)).size).toBe(windows.length);
+}
+
 describe('links, for random sets of links and cells', () => {
   it('places every link in the pool without overlaps, or says why not; PCI addresses are unique', () => {
     fc.assert(
-      fc.property(setArb, ([s, links]) => {
-        const r = placeLinks({ pool: pool(s), links });
-        for (const l of links) expect(r.placements.has(l.id) || r.findings.some((f) => f.link === l.id && f.severity === 'error')).toBe(true);
-        const windows = links.filter((l) => r.placements.has(l.id)).map((l) => {
-          const p = r.placements.get(l.id)!;
-          const sections = expectedSections(l, p.address);
-          const end = sections.at(-1)!.phys + sections.at(-1)!.size;
-          return { start: p.address, end: end - p.address < PAGE ? p.address + PAGE : end, bdf: p.bdf, pinned: l.address };
-        });
-        for (const w of windows) {
-          expect(w.start >= POOL_START && w.end <= POOL_START + s.poolSize).toBe(true);
-          if (w.pinned === undefined) expect(w.start % s.align).toBe(0n);
-          else expect(w.start).toBe(w.pinned);
-        }
-        windows.forEach((a, i) => windows.slice(i + 1).forEach((b) => expect(a.end <= b.start || b.end <= a.start).toBe(true)));
-        expect(new Set(windows.map((w) => w.bdf)).size).toBe(windows.length);
-      }),
+      fc.property(setArb, ([s, links]) => expectSound(s, links, placeLinks({ pool: pool(s), links }))),
       { numRuns: 300 },
     );
   });
@@ -164,6 +173,7 @@ describe('links, for random sets of links and cells', () => {
           const first = placeLinks({ pool: pool(s), links });
           const edited = links.map((l, i) => (i === j ? { ...l, rwSize } : l));
           const second = placeLinks({ pool: pool(s), links: edited, previous: first.placements });
+          expectSound(s, edited, second);
           for (const [id, before] of first.placements) {
             if (id === links[j]!.id) continue;
             expect(second.placements.get(id)).toMatchObject({ address: before.address, bdf: before.bdf });
