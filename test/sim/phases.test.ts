@@ -203,15 +203,23 @@ describe('cell destroy takes time', () => {
 });
 
 describe('disable takes time', () => {
+  const pci = (m: SimMachine) => {
+    try {
+      return readdirSync(join(m.dir, 'sys/bus/pci/devices')).sort().join(',');
+    } catch {
+      return '-';
+    }
+  };
   const look = (m: SimMachine) => () =>
-    `enabled=${read(m, `${JH}/enabled`)} cells=${cellIds(m)} nuttx=${read(m, `${JH}/cells/1/state`)} shadow=${existsSync(join(m.dir, 'dev/shadow-process0')) ? 'yes' : 'no'} refcnt=${read(m, 'sys/module/jailhouse/refcnt')}`;
+    `enabled=${read(m, `${JH}/enabled`)} cells=${cellIds(m)} nuttx=${read(m, `${JH}/cells/1/state`)} shadow=${existsSync(join(m.dir, 'dev/shadow-process0')) ? 'yes' : 'no'} pci=${pci(m)} refcnt=${read(m, 'sys/module/jailhouse/refcnt')}`;
+  const DEVICES = 'pci=0000:00:0d.0,0000:00:0e.0';
   const SEQUENCE = [
-    'enabled=1 cells=0,1 nuttx=running shadow=yes refcnt=1',
+    `enabled=1 cells=0,1 nuttx=running shadow=yes ${DEVICES} refcnt=1`,
     // The cell's destroy.
-    'enabled=1 cells=0,1 nuttx=invalid shadow=yes refcnt=1',
-    // The cells are gone, the root cell's virtual devices too, and `enabled` still reads 1.
-    'enabled=1 cells=0 nuttx=- shadow=no refcnt=1',
-    'enabled=0 cells= nuttx=- shadow=no refcnt=0',
+    `enabled=1 cells=0,1 nuttx=invalid shadow=yes ${DEVICES} refcnt=1`,
+    // The cells are gone, the root cell's virtual PCI devices too, and `enabled` still reads 1.
+    'enabled=1 cells=0 nuttx=- shadow=no pci= refcnt=1',
+    'enabled=0 cells= nuttx=- shadow=no pci= refcnt=0',
   ];
 
   it('behind crtosd\'s back (in-process, as a test does it): cells gone while enabled still reads 1', async () => {

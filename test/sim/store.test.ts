@@ -26,6 +26,18 @@ describe('machine directory store', () => {
     expect(readdirSync(join(dir, 'proc'))).toEqual(['modules']);
   });
 
+  it('syncTree keeps a directory the new tree still has, when the last file under it goes', () => {
+    const dir = tempDir();
+    const first = { 'sys/bus/pci/devices': null, 'sys/bus/pci/devices/0000:00:0e.0/class': '0xff0002\n' };
+    syncTree(dir, {}, first);
+    syncTree(dir, first, { 'sys/bus/pci/devices': null });
+    expect(readdirSync(join(dir, 'sys/bus/pci/devices'))).toEqual([]);
+    // Without it in the tree, the emptied parents go too.
+    syncTree(dir, {}, first);
+    syncTree(dir, first, {});
+    expect(existsSync(join(dir, 'sys/bus'))).toBe(false);
+  });
+
   it('withLock takes over a lock whose owner died', () => {
     const dir = tempDir();
     const dead = spawnSync(process.execPath, ['-e', 'process.stdout.write(String(process.pid))'], { encoding: 'utf8' });

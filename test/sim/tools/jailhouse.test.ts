@@ -3,9 +3,9 @@
  * exit code, message, and the sysfs state that results.
  */
 import { describe, expect, it } from 'vitest';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { encodeConfig } from '../../../src/jailhouse/index.js';
+import { encodeConfig, type PciDevice } from '../../../src/jailhouse/index.js';
 import { crtosSystemConfig, nuttxCellConfig, type BringUpStage, type MachineDescription, type SimMachine } from '../../../src/sim/index.js';
 import { dataOf, until } from '../../helpers/wait-for.js';
 import { machineFile, tempMachine, untilMachine } from '../helpers.js';
@@ -38,6 +38,15 @@ function writeConfigs(m: SimMachine): void {
   writeFileSync(join(m.dir, 'etc/jailhouse/patient.cell'), encodeConfig({ ...active, name: 'patient', cpus: [1], msgReplyTimeout: 1000n }));
   const broken = nuttxCellConfig(EXAMPLE);
   writeFileSync(join(m.dir, 'etc/jailhouse/bad-link.cell'), encodeConfig({ ...broken, name: 'badlink', pciDevices: broken.pciDevices.map((p) => ({ ...p, shmemRegionsStart: 7 })) }));
+  // The root cell's ends of the links: regions past its end, or the same end twice.
+  const sys = crtosSystemConfig(EXAMPLE);
+  const rootDevices = (edit: (d: PciDevice) => PciDevice[]) => encodeConfig({ ...sys, rootCell: { ...sys.rootCell, pciDevices: sys.rootCell.pciDevices.flatMap(edit) } });
+  writeFileSync(join(m.dir, 'etc/jailhouse/root-bad-link.cell'), rootDevices((d) => [{ ...d, shmemRegionsStart: 8 }]));
+  writeFileSync(join(m.dir, 'etc/jailhouse/root-twice.cell'), rootDevices((d) => [d, d]));
+  writeFileSync(join(m.dir, 'etc/jailhouse/twin.cell'), encodeConfig({ ...nuttxCellConfig(EXAMPLE), name: 'twin', cpus: [2] }));
+  // crtosd writes the configurations it generates under /run/crtos.
+  mkdirSync(join(m.dir, 'run/crtos/jailhouse.hypervisor'), { recursive: true });
+  writeFileSync(join(m.dir, 'run/crtos/jailhouse.hypervisor/system.cell'), encodeConfig(sys));
   writeFileSync(join(m.dir, 'etc/jailhouse/hv-elsewhere.cell'), encodeConfig(crtosSystemConfig({ ...EXAMPLE, hypervisorMemory: { physStart: 0x10000000n, size: 0x6000000n } })));
 }
 
@@ -54,6 +63,8 @@ interface Case {
   stderr?: string | RegExp;
   /** Machine files after the command: content, or null for "does not exist". */
   files?: Record<string, string | null>;
+  /** More checks once the command ran and its files were checked. */
+  after?: (m: SimMachine) => Promise<void>;
 }
 
 const jh = (...args: string[]) => ['jailhouse', ...args];
@@ -118,6 +129,50 @@ const CASES: Case[] = [
       [`${CELLS}/0/cpus_assigned_list`]: '0-3\n',
       [`${CELLS}/0/cpus_failed_list`]: '\n',
       'dev/jailhouse': '',
+    },
+  },
+  {
+    name: "enable: the root cell's ivshmem devices appear as PCI devices, the hypervisor console names them",
+    stage: 'module',
+    run: jh('enable', SYS),
+    exit: 0,
+    files: {
+      'sys/bus/pci/devices/0000:00:0e.0/vendor': '0x110a\n',
+      'sys/bus/pci/devices/0000:00:0e.0/device': '0x4106\n',
+      'sys/bus/pci/devices/0000:00:0e.0/class': '0xff0002\n',
+      'sys/bus/pci/devices/0000:00:0d.0/class': '0xff0001\n',
+    },
+    after: async (m) => {
+      expect((await m.runInProcess('jailhouse', ['console'])).stdout).toContain('Adding virtual PCI device 00:0e.0 to cell "RootCell"\nAdding virtual PCI device 00:0d.0 to cell "RootCell"\nActivating hypervisor\n');
+    },
+  },
+  {
+    name: 'enable a generated system configuration under /run/crtos',
+    stage: 'module',
+    run: jh('enable', '/run/crtos/jailhouse.hypervisor/system.cell'),
+    exit: 0,
+    files: { 'sys/devices/jailhouse/enabled': '1\n', 'sys/bus/pci/devices/0000:00:0e.0/class': '0xff0002\n' },
+  },
+  {
+    name: 'enable with root ivshmem regions past the root cell: EINVAL, no device, the console kept',
+    stage: 'module',
+    run: jh('enable', '/etc/jailhouse/root-bad-link.cell'),
+    exit: 1,
+    stderr: 'JAILHOUSE_ENABLE: Invalid argument\n',
+    files: { 'sys/devices/jailhouse/enabled': '0\n', 'sys/bus/pci/devices/0000:00:0e.0/class': null },
+    after: async (m) => {
+      expect((await m.runInProcess('jailhouse', ['console'])).stdout).toMatch(/Adding virtual PCI device 00:0e\.0 to cell "RootCell"\n$/);
+    },
+  },
+  { name: 'enable with the same link end twice in the root cell: EBUSY', stage: 'module', run: jh('enable', '/etc/jailhouse/root-twice.cell'), exit: 1, stderr: 'JAILHOUSE_ENABLE: Device or resource busy\n' },
+  {
+    name: 'disable: the PCI devices are gone',
+    stage: 'drivers',
+    run: jh('disable'),
+    exit: 0,
+    files: { 'sys/bus/pci/devices/0000:00:0e.0/class': null, 'sys/bus/pci/devices/0000:00:0d.0/class': null, 'dev/shadow-process0': null },
+    after: async (m) => {
+      expect(readdirSync(join(m.dir, 'sys/bus/pci/devices'))).toEqual([]);
     },
   },
   { name: 'enable twice: EBUSY', stage: 'enabled', run: jh('enable', SYS), exit: 1, stderr: 'JAILHOUSE_ENABLE: Device or resource busy\n' },
@@ -200,6 +255,29 @@ const CASES: Case[] = [
   { name: 'create from a file shorter than a cell header: EINVAL', stage: 'enabled', run: jh('cell', 'create', '/etc/jailhouse/tiny.cell'), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Invalid argument\n' },
   { name: 'create a cell of another revision: EINVAL', stage: 'enabled', run: jh('cell', 'create', '/etc/jailhouse/cell-rev14.cell'), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Invalid argument\n' },
   { name: 'create from more than 16 pages: E2BIG', stage: 'enabled', run: jh('cell', 'create', '/etc/jailhouse/huge.cell'), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Argument list too long\n' },
+  {
+    name: 'create: the cell connects to the root cell on both links',
+    stage: 'enabled',
+    run: jh('cell', 'create', NUTTX),
+    exit: 0,
+    after: async (m) => {
+      const console = (await m.runInProcess('jailhouse', ['console'])).stdout;
+      expect(console).toContain('Adding virtual PCI device 00:0e.0 to cell "nuttx"\nShared memory connection established, peer cells:\n "RootCell"\n');
+      expect((await m.state()).jailhouse.cells[0]?.ivshmem).toEqual([{ bdf: 0x70, id: 1 }, { bdf: 0x68, id: 1 }]);
+    },
+  },
+  {
+    name: 'create a second cell holding the same link ends: EBUSY; once the first is destroyed the ends are free',
+    stage: 'created',
+    run: jh('cell', 'create', '/etc/jailhouse/twin.cell'),
+    exit: 1,
+    stderr: 'JAILHOUSE_CELL_CREATE: Device or resource busy\n',
+    files: { [`${CELLS}/2/name`]: null, 'sys/devices/system/cpu/online': '0-2\n' },
+    after: async (m) => {
+      expect((await m.runInProcess('jailhouse', ['cell', 'destroy', 'nuttx'])).code).toBe(0);
+      expect((await m.runInProcess('jailhouse', ['cell', 'create', '/etc/jailhouse/twin.cell'])).code).toBe(0);
+    },
+  },
   { name: 'create with ivshmem regions out of range: EINVAL', stage: 'enabled', run: jh('cell', 'create', '/etc/jailhouse/bad-link.cell'), exit: 1, stderr: 'JAILHOUSE_CELL_CREATE: Invalid argument\n', files: { 'sys/devices/system/cpu/online': '0-3\n' } },
   {
     name: 'create for another architecture (rev 14): success without a cell, as upstream',
@@ -411,7 +489,7 @@ describe.concurrent('stand-in jailhouse against upstream: CLI, sysfs, errno, lif
     await c.before?.(m);
     const [tool, ...args] = c.run as [string, ...string[]];
     // Machine paths on the command line are resolved under the root, as crtosd's host does.
-    const resolved = args.map((a) => (a.startsWith('/etc/') || a.startsWith('/opt/') ? join(m.dir, a) : a));
+    const resolved = args.map((a) => (['/etc/', '/opt/', '/run/'].some((p) => a.startsWith(p)) ? join(m.dir, a) : a));
     const r = await m.run(tool, resolved);
     const stderr = r.stderr.replaceAll(m.dir, '');
     expect(r.code, `stderr: ${stderr}`).toBe(c.exit);
@@ -421,6 +499,7 @@ describe.concurrent('stand-in jailhouse against upstream: CLI, sysfs, errno, lif
     else if (c.stderr) expect(stderr).toMatch(c.stderr);
     else if (c.exit === 0) expect(stderr).toBe('');
     for (const [path, expected] of Object.entries(c.files ?? {})) expect(machineFile(m, path), path).toBe(expected);
+    await c.after?.(m);
     await m.dispose();
   });
 });

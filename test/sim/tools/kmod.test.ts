@@ -1,7 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { writeFileSync } from 'node:fs';
+import { readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { machineFile, tempMachine } from '../helpers.js';
+import { encodeConfig, type PciDevice } from '../../../src/jailhouse/index.js';
+import { crtosSystemConfig } from '../../../src/sim/index.js';
+
+const EXAMPLE = { revision: 12 as const, arch: 'x86' as const, cpus: 4, hypervisorMemory: { physStart: 0x3a000000n, size: 0x6000000n } };
+
+const SHADOW_KO = '/opt/crtos/drivers/shadow.ko';
 
 describe.concurrent('stand-in modprobe, insmod, rmmod', () => {
   it('modprobe loads a catalog module by name, idempotently; unknown names fail like kmod', async () => {
@@ -63,5 +69,65 @@ describe.concurrent('stand-in modprobe, insmod, rmmod', () => {
     expect((await m.runInProcess('jailhouse', ['disable'])).code).toBe(0);
     expect(machineFile(m, 'dev/shadow-process0')).toBeNull();
     expect((await m.state()).interfaces.map((i) => i.name)).toEqual(['lo']);
+  });
+
+  it("shadow's shmaddr: the shadow link's R/W section loads; the value is set but has no sysfs file (module_param perm 0)", async () => {
+    const m = await tempMachine();
+    await m.bringUp('enabled');
+    expect(await m.runInProcess('insmod', [SHADOW_KO, 'shmaddr=0x100001000'])).toMatchObject({ code: 0, stderr: '' });
+    expect((await m.state()).modules.find((x) => x.name === 'shadow')?.parameters).toEqual({ shmaddr: '4294971392' });
+    expect(machineFile(m, 'sys/module/shadow/parameters/shmaddr')).toBeNull();
+    expect(machineFile(m, 'dev/shadow-process0')).toBe('');
+  });
+
+  it("shadow's shmaddr: the README's stale address fails with EINVAL and the module's kernel line; nothing is loaded", async () => {
+    const m = await tempMachine();
+    await m.bringUp('enabled');
+    expect(await m.run('insmod', [SHADOW_KO, 'shmaddr=0x108000000'])).toMatchObject({ code: 1, stderr: `insmod: ERROR: could not insert module ${SHADOW_KO}: Invalid parameters\n` });
+    expect(machineFile(m, 'proc/modules')).not.toContain('shadow');
+    expect(machineFile(m, 'dev/shadow-process0')).toBeNull();
+    const entry = (await m.readLog()).find((e) => e.op === 'insmod');
+    expect(entry).toMatchObject({ result: 'EINVAL', exitCode: 1, detail: { module: 'shadow', kernelLog: ['shadow: shmaddr 0x108000000 is not the R/W section of any shadow ivshmem device'] } });
+    // Before enable there is no shadow device whose R/W section it could be.
+    const early = await tempMachine();
+    await early.bringUp('module');
+    expect((await early.runInProcess('insmod', [SHADOW_KO, 'shmaddr=0x100001000'])).code).toBe(1);
+    // Without shmaddr it loads, and binds the device once there is one.
+    expect((await early.runInProcess('insmod', [SHADOW_KO])).code).toBe(0);
+  });
+
+  it('ignores an undeclared parameter with the kernel line in the log; modprobe words a refused value its own way', async () => {
+    const m = await tempMachine({
+      modules: [
+        { name: 'jailhouse', installed: true, size: 45056, effect: 'jailhouse' },
+        { name: 'demo', installed: true, parameters: { count: { default: '1', type: 'ulong' } } },
+      ],
+    });
+    expect((await m.runInProcess('modprobe', ['jailhouse', 'foo=1'])).code).toBe(0);
+    expect(machineFile(m, 'sys/module/jailhouse/parameters/foo')).toBeNull();
+    expect((await m.readLog()).find((e) => e.op === 'modprobe')?.detail).toEqual({ module: 'jailhouse', alreadyLoaded: false, kernelLog: ["jailhouse: unknown parameter 'foo' ignored"] });
+    expect(await m.runInProcess('modprobe', ['demo', 'count=many'])).toMatchObject({ code: 1, stderr: "modprobe: ERROR: could not insert 'demo': Invalid argument\n" });
+    expect((await m.runInProcess('modprobe', ['demo', 'count=0x20'])).code).toBe(0);
+    expect(machineFile(m, 'sys/module/demo/parameters/count')).toBe('32\n');
+  });
+
+  it("arm64 with a virtual PCI host on domain 1: the VETH device is 0001:00:01.0 and its interface enP1p0s1; a device outside the host's domain does not appear", async () => {
+    const m = await tempMachine({ arch: 'arm64', configRevision: 14 });
+    const base = crtosSystemConfig({ ...EXAMPLE, revision: 14, arch: 'arm64' });
+    const [shadow, net] = base.rootCell.pciDevices as [PciDevice, PciDevice];
+    const config = {
+      ...base,
+      platformInfo: { ...base.platformInfo, pciIsVirtual: 1, pciDomain: 1 },
+      rootCell: { ...base.rootCell, pciDevices: [{ ...shadow, domain: 0, bdf: 2 << 3 }, { ...net, domain: 1, bdf: 1 << 3, numMsixVectors: 0 }] },
+    };
+    writeFileSync(join(m.dir, 'etc/jailhouse/vpci.cell'), encodeConfig(config));
+    await m.bringUp('module');
+    expect((await m.runInProcess('insmod', ['/opt/crtos/drivers/ivshmem-net.ko'])).code).toBe(0);
+    expect((await m.runInProcess('insmod', [SHADOW_KO])).code).toBe(0);
+    expect((await m.runInProcess('jailhouse', ['enable', '/etc/jailhouse/vpci.cell'])).code).toBe(0);
+    expect(readdirSync(join(m.dir, 'sys/bus/pci/devices'))).toEqual(['0001:00:01.0']);
+    expect(machineFile(m, 'sys/bus/pci/devices/0001:00:01.0/class')).toBe('0xff0001\n');
+    expect(machineFile(m, 'dev/shadow-process0')).toBeNull();
+    expect((await m.state()).interfaces.map((i) => i.name)).toEqual(['lo', 'enP1p0s1']);
   });
 });
