@@ -14,6 +14,7 @@ import { finding, LINK_FIELDS, type IvshmemLinkRequest, type LinkFinding, type L
 
 export interface PlaceLinksInput {
   pool: LinkPool;
+  /** With unique ids (unit ids are); run checkLinkRequest on each first, placement does not repeat its checks. */
   links: readonly IvshmemLinkRequest[];
   /** PCI addresses devices of the cells' base configurations use. */
   usedBdfs?: readonly UsedBdf[];
