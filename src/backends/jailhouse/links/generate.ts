@@ -12,7 +12,7 @@
 import type { CellConfig, MemoryRegion, PciDevice, SystemConfig } from '../../../jailhouse/index.js';
 import { bitsToNames, MEMORY_FLAGS, namesToBits } from '../../../jailhouse/flags.js';
 import { barMaskOf, msixVectorsOf } from './defaults.js';
-import { linkFootprint, sectionSpans } from './footprint.js';
+import { sectionSpans } from './footprint.js';
 import { byId, compareBig } from './order.js';
 import { peerIndexOf, type IvshmemLinkRequest, type LinkPlacement, type LinkTarget } from './request.js';
 
@@ -75,37 +75,21 @@ export function linkDevice(link: PlacedLink, index: number, regionsStart: number
 const isComm = (r: MemoryRegion): boolean => r.flags.includes('COMM_REGION');
 
 /**
- * The root cell's region for the window of a link it is no peer of. Upstream's root cell lists the
- * inmate memory cells take theirs from (`jailhouse config create --mem-inmates`); without this,
- * memory two non-root cells share would lie in no root region, outside the system's RAM as the
- * root cell knows it. ROOTSHARED, as in the peers: creating them leaves the root cell's mapping.
- */
-export function keptWindow(link: PlacedLink): MemoryRegion {
-  const { address } = link.placement;
-  return { physStart: address, virtStart: address, size: linkFootprint(link.request), flags: canonicalFlags(['READ', 'WRITE', 'ROOTSHARED']) };
-}
-
-/**
  * `base` (a cell's own configuration) with the links `peer` (undefined: the root cell) takes part
  * in, in order of physical address: their regions after the base's regions but before trailing
  * communication regions (which stay last, as cRTOS's configuration has it), their devices after
- * the base's devices. A non-root cell leaves out the links it is no peer of; the root cell keeps
- * their windows as one region each (keptWindow), with no device.
+ * the base's devices. Links `peer` is not a peer of are left out.
  */
 export function addLinks(base: CellConfig, peer: string | undefined, links: readonly PlacedLink[], target: LinkTarget): CellConfig {
   const mine = links
     .map((link) => ({ link, index: peerIndexOf(link.request, peer) }))
-    .filter((m) => m.index >= 0 || (peer === undefined && linkFootprint(m.link.request) > 0n))
+    .filter((m) => m.index >= 0)
     .sort((a, b) => compareBig(a.link.placement.address, b.link.placement.address) || byId(a.link.request, b.link.request));
   let at = base.memoryRegions.length;
   while (at > 0 && isComm(base.memoryRegions[at - 1]!)) at--;
   const regions: MemoryRegion[] = [];
   const devices: PciDevice[] = [];
   for (const { link, index } of mine) {
-    if (index < 0) {
-      regions.push(keptWindow(link));
-      continue;
-    }
     devices.push(linkDevice(link, index, at + regions.length, target));
     regions.push(...linkRegions(link, index));
   }

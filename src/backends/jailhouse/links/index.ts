@@ -51,5 +51,5 @@ export { linkFootprint, sectionSizes, sectionSpans, roundUpToPage, type SectionS
 export { checkLinkRequest } from './check.js';
 export { placeLinks, type PlaceLinksInput, type PlaceLinksResult } from './placement.js';
 export { allocateBdfs } from './pci.js';
-export { addLinks, addLinksToSystem, linkRegions, linkDevice, keptWindow, type PlacedLink } from './generate.js';
+export { addLinks, addLinksToSystem, linkRegions, linkDevice, type PlacedLink } from './generate.js';
 export { linkFacts, predictableIfname, type LinkFacts } from './facts.js';

@@ -81,14 +81,6 @@ describe('addLinks', () => {
     ]);
   });
 
-  it("keeps the window of a link between non-root cells in the root cell, as one region without a device", () => {
-    const between = link('cells.link', { peers: [{ cell: 'a.cell' }, { cell: 'b.cell' }], rwSize: 6n * KiB });
-    const root = addLinks(cell([RAM, COMM]), undefined, [placed(threePeers, P + 0x10_0000n, 8), placed(between, P, 0)], O);
-    // 4K state + 8K r/w (6K rounded up) + 2 × 4K outputs.
-    expect(root.memoryRegions.slice(0, 3)).toEqual([RAM, region(P, 0x5000n, ['READ', 'WRITE', 'ROOTSHARED']), region(P + 0x10_0000n, 0x1000n, ['READ', 'ROOTSHARED'])]);
-    expect(root.pciDevices.map((d) => [d.bdf, d.shmemRegionsStart])).toEqual([[8, 2]]);
-  });
-
   it('leaves a cell that is no peer of any link as it was', () => {
     const base = cell([RAM, COMM]);
     expect(addLinks(base, 'c.cell', [placed(threePeers, P, 0)], O)).toEqual(base);

@@ -144,11 +144,6 @@ describe('links, for random sets of links and cells', () => {
             });
           });
         }
-        // The root cell keeps the whole window of a link it is no peer of.
-        for (const { request: l, placement } of placed.filter((p) => p.request.peers.every((q) => q.cell !== undefined))) {
-          const last = expectedSections(l, placement.address).at(-1)!;
-          expect(system.rootCell.memoryRegions).toContainEqual({ physStart: placement.address, virtStart: placement.address, size: last.phys + last.size - placement.address, flags: ['READ', 'WRITE', 'ROOTSHARED'] });
-        }
         // Each configuration has exactly its links' devices.
         for (const cell of [undefined, ...CELLS]) expect(configOf(cell).pciDevices).toHaveLength(placed.filter((p) => p.request.peers.some((q) => q.cell === cell)).length);
         expect(checkConfigs({ system: { file: 'sysconfig.cell', config: system }, cells: cells.map((c) => ({ file: c.id, config: c.config })) })).toEqual([]);
