@@ -2,65 +2,25 @@
  * Consistency checks over one configuration set (a system configuration, the non-root cells that
  * will run on it, and optionally the images loaded into them). Pure: configurations in, problems
  * out. Covers what upstream `jailhouse config check` finds, plus what neither upstream's checker
- * nor the driver or hypervisor verify (CPU conflicts, memory shared between non-root cells,
- * ivshmem link consistency, images that do not fit).
+ * nor the driver or hypervisor verify (CPU conflicts, memory shared between non-root cells or
+ * outside the system's RAM, regions off pages, ivshmem link consistency (check-ivshmem.ts),
+ * images that do not fit).
  */
-import { problem, type Problem } from '../errors/problem.js';
+import type { Problem } from '../errors/problem.js';
 import type { ProblemCode } from '../errors/codes.js';
 import { systemHeaderSize } from './layout.js';
 import { cellConfigSize } from './encode.js';
+import { PCI_TYPES } from './flags.js';
 import { formatBdf, formatCpuList, formatHex } from './values.js';
-import type { CellConfig, MemoryRegion, PciDevice, SystemConfig } from './types.js';
+import { Findings, cellLabel, describeRange, has, isComm, overlaps, pciOffset, phys, virt, type Member, type Range } from './check-members.js';
+import { checkIvshmem } from './check-ivshmem.js';
+import type { CellConfig, ConfigFile, SystemConfig } from './types.js';
 
 export interface CheckInput {
   system: { file: string; config: SystemConfig };
   cells: { file: string; config: CellConfig }[];
   /** Images by cell name, with their size in bytes and guest (virtual) load address. */
   images?: { cell: string; file: string; size: number; address: bigint }[];
-}
-
-/** A cell of the set with where it came from. */
-interface Member {
-  file: string;
-  cell: CellConfig;
-  isRoot: boolean;
-  /** Offset of the cell header in its file (the root cell follows the system header). */
-  base: number;
-}
-
-/** Half-open byte range; size 0 never overlaps anything (as in pyjailhouse). */
-interface Range {
-  start: bigint;
-  size: bigint;
-}
-
-const overlaps = (a: Range, b: Range): boolean => a.size > 0n && b.size > 0n && a.start < b.start + b.size && b.start < a.start + a.size;
-const phys = (m: MemoryRegion): Range => ({ start: m.physStart, size: m.size });
-const virt = (m: MemoryRegion): Range => ({ start: m.virtStart, size: m.size });
-const has = (m: MemoryRegion, flag: string): boolean => m.flags.includes(flag);
-/** The comm region's phys_start is ignored by the hypervisor, so it takes part in no phys check. */
-const isComm = (m: MemoryRegion): boolean => has(m, 'COMM_REGION');
-
-const describeRange = (r: Range): string => `${formatHex(r.start)}..${formatHex(r.start + r.size)}`;
-const cellLabel = (m: Member): string => (m.isRoot ? `root cell '${m.cell.name}'` : `cell '${m.cell.name}'`);
-
-function regionOffset(m: Member, index: number): number {
-  return m.base + 132 + m.cell.cpuSetSize + 32 * index;
-}
-
-function pciOffset(m: Member, index: number): number {
-  const c = m.cell;
-  return m.base + 132 + c.cpuSetSize + 32 * c.memoryRegions.length + 12 * c.cacheRegions.length + 32 * c.irqchips.length + 4 * c.pioRegions.length + 56 * index;
-}
-
-class Findings {
-  readonly list: Problem[] = [];
-  add(code: ProblemCode, m: Member | { file: string }, message: string, extra: { offset?: number; hint?: string; severity?: 'warning' | undefined } = {}): void {
-    this.list.push(problem(code, message, { file: m.file, ...extra }));
-  }
-  region(code: ProblemCode, m: Member, index: number, message: string, hint?: string): void {
-    this.add(code, m, `${cellLabel(m)}, region ${index}: ${message}`, hint === undefined ? { offset: regionOffset(m, index) } : { offset: regionOffset(m, index), hint });
-  }
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -175,6 +135,103 @@ function checkNames(f: Findings, members: readonly Member[]): void {
   });
 }
 
+const PAGE = 0x1000n;
+
+/**
+ * Memory regions off 4 KiB pages. The hypervisor maps memory by pages; a region whose guest
+ * address or size is off a page becomes an emulated sub-page region, where only IO regions with an
+ * access width work (every access to another one faults), and a physical start off a page is
+ * mapped from the wrong address. IO regions may be sub-page; the comm region's physical start is
+ * ignored.
+ */
+function checkPageAlignment(f: Findings, m: Member): void {
+  m.cell.memoryRegions.forEach((r, i) => {
+    if (has(r, 'IO') || r.size === 0n) return;
+    const fields: [string, bigint][] = [
+      ['physStart', isComm(r) ? 0n : r.physStart],
+      ['virtStart', r.virtStart],
+      ['size', r.size],
+    ];
+    const off = fields.filter(([, v]) => v % PAGE !== 0n).map(([name, v]) => `${name} ${formatHex(v)}`);
+    if (off.length === 0) return;
+    f.region(
+      'CELLCFG_NOT_PAGE_ALIGNED',
+      m,
+      i,
+      `${off.join(', ')} ${off.length === 1 ? 'is' : 'are'} not a multiple of 4 KiB (${describeRange(phys(r))}${r.virtStart === r.physStart ? '' : ` at ${formatHex(r.virtStart)}`})`,
+      'the hypervisor maps memory in 4 KiB pages: round the region to pages (only IO regions with an IO_8..IO_64 width may be smaller)',
+    );
+  });
+}
+
+/** The parts of `r` that no range of `cover` contains. */
+function uncovered(r: Range, cover: readonly Range[]): Range[] {
+  let gaps: Range[] = [r];
+  for (const c of cover) {
+    if (c.size === 0n) continue;
+    const cEnd = c.start + c.size;
+    gaps = gaps.flatMap((g) => {
+      const gEnd = g.start + g.size;
+      if (!overlaps(g, c)) return [g];
+      const parts: Range[] = [];
+      if (g.start < c.start) parts.push({ start: g.start, size: c.start - g.start });
+      if (cEnd < gEnd) parts.push({ start: cEnd, size: gEnd - cEnd });
+      return parts;
+    });
+  }
+  return gaps;
+}
+
+/**
+ * Non-root memory (RAM or shared, not IO, not the comm region) outside every memory region of the
+ * root cell. Jailhouse does not check it, but such memory is not the system's RAM as the root
+ * cell knows it, so nothing says Linux keeps its hands off it. The inmate memory a cell takes is a
+ * root cell region (`jailhouse config create --mem-inmates`), and ivshmem memory is mapped by
+ * both sides, so correct sets pass.
+ */
+function checkRamInSystem(f: Findings, root: Member, cells: readonly Member[]): void {
+  const system = root.cell.memoryRegions.filter((r) => !isComm(r)).map(phys);
+  for (const m of cells) {
+    m.cell.memoryRegions.forEach((r, i) => {
+      if (isComm(r) || has(r, 'IO') || r.size === 0n) return;
+      const gaps = uncovered(phys(r), system);
+      if (gaps.length === 0) return;
+      f.region(
+        'CELLCFG_RAM_OUTSIDE_SYSTEM',
+        m,
+        i,
+        `${describeRange(phys(r))} lies outside the system's RAM: ${gaps.map(describeRange).join(', ')} ${gaps.length === 1 ? 'is' : 'are'} in no memory region of ${cellLabel(root)} (${root.file})`,
+        "list the memory in the root cell's configuration (the inmate memory reserved from Linux), or move the region into memory it lists",
+      );
+    });
+  }
+}
+
+const PCI_TYPE_NAMES: readonly string[] = PCI_TYPES.map(([name]) => name);
+
+/** PCI devices of a type outside 1..3: the hypervisor takes them for devices (type 1). */
+function checkPciTypesOf(f: Findings, m: Member): void {
+  m.cell.pciDevices.forEach((d, i) => {
+    if (PCI_TYPE_NAMES.includes(d.type)) return;
+    f.add('CELLCFG_PCI_TYPE_UNKNOWN', m, `${cellLabel(m)}, PCI device ${i} (${formatBdf(d.bdf)}): type ${d.type} is not 1 (device), 2 (bridge) or 3 (ivshmem); the hypervisor treats it as a device`, {
+      offset: pciOffset(m, i),
+      severity: 'warning',
+      hint: 'write type: device if a device is meant',
+    });
+  });
+}
+
+/** The findings about one configuration's PCI device types, for `cell-config show` to print beside it. */
+export function checkPciTypes(config: ConfigFile, file: string): Problem[] {
+  const f = new Findings();
+  const m: Member =
+    config.kind === 'system'
+      ? { file, cell: config.rootCell, isRoot: true, base: systemHeaderSize(config.revision) }
+      : { file, cell: config, isRoot: false, base: 0 };
+  checkPciTypesOf(f, m);
+  return f.list;
+}
+
 /** Rules the hypervisor enforces at cell create, so a violation fails there with EINVAL/E2BIG. */
 function checkHypervisorRules(f: Findings, m: Member, arch: SystemConfig['arch']): void {
   const c = m.cell;
@@ -194,129 +251,6 @@ function checkHypervisorRules(f: Findings, m: Member, arch: SystemConfig['arch']
       hint: 'hypervisor limit: the configuration must fit 16 pages including its offset in the first page (E2BIG)',
     });
   }
-}
-
-// ---------------------------------------------------------------------------------------------
-// ivshmem links
-
-interface Endpoint {
-  member: Member;
-  index: number;
-  dev: PciDevice;
-}
-
-const MAX_PEERS = 12;
-
-function endpointLabel(e: Endpoint): string {
-  return `${cellLabel(e.member)}, ivshmem device ${e.index} (${formatBdf(e.dev.bdf)})`;
-}
-
-/** Checks one endpoint on its own; returns false when its regions cannot be looked at. */
-function checkEndpoint(f: Findings, e: Endpoint): boolean {
-  const { dev, member } = e;
-  const at = { offset: pciOffset(member, e.index) };
-  let usable = true;
-  if (dev.shmemPeers < 1 || dev.shmemPeers > MAX_PEERS) {
-    f.add('CELLCFG_IVSHMEM_PEERS', member, `${endpointLabel(e)}: shmemPeers is ${dev.shmemPeers}; expected 1..${MAX_PEERS}`, at);
-    usable = false;
-  }
-  const idInRange = dev.shmemDevId < Math.min(MAX_PEERS, Math.max(dev.shmemPeers, 1));
-  if (!idInRange) {
-    f.add('CELLCFG_IVSHMEM_DEV_ID', member, `${endpointLabel(e)}: shmemDevId ${dev.shmemDevId} is not below shmemPeers ${dev.shmemPeers}`, at);
-  }
-  const needed = dev.shmemRegionsStart + 2 + dev.shmemPeers;
-  if (needed > member.cell.memoryRegions.length) {
-    f.add('CELLCFG_IVSHMEM_REGIONS', member, `${endpointLabel(e)}: regions ${dev.shmemRegionsStart}..${needed - 1} (state, r/w, ${dev.shmemPeers} outputs) run past the cell's ${member.cell.memoryRegions.length} memory regions`, {
-      ...at,
-      hint: 'the hypervisor requires shmemRegionsStart + 2 + shmemPeers <= number of memory regions',
-    });
-    usable = false;
-  }
-  if (!usable) return false;
-  // Who owns which output section is only meaningful for an id inside the link.
-  if (!idInRange) return true;
-  const regions = member.cell.memoryRegions;
-  for (let k = 0; k < dev.shmemPeers; k++) {
-    const index = dev.shmemRegionsStart + 2 + k;
-    const out = regions[index]!;
-    if (out.size === 0n) continue;
-    const writable = has(out, 'WRITE');
-    if (k === dev.shmemDevId && !writable) {
-      f.region('CELLCFG_IVSHMEM_OUTPUT_WRITE', member, index, `output section of peer ${k} is not writable by its owner (${endpointLabel(e)} is peer ${k})`, 'add WRITE to the owner\'s output region');
-    } else if (k !== dev.shmemDevId && writable) {
-      f.region('CELLCFG_IVSHMEM_OUTPUT_WRITE', member, index, `output section of peer ${k} is writable by peer ${dev.shmemDevId} (${endpointLabel(e)})`, 'only the owning peer may write its output section; drop WRITE');
-    }
-  }
-  return true;
-}
-
-function checkLink(f: Findings, link: readonly Endpoint[]): void {
-  const first = link[0]!;
-  for (const e of link.slice(1)) {
-    if (e.dev.shmemPeers !== first.dev.shmemPeers) {
-      f.add('CELLCFG_IVSHMEM_PEERS', e.member, `${endpointLabel(e)} has shmemPeers ${e.dev.shmemPeers}, but ${endpointLabel(first)} (${first.member.file}) has ${first.dev.shmemPeers}`, { offset: pciOffset(e.member, e.index) });
-    }
-  }
-  link.forEach((e, i) => {
-    const twin = link.slice(0, i).find((o) => o.dev.shmemDevId === e.dev.shmemDevId);
-    if (twin) {
-      f.add('CELLCFG_IVSHMEM_DEV_ID', e.member, `${endpointLabel(e)} uses shmemDevId ${e.dev.shmemDevId}, like ${endpointLabel(twin)} (${twin.member.file})`, {
-        offset: pciOffset(e.member, e.index),
-        hint: 'each peer of a link needs its own id; the second cell create fails with EBUSY',
-      });
-    }
-  });
-  // Same physical memory for every section, compared with the first endpoint.
-  for (const e of link.slice(1)) {
-    const count = 2 + Math.min(e.dev.shmemPeers, first.dev.shmemPeers);
-    for (let k = 0; k < count; k++) {
-      const mine = e.member.cell.memoryRegions[e.dev.shmemRegionsStart + k]!;
-      const theirs = first.member.cell.memoryRegions[first.dev.shmemRegionsStart + k]!;
-      if (mine.physStart !== theirs.physStart || mine.size !== theirs.size) {
-        const section = k === 0 ? 'state table' : k === 1 ? 'r/w section' : `output section of peer ${k - 2}`;
-        f.region(
-          'CELLCFG_IVSHMEM_ADDRESS',
-          e.member,
-          e.dev.shmemRegionsStart + k,
-          `${section} of link ${formatBdf(e.dev.bdf)} is ${describeRange(phys(mine))}, but ${cellLabel(first.member)} (${first.member.file}) region ${first.dev.shmemRegionsStart + k} has ${describeRange(phys(theirs))}`,
-          'every peer must map the same physical memory for each section',
-        );
-      }
-    }
-  }
-}
-
-function checkIvshmem(f: Findings, members: readonly Member[]): void {
-  const endpoints: Endpoint[] = [];
-  for (const member of members) {
-    member.cell.pciDevices.forEach((dev, index) => {
-      if (dev.type === 'ivshmem') endpoints.push({ member, index, dev });
-    });
-  }
-  const usable = endpoints.filter((e) => checkEndpoint(f, e));
-  const links = new Map<number, Endpoint[]>();
-  for (const e of usable) links.set(e.dev.bdf, [...(links.get(e.dev.bdf) ?? []), e]);
-  for (const link of links.values()) {
-    checkLink(f, link);
-    const lone = link[0]!;
-    if (link.length === 1 && !lone.member.isRoot) {
-      f.add('CELLCFG_IVSHMEM_LONELY', lone.member, `${endpointLabel(lone)} has no peer in this configuration set`, { offset: pciOffset(lone.member, lone.index), severity: 'warning', hint: 'the peer uses the same bdf in its own configuration' });
-    }
-  }
-  // Endpoints that share a state table but not a bdf are not one link to the hypervisor.
-  usable.forEach((a, i) => {
-    for (const b of usable.slice(i + 1)) {
-      if (a.dev.bdf === b.dev.bdf || a.member === b.member) continue;
-      const sa = a.member.cell.memoryRegions[a.dev.shmemRegionsStart]!;
-      const sb = b.member.cell.memoryRegions[b.dev.shmemRegionsStart]!;
-      if (overlaps(phys(sa), phys(sb))) {
-        f.add('CELLCFG_IVSHMEM_BDF', b.member, `${endpointLabel(b)} shares its state table ${describeRange(phys(sb))} with ${endpointLabel(a)} (${a.member.file}) but uses another bdf`, {
-          offset: pciOffset(b.member, b.index),
-          hint: `the hypervisor links peers by bdf; use ${formatBdf(a.dev.bdf)} in both`,
-        });
-      }
-    }
-  });
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -347,33 +281,44 @@ function checkImages(f: Findings, cells: readonly Member[], images: NonNullable<
   }
 }
 
+/**
+ * Where a cell is for another architecture or revision than its system configuration: Jailhouse
+ * ignores a cell of another architecture and refuses one of another revision.
+ */
+export function targetMismatches(system: CheckInput['system'], cell: CheckInput['cells'][number]): Problem[] {
+  const f = new Findings();
+  const m: Member = { file: cell.file, cell: cell.config, isRoot: false, base: 0 };
+  const sys = system.config;
+  if (m.cell.arch !== sys.arch) {
+    f.add('CELLCFG_ARCH_MISMATCH', m, `${cellLabel(m)} is for ${m.cell.arch}, but the system configuration ${system.file} is for ${sys.arch}`, {
+      offset: m.cell.revision === 14 ? 5 : 0,
+      hint: m.cell.revision === 14 ? undefined : "revision 12/13 files carry no architecture byte: read the cell with --system SYSTEM.cell (or the same --arch) to take the system's",
+    });
+  }
+  if (m.cell.revision !== sys.revision) {
+    f.add('CELLCFG_REVISION_MISMATCH', m, `${cellLabel(m)} is revision ${m.cell.revision}, but the system configuration ${system.file} is revision ${sys.revision}`, {
+      offset: 6,
+      hint: 'build every configuration of a machine for the same Jailhouse',
+    });
+  }
+  return f.list;
+}
+
 /** Every finding over the set; an empty list means the set is consistent. */
 export function checkConfigs(input: CheckInput): Problem[] {
   const f = new Findings();
   const sys = input.system.config;
   const root: Member = { file: input.system.file, cell: sys.rootCell, isRoot: true, base: systemHeaderSize(sys.revision) };
   const cells: Member[] = input.cells.map((c) => ({ file: c.file, cell: c.config, isRoot: false, base: 0 }));
-  for (const m of cells) {
-    if (m.cell.arch !== sys.arch) {
-      f.add('CELLCFG_ARCH_MISMATCH', m, `${cellLabel(m)} is for ${m.cell.arch}, but the system configuration ${input.system.file} is for ${sys.arch}`, {
-        offset: m.cell.revision === 14 ? 5 : 0,
-        hint: m.cell.revision === 14 ? undefined : 'revision 12/13 files carry no architecture; pass --arch',
-      });
-    }
-  }
-  for (const m of cells) {
-    if (m.cell.revision !== sys.revision) {
-      f.add('CELLCFG_REVISION_MISMATCH', m, `${cellLabel(m)} is revision ${m.cell.revision}, but the system configuration ${input.system.file} is revision ${sys.revision}`, {
-        offset: 6,
-        hint: 'build every configuration of a machine for the same Jailhouse',
-      });
-    }
-  }
+  for (const m of cells) f.list.push(...targetMismatches(input.system, { file: m.file, config: m.cell }));
   const members = [root, ...cells];
   checkNames(f, members);
   members.forEach((m) => checkOverlapsInCell(f, m));
   members.forEach((m) => checkHypervisorRules(f, m, sys.arch));
+  members.forEach((m) => checkPageAlignment(f, m));
+  members.forEach((m) => checkPciTypesOf(f, m));
   checkReserved(f, members, reservedRanges(sys, f, input.system.file));
+  checkRamInSystem(f, root, cells);
   checkCpus(f, root, cells, sys.arch);
   checkSharedMemory(f, cells);
   checkIvshmem(f, members);
@@ -384,7 +329,7 @@ export function checkConfigs(input: CheckInput): Problem[] {
 /**
  * The checks that need no system configuration, for cells whose system configuration cannot be
  * read (`crtosctl validate` without the machine's files): names, overlaps inside each cell, the
- * hypervisor's rules for `arch`, and memory shared between the cells.
+ * hypervisor's rules for `arch`, page alignment, PCI device types, and memory shared between the cells.
  */
 export function checkCellConfigs(cells: CheckInput['cells'], arch: SystemConfig['arch']): Problem[] {
   const f = new Findings();
@@ -392,6 +337,8 @@ export function checkCellConfigs(cells: CheckInput['cells'], arch: SystemConfig[
   checkNames(f, members);
   members.forEach((m) => checkOverlapsInCell(f, m));
   members.forEach((m) => checkHypervisorRules(f, m, arch));
+  members.forEach((m) => checkPageAlignment(f, m));
+  members.forEach((m) => checkPciTypesOf(f, m));
   checkSharedMemory(f, members);
   return f.list;
 }

@@ -39,15 +39,17 @@ import {
   IOMMU_TYPES,
   MEMORY_FLAGS,
   PCI_CAP_FLAGS,
-  PCI_TYPES,
   SYSTEM_FLAGS,
   bitsToNames,
   enumToName,
   hex,
+  pciTypeName,
 } from './flags.js';
 import { encodeIommuUnion } from './encode.js';
+import { ARCH_HINT_CELL, ARCH_HINT_SYSTEM, CELL_LOOKED_AT, SYSTEM_LOOKED_AT, archVerdict, cellClues, systemClues, type ArchVerdict } from './arch-inference.js';
 import type {
   Arch,
+  ArchSource,
   ArmPlatformInfo,
   CacheRegion,
   CellConfig,
@@ -66,7 +68,8 @@ import type {
   X86PlatformInfo,
 } from './types.js';
 
-export type DecodeResult = { ok: true; config: ConfigFile } | { ok: false; problems: Problem[] };
+/** A decoded configuration and how its architecture was known (`cell-config show` prints it). */
+export type DecodeResult = { ok: true; config: ConfigFile; archSource: ArchSource } | { ok: false; problems: Problem[] };
 
 /** Internal: unwinds the decoder to decodeConfig with one problem. */
 class DecodeFailure extends Error {
@@ -145,11 +148,8 @@ function decodePio(input: Input, at: number): PioRegion {
 
 function decodePciDevice(input: Input, at: number, index: number): PciDevice {
   const f = input.struct(at, PCI_DEVICE, `PCI device ${index}`);
-  const typeValue = num(f.type);
-  const type = PCI_TYPES.find(([, v]) => v === typeValue)?.[0];
-  if (type === undefined) {
-    fail('CELLCFG_BAD_VALUE', `PCI device ${index} has type ${typeValue}; expected 1 (device), 2 (bridge) or 3 (ivshmem)`, at);
-  }
+  // A type outside 1..3 is kept as hex: the hypervisor treats it as a device, and the checks report it.
+  const type = pciTypeName(num(f.type));
   const mask = f.barMask as number[];
   const msiBits = num(f.msiBits);
   return {
@@ -335,37 +335,65 @@ function describedCellSize(input: Input, base: number): number | undefined {
   return size;
 }
 
-function decodeSystem(input: Input, revision: Revision, arch: Arch): SystemConfig {
+/** How the architecture is known before decoding: given (option, byte), or to be inferred (undefined). */
+type Known = { arch: Arch; source: ArchSource } | undefined;
+
+function decided(verdict: ArchVerdict): { arch: Arch; source: ArchSource } {
+  // At offset 0: what identifies the file as one without the architecture byte.
+  if (!verdict.ok) throw new DecodeFailure({ ...verdict.problem, offset: 0 });
+  return { arch: verdict.arch, source: { how: 'inferred', reasons: verdict.reasons } };
+}
+
+/** Fails on the short-lived early revision-13 layout, which put the root cell at 354. */
+function refuseRev13Early(input: Input): void {
+  // Tell it apart by which offset explains the file size.
+  const final = describedCellSize(input, 356);
+  const early = describedCellSize(input, 354);
+  if (final !== undefined && early !== undefined && 356 + final !== input.length && 354 + early === input.length) {
+    fail('CELLCFG_REV13_EARLY', 'this revision-13 system file uses the early layout of commit b9df7b98 (root cell at 354), which crtosd does not read', 354, 'rebuild the configuration with a later Jailhouse, or with revision 14');
+  }
+}
+
+function decodeSystem(input: Input, revision: Revision, known: Known): { config: SystemConfig; archSource: ArchSource } {
   const headerSize = systemHeaderSize(revision);
   input.need(0, headerSize + 132, 'the system header');
-  if (revision === 13) {
-    // 13-early (b9df7b98) put the root cell at 354; tell it apart by which offset explains the size.
-    const final = describedCellSize(input, 356);
-    const early = describedCellSize(input, 354);
-    if (final !== undefined && early !== undefined && 356 + final !== input.length && 354 + early === input.length) {
-      fail('CELLCFG_REV13_EARLY', 'this revision-13 system file uses the early layout of commit b9df7b98 (root cell at 354), which crtosd does not read', 354, 'rebuild the configuration with a later Jailhouse, or with revision 14');
-    }
-  }
+  if (revision === 13) refuseRev13Early(input);
   const head = readFields(input.view, 0, systemLayout(revision));
-  const { cell: rootCell, end } = decodeCellAt(input, headerSize, revision, arch, true);
+  // A cell's bytes mean the same on every architecture, so the root cell is read before the
+  // architecture is known (and then labelled with it).
+  const { cell: rootCell, end } = decodeCellAt(input, headerSize, revision, known?.arch ?? 'x86', true);
+  const debugConsole = decodeConsole(input, 44, 'the debug console');
+  const { arch, source } =
+    known ??
+    decided(
+      archVerdict(
+        systemClues(input.view, revision === 12 ? 12 : 13, debugConsole, revision === 12 ? undefined : decodeIommuArray(input, 88), rootCell),
+        `this revision-${revision} system configuration carries no architecture byte`,
+        SYSTEM_LOOKED_AT,
+        ARCH_HINT_SYSTEM,
+      ),
+    );
+  rootCell.arch = arch;
   const system: SystemConfig = {
     kind: 'system',
     revision,
     arch,
     flags: bitsToNames(num(head.flags), SYSTEM_FLAGS),
     hypervisorMemory: decodeMemory(input, 12, 'the hypervisor memory'),
-    debugConsole: decodeConsole(input, 44, 'the debug console'),
+    debugConsole,
     platformInfo: decodePlatform(input, revision, arch, head),
     rootCell,
   };
   if (end < input.length) system.trailing = input.bytes.slice(end);
-  return system;
+  return { config: system, archSource: source };
 }
 
-function decodeCell(input: Input, revision: Revision, arch: Arch): CellConfig {
-  const { cell, end } = decodeCellAt(input, 0, revision, arch, false);
+function decodeCell(input: Input, revision: Revision, known: Known): { config: CellConfig; archSource: ArchSource } {
+  const { cell, end } = decodeCellAt(input, 0, revision, known?.arch ?? 'x86', false);
   if (end < input.length) cell.trailing = input.bytes.slice(end);
-  return cell;
+  const { arch, source } = known ?? decided(archVerdict(cellClues(cell, `cell '${cell.name}'`, false), `this revision-${revision} cell configuration carries no architecture byte`, CELL_LOOKED_AT, ARCH_HINT_CELL));
+  cell.arch = arch;
+  return { config: cell, archSource: source };
 }
 
 function archFromByte(input: Input): Arch {
@@ -391,21 +419,23 @@ function newRevision(input: Input): 14 {
   return 14;
 }
 
-function decodeOrThrow(bytes: Uint8Array, opts: DecodeOptions): ConfigFile {
+function decodeOrThrow(bytes: Uint8Array, opts: DecodeOptions): { config: ConfigFile; archSource: ArchSource } {
   const input = new Input(bytes);
   input.need(0, 8, 'the signature and revision');
   const sig6 = input.ascii(0, 6);
   const sig5 = input.ascii(0, 5);
+  const given: Known = opts.arch ? { arch: opts.arch, source: { how: 'given' } } : undefined;
   // "JHSYS" is a prefix of "JHSYST": byte 5 is 'T' in old files and the architecture byte in new ones.
-  if (sig6 === 'JHSYST') return decodeSystem(input, oldRevision(input), opts.arch ?? 'x86');
-  if (sig6 === SIG_CELL_OLD) return decodeCell(input, oldRevision(input), opts.arch ?? 'x86');
+  if (sig6 === 'JHSYST') return decodeSystem(input, oldRevision(input), given);
+  if (sig6 === SIG_CELL_OLD) return decodeCell(input, oldRevision(input), given);
+  // Revision 14 says its architecture itself, whatever the caller thinks.
   if (sig5 === SIG_SYSTEM) {
     const arch = archFromByte(input);
-    return decodeSystem(input, newRevision(input), arch);
+    return decodeSystem(input, newRevision(input), { arch, source: { how: 'byte' } });
   }
   if (sig5 === SIG_CELL_V14) {
     const arch = archFromByte(input);
-    return decodeCell(input, newRevision(input), arch);
+    return decodeCell(input, newRevision(input), { arch, source: { how: 'byte' } });
   }
   return fail('CELLCFG_BAD_SIGNATURE', `signature is ${JSON.stringify(sig6)}; expected "JHSYS"/"JHCLL" (revision 14) or "JHSYST"/"JHCELL" (revisions 12, 13)`, 0, 'is this a Jailhouse .cell file built from a C configuration?');
 }
@@ -413,7 +443,7 @@ function decodeOrThrow(bytes: Uint8Array, opts: DecodeOptions): ConfigFile {
 /** Decodes a system or cell configuration. Never throws: bad input yields problems with offsets. */
 export function decodeConfig(bytes: Uint8Array, opts: DecodeOptions = {}): DecodeResult {
   try {
-    return { ok: true, config: decodeOrThrow(bytes, opts) };
+    return { ok: true, ...decodeOrThrow(bytes, opts) };
   } catch (e) {
     if (e instanceof DecodeFailure) return { ok: false, problems: [e.problem] };
     return { ok: false, problems: [problem('CELLCFG_INTERNAL', `decoder failed: ${e instanceof Error ? e.message : String(e)}`)] };

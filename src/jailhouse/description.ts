@@ -18,5 +18,5 @@ export {
 } from './description/schemas.js';
 export { defaultCpuSetSize } from './description/cell-schemas.js';
 export { completeInlineCellConfig, inlineSystemMismatches } from './description/inline.js';
-export { parseConfigDescription, parseConfigDescriptionText, type ParseResult } from './description/parse.js';
+export { parseConfigDescription, parseConfigDescriptionText, type ParseResult, type ParseOptions } from './description/parse.js';
 export { describeConfig, describeConfigYaml, type DescribeOptions } from './description/describe.js';

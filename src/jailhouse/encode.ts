@@ -190,8 +190,7 @@ function writeCell(view: DataView, bytes: Uint8Array, base: number, cell: CellCo
   });
   cell.pciDevices.forEach((d, i) => {
     const w = `${where} PCI device ${i}`;
-    const type = PCI_TYPES.find(([n]) => n === d.type)?.[1];
-    if (type === undefined) bad(`${w}: unknown type '${String(d.type)}'`);
+    const type = enumValue(d.type, PCI_TYPES, `${w} type`);
     if (!Number.isInteger(d.msiReservedBits) || d.msiReservedBits < 0 || d.msiReservedBits > 0x3f) bad(`${w}: msiReservedBits must be 0..63`);
     const { msi64bits, msiMaskable, msiReservedBits, barMask, ...rest } = d;
     put(view, at, PCI_DEVICE, { ...rest, type, barMask: [...barMask], msiBits: (msi64bits ? 1 : 0) | (msiMaskable ? 2 : 0) | (msiReservedBits << 2) }, w);

@@ -5,6 +5,8 @@
  * decoded file always encodes back to the same value.
  */
 
+import type { PciDeviceType } from './types.js';
+
 export type BitNames = readonly (readonly [name: string, bit: bigint])[];
 export type EnumNames = readonly (readonly [name: string, value: number])[];
 
@@ -88,6 +90,11 @@ export const PCI_TYPES = [
   ['bridge', 2],
   ['ivshmem', 3],
 ] as const;
+
+/** The name of a PCI device type value; another value than 1..3 as hex. */
+export function pciTypeName(value: number): PciDeviceType {
+  return enumToName(value, PCI_TYPES) as PciDeviceType;
+}
 
 export const ARCHITECTURES = [
   ['x86', 0],

@@ -5,6 +5,7 @@
  */
 export type {
   Arch,
+  ArchSource,
   Revision,
   DecodeOptions,
   ConfigFile,
@@ -39,7 +40,8 @@ export {
   describeConfig,
   describeConfigYaml,
   type ParseResult,
+  type ParseOptions,
   type DescribeOptions,
 } from './description.js';
-export { checkConfigs, checkCellConfigs, type CheckInput } from './check.js';
+export { checkConfigs, checkCellConfigs, checkPciTypes, targetMismatches, type CheckInput } from './check.js';
 export { formatCpuList, parseCpuList, formatBdf, parseBdf, formatSize, parseInteger } from './values.js';

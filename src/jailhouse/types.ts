@@ -50,7 +50,8 @@ export interface PioRegion {
   length: number;
 }
 
-export type PciDeviceType = 'device' | 'bridge' | 'ivshmem';
+/** 1, 2, 3; any other value as hex ('0x9'), which the hypervisor treats as a device. */
+export type PciDeviceType = 'device' | 'bridge' | 'ivshmem' | `0x${string}`;
 
 export interface PciDevice {
   type: PciDeviceType;
@@ -175,6 +176,17 @@ export interface SystemConfig {
 export type ConfigFile = SystemConfig | CellConfig;
 
 export interface DecodeOptions {
-  /** Revisions 12 and 13 carry no architecture byte; default 'x86'. Ignored for revision 14. */
+  /**
+   * The architecture of a revision-12/13 file, which carries no architecture byte: used as given,
+   * nothing inferred. Left out, it is inferred from what the file says, and a file that does not
+   * tell is refused (CELLCFG_ARCH_UNKNOWN). Ignored for revision 14, whose byte says it.
+   */
   arch?: Arch;
 }
+
+/** How a decoded configuration's architecture was known. */
+export type ArchSource =
+  | { how: 'given' }
+  | { how: 'byte' }
+  /** Revision 12/13 without `arch`: the facts that ruled out the other architectures. */
+  | { how: 'inferred'; reasons: string[] };

@@ -63,14 +63,6 @@ describe('decodeConfig reports bad input with offset and expectation', () => {
     expect(p).toMatchObject({ code: 'CELLCFG_BAD_ARCH', offset: 5 });
     expect(p.message).toContain('expected 0 (x86), 1 (arm) or 2 (arm64)');
   });
-  it('an unknown PCI device type', () => {
-    const cell = loadFixture('nuttx.yaml') as CellConfig;
-    const bytes = encodeConfig(cell);
-    const at = 132 + 8 + 32 * cell.memoryRegions.length + 4 * cell.pioRegions.length;
-    expect(bytes[at]).toBe(3);
-    bytes[at] = 9;
-    expect(problemOf(bytes)).toMatchObject({ code: 'CELLCFG_BAD_VALUE', offset: at });
-  });
   it('the early revision-13 layout (root cell at 354) is recognised, not misread', () => {
     const bytes = encodeConfig(asRevision(x86(), 12));
     new DataView(bytes.buffer).setUint16(6, 13, true);
@@ -96,15 +88,29 @@ describe('decodeConfig keeps what it does not interpret', () => {
     expect(r.ok && r.config.kind === 'system' && r.config.platformInfo.iommuUnits[2]?.unionBytes?.[0]).toBe(0xff);
     expect(r.ok && Buffer.from(encodeConfig(r.config)).equals(Buffer.from(bytes))).toBe(true);
   });
-  it('revision 12/13 take the architecture from the option; revision 14 from the file', () => {
+  it('a PCI device type outside 1..3 is kept as hex (the hypervisor takes it for a device)', () => {
+    const cell = loadFixture('nuttx.yaml') as CellConfig;
+    const bytes = encodeConfig(cell);
+    const at = 132 + 8 + 32 * cell.memoryRegions.length + 4 * cell.pioRegions.length;
+    expect(bytes[at]).toBe(3);
+    for (const [value, name] of [[9, '0x9'], [0, '0x0'], [0xff, '0xff']] as const) {
+      bytes[at] = value;
+      const r = decodeConfig(bytes);
+      expect(r.ok && r.config.kind === 'cell' && r.config.pciDevices[0]!.type).toBe(name);
+      expect(r.ok && Buffer.from(encodeConfig(r.config)).equals(Buffer.from(bytes))).toBe(true);
+    }
+  });
+  it('revision 12/13 take an architecture option as given; revision 14 its byte', () => {
     const arm = asRevision(loadFixture('qemu-arm64.yaml') as SystemConfig, 12);
     const bytes = encodeConfig(arm);
     const asArm = decodeConfig(bytes, { arch: 'arm64' });
     expect(asArm.ok && asArm.config).toEqual(arm);
-    const asX86 = decodeConfig(bytes);
+    expect(asArm.ok && asArm.archSource).toEqual({ how: 'given' });
+    // The option means "this architecture": nothing is inferred, even against what the file says.
+    const asX86 = decodeConfig(bytes, { arch: 'x86' });
     expect(asX86.ok && asX86.config.arch).toBe('x86');
     const v14 = decodeConfig(encodeConfig(loadFixture('qemu-arm64.yaml')), { arch: 'x86' });
-    expect(v14.ok && v14.config.arch).toBe('arm64');
+    expect(v14.ok && [v14.config.arch, v14.archSource]).toEqual(['arm64', { how: 'byte' }]);
   });
   it('a name filling all 32 bytes (no NUL) decodes and re-encodes as it is', () => {
     const bytes = encodeConfig({ ...apic(), name: 'n'.repeat(31) });
@@ -190,6 +196,22 @@ describe('fuzz: random mutations of every fixture never escape as exceptions', (
         expect(again.ok && again.config).toEqual(r.config);
       }),
       { numRuns: 2500, seed: 20261122 },
+    );
+  });
+
+  it('1,000 mutated files without an architecture: a typed problem or an architecture the bytes re-encode under', () => {
+    fc.assert(
+      fc.property(fc.nat(seeds.length - 1), fc.array(mutation, { minLength: 1, maxLength: 4 }), (seedIndex, muts) => {
+        const bytes = mutate(seeds[seedIndex]!.bytes, muts);
+        const r = decodeConfig(bytes);
+        if (!r.ok) {
+          expect(r.problems[0]!.code).toMatch(/^CELLCFG_(TRUNCATED|BAD_SIGNATURE|UNKNOWN_REVISION|COUNTS_PAST_END|BAD_ARCH|BAD_VALUE|REV13_EARLY|ARCH_UNKNOWN)$/);
+          return;
+        }
+        const again = decodeConfig(encodeConfig(r.config), { arch: r.config.arch });
+        expect(again.ok && again.config).toEqual(r.config);
+      }),
+      { numRuns: 1000, seed: 20261123 },
     );
   });
 });

@@ -1,12 +1,13 @@
 /**
  * `crtosctl cell-config`: look inside, build and check Jailhouse .cell files offline.
  *
- *   show FILE.cell [--arch A] [--full] [--json]       the file as a YAML description (or JSON)
- *   build DESC.yaml -o FILE.cell                        description -> binary
+ *   show FILE.cell [--arch A | --system SYSTEM.cell] [--full] [--json]   the file as a YAML description (or JSON)
+ *   build DESC.yaml -o FILE.cell [--arch A]                             description -> binary
  *   check SYSTEM.cell [CELL.cell...] [--image CELL=FILE@ADDR...] [--arch A] [--json]
  *
- * Revision 12/13 files carry no architecture: --arch names it (default x86); cells of a check
- * default to the system's architecture.
+ * Revision 12/13 files carry no architecture byte: without --arch it is inferred from what the
+ * file says, and a file that does not tell is refused (never a default). --system takes a cell's
+ * from its system configuration; cells of a check take the system's.
  */
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
@@ -15,13 +16,16 @@ import { hasErrors, isProblemError, problem, type Problem } from '../../errors/p
 import { problemsToJson, renderProblems } from '../../errors/render.js';
 import {
   checkConfigs,
+  checkPciTypes,
   decodeConfig,
   describeConfig,
   describeConfigYaml,
   encodeConfig,
   parseConfigDescriptionText,
   parseInteger,
+  targetMismatches,
   type Arch,
+  type ArchSource,
   type CellConfig,
   type CheckInput,
   type ConfigFile,
@@ -29,9 +33,17 @@ import {
 } from '../../jailhouse/index.js';
 
 const USAGE = `Usage:
-  crtosctl cell-config show FILE.cell [--arch x86|arm|arm64] [--full] [--json]
-  crtosctl cell-config build DESC.yaml -o FILE.cell
-  crtosctl cell-config check SYSTEM.cell [CELL.cell...] [--image CELL=FILE@ADDR...] [--arch ARCH] [--json]
+  crtosctl cell-config show FILE.cell [--arch x86|arm|arm64 | --system SYSTEM.cell] [--full] [--json]
+  crtosctl cell-config build DESC.yaml -o FILE.cell [--arch x86|arm|arm64]
+  crtosctl cell-config check SYSTEM.cell [CELL.cell...] [--image CELL=FILE@ADDR...] [--arch x86|arm|arm64] [--json]
+  crtosctl cell-config check --system SYSTEM.cell CELL.cell... [--image ...] [--json]
+
+Revision 12 and 13 files carry no architecture byte. Without --arch it is inferred from what the
+file says (platform info, IOMMU units, consoles, irqchips, port I/O regions, stream ids, flags), and
+a file that does not tell is refused; 32-bit and 64-bit ARM share one layout, so only arm64-only
+features tell them apart. --system SYSTEM.cell reads a cell with its system configuration's
+architecture and checks that their revisions agree; the cells of a check take the system's.
+A description that does not write arch: is read the same way (--arch fills it in).
 `;
 
 interface Options {
@@ -39,6 +51,8 @@ interface Options {
   json: boolean;
   full: boolean;
   arch?: Arch;
+  /** --system: the system configuration a cell belongs to. */
+  system?: string;
   output?: string;
   images: string[];
 }
@@ -68,6 +82,9 @@ function parseArgs(args: readonly string[]): Options {
         o.arch = arch;
         break;
       }
+      case '--system':
+        o.system = value();
+        break;
       case '-o':
       case '--output':
         o.output = value();
@@ -100,38 +117,81 @@ function report(ctx: CliContext, opts: Options, problems: readonly Problem[], ex
   else ctx.stderr.write(renderProblems(problems, { color: ctx.color }));
 }
 
-async function decodeFile(ctx: CliContext, file: string, arch: Arch | undefined): Promise<{ ok: true; config: ConfigFile } | { ok: false; problems: Problem[] }> {
+type Decoded = { ok: true; config: ConfigFile; archSource: ArchSource } | { ok: false; problems: Problem[] };
+
+async function decodeFile(ctx: CliContext, file: string, arch: Arch | undefined): Promise<Decoded> {
   const r = decodeConfig(await readBytes(ctx, file), arch ? { arch } : {});
   return r.ok ? r : { ok: false, problems: withFile(r.problems, file) };
+}
+
+/** The system configuration --system (or check's first file) names, with how its architecture was known. */
+async function decodeSystemFile(ctx: CliContext, file: string, arch: Arch | undefined): Promise<{ ok: true; config: SystemConfig; archSource: ArchSource } | { ok: false; problems: Problem[] }> {
+  const r = await decodeFile(ctx, file, arch);
+  if (!r.ok) return r;
+  if (r.config.kind !== 'system') {
+    return { ok: false, problems: [problem('CELLCFG_WRONG_KIND', 'this is a cell configuration, where a system configuration was expected', { file, offset: 0, hint: 'name the system configuration (the file jailhouse enable takes)' })] };
+  }
+  return { ok: true, config: r.config, archSource: r.archSource };
+}
+
+/** How the architecture was known, for the header comment of `show`. */
+function archSourceText(source: ArchSource, opts: Options, system: string | undefined): string {
+  if (system !== undefined) return `from ${system}`;
+  if (source.how === 'byte') return 'architecture byte';
+  if (source.how === 'given') return opts.arch ? '--arch' : 'given';
+  return `inferred: ${source.reasons.join('; ')}`;
 }
 
 async function show(ctx: CliContext, opts: Options): Promise<ExitKind> {
   const [file, ...rest] = opts.positional;
   if (file === undefined || rest.length > 0) throw new UsageError(`show takes one file\n${USAGE}`);
-  const r = await decodeFile(ctx, file, opts.arch);
+  const problems: Problem[] = [];
+  let system: { file: string; config: SystemConfig } | undefined;
+  if (opts.system !== undefined) {
+    const sys = await decodeSystemFile(ctx, opts.system, opts.arch);
+    if (!sys.ok) {
+      report(ctx, opts, sys.problems);
+      return 'failed';
+    }
+    system = { file: opts.system, config: sys.config };
+  }
+  const r = await decodeFile(ctx, file, opts.arch ?? system?.config.arch);
   if (!r.ok) {
     report(ctx, opts, r.problems);
     return 'failed';
   }
+  if (system) {
+    if (r.config.kind !== 'cell') problems.push(problem('CELLCFG_WRONG_KIND', '--system takes the system configuration of a cell, but this file is a system configuration itself', { file, offset: 0 }));
+    else problems.push(...targetMismatches(system, { file, config: r.config }));
+  }
+  // What the hypervisor reads differently than the file says, shown beside the description.
+  const notes = checkPciTypes(r.config, file);
   if (opts.json) {
     ctx.stdout.write(JSON.stringify(describeConfig(r.config, { full: opts.full }), null, 2) + '\n');
   } else {
     const bytes = (await readBytes(ctx, file)).length;
-    ctx.stdout.write(`# ${file}: ${r.config.kind} configuration, revision ${r.config.revision}, ${r.config.arch}, ${bytes} bytes\n`);
+    const arch = `${r.config.arch} (${archSourceText(r.archSource, opts, system?.file)})`;
+    ctx.stdout.write(`# ${file}: ${r.config.kind} configuration, revision ${r.config.revision}, ${arch}, ${bytes} bytes\n`);
+    for (const n of notes) ctx.stdout.write(`# warning: ${n.message}\n`);
     ctx.stdout.write(describeConfigYaml(r.config, { full: opts.full }));
   }
-  return 'ok';
+  if (problems.length > 0) report(ctx, { ...opts, json: false }, problems);
+  return hasErrors(problems) ? 'failed' : 'ok';
 }
 
 async function build(ctx: CliContext, opts: Options): Promise<ExitKind> {
   const [file, ...rest] = opts.positional;
   if (file === undefined || rest.length > 0 || opts.output === undefined) throw new UsageError(`build takes one description and -o FILE.cell\n${USAGE}`);
   const text = new TextDecoder().decode(await readBytes(ctx, file));
-  const parsed = parseConfigDescriptionText(text, file);
+  // A description that does not write arch: gets --arch, or what it says; never a default.
+  const parsed = parseConfigDescriptionText(text, file, { arch: opts.arch ?? 'infer' });
   if (!parsed.ok) {
     if (opts.json) report(ctx, opts, parsed.problems);
     else ctx.stderr.write(renderProblems(parsed.problems, { color: ctx.color, sources: new Map([[file, text]]) }));
     return 'failed';
+  }
+  if (opts.arch !== undefined && parsed.config.arch !== opts.arch) {
+    throw new UsageError(`${file} writes arch: ${parsed.config.arch}, but --arch says ${opts.arch}`);
   }
   let bytes: Uint8Array;
   try {
@@ -161,16 +221,14 @@ async function parseImage(ctx: CliContext, spec: string): Promise<NonNullable<Ch
 }
 
 async function check(ctx: CliContext, opts: Options): Promise<ExitKind> {
-  const [systemFile, ...cellFiles] = opts.positional;
+  // `check --system SYSTEM CELL...` is `check SYSTEM CELL...`.
+  const [systemFile, ...cellFiles] = opts.system === undefined ? opts.positional : [opts.system, ...opts.positional];
   if (systemFile === undefined) throw new UsageError(`check takes a system configuration and any number of cell configurations\n${USAGE}`);
   const images = await Promise.all(opts.images.map((s) => parseImage(ctx, s)));
   const problems: Problem[] = [];
-  const sys = await decodeFile(ctx, systemFile, opts.arch);
-  let system: SystemConfig | undefined;
+  const sys = await decodeSystemFile(ctx, systemFile, opts.arch);
+  const system = sys.ok ? sys.config : undefined;
   if (!sys.ok) problems.push(...sys.problems);
-  else if (sys.config.kind !== 'system') {
-    problems.push(problem('CELLCFG_WRONG_KIND', 'this is a cell configuration; check takes the system configuration first', { file: systemFile, offset: 0, hint: 'crtosctl cell-config check SYSTEM.cell [CELL.cell...]' }));
-  } else system = sys.config;
   const cells: { file: string; config: CellConfig }[] = [];
   for (const file of cellFiles) {
     const r = await decodeFile(ctx, file, opts.arch ?? system?.arch);
@@ -185,7 +243,7 @@ async function check(ctx: CliContext, opts: Options): Promise<ExitKind> {
   } else {
     // What was read, as upstream's `jailhouse config check` lists it.
     if (system) {
-      const lines = [`Architecture:  ${system.arch} (revision ${system.revision})`, `Root cell:     ${system.rootCell.name} (${systemFile})`];
+      const lines = [`Architecture:  ${system.arch} (revision ${system.revision}${sys.ok && sys.archSource.how === 'inferred' ? `; inferred: ${sys.archSource.reasons.join('; ')}` : ''})`, `Root cell:     ${system.rootCell.name} (${systemFile})`];
       for (const c of cells) lines.push(`Non-root cell: ${c.config.name} (${c.file})`);
       ctx.stdout.write(lines.join('\n') + '\n');
     }

@@ -10,6 +10,7 @@ export const cellConfigCodes = {
   CELLCFG_BAD_ARCH: { summary: 'The architecture byte is not 0 (x86), 1 (arm) or 2 (arm64)' },
   CELLCFG_BAD_VALUE: { summary: 'A field holds a value the format does not define (e.g. an unknown PCI device type)' },
   CELLCFG_REV13_EARLY: { summary: 'A revision-13 system file uses the short-lived early layout (root cell at 354), which is not supported' },
+  CELLCFG_ARCH_UNKNOWN: { summary: 'A revision-12/13 configuration carries no architecture byte, and what it says does not tell which one it is for' },
   CELLCFG_WRONG_KIND: { summary: 'A system configuration was given where a cell configuration was expected, or the reverse' },
 
   // Descriptions (YAML) and encoding
@@ -41,6 +42,10 @@ export const cellConfigCodes = {
   CELLCFG_IVSHMEM_ADDRESS: { summary: 'The peers of one ivshmem link map different physical memory for the same section' },
   CELLCFG_IVSHMEM_OUTPUT_WRITE: { summary: 'An ivshmem output section is writable by a peer other than its owner, or not by its owner' },
   CELLCFG_IVSHMEM_LONELY: { summary: 'An ivshmem link has only one peer in this configuration set' },
+  CELLCFG_IVSHMEM_VECTORS: { summary: 'An ivshmem device asks for more MSI-X vectors than the hypervisor gives one (16)' },
+  CELLCFG_RAM_OUTSIDE_SYSTEM: { summary: "A non-root cell's memory lies outside every memory region of the root cell, so it is not the system's RAM" },
+  CELLCFG_NOT_PAGE_ALIGNED: { summary: 'A memory region that is not I/O starts or ends off a 4 KiB page boundary, so the hypervisor cannot map it as memory' },
+  CELLCFG_PCI_TYPE_UNKNOWN: { summary: 'A PCI device type other than 1 (device), 2 (bridge) or 3 (ivshmem); the hypervisor treats it as a device' },
   CELLCFG_IRQCHIP_PIN_BASE: { summary: 'An irqchip pin_base the hypervisor refuses (x86: must be 0; arm: a multiple of 32)' },
   CELLCFG_TOO_BIG: { summary: 'A cell configuration larger than the 64 KiB the hypervisor maps to read it' },
   CELLCFG_IMAGE_FIT: { summary: 'An image does not fit a WRITE|LOADABLE memory region of its cell at its load address' },

@@ -4,8 +4,8 @@
  * (see schemas.ts for why they are built on first use).
  */
 import { z } from 'zod';
-import { CACHE_FLAGS, CACHE_TYPES, CELL_FLAGS, CONSOLE_FLAGS, CONSOLE_TYPES, MEMORY_FLAGS, PCI_CAP_FLAGS } from '../flags.js';
-import type { CellConfig, Console, MemoryRegion, PciDevice } from '../types.js';
+import { CACHE_FLAGS, CACHE_TYPES, CELL_FLAGS, CONSOLE_FLAGS, CONSOLE_TYPES, MEMORY_FLAGS, PCI_CAP_FLAGS, PCI_TYPES, nameToEnum, pciTypeName } from '../flags.js';
+import type { CellConfig, Console, MemoryRegion, PciDevice, PciDeviceType } from '../types.js';
 import { bdf, cpuList, enumName, flagList, hexBytes, mmu500StreamId, once, shmemProtocol, u64, uint } from './value-schemas.js';
 
 export const CONSOLE_DEFAULT: Console = { address: 0n, size: 0, type: 'NONE', flags: [], divider: 0, gateNr: 0, clockReg: 0n };
@@ -64,10 +64,17 @@ function irqchipSchema() {
   });
 }
 
+/** 'device', 'bridge', 'ivshmem', or another type value (hex or a number), which the hypervisor treats as a device. */
+function pciType() {
+  return z
+    .union([z.enum(['device', 'bridge', 'ivshmem']), z.string().regex(/^0x[0-9a-f]{1,2}$/i), z.number().int().min(0).max(0xff)])
+    .transform((t): PciDeviceType => pciTypeName(typeof t === 'number' ? t : (nameToEnum(t, PCI_TYPES) ?? 0)));
+}
+
 function pciDeviceSchema() {
   return z
     .strictObject({
-      type: z.enum(['device', 'bridge', 'ivshmem']),
+      type: pciType(),
       iommu: uint(1).default(0),
       domain: uint(2).default(0),
       bdf: bdf(),

@@ -6,10 +6,21 @@
 import type { z } from 'zod';
 import { LineCounter, isNode, parseDocument, type Document } from 'yaml';
 import { problem, type Problem } from '../../errors/problem.js';
-import type { ConfigFile } from '../types.js';
+import type { Arch, ConfigFile } from '../types.js';
+import { ARCH_HINT_DESCRIPTION, DESCRIPTION_LOOKED_AT, archVerdict, describedClues } from '../arch-inference.js';
 import { cellDescriptionSchema, systemDescriptionSchema } from './schemas.js';
 
 export type ParseResult = { ok: true; config: ConfigFile } | { ok: false; problems: Problem[] };
+
+export interface ParseOptions {
+  /**
+   * The architecture of a description that does not write `arch`: an architecture fills it in;
+   * 'infer' tells it from what the description says (the platformInfo section it writes, IOMMU
+   * units, consoles, irqchips, …) and refuses the description (CELLCFG_ARCH_UNKNOWN) when that
+   * does not tell. Left out, the schema's default (x86) applies.
+   */
+  arch?: Arch | 'infer';
+}
 
 /** A problem and the path (keys and indices, as zod's issues carry it) of the field it is about. */
 interface FieldProblem {
@@ -65,7 +76,7 @@ function positionOf(doc: Document, lineCounter: LineCounter, path: readonly Prop
 }
 
 /** Parses YAML text, so problems carry the file's line and column. */
-export function parseConfigDescriptionText(text: string, file: string): ParseResult {
+export function parseConfigDescriptionText(text: string, file: string, opts: ParseOptions = {}): ParseResult {
   const lineCounter = new LineCounter();
   // Integers as bigint, so 64-bit addresses written without quotes keep every bit.
   const doc = parseDocument(text, { lineCounter, intAsBigInt: true });
@@ -78,7 +89,26 @@ export function parseConfigDescriptionText(text: string, file: string): ParseRes
       }),
     };
   }
-  const r = check(smallIntsAsNumbers(doc.toJS()));
-  if (r.ok) return r;
-  return { ok: false, problems: r.problems.map(({ path, problem: p }) => ({ ...p, file, ...positionOf(doc, lineCounter, path) })) };
+  const located = (problems: readonly FieldProblem[]): ParseResult => ({ ok: false, problems: problems.map(({ path, problem: p }) => ({ ...p, file, ...positionOf(doc, lineCounter, path) })) });
+  const js = smallIntsAsNumbers(doc.toJS());
+  const fields = typeof js === 'object' && js !== null && !Array.isArray(js) ? (js as Record<string, unknown>) : undefined;
+  if (!fields || 'arch' in fields || opts.arch === undefined) {
+    const r = check(js);
+    return r.ok ? r : located(r.problems);
+  }
+  if (opts.arch !== 'infer') {
+    const r = check({ ...fields, arch: opts.arch });
+    return r.ok ? r : located(r.problems);
+  }
+  // Read it once as the architecture its platform info section implies (the schema takes only
+  // that section for it), then look at what it says.
+  const info = fields.platformInfo as Record<string, unknown> | undefined;
+  const platform = info?.arm !== undefined ? 'arm' : info?.x86 !== undefined ? 'x86' : undefined;
+  const first = check({ ...fields, arch: platform === 'arm' ? 'arm64' : 'x86' });
+  if (!first.ok) return located(first.problems);
+  const subject = `this ${first.config.kind} description does not write arch`;
+  const verdict = archVerdict(describedClues(first.config, platform), subject, DESCRIPTION_LOOKED_AT, ARCH_HINT_DESCRIPTION);
+  if (!verdict.ok) return located([{ path: ['kind'], problem: verdict.problem }]);
+  const again = check({ ...fields, arch: verdict.arch });
+  return again.ok ? again : located(again.problems);
 }
