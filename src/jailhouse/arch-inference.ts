@@ -96,7 +96,7 @@ function x86PlatformClues(view: DataView, revision: 12 | 13): Clue[] {
   if (padAt !== undefined) clues.push({ fact: `read as x86, padding byte ${hex(padAt)} is not zero`, because: 'x86 configurations leave it zero', rulesOut: ['x86'] });
   const unusedAt = nonZeroAt(view, endOf(layout), systemHeaderSize(revision));
   if (unusedAt !== undefined) {
-    clues.push({ fact: `byte ${hex(unusedAt)} of the platform info is not zero`, because: `x86 does not use ${hex(endOf(layout))}..${hex(systemHeaderSize(revision))}`, rulesOut: ['x86'] });
+    clues.push({ fact: `byte ${hex(unusedAt)} of the platform info is ${hex(view.getUint8(unusedAt))}`, because: `x86 does not use ${hex(endOf(layout))}..${hex(systemHeaderSize(revision))} and leaves it zero`, rulesOut: ['x86'] });
   }
   if (revision === 12) {
     // Revision 12 keeps the IOMMU units inside each architecture's struct: read them where x86 has them.
@@ -200,7 +200,7 @@ export function archVerdict(clues: readonly Clue[], subject: string, lookedAt: s
     left.length === 0
       ? `${subject}, and what it says rules out every architecture: ${found.join('; ')}`
       : `${subject}, and nothing in it tells ${left.join(' from ')}${
-          left.includes('arm') && left.includes('arm64') ? ' (both lay the file out the same way)' : ''
+          left.length === 2 && left.includes('arm') && left.includes('arm64') ? ' (both lay the file out the same way)' : ''
         }; looked at ${lookedAt}${found.length > 0 ? `; found: ${found.join('; ')}` : ''}`;
   return { ok: false, problem: problem('CELLCFG_ARCH_UNKNOWN', message, { hint }) };
 }

@@ -35,16 +35,65 @@ beforeAll(async () => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe('cell-config build and show', () => {
-  it('show prints the description the file was built from', async () => {
+  it('show prints the description the file was built from, and how its architecture was known', async () => {
+    // The 32-bit ARM fixtures say nothing arm64-only, so only --arch tells them (see test/jailhouse/arch-inference.test.ts).
+    const needsArch = new Set(['orangepi0-arm-rev12.yaml', 'orangepi0-gic-demo-arm-rev12.yaml']);
     for (const name of FIXTURE_NAMES) {
-      const r = await ctl('show', name.replace('.yaml', '.cell'), ...(name.includes('arm64') ? ['--arch', 'arm64'] : []));
+      const r = await ctl('show', name.replace('.yaml', '.cell'), ...(needsArch.has(name) ? ['--arch', 'arm'] : []));
       expect(r.code).toBe('ok');
       const expected = parseConfigDescription(parse(fixtureText(name)));
       expect(expected.ok).toBe(true);
       if (!expected.ok) return;
       expect(parse(r.stdout)).toEqual(describeConfig(expected.config));
-      expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^# ${name.replace('.yaml', '.cell')}: (system|cell) configuration, revision 1[24]`));
+      const how = needsArch.has(name) ? '--arch' : expected.config.revision === 14 ? 'architecture byte' : 'inferred: .+';
+      expect(r.stdout.split('\n')[0]).toMatch(new RegExp(`^# ${name.replace('.yaml', '.cell')}: (system|cell) configuration, revision ${expected.config.revision}, ${expected.config.arch} \\(${how}\\), \\d+ bytes$`));
     }
+  });
+  it('show infers the architecture of a revision-13 file, and what it prints builds the same bytes', async () => {
+    const r = await ctl('show', 'zcu102-arm64-rev13.cell');
+    expect(r.code).toBe('ok');
+    expect(r.stdout.split('\n')[0]).toBe(
+      '# zcu102-arm64-rev13.cell: system configuration, revision 13, arm64 (inferred: byte 0x14e of the platform info is 0x4 (x86 does not use 0x148..0x164 and leaves it zero); IOMMU unit 0 is ARM_MMU500 (only the arm64 hypervisor drives SMMU and PVU units)), 664 bytes',
+    );
+    expect(parse(r.stdout).platformInfo).toMatchObject({ arm: { gicdBase: '0xf9010000' } });
+    expect(r.stdout).not.toContain('vtdInterruptLimit');
+    writeFileSync(join(dir, 'zcu-shown.yaml'), r.stdout);
+    expect(await ctl('build', 'zcu-shown.yaml', '-o', 'zcu-again.cell')).toMatchObject({ code: 'ok', stderr: '' });
+    expect(readFileSync(join(dir, 'zcu-again.cell')).equals(readFileSync(join(dir, 'zcu102-arm64-rev13.cell')))).toBe(true);
+  });
+  it('show refuses a file whose architecture cannot be told, saying what to pass', async () => {
+    const r = await ctl('show', 'orangepi0-arm-rev12.cell');
+    expect(r.code).toBe('failed');
+    expect(r.stdout).toBe('');
+    expect(r.stderr).toMatch(/^orangepi0-arm-rev12\.cell@0x0: error\[CELLCFG_ARCH_UNKNOWN\]: this revision-12 system configuration carries no architecture byte, and nothing in it tells arm from arm64/);
+    expect(r.stderr).toContain('pass --arch x86|arm|arm64');
+    const cell = await ctl('show', 'orangepi0-gic-demo-arm-rev12.cell');
+    expect(cell.stderr).toContain('or --system SYSTEM.cell to take it from the system configuration the cell belongs to');
+  });
+  it('show --system reads a cell with the architecture of its system configuration, and checks their revisions', async () => {
+    const r = await ctl('show', 'orangepi0-gic-demo-arm-rev12.cell', '--system', 'orangepi0-arm-rev12.cell', '--arch', 'arm');
+    expect(r).toMatchObject({ code: 'ok', stderr: '' });
+    expect(r.stdout.split('\n')[0]).toMatch(/^# orangepi0-gic-demo-arm-rev12\.cell: cell configuration, revision 12, arm \(from orangepi0-arm-rev12\.cell\), \d+ bytes$/);
+    const inferred = await ctl('show', 'nuttx.cell', '--system', 'zcu102-arm64-rev13.cell');
+    expect(inferred.code).toBe('failed');
+    expect(inferred.stdout.split('\n')[0]).toMatch(/cell configuration, revision 12, arm64 \(from zcu102-arm64-rev13\.cell\)/);
+    expect(inferred.stderr).toContain("nuttx.cell@0x6: error[CELLCFG_REVISION_MISMATCH]: cell 'nuttx' is revision 12, but the system configuration zcu102-arm64-rev13.cell is revision 13");
+    const wrong = await ctl('show', 'nuttx.cell', '--system', 'apic-demo.cell');
+    expect(wrong.code).toBe('failed');
+    expect(wrong.stderr).toContain('apic-demo.cell@0x0: error[CELLCFG_WRONG_KIND]');
+  });
+  it('show prints a PCI device type outside 1..3 as hex, with a warning', async () => {
+    const desc = parse(fixtureText('qemu-x86.yaml'));
+    desc.rootCell.pciDevices[1].type = '0x9';
+    writeFileSync(join(dir, 'odd-type.yaml'), JSON.stringify(desc));
+    expect((await ctl('build', 'odd-type.yaml', '-o', 'odd-type.cell')).code).toBe('ok');
+    const r = await ctl('show', 'odd-type.cell');
+    expect(r.code).toBe('ok');
+    expect(r.stdout.split('\n')[1]).toBe("# warning: root cell 'QEMU-Linux', PCI device 1 (00:1f.2): type 0x9 is not 1 (device), 2 (bridge) or 3 (ivshmem); the hypervisor treats it as a device");
+    expect(parse(r.stdout).rootCell.pciDevices[1].type).toBe('0x9');
+    const check = await ctl('check', 'odd-type.cell', '--json');
+    expect(check.code).toBe('ok');
+    expect(JSON.parse(check.stdout).problems.map((p: { code: string; severity: string }) => [p.code, p.severity])).toEqual([['CELLCFG_PCI_TYPE_UNKNOWN', 'warning']]);
   });
   it('show --json gives flags by name and bigints as hex; --full lists defaults too', async () => {
     const r = await ctl('show', 'apic-demo.cell', '--json');
@@ -67,6 +116,33 @@ describe('cell-config build and show', () => {
     expect(r.code).toBe('failed');
     expect(r.stderr).toContain("bad.yaml:6:12: error[CELLCFG_DESCRIPTION]: memoryRegions.0.flags: unknown flag 'WRIT'");
     expect(r.stderr).toContain('6 |     flags: [READ, WRIT]');
+  });
+  it('build reads a description without arch as what it says, and refuses one that does not tell', async () => {
+    writeFileSync(join(dir, 'noarch-pio.yaml'), 'kind: cell\nrevision: 13\nname: x\ncpus: 1\npioRegions: [{ base: 0x2f8, length: 8 }]\n');
+    const x86 = await ctl('build', 'noarch-pio.yaml', '-o', 'noarch-pio.cell', '--json');
+    expect(x86.code).toBe('ok');
+    expect(JSON.parse(x86.stdout)).toMatchObject({ revision: 13, arch: 'x86' });
+    writeFileSync(join(dir, 'noarch.yaml'), 'kind: cell\nname: x\ncpus: 1\n');
+    const r = await ctl('build', 'noarch.yaml', '-o', 'noarch.cell');
+    expect(r.code).toBe('failed');
+    expect(r.stderr).toContain('noarch.yaml:1:7: error[CELLCFG_ARCH_UNKNOWN]: this cell description does not write arch, and nothing in it tells x86 from arm from arm64');
+    expect(r.stderr).toContain('write arch: x86|arm|arm64 in the description, or pass --arch');
+    const given = await ctl('build', 'noarch.yaml', '-o', 'noarch.cell', '--arch', 'arm64', '--json');
+    expect(JSON.parse(given.stdout)).toMatchObject({ revision: 14, arch: 'arm64' });
+    expect(readFileSync(join(dir, 'noarch.cell'))[5]).toBe(2);
+    await expect(ctl('build', 'apic-demo.yaml', '-o', 'x.cell', '--arch', 'arm')).rejects.toBeInstanceOf(UsageError);
+  });
+  it('build of a system description without arch takes the family from its platformInfo section', async () => {
+    const desc = parse(fixtureText('qemu-arm64.yaml'));
+    delete desc.arch;
+    writeFileSync(join(dir, 'noarch-sys.yaml'), JSON.stringify(desc));
+    expect(JSON.parse((await ctl('build', 'noarch-sys.yaml', '-o', 'noarch-sys.cell', '--json')).stdout)).toMatchObject({ arch: 'arm64' });
+    desc.platformInfo.iommuUnits = [];
+    desc.rootCell.streamIds = [];
+    writeFileSync(join(dir, 'noarch-sys.yaml'), JSON.stringify(desc));
+    const r = await ctl('build', 'noarch-sys.yaml', '-o', 'noarch-sys.cell');
+    expect(r.code).toBe('failed');
+    expect(r.stderr).toContain('nothing in it tells arm from arm64 (both lay the file out the same way); looked at its platformInfo section');
   });
   it('build without -o is a usage error', async () => {
     await expect(ctl('build', 'apic-demo.yaml')).rejects.toBeInstanceOf(UsageError);
@@ -93,6 +169,20 @@ describe('cell-config check', () => {
     const r = await ctl('check', 'qemu-x86.cell', 'nuttx.cell', '--json');
     expect(r.code).toBe('failed');
     expect(JSON.parse(r.stdout).problems.map((p: { code: string }) => p.code)).toEqual(['CELLCFG_REVISION_MISMATCH']);
+  });
+  it('infers the system\'s architecture (and the cells take it), or refuses it; --system names the system too', async () => {
+    const refused = await ctl('check', 'orangepi0-arm-rev12.cell', 'orangepi0-gic-demo-arm-rev12.cell', '--json');
+    expect(refused.code).toBe('failed');
+    expect(JSON.parse(refused.stdout).problems.map((p: { code: string; file: string }) => [p.code, p.file])).toEqual([
+      ['CELLCFG_ARCH_UNKNOWN', 'orangepi0-arm-rev12.cell'],
+      ['CELLCFG_ARCH_UNKNOWN', 'orangepi0-gic-demo-arm-rev12.cell'],
+    ]);
+    const given = await ctl('check', '--system', 'orangepi0-arm-rev12.cell', 'orangepi0-gic-demo-arm-rev12.cell', '--arch', 'arm');
+    expect(given.stdout).toBe(
+      ['Architecture:  arm (revision 12)', 'Root cell:     Orange-Pi0 (orangepi0-arm-rev12.cell)', 'Non-root cell: gic-demo (orangepi0-gic-demo-arm-rev12.cell)', '2 configurations: no findings', ''].join('\n'),
+    );
+    const zcu = await ctl('check', 'zcu102-arm64-rev13.cell');
+    expect(zcu.stdout.split('\n')[0]).toMatch(/^Architecture: {2}arm64 \(revision 13; inferred: .*ARM_MMU500/);
   });
   it('a cell given as system is a finding, not a crash', async () => {
     const r = await ctl('check', 'apic-demo.cell');
