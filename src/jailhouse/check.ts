@@ -21,6 +21,11 @@ export interface CheckInput {
   cells: { file: string; config: CellConfig }[];
   /** Images by cell name, with their size in bytes and guest (virtual) load address. */
   images?: { cell: string; file: string; size: number; address: bigint }[];
+  /**
+   * Memory reserved for cells that no root cell region lists (e.g. a pool links are carved from,
+   * kept from Linux as `--mem-inmates` memory is): cell memory there is the system's RAM too.
+   */
+  inmateMemory?: { start: bigint; size: bigint }[];
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -184,13 +189,14 @@ function uncovered(r: Range, cover: readonly Range[]): Range[] {
 
 /**
  * Non-root memory (RAM or shared, not IO, not the comm region) outside every memory region of the
- * root cell. Jailhouse does not check it, but such memory is not the system's RAM as the root
- * cell knows it, so nothing says Linux keeps its hands off it. The inmate memory a cell takes is a
- * root cell region (`jailhouse config create --mem-inmates`), and ivshmem memory is mapped by
- * both sides, so correct sets pass.
+ * root cell and the inmate memory the caller names. Jailhouse does not check it, but such memory
+ * is not the system's RAM as the configurations know it, so nothing says Linux keeps its hands off
+ * it. The inmate memory a cell takes is a root cell region upstream (`jailhouse config create
+ * --mem-inmates`), and ivshmem memory is mapped by both sides, so correct sets pass.
  */
-function checkRamInSystem(f: Findings, root: Member, cells: readonly Member[]): void {
-  const system = root.cell.memoryRegions.filter((r) => !isComm(r)).map(phys);
+function checkRamInSystem(f: Findings, root: Member, cells: readonly Member[], inmateMemory: readonly Range[]): void {
+  const system = [...root.cell.memoryRegions.filter((r) => !isComm(r)).map(phys), ...inmateMemory];
+  const where = `no memory region of ${cellLabel(root)} (${root.file})${inmateMemory.length > 0 ? ' nor in the inmate memory' : ''}`;
   for (const m of cells) {
     m.cell.memoryRegions.forEach((r, i) => {
       if (isComm(r) || has(r, 'IO') || r.size === 0n) return;
@@ -200,7 +206,7 @@ function checkRamInSystem(f: Findings, root: Member, cells: readonly Member[]): 
         'CELLCFG_RAM_OUTSIDE_SYSTEM',
         m,
         i,
-        `${describeRange(phys(r))} lies outside the system's RAM: ${gaps.map(describeRange).join(', ')} ${gaps.length === 1 ? 'is' : 'are'} in no memory region of ${cellLabel(root)} (${root.file})`,
+        `${describeRange(phys(r))} lies outside the system's RAM: ${gaps.map(describeRange).join(', ')} ${gaps.length === 1 ? 'is' : 'are'} in ${where}`,
         "list the memory in the root cell's configuration (the inmate memory reserved from Linux), or move the region into memory it lists",
       );
     });
@@ -318,7 +324,7 @@ export function checkConfigs(input: CheckInput): Problem[] {
   members.forEach((m) => checkPageAlignment(f, m));
   members.forEach((m) => checkPciTypesOf(f, m));
   checkReserved(f, members, reservedRanges(sys, f, input.system.file));
-  checkRamInSystem(f, root, cells);
+  checkRamInSystem(f, root, cells, input.inmateMemory ?? []);
   checkCpus(f, root, cells, sys.arch);
   checkSharedMemory(f, cells);
   checkIvshmem(f, members);

@@ -182,6 +182,14 @@ describe("a non-root cell's memory outside the system's RAM", () => {
     const found = checkConfigs(input(system, nuttx)).filter((p) => p.code === 'CELLCFG_RAM_OUTSIDE_SYSTEM');
     expect(found.map((p) => p.offset)).toEqual([0, 1, 2, 3, 4, 6, 7].map((i) => 132 + 8 + 32 * i));
   });
+  it('counts inmate memory the caller names (a link pool no root region lists) as the system\'s RAM', () => {
+    const { system, apic } = x86Set();
+    apic.memoryRegions[0]!.physStart = 0x50000000n;
+    const pool = { start: 0x4ff00000n, size: 0x100000n };
+    const found = checkConfigs({ ...input(system, apic), inmateMemory: [pool] });
+    expect(found.map((p) => p.message)).toEqual([expect.stringContaining(": 0x50000000..0x50100000 is in no memory region of root cell 'QEMU-Linux' (sys.cell) nor in the inmate memory")]);
+    expect(checkConfigs({ ...input(system, apic), inmateMemory: [pool, { start: 0x50000000n, size: 0x10000000n }] })).toEqual([]);
+  });
   it('holds in the arm64 and revision-12 sets too', () => {
     const sys = loadFixture('qemu-arm64.yaml') as SystemConfig;
     const demo = loadFixture('gic-demo-arm64.yaml') as CellConfig;
