@@ -13,14 +13,15 @@ const NO_CONSOLE: Console = { address: 0n, size: 0, type: 'NONE', flags: [], div
 const region = (physStart: bigint, virtStart: bigint, size: bigint, flags: string[]): MemoryRegion => ({ physStart, virtStart, size, flags });
 const EMPTY_REGION = region(0n, 0n, 0n, []);
 
-function ivshmem(bdf: number, regionsStart: number, devId: number, protocol: number, msix: number): PciDevice {
+function ivshmem(revision: Revision, bdf: number, regionsStart: number, devId: number, protocol: number, msix: number): PciDevice {
   return {
     type: 'ivshmem',
     iommu: 0,
     domain: 0,
     bdf,
-    // JAILHOUSE_IVSHMEM_BAR_MASK_MSIX as of v0.12.
-    barMask: [0xfffff000, 0xfffffe00, 0, 0, 0, 0],
+    // JAILHOUSE_IVSHMEM_BAR_MASK_MSIX: v0.12's (the cRTOS fork, revision 12) maps 0x200 bytes of
+    // MSI-X; since b9db8db0 (2020-10, before revision 13's final layout) it is a full page.
+    barMask: [0xfffff000, revision === 12 ? 0xfffffe00 : 0xfffff000, 0, 0, 0, 0],
     capsStart: 0,
     numCaps: 0,
     numMsiVectors: 0,
@@ -115,7 +116,7 @@ export function crtosSystemConfig(o: ExampleOptions): SystemConfig {
       ...shadowRegions(0, SHADOW_BASE + 0x1000n, []),
       ...netRegions(0),
     ],
-    pciDevices: [ivshmem(SHADOW_BDF, 1, 0, 0x0002, 16), ivshmem(NET_BDF, 5, 0, 0x0001, 2)],
+    pciDevices: [ivshmem(o.revision, SHADOW_BDF, 1, 0, 0x0002, 16), ivshmem(o.revision, NET_BDF, 5, 0, 0x0001, 2)],
   };
   return {
     kind: 'system',
@@ -149,7 +150,7 @@ export function nuttxCellConfig(o: ExampleOptions): CellConfig {
       ...netRegions(1),
       region(0n, 0x8000_0000n, 0x1000n, ['READ', 'WRITE', 'COMM_REGION']),
     ],
-    pciDevices: [ivshmem(SHADOW_BDF, 0, 1, 0x0002, 16), ivshmem(NET_BDF, 4, 1, 0x0001, 2)],
+    pciDevices: [ivshmem(o.revision, SHADOW_BDF, 0, 1, 0x0002, 16), ivshmem(o.revision, NET_BDF, 4, 1, 0x0001, 2)],
   };
 }
 

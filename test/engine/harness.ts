@@ -170,6 +170,7 @@ export function states(manager: Manager): Record<string, string> {
 
 export const ALL_ACTIVE = {
   'crtos-link.network': 'active/success',
+  'crtos-net.link': 'active/success',
   'hello.loader': 'active/success',
   'ivshmem-net.driver': 'active/success',
   'jailhouse.driver': 'active/success',
@@ -177,6 +178,7 @@ export const ALL_ACTIVE = {
   'nuttx.cell': 'active/success',
   'nuttx.image': 'active/success',
   'shadow.driver': 'active/success',
+  'shadow.link': 'active/success',
 };
 
 /**

@@ -16,7 +16,7 @@ import { unitId } from '../../kinds/spec-common.js';
 import { FILE_HINT, unitProblem, type CheckContext } from '../../transaction/context.js';
 import * as codec from '../../jailhouse/index.js';
 import type { CellConfig, SystemConfig } from '../../jailhouse/index.js';
-import type { JailhouseHypervisor } from './definition.js';
+import { archOption, ARCH_HINT, type JailhouseHypervisor } from './definition.js';
 import { checkedLayout } from './checked-layout.js';
 
 type Cell = UnitOf<'Cell'>;
@@ -34,7 +34,8 @@ export async function checkCells(ctx: CheckContext, hv: JailhouseHypervisor, uni
   const out: Problem[] = [];
   const system = ctx.machine ? await readSystem(ctx, hv, out) : undefined;
   if (ctx.machine && !system) return out; // nothing to judge the cells against
-  const target = system ?? { revision: undefined, arch: hv.spec.arch };
+  // Offline, the architecture the unit writes (or x86): only the inline configurations are checked then.
+  const target = system ?? { revision: undefined, arch: hv.spec.arch ?? 'x86' };
   const members: Member[] = [];
   for (const cell of cells) {
     const member = typeof cell.spec.config === 'string' ? await readCellFile(ctx, cell, cell.spec.config, target.arch, out) : inlineMember(ctx, cell, hv, target, out);
@@ -46,7 +47,7 @@ export async function checkCells(ctx: CheckContext, hv: JailhouseHypervisor, uni
   const labelled = members.map((m) => ({ file: m.unit.id, config: m.config }));
   const enabled = layout.system?.config ?? system;
   const findings = enabled
-    ? codec.checkConfigs({ system: { file: hv.id, config: enabled }, cells: labelled, images: await imagesOf(ctx, members) })
+    ? codec.checkConfigs({ system: { file: hv.id, config: enabled }, cells: labelled, images: await imagesOf(ctx, members), ...(hv.spec.linkPool ? { inmateMemory: [hv.spec.linkPool] } : {}) })
     : codec.checkCellConfigs(labelled, target.arch);
   for (const finding of findings) out.push(toUnitProblem(ctx, finding, members, hv));
   return out;
@@ -59,9 +60,10 @@ async function readSystem(ctx: CheckContext, hv: JailhouseHypervisor, out: Probl
     if (!file.missing) out.push(unitProblem(ctx, hv, ['system'], 'UNIT_FILE_MISSING', `'system' names ${path}, which ${file.error}`, FILE_HINT));
     return undefined;
   }
-  const decoded = codec.decodeConfig(file.bytes, { arch: hv.spec.arch });
+  const decoded = codec.decodeConfig(file.bytes, archOption(hv.spec));
   if (!decoded.ok) {
-    out.push(unitProblem(ctx, hv, ['system'], 'UNIT_FILE_INVALID', `${path} is not a Jailhouse system configuration: ${decoded.problems.map((p) => p.message).join('; ')}`, 'build it for this Jailhouse (`crtosctl cell-config show` reads it)'));
+    const archUnknown = decoded.problems.some((p) => p.code === 'CELLCFG_ARCH_UNKNOWN');
+    out.push(unitProblem(ctx, hv, ['system'], 'UNIT_FILE_INVALID', `${path} is not a Jailhouse system configuration: ${decoded.problems.map((p) => p.message).join('; ')}`, archUnknown ? ARCH_HINT : 'build it for this Jailhouse (`crtosctl cell-config show` reads it)'));
     return undefined;
   }
   if (decoded.config.kind !== 'system') {

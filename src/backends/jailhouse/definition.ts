@@ -13,8 +13,11 @@ export const jailhouseFields = {
   system: machinePath.meta({ description: 'The system configuration (.cell) passed to `jailhouse enable`.' }),
   arch: z
     .enum(['x86', 'arm', 'arm64'])
-    .default('x86')
-    .meta({ description: 'Architecture of the configurations (revisions 12 and 13 do not record it; default x86).' }),
+    .optional()
+    .meta({
+      description:
+        "Architecture of the configurations, for a revision 12 or 13 system configuration whose bytes do not tell it (revision 14 records it). Default: read from the system configuration; `crtosctl cell-config show` says whether it can be.",
+    }),
   linkPool: z
     .strictObject({
       start: address.meta({ description: 'Physical address of the pool.' }),
@@ -30,6 +33,12 @@ export const jailhouseFields = {
 };
 
 export type JailhouseFields = z.output<z.ZodObject<typeof jailhouseFields>>;
+
+/** The decode option for a configuration of this hypervisor: its written architecture, or none (read from the file). */
+export const archOption = (spec: Pick<JailhouseFields, 'arch'>): { arch?: 'x86' | 'arm' | 'arm64' } => (spec.arch ? { arch: spec.arch } : {});
+
+/** The hint for a revision 12/13 file whose architecture its bytes do not tell. */
+export const ARCH_HINT = 'write `arch: x86`, `arm` or `arm64` in the Hypervisor unit: revision 12 and 13 files do not record it, and this one does not tell';
 export type JailhouseHypervisor = HypervisorUnit<JailhouseFields>;
 
 export const jailhouseDefinition: BackendDefinition<typeof jailhouseFields> = {

@@ -88,7 +88,10 @@ async function describeOwnConfig(cell: UnitOf<'Cell'>, inline: InlineCellConfig 
   if (!cfg.bytes) {
     return { fields, problem: problem('ENGINE_CELL_CONFIG', `cannot read the cell configuration ${path}: ${cfg.error}`, { unit: cell.id, hint: 'check the path in `config:` (it is resolved under --root)' }) };
   }
-  const decoded = decodeConfig(cfg.bytes, { arch: hv?.spec.arch ?? 'x86' });
+  // A .cell file is read with the architecture of the system configuration it runs under.
+  const sys = hv ? await systemFacts(ctx, hv.spec.system, hv.spec.arch) : undefined;
+  const arch = sys && 'arch' in sys ? sys.arch : hv?.spec.arch;
+  const decoded = decodeConfig(cfg.bytes, arch ? { arch } : {});
   if (decoded.ok && decoded.config.kind === 'cell') return { fields, facts: { cellName: decoded.config.name, cpus: decoded.config.cpus } };
   const why = decoded.ok ? 'it is a system configuration, not a cell configuration' : decoded.problems.map((p) => p.message).join('; ');
   return { fields, problem: problem('ENGINE_CELL_CONFIG', `cannot use ${path}: ${why}`, { unit: cell.id, hint: 'build the .cell file for this Jailhouse (see `crtosctl cell-config`)' }) };
@@ -98,11 +101,11 @@ async function describeOwnConfig(cell: UnitOf<'Cell'>, inline: InlineCellConfig 
 type SystemFacts = { revision: Revision; arch: Arch } | { error: string };
 
 /** The system configuration's revision and architecture, decoded once per description of a set. */
-function systemFacts(ctx: DescribeContext, path: string, arch: Arch): Promise<SystemFacts> {
-  return ctx.shared(`jailhouse-system:${arch}:${path}`, async (): Promise<SystemFacts> => {
+function systemFacts(ctx: DescribeContext, path: string, arch: Arch | undefined): Promise<SystemFacts> {
+  return ctx.shared(`jailhouse-system:${arch ?? 'read'}:${path}`, async (): Promise<SystemFacts> => {
     const file = await ctx.file(path);
     if (!file.bytes) return { error: `cannot read ${path}: ${file.error}` };
-    const decoded = decodeConfig(file.bytes, { arch });
+    const decoded = decodeConfig(file.bytes, arch ? { arch } : {});
     if (!decoded.ok) return { error: `cannot decode ${path}: ${decoded.problems.map((x) => x.message).join('; ')}` };
     if (decoded.config.kind !== 'system') return { error: `${path} is a cell configuration, not a system configuration` };
     return { revision: decoded.config.revision, arch: decoded.config.arch };

@@ -35,7 +35,7 @@ describe('checkLinkRequest', () => {
     expect(found(veth({}))).toEqual([]);
     expect(found(veth({}), ARM64)).toEqual([]);
     expect(found(veth({ peers: [{}, { cell: 'a.cell' }, { cell: 'b.cell' }] }))).toEqual([['CELLCFG_LINK_VETH', 'peers', 'error']]);
-    expect(found(veth({ outputSize: 0n }))).toEqual([['CELLCFG_LINK_VETH', 'sections.output', 'error']]);
+    expect(found(veth({ outputSize: 0n }))).toEqual([['CELLCFG_LINK_VETH', 'outputSize', 'error']]);
     expect(checkLinkRequest(veth({ outputSize: 0n }), X86)[0]!.message).toContain('Missing input/output sections');
     expect(found(veth({ msixVectors: 1 }))).toEqual([['CELLCFG_LINK_VETH', 'msixVectors', 'error']]);
     expect(found(veth({ msixVectors: 1 }), ARM64)).toEqual([['CELLCFG_LINK_VETH', 'msixVectors', 'error']]);
@@ -43,11 +43,11 @@ describe('checkLinkRequest', () => {
   });
 
   it('sizes: a state table of 0 is an error; sizes off the page are rounded up, with a warning that says to what', () => {
-    expect(found(link('a.link', { stateSize: 0n }))).toEqual([['CELLCFG_LINK_SIZE', 'sections.state', 'error']]);
+    expect(found(link('a.link', { stateSize: 0n }))).toEqual([['CELLCFG_LINK_SIZE', 'stateSize', 'error']]);
     const odd = checkLinkRequest(link('a.link', { rwSize: 0x1800n, outputSize: 100n }), X86);
     expect(odd.map((f) => [f.field.join('.'), f.severity, f.message])).toEqual([
-      ['sections.rw', 'warning', 'the r/w section size 0x1800 is not a multiple of the 4 KiB page; it is rounded up to 8K'],
-      ['sections.output', 'warning', 'the output section size 0x64 is not a multiple of the 4 KiB page; it is rounded up to 4K'],
+      ['rwSize', 'warning', 'the r/w section size 0x1800 is not a multiple of the 4 KiB page; it is rounded up to 8K'],
+      ['outputSize', 'warning', 'the output section size 0x64 is not a multiple of the 4 KiB page; it is rounded up to 4K'],
     ]);
   });
 

@@ -3,7 +3,7 @@
  * hand-written configurations the simulated machine ships, byte for byte.
  */
 import { describe, expect, it } from 'vitest';
-import { addLinks, addLinksToSystem, BAR_MASK_MSIX_V012, checkLinkRequest, linkFacts, placeLinks, type IvshmemLinkRequest, type PlacedLink } from '../../../../src/backends/jailhouse/links/index.js';
+import { addLinks, addLinksToSystem, checkLinkRequest, linkFacts, placeLinks, type IvshmemLinkRequest, type PlacedLink } from '../../../../src/backends/jailhouse/links/index.js';
 import { checkConfigs, decodeConfig, encodeConfig, type Arch, type Revision } from '../../../../src/jailhouse/index.js';
 import { crtosBaseSystemConfig, crtosSystemConfig, INMATE_MEMORY, NET_BDF, nuttxCellConfig, nuttxOwnCellConfig, SHADOW_BDF, type ExampleOptions } from '../../../../src/sim/crtos-example.js';
 
@@ -11,8 +11,7 @@ const K = 1024n;
 const NUTTX = 'nuttx.cell';
 
 /** The two links as the cRTOS guide describes them. */
-function exampleLinks(arch: Arch, pinV012Mask: boolean): IvshmemLinkRequest[] {
-  const mask = pinV012Mask ? { barMask: [...BAR_MASK_MSIX_V012] } : {};
+function exampleLinks(arch: Arch): IvshmemLinkRequest[] {
   return [
     {
       id: 'shadow.link',
@@ -24,7 +23,6 @@ function exampleLinks(arch: Arch, pinV012Mask: boolean): IvshmemLinkRequest[] {
       rwFlags: ['EXECUTE'],
       msixVectors: 16,
       bdf: 0x0e << 3,
-      ...mask,
     },
     {
       id: 'ivshmem-net.link',
@@ -37,13 +35,12 @@ function exampleLinks(arch: Arch, pinV012Mask: boolean): IvshmemLinkRequest[] {
       // The example gives ivshmem-net 2 MSI-X vectors on every architecture; on ARM the default is INTx.
       ...(arch === 'x86' ? {} : { msixVectors: 2 }),
       bdf: 0x0d << 3,
-      ...mask,
     },
   ];
 }
 
-function generate(o: ExampleOptions, pinV012Mask: boolean): { system: Uint8Array; nuttx: Uint8Array; placed: PlacedLink[] } {
-  const links = exampleLinks(o.arch, pinV012Mask);
+function generate(o: ExampleOptions): { system: Uint8Array; nuttx: Uint8Array; placed: PlacedLink[] } {
+  const links = exampleLinks(o.arch);
   for (const link of links) expect(checkLinkRequest(link, o)).toEqual([]);
   const { placements, findings } = placeLinks({ pool: INMATE_MEMORY, links });
   expect(findings).toEqual([]);
@@ -55,15 +52,9 @@ function generate(o: ExampleOptions, pinV012Mask: boolean): { system: Uint8Array
   };
 }
 
-/** Byte offsets where two encodings differ. */
-function differingBytes(a: Uint8Array, b: Uint8Array): number[] {
-  expect(a.length).toBe(b.length);
-  return [...a.keys()].filter((i) => a[i] !== b[i]);
-}
-
 /** cell-config check over the generated configurations, decoded from their bytes as the daemon reads them. */
 function checkGenerated(o: ExampleOptions): ReturnType<typeof checkConfigs> {
-  const { system, nuttx } = generate(o, false);
+  const { system, nuttx } = generate(o);
   const sys = decodeConfig(system, { arch: o.arch });
   const cell = decodeConfig(nuttx, { arch: o.arch });
   if (!sys.ok || sys.config.kind !== 'system' || !cell.ok || cell.config.kind !== 'cell') throw new Error('generated configurations do not decode');
@@ -75,42 +66,17 @@ const MATRIX = ([12, 13, 14] as const).flatMap((revision) => (['x86', 'arm64'] a
 
 describe('the cRTOS example from its two links', () => {
   it('places the shadow link at the start of the inmate memory and ivshmem-net at the next MiB after it', () => {
-    const { placed } = generate(options(12, 'x86'), false);
+    const { placed } = generate(options(12, 'x86'));
     expect(placed.map((l) => [l.request.id, l.placement.address, l.placement.bdf])).toEqual([
       ['shadow.link', 0x1_0000_0000n, SHADOW_BDF],
       ['ivshmem-net.link', 0x1_4010_0000n, NET_BDF],
     ]);
   });
 
-  it.each(MATRIX.filter((o) => o.revision === 12))('revision 12, $arch: base + links == the hand-written system and nuttx configurations, byte for byte', (o) => {
-    const { system, nuttx } = generate(o, false);
+  it.each(MATRIX)('revision $revision, $arch: base + links == the hand-written system and nuttx configurations, byte for byte', (o) => {
+    const { system, nuttx } = generate(o);
     expect(Buffer.from(system).equals(encodeConfig(crtosSystemConfig(o)))).toBe(true);
     expect(Buffer.from(nuttx).equals(encodeConfig(nuttxCellConfig(o)))).toBe(true);
-  });
-
-  it.each(MATRIX.filter((o) => o.revision !== 12))('revision $revision, $arch: byte for byte with the v0.12 MSI-X mask the example carries pinned', (o) => {
-    const { system, nuttx } = generate(o, true);
-    expect(Buffer.from(system).equals(encodeConfig(crtosSystemConfig(o)))).toBe(true);
-    expect(Buffer.from(nuttx).equals(encodeConfig(nuttxCellConfig(o)))).toBe(true);
-  });
-
-  it.each(MATRIX.filter((o) => o.revision !== 12))('revision $revision, $arch: with the default mask only BAR1 of each ivshmem device differs (full page instead of v0.12 512 bytes)', (o) => {
-    const { system, nuttx } = generate(o, false);
-    for (const [mine, theirs] of [
-      [system, encodeConfig(crtosSystemConfig(o))],
-      [nuttx, encodeConfig(nuttxCellConfig(o))],
-    ] as const) {
-      const decoded = decodeConfig(mine, { arch: o.arch });
-      if (!decoded.ok) throw new Error('generated configuration does not decode');
-      const cell = decoded.config.kind === 'system' ? decoded.config.rootCell : decoded.config;
-      expect(cell.pciDevices.map((d) => d.barMask)).toEqual([
-        [0xfffff000, 0xfffff000, 0, 0, 0, 0],
-        [0xfffff000, 0xfffff000, 0, 0, 0, 0],
-      ]);
-      // bar_mask[1] is the second u32 of the mask at +6 of a 56-byte device: one byte (0xfe -> 0xf0) each.
-      const pciStart = mine.length - 2 * 56;
-      expect(differingBytes(mine, theirs)).toEqual([pciStart + 6 + 4 + 1, pciStart + 56 + 6 + 4 + 1]);
-    }
   });
 
   it('cell-config check finds nothing in the generated x86 configurations', () => {
@@ -126,7 +92,7 @@ describe('the cRTOS example from its two links', () => {
   });
 
   it("gives the shadow driver's shmaddr and the network interface as the guide writes them", () => {
-    const [shadow, net] = generate(options(12, 'x86'), false).placed;
+    const [shadow, net] = generate(options(12, 'x86')).placed;
     expect(linkFacts(shadow!.request, shadow!.placement)).toMatchObject({ rwAddress: 0x1_0000_1000n, bdf: '00:0e.0', interface: undefined });
     expect(linkFacts(net!.request, net!.placement)).toMatchObject({ rwAddress: undefined, outputAddresses: [0x1_4010_1000n, 0x1_4018_0000n], bdf: '00:0d.0', interface: 'enp0s13' });
   });

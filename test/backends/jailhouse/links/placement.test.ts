@@ -65,7 +65,7 @@ describe('placeLinks: memory', () => {
     expect(r.findings).toEqual([
       {
         link: 'huge.link',
-        field: ['sections'],
+        field: [],
         code: 'CELLCFG_LINK_POOL_FULL',
         severity: 'error',
         message: 'the link needs 15372K (state 4K + r/w 15M + 2 × output 4K), but the link pool 0x100000000..0x101000000 (16M) has at most 8M free in one piece aligned to 1M',
