@@ -111,6 +111,11 @@ export interface UnitReference {
   /** Dotted field path, for error positions: `driver`, `load.0.image`. */
   field: string;
   target: string;
+  /**
+   * false: the target must exist, but nothing is implied (a link names the cells it connects; it
+   * does not stop when one of them restarts).
+   */
+  dependency?: false;
 }
 
 /** A machine file the unit names; checked to exist under --root by `validate --root`. */

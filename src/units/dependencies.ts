@@ -65,8 +65,8 @@ export function collectEdges(ctx: BuildContext, candidates: ReadonlyMap<string, 
       const spec = c.unit.spec;
       for (const ref of definitionOf(c.kind).references(spec)) {
         const path = fieldPath(ref.field);
-        if (candidates.has(ref.target)) edges.push({ from: c.id, to: ref.target, type: 'requires', origin: { candidate: c, path } });
-        else missing(c, path, ref.target, false);
+        if (!candidates.has(ref.target)) missing(c, path, ref.target, false);
+        else if (ref.dependency !== false) edges.push({ from: c.id, to: ref.target, type: 'requires', origin: { candidate: c, path } });
       }
       for (const type of DEPENDENCY_FIELDS) {
         spec[type].forEach((target, i) => {

@@ -18,6 +18,7 @@ import * as codec from '../../jailhouse/index.js';
 import type { CellConfig, SystemConfig } from '../../jailhouse/index.js';
 import { archOption, ARCH_HINT, type JailhouseHypervisor } from './definition.js';
 import { checkedLayout } from './checked-layout.js';
+import { ROOT_PEER } from '../../kinds/link/spec.js';
 
 type Cell = UnitOf<'Cell'>;
 
@@ -42,12 +43,17 @@ export async function checkCells(ctx: CheckContext, hv: JailhouseHypervisor, uni
     if (member) members.push(member);
   }
   // What the hypervisor will be given: the configurations with their links, where links exist.
+  // A cell (or the root cell) whose link could not be placed is judged once it can be: without the
+  // link, its configuration would show findings that are only the missing link's (an image that no
+  // longer fits its R/W section), beside the link's own finding.
   const layout = await checkedLayout(ctx, hv);
-  for (const m of members) m.config = layout.cells.get(m.unit.id)?.config ?? m.config;
-  const labelled = members.map((m) => ({ file: m.unit.id, config: m.config }));
+  if (layout.incomplete.has(ROOT_PEER)) return out;
+  const complete = members.filter((m) => !layout.incomplete.has(m.unit.id));
+  for (const m of complete) m.config = layout.cells.get(m.unit.id)?.config ?? m.config;
+  const labelled = complete.map((m) => ({ file: m.unit.id, config: m.config }));
   const enabled = layout.system?.config ?? system;
   const findings = enabled
-    ? codec.checkConfigs({ system: { file: hv.id, config: enabled }, cells: labelled, images: await imagesOf(ctx, members), ...(hv.spec.linkPool ? { inmateMemory: [hv.spec.linkPool] } : {}) })
+    ? codec.checkConfigs({ system: { file: hv.id, config: enabled }, cells: labelled, images: await imagesOf(ctx, complete), ...(hv.spec.linkPool ? { inmateMemory: [hv.spec.linkPool] } : {}) })
     : codec.checkCellConfigs(labelled, target.arch);
   for (const finding of findings) out.push(toUnitProblem(ctx, finding, members, hv));
   return out;

@@ -60,6 +60,8 @@ export interface JailhouseLayout {
   cells: Map<string, Generated<CellConfig>>;
   /** Every placed link, by unit id. */
   links: Map<string, LinkLayout>;
+  /** Partitions ('root' for the root cell) with a link that could not be placed: their configurations lack it. */
+  incomplete: Set<string>;
   findings: LayoutFinding[];
 }
 
@@ -99,7 +101,7 @@ export function requestOf(id: string, spec: LinkSpec): IvshmemLinkRequest {
 
 export async function layOut(input: LayoutInput): Promise<JailhouseLayout> {
   const { hv, set } = input;
-  const out: JailhouseLayout = { cells: new Map(), links: new Map(), findings: [] };
+  const out: JailhouseLayout = { cells: new Map(), links: new Map(), incomplete: new Set(), findings: [] };
   const links = linksOf(set, hv);
   const base = input.read ? await readSystem(input.read, hv) : undefined;
   if (base) out.base = base;
@@ -136,9 +138,12 @@ export async function layOut(input: LayoutInput): Promise<JailhouseLayout> {
   out.findings.push(...placed.findings.map((f) => ({ ...f, unit: f.link })));
   const domain = base?.platformInfo.pciDomain ?? 0;
   const all: PlacedLink[] = [];
-  for (const request of placeable) {
+  for (const request of requests) {
     const placement = placed.placements.get(request.id);
-    if (!placement) continue;
+    if (!placement) {
+      for (const p of request.peers) out.incomplete.add(p.cell ?? ROOT_PEER);
+      continue;
+    }
     all.push({ request, placement });
     out.links.set(request.id, { request, placement, facts: linkFacts(request, placement, { domain }) });
   }

@@ -46,8 +46,8 @@ export const linkBehaviour: KindBehaviour = {
       device,
       present,
     };
-    if (!enabled) return { state: 'inactive', subState: 'dead', details };
-    if (device !== '' && !present) return { state: 'partial', subState: 'waiting', details };
+    // Without its device the link is not in the configuration the hypervisor runs (not yet, or no more).
+    if (!enabled || (device !== '' && !present)) return { state: 'inactive', subState: 'dead', details };
     return { state: 'active', subState: 'present', details };
   },
 

@@ -115,7 +115,11 @@ export const linkDefinition = defineKind({
   kind: 'Link',
   summary: 'A channel between partitions (ivshmem), both sides generated',
   schema: linkSchema,
-  references: (l) => [{ field: 'hypervisor', target: unitId(l.hypervisor, 'Hypervisor') }],
+  references: (l) => [
+    { field: 'hypervisor', target: unitId(l.hypervisor, 'Hypervisor') },
+    // The cells it connects must exist; it does not go down with them (its device is the root cell's).
+    ...l.peers.flatMap((p, i) => (p.cell === ROOT_PEER ? [] : [{ field: `peers.${i}`, target: unitId(p.cell, 'Cell'), dependency: false as const }])),
+  ],
   files: () => [],
   // What the link is lives in the configurations generated from it: a change re-creates the cells
   // and re-enables the hypervisor through their own descriptions. The link itself only waits for
