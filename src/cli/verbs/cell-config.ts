@@ -2,6 +2,7 @@
  * `crtosctl cell-config`: look inside, build and check Jailhouse .cell files offline.
  *
  *   show FILE.cell [--arch A | --system SYSTEM.cell] [--full] [--json]   the file as a YAML description (or JSON)
+ *   show --generated UNIT [--units DIR]... [--root DIR]                  what crtosd writes for a unit (cell-config-generated.ts)
  *   build DESC.yaml -o FILE.cell [--arch A]                             description -> binary
  *   check SYSTEM.cell [CELL.cell...] [--image CELL=FILE@ADDR...] [--arch A] [--json]
  *
@@ -34,6 +35,7 @@ import {
 
 const USAGE = `Usage:
   crtosctl cell-config show FILE.cell [--arch x86|arm|arm64 | --system SYSTEM.cell] [--full] [--json]
+  crtosctl cell-config show --generated UNIT [--units DIR]... [--root DIR] [--state-dir DIR] [--full] [--json]
   crtosctl cell-config build DESC.yaml -o FILE.cell [--arch x86|arm|arm64]
   crtosctl cell-config check SYSTEM.cell [CELL.cell...] [--image CELL=FILE@ADDR...] [--arch x86|arm|arm64] [--json]
   crtosctl cell-config check --system SYSTEM.cell CELL.cell... [--image ...] [--json]
@@ -44,6 +46,11 @@ a file that does not tell is refused; 32-bit and 64-bit ARM share one layout, so
 features tell them apart. --system SYSTEM.cell reads a cell with its system configuration's
 architecture and checks that their revisions agree; the cells of a check take the system's.
 A description that does not write arch: is read the same way (--arch fills it in).
+
+show --generated UNIT prints what crtosd writes for a Hypervisor unit (its system configuration
+with its links) or a Cell unit (its configuration with its links), from the unit files (--units,
+default the daemon's) and the machine under --root (default /), links where the running
+hypervisor has them (its state directory, --state-dir, default /run/crtos).
 `;
 
 interface Options {
@@ -55,10 +62,15 @@ interface Options {
   system?: string;
   output?: string;
   images: string[];
+  /** show --generated UNIT: what crtosd writes for a unit, from the unit files. */
+  generated: boolean;
+  units: string[];
+  root?: string;
+  stateDir?: string;
 }
 
 function parseArgs(args: readonly string[]): Options {
-  const o: Options = { positional: [], json: false, full: false, images: [] };
+  const o: Options = { positional: [], json: false, full: false, images: [], generated: false, units: [] };
   for (let i = 0; i < args.length; i++) {
     const a = args[i]!;
     const value = (): string => {
@@ -91,6 +103,18 @@ function parseArgs(args: readonly string[]): Options {
         break;
       case '--image':
         o.images.push(value());
+        break;
+      case '--generated':
+        o.generated = true;
+        break;
+      case '--units':
+        o.units.push(value());
+        break;
+      case '--root':
+        o.root = value();
+        break;
+      case '--state-dir':
+        o.stateDir = value();
         break;
       default:
         if (a.startsWith('-') && a !== '-') throw new UsageError(`unknown option '${a}'\n${USAGE}`);
@@ -143,6 +167,12 @@ function archSourceText(source: ArchSource, opts: Options, system: string | unde
 }
 
 async function show(ctx: CliContext, opts: Options): Promise<ExitKind> {
+  if (opts.generated) {
+    const [unit, ...more] = opts.positional;
+    if (unit === undefined || more.length > 0) throw new UsageError(`show --generated takes one unit id (jailhouse.hypervisor, nuttx.cell)\n${USAGE}`);
+    const { showGenerated } = await import('./cell-config-generated.js');
+    return showGenerated(ctx, { unit, ...(opts.units.length ? { directories: opts.units } : {}), root: opts.root ?? '/', stateDir: opts.stateDir ?? '/run/crtos', full: opts.full, json: opts.json });
+  }
   const [file, ...rest] = opts.positional;
   if (file === undefined || rest.length > 0) throw new UsageError(`show takes one file\n${USAGE}`);
   const problems: Problem[] = [];

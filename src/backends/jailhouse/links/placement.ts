@@ -110,7 +110,7 @@ function noRoom(map: PoolMap, link: IvshmemLinkRequest, size: bigint, align: big
     link.id,
     LINK_FIELDS.sections,
     'CELLCFG_LINK_POOL_FULL',
-    `the link needs ${formatSize(size)} (${parts}), but the link pool ${range(pool.start, pool.size)} (${formatSize(pool.size)}) has at most ${formatSize(map.largestFree(align))} free in one piece aligned to ${formatSize(align)}`,
+    `the link needs ${formatHex(size)} bytes (${parts}), but the link pool ${range(pool.start, pool.size)} (${formatSize(pool.size)}) has at most ${formatSize(map.largestFree(align))} free in one piece aligned to ${formatSize(align)}`,
     'make the pool larger, make the sections of this or another link smaller, or remove a link',
   );
 }

@@ -68,7 +68,7 @@ describe('placeLinks: memory', () => {
         field: [],
         code: 'CELLCFG_LINK_POOL_FULL',
         severity: 'error',
-        message: 'the link needs 15372K (state 4K + r/w 15M + 2 × output 4K), but the link pool 0x100000000..0x101000000 (16M) has at most 8M free in one piece aligned to 1M',
+        message: 'the link needs 0xf03000 bytes (state 4K + r/w 15M + 2 × output 4K), but the link pool 0x100000000..0x101000000 (16M) has at most 8M free in one piece aligned to 1M',
         hint: expect.stringContaining('make the pool larger'),
       },
     ]);
