@@ -4,6 +4,7 @@
  * from it by render.ts after every change, so they can never disagree with each other.
  */
 import type { MachineDescription } from './description.js';
+import { predictableIfname } from '../lib/ifname.js';
 
 /**
  * Exactly the sysfs strings of the driver. `invalid` is what `state` reads while a destroy is
@@ -164,17 +165,7 @@ export function initialState(d: MachineDescription): SimState {
   };
 }
 
-/**
- * PCI-path interface name systemd gives an ivshmem-net device: 0000:00:0d.0 → enp0s13; a non-zero
- * domain is prefixed, in decimal: 0001:00:01.0 → enP1p0s1 (as jailhouse-images' virtual PCI host
- * on domain 1 shows it).
- */
-export function predictableIfname(bdf: number, domain = 0): string {
-  const bus = bdf >> 8;
-  const dev = (bdf >> 3) & 0x1f;
-  const fn = bdf & 7;
-  return `en${domain === 0 ? '' : `P${domain}`}p${bus}s${dev}${fn === 0 ? '' : `f${fn}`}`;
-}
+export { predictableIfname };
 
 export const SHMEM_PROTO_VETH = 0x0001;
 export const SHMEM_PROTO_SHADOW = 0x0002;

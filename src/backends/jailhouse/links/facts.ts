@@ -7,6 +7,7 @@ import { formatBdf } from '../../../jailhouse/index.js';
 import { SHMEM_PROTO_VETH } from './defaults.js';
 import { sectionSpans, sectionSizes } from './footprint.js';
 import type { IvshmemLinkRequest, LinkPlacement } from './request.js';
+import { predictableIfname } from '../../../lib/ifname.js';
 
 export interface LinkFacts {
   /** Physical address of the state table. */
@@ -25,18 +26,7 @@ export interface LinkFacts {
   interface: string | undefined;
 }
 
-/**
- * The name udev's predictable naming gives a PCI network device from its path (ID_NET_NAME_PATH):
- * enp0s13 for 00:0d.0, enP1p0s1 for 0001:00:01.0. Firmware slot names (ens15 on x86 QEMU) take
- * precedence where the firmware describes the slot; a virtual ivshmem device has none, so the
- * path name is the one it gets.
- */
-export function predictableIfname(bdf: number, domain = 0): string {
-  const bus = bdf >> 8;
-  const dev = (bdf >> 3) & 0x1f;
-  const fn = bdf & 7;
-  return `en${domain === 0 ? '' : `P${domain}`}p${bus}s${dev}${fn === 0 ? '' : `f${fn}`}`;
-}
+export { predictableIfname };
 
 /**
  * The facts of a placed link. They do not depend on the architecture; `domain` is the PCI domain
