@@ -103,7 +103,8 @@ export async function layOut(input: LayoutInput): Promise<JailhouseLayout> {
   const { hv, set } = input;
   const out: JailhouseLayout = { cells: new Map(), links: new Map(), incomplete: new Set(), findings: [] };
   const links = linksOf(set, hv);
-  const base = input.read ? await readSystem(input.read, hv) : undefined;
+  const read = input.read ? await readSystem(input.read, hv) : undefined;
+  const base = read && hv.spec.linkPool ? withoutInmateMemory(read, hv, hv.spec.linkPool, out) : read;
   if (base) out.base = base;
   if (links.length === 0) return out;
   const requests = links.map((l) => requestOf(l.id, l.spec));
@@ -159,6 +160,33 @@ export async function layOut(input: LayoutInput): Promise<JailhouseLayout> {
     if (bytes) out.cells.set(id, { config: generated, bytes, links: digestOf(id) });
   }
   return out;
+}
+
+/**
+ * The base without the region that maps the link pool: `jailhouse config create --mem-inmates`
+ * writes the inmate memory as a root cell region ("JAILHOUSE Inmate Memory"), and the cRTOS guide's
+ * first hand edit is to remove it before carving the links out of it. A region that covers the pool
+ * only in part is an error: the root cell would map some of the links' memory as its own RAM.
+ */
+function withoutInmateMemory(base: SystemConfig, hv: JailhouseHypervisor, pool: { start: bigint; size: bigint }, out: JailhouseLayout): SystemConfig {
+  const end = pool.start + pool.size;
+  const regions = base.rootCell.memoryRegions;
+  const whole = regions.findIndex((r) => r.physStart === pool.start && r.size === pool.size);
+  regions.forEach((r, i) => {
+    if (i === whole || r.size === 0n || r.flags.includes('COMM_REGION')) return;
+    if (r.physStart < end && pool.start < r.physStart + r.size) {
+      out.findings.push({
+        unit: hv.id,
+        field: ['linkPool'],
+        code: 'UNIT_LINK',
+        severity: 'error',
+        message: `the link pool 0x${pool.start.toString(16)}..0x${end.toString(16)} overlaps region ${i} of the root cell in ${hv.spec.system} (0x${r.physStart.toString(16)}..0x${(r.physStart + r.size).toString(16)}), which is not the pool itself`,
+        hint: 'make linkPool the inmate memory region exactly (as jailhouse config create writes it), or memory the root cell does not map',
+      });
+    }
+  });
+  if (whole < 0) return base;
+  return { ...base, rootCell: { ...base.rootCell, memoryRegions: regions.filter((_, i) => i !== whole) } };
 }
 
 async function readSystem(read: (path: string) => Promise<MachineFile>, hv: JailhouseHypervisor): Promise<SystemConfig | undefined> {

@@ -6,7 +6,10 @@
  */
 import { describe, expect, it } from 'vitest';
 import { describeUnits } from '../../../src/engine/description.js';
-import { encodeExampleConfigs, crtosSystemConfig, nuttxCellConfig, type ExampleOptions } from '../../../src/sim/crtos-example.js';
+import { encodeExampleConfigs, crtosBaseSystemConfig, crtosSystemConfig, nuttxCellConfig, INMATE_MEMORY, type ExampleOptions } from '../../../src/sim/crtos-example.js';
+import { layOut } from '../../../src/backends/jailhouse/layout.js';
+import type { JailhouseHypervisor } from '../../../src/backends/jailhouse/definition.js';
+import { machineFiles } from '../../../src/transaction/machine-files.js';
 import { checkConfigs, encodeConfig, type PciDevice } from '../../../src/jailhouse/index.js';
 import { HostError } from '../../../src/host/host-error.js';
 import type { Host } from '../../../src/host/host.js';
@@ -68,6 +71,25 @@ describe('units/crtos: both sides of the links generated', () => {
     const descriptions = await describeUnits(exampleSet('arm64'), filesHost({ '/etc/jailhouse/sysconfig-base.cell': encodeExampleConfigs(o).base }));
     expect(Buffer.from(descriptions.get('jailhouse.hypervisor')!.inlineConfig!.bytes).equals(Buffer.from(expected.system))).toBe(true);
     expect(Buffer.from(descriptions.get('nuttx.cell')!.inlineConfig!.bytes).equals(Buffer.from(expected.nuttx))).toBe(true);
+  });
+
+  it('a base as `jailhouse config create` writes it, with the inmate memory as a root cell region: that region is carved into the links', async () => {
+    const o = cases[0]!;
+    const base = crtosBaseSystemConfig(o);
+    const inmate = { physStart: INMATE_MEMORY.start, virtStart: INMATE_MEMORY.start, size: INMATE_MEMORY.size, flags: ['READ', 'WRITE'] };
+    const created = encodeConfig({ ...base, rootCell: { ...base.rootCell, memoryRegions: [...base.rootCell.memoryRegions, inmate] } });
+    const descriptions = await describeUnits(exampleSet(o.arch), filesHost({ '/etc/jailhouse/sysconfig-base.cell': created }));
+    expect(Buffer.from(descriptions.get('jailhouse.hypervisor')!.inlineConfig!.bytes).equals(Buffer.from(encodeExampleConfigs(o).system))).toBe(true);
+  });
+
+  it('a root cell region that covers the pool only in part is an error at linkPool', async () => {
+    const o = cases[0]!;
+    const base = crtosBaseSystemConfig(o);
+    const part = { physStart: INMATE_MEMORY.start, virtStart: INMATE_MEMORY.start, size: 0x1000_0000n, flags: ['READ', 'WRITE'] };
+    const files = { '/etc/jailhouse/sysconfig-base.cell': encodeConfig({ ...base, rootCell: { ...base.rootCell, memoryRegions: [...base.rootCell.memoryRegions, part] } }) };
+    const set = exampleSet(o.arch);
+    const layout = await layOut({ hv: set.units.get('jailhouse.hypervisor') as JailhouseHypervisor, set, read: machineFiles((p) => filesHost(files).readFile(p), async () => true).read });
+    expect(layout.findings).toEqual([expect.objectContaining({ unit: 'jailhouse.hypervisor', field: ['linkPool'], code: 'UNIT_LINK', message: expect.stringMatching(/^the link pool 0x100000000\.\.0x160000000 overlaps region 1 of the root cell/) })]);
   });
 
   it('the links give the other units their values: the shadow driver its shmaddr, the network its interface', async () => {
