@@ -38,7 +38,13 @@ describe('crtosctl validate', () => {
     const r = await crtosctl(['validate', '--units', 'units/crtos']);
     expect(r).toEqual({
       code: 0,
-      stdout: '8 units valid (3 drivers, 1 hypervisor, 1 image, 1 cell, 1 network, 1 loader) in units/crtos; 6 start layers\n',
+      stdout: '10 units valid (3 drivers, 1 hypervisor, 1 image, 1 cell, 1 network, 1 loader, 2 links) in units/crtos; 7 start layers\n',
+      stderr: '',
+    });
+    // The hand-written flavour: no links, so the drivers start right after the hypervisor.
+    expect(await crtosctl(['validate', '--units', 'units/crtos-handwritten'])).toEqual({
+      code: 0,
+      stdout: '8 units valid (3 drivers, 1 hypervisor, 1 image, 1 cell, 1 network, 1 loader) in units/crtos-handwritten; 6 start layers\n',
       stderr: '',
     });
   });
@@ -96,7 +102,7 @@ describe('crtosctl validate', () => {
 
   it('works as the bundled command', () => {
     const ok = execFileSync(process.execPath, [join(repoRoot, 'dist/crtosctl.mjs'), 'validate', '--units', 'units/crtos'], { cwd: repoRoot, encoding: 'utf8' });
-    expect(ok).toMatch(/^8 units valid/);
+    expect(ok).toMatch(/^10 units valid/);
     const bad = spawnSync(process.execPath, [join(repoRoot, 'dist/crtosctl.mjs'), 'validate', '--units', join(tmp, 'broken')], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
   });

@@ -107,7 +107,8 @@ describe('crtosd + crtosctl on a simulated machine', () => {
     expect(r.stdout).toMatch(/^\* crtosd \d+\.\d+\.\d+/);
     expect(r.stdout).toMatch(/^ +Hypervisor: jailhouse\.hypervisor active \(enabled\)$/m);
     expect(r.stdout).toMatch(/^\* nuttx\.cell +active \(running\)/m);
-    expect(r.stdout).toMatch(/^ +Units: 8 loaded \(8 active, 0 failed, 0 other\)$/m);
+    expect(r.stdout).toMatch(/^ +Units: 10 loaded \(10 active, 0 failed, 0 other\)$/m);
+    expect(r.stdout).toMatch(/^\* shadow\.link +active \(present\)/m);
   });
 
   it('shows a cell with its drop-in, Jailhouse id and state, and CPUs', async () => {

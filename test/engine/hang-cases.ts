@@ -21,8 +21,10 @@ export interface HangCase {
 }
 
 const BELOW_HYPERVISOR = ['jailhouse.driver', 'nuttx.image'];
-const BESIDE_CELL = [...BELOW_HYPERVISOR, 'jailhouse.hypervisor', 'shadow.driver', 'ivshmem-net.driver', 'crtos-link.network'];
-const BESIDE_NETWORK = [...BELOW_HYPERVISOR, 'jailhouse.hypervisor', 'shadow.driver', 'ivshmem-net.driver'];
+// The links come up with the hypervisor's configuration: they do not wait for the cell they connect.
+const LINKS = ['shadow.link', 'crtos-net.link'];
+const BESIDE_CELL = [...BELOW_HYPERVISOR, 'jailhouse.hypervisor', ...LINKS, 'shadow.driver', 'ivshmem-net.driver', 'crtos-link.network'];
+const BESIDE_NETWORK = [...BELOW_HYPERVISOR, 'jailhouse.hypervisor', ...LINKS, 'shadow.driver', 'ivshmem-net.driver'];
 
 export const HANG_CASES: HangCase[] = [
   { op: 'jailhouse enable', unit: 'jailhouse.hypervisor', via: 'boot', independent: BELOW_HYPERVISOR },
@@ -46,9 +48,12 @@ export function reachBy(f: Fixture, via: HangCase['via']): void {
     const sha = createHash('sha256').update(bytes).digest('hex');
     f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('/opt/crtos/nuttx.bin', '/opt/crtos/nuttx-v2.bin').replace(/sha256: [0-9a-f]{64}/, `sha256: ${sha}`));
   } else if (via === 'new-config') {
-    // Another configuration file (same cell): the cell is destroyed and created again.
-    writeFileSync(join(f.machine.dir, 'etc/jailhouse/nuttx-v2.cell'), readFileSync(join(f.machine.dir, 'etc/jailhouse/nuttx.cell')));
-    f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('config: /etc/jailhouse/nuttx.cell', 'config: /etc/jailhouse/nuttx-v2.cell'));
+    // Another configuration of the cell's own (its communication region moved, no link touched):
+    // the cell is destroyed and created again, the hypervisor stays as it is.
+    const before = f.readUnit('nuttx.yaml');
+    const after = before.replace('{ virtStart: 0x80000000, size: 4K, flags: [READ, WRITE, COMM_REGION] }', '{ virtStart: 0x80001000, size: 4K, flags: [READ, WRITE, COMM_REGION] }');
+    if (after === before) throw new Error("nuttx.yaml has no communication region at 0x80000000 to move");
+    f.writeUnit('nuttx.yaml', after);
   }
 }
 

@@ -181,6 +181,12 @@ export const ALL_ACTIVE = {
   'shadow.link': 'active/success',
 };
 
+/** The hand-written cRTOS deployment (.cell files, no Link units), for the tests of that flavour. */
+export const HANDWRITTEN_UNITS = join(import.meta.dirname, '../../units/crtos-handwritten');
+
+/** ALL_ACTIVE of units/crtos-handwritten: the same deployment without its Link units. */
+export const ALL_ACTIVE_HANDWRITTEN: Record<string, string> = Object.fromEntries(Object.entries(ALL_ACTIVE).filter(([id]) => !id.endsWith('.link')));
+
 /**
  * Unit text edits that make supervision fast enough for tests, and with `opTimeout` every
  * operation's timeout short (for the hang cases). Tests that count attempts leave the timeouts

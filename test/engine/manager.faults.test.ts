@@ -16,7 +16,7 @@ afterEach(async () => {
 
 const DEP = 'failed/dependency';
 /** What depends on what in the example, for the expected tables. */
-const BELOW_HYPERVISOR = { 'shadow.driver': DEP, 'ivshmem-net.driver': DEP, 'crtos-link.network': DEP, 'nuttx.cell': DEP, 'hello.loader': DEP };
+const BELOW_HYPERVISOR = { 'shadow.link': DEP, 'crtos-net.link': DEP, 'shadow.driver': DEP, 'ivshmem-net.driver': DEP, 'crtos-link.network': DEP, 'nuttx.cell': DEP, 'hello.loader': DEP };
 
 interface Case {
   name: string;

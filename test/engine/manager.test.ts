@@ -6,21 +6,19 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
-import { ALL_ACTIVE, makeFixture, settle, states, type Fixture } from './harness.js';
+import { ALL_ACTIVE, ALL_ACTIVE_HANDWRITTEN, HANDWRITTEN_UNITS, makeFixture, settle, states, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 import type { JobInfo, JobResult, UnitStatus } from '../../src/engine/manager-api.js';
 
 describe('the cRTOS example on the simulated machine', () => {
   let f: Fixture;
   let m: Manager;
-  const removed: string[] = [];
   /** The sub-state each unit announced when it first became active. */
   const firstActive = new Map<string, string>();
 
   beforeAll(async () => {
     f = await makeFixture();
     m = f.manager();
-    m.on('jobRemoved', (job: JobInfo, result: JobResult) => removed.push(`${job.type} ${job.unit} ${result}`));
     m.on('unitChanged', (status: UnitStatus) => {
       if (status.activeState === 'active' && !firstActive.has(status.id)) firstActive.set(status.id, status.subState);
     });
@@ -51,6 +49,7 @@ describe('the cRTOS example on the simulated machine', () => {
   test('a unit announces the sub-state of its kind as soon as its start completes, as observation reports it', async () => {
     expect(Object.fromEntries([...firstActive].sort())).toEqual({
       'crtos-link.network': 'configured',
+      'crtos-net.link': 'present',
       'hello.loader': 'running',
       'ivshmem-net.driver': 'loaded',
       'jailhouse.driver': 'loaded',
@@ -58,8 +57,15 @@ describe('the cRTOS example on the simulated machine', () => {
       'nuttx.cell': 'running',
       'nuttx.image': 'verified',
       'shadow.driver': 'loaded',
+      'shadow.link': 'present',
     });
     for (const [id, sub] of firstActive) expect(m.getUnit(id)!.subState, id).toBe(sub);
+    // The links are active once the hypervisor runs with them, before the drivers that bind to their devices.
+    const order = [...firstActive.keys()];
+    expect(order.indexOf('jailhouse.hypervisor')).toBeLessThan(order.indexOf('shadow.link'));
+    expect(order.indexOf('jailhouse.hypervisor')).toBeLessThan(order.indexOf('crtos-net.link'));
+    expect(order.indexOf('shadow.link')).toBeLessThan(order.indexOf('shadow.driver'));
+    expect(order.indexOf('crtos-net.link')).toBeLessThan(order.indexOf('ivshmem-net.driver'));
   });
 
   test('a second pass with nothing changed does nothing', async () => {
@@ -181,6 +187,24 @@ describe('the cRTOS example on the simulated machine', () => {
     await settle(m);
     expect(m.getUnit('hello.loader')?.activeState).toBe('active');
   });
+});
+
+// A cell removed with its loader. In the short form its links name it as a peer, so removing it
+// means editing the links, a re-enable (test/engine/links.test.ts); without links it goes alone.
+describe('the hand-written cRTOS example on the simulated machine', () => {
+  let f: Fixture;
+  let m: Manager;
+  const removed: string[] = [];
+
+  beforeAll(async () => {
+    f = await makeFixture({ units: HANDWRITTEN_UNITS });
+    m = f.manager();
+    m.on('jobRemoved', (job: JobInfo, result: JobResult) => removed.push(`${job.type} ${job.unit} ${result}`));
+    expect((await m.start()).ok).toBe(true);
+    await settle(m);
+    expect(states(m)).toEqual(ALL_ACTIVE_HANDWRITTEN);
+  });
+  afterAll(async () => f.cleanup());
 
   test('a removed cell: its dependents stopped first, then the cell destroyed, its CPUs online again', async () => {
     await f.machine.clearLog();

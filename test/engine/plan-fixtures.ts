@@ -7,10 +7,13 @@ import { digest } from '../../src/engine/canonical.js';
 import type { AppliedRecord, Observation, UnitDescription } from '../../src/engine/types.js';
 import { emptyDetails } from '../../src/engine/status.js';
 
-const EXAMPLE = join(import.meta.dirname, '../../units/crtos');
-
-export function exampleFiles(): Map<string, string> {
-  return new Map(readdirSync(EXAMPLE).map((f) => [f, readFileSync(join(EXAMPLE, f), 'utf8')]));
+/**
+ * The unit files of an example under units/: the cRTOS short form (Link units, generated
+ * configurations) by default, or the hand-written one (.cell files, no links).
+ */
+export function exampleFiles(example: 'crtos' | 'crtos-handwritten' = 'crtos'): Map<string, string> {
+  const dir = join(import.meta.dirname, '../../units', example);
+  return new Map(readdirSync(dir).map((f) => [f, readFileSync(join(dir, f), 'utf8')]));
 }
 
 export function setFrom(files: Map<string, string>): UnitSet {

@@ -26,12 +26,30 @@ function running(files = exampleFiles()) {
   return { set, descs, records: recordsOf(set, descs), observed: observedAll(set, 'active') };
 }
 
-function edited(edit: (files: Map<string, string>) => void) {
-  const before = running();
-  const files = exampleFiles();
+function edited(edit: (files: Map<string, string>) => void, example: Parameters<typeof exampleFiles>[0] = 'crtos') {
+  const before = running(exampleFiles(example));
+  const files = exampleFiles(example);
   edit(files);
   const set = setFrom(files);
   return { ...before, set, descs: describe(set) };
+}
+
+/**
+ * A re-enable of the example's hypervisor: everything above it stopped, the cell before the
+ * hypervisor, the loader before the cell. `action`: its step, 'restart' when the operator asked.
+ */
+function expectReEnable(p: Plan, action: 'restart' | 're-enable'): void {
+  const stopped = p.jobs.filter((j) => j.type === 'stop').map((j) => j.unit).sort();
+  expect(stopped).toEqual(['crtos-link.network', 'crtos-net.link', 'hello.loader', 'ivshmem-net.driver', 'jailhouse.hypervisor', 'nuttx.cell', 'shadow.driver', 'shadow.link']);
+  expect(p.steps.find((s) => s.unit === 'jailhouse.hypervisor')?.action).toBe(action);
+  expect(p.steps.some((s) => s.action === 'pending')).toBe(false);
+  expect(p.pending.size).toBe(0);
+  expect(p.jobs.some((j) => j.unit === 'jailhouse.driver' || j.unit === 'nuttx.image')).toBe(false);
+  expect(waitsFor(p, indexOf(p, 'stop', 'jailhouse.hypervisor'), indexOf(p, 'stop', 'nuttx.cell'))).toBe(true);
+  expect(waitsFor(p, indexOf(p, 'stop', 'nuttx.cell'), indexOf(p, 'stop', 'hello.loader'))).toBe(true);
+  // Everything comes back, the hypervisor first.
+  expect(waitsFor(p, indexOf(p, 'start', 'nuttx.cell'), indexOf(p, 'start', 'jailhouse.hypervisor'))).toBe(true);
+  expect(waitsFor(p, indexOf(p, 'start', 'hello.loader'), indexOf(p, 'start', 'nuttx.cell'))).toBe(true);
 }
 
 group('plan', () => {
@@ -70,21 +88,35 @@ group('plan', () => {
     expect(waitsFor(p, indexOf(p, 'start', 'hello.loader'), indexOf(p, 'reload', 'nuttx.cell'))).toBe(true);
   });
 
-  test('a new cell configuration re-creates the cell; a new system configuration re-enables and takes every cell down', () => {
+  test('a new cell configuration re-creates the cell; a new system configuration is held until a restart of the hypervisor is asked for', () => {
     const cfg = running();
     const p1 = plan({ set: cfg.set, descriptions: describe(cfg.set, { 'nuttx.cell': { config: 'other' } }), records: cfg.records, observed: cfg.observed, holds: new Map() });
     expect(jobsOf(p1).sort()).toEqual(['start hello.loader', 'start nuttx.cell', 'stop hello.loader', 'stop nuttx.cell'].sort());
     expect(p1.steps.find((s) => s.unit === 'nuttx.cell')?.action).toBe('recreate');
     expect(waitsFor(p1, indexOf(p1, 'stop', 'nuttx.cell'), indexOf(p1, 'stop', 'hello.loader'))).toBe(true);
+    expect(p1.pending.size).toBe(0);
 
-    const p2 = plan({ set: cfg.set, descriptions: describe(cfg.set, { 'jailhouse.hypervisor': { system: 'other' } }), records: cfg.records, observed: cfg.observed, holds: new Map() });
-    const stopped = p2.jobs.filter((j) => j.type === 'stop').map((j) => j.unit).sort();
-    expect(stopped).toEqual(['crtos-link.network', 'hello.loader', 'ivshmem-net.driver', 'jailhouse.hypervisor', 'nuttx.cell', 'shadow.driver']);
-    expect(p2.steps.find((s) => s.unit === 'jailhouse.hypervisor')?.action).toBe('re-enable');
-    expect(p2.jobs.some((j) => j.unit === 'jailhouse.driver' || j.unit === 'nuttx.image')).toBe(false);
-    // Stops run in reverse order: the cell before the hypervisor, the loader before the cell.
-    expect(waitsFor(p2, indexOf(p2, 'stop', 'jailhouse.hypervisor'), indexOf(p2, 'stop', 'nuttx.cell'))).toBe(true);
-    expect(waitsFor(p2, indexOf(p2, 'stop', 'nuttx.cell'), indexOf(p2, 'stop', 'hello.loader'))).toBe(true);
+    // A re-enable destroys every cell: planned and shown, nothing done.
+    const newSystem = describe(cfg.set, { 'jailhouse.hypervisor': { system: 'other' } });
+    const held = plan({ set: cfg.set, descriptions: newSystem, records: cfg.records, observed: cfg.observed, holds: new Map() });
+    expect(held.jobs).toEqual([]);
+    expect(held.steps).toEqual([{ unit: 'jailhouse.hypervisor', action: 'pending', reason: expect.stringContaining('crtosctl restart jailhouse.hypervisor') }]);
+    expect(held.steps[0]!.reason).toMatch(/^re-enable \(field system changed\)/);
+    expect([...held.pending]).toEqual([['jailhouse.hypervisor', expect.objectContaining({ action: 're-enable' })]]);
+
+    // Asked for (crtosctl restart jailhouse.hypervisor): the re-enable and every cell down with it.
+    const p2 = plan({ set: cfg.set, descriptions: newSystem, records: cfg.records, observed: cfg.observed, holds: new Map(), restarts: new Set(['jailhouse.hypervisor']) });
+    expectReEnable(p2, 'restart');
+  });
+
+  test('a new system configuration re-enables by itself when the Hypervisor unit says reEnableOnChange: true', () => {
+    const r = edited((f) => f.set('jailhouse.yaml', f.get('jailhouse.yaml')!.replace('type: jailhouse\n', 'type: jailhouse\nreEnableOnChange: true\n')));
+    expect(r.set.units.get('jailhouse.hypervisor')!.spec).toMatchObject({ reEnableOnChange: true });
+    const p = plan({ set: r.set, descriptions: describe(r.set, { 'jailhouse.hypervisor': { system: 'other' } }), records: r.records, observed: r.observed, holds: new Map() });
+    expectReEnable(p, 're-enable');
+    // The flag alone changes nothing on the machine.
+    const flagOnly = plan({ set: r.set, descriptions: r.descs, records: r.records, observed: r.observed, holds: new Map() });
+    expect(jobsOf(flagOnly)).toEqual(['adopt jailhouse.hypervisor']);
   });
 
   test('a description-only edit rewrites the record and touches nothing', () => {
@@ -93,11 +125,12 @@ group('plan', () => {
     expect(jobsOf(p)).toEqual(['adopt hello.loader']);
   });
 
-  test('a removed cell is stopped after its recorded dependents, and nothing else moves', () => {
+  // In the short form the links name the cell as a peer: removing it is an edit of the links too.
+  test('a removed cell is stopped after its recorded dependents, and nothing else moves (hand-written example)', () => {
     const r = edited((f) => {
       f.set('nuttx.yaml', f.get('nuttx.yaml')!.split('---')[0]!);
       f.delete('hello.yaml');
-    });
+    }, 'crtos-handwritten');
     const p = plan({ set: r.set, descriptions: r.descs, records: r.records, observed: r.observed, holds: new Map() });
     expect(jobsOf(p).sort()).toEqual(['stop hello.loader', 'stop nuttx.cell']);
     expect(p.jobs.every((j) => j.final)).toBe(true);
@@ -114,7 +147,7 @@ group('plan', () => {
       holds: new Map([['jailhouse.hypervisor', { reason: 'failed' as const }]]),
     });
     expect(p.jobs.map((j) => j.unit).sort()).toEqual(['jailhouse.driver', 'nuttx.image']);
-    expect([...p.blocked.keys()].sort()).toEqual(['crtos-link.network', 'hello.loader', 'ivshmem-net.driver', 'nuttx.cell', 'shadow.driver']);
+    expect([...p.blocked.keys()].sort()).toEqual(['crtos-link.network', 'crtos-net.link', 'hello.loader', 'ivshmem-net.driver', 'nuttx.cell', 'shadow.driver', 'shadow.link']);
   });
 
   test('a half-made unit is resumed when its description is the recorded one, rebuilt otherwise', () => {
