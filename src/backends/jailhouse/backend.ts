@@ -8,12 +8,12 @@
 import type { Host, ToolCall } from '../../host/host.js';
 import { HostError } from '../../host/host-error.js';
 import { jailhouseArgv } from '../../host/argv.js';
-import { hostStep, isErrno } from '../../kinds/behaviour-common.js';
+import { fail, hostStep, isErrno } from '../../kinds/behaviour-common.js';
 import type { Backend, BackendStatus, Partition, PartitionPhase, Transition } from '../port.js';
 import { jailhouseDefinition, type JailhouseHypervisor } from './definition.js';
 import { describeCell, describeHypervisor, describedLayout } from './describe.js';
 import { placementFacts, pciDevicePath } from './link-facts.js';
-import { problem } from '../../errors/problem.js';
+import { problem, ProblemError } from '../../errors/problem.js';
 import { attributeText, readJailhouse, SYSFS, type CellInfo, type JailhouseStatus } from './sysfs.js';
 const DISABLE_TIMEOUT_MS = 30_000;
 
@@ -115,7 +115,10 @@ export const jailhouseBackend: Backend = {
       const spec = (unit as JailhouseHypervisor).spec;
       const status = await hostStep(unit.id, 'reading the Jailhouse state', readJailhouse(ctx.host));
       if (status.enabled) return {};
-      const system = await placeGenerated(unit.id, ctx.desc.inlineConfig, ctx.host) ?? spec.system;
+      if (ctx.desc.problem) throw new ProblemError(ctx.desc.problem);
+      const generated = await placeGenerated(unit.id, ctx.desc.inlineConfig, ctx.host);
+      if (generated === undefined && typeof spec.system !== 'string') fail('ENGINE_CELL_CONFIG', unit.id, `the inline system configuration of ${unit.id} was not encoded`);
+      const system = generated ?? (spec.system as string);
       try {
         await ctx.timed((call) => ctx.host.enableJailhouse(system, call), spec.timeout, `jailhouse enable ${system}`);
       } catch (e) {

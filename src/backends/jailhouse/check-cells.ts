@@ -16,7 +16,7 @@ import { unitId } from '../../kinds/spec-common.js';
 import { FILE_HINT, unitProblem, type CheckContext } from '../../transaction/context.js';
 import * as codec from '../../jailhouse/index.js';
 import type { CellConfig, SystemConfig } from '../../jailhouse/index.js';
-import { archOption, ARCH_HINT, type JailhouseHypervisor } from './definition.js';
+import { archOption, ARCH_HINT, systemLabel, type JailhouseHypervisor } from './definition.js';
 import { checkedLayout } from './checked-layout.js';
 import { ROOT_PEER } from '../../kinds/link/spec.js';
 
@@ -33,7 +33,9 @@ interface Member {
 export async function checkCells(ctx: CheckContext, hv: JailhouseHypervisor, units: readonly Unit[]): Promise<Problem[]> {
   const cells = units as readonly Cell[];
   const out: Problem[] = [];
-  const system = ctx.machine ? await readSystem(ctx, hv, out) : undefined;
+  // Written inline, the system configuration is known offline too.
+  const written = hv.spec.system;
+  const system = typeof written !== 'string' ? written : ctx.machine ? await readSystem(ctx, hv, written, out) : undefined;
   if (ctx.machine && !system) return out; // nothing to judge the cells against
   // Offline, the architecture the unit writes (or x86): only the inline configurations are checked then.
   const target = system ?? { revision: undefined, arch: hv.spec.arch ?? 'x86' };
@@ -59,8 +61,7 @@ export async function checkCells(ctx: CheckContext, hv: JailhouseHypervisor, uni
   return out;
 }
 
-async function readSystem(ctx: CheckContext, hv: JailhouseHypervisor, out: Problem[]): Promise<SystemConfig | undefined> {
-  const path = hv.spec.system;
+async function readSystem(ctx: CheckContext, hv: JailhouseHypervisor, path: string, out: Problem[]): Promise<SystemConfig | undefined> {
   const file = await ctx.machine!.read(path);
   if ('error' in file) {
     if (!file.missing) out.push(unitProblem(ctx, hv, ['system'], 'UNIT_FILE_MISSING', `'system' names ${path}, which ${file.error}`, FILE_HINT));
@@ -99,7 +100,7 @@ function inlineMember(ctx: CheckContext, cell: Cell, hv: JailhouseHypervisor, ta
   const inline = cell.spec.config as Exclude<typeof cell.spec.config, string>;
   const mismatches = codec.inlineSystemMismatches(inline, target);
   for (const { field, written, wanted } of mismatches) {
-    out.push(unitProblem(ctx, cell, ['config', field], 'UNIT_CELL_CONFIG', `'config.${field}' is ${written}, but the system configuration ${hv.spec.system} is ${field} ${wanted}`, `leave config.${field} out (it defaults to the system configuration's) or write ${wanted}`));
+    out.push(unitProblem(ctx, cell, ['config', field], 'UNIT_CELL_CONFIG', `'config.${field}' is ${written}, but the system configuration ${systemLabel(hv.spec)} is ${field} ${wanted}`, `leave config.${field} out (it defaults to the system configuration's) or write ${wanted}`));
   }
   if (mismatches.length > 0) return undefined;
   const config = codec.completeInlineCellConfig(inline, { revision: target.revision ?? inline.revision ?? 14, arch: target.arch });
@@ -134,7 +135,7 @@ function toUnitProblem(ctx: CheckContext, finding: Problem, members: readonly Me
   const m = members.find((x) => x.unit.id === finding.file);
   if (!m) {
     // The system configuration's own finding (its root cell): reported at `system:`.
-    const at = unitProblem(ctx, hv, ['system'], finding.code, `${hv.spec.system}: ${finding.message}`, finding.hint ?? '');
+    const at = unitProblem(ctx, hv, ['system'], finding.code, `${systemLabel(hv.spec)}: ${finding.message}`, finding.hint ?? '');
     return { ...rest, ...at, message: at.message };
   }
   if (m.inline) {

@@ -13,13 +13,12 @@ import { renderProblems, problemsToJson } from '../../errors/render.js';
 import { hasErrors } from '../../errors/problem.js';
 import { checkTransaction, machineFilesUnder } from '../../transaction/check.js';
 import { unitId } from '../../kinds/index.js';
-import type { UnitOf } from '../../units/types.js';
 import { describeConfig, describeConfigYaml } from '../../jailhouse/index.js';
 import { fileStateStore } from '../../engine/state-file.js';
 import { layOut, recordedPlacements } from '../../backends/jailhouse/layout.js';
 import { systemConfigPath } from '../../backends/jailhouse/describe.js';
-import { inlineConfigPath } from '../../kinds/cell/spec.js';
-import type { JailhouseHypervisor } from '../../backends/jailhouse/definition.js';
+import { hypervisorOfCell, inlineConfigPath } from '../../kinds/cell/spec.js';
+import { systemLabel, type JailhouseHypervisor } from '../../backends/jailhouse/definition.js';
 import type { HypervisorCommon } from '../../backends/port.js';
 
 export interface GeneratedOptions {
@@ -43,7 +42,9 @@ export async function showGenerated(ctx: CliContext, o: GeneratedOptions): Promi
   }
   const set = loaded.set;
   const unit = set.units.get(o.unit);
-  const hv = unit?.kind === 'Hypervisor' ? unit : unit?.kind === 'Cell' ? set.units.get(unitId((unit as UnitOf<'Cell'>).spec.hypervisor, 'Hypervisor')) : undefined;
+  // The unit itself when it is a Hypervisor (its id is its kind's), else the one its cell runs on.
+  const hvId = unit && unit.id === unitId(unit.name, 'Hypervisor') ? unit.id : unit ? hypervisorOfCell(unit) : undefined;
+  const hv = hvId ? set.units.get(hvId) : undefined;
   if (!unit || !hv) throw new UsageError(`${o.unit} is not a Hypervisor or Cell unit of ${set.directories.join(', ')}`);
   if ((hv.spec as HypervisorCommon).type !== 'jailhouse') throw new UsageError(`${hv.id} is not a Jailhouse hypervisor: only Jailhouse configurations are generated`);
   const jh = hv as JailhouseHypervisor;
@@ -62,7 +63,7 @@ export async function showGenerated(ctx: CliContext, o: GeneratedOptions): Promi
     return 'ok';
   }
   const where = links.map((l) => `${l.request.id} at 0x${l.placement.address.toString(16)}`).join(', ');
-  ctx.stdout.write(`# What crtosd writes to ${path} (${generated.bytes.length} bytes): ${unit === hv ? `${jh.spec.system}` : `the configuration of ${unit.id}`} with ${where}\n`);
+  ctx.stdout.write(`# What crtosd writes to ${path} (${generated.bytes.length} bytes): ${unit === hv ? systemLabel(jh.spec) : `the configuration of ${unit.id}`} with ${where}\n`);
   ctx.stdout.write(describeConfigYaml(generated.config, { full: o.full }));
   return 'ok';
 }

@@ -9,6 +9,7 @@ import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault
 import { address, duration, machinePath, tcpEndpoint } from '../../units/scalars.js';
 import { inlineCellConfigSchema, type InlineCellConfig } from '../../jailhouse/description.js';
 import { standIn } from '../../units/schema-walk.js';
+import type { Unit, UnitOf } from '../../units/types.js';
 
 const imageLoad = z.strictObject({
   image: z.string().meta({ description: 'Name of an Image unit; implies requires and after.' }),
@@ -79,6 +80,11 @@ export const INLINE_CONFIG_DIR = '/run/crtos/cells';
 
 export function inlineConfigPath(unitName: string): string {
   return `${INLINE_CONFIG_DIR}/${unitName}.cell`;
+}
+
+/** The Hypervisor unit id a unit runs on when it is a Cell (for tools that start from any unit id). */
+export function hypervisorOfCell(unit: Unit): string | undefined {
+  return unit.kind === 'Cell' ? unitId((unit as UnitOf<'Cell'>).spec.hypervisor, 'Hypervisor') : undefined;
 }
 
 /** The inline configuration of a Cell, undefined when `config` names a file. */

@@ -8,6 +8,7 @@
 import { z } from 'zod';
 import { commonFields, defineKind, COMMON_CHANGES, unitId, type UnitReference } from '../spec-common.js';
 import { address, duration, size } from '../../units/scalars.js';
+import type { UnitOf, UnitSet } from '../../units/types.js';
 
 /** The peer name that stands for the root cell (Linux): not a Cell unit. */
 export const ROOT_PEER = 'root';
@@ -104,6 +105,13 @@ export function isLinkFactRef(v: unknown): v is LinkFactRef {
 /** The references of the link-fact values of a record field (`parameters.shmaddr` → shadow.link). */
 export function linkReferences(field: string, values: Readonly<Record<string, unknown>>): UnitReference[] {
   return Object.entries(values).flatMap(([k, v]) => (isLinkFactRef(v) ? [{ field: `${field}.${k}`, target: unitId(v.link, 'Link') }] : []));
+}
+
+/** The Link units of a set that connect partitions of hypervisor `hvId`, in id order. */
+export function linksOfHypervisor(set: UnitSet, hvId: string): UnitOf<'Link'>[] {
+  return [...set.units.values()]
+    .filter((u): u is UnitOf<'Link'> => u.kind === 'Link' && unitId((u as UnitOf<'Link'>).spec.hypervisor, 'Hypervisor') === hvId)
+    .sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
 /** The Cell units a link connects (its peers but the root cell). */

@@ -10,7 +10,7 @@ import { encodeExampleConfigs, crtosBaseSystemConfig, crtosSystemConfig, nuttxCe
 import { layOut } from '../../../src/backends/jailhouse/layout.js';
 import type { JailhouseHypervisor } from '../../../src/backends/jailhouse/definition.js';
 import { machineFiles } from '../../../src/transaction/machine-files.js';
-import { checkConfigs, encodeConfig, type PciDevice } from '../../../src/jailhouse/index.js';
+import { checkConfigs, describeConfigYaml, encodeConfig, type PciDevice } from '../../../src/jailhouse/index.js';
 import { HostError } from '../../../src/host/host-error.js';
 import type { Host } from '../../../src/host/host.js';
 import { build, exampleFiles } from '../../units/helpers.js';
@@ -90,6 +90,20 @@ describe('units/crtos: both sides of the links generated', () => {
     const set = exampleSet(o.arch);
     const layout = await layOut({ hv: set.units.get('jailhouse.hypervisor') as JailhouseHypervisor, set, read: machineFiles((p) => filesHost(files).readFile(p), async () => true).read });
     expect(layout.findings).toEqual([expect.objectContaining({ unit: 'jailhouse.hypervisor', field: ['linkPool'], code: 'UNIT_LINK', message: expect.stringMatching(/^the link pool 0x100000000\.\.0x160000000 overlaps region 1 of the root cell/) })]);
+  });
+
+  it('the base written inline in the Hypervisor unit (as `cell-config show` prints it): the same bytes, from no file at all', async () => {
+    const o = cases[0]!;
+    const description = describeConfigYaml(crtosBaseSystemConfig(o)).replace(/^kind: system\n/, '');
+    const files = exampleFiles('crtos');
+    const hvFile = 'units/crtos/jailhouse.yaml';
+    files[hvFile] = files[hvFile]!.replace(/system: .*\n/, `system:\n${description.replace(/^/gm, '  ')}\n`);
+    const r = build(files);
+    expect(r.problems.filter((p) => p.severity !== 'warning')).toEqual([]);
+    const descriptions = await describeUnits(r.set!, filesHost({}));
+    expect(descriptions.get('jailhouse.hypervisor')!.problem).toBeUndefined();
+    expect(Buffer.from(descriptions.get('jailhouse.hypervisor')!.inlineConfig!.bytes).equals(Buffer.from(encodeExampleConfigs(o).system))).toBe(true);
+    expect(Buffer.from(descriptions.get('nuttx.cell')!.inlineConfig!.bytes).equals(Buffer.from(encodeExampleConfigs(o).nuttx))).toBe(true);
   });
 
   it('the links give the other units their values: the shadow driver its shmaddr, the network its interface', async () => {
