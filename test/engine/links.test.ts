@@ -168,4 +168,42 @@ describe('Link units on the simulated machine', () => {
     await untilUnit(m, 'hello.loader', (s) => s.activeState === 'active');
     expect(states(m)).toEqual({ ...ALL_ACTIVE, 'uio.link': 'active/success' });
   });
+
+  test('a link between two cells: the root cell is not touched, just those cells are (re-)created', async () => {
+    await f.machine.clearLog();
+    f.writeUnit(
+      'second.yaml',
+      [
+        'kind: Cell',
+        'name: second',
+        'hypervisor: jailhouse',
+        'config: { name: second, cpus: 2, memoryRegions: [{ virtStart: 0x80000000, size: 4K, flags: [READ, WRITE, COMM_REGION] }] }',
+        '---',
+        'kind: Link',
+        'name: between',
+        'hypervisor: jailhouse',
+        'peers: [nuttx, second]',
+        'outputSize: 4K',
+        '',
+      ].join('\n'),
+    );
+    const outcome = await m.reload();
+    expect(outcome.ok, JSON.stringify(outcome.problems)).toBe(true);
+    expect(outcome.steps.filter((s) => s.action === 'pending')).toEqual([]);
+    expect(outcome.steps.find((s) => s.unit === 'jailhouse.hypervisor')).toBeUndefined();
+    await settle(m);
+    expect(m.getUnit('second.cell')!.activeState).toBe('active');
+    expect(m.getUnit('between.link')!.activeState).toBe('active');
+    const ops = (await f.ops()).filter((o) => o.startsWith('jailhouse'));
+    expect(ops.some((o) => o.startsWith('jailhouse enable') || o.startsWith('jailhouse disable'))).toBe(false);
+    expect(ops.filter((o) => o.startsWith('jailhouse cell create')).length).toBe(2);
+    expect(ops.filter((o) => o.startsWith('jailhouse cell destroy')).map((o) => o.split(' ').pop())).toEqual(['nuttx']);
+    // The new link is the last region set of both cells, at the same physical address, and in no root cell region.
+    const second = generated<CellConfig>('/run/crtos/cells/second.cell');
+    const nuttx = generated<CellConfig>(GENERATED_NUTTX);
+    expect(second.pciDevices.map((d) => d.shmemDevId)).toEqual([1]);
+    expect(nuttx.pciDevices.at(-1)!.bdf).toBe(second.pciDevices[0]!.bdf);
+    expect(second.memoryRegions[0]!.physStart).toBe(nuttx.memoryRegions[nuttx.pciDevices.at(-1)!.shmemRegionsStart]!.physStart);
+    expect(rootLinks()).toEqual(['70:2:1', '68:1:5', '0:0:9']);
+  });
 });
