@@ -175,7 +175,7 @@ export interface Backend {
 /** What a link is once its backend placed it, for its description and the units that take its facts. */
 export interface LinkPlacement {
   /** The values other units may take (`rwAddress`: '0x100001000', `pci`: '00:0e.0'), as text. */
-  facts: Readonly<Record<string, string>> & { size?: string };
+  facts: Readonly<Record<string, string>> & { size?: string; footprint?: string };
   /** The machine path that shows the link's device in the root cell, when Linux is a peer. */
   device?: string;
 }

@@ -16,7 +16,7 @@ import { problem, ProblemError, type Problem } from '../../errors/problem.js';
 import { sha256 } from '../../engine/canonical.js';
 import type { DescribeContext, KindDescription } from '../../kinds/behaviour.js';
 import { systemLabel, type JailhouseHypervisor } from './definition.js';
-import { layOut, recordPlacements, recordedPlacements, type JailhouseLayout } from './layout.js';
+import { layOut, recordedPlacements, type JailhouseLayout } from './layout.js';
 
 /** Where the system configuration generated with a hypervisor's links is written, to enable it from. */
 export function systemConfigPath(hvName: string): string {
@@ -33,12 +33,10 @@ export function describedLayout(hv: JailhouseHypervisor, ctx: DescribeContext): 
         const f = await ctx.file(path);
         return f.bytes && f.hash ? { bytes: f.bytes, sha256: f.hash } : { error: f.error ?? 'cannot be read', missing: false };
       },
-      ...withPrevious(recordedPlacements(ctx.recorded(hv.id)?.linkPlacements)),
+      previous: recordedPlacements(ctx.set, hv.id, (id) => ctx.recorded(id)),
     }),
   );
 }
-
-const withPrevious = (previous: ReturnType<typeof recordedPlacements>) => (previous ? { previous } : {});
 
 /**
  * The base system configuration's bytes (its file's, or the inline one encoded); with links whose
@@ -54,7 +52,6 @@ export async function describeHypervisor(hv: JailhouseHypervisor, ctx: DescribeC
   const bytes = layout.system?.bytes ?? own?.bytes;
   return {
     fields: layout.system ? { ...fields, links: layout.system.links } : fields,
-    ...(layout.system ? { facts: { linkPlacements: recordPlacements(layout.links) } } : {}),
     ...(bytes ? { inlineConfig: { path: systemConfigPath(hv.name), bytes } } : {}),
   };
 }

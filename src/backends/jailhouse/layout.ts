@@ -19,6 +19,7 @@ import { unitId } from '../../kinds/spec-common.js';
 import { linksOfHypervisor, ROOT_PEER, type LinkSpec } from '../../kinds/link/spec.js';
 import { inlineConfigOf } from '../../kinds/cell/spec.js';
 import type { MachineFile } from '../../transaction/machine-files.js';
+import type { UnitFacts } from '../../engine/types.js';
 import { sha256 } from '../../engine/canonical.js';
 import * as codec from '../../jailhouse/index.js';
 import type { Arch, CellConfig, Revision, SystemConfig } from '../../jailhouse/index.js';
@@ -220,14 +221,17 @@ function encode(config: CellConfig | SystemConfig, unit: string, field: ValuePat
   }
 }
 
-/** Placements as a hypervisor's facts keep them (JSON: bigints as hex), and back. */
-export type RecordedPlacements = Record<string, { address: string; bdf: number; footprint: string }>;
-
-export function recordPlacements(links: ReadonlyMap<string, LinkLayout>): RecordedPlacements {
-  return Object.fromEntries([...links].map(([id, l]) => [id, { address: `0x${l.placement.address.toString(16)}`, bdf: l.placement.bdf, footprint: `0x${l.placement.footprint.toString(16)}` }]));
-}
-
-export function recordedPlacements(recorded: RecordedPlacements | undefined): Map<string, LinkPlacement> | undefined {
-  if (!recorded) return undefined;
-  return new Map(Object.entries(recorded).map(([id, p]) => [id, { address: BigInt(p.address), bdf: p.bdf, footprint: BigInt(p.footprint) }]));
+/**
+ * The placements in force, from what each Link unit recorded when it was last applied (its
+ * address, PCI address and footprint): later placements keep them where they are.
+ */
+export function recordedPlacements(set: UnitSet, hvId: string, recorded: (id: string) => UnitFacts | undefined): Map<string, LinkPlacement> {
+  const out = new Map<string, LinkPlacement>();
+  for (const link of linksOfHypervisor(set, hvId)) {
+    const facts = recorded(link.id)?.link;
+    const bdf = facts?.pci === undefined ? undefined : codec.parseBdf(facts.pci);
+    if (facts?.address === undefined || facts.footprint === undefined || bdf === undefined) continue;
+    out.set(link.id, { address: BigInt(facts.address), bdf, footprint: BigInt(facts.footprint) });
+  }
+  return out;
 }

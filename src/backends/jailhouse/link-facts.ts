@@ -6,10 +6,11 @@ import type { LinkLayout } from './layout.js';
 const hex = (v: bigint): string => `0x${v.toString(16)}`;
 
 /** The values `{ link: NAME, fact: … }` takes (LINK_FACTS), with the size of its memory for people. */
-export function placementFacts(l: LinkLayout): Record<string, string> & { size: string } {
+export function placementFacts(l: LinkLayout): Record<string, string> & { size: string; footprint: string } {
   return {
     address: hex(l.placement.address),
     size: formatSize(linkFootprint(l.request)),
+    footprint: hex(l.placement.footprint),
     stateAddress: hex(l.facts.stateAddress),
     ...(l.facts.rwAddress !== undefined ? { rwAddress: hex(l.facts.rwAddress) } : {}),
     pci: l.facts.bdf,

@@ -48,9 +48,9 @@ export async function showGenerated(ctx: CliContext, o: GeneratedOptions): Promi
   if (!unit || !hv) throw new UsageError(`${o.unit} is not a Hypervisor or Cell unit of ${set.directories.join(', ')}`);
   if ((hv.spec as HypervisorCommon).type !== 'jailhouse') throw new UsageError(`${hv.id} is not a Jailhouse hypervisor: only Jailhouse configurations are generated`);
   const jh = hv as JailhouseHypervisor;
-  const recorded = fileStateStore(join(root, o.stateDir)).load().records.get(jh.id)?.facts.linkPlacements;
-  const previous = recordedPlacements(recorded);
-  const layout = await layOut({ hv: jh, set, read: (path) => machine.read(path), ...(previous ? { previous } : {}) });
+  const records = fileStateStore(join(root, o.stateDir)).load().records;
+  const previous = recordedPlacements(set, jh.id, (id) => records.get(id)?.facts);
+  const layout = await layOut({ hv: jh, set, read: (path) => machine.read(path), previous });
   const generated = unit === hv ? layout.system : layout.cells.get(unit.id);
   const path = unit === hv ? systemConfigPath(jh.name) : inlineConfigPath(unit.name);
   if (!generated) {

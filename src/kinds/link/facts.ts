@@ -4,7 +4,7 @@ import type { LinkFactName } from './spec.js';
 declare module '../../engine/types.js' {
   interface UnitFacts {
     /** What its backend placed: the values other units take from it (`rwAddress`: '0x100001000'). */
-    link?: Partial<Record<LinkFactName, string>> & { size?: string };
+    link?: Partial<Record<LinkFactName, string>> & { size?: string; footprint?: string };
     /** The machine path that shows its device in the root cell (a PCI device in sysfs); none when Linux is no peer. */
     linkDevice?: string;
   }
