@@ -1,7 +1,8 @@
 /**
  * units/rtmux/ on the simulated RTMux machine: the Hypervisor unit places its verified image at
  * /vmm/rtos.bin and only then loads rtvmm.ko (which reads the image at load); a new image
- * re-places and reloads; a missing image or a failing insmod fails the unit.
+ * re-places and reloads once the operator restarts the hypervisor (it ends the RT domain); a
+ * missing image or a failing insmod fails the unit.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { readFileSync, rmSync, statSync, writeFileSync, existsSync } from 'node:fs';
@@ -58,18 +59,36 @@ describe('the RTMux example on the simulated machine', () => {
     expect(await f.ops()).toEqual([]);
   });
 
-  test('an edited image (new path and sha256): the old RT domain is unloaded, the new image placed and rtvmm loaded again', async () => {
+  test('an edited image (new path and sha256) is held until the hypervisor is restarted; then the old RT domain is unloaded, the new image placed and rtvmm loaded again', async () => {
+    const v1 = rtthreadImage();
     const v2 = rtthreadImage(2);
     writeFileSync(join(f.machine.dir, 'opt/rtmux/rtthread-v2.bin'), v2);
     await f.machine.clearLog();
     f.writeUnit('rtmux.yaml', f.readUnit('rtmux.yaml').replace('/opt/rtmux/rtthread.bin', '/opt/rtmux/rtthread-v2.bin').replace(/sha256: [0-9a-f]{64}/, `sha256: ${sha(v2)}`));
+    // Reloading rtvmm ends the RT domain: shown, not done.
     const outcome = await m.reload();
-    expect(outcome.steps.map((s) => `${s.action} ${s.unit}`)).toEqual(['re-enable rtmux.hypervisor']);
+    expect(outcome.ok).toBe(true);
+    expect(outcome.steps).toEqual([{ unit: 'rtmux.hypervisor', action: 'pending', reason: expect.stringMatching(/^re-enable \(.+\); apply with `crtosctl restart rtmux\.hypervisor`/) }]);
+    await settle(m);
+    await m.trigger('a pass with the change held');
+    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect(await f.ops()).toEqual([]);
+    expect(sha(readFileSync(placed()))).toBe(sha(v1));
+    expect((await rtDomain(f))?.image?.sha256).toBe(sha(v1));
+    expect(m.getUnit('rtmux.hypervisor')!.pendingChange).toBe(outcome.steps[0]!.reason);
+
+    // The operator asks for it.
+    m.enqueue('rtmux.hypervisor', 'restart');
     await settle(m);
     expect(states(m)).toEqual(ALL_ACTIVE);
     expect(await f.ops()).toEqual(['rmmod rtvmm', `insmod ${f.machine.dir}/lib/modules/rtvmm.ko`]);
     expect(sha(readFileSync(placed()))).toBe(sha(v2));
     expect((await rtDomain(f))?.image?.sha256).toBe(sha(v2));
+    expect(m.getUnit('rtmux.hypervisor')!.pendingChange).toBeUndefined();
+    await f.machine.clearLog();
+    expect((await m.reload()).steps).toEqual([]);
+    await m.trigger('a pass once applied');
+    expect(await f.ops()).toEqual([]);
   });
 
   test('the placed image removed behind its back: observed partial, then placed again and rtvmm reloaded', async () => {

@@ -7,22 +7,23 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { ALL_ACTIVE, makeFixture, settle, states, untilUnit, pidOf, type Fixture } from './harness.js';
+import { basename, join } from 'node:path';
+import { ALL_ACTIVE, ALL_ACTIVE_HANDWRITTEN, HANDWRITTEN_UNITS, makeFixture, settle, states, untilUnit, pidOf, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 import type { LogLine } from '../../src/engine/manager-api.js';
 
 const sha256 = (b: Buffer) => createHash('sha256').update(b).digest('hex');
 const lineOf = (text: string, needle: string) => text.split('\n').findIndex((l) => l.includes(needle)) + 1;
 
-async function running(): Promise<{ f: Fixture; m: Manager; log: LogLine[] }> {
-  const f = await makeFixture();
+/** The cRTOS example brought up: the short form, or with `handwritten` the one of .cell files. */
+async function running(handwritten = false): Promise<{ f: Fixture; m: Manager; log: LogLine[] }> {
+  const f = await makeFixture(handwritten ? { units: HANDWRITTEN_UNITS } : {});
   const m = f.manager();
   const log: LogLine[] = [];
   m.on('log', (l: LogLine) => log.push(l));
   expect((await m.start()).ok).toBe(true);
   await settle(m);
-  expect(states(m)).toEqual(ALL_ACTIVE);
+  expect(states(m)).toEqual(handwritten ? ALL_ACTIVE_HANDWRITTEN : ALL_ACTIVE);
   await f.machine.clearLog();
   return { f, m, log };
 }
@@ -173,26 +174,57 @@ describe('log lines in the operator\'s words', () => {
   });
 });
 
-describe('a configuration only the hypervisor can refuse', () => {
+/** A new configuration of the nuttx cell that the codec accepts and the hypervisor refuses. */
+interface RefusedConfiguration {
+  what: string;
+  handwritten: boolean;
+  /** Makes the edit; returns the file `jailhouse cell create` is given. */
+  edit(f: Fixture): string;
+}
+
+const REFUSED: RefusedConfiguration[] = [
+  {
+    what: 'a .cell file named by its path (the hand-written example)',
+    handwritten: true,
+    edit(f) {
+      const etc = join(f.machine.dir, 'etc/jailhouse');
+      writeFileSync(join(etc, 'nuttx-v2.cell'), readFileSync(join(etc, 'nuttx.cell')));
+      f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('config: /etc/jailhouse/nuttx.cell', 'config: /etc/jailhouse/nuttx-v2.cell'));
+      return '/etc/jailhouse/nuttx-v2.cell';
+    },
+  },
+  {
+    what: 'the generated configuration (the short form: its communication region moved)',
+    handwritten: false,
+    edit(f) {
+      const before = f.readUnit('nuttx.yaml');
+      const after = before.replace('{ virtStart: 0x80000000, size: 4K', '{ virtStart: 0x80001000, size: 4K');
+      expect(after).not.toBe(before);
+      f.writeUnit('nuttx.yaml', after);
+      return '/run/crtos/cells/nuttx.cell';
+    },
+  },
+];
+
+describe.each(REFUSED)('a configuration only the hypervisor can refuse: $what', (c) => {
   let f: Fixture;
   let m: Manager;
-  beforeAll(async () => ({ f, m } = await running()));
+  beforeAll(async () => ({ f, m } = await running(c.handwritten)));
   afterAll(async () => f.cleanup());
 
   test('refused after the old cell was destroyed: the last good configuration is put back and both are reported', async () => {
-    const etc = join(f.machine.dir, 'etc/jailhouse');
-    writeFileSync(join(etc, 'nuttx-v2.cell'), readFileSync(join(etc, 'nuttx.cell')));
-    await f.machine.addFault({ op: 'jailhouse cell create', target: 'nuttx-v2.cell', errno: 'EINVAL' });
-    f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('config: /etc/jailhouse/nuttx.cell', 'config: /etc/jailhouse/nuttx-v2.cell'));
+    const file = c.edit(f);
+    await f.machine.addFault({ op: 'jailhouse cell create', target: basename(file), errno: 'EINVAL' });
     const outcome = await m.reload();
     expect(outcome.ok).toBe(false);
     expect(outcome.steps).toContainEqual({ unit: 'nuttx.cell', action: 'recreate', reason: 'field config changed' });
     const refused = outcome.problems.find((p) => p.unit === 'nuttx.cell')!;
-    expect(refused.message).toMatch(/jailhouse cell create \/etc\/jailhouse\/nuttx-v2.cell failed: .*Invalid argument.*; the last good configuration was put back and the cell runs it/);
+    expect(refused.message).toContain(`jailhouse cell create ${file} failed: `);
+    expect(refused.message).toMatch(/Invalid argument.*; the last good configuration was put back and the cell runs it/);
     const cellOps = (await f.ops()).filter((o) => o.startsWith('jailhouse cell')).map((o) => o.replaceAll(f.machine.dir, ''));
     expect(cellOps).toEqual([
       'jailhouse cell destroy cell destroy --name nuttx',
-      'jailhouse cell create cell create /etc/jailhouse/nuttx-v2.cell => EINVAL',
+      `jailhouse cell create cell create ${file} => EINVAL`,
       'jailhouse cell create cell create /run/crtos/cells/nuttx.last-good.cell',
       'jailhouse cell load cell load --name nuttx /opt/crtos/nuttx.bin --address 0x0',
       'jailhouse cell start cell start --name nuttx',
@@ -201,7 +233,7 @@ describe('a configuration only the hypervisor can refuse', () => {
     await untilUnit(m, 'hello.loader', (u) => u.activeState === 'active');
     // Settled includes the stand-in loader's own log line, which comes after crtosd reports it active.
     await settle(m);
-    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect(states(m)).toEqual(c.handwritten ? ALL_ACTIVE_HANDWRITTEN : ALL_ACTIVE);
     expect(m.getUnit('nuttx.cell')!.lastError?.message).toContain('the last good configuration was put back');
 
     // Not tried again by itself: only a change of the description (or a start asked for) does.
