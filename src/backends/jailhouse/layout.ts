@@ -109,31 +109,20 @@ export async function layOut(input: LayoutInput): Promise<JailhouseLayout> {
   const peerCells = [...new Set(requests.flatMap((r) => r.peers.flatMap((p) => (p.cell ? [p.cell] : []))))];
   const target = base ? { revision: base.revision, arch: base.arch } : offlineTarget(set, hv, peerCells);
   if (base) out.target = target;
-  const own = new Map<string, CellConfig>();
-  for (const id of peerCells) {
-    const cell = set.units.get(id) as UnitOf<'Cell'> | undefined;
-    const config = cell ? await ownConfig(cell, target, input.read) : undefined;
-    if (config) own.set(id, config);
-  }
-  const usedBdfs: UsedBdf[] = [
-    ...(base?.rootCell.pciDevices ?? []).map((d) => ({ cell: undefined, bdf: d.bdf })),
-    ...[...own].flatMap(([cell, c]) => c.pciDevices.map((d) => ({ cell, bdf: d.bdf }))),
-  ];
-  const valid: IvshmemLinkRequest[] = [];
-  for (const request of requests) {
+  const own = await ownConfigs(set, peerCells, target, input.read);
+  const valid = requests.filter((request) => {
     const findings = checkLinkRequest(request, target);
     out.findings.push(...findings.map((f) => ({ ...f, unit: f.link })));
-    if (!findings.some((f) => f.severity === 'error')) valid.push(request);
-  }
+    return !findings.some((f) => f.severity === 'error');
+  });
+  // Links are carved from the pool, pinned ones too (the root cell must not map their memory).
   const pool = hv.spec.linkPool;
-  const unpinned = valid.filter((r) => r.address === undefined);
-  if (!pool && unpinned.length > 0) {
-    for (const r of unpinned) {
-      out.findings.push({ unit: r.id, field: ['address'], code: 'UNIT_LINK', severity: 'error', message: `${r.id} has no address, and ${hv.id} names no linkPool to place it in`, hint: `give ${hv.id} a linkPool (the inmate memory, e.g. { start: 0x100000000, size: 1536M }) or the link an address` });
+  if (!pool) {
+    for (const r of valid) {
+      out.findings.push({ unit: r.id, field: ['hypervisor'], code: 'UNIT_LINK', severity: 'error', message: `${r.id} needs memory, and ${hv.id} names no linkPool to place it in`, hint: `give ${hv.id} a linkPool: the inmate memory, e.g. { start: 0x100000000, size: 1536M }` });
     }
   }
-  const placeable = pool ? valid : valid.filter((r) => r.address !== undefined);
-  const placed = placeLinks({ pool: pool ?? { start: 0n, size: 0n }, links: placeable, usedBdfs, ...(input.previous ? { previous: input.previous } : {}) });
+  const placed = placeLinks({ pool: pool ?? { start: 0n, size: 0n }, links: pool ? valid : [], usedBdfs: usedBdfsOf(base, own), ...(input.previous ? { previous: input.previous } : {}) });
   out.findings.push(...placed.findings.map((f) => ({ ...f, unit: f.link })));
   const domain = base?.platformInfo.pciDomain ?? 0;
   const all: PlacedLink[] = [];
@@ -198,6 +187,22 @@ async function readSystem(read: (path: string) => Promise<MachineFile>, path: st
 function offlineTarget(set: UnitSet, hv: JailhouseHypervisor, cells: readonly string[]): { revision: Revision; arch: Arch } {
   const written = cells.map((id) => set.units.get(id) as UnitOf<'Cell'> | undefined).map((c) => (c ? inlineConfigOf(c.spec)?.revision : undefined));
   return { revision: written.find((r) => r !== undefined) ?? 14, arch: hv.spec.arch ?? 'x86' };
+}
+
+/** The peer cells' own configurations, by unit id (those that cannot be read or completed are left out: their checks say why). */
+async function ownConfigs(set: UnitSet, ids: readonly string[], target: { revision: Revision; arch: Arch }, read: LayoutInput['read']): Promise<Map<string, CellConfig>> {
+  const out = new Map<string, CellConfig>();
+  for (const id of ids) {
+    const cell = set.units.get(id) as UnitOf<'Cell'> | undefined;
+    const config = cell ? await ownConfig(cell, target, read) : undefined;
+    if (config) out.set(id, config);
+  }
+  return out;
+}
+
+/** The PCI addresses the base configurations' own devices take, which no link may have. */
+function usedBdfsOf(base: SystemConfig | undefined, own: ReadonlyMap<string, CellConfig>): UsedBdf[] {
+  return [...(base?.rootCell.pciDevices ?? []).map((d) => ({ cell: undefined, bdf: d.bdf })), ...[...own].flatMap(([cell, c]) => c.pciDevices.map((d) => ({ cell, bdf: d.bdf })))];
 }
 
 /** A cell's own configuration: its inline one completed for the target, or its .cell file. */
