@@ -13,7 +13,7 @@ import type { WireMessage } from '../../src/dbus/wire/marshal.js';
 import { CrtosClient } from '../../src/dbus/client.js';
 import { BUS_NAME, MANAGER_IFACE, MANAGER_PATH } from '../../src/dbus/names.js';
 
-const UNITS = ['crtos-link.network', 'hello.loader', 'ivshmem-net.driver', 'jailhouse.driver', 'jailhouse.hypervisor', 'nuttx.cell', 'nuttx.image', 'shadow.driver'];
+const UNITS = ['crtos-link.network', 'crtos-net.link', 'hello.loader', 'ivshmem-net.driver', 'jailhouse.driver', 'jailhouse.hypervisor', 'nuttx.cell', 'nuttx.image', 'shadow.driver', 'shadow.link'];
 const DBUS = { destination: 'org.freedesktop.DBus', path: '/org/freedesktop/DBus', interface: 'org.freedesktop.DBus' };
 
 let cleanups: Array<() => Promise<void> | void> = [];
@@ -127,7 +127,7 @@ describe('crtosd takes its bus name once its units are loaded', () => {
     // When the name appears the bring-up has only begun: READY=1 has not been sent yet.
     expect(await settled('crtosd to take its name', taken, { timeoutMs: 20_000, detail: d.output })).not.toContain('READY=1');
     await ready(notify, d);
-    expect(notify.messages()).toMatch(/READY=1 STATUS=8 units: 8 active/);
+    expect(notify.messages()).toMatch(/READY=1 STATUS=10 units: 10 active/);
     const [owner] = await conn.call({ ...DBUS, member: 'GetNameOwner', signature: 's', body: [BUS_NAME] });
     expect(String(owner)).toMatch(/^:/);
   });

@@ -35,7 +35,8 @@ describe('crtosd', () => {
     const first = await runOnce(f);
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toMatch(/^nuttx\.cell\s+active\s+running\s+success$/m);
-    expect(first.stdout.match(/ active /g)?.length).toBe(8);
+    expect(first.stdout.match(/ active /g)?.length).toBe(10);
+    expect(first.stdout).toMatch(/^shadow\.link\s+active\s+present\s+success$/m);
     await f.machine.clearLog();
     const second = await runOnce(f);
     expect(second.code).toBe(0);
@@ -95,7 +96,7 @@ describe('crtosd', () => {
     try {
       const d = startDaemon(f, ['--stop-on-exit'], { NOTIFY_SOCKET: notify.socket });
       await until('READY=1', () => notify.messages().includes('READY=1'), { sources: [...notify.sources, ...outputOf(d.child)], timeoutMs: 20_000, detail: () => `notifications: ${notify.messages()}\n${d.output()}` });
-      expect(notify.messages()).toMatch(/READY=1 STATUS=8 units: 8 active/);
+      expect(notify.messages()).toMatch(/READY=1 STATUS=10 units: 10 active/);
       await f.machine.clearLog();
       d.child.kill('SIGTERM');
       expect(await d.exited).toBe(0);

@@ -59,7 +59,7 @@ test('200 reloads: resident memory, heap and file descriptors flat between reloa
   };
   // The units' states reach D-Bus just after the state file and the machine change; the slow
   // tick catches the last change when the call that saw it came a moment too early.
-  await until('the bring-up: 8 units active on D-Bus', async () => (await activeUnits()) === 8, {
+  await until('the bring-up: 10 units active on D-Bus', async () => (await activeUnits()) === 10, {
     sources: [...machineChanges(f), ...outputOf(child), every(500)],
     timeoutMs: 30_000,
     detail: () => out,
@@ -103,7 +103,7 @@ test('200 reloads: resident memory, heap and file descriptors flat between reloa
 
   const [shown] = await call('/org/crtos/unit/hello_2eloader', PROPERTIES_IFACE, 'Get', 'ss', [UNIT_IFACE, 'Description']);
   expect(shown).toBe(description);
-  expect(await activeUnits()).toBe(8);
+  expect(await activeUnits()).toBe(10);
 
   const mb = (n: number) => (n / 1e6).toFixed(1);
   const figures = `after a GC, reload 50 → 200 (${seconds.toFixed(1)} s for 200 reloads): RSS ${mb(at50!.rss)} → ${mb(at200.rss)} MB, heap ${mb(at50!.heapUsed)} → ${mb(at200.heapUsed)} MB, young generation ${mb(at50!.newSpace)} → ${mb(at200.newSpace)} MB, fds ${at50!.fds} → ${at200.fds}`;

@@ -47,7 +47,7 @@ describe('a kind that exists only in the test tree', () => {
     f.writeUnit('extra.yaml', ALIAS);
     const good = await ctl('validate', '--root', f.machine.dir, f.unitsDir);
     expect(good.stderr).toBe('');
-    expect(good.stdout).toMatch(/^9 units valid \(.*1 alias.*\)/);
+    expect(good.stdout).toMatch(/^11 units valid \(.*2 links, 1 alias\)/);
     expect(good.code).toBe(0);
   });
 

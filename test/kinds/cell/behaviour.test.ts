@@ -6,14 +6,17 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ALL_ACTIVE, makeFixture, settle, states, untilUnit, pidOf, type Fixture } from '../../engine/harness.js';
+import { ALL_ACTIVE_HANDWRITTEN, HANDWRITTEN_UNITS, makeFixture, settle, states, untilUnit, pidOf, type Fixture } from '../../engine/harness.js';
 import type { Manager } from '../../../src/engine/manager.js';
 
 const INLINE = readFileSync(join(import.meta.dirname, '../../../units/crtos-inline/nuttx.yaml'), 'utf8');
 
-/** The fixture with units/crtos-inline/nuttx.yaml over units/crtos's (readiness on the machine's loopback endpoint). */
+/**
+ * The fixture with units/crtos-inline/nuttx.yaml over units/crtos-handwritten's (readiness on the
+ * machine's loopback endpoint): every region of the cell written inline, no links.
+ */
 async function inlineFixture(): Promise<Fixture> {
-  const f = await makeFixture();
+  const f = await makeFixture({ units: HANDWRITTEN_UNITS });
   const endpoint = f.machine.readinessEndpoint('nuttx')!;
   f.writeUnit('nuttx.yaml', INLINE.replace(/172\.16\.0\.2:42/g, `${endpoint.host}:${endpoint.port}`));
   return f;
@@ -37,7 +40,7 @@ describe('a Cell with an inline configuration on the simulated machine', () => {
   test('comes up from the written file: the stand-in jailhouse accepted it, and it holds the .cell bytes it replaces', async () => {
     expect((await m.start()).ok).toBe(true);
     await settle(m);
-    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect(states(m)).toEqual(ALL_ACTIVE_HANDWRITTEN);
     expect(operands(await f.ops(), 'create')).toEqual([written]);
     expect(readFileSync(written).equals(readFileSync(join(f.machine.dir, 'etc/jailhouse/nuttx.cell')))).toBe(true);
     expect(m.getUnit('nuttx.cell')!.details).toMatchObject({ kind: 'Cell', configPath: '/run/crtos/cells/nuttx.cell', cpus: [3] });
@@ -60,7 +63,7 @@ describe('a Cell with an inline configuration on the simulated machine', () => {
     // The loader exits with its cell and is restarted: wait for its new process before comparing.
     await untilUnit(m, 'hello.loader', (u) => u.activeState === 'active' && pidOf(u) !== loaderPid);
     await settle(m);
-    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect(states(m)).toEqual(ALL_ACTIVE_HANDWRITTEN);
     expect(operands(await f.ops(), 'create')).toEqual([written]);
     expect(statSync(written).ino).toBe(inode);
   });
@@ -72,7 +75,7 @@ describe('a Cell with an inline configuration on the simulated machine', () => {
     expect(outcome.ok).toBe(true);
     expect(outcome.steps.map((s) => `${s.action} ${s.unit}`).sort()).toEqual(['recreate nuttx.cell', 'restart hello.loader']);
     await settle(m);
-    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect(states(m)).toEqual(ALL_ACTIVE_HANDWRITTEN);
     const ops = (await f.ops()).filter((o) => /^jailhouse cell (destroy|create) /.test(o));
     expect(ops.map((o) => `${o.split(' ')[2]} ${o.split(' ').pop()}`)).toEqual(['destroy nuttx', `create ${written}`]);
     expect(m.getUnit('nuttx.cell')!.details).toMatchObject({ cpus: [2] });
@@ -95,7 +98,7 @@ describe('a Cell with an inline configuration on the simulated machine', () => {
     }
     await m.trigger('after a bad edit');
     expect(await f.ops()).toEqual([]);
-    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect(states(m)).toEqual(ALL_ACTIVE_HANDWRITTEN);
     expect(readFileSync(written).equals(before)).toBe(true);
   });
 });

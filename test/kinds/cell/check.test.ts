@@ -56,7 +56,11 @@ describe.concurrent('checkCells', () => {
     const overlap = '    - { virtStart: 0x80000000, size: 4K, flags: [READ, WRITE, COMM_REGION] }\n';
     const text = INLINE.replace(overlap, `${overlap}    - { physStart: 0x100000800, size: 1K, flags: [READ] }\n`);
     const problems = await check(text, undefined);
-    expect(problems.map((p) => [p.code, p.line])).toEqual([['CELLCFG_OVERLAP_IN_CELL', lineOf(HYPERVISOR + text, '{ physStart: 0x100000000')]]);
+    // The added region overlaps the shadow link's state table, and is not page aligned either.
+    expect(problems.map((p) => [p.code, p.line])).toEqual([
+      ['CELLCFG_OVERLAP_IN_CELL', lineOf(HYPERVISOR + text, '{ physStart: 0x100000000')],
+      ['CELLCFG_NOT_PAGE_ALIGNED', lineOf(HYPERVISOR + text, '{ physStart: 0x100000800')],
+    ]);
     expect(await check(INLINE, undefined)).toEqual([]);
   });
 
