@@ -49,7 +49,7 @@ describe('README "Unit format"', () => {
     }
   });
 
-  it('lists every UNIT_ problem code', () => {
-    for (const code of Object.keys(unitCodes)) expect(section).toContain(`\`${code}\``);
+  it('lists every UNIT_ problem code, with the meaning the code registry gives it', () => {
+    for (const [code, { summary }] of Object.entries(unitCodes)) expect(section).toContain(`\n| \`${code}\` | ${summary} |\n`);
   });
 });

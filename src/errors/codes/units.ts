@@ -17,7 +17,7 @@ export const unitCodes = {
 
   // One unit against its kind's schema
   UNIT_MISSING_KIND: { summary: 'A unit document has no `kind:` field' },
-  UNIT_UNKNOWN_KIND: { summary: 'A unit names a kind crtosd does not know (Driver, Hypervisor, Image, Cell, Network, Loader)' },
+  UNIT_UNKNOWN_KIND: { summary: 'A unit names a kind crtosd does not know (Driver, Hypervisor, Image, Cell, Network, Loader, Link)' },
   UNIT_UNKNOWN_FIELD: { summary: 'A unit has a field its kind does not define (often a typo)' },
   UNIT_MISSING_FIELD: { summary: 'A unit lacks a field its kind requires' },
   UNIT_INVALID_TYPE: { summary: 'A field holds the wrong type of value (a list where a string belongs, say)' },
