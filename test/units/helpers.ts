@@ -24,8 +24,11 @@ export function errorsOf(result: BuildResult): Problem[] {
   return result.problems.filter((p) => (p.severity ?? 'error') === 'error');
 }
 
+/** The example deployments under units/ (crtos-inline is one file over crtos-handwritten). */
+export const EXAMPLES = ['crtos', 'crtos-handwritten', 'crtos-inline', 'rtmux'] as const;
+
 /** The example deployment's files, by name, as text. */
-export function exampleFiles(name: 'crtos' | 'rtmux'): Record<string, string> {
+export function exampleFiles(name: (typeof EXAMPLES)[number]): Record<string, string> {
   const dir = join(repoRoot, 'units', name);
   return Object.fromEntries(
     readdirSync(dir)
@@ -33,6 +36,11 @@ export function exampleFiles(name: 'crtos' | 'rtmux'): Record<string, string> {
       .sort()
       .map((f) => [`units/${name}/${f}`, readFileSync(join(dir, f), 'utf8')]),
   );
+}
+
+/** Every file of every example deployment, by name, as text. */
+export function allExampleFiles(): Record<string, string> {
+  return Object.assign({}, ...EXAMPLES.map(exampleFiles)) as Record<string, string>;
 }
 
 /** A minimal valid jailhouse deployment to vary in tests. */

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { createRequire } from 'node:module';
 import { parseAllDocuments } from 'yaml';
 import { generateSchemas } from '../../src/units/json-schema.js';
-import { exampleFiles, repoRoot } from './helpers.js';
+import { allExampleFiles, repoRoot } from './helpers.js';
 
 // ajv 6 comes with eslint; it reads draft 7, which is what the schemas are written in.
 const Ajv = createRequire(import.meta.url)('ajv') as new (opts: object) => { compile(schema: object): ((data: unknown) => boolean) & { errors?: unknown } };
@@ -18,7 +18,7 @@ describe('schemas/', () => {
 
   it('accepts every example unit, and catches a typo and a missing field', () => {
     const validate = new Ajv({ allErrors: true }).compile(JSON.parse(generateSchemas()['unit.schema.json']!));
-    for (const [file, text] of Object.entries({ ...exampleFiles('crtos'), ...exampleFiles('rtmux') })) {
+    for (const [file, text] of Object.entries(allExampleFiles())) {
       for (const doc of parseAllDocuments(text) as unknown as { toJS(): unknown }[]) {
         expect(validate(doc.toJS()), `${file}: ${JSON.stringify(validate.errors)}`).toBe(true);
       }
@@ -36,7 +36,7 @@ describe('schemas/', () => {
   });
 
   it('is named at the top of every example file', () => {
-    for (const [file, text] of Object.entries({ ...exampleFiles('crtos'), ...exampleFiles('rtmux') })) {
+    for (const [file, text] of Object.entries(allExampleFiles())) {
       expect(text.split('\n')[0], file).toBe('# yaml-language-server: $schema=../../schemas/unit.schema.json');
     }
   });
