@@ -24,7 +24,9 @@ describe('the Jailhouse backend on the simulated machine', () => {
 
   beforeAll(async () => {
     sim = await simHost();
-    set = await exampleSet('crtos');
+    // The hand-written example: its system configuration and cell are .cell files the tests below
+    // give the port by path (the generated ones are test/backends/jailhouse/example.test.ts's).
+    set = await exampleSet('crtos-handwritten');
     hv = set.units.get('jailhouse.hypervisor') as HypervisorUnit;
     target = { id: hv.id, kind: hv.kind, unit: hv, facts: { hypervisorType: 'jailhouse' } };
     await sim.machine.bringUp('module');
