@@ -3,13 +3,14 @@ import { resolve } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { isErrnoName } from '../host/errno.js';
 import { isProblemError } from '../errors/problem.js';
-import { createSimMachine, openSimMachine } from './machine.js';
-import { REAL_TIMINGS, SIM_OPERATIONS, TIMING_NAMES, type SimCellFailure, type SimFault, type SimOperation } from './faults.js';
+import { createSimMachine, destroySimMachine, openSimMachine } from './machine.js';
+import { PROCESSOR_CRASH_TYPES, REAL_TIMINGS, SIM_OPERATIONS, TIMING_NAMES, type SimCellFailure, type SimFault, type SimOperation, type SimProcessorFault } from './faults.js';
 import type { MachineDescription } from './description.js';
 import { RTMUX_DESCRIPTION } from './rtmux-example.js';
+import { REMOTEPROC_DESCRIPTION } from './remoteproc/example.js';
 
 /** The machines `--example` names: what each deployment under units/ expects to find. */
-const EXAMPLES: Record<string, Partial<MachineDescription>> = { crtos: {}, rtmux: RTMUX_DESCRIPTION };
+const EXAMPLES: Record<string, Partial<MachineDescription>> = { crtos: {}, rtmux: RTMUX_DESCRIPTION, remoteproc: REMOTEPROC_DESCRIPTION };
 
 export interface SimCliIo {
   out(text: string): void;
@@ -18,9 +19,12 @@ export interface SimCliIo {
 }
 
 const USAGE = `Usage: crtos-sim COMMAND DIR ...
-  create DIR [--example crtos|rtmux] [--machine FILE]
-                                     make a simulated machine: the cRTOS example (default) or the
-                                     RTMux one, FILE's description (JSON or YAML) merged over it
+  create DIR [--example crtos|rtmux|remoteproc] [--machine FILE]
+                                     make a simulated machine: the cRTOS example (default), the
+                                     RTMux or the remoteproc (i.MX8M) one, FILE's description (JSON
+                                     or YAML) merged over it; a remoteproc machine's sysfs stays
+                                     mounted until \`destroy\`
+  destroy DIR                        power the machine off (unmount its sysfs) and remove it
   env DIR                            print the environment that puts its stand-in tools first
   log DIR [--json]                   print the operations performed on it
   fault DIR OP (--errno E | --hang) [--times N] [--target NAME]
@@ -31,7 +35,13 @@ const USAGE = `Usage: crtos-sim COMMAND DIR ...
                                      how long a destroy reads \`invalid\`; how long disable keeps
                                      \`enabled\` 1 after the cells are gone
   fault DIR --real-timings           the real hypervisor's: destroy=${REAL_TIMINGS.destroyMs} disable=${REAL_TIMINGS.disableMs}
-  fault DIR --clear                  faults, latencies, cell failures and timings back to none/defaults
+  fault DIR --processor NAME (--crash [--type T] | --hang) (--now | [--after MS] [--times N])
+                                     the remote processor's firmware crashes (T: mmufault, watchdog,
+                                     fatal error) or hangs: now, or MS after each start
+  fault DIR --processor NAME --boot-fail [--times N]
+                                     its next firmware loads fail the ELF checks (EINVAL)
+  fault DIR --clear                  faults, latencies, cell and processor failures and timings
+                                     back to none/defaults
 Operations: ${SIM_OPERATIONS.join(', ')}
 `;
 
@@ -59,11 +69,11 @@ export async function runSimCli(argv: string[], io: SimCliIo): Promise<number> {
       case 'create': {
         const example = option(rest, '--example') ?? 'crtos';
         const base = EXAMPLES[example];
-        if (!base) return usage(io, `unknown example ${JSON.stringify(example)} (crtos or rtmux)`);
+        if (!base) return usage(io, `unknown example ${JSON.stringify(example)} (crtos, rtmux or remoteproc)`);
         const file = option(rest, '--machine');
         const description = file === undefined ? undefined : readDescriptionFile(file, io);
         if (description === null) return 1;
-        const machine = await createSimMachine(dir, { ...base, ...description });
+        const machine = await createSimMachine(dir, { ...base, ...description }, { persistent: true });
         io.out(`created simulated machine in ${machine.dir}\n`);
         const endpoint = machine.readinessEndpoint();
         if (endpoint) io.out(`readiness endpoint of nuttx: ${endpoint.host}:${endpoint.port}\n`);
@@ -80,6 +90,9 @@ export async function runSimCli(argv: string[], io: SimCliIo): Promise<number> {
         else for (const e of entries) io.out(`${e.time}  ${e.op.padEnd(24)} ${e.result.padEnd(8)} ${e.args.join(' ')}\n`);
         return 0;
       }
+      case 'destroy':
+        await destroySimMachine(dir);
+        return 0;
       case 'fault':
         return await fault(dir, rest, io);
       default:
@@ -120,9 +133,12 @@ async function fault(dir: string, args: string[], io: SimCliIo): Promise<number>
     await machine.setFaults([]);
     await machine.setLatencies({});
     await machine.setCellFailures([]);
+    await machine.setProcessorFaults([]);
     await machine.setTimings(null);
     return 0;
   }
+  const processor = option(args, '--processor');
+  if (processor !== undefined) return processorFault(machine, processor, args, io);
   if (args.includes('--real-timings')) {
     await machine.setTimings(REAL_TIMINGS);
     return 0;
@@ -173,5 +189,31 @@ async function fault(dir: string, args: string[], io: SimCliIo): Promise<number>
   if (times !== undefined) f.times = Number(times);
   if (target !== undefined) f.target = target;
   await machine.addFault(f);
+  return 0;
+}
+
+/** `fault DIR --processor NAME …`: a crash or hang now (through the kernel), or a fault in faults.json. */
+async function processorFault(machine: ReturnType<typeof openSimMachine>, processor: string, args: string[], io: SimCliIo): Promise<number> {
+  const kinds = (['crash', 'hang', 'boot-fail'] as const).filter((k) => args.includes(`--${k}`));
+  const kind = kinds[0];
+  if (kind === undefined || kinds.length > 1) return usage(io, '--processor needs one of --crash, --hang or --boot-fail');
+  const type = option(args, '--type');
+  if (type !== undefined && (kind !== 'crash' || !(PROCESSOR_CRASH_TYPES as readonly string[]).includes(type))) return usage(io, `--type is for --crash: one of ${PROCESSOR_CRASH_TYPES.join(', ')}`);
+  const crashType = type as SimProcessorFault['crashType'];
+  const after = option(args, '--after');
+  const times = option(args, '--times');
+  if (after !== undefined && (kind === 'boot-fail' || !/^\d+$/.test(after))) return usage(io, '--after MS is for --crash and --hang');
+  if (times !== undefined && !/^[1-9]\d*$/.test(times)) return usage(io, '--times takes a positive integer');
+  if (args.includes('--now')) {
+    if (kind === 'boot-fail' || after !== undefined || times !== undefined) return usage(io, '--now is for --crash and --hang, without --after or --times');
+    if (kind === 'crash') await machine.crashProcessor(processor, crashType);
+    else await machine.hangProcessor(processor);
+    return 0;
+  }
+  const f: SimProcessorFault = { processor, kind };
+  if (after !== undefined) f.afterMs = Number(after);
+  if (crashType !== undefined) f.crashType = crashType;
+  if (times !== undefined) f.times = Number(times);
+  await machine.setProcessorFaults([...((await machine.faults()).processorFaults ?? []), f]);
   return 0;
 }

@@ -3,9 +3,10 @@
  * DIR/machine.json so every stand-in tool (a separate process) reads the same facts.
  */
 import type { Arch, Revision } from '../jailhouse/index.js';
+import { remoteprocProblems, type RemoteprocDescription } from './remoteproc/description.js';
 
 /** What loading a module does to the machine, beyond appearing in /proc/modules. */
-export type ModuleEffect = 'jailhouse' | 'shadow' | 'ivshmem-net' | 'rtvmm';
+export type ModuleEffect = 'jailhouse' | 'shadow' | 'ivshmem-net' | 'rtvmm' | 'rpmsg-tty';
 
 export interface ModuleCatalogEntry {
   /** Module name as /proc/modules prints it (underscores, not dashes). */
@@ -81,10 +82,18 @@ export interface MachineDescription {
   modules: ModuleCatalogEntry[];
   readiness: ReadinessEndpoint[];
   /**
-   * Write an example's files into the machine: cRTOS (configs, image, drivers, loader) or RTMux
-   * (the RT-Thread image; rtvmm.ko comes from the module catalog, see rtmux-example.ts).
+   * Write an example's files into the machine: cRTOS (configs, image, drivers, loader), RTMux
+   * (the RT-Thread image; rtvmm.ko comes from the module catalog, see rtmux-example.ts) or
+   * remoteproc (the Zephyr firmware and the rpmsg proxy, see remoteproc/example.ts).
    */
-  example: 'crtos' | 'rtmux' | 'none';
+  example: 'crtos' | 'rtmux' | 'remoteproc' | 'none';
+  /** Modules loaded before anyone looks (udev loads a platform driver by its DT compatible); each must be installed. */
+  bootModules?: string[];
+  /**
+   * Remote processors (Linux remoteproc): their sysfs, debugfs, rpmsg devices and ttys are served
+   * by the machine's kernel server through FUSE (src/sim/remoteproc/README.md).
+   */
+  remoteproc?: RemoteprocDescription;
   /**
    * Tools left to the host (no stand-in in DIR/bin), e.g. `ip` for a test that runs the real one
    * inside its own network namespace, or `chrt` where SCHED_FIFO is allowed.
@@ -146,7 +155,9 @@ export function validateDescription(d: MachineDescription): string[] {
     if (!/^127\.\d+\.\d+\.\d+$/.test(r.host) && r.host !== 'localhost') problems.push(`readiness endpoint of ${r.cell} must be a loopback address (127.0.0.0/8), not ${r.host}`);
     if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) problems.push(`readiness port of ${r.cell} must be 0..65535`);
   }
-  if (!['crtos', 'rtmux', 'none'].includes(d.example)) problems.push(`example must be crtos, rtmux or none, not ${JSON.stringify(d.example)}`);
+  if (!['crtos', 'rtmux', 'remoteproc', 'none'].includes(d.example)) problems.push(`example must be crtos, rtmux, remoteproc or none, not ${JSON.stringify(d.example)}`);
+  for (const name of d.bootModules ?? []) if (!d.modules.some((m) => m.name === name && m.installed)) problems.push(`bootModules: ${name} is not an installed module of the catalog`);
+  if (d.remoteproc !== undefined) problems.push(...remoteprocProblems(d.remoteproc, d.modules));
   for (const t of d.realTools ?? []) if (t !== 'ip' && t !== 'chrt') problems.push(`realTools may name ip and chrt, not ${JSON.stringify(t)}`);
   for (const domain of d.pciDomains ?? []) if (!Number.isInteger(domain) || domain < 0 || domain > 0xffff) problems.push(`pciDomains: ${JSON.stringify(domain)} is not a PCI domain (0..0xffff)`);
   const names = new Set<string>();

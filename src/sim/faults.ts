@@ -60,6 +60,29 @@ export interface SimCellFailure {
   times?: number;
 }
 
+/** What an injected processor fault does to a remote processor's firmware (src/sim/remoteproc). */
+export const PROCESSOR_FAULT_KINDS = ['crash', 'hang', 'boot-fail'] as const;
+/** rproc_crash_names: what a crash reports itself as. */
+export const PROCESSOR_CRASH_TYPES = ['mmufault', 'watchdog', 'fatal error'] as const;
+
+export interface SimProcessorFault {
+  /** The processor's stable name (`/sys/class/remoteproc/remoteprocN/name`). */
+  processor: string;
+  /**
+   * crash: the firmware crashes and the kernel handles it (rproc_report_crash, then recovery if
+   * enabled); hang: the firmware stops making progress but the state stays `running` (its
+   * heartbeat and rpmsg replies stop); boot-fail: the next firmware load fails the ELF checks (the
+   * `start` write, or a recovery, gets EINVAL).
+   */
+  kind: (typeof PROCESSOR_FAULT_KINDS)[number];
+  /** crash and hang: this long after the firmware began running (each run); default 0, at once. */
+  afterMs?: number;
+  /** crash: the type reported; default `watchdog`. */
+  crashType?: (typeof PROCESSOR_CRASH_TYPES)[number];
+  /** How many more times this fault fires; absent = on every run (or every load). */
+  times?: number;
+}
+
 /**
  * How long the driver's slow phases take (ms), under the driver mutex, each with the intermediate
  * state a concurrent reader of sysfs sees on the real machine (src/sim/README.md lists them).
@@ -90,6 +113,8 @@ export interface SimFaultFile {
   /** Operation → milliseconds it takes (for jailhouse operations: with the driver mutex held). */
   latencies: Partial<Record<SimOperation, number>>;
   cellFailures: SimCellFailure[];
+  /** Faults of remote processors' firmware; absent = none. */
+  processorFaults?: SimProcessorFault[];
   /** The driver's slow phases; absent = DEFAULT_TIMINGS. */
   timings?: SimTimings;
 }
@@ -103,6 +128,7 @@ export function readFaults(dir: string): SimFaultFile {
     const parsed = JSON.parse(readFileSync(paths.faults(dir), 'utf8')) as Partial<SimFaultFile>;
     const out: SimFaultFile = { faults: parsed.faults ?? [], latencies: parsed.latencies ?? {}, cellFailures: parsed.cellFailures ?? [] };
     if (parsed.timings !== undefined) out.timings = parsed.timings;
+    if (parsed.processorFaults !== undefined) out.processorFaults = parsed.processorFaults;
     return out;
   } catch {
     return emptyFaults();
@@ -138,6 +164,13 @@ export function validateFaults(f: SimFaultFile): string[] {
     if (typeof c.cell !== 'string' || when !== 1) problems.push('a cell failure names a cell and exactly one of afterStartMs, at or atStart: true');
     if (c.times !== undefined && (!Number.isInteger(c.times) || c.times < 1)) problems.push(`times must be a positive integer`);
   }
+  for (const p of f.processorFaults ?? []) {
+    if (typeof p.processor !== 'string' || p.processor === '') problems.push('a processor fault names its processor');
+    if (!PROCESSOR_FAULT_KINDS.includes(p.kind)) problems.push(`processor fault kind must be one of ${PROCESSOR_FAULT_KINDS.join(', ')}, not ${JSON.stringify(p.kind)}`);
+    if (p.afterMs !== undefined && (p.kind === 'boot-fail' || typeof p.afterMs !== 'number' || !Number.isFinite(p.afterMs) || p.afterMs < 0)) problems.push('afterMs is a number of milliseconds >= 0, for a crash or a hang');
+    if (p.crashType !== undefined && (p.kind !== 'crash' || !PROCESSOR_CRASH_TYPES.includes(p.crashType))) problems.push(`crashType is one of ${PROCESSOR_CRASH_TYPES.map((t) => JSON.stringify(t)).join(', ')}, for a crash`);
+    if (p.times !== undefined && (!Number.isInteger(p.times) || p.times < 1)) problems.push(`times must be a positive integer`);
+  }
   for (const [name, ms] of Object.entries(f.timings ?? {})) {
     if (!(name in DEFAULT_TIMINGS)) problems.push(`unknown timing ${JSON.stringify(name)} (one of: ${Object.keys(DEFAULT_TIMINGS).join(', ')})`);
     if (typeof ms !== 'number' || !Number.isFinite(ms) || ms < 0) problems.push(`timing ${name} must be a number of milliseconds >= 0`);
@@ -145,42 +178,43 @@ export function validateFaults(f: SimFaultFile): string[] {
   return problems;
 }
 
+type CountedList = 'faults' | 'cellFailures' | 'processorFaults';
+type ItemOf<K extends CountedList> = NonNullable<SimFaultFile[K]>[number];
+
 /**
- * The first cell failure that matches, consuming one of its `times` (under the faults lock, like
- * takeFault), or undefined.
+ * The first item of a list of faults.json that matches, consuming one of its `times` (under the
+ * faults lock, so two concurrent processes cannot both take the last one), or undefined.
  */
-export function takeCellFailure(dir: string, matches: (f: SimCellFailure) => boolean): SimCellFailure | undefined {
+function takeCounted<K extends CountedList>(dir: string, list: K, matches: (item: ItemOf<K>) => boolean): ItemOf<K> | undefined {
   return withLock(dir, 'faults', () => {
     const f = readFaults(dir);
-    const index = f.cellFailures.findIndex(matches);
+    const items = (f[list] ?? []) as ItemOf<K>[];
+    const index = items.findIndex(matches);
     if (index < 0) return undefined;
-    const failure = f.cellFailures[index] as SimCellFailure;
-    if (failure.times !== undefined) {
-      if (failure.times <= 1) f.cellFailures.splice(index, 1);
-      else f.cellFailures[index] = { ...failure, times: failure.times - 1 };
+    const item = items[index] as ItemOf<K>;
+    if (item.times !== undefined) {
+      if (item.times <= 1) items.splice(index, 1);
+      else items[index] = { ...item, times: item.times - 1 };
+      (f as Record<CountedList, unknown>)[list] = items;
       writeAtomic(paths.faults(dir), `${JSON.stringify(f, null, 2)}\n`);
     }
-    return failure;
+    return item;
   });
 }
 
-/**
- * The fault that fires for this operation now, consuming one of its `times`. Under the faults
- * lock, so two concurrent tools cannot both take the last one.
- */
+/** The first cell failure that matches, consuming one of its `times`, or undefined. */
+export function takeCellFailure(dir: string, matches: (f: SimCellFailure) => boolean): SimCellFailure | undefined {
+  return takeCounted(dir, 'cellFailures', matches);
+}
+
+/** The fault that fires for this operation now, consuming one of its `times`. */
 export function takeFault(dir: string, op: SimOperation, targets: string[]): SimFault | undefined {
-  return withLock(dir, 'faults', () => {
-    const f = readFaults(dir);
-    const index = f.faults.findIndex((x) => x.op === op && (x.target === undefined || targets.includes(x.target)));
-    if (index < 0) return undefined;
-    const fault = f.faults[index] as SimFault;
-    if (fault.times !== undefined) {
-      if (fault.times <= 1) f.faults.splice(index, 1);
-      else f.faults[index] = { ...fault, times: fault.times - 1 };
-      writeAtomic(paths.faults(dir), `${JSON.stringify(f, null, 2)}\n`);
-    }
-    return fault;
-  });
+  return takeCounted(dir, 'faults', (x) => x.op === op && (x.target === undefined || targets.includes(x.target)));
+}
+
+/** The first processor fault that matches, consuming one of its `times`, or undefined. */
+export function takeProcessorFault(dir: string, matches: (f: SimProcessorFault) => boolean): SimProcessorFault | undefined {
+  return takeCounted(dir, 'processorFaults', matches);
 }
 
 export function latencyOf(dir: string, op: SimOperation): number {

@@ -12,7 +12,7 @@ import { ProblemError, problem } from '../errors/problem.js';
 import { mergeDescription, validateDescription, type MachineDescription } from './description.js';
 import { initialState, type CellReply, type SimState } from './state.js';
 import { appendLog, commitState, paths, readDescription, readLogSync, readState, updateState, type SimLogEntry } from './store.js';
-import { emptyFaults, readFaults, writeFaults, type SimCellFailure, type SimFault, type SimFaultFile, type SimOperation, type SimTimings } from './faults.js';
+import { emptyFaults, readFaults, writeFaults, type SimCellFailure, type SimFault, type SimFaultFile, type SimOperation, type SimProcessorFault, type SimTimings } from './faults.js';
 import { encodeExampleConfigs, nuttxImage } from './crtos-example.js';
 import { writeRtmuxExample } from './rtmux-example.js';
 import { SIM_MODULE_MARK } from './tools/kmod.js';
@@ -20,6 +20,11 @@ import { toolBundlePath } from './bundle.js';
 import { failCell as failCellInState } from './jailhouse-driver.js';
 import { stopRunner } from './runner-control.js';
 import { runTool } from './tools/dispatch.js';
+import type { RemoteprocModel } from './remoteproc/model.js';
+import { kernelControl, startKernel, stopKernel } from './remoteproc/control.js';
+import { kernelBundlePath, readModel } from './remoteproc/files.js';
+import { fuseMountsUnder, unmount } from './remoteproc/mounts.js';
+import { remoteprocExampleFiles } from './remoteproc/example.js';
 
 export interface SimMachine {
   readonly dir: string;
@@ -71,7 +76,22 @@ export interface SimMachine {
   runInProcess(tool: string, args: string[]): Promise<{ code: number; stdout: string; stderr: string }>;
   /** Brings the cRTOS example up to a stage, in-process: each stage includes the ones before it; steps already done are skipped. */
   bringUp(stage: BringUpStage): Promise<void>;
-  /** Stops every cell runner of this machine (cells stay as they are on disk). */
+  /**
+   * The remote processors as the simulated kernel holds them (src/sim/remoteproc/model.ts):
+   * processors, cores, rpmsg channels, devcoredumps, the kernel log. Written before a write to
+   * its sysfs returns, so it is current after one.
+   */
+  remoteproc(): Promise<RemoteprocModel>;
+  /** Replaces the injected processor faults (crash or hang after some time running, boot failures). */
+  setProcessorFaults(faults: SimProcessorFault[]): Promise<void>;
+  /** The processor's firmware crashes now (rproc_report_crash, as debugfs `crash` does); recovery follows if enabled. */
+  crashProcessor(name: string, type?: SimProcessorFault['crashType']): Promise<void>;
+  /** The processor's firmware hangs now: `running` still, but no heartbeat and no rpmsg replies. */
+  hangProcessor(name: string): Promise<void>;
+  /**
+   * Stops every cell runner of this machine (cells stay as they are on disk); a remoteproc machine
+   * is powered off (its kernel server stops and its sysfs is unmounted).
+   */
   dispose(): Promise<void>;
 }
 
@@ -143,7 +163,16 @@ function canListen(host: string, port: number): Promise<boolean> {
   });
 }
 
-export async function createSimMachine(dirArg: string, partial?: Partial<MachineDescription>): Promise<SimMachine> {
+export interface CreateOptions {
+  /**
+   * A remoteproc machine's kernel server outlives the creating process (`crtos-sim create`) and
+   * runs until destroySimMachine or `crtos-sim destroy`; by default it stops, unmounting its
+   * sysfs, when the creating process exits (a test cannot leave mounts behind).
+   */
+  persistent?: boolean;
+}
+
+export async function createSimMachine(dirArg: string, partial?: Partial<MachineDescription>, options: CreateOptions = {}): Promise<SimMachine> {
   const dir = resolve(dirArg);
   const description = mergeDescription(partial);
   const problems = validateDescription(description);
@@ -167,9 +196,24 @@ export async function createSimMachine(dirArg: string, partial?: Partial<Machine
   writeFile0(join(dir, 'opt/crtos/loader'), wrapper(dir, 'loader', bundle), 0o755);
   if (description.example === 'crtos') writeExample(dir, description);
   else if (description.example === 'rtmux') writeRtmuxExample(dir);
+  else if (description.example === 'remoteproc') {
+    for (const f of remoteprocExampleFiles(wrapper(dir, 'proxy', kernelBundlePath()))) writeFile0(join(dir, f.path), f.content, f.mode);
+  }
   const state = initialState(description);
   commitState(dir, state, description);
+  await loadBootModules(dir, description);
+  if (description.remoteproc) await startKernel(dir, options.persistent ? undefined : process.pid);
   return openSimMachine(dir);
+}
+
+/** The modules udev would have loaded at boot; the log starts after boot, so it does not show them. */
+async function loadBootModules(dir: string, d: MachineDescription): Promise<void> {
+  for (const name of d.bootModules ?? []) {
+    let stderr = '';
+    const code = await runTool('modprobe', [name], { dir, env: process.env, out: () => undefined, err: (t) => void (stderr += t) });
+    if (code !== 0) throw new ProblemError(problem('HOST_SIM_BAD_DESCRIPTION', `boot module ${name} does not load: ${stderr.trim()}`, { file: paths.description(dir) }));
+  }
+  if (d.bootModules?.length) writeFileSync(paths.log(dir), '');
 }
 
 function writeModules(dir: string, d: MachineDescription): void {
@@ -286,16 +330,30 @@ export function openSimMachine(dirArg: string): SimMachine {
         if (r.code !== 0) throw new Error(`bring-up step \`${tool} ${args.join(' ')}\` failed: ${r.stderr.trim()}`);
       }
     },
+    async remoteproc() {
+      const model = readModel(dir);
+      if (!model) throw new Error(`the simulated machine in ${dir} has no remote processors (no remoteproc in its description)`);
+      return model;
+    },
+    setProcessorFaults: (faults) =>
+      updateFaults((f) => {
+        if (faults.length === 0) delete f.processorFaults;
+        else f.processorFaults = faults;
+      }),
+    crashProcessor: (name, type) => kernelControl(dir, { action: 'crash', processor: name, ...(type ? { crashType: type } : {}) }),
+    hangProcessor: (name) => kernelControl(dir, { action: 'hang', processor: name }),
     async dispose() {
       const state = readState(dir);
       for (const cell of state.jailhouse.cells) stopRunner(cell, dir);
+      if (description.remoteproc) await stopKernel(dir);
     },
   };
 }
 
-/** Removes a machine directory after stopping its runners. */
+/** Removes a machine directory after stopping its runners and its kernel server (no mount stays behind). */
 export async function destroySimMachine(dir: string): Promise<void> {
   if (existsSync(paths.description(dir))) await openSimMachine(dir).dispose();
+  for (const mountpoint of fuseMountsUnder(dir)) unmount(mountpoint, { lazy: true });
   await rm(dir, { recursive: true, force: true });
 }
 

@@ -11,4 +11,5 @@ export const hostCodes = {
   HOST_BAD_ARGUMENT: { summary: 'An argument given to the host layer is malformed (an interface name, an address, a path)' },
   HOST_SIM_BAD_DESCRIPTION: { summary: 'A simulated machine description is invalid' },
   HOST_SIM_BAD_FAULT: { summary: 'A fault or latency given to the simulated machine is invalid' },
+  HOST_SIM_FUSE_UNAVAILABLE: { summary: "A simulated remoteproc machine's sysfs (a FUSE file system) cannot be mounted: /dev/fuse, root, fuse3 or python3-fusepy is missing" },
 } as const;
