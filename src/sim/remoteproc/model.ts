@@ -503,10 +503,15 @@ export function isLocked(r: Rproc): boolean {
 // ---------------------------------------------------------------------------------------------
 // Crash, recovery, coredump (rproc_report_crash, rproc_crash_handler_work, rproc_trigger_recovery).
 
-/** rproc_report_crash and its handler: the first crash of a running session is handled; recovery follows unless disabled. */
+/**
+ * rproc_report_crash and its handler: the first crash of a running session is handled; recovery
+ * follows unless disabled. Only a processor Linux runs (running, attached) is handled: its driver's
+ * interrupts are what report crashes, and a report for a detached one would leave the power count
+ * below zero after the recovery.
+ */
 export function reportCrash(k: KernelCall, r: Rproc, type: string, by: string): boolean {
   k.log(dev(r), `crash detected in ${r.name}: type ${type}`);
-  if (r.state === 'crashed' || r.state === 'offline' || isLocked(r)) return false;
+  if ((r.state !== 'running' && r.state !== 'attached') || isLocked(r)) return false;
   const core = coreOf(k.model, r.name);
   core.haltedAt = k.ctx.now;
   r.state = 'crashed';
