@@ -65,6 +65,8 @@ function decodeKindValue(type: PropertyType, d: Dict, name: string): unknown {
       return nums(d, name);
     case 'a{ss}':
       return { ...((plain(d[name]) as Record<string, string> | undefined) ?? {}) };
+    case 'a{su}':
+      return Object.fromEntries(Object.entries((plain(d[name]) as Record<string, unknown> | undefined) ?? {}).map(([k, n]) => [k, Number(plain(n))]));
   }
 }
 

@@ -34,6 +34,8 @@ function kindValue(type: PropertyType, v: unknown): unknown {
       return [...(v as string[])];
     case 'a{ss}':
       return { ...(v as Record<string, string>) };
+    case 'a{su}':
+      return Object.fromEntries(Object.entries(v as Record<string, number>).map(([k, n]) => [k, u32(n)]));
     default:
       return v;
   }

@@ -1,8 +1,8 @@
 /**
- * Per-unit history that outlives the daemon: a unit's recent log lines, its restart count and its
- * last result, as `crtosctl status UNIT` shows them, kept in the state directory. Saved a moment
- * after it changes (one write for a burst of log lines) and when the daemon closes; a crtosd
- * killed outright loses at most that moment.
+ * Per-unit history that outlives the daemon: a unit's recent log lines, its restart count, its
+ * last result and its health monitor's counts, as `crtosctl status UNIT` shows them, kept in the
+ * state directory. Saved a moment after it changes (one write for a burst of log lines) and when
+ * the daemon closes; a crtosd killed outright loses at most that moment.
  */
 import type { HistoryStore, UnitHistory } from './state-file.js';
 import type { UnitRuntime } from './status.js';
@@ -33,6 +33,7 @@ export class UnitHistories {
     rt.exitCode = h.exitCode;
     rt.exitSignal = h.exitSignal;
     if (h.lastError) rt.lastError = h.lastError;
+    if (h.health) rt.health = h.health;
   }
 
   /** Something shown changed: saved shortly. */
@@ -56,6 +57,7 @@ export class UnitHistories {
         exitCode: rt.exitCode,
         exitSignal: rt.exitSignal,
         ...(rt.lastError ? { lastError: rt.lastError } : {}),
+        ...(rt.health ? { health: rt.health } : {}),
       });
     }
     try {

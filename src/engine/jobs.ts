@@ -250,7 +250,7 @@ export class JobRunner {
       return { result: 'done' };
     } catch (e) {
       const err = toProblem(e, id, 'ENGINE_START_FAILED');
-      const timedOut = err.code === 'ENGINE_TIMEOUT';
+      const timedOut = err.code === 'ENGINE_TIMEOUT' || err.code === 'ENGINE_READY_TIMEOUT';
       if (e instanceof RolledBackError && replacedRecord) {
         // The old instance runs again: so the record says, with its own description.
         ctx.table.records.restore(replacedRecord);

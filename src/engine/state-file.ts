@@ -13,6 +13,7 @@ import { problem, type Problem } from '../errors/problem.js';
 import type { ToolRun } from '../host/host.js';
 import type { AppliedRecord } from './types.js';
 import type { LogLine, UnitResult } from './manager-api.js';
+import type { HealthRecord } from './health/record.js';
 
 interface StateFileV1 {
   version: 1;
@@ -36,6 +37,8 @@ export interface UnitHistory {
   lastError?: Problem;
   exitCode: number;
   exitSignal: string;
+  /** What its health monitor counted, and when its escalating levels acted. */
+  health?: HealthRecord;
 }
 
 export interface HistoryStore {

@@ -4,6 +4,8 @@ import { findKind, kindModule } from '../kinds/index.js';
 import type { UnitSet } from '../units/types.js';
 import type { Problem } from '../errors/problem.js';
 import type { ActiveState, JobInfo, LogLine, UnitDetails, UnitResult, UnitStatus, UnitTimestamps, LoadState } from './manager-api.js';
+import type { HealthRecord } from './health/record.js';
+import { healthDetails, showsHealth } from './health/view.js';
 
 export interface UnitRuntime {
   id: string;
@@ -22,6 +24,8 @@ export interface UnitRuntime {
   restarts: number;
   exitCode: number;
   exitSignal: string;
+  /** What its health monitor counted (kinds with a health table: Cell, Loader). */
+  health?: HealthRecord;
 }
 
 export function newRuntime(id: string, kind: KindName, details: UnitDetails): UnitRuntime {
@@ -70,8 +74,9 @@ const RUNTIME_COUNTERS = ['exitCode', 'exitSignal', 'restarts'] as const;
 function withRuntimeCounters(rt: UnitRuntime): UnitDetails {
   const empty = findKind(rt.details.kind)?.view.empty;
   const shown = empty ? RUNTIME_COUNTERS.filter((f) => f in empty) : [];
-  if (shown.length === 0) return rt.details;
-  const details: UnitDetails = { ...rt.details };
+  const health = showsHealth(empty);
+  if (shown.length === 0 && !health) return rt.details;
+  const details: UnitDetails = { ...rt.details, ...(health ? healthDetails(rt.health) : {}) };
   for (const f of shown) details[f] = rt[f];
   return details;
 }

@@ -1,9 +1,11 @@
 /**
- * Supervision between and within passes: the failure policy of a unit observed failed while it ran
- * (a cell's onFailure), process units' exits (loaders), automatic restarts with back-off and start
- * limits, and the backends' cheap poll (Backend.changed) that notices a cell changing state. It
- * decides and schedules; the Manager's loop does the work (through `reconcile`). What each kind's
- * policy is, it asks the kind's behaviour (restarts, onObservedFailure, process).
+ * Supervision between and within passes: the health monitor of the units whose kind has one (a
+ * cell found failed, a loader's exit, a failed start, a liveness check failing: each an event its
+ * health table maps to an action, with escalation), the older failure policies of the others,
+ * automatic restarts with back-off and start limits, liveness checks, and the backends' cheap poll
+ * (Backend.changed) that notices a cell changing state. It decides and schedules; the Manager's
+ * loop does the work (through `reconcile`). What each kind's policy is, it asks the kind's
+ * behaviour (health, restarts, onObservedFailure, process).
  */
 import type { Host, ProcessIdentity } from '../host/host.js';
 import type { Unit } from '../units/types.js';
@@ -12,9 +14,15 @@ import { isCleanExit, type StartLimit } from './supervision.js';
 import { transition } from './status.js';
 import type { Observation } from './types.js';
 import type { UnitTable } from './unit-table.js';
+import type { LogLine } from './manager-api.js';
 import { LoaderOutputs } from './loader-output.js';
+import { ToolRuns } from './tool-runs.js';
+import { requiredByClosure } from './graph.js';
 import { behaviourOf, canReload } from '../kinds/behaviours.js';
 import { allBackends, findBackend, type BackendStatus } from '../backends/index.js';
+import { decide, describeDecision, type HealthDecision, type HealthEvent, type UnitHealth } from './health/table.js';
+import { recordDecision } from './health/record.js';
+import { LivenessChecks, type LivenessWant } from './health/liveness.js';
 
 const DEFAULT_LIMIT: StartLimit = { burst: 5, interval: 10_000 };
 
@@ -48,7 +56,19 @@ export class Supervisor {
    */
   private pollSeen: ReadonlyMap<string, BackendStatus> = new Map(allBackends().map((b) => [b.definition.type, { enabled: false, partitions: [] }]));
 
-  constructor(private readonly ctx: SupervisorContext) {}
+  /** The units' liveness checks: a prober per unit that declares one, while it is active. */
+  private readonly liveness: LivenessChecks;
+  /** Exec liveness checks are recorded in the state directory while they run, as every tool crtosd runs. */
+  private probeRuns: ToolRuns | undefined;
+
+  constructor(private readonly ctx: SupervisorContext) {
+    this.liveness = new LivenessChecks({
+      host: ctx.host,
+      isLive: (id) => this.isLive(id),
+      failed: (id, failures, why) => this.livenessFailed(id, failures, why),
+      runs: (unit, deadline) => (this.probeRuns ??= new ToolRuns({ host: ctx.host, store: ctx.table.records.toolRuns, log: (l, u, m) => ctx.table.log(l, u, m), reconcile: ctx.reconcile })).observer(unit, deadline),
+    });
+  }
 
   /**
    * True while a restart timer is pending for a unit still waiting on it. A manual start or stop
@@ -63,8 +83,9 @@ export class Supervisor {
   /** Loaders' output files followed into their units' logs; made on first use. */
   private outputs: LoaderOutputs | undefined;
 
-  /** Stops the poll, the restart timers and following loaders' output. */
+  /** Stops the poll, the restart timers, the liveness checks and following loaders' output. */
   close(): void {
+    this.liveness.close();
     this.outputs?.close();
     if (this.pollTimer) clearInterval(this.pollTimer);
     for (const t of this.timers.values()) clearTimeout(t);
@@ -80,14 +101,16 @@ export class Supervisor {
     this.stopping.delete(id);
   }
 
-  /** A new run: its failure is a new failure for the onFailure policy. */
+  /** A new run: its failure is a new failure for the failure policy, and its liveness is checked afresh. */
   newRun(id: string): void {
     this.handledFailures.delete(id);
+    this.liveness.reset(id);
   }
 
   /**
-   * A unit that ran and is found `failed` (a cell whose inmate faulted): its kind's failure policy
-   * (KindBehaviour.onObservedFailure), once per failure.
+   * A unit that ran and is found `failed` (a cell whose inmate faulted): its health table's
+   * `failed` entry, or the kind's failure policy (KindBehaviour.onObservedFailure), once per
+   * failure. Then the liveness checks follow what is active.
    */
   superviseFailures(observed: Map<string, Observation>): void {
     for (const [id, obs] of observed) {
@@ -105,31 +128,59 @@ export class Supervisor {
       const rt = this.ctx.table.runtime(id);
       rt.result = 'exit-code';
       rt.lastError = err;
-      this.ctx.table.log('error', id, `${err.message}; onFailure: ${failure.action}`);
-      if (failure.action === 'restart') {
+      const health = healthOf(unit);
+      if (health) {
+        const leave = () => void transition(rt, 'failed', 'failed');
+        this.raise(unit, health, { event: 'failed', why: err.message, short: failure.why, problem: err, up: true, leave });
+        continue;
+      }
+      const action = failure.action ?? 'none';
+      this.ctx.table.log('error', id, `${err.message}; onFailure: ${action}`);
+      if (action === 'restart') {
         // In place when the kind reloads (a cell keeps its CPUs and configuration).
         if (!this.scheduleRestart(unit, failure.why, err, canReload(unit.kind))) transition(rt, 'failed', 'failed');
-      } else if (failure.action === 'stop') {
+      } else if (action === 'stop') {
         this.ctx.table.holds.set(id, { reason: 'stopped' });
       }
     }
+    this.superviseLiveness(observed);
   }
 
-  /** What happens after a failed start: the unit's restart policy, else it stays failed. */
+  /**
+   * What happens after a failed start: the unit's health table (`startFailed`, or `readyTimeout`
+   * when its `ready:` probe was not answered), or its restart policy; else it stays failed.
+   * `reload`: the unit is a failed cell, tried again by reloading it in place.
+   */
   onStartFailure(unit: Unit, digest: string, err: Problem, reload = false): void {
+    const health = healthOf(unit);
+    const leave = () => void this.ctx.table.holds.set(unit.id, { reason: 'failed', digest });
+    if (health) {
+      const ready = err.code === 'ENGINE_READY_TIMEOUT';
+      this.raise(unit, health, { event: ready ? 'readyTimeout' : 'startFailed', why: ready ? err.message : `start failed: ${err.message}`, short: 'start failed', problem: err, up: reload, logged: true, leave });
+      return;
+    }
     const policy = restartPolicyOf(unit);
     if (policy && policy.onStartFailure && this.scheduleRestart(unit, 'start failed', err, reload)) return;
-    this.ctx.table.holds.set(unit.id, { reason: 'failed', digest });
+    leave();
   }
 
   /**
    * Schedules an automatic restart after the back-off delay, unless the start limit forbids it
-   * (then the unit is held with start-limit-hit). Returns whether a restart was scheduled.
+   * (then the unit is held with start-limit-hit). Returns whether a restart was scheduled. For the
+   * kinds without a health table; `reload`: in place.
    */
   scheduleRestart(unit: Unit, why: string, err: Problem, reload = false): boolean {
-    const { ctx } = this;
     const policy = restartPolicyOf(unit);
-    if (!policy || !ctx.supervise || ctx.closed()) return false;
+    return policy !== undefined && this.schedule(unit, policy, why, err, reload ? 'reload' : 'start', `onFailure restart: ${why}`);
+  }
+
+  /**
+   * The restart itself, after the back-off: `start` a unit that is down, `reload` one in place,
+   * `restart` one that is up (stopped and started again); `requestWhy` is what the pass's job says.
+   */
+  private schedule(unit: Unit, policy: Backoff, why: string, err: Problem, how: 'start' | 'reload' | 'restart', requestWhy: string): boolean {
+    const { ctx } = this;
+    if (!ctx.supervise || ctx.closed()) return false;
     const history = ctx.table.history(unit.id);
     const rt = ctx.table.runtime(unit.id);
     const limit = startLimitOf(unit) ?? DEFAULT_LIMIT;
@@ -153,7 +204,8 @@ export class Supervisor {
       this.timers.delete(unit.id);
       if (ctx.table.holds.get(unit.id)?.reason !== 'restart-pending') return;
       ctx.table.holds.delete(unit.id);
-      if (reload) ctx.table.requestReload(unit.id, `onFailure restart: ${why}`);
+      if (how === 'reload') ctx.table.requestReload(unit.id, requestWhy);
+      else if (how === 'restart') ctx.table.requestRestart(unit.id);
       void ctx.reconcile(`restart ${unit.id}`);
     }, delay);
     this.timers.set(unit.id, timer);
@@ -214,15 +266,128 @@ export class Supervisor {
       rt.result = clean ? 'success' : exit.signal ? 'signal' : 'exit-code';
       if (!clean) rt.lastError = err;
       ctx.table.log(clean ? 'info' : 'error', id, `process ${proc.pid} ${how}`);
-      if (unit && behaviourOf(unit.kind).process?.restartOnExit(unit, exit)) {
-        this.scheduleRestart(unit, `process ${how}`, err);
-      } else if (unit) {
+      const leave = () => {
         ctx.table.holds.set(id, clean ? { reason: 'exited' } : { reason: 'failed', digest: ctx.table.digest(id) ?? '' });
         transition(rt, clean ? 'inactive' : 'failed', clean ? 'dead' : 'failed');
-      }
+      };
+      const health = unit && healthOf(unit);
+      if (unit && health) {
+        this.raise(unit, health, { event: clean ? 'exited' : 'failed', why: `process ${proc.pid} ${how}`, short: `process ${how}`, problem: err, up: false, logged: true, leave });
+      } else if (unit && behaviourOf(unit.kind).process?.restartOnExit(unit, exit)) {
+        this.scheduleRestart(unit, `process ${how}`, err);
+      } else if (unit) leave();
       ctx.table.announce(id);
       void ctx.reconcile(`${id} exited`);
     });
+  }
+
+  // ---- the health monitor -------------------------------------------------------------------------
+
+  /**
+   * An event of a unit with a health table: the level that handles it (escalated past the levels
+   * that acted their limit within their window), counted on the unit, logged, and carried out.
+   */
+  private raise(unit: Unit, health: UnitHealth, ev: RaisedEvent): void {
+    const { table } = this.ctx;
+    const now = Date.now();
+    const rt = table.runtime(unit.id);
+    const decision = decide(health.table, rt.health?.taken ?? {}, ev.event, now) ?? { event: ev.event, level: 'log', action: 'log', passed: [] };
+    rt.health = recordDecision(rt.health, health.table, decision, ev.why, now);
+    this.logDecision(unit.id, decision, ev);
+    this.act(unit, health, decision, ev);
+    table.announce(unit.id);
+  }
+
+  /**
+   * One line per event: `health: WHY; level L: ACTION (n of LIMIT in WINDOW)`. An event an old
+   * policy field decided keeps the line that field always had (`WHY; onFailure: restart`), and
+   * none where the event had its own line already (a failed job, a process exit).
+   */
+  private logDecision(id: string, d: HealthDecision, ev: RaisedEvent): void {
+    const level: LogLine['level'] = d.action === 'ignore' ? 'debug' : ev.event === 'failed' ? 'error' : 'warn';
+    if (d.legacy === undefined) this.ctx.table.log(level, id, `health: ${ev.why}; ${describeDecision(d)}`);
+    else if (!ev.logged) this.ctx.table.log(level, id, `${ev.why}; ${d.legacy}`);
+  }
+
+  private act(unit: Unit, health: UnitHealth, d: HealthDecision, ev: RaisedEvent): void {
+    const { table } = this.ctx;
+    const deps = this.ctx.table.set?.deps.get(unit.id);
+    switch (d.action) {
+      case 'ignore':
+      case 'log':
+        ev.leave();
+        return;
+      case 'reload':
+      case 'restart': {
+        // A unit that is up is reloaded in place when its kind can (a cell keeps its CPUs and
+        // configuration), else stopped and started; one that is down is started again.
+        const how = !ev.up ? 'start' : d.action === 'reload' && canReload(unit.kind) ? 'reload' : 'restart';
+        const requestWhy = d.legacy !== undefined ? `${d.legacy.replace(': ', ' ')}: ${ev.short}` : `health ${d.level}: ${ev.short}`;
+        const backoff = backoffOf(unit);
+        if (!backoff || !this.schedule(unit, backoff, ev.short, ev.problem, how, requestWhy)) ev.leave();
+        return;
+      }
+      case 'stop':
+        ev.leave();
+        this.holdStopped(unit.id);
+        break;
+      case 'stop-dependents':
+        ev.leave();
+        for (const dep of table.set ? requiredByClosure(table.set, unit.id) : []) this.holdStopped(dep);
+        break;
+      case 'restart-dependents':
+        ev.leave();
+        for (const dep of deps?.requiredBy ?? []) table.requestRestart(dep);
+        break;
+      case 'stop-hypervisor':
+        ev.leave();
+        if (health.hypervisor !== undefined && table.unit(health.hypervisor)) this.holdStopped(health.hypervisor);
+        break;
+    }
+    void this.ctx.reconcile(`health ${unit.id}: ${d.action}`);
+  }
+
+  /** Held down as by `crtosctl stop`: the next pass stops it and what requires it; a pending restart is dropped. */
+  private holdStopped(id: string): void {
+    this.ctx.table.holds.set(id, { reason: 'stopped' });
+    this.cancelRestart(id);
+  }
+
+  /** Liveness results count while the unit is active, no job works on it and nothing holds it. */
+  private isLive(id: string): boolean {
+    const rt = this.ctx.table.existingRuntime(id);
+    return !this.ctx.closed() && rt?.activeState === 'active' && rt.job === undefined && !this.ctx.table.holds.has(id);
+  }
+
+  private livenessFailed(id: string, failures: number, why: string): void {
+    const unit = this.ctx.table.unit(id);
+    const health = unit && healthOf(unit);
+    if (!unit || !health) return;
+    const err = problem('ENGINE_LIVENESS_FAILED', `liveness check failed ${failures} times in a row: ${why}`, {
+      unit: id,
+      hint: 'check what the unit runs; its `liveness:` says what is checked, `health:` what follows',
+    });
+    this.ctx.table.runtime(id).lastError = err;
+    this.raise(unit, health, { event: 'liveness', why: `liveness failed ${failures} times (${why})`, short: 'liveness failed', problem: err, up: true, leave: () => undefined });
+  }
+
+  /** Each unit with a liveness check is checked while it is active (as observed) and applied; the others are not. */
+  private superviseLiveness(observed: ReadonlyMap<string, Observation>): void {
+    const wanted = new Map<string, LivenessWant>();
+    if (this.ctx.supervise && !this.ctx.closed()) {
+      for (const [id, obs] of observed) {
+        const unit = this.ctx.table.unit(id);
+        if (!unit || obs.state !== 'active' || this.ctx.table.records.map.get(id)?.phase !== 'active') continue;
+        const health = healthOf(unit);
+        if (health?.liveness) wanted.set(id, { spec: health.liveness, env: { PATH: process.env.PATH ?? DEFAULT_PATH, ...(health.env ?? {}) } });
+      }
+    }
+    this.liveness.sync(wanted);
+  }
+
+  /** The units whose liveness is being checked now. */
+  checkedUnits(): string[] {
+    return this.liveness.checked();
   }
 
   startPolling(): void {
@@ -259,19 +424,51 @@ export function startLimitOf(unit: Unit): StartLimit | undefined {
   return (unit.spec as { startLimit?: StartLimit }).startLimit;
 }
 
-interface RestartPolicy {
+interface Backoff {
   restartSec: number;
   restartMaxSec: number;
+}
+
+interface RestartPolicy extends Backoff {
   onStartFailure: boolean;
 }
 
-function restartPolicyOf(unit: Unit): RestartPolicy | undefined {
+const DEFAULT_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
+
+/** An event as the supervisor raises it for the health monitor. */
+interface RaisedEvent {
+  event: HealthEvent;
+  /** The event in words, for the unit's log and its last event (`liveness failed 3 times (tcp …)`). */
+  why: string;
+  /** Short, for the restart line and the job it asks for (`cell failed`, `start failed`). */
+  short: string;
+  problem: Problem;
+  /** The unit is still there (a failed or hung cell, a hung loader): a restart stops it first. */
+  up: boolean;
+  /** The event has a line of its own already (a failed job, a process exit). */
+  logged?: boolean;
+  /** What taking no action means for it: a failed start or an exited loader is held down. */
+  leave(): void;
+}
+
+/** The unit's health monitor, when its kind has one. */
+function healthOf(unit: Unit): UnitHealth | undefined {
+  return behaviourOf(unit.kind).health?.(unit);
+}
+
+/** The unit's restart delays, when its spec has them. */
+function backoffOf(unit: Unit): Backoff | undefined {
   const spec = unit.spec as { restartSec?: number; restartMaxSec?: number };
-  if (spec.restartSec === undefined || spec.restartMaxSec === undefined) return undefined;
-  // A kind with a policy field of its own says whether it restarts (a loader by its `restart`, a
-  // cell by its `onFailure`); every other kind retries a failed start.
+  return spec.restartSec === undefined || spec.restartMaxSec === undefined ? undefined : { restartSec: spec.restartSec, restartMaxSec: spec.restartMaxSec };
+}
+
+function restartPolicyOf(unit: Unit): RestartPolicy | undefined {
+  const backoff = backoffOf(unit);
+  if (backoff === undefined) return undefined;
+  // A kind with a policy field of its own says whether it restarts; every other kind retries a
+  // failed start.
   if (behaviourOf(unit.kind).restarts?.(unit) === false) return undefined;
-  return { restartSec: spec.restartSec, restartMaxSec: spec.restartMaxSec, onStartFailure: true };
+  return { ...backoff, onStartFailure: true };
 }
 
 function sleep(ms: number): Promise<void> {

@@ -15,6 +15,7 @@ import type { Details } from './view.js';
 import type { Problem } from '../errors/problem.js';
 import type { ValuePath } from '../units/yaml-source.js';
 import type { Observation, Snapshot, UnitDescription, UnitFacts } from '../engine/types.js';
+import type { UnitHealth } from '../engine/health/table.js';
 
 /** The environment variable a process unit's invocation id is passed in (systemd's name for it). */
 export const INVOCATION_ENV = 'INVOCATION_ID';
@@ -133,7 +134,8 @@ export interface KindBehaviour {
   /**
    * Whether a failed start (and a failure while it runs) is tried again with back-off by the
    * unit's restartSec/restartMaxSec/startLimit. Default: whenever the spec has restartSec and
-   * restartMaxSec. A kind with its own policy field says it (a loader's `restart`, a cell's `onFailure`).
+   * restartMaxSec. A kind with its own policy field says it; a kind with a health table (see
+   * `health`) is not asked.
    */
   restarts?(unit: Unit): boolean;
   /**
@@ -143,11 +145,19 @@ export interface KindBehaviour {
    * cell runs on). Kinds without it are left to the next start.
    */
   onObservedFailure?(unit: Unit, obs: Observation, facts: UnitFacts): ObservedFailure;
+  /**
+   * The unit's health monitor (src/engine/health/): its table (what each event it raises leads to:
+   * its `health:` over what its old policy field says), its liveness check, and whom its actions
+   * reach beyond it. A kind with it is supervised by its table: `restarts` and the `action` of
+   * onObservedFailure are not asked.
+   */
+  health?(unit: Unit): UnitHealth;
 }
 
 export interface ObservedFailure {
   problem: Problem;
-  action: 'none' | 'restart' | 'stop';
+  /** What a kind without a health table does (`health` decides for the others). */
+  action?: 'none' | 'restart' | 'stop';
   /** For the logs: `cell failed; restarting in 1000 ms`. */
   why: string;
 }

@@ -5,7 +5,7 @@
  */
 
 /** D-Bus types a kind property may have (a subset of the signature grammar the wire code handles). */
-export type PropertyType = 's' | 'b' | 'i' | 'u' | 't' | 'as' | 'au' | 'a{ss}';
+export type PropertyType = 's' | 'b' | 'i' | 'u' | 't' | 'as' | 'au' | 'a{ss}' | 'a{su}';
 
 /** One kind property: its D-Bus name and type, and the field of the unit's details it shows. */
 export interface KindProperty {

@@ -2,7 +2,8 @@
  * A running cell, as seen from Linux: a detached process that lives while its cell is `running`.
  * It listens on the cell's readiness endpoint (the sRTOS daemon's TCP port, moved to loopback),
  * closes every connection when the cell stops (so a connected loader notices), and sets the cell
- * to `failed` when a cell failure is scheduled in faults.json.
+ * to `failed` when a cell failure is scheduled in faults.json. SIGUSR2 hangs it (hangRunner): the
+ * cell stays `running` but accepts no connection and answers nothing, as an RTOS that locked up.
  */
 import { createServer, type Socket } from 'node:net';
 import { existsSync } from 'node:fs';
@@ -23,14 +24,22 @@ export async function runCellRunner(dir: string, name: string, token: string): P
   const d = readDescription(dir);
   const endpoint = d.readiness.find((r) => r.cell === name);
   const sockets = new Set<Socket>();
+  let hung = false;
   const server = createServer((socket) => {
     sockets.add(socket);
     socket.on('close', () => sockets.delete(socket));
     socket.on('error', () => undefined);
     // The cRTOS daemon answers PING with PONG; a line protocol is enough for the stand-in loader.
     socket.on('data', (data) => {
-      if (data.toString().includes('PING')) socket.write('PONG\n');
+      if (!hung && data.toString().includes('PING')) socket.write('PONG\n');
     });
+  });
+  process.on('SIGUSR2', () => {
+    if (hung) return;
+    // Connections already made stay open (nothing closes them in a hung guest); new ones are refused.
+    hung = true;
+    server.close();
+    appendLog(dir, { op: 'cell hung', args: [name], result: 'ok', detail: { by: 'hangRunner' } });
   });
   if (endpoint) {
     await new Promise<void>((resolve) => {

@@ -20,13 +20,28 @@ export function launchRunner(dir: string, cell: SimCell): void {
 
 /** Signals the runner recorded for this cell, if that PID is still a runner of this machine. */
 export function stopRunner(cell: SimCell, dir?: string): void {
+  signalRunner(cell, 'SIGTERM', dir);
+}
+
+/**
+ * Hangs the cell's guest without failing it: the cell stays `running`, its runner refuses new
+ * connections and answers nothing (a liveness check's case). Returns false when no runner of this
+ * machine runs for the cell.
+ */
+export function hangRunner(cell: SimCell, dir?: string): boolean {
+  return signalRunner(cell, 'SIGUSR2', dir);
+}
+
+function signalRunner(cell: SimCell, signal: NodeJS.Signals, dir?: string): boolean {
   const pid = cell.runnerPid;
-  if (pid === undefined) return;
+  if (pid === undefined) return false;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (!cmdline.includes('cell-runner') || !cmdline.includes(cell.name) || (dir !== undefined && !cmdline.includes(dir))) return;
-    process.kill(pid, 'SIGTERM');
+    if (!cmdline.includes('cell-runner') || !cmdline.includes(cell.name) || (dir !== undefined && !cmdline.includes(dir))) return false;
+    process.kill(pid, signal);
+    return true;
   } catch {
     // Already gone.
+    return false;
   }
 }

@@ -9,6 +9,8 @@ export const engineCodes = {
   ENGINE_START_FAILED: { summary: 'A host operation of a start failed; the message names the operation and the tool error' },
   ENGINE_STOP_FAILED: { summary: 'A host operation of a stop failed; the unit may still be (partly) up' },
   ENGINE_TIMEOUT: { summary: 'An operation or a readiness check did not finish within the unit\'s timeout' },
+  ENGINE_READY_TIMEOUT: { summary: 'A started unit did not answer its readiness check (`ready:`) within ready.timeout; its health table\'s readyTimeout decides what follows' },
+  ENGINE_LIVENESS_FAILED: { summary: 'A running unit failed its liveness check failureThreshold times in a row; its health table\'s liveness entry decides what follows' },
   ENGINE_DEPENDENCY: { summary: 'A unit this one requires failed, so this unit was not started' },
   ENGINE_START_LIMIT: { summary: 'The unit was started more often than its startLimit allows and is no longer restarted automatically' },
   ENGINE_IMAGE_MISSING: { summary: 'An image file a cell loads does not exist on the machine' },

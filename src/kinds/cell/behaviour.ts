@@ -21,7 +21,7 @@ import type { Observation, UnitFacts } from '../../engine/types.js';
 import type { KindBehaviour, KindContext } from '../behaviour.js';
 import { fail, hostStep, isErrno, RolledBackError, staged, waitFor } from '../behaviour-common.js';
 import { describeCell } from './describe.js';
-import { INLINE_CONFIG_DIR, inlineConfigPath, type CellSpec } from './spec.js';
+import { cellHealthTable, INLINE_CONFIG_DIR, inlineConfigPath, type CellSpec } from './spec.js';
 import { backendOfFacts, type Backend, type Partition, type PartitionPort } from '../../backends/index.js';
 import type { CellDetails } from './view.js';
 import type { Details } from '../view.js';
@@ -53,13 +53,15 @@ export const cellBehaviour: KindBehaviour = {
   partitionOf: (facts) => (facts.cellName === undefined ? undefined : { backend: backendOfFacts(facts).definition.type, name: facts.cellName }),
   // create (or shutdown), load, start: three backend commands in a row.
   launchCost: 3,
-  restarts: (unit) => specOf(unit)?.onFailure === 'restart',
+  health(unit) {
+    const spec = specOf(unit)!;
+    return { table: cellHealthTable(spec), ...(spec.liveness ? { liveness: spec.liveness } : {}), hypervisor: unitId(spec.hypervisor, 'Hypervisor') };
+  },
   onObservedFailure(unit, obs, facts: UnitFacts) {
     const d = obs.details as Details & CellDetails;
     const backend = backendOfFacts(facts);
     return {
       problem: problem('ENGINE_CELL_FAILED', `${backend.definition.title} reports the cell ${d.jailhouseState}, failed CPUs: ${d.failedCpus.join(',') || 'none'}`, { unit: unit.id, hint: backend.partitions!.failureHint }),
-      action: specOf(unit)?.onFailure ?? 'none',
       why: 'cell failed',
     };
   },
@@ -304,6 +306,6 @@ async function waitReady(cell: UnitOf<'Cell'>, cellName: string, ctx: KindContex
     return false;
   };
   const ok = await waitFor(answered, ready.timeout, ready.interval, ctx.sleep);
-  if (!ok) fail('ENGINE_TIMEOUT', cell.id, `cell ${cellName} did not accept a connection on ${addr}:${port} within ${ready.timeout} ms`, 'check that the RTOS boots and listens there, or raise `ready.timeout`');
+  if (!ok) fail('ENGINE_READY_TIMEOUT', cell.id, `cell ${cellName} did not accept a connection on ${addr}:${port} within ${ready.timeout} ms`, 'check that the RTOS boots and listens there, or raise `ready.timeout`');
 }
 

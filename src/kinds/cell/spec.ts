@@ -1,8 +1,9 @@
 /**
  * Cell: a partition of the hypervisor running a real-time OS. Created from a configuration file or
  * from the configuration written inline in the unit (encoded by crtosd), loaded with images (and
- * strings) at addresses, started, watched: a cell that enters `failed` is handled by `onFailure`
- * within its start limit.
+ * strings) at addresses, started, watched: what a cell that enters `failed`, fails its liveness
+ * check or fails to start leads to is its health-monitor table (`health`, over what its older
+ * `onFailure` says), within its start limit.
  */
 import { z } from 'zod';
 import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault, unitId } from '../spec-common.js';
@@ -10,6 +11,8 @@ import { address, duration, machinePath, tcpEndpoint } from '../../units/scalars
 import { inlineCellConfigSchema, type InlineCellConfig } from '../../jailhouse/description.js';
 import { standIn } from '../../units/schema-walk.js';
 import type { Unit, UnitOf } from '../../units/types.js';
+import { healthSchema, livenessSchema } from '../../engine/health/schema.js';
+import { resolveTable, type DeclaredHealth, type HealthAction, type HealthEvent, type HealthTable } from '../../engine/health/table.js';
 
 const imageLoad = z.strictObject({
   image: z.string().meta({ description: 'Name of an Image unit; implies requires and after.' }),
@@ -45,6 +48,11 @@ const inlineConfig = standIn(
   () => inlineCellConfigSchema,
 );
 
+/** The events a cell raises, for its `health.on`. */
+export const CELL_HEALTH_EVENTS: readonly HealthEvent[] = ['failed', 'liveness', 'startFailed', 'readyTimeout'];
+
+const cellHealthSchema = healthSchema({ kind: 'Cell', events: CELL_HEALTH_EVENTS, cannot: {} });
+
 export const cellSchema = z
   .strictObject({
     kind: z.literal('Cell'),
@@ -63,7 +71,12 @@ export const cellSchema = z
     onFailure: z
       .enum(['none', 'restart', 'stop'])
       .default('none')
-      .meta({ description: 'When the cell enters `failed`: leave it (none), reload and start it (restart), or shut it down and stop dependents (stop).' }),
+      .meta({
+        description:
+          'When the cell enters `failed`: leave it (none), reload and start it (restart), or shut it down and stop dependents (stop). The older spelling of `health`: it decides the events `health.on` does not name.',
+      }),
+    liveness: livenessSchema.optional(),
+    health: cellHealthSchema.optional(),
     restartSec: duration.prefault(1).meta({ description: 'Delay before the first restart; doubles on each one up to restartMaxSec.' }),
     restartMaxSec: duration.prefault(60).meta({ description: 'Longest delay between restarts.' }),
     startLimit: startLimit.default(startLimitDefault),
@@ -92,6 +105,23 @@ export function inlineConfigOf(spec: CellSpec): InlineCellConfig | undefined {
   return typeof spec.config === 'string' ? undefined : spec.config;
 }
 
+/**
+ * The cell's health-monitor table: `health` over what `onFailure` says for the events it does not
+ * name. onFailure restart reloads a failed cell in place, and tries a failed start again (a start
+ * of a cell that is down; a reload of one left failed); stop shuts a failed cell down with its
+ * dependents; none leaves it as it is (logged). A failed liveness check is taken as the cell failing.
+ */
+export function cellHealthTable(spec: CellSpec): HealthTable {
+  const legacy = `onFailure: ${spec.onFailure}`;
+  const [failed, start]: [HealthAction, HealthAction] = spec.onFailure === 'restart' ? ['reload', 'reload'] : spec.onFailure === 'stop' ? ['stop', 'log'] : ['log', 'log'];
+  return resolveTable(spec.health as DeclaredHealth | undefined, {
+    failed: { action: failed, legacy },
+    liveness: { action: failed, legacy },
+    startFailed: { action: start, legacy },
+    readyTimeout: { action: start, legacy },
+  });
+}
+
 export const cellDefinition = defineKind({
   kind: 'Cell',
   summary: 'A hypervisor cell running a real-time OS',
@@ -100,7 +130,7 @@ export const cellDefinition = defineKind({
     { field: 'hypervisor', target: unitId(c.hypervisor, 'Hypervisor') },
     ...c.load.flatMap((entry, i) => ('image' in entry ? [{ field: `load.${i}.image`, target: unitId(entry.image, 'Image') }] : [])),
   ],
-  files: (c) => (typeof c.config === 'string' ? [{ field: 'config', path: c.config }] : []),
+  files: (c) => [...(typeof c.config === 'string' ? [{ field: 'config', path: c.config }] : []), ...(c.liveness?.exec ? [{ field: 'liveness.exec.0', path: c.liveness.exec[0] }] : [])],
   changes: {
     ...COMMON_CHANGES,
     hypervisor: 'recreate',
@@ -115,6 +145,8 @@ export const cellDefinition = defineKind({
     startLimit: 'none',
     ready: 'none',
     timeout: 'none',
+    liveness: 'none',
+    health: 'none',
   },
   foldsContentOf: ['load'],
   // Loaded on demand: validating a set without cells never loads the .cell codec.

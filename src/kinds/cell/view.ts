@@ -1,7 +1,9 @@
-/** Cell as observers see it: org.crtos.Cell1 and its `crtosctl status` lines. */
+/** Cell as observers see it: org.crtos.Cell1 and its `crtosctl status` lines, its health monitor's included. */
 import { formatCpuList } from '../../lib/cpu-list.js';
 import type { Details, KindView } from '../view.js';
+import { HEALTH_EMPTY, HEALTH_PROPERTIES, healthStatusLines, type HealthDetails } from '../../engine/health/view.js';
 
+/** What observation gives; the health fields are the engine's (src/engine/health/view.ts). */
 export interface CellDetails {
   /** Partition id the hypervisor gave the cell, -1 when the cell does not exist. */
   cellId: number;
@@ -14,13 +16,14 @@ export interface CellDetails {
 
 export const cellView: KindView = {
   iface: 'org.crtos.Cell1',
-  empty: { cellId: -1, jailhouseState: '', cpus: [], failedCpus: [], configPath: '' } satisfies CellDetails,
+  empty: { cellId: -1, jailhouseState: '', cpus: [], failedCpus: [], configPath: '', ...HEALTH_EMPTY } satisfies CellDetails & HealthDetails,
   properties: [
     { name: 'CellId', type: 'i', field: 'cellId' },
     { name: 'JailhouseState', type: 's', field: 'jailhouseState' },
     { name: 'CPUs', type: 'au', field: 'cpus' },
     { name: 'FailedCPUs', type: 'au', field: 'failedCpus' },
     { name: 'ConfigPath', type: 's', field: 'configPath' },
+    ...HEALTH_PROPERTIES,
   ],
   statusLines(details: Details) {
     const d = details as Details & CellDetails;
@@ -30,6 +33,7 @@ export const cellView: KindView = {
       ['CPUs', d.cpus.length ? formatCpuList(d.cpus) : '-'],
       ...(d.failedCpus.length ? ([['Failed CPUs', formatCpuList(d.failedCpus)]] as [string, string][]) : []),
       ['Config', d.configPath],
+      ...healthStatusLines(d),
     ];
   },
 };

@@ -12,7 +12,7 @@
 import { basename } from 'node:path';
 import type { ProcessIdentity } from '../../host/host.js';
 import type { Unit, UnitOf } from '../../units/types.js';
-import type { LoaderSpec } from './spec.js';
+import { loaderHealthTable, type LoaderSpec } from './spec.js';
 import type { LoaderDetails } from './view.js';
 import type { Observation } from '../../engine/types.js';
 import { shouldRestart } from '../../engine/supervision.js';
@@ -35,7 +35,10 @@ export const loaderBehaviour: KindBehaviour = {
     const spec = specOf(unit);
     return { facts: { stopSignal: spec.stopSignal, stopTimeout: spec.stopTimeout } };
   },
-  restarts: (unit) => specOf(unit).restart !== 'no',
+  health(unit) {
+    const spec = specOf(unit);
+    return { table: loaderHealthTable(spec), ...(spec.liveness ? { liveness: spec.liveness } : {}), env: spec.environment };
+  },
   process: {
     // `loader` for /opt/crtos/loader, as the journal labels a program's lines.
     label: (unit) => basename(specOf(unit).exec[0]),

@@ -1,11 +1,14 @@
 /**
  * Loader: a Linux process that serves a cell, like the cRTOS loader that pushes an ELF into the
  * real-time cell and stays resident as its system-call proxy. Started detached so it outlives a
- * daemon restart; supervised with systemd's Restart= semantics and a start limit.
+ * daemon restart; supervised by its health-monitor table (`health`, over what its `restart:` policy
+ * says, systemd's Restart= semantics), an optional liveness check and a start limit.
  */
 import { z } from 'zod';
 import { commonFields, defineKind, COMMON_CHANGES, startLimit, startLimitDefault } from '../spec-common.js';
 import { cpuList, duration, machinePath, size } from '../../units/scalars.js';
+import { healthSchema, livenessSchema } from '../../engine/health/schema.js';
+import { resolveTable, type DeclaredHealth, type HealthAction, type HealthEvent, type HealthTable } from '../../engine/health/table.js';
 
 export const schedulingSchema = z
   .strictObject({
@@ -44,6 +47,11 @@ export const limitsSchema = z
   .partial()
   .meta({ description: 'Resource limits of the process (setrlimit(2)), each set as soft and hard limit, as systemd\'s LimitMEMLOCK= and the like.' });
 
+/** The events a loader raises, for its `health.on`: failed is an exit with a non-zero code or by a signal, exited a clean one. */
+export const LOADER_HEALTH_EVENTS: readonly HealthEvent[] = ['failed', 'liveness', 'startFailed', 'exited'];
+
+const loaderHealthSchema = healthSchema({ kind: 'Loader', events: LOADER_HEALTH_EVENTS, cannot: { 'stop-hypervisor': 'it runs on no hypervisor of its own' } });
+
 export const loaderSchema = z
   .strictObject({
     kind: z.literal('Loader'),
@@ -65,7 +73,9 @@ export const loaderSchema = z
     restart: z
       .enum(['no', 'on-failure', 'always'])
       .default('no')
-      .meta({ description: 'Restart when the process exits: never, after a failure (non-zero exit, signal), or always.' }),
+      .meta({ description: 'Restart when the process exits: never, after a failure (non-zero exit, signal), or always. It decides the events `health.on` does not name.' }),
+    liveness: livenessSchema.optional(),
+    health: loaderHealthSchema.optional(),
     restartSec: duration.prefault(0.1).meta({ description: 'Delay before the first restart (default 100ms); doubles up to restartMaxSec.' }),
     restartMaxSec: duration.prefault(30).meta({ description: 'Longest delay between restarts (default 30s).' }),
     startLimit: startLimit.default(startLimitDefault),
@@ -83,7 +93,7 @@ export const loaderDefinition = defineKind({
   summary: 'A supervised Linux process serving a cell',
   schema: loaderSchema,
   references: () => [],
-  files: (l) => [{ field: 'exec.0', path: l.exec[0] }],
+  files: (l) => [{ field: 'exec.0', path: l.exec[0] }, ...(l.liveness?.exec ? [{ field: 'liveness.exec.0', path: l.liveness.exec[0] }] : [])],
   // A device node handed in the environment (/dev/uio0) must be there when the loader starts.
   deviceNodes: (l) => Object.entries(l.environment).flatMap(([name, value]) => (value.startsWith('/dev/') ? [{ field: `environment.${name}`, path: value }] : [])),
   changes: {
@@ -102,5 +112,23 @@ export const loaderDefinition = defineKind({
     startLimit: 'none',
     stopSignal: 'none',
     stopTimeout: 'none',
+    liveness: 'none',
+    health: 'none',
   },
 });
+
+/**
+ * The loader's health-monitor table: `health` over what `restart` says for the events it does not
+ * name, as systemd's Restart= (clean: exit 0, SIGHUP, SIGINT, SIGTERM, SIGPIPE). A failed liveness
+ * check is taken as the process failing.
+ */
+export function loaderHealthTable(spec: LoaderSpec): HealthTable {
+  const legacy = `restart: ${spec.restart}`;
+  const again = (yes: boolean): { action: HealthAction; legacy: string } => ({ action: yes ? 'restart' : 'log', legacy });
+  return resolveTable(spec.health as DeclaredHealth | undefined, {
+    failed: again(spec.restart !== 'no'),
+    liveness: again(spec.restart !== 'no'),
+    startFailed: again(spec.restart !== 'no'),
+    exited: again(spec.restart === 'always'),
+  });
+}

@@ -1,6 +1,8 @@
-/** Loader as observers see it: org.crtos.Loader1 and its `crtosctl status` lines. */
+/** Loader as observers see it: org.crtos.Loader1 and its `crtosctl status` lines, its health monitor's included. */
 import type { Details, KindView } from '../view.js';
+import { HEALTH_EMPTY, HEALTH_PROPERTIES, healthStatusLines, type HealthDetails } from '../../engine/health/view.js';
 
+/** What observation gives; the health fields are the engine's (src/engine/health/view.ts). */
 export interface LoaderDetails {
   /** 0 when not running. */
   pid: number;
@@ -12,12 +14,13 @@ export interface LoaderDetails {
 
 export const loaderView: KindView = {
   iface: 'org.crtos.Loader1',
-  empty: { pid: 0, exitCode: 0, exitSignal: '', restarts: 0 } satisfies LoaderDetails,
+  empty: { pid: 0, exitCode: 0, exitSignal: '', restarts: 0, ...HEALTH_EMPTY } satisfies LoaderDetails & HealthDetails,
   properties: [
     { name: 'MainPID', type: 'u', field: 'pid' },
     { name: 'ExitCode', type: 'i', field: 'exitCode' },
     { name: 'ExitSignal', type: 's', field: 'exitSignal' },
     { name: 'Restarts', type: 'u', field: 'restarts' },
+    ...HEALTH_PROPERTIES,
   ],
   statusLines(details: Details) {
     const d = details as Details & LoaderDetails;
@@ -26,6 +29,6 @@ export const loaderView: KindView = {
     if (d.exitSignal) lines.push(['Last exit', `signal=${d.exitSignal}`]);
     else if (d.exitCode > 0 || (d.pid === 0 && d.exitCode === 0)) lines.push(['Last exit', `code=${d.exitCode}`]);
     if (d.restarts > 0) lines.push(['Restarts', String(d.restarts)]);
-    return lines;
+    return [...lines, ...healthStatusLines(d)];
   },
 };
