@@ -221,6 +221,8 @@ class KernelServer {
     const holder = writeWaitsForLock(sysfsTree(this.model, k.ctx.now).get(path), value);
     this.commit(k);
     if (!holder) return Promise.resolve(this.store(req, path, value, bytes.length));
+    // Said before it waits, so a test (or a backend's) can see the write blocked on the lock.
+    appendLog(this.dir, { op: 'sysfs write waiting', args: [path, value], result: 'locked', detail: { pid: req.pid, processor: holder.name, recovery: holder.recovery?.phase } });
     return new Promise((resolve) => {
       const queue = this.deferred.get(holder.name) ?? [];
       queue.push(() => resolve(this.store(req, path, value, bytes.length)));
