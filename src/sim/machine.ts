@@ -189,6 +189,8 @@ export async function createSimMachine(dirArg: string, partial?: Partial<Machine
   writeFileSync(paths.faults(dir), `${JSON.stringify(emptyFaults(), null, 2)}\n`);
   writeFileSync(paths.log(dir), '');
   for (const sub of ['dev', 'proc', 'sys/module', 'etc', 'run', 'tmp']) mkdirSync(join(dir, sub), { recursive: true });
+  // Where request_firmware looks; crtosd installs images there.
+  if (description.remoteproc) mkdirSync(join(dir, 'lib/firmware'), { recursive: true });
   const real = new Set<string>(description.realTools ?? []);
   for (const tool of WRAPPED_TOOLS) if (!real.has(tool)) writeFile0(join(dir, 'bin', tool), wrapper(dir, tool, bundle), 0o755);
   if (!real.has('chrt')) writeFile0(join(dir, 'bin', 'chrt'), chrtWrapper(dir, bundle), 0o755);
