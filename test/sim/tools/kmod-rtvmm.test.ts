@@ -54,6 +54,6 @@ describe.concurrent('simulated RTMux machine and rtvmm.ko', () => {
   });
 
   it('an unknown example is refused', async () => {
-    await expect(createSimMachine('/tmp/never-created-crtos-sim', { example: 'remoteproc' as 'none' })).rejects.toThrow(/example must be crtos, rtmux or none/);
+    await expect(createSimMachine('/tmp/never-created-crtos-sim', { example: 'xen' as 'none' })).rejects.toThrow(/example must be crtos, rtmux, remoteproc or none/);
   });
 });
