@@ -128,6 +128,48 @@ describe('the cRTOS example on the simulated machine', () => {
     expect((await f.ops()).filter((o) => !o.startsWith('loader'))).toEqual([expect.stringMatching(/^chrt -f 80 .* again$/)]);
   });
 
+  test('a new system configuration (system: another file) is held: nothing is done and the hypervisor shows it pending, until its restart is asked for; then everything comes back on it', async () => {
+    const etc = join(f.machine.dir, 'etc/jailhouse');
+    writeFileSync(join(etc, 'sysconfig-base-v2.cell'), readFileSync(join(etc, 'sysconfig-base.cell')));
+    await f.machine.clearLog();
+    f.writeUnit('jailhouse.yaml', f.readUnit('jailhouse.yaml').replace('system: /etc/jailhouse/sysconfig-base.cell', 'system: /etc/jailhouse/sysconfig-base-v2.cell'));
+    const held = await m.reload();
+    expect(held.ok).toBe(true);
+    expect(held.steps).toEqual([{ unit: 'jailhouse.hypervisor', action: 'pending', reason: expect.stringMatching(/^re-enable \(field system changed\); apply with `crtosctl restart jailhouse\.hypervisor`/) }]);
+    await settle(m);
+    await m.trigger('a pass with the change held');
+    expect(await f.ops()).toEqual([]);
+    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect(m.getUnit('jailhouse.hypervisor')!.pendingChange).toBe(held.steps[0]!.reason);
+    // Nothing else waits with it: a new system configuration is no change of a cell.
+    expect(m.listUnits().filter((u) => u.pendingChange !== undefined).map((u) => u.id)).toEqual(['jailhouse.hypervisor']);
+
+    const cellBefore = m.getUnit('nuttx.cell')!.timestamps.activeEnter;
+    m.enqueue('jailhouse.hypervisor', 'restart');
+    await settle(m);
+    expect(states(m)).toEqual(ALL_ACTIVE);
+    expect(m.getUnit('jailhouse.hypervisor')!.pendingChange).toBeUndefined();
+    expect(m.getUnit('nuttx.cell')!.timestamps.activeEnter).not.toBe(cellBefore);
+    const ops = (await f.ops()).filter((o) => !o.startsWith('loader') && !o.startsWith('cell '));
+    const at = (prefix: string) => {
+      const i = ops.findIndex((o) => o.startsWith(prefix));
+      expect(i, `${prefix} in\n${ops.join('\n')}`).toBeGreaterThanOrEqual(0);
+      return i;
+    };
+    // Everything above the hypervisor down first, then disable, enable, and back up in order.
+    expect(at('jailhouse cell destroy')).toBeLessThan(at('jailhouse disable'));
+    expect(at('rmmod shadow')).toBeLessThan(at('jailhouse disable'));
+    expect(at('jailhouse disable')).toBeLessThan(at('jailhouse enable'));
+    expect(at('jailhouse enable')).toBeLessThan(at('insmod'));
+    expect(at('jailhouse enable')).toBeLessThan(at('jailhouse cell create'));
+    expect(at('jailhouse cell start')).toBeLessThan(at('chrt'));
+    expect(ops.filter((o) => o.startsWith('rmmod jailhouse') || o.startsWith('modprobe'))).toEqual([]);
+    await f.machine.clearLog();
+    expect((await m.reload()).steps).toEqual([]);
+    await m.trigger('a pass once applied');
+    expect(await f.ops()).toEqual([]);
+  });
+
   test('a new unit: only it starts', async () => {
     await f.machine.clearLog();
     f.writeUnit('uio.yaml', 'kind: Driver\nname: uio\npath: /opt/crtos/drivers/uio_ivshmem.ko\nrequires: [jailhouse.hypervisor]\n');
