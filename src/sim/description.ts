@@ -91,7 +91,7 @@ export interface MachineDescription {
   bootModules?: string[];
   /**
    * Remote processors (Linux remoteproc): their sysfs, debugfs, rpmsg devices and ttys are served
-   * by the machine's kernel server through FUSE (src/sim/remoteproc/README.md).
+   * by the machine's kernel server through FUSE (src/sim/README.md, "The remoteproc machine").
    */
   remoteproc?: RemoteprocDescription;
   /**
