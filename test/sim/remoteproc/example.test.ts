@@ -1,44 +1,41 @@
-/** `crtos-sim create --example remoteproc`, its faults and `destroy`, as a shell user runs them (the bundled command). */
+/** `crtos-sim create --example remoteproc`, its faults and `destroy`, as a shell user runs them (the command's code, in this process). */
 import { afterAll, describe, expect, it } from 'vitest';
-import { execFile } from 'node:child_process';
 import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { destroySimMachine, openSimMachine } from '../../../src/sim/index.js';
+import { runSimCli } from '../../../src/sim/cli.js';
 import { REMOTEPROC_DESCRIPTION, REMOTEPROC_FIRMWARE_FILE, REMOTEPROC_PROXY_FILE } from '../../../src/sim/remoteproc/example.js';
 import { zephyrFirmware } from '../../../src/sim/remoteproc/firmware.js';
 import { fuseMountsUnder } from '../../../src/sim/remoteproc/mounts.js';
 import { mergeDescription, validateDescription } from '../../../src/sim/description.js';
 
-const CLI = fileURLToPath(new URL('../../../dist/crtos-sim.mjs', import.meta.url));
-const dirs: string[] = [];
+/** Machines made by `create` (their kernels outlive it): destroyed even when a test fails. */
+const machines: string[] = [];
 afterAll(async () => {
-  for (const d of dirs) {
+  for (const d of machines) {
     await destroySimMachine(d);
     rmSync(dirname(d), { recursive: true, force: true });
   }
 });
 
-function sim(...args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    execFile(process.execPath, [CLI, ...args], (error, stdout, stderr) => {
-      resolve({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
-    });
-  });
+async function crtosSim(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  let stdout = '';
+  let stderr = '';
+  const code = await runSimCli(args, { out: (t) => void (stdout += t), err: (t) => void (stderr += t), readFile: (p) => readFileSync(p, 'utf8') });
+  return { code, stdout, stderr };
 }
 
-function newDir(): string {
+async function created(): Promise<string> {
   const dir = join(mkdtempSync(join(tmpdir(), 'crtos-sim-rp-')), 'm');
-  dirs.push(dir);
+  machines.push(dir);
+  expect(await crtosSim('create', dir, '--example', 'remoteproc')).toMatchObject({ code: 0, stderr: '' });
   return dir;
 }
 
 describe('crtos-sim create --example remoteproc', () => {
   it('makes the i.MX8M machine: one Cortex-M core offline, its driver and rpmsg_tty loaded at boot, the firmware and proxy to install; destroy unmounts and removes it', async () => {
-    const dir = newDir();
-    const created = await sim('create', dir, '--example', 'remoteproc');
-    expect(created).toMatchObject({ code: 0, stderr: '' });
+    const dir = await created();
     // The kernel outlives the command that created the machine.
     expect(readFileSync(join(dir, 'sys/class/remoteproc/remoteproc0/name'), 'utf8')).toBe('imx-rproc\n');
     expect(readFileSync(join(dir, 'sys/class/remoteproc/remoteproc0/state'), 'utf8')).toBe('offline\n');
@@ -49,32 +46,31 @@ describe('crtos-sim create --example remoteproc', () => {
     accessSync(join(dir, REMOTEPROC_PROXY_FILE), constants.X_OK);
     expect(readdirSync(join(dir, 'lib/firmware'))).toEqual([]);
 
-    expect(await sim('destroy', dir)).toMatchObject({ code: 0 });
+    expect(await crtosSim('destroy', dir)).toMatchObject({ code: 0 });
     expect(fuseMountsUnder(dir)).toEqual([]);
     expect(existsSync(dir)).toBe(false);
   });
 
   it('sets processor faults in faults.json, crashes or hangs a running firmware now, and explains bad usage', async () => {
-    const dir = newDir();
-    expect((await sim('create', dir, '--example', 'remoteproc')).code).toBe(0);
+    const dir = await created();
     const m = openSimMachine(dir);
-    expect((await sim('fault', dir, '--processor', 'imx-rproc', '--crash', '--after', '2000', '--type', 'fatal error', '--times', '2')).code).toBe(0);
-    expect((await sim('fault', dir, '--processor', 'imx-rproc', '--hang', '--after', '500')).code).toBe(0);
-    expect((await sim('fault', dir, '--processor', 'imx-rproc', '--boot-fail', '--times', '1')).code).toBe(0);
+    expect((await crtosSim('fault', dir, '--processor', 'imx-rproc', '--crash', '--after', '2000', '--type', 'fatal error', '--times', '2')).code).toBe(0);
+    expect((await crtosSim('fault', dir, '--processor', 'imx-rproc', '--hang', '--after', '500')).code).toBe(0);
+    expect((await crtosSim('fault', dir, '--processor', 'imx-rproc', '--boot-fail', '--times', '1')).code).toBe(0);
     expect((await m.faults()).processorFaults).toEqual([
       { processor: 'imx-rproc', kind: 'crash', afterMs: 2000, crashType: 'fatal error', times: 2 },
       { processor: 'imx-rproc', kind: 'hang', afterMs: 500 },
       { processor: 'imx-rproc', kind: 'boot-fail', times: 1 },
     ]);
-    expect((await sim('fault', dir, '--clear')).code).toBe(0);
+    expect((await crtosSim('fault', dir, '--clear')).code).toBe(0);
     expect((await m.faults()).processorFaults).toBeUndefined();
 
-    const offline = await sim('fault', dir, '--processor', 'imx-rproc', '--crash', '--now');
+    const offline = await crtosSim('fault', dir, '--processor', 'imx-rproc', '--crash', '--now');
     expect(offline.code).toBe(1);
     expect(offline.stderr).toContain('imx-rproc is offline: the kernel ignores a crash report now');
 
     for (const args of [['--processor', 'imx-rproc'], ['--processor', 'imx-rproc', '--crash', '--hang'], ['--processor', 'imx-rproc', '--boot-fail', '--after', '5'], ['--processor', 'imx-rproc', '--hang', '--type', 'watchdog'], ['--processor', 'imx-rproc', '--crash', '--now', '--times', '1']]) {
-      const r = await sim('fault', dir, ...args);
+      const r = await crtosSim('fault', dir, ...args);
       expect(r.code, args.join(' ')).toBe(2);
       expect(r.stderr).toMatch(/^crtos-sim: /);
     }
