@@ -10,6 +10,15 @@ import { ALL_ACTIVE, ALL_ACTIVE_HANDWRITTEN, HANDWRITTEN_UNITS, makeFixture, set
 import type { Manager } from '../../src/engine/manager.js';
 import type { JobInfo, JobResult, UnitStatus } from '../../src/engine/manager-api.js';
 
+/** The index of the first operation starting with a prefix, which must be there. */
+function firstOf(ops: string[]): (prefix: string) => number {
+  return (prefix) => {
+    const i = ops.findIndex((o) => o.startsWith(prefix));
+    expect(i, `${prefix} in\n${ops.join('\n')}`).toBeGreaterThanOrEqual(0);
+    return i;
+  };
+}
+
 describe('the cRTOS example on the simulated machine', () => {
   let f: Fixture;
   let m: Manager;
@@ -31,11 +40,7 @@ describe('the cRTOS example on the simulated machine', () => {
     await settle(m);
     expect(states(m)).toEqual(ALL_ACTIVE);
     const ops = await f.ops();
-    const at = (prefix: string) => {
-      const i = ops.findIndex((o) => o.startsWith(prefix));
-      expect(i, `${prefix} in\n${ops.join('\n')}`).toBeGreaterThanOrEqual(0);
-      return i;
-    };
+    const at = firstOf(ops);
     expect(at('modprobe jailhouse')).toBeLessThan(at('jailhouse enable'));
     expect(at('jailhouse enable')).toBeLessThan(at('insmod') );
     expect(at('jailhouse enable')).toBeLessThan(at('jailhouse cell create'));
@@ -151,11 +156,7 @@ describe('the cRTOS example on the simulated machine', () => {
     expect(m.getUnit('jailhouse.hypervisor')!.pendingChange).toBeUndefined();
     expect(m.getUnit('nuttx.cell')!.timestamps.activeEnter).not.toBe(cellBefore);
     const ops = (await f.ops()).filter((o) => !o.startsWith('loader') && !o.startsWith('cell '));
-    const at = (prefix: string) => {
-      const i = ops.findIndex((o) => o.startsWith(prefix));
-      expect(i, `${prefix} in\n${ops.join('\n')}`).toBeGreaterThanOrEqual(0);
-      return i;
-    };
+    const at = firstOf(ops);
     // Everything above the hypervisor down first, then disable, enable, and back up in order.
     expect(at('jailhouse cell destroy')).toBeLessThan(at('jailhouse disable'));
     expect(at('rmmod shadow')).toBeLessThan(at('jailhouse disable'));
