@@ -51,6 +51,11 @@ function usage(io: SimCliIo, message?: string): number {
   return 2;
 }
 
+/** An argument on one log line: a value written to sysfs often ends in a newline. */
+function printable(arg: string): string {
+  return arg.replace(/\n/g, '\\n');
+}
+
 function option(args: string[], name: string): string | undefined {
   const i = args.indexOf(name);
   return i >= 0 ? args[i + 1] : undefined;
@@ -87,7 +92,7 @@ export async function runSimCli(argv: string[], io: SimCliIo): Promise<number> {
       case 'log': {
         const entries = await openSimMachine(dir).readLog();
         if (rest.includes('--json')) for (const e of entries) io.out(`${JSON.stringify(e)}\n`);
-        else for (const e of entries) io.out(`${e.time}  ${e.op.padEnd(24)} ${e.result.padEnd(8)} ${e.args.join(' ')}\n`);
+        else for (const e of entries) io.out(`${e.time}  ${e.op.padEnd(24)} ${e.result.padEnd(8)} ${e.args.map(printable).join(' ')}\n`);
         return 0;
       }
       case 'destroy':

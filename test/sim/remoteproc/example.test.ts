@@ -1,6 +1,6 @@
 /** `crtos-sim create --example remoteproc`, its faults and `destroy`, as a shell user runs them (the command's code, in this process). */
 import { afterAll, describe, expect, it } from 'vitest';
-import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { accessSync, constants, existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { destroySimMachine, openSimMachine } from '../../../src/sim/index.js';
@@ -45,6 +45,9 @@ describe('crtos-sim create --example remoteproc', () => {
     expect(Buffer.compare(readFileSync(join(dir, REMOTEPROC_FIRMWARE_FILE)), zephyrFirmware())).toBe(0);
     accessSync(join(dir, REMOTEPROC_PROXY_FILE), constants.X_OK);
     expect(readdirSync(join(dir, 'lib/firmware'))).toEqual([]);
+    expect(() => writeFileSync(join(dir, 'sys/class/remoteproc/remoteproc0/state'), 'start\n')).toThrow(expect.objectContaining({ code: 'ENOENT' }));
+    // One line per operation, the written value's newline shown as \n.
+    expect((await crtosSim('log', dir)).stdout).toMatch(/ sysfs write +ENOENT +\/sys\/class\/remoteproc\/remoteproc0\/state start\\n\n/);
 
     expect(await crtosSim('destroy', dir)).toMatchObject({ code: 0 });
     expect(fuseMountsUnder(dir)).toEqual([]);
