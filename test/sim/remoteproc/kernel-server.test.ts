@@ -5,7 +5,7 @@
  * (HOST_SIM_FUSE_UNAVAILABLE), it is never skipped.
  */
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmdirSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
@@ -255,6 +255,36 @@ describe('the remoteproc sysfs over FUSE', () => {
     await until('three more heartbeats of the other core', () => beat(1) >= other + 3, { sources: [every(20)], timeoutMs: 5000 });
     expect(beat(0)).toBe(hungAt);
     expect(get(m, `${RPROC}/state`)).toBe('running\n');
+  });
+});
+
+describe('a machine where FUSE cannot be mounted', () => {
+  it('is refused with HOST_SIM_FUSE_UNAVAILABLE, the bridge\'s reason and what to install; nothing stays mounted or running', async () => {
+    const base = mkdtempSync(join(tmpdir(), 'crtos-sim-'));
+    const dir = join(base, 'machine');
+    // A bridge that fails as fusepy does on a machine without /dev/fuse.
+    const fake = join(base, 'bridge.sh');
+    writeFileSync(fake, "echo \"fuse: device not found, try 'modprobe fuse' first\" >&2\nexit 1\n");
+    const saved = { python: process.env.CRTOS_SIM_PYTHON, bridge: process.env.CRTOS_SIM_FUSE_BRIDGE };
+    process.env.CRTOS_SIM_PYTHON = '/bin/sh';
+    process.env.CRTOS_SIM_FUSE_BRIDGE = fake;
+    try {
+      const refused = await createSimMachine(dir, REMOTEPROC_DESCRIPTION).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+      expect(refused).toMatchObject({ problems: [{ code: 'HOST_SIM_FUSE_UNAVAILABLE', hint: expect.stringContaining('apt-get install fuse3 python3-fusepy') }] });
+      expect((refused as { problems: { message: string }[] }).problems[0]?.message).toMatch(/^FUSE cannot be mounted for the simulated remoteproc sysfs: the FUSE bridge for \/sys\/[a-z/]+ exited before mounting \(1\): fuse: device not found/);
+      expect(fuseMountsUnder(dir)).toEqual([]);
+      expect(existsSync(kernelPaths.info(dir))).toBe(false);
+    } finally {
+      process.env.CRTOS_SIM_PYTHON = saved.python;
+      process.env.CRTOS_SIM_FUSE_BRIDGE = saved.bridge;
+      if (saved.python === undefined) delete process.env.CRTOS_SIM_PYTHON;
+      if (saved.bridge === undefined) delete process.env.CRTOS_SIM_FUSE_BRIDGE;
+      await destroySimMachine(dir);
+      rmSync(base, { recursive: true, force: true });
+    }
   });
 });
 
