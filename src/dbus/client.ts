@@ -78,7 +78,8 @@ function decodeDetails(kind: KindName, d: Dict): UnitDetails {
   const view = findView(kind);
   if (!view) return { kind };
   const details: UnitDetails = { kind, ...structuredClone(view.empty) };
-  for (const p of view.properties) details[p.field] = decodeKindValue(p.type, d, p.name);
+  // A property the daemon did not send (its details lack the field) is not made up here either.
+  for (const p of view.properties) if (p.name in d) details[p.field] = decodeKindValue(p.type, d, p.name);
   return details;
 }
 

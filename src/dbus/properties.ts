@@ -41,9 +41,14 @@ function kindValue(type: PropertyType, v: unknown): unknown {
   }
 }
 
+/**
+ * The kind interface's values. A field the details do not carry is not sent (rather than a made-up
+ * value): crtosd's own statuses carry every field their view declares, a status made elsewhere (an
+ * older manager's, a test's) may lack the later ones (a cell's health counts).
+ */
 function kindProperties(d: UnitDetails): PropertyValues {
   const out: PropertyValues = {};
-  for (const p of viewOf(d.kind).properties) out[p.name] = kindValue(p.type, d[p.field]);
+  for (const p of viewOf(d.kind).properties) if (d[p.field] !== undefined) out[p.name] = kindValue(p.type, d[p.field]);
   return out;
 }
 

@@ -343,8 +343,10 @@ export class DbusService {
   private getProperty(obj: BusObject, ifaceName: string, prop: string): unknown {
     const def = this.findInterface(obj, ifaceName);
     const p = def.properties.find((x) => x.name === prop);
-    if (!p) throw new CallError(ERRORS.unknownProperty, `No property ${prop} on interface ${ifaceName}`);
-    return new Variant(p.type, obj.properties()[ifaceName]?.[prop]);
+    const value = obj.properties()[ifaceName]?.[prop];
+    // A kind property whose field the unit's details lack is not sent (properties.ts kindProperties).
+    if (!p || value === undefined) throw new CallError(ERRORS.unknownProperty, `No property ${prop} on interface ${ifaceName}`);
+    return new Variant(p.type, value);
   }
 
   private getAll(obj: BusObject, ifaceName: string): Record<string, unknown> {
@@ -352,7 +354,12 @@ export class DbusService {
     const defs = ifaceName === '' ? obj.interfaces : [this.findInterface(obj, ifaceName)];
     const values = obj.properties();
     const out: Record<string, unknown> = {};
-    for (const def of defs) for (const p of def.properties) out[p.name] = new Variant(p.type, values[def.name]?.[p.name]);
+    for (const def of defs) {
+      for (const p of def.properties) {
+        const value = values[def.name]?.[p.name];
+        if (value !== undefined) out[p.name] = new Variant(p.type, value);
+      }
+    }
     return out;
   }
 }

@@ -68,13 +68,14 @@ export function emptyDetails(kind: KindName): UnitDetails {
   return { kind, ...structuredClone(kindModule(kind).view.empty) };
 }
 
-/** The counters the runtime keeps for every unit; a kind shows those its details declare. */
+/** The counters the runtime keeps for every unit; a kind shows those its details declare, and its health monitor's when its view does. */
 const RUNTIME_COUNTERS = ['exitCode', 'exitSignal', 'restarts'] as const;
 
 function withRuntimeCounters(rt: UnitRuntime): UnitDetails {
-  const empty = findKind(rt.details.kind)?.view.empty;
+  const view = findKind(rt.details.kind)?.view;
+  const empty = view?.empty;
   const shown = empty ? RUNTIME_COUNTERS.filter((f) => f in empty) : [];
-  const health = showsHealth(empty);
+  const health = showsHealth(view?.properties);
   if (shown.length === 0 && !health) return rt.details;
   const details: UnitDetails = { ...rt.details, ...(health ? healthDetails(rt.health) : {}) };
   for (const f of shown) details[f] = rt[f];

@@ -10,7 +10,8 @@ import { duration, machinePath, tcpEndpoint } from '../../units/scalars.js';
 import { didYouMean } from '../../units/did-you-mean.js';
 import { escalationCycles, HEALTH_ACTIONS, isHealthAction, type HealthAction, type HealthEvent } from './table.js';
 
-const positive = (what: string) => (ms: number) => ms > 0 || `must be more than 0 (${what})`;
+/** A duration that must be more than 0, saying what it is for. */
+const positive = (what: string) => duration.refine((ms) => ms > 0, { message: `must be more than 0 (${what})` });
 
 export const livenessSchema = z
   .strictObject({
@@ -25,8 +26,8 @@ export const livenessSchema = z
       })
       .optional()
       .meta({ description: 'Healthy while the file changes: unchanged for failureThreshold periods is a failure.' }),
-    period: duration.prefault(1).refine(positive('the time between checks')).meta({ description: 'Time between checks (default 1s).' }),
-    timeout: duration.prefault(1).refine(positive('how long one check may take')).meta({ description: 'How long one check may take (default 1s); an exec check is killed with its process group then.' }),
+    period: positive('the time between checks').prefault(1).meta({ description: 'Time between checks (default 1s).' }),
+    timeout: positive('how long one check may take').prefault(1).meta({ description: 'How long one check may take (default 1s); an exec check is killed with its process group then.' }),
     failureThreshold: z.number().int().min(1).default(3).meta({ description: 'Consecutive failed checks that make the liveness event (default 3).' }),
     initialDelay: duration.prefault(0).meta({ description: 'Time after the unit became active before the first check (default 0s).' }),
   })

@@ -21,7 +21,8 @@ export interface HealthDetails {
   healthLastReason: string;
 }
 
-export const HEALTH_EMPTY: HealthDetails = {
+/** The fields of a unit that raised no event yet. */
+const HEALTH_EMPTY: HealthDetails = {
   healthEvents: {},
   healthActions: {},
   healthLevel: '',
@@ -41,9 +42,9 @@ export const HEALTH_PROPERTIES: readonly KindProperty[] = [
   { name: 'HealthLastReason', type: 's', field: 'healthLastReason' },
 ];
 
-/** Whether a kind's details carry the health fields (its view's empty details declare them). */
-export function showsHealth(empty: Record<string, unknown> | undefined): boolean {
-  return empty !== undefined && 'healthEvents' in empty;
+/** Whether a kind's view shows the health monitor (declares its properties); the engine adds the fields to its statuses. */
+export function showsHealth(properties: readonly KindProperty[] | undefined): boolean {
+  return properties?.some((p) => p.field === 'healthEvents') ?? false;
 }
 
 /** The details fields of a unit's health record (none yet: the empty ones). */

@@ -1,9 +1,9 @@
 /** Cell as observers see it: org.crtos.Cell1 and its `crtosctl status` lines, its health monitor's included. */
 import { formatCpuList } from '../../lib/cpu-list.js';
 import type { Details, KindView } from '../view.js';
-import { HEALTH_EMPTY, HEALTH_PROPERTIES, healthStatusLines, type HealthDetails } from '../../engine/health/view.js';
+import { HEALTH_PROPERTIES, healthStatusLines } from '../../engine/health/view.js';
 
-/** What observation gives; the health fields are the engine's (src/engine/health/view.ts). */
+/** What observation gives; the health fields the view declares besides are the engine's (src/engine/health/view.ts). */
 export interface CellDetails {
   /** Partition id the hypervisor gave the cell, -1 when the cell does not exist. */
   cellId: number;
@@ -16,7 +16,7 @@ export interface CellDetails {
 
 export const cellView: KindView = {
   iface: 'org.crtos.Cell1',
-  empty: { cellId: -1, jailhouseState: '', cpus: [], failedCpus: [], configPath: '', ...HEALTH_EMPTY } satisfies CellDetails & HealthDetails,
+  empty: { cellId: -1, jailhouseState: '', cpus: [], failedCpus: [], configPath: '' } satisfies CellDetails,
   properties: [
     { name: 'CellId', type: 'i', field: 'cellId' },
     { name: 'JailhouseState', type: 's', field: 'jailhouseState' },

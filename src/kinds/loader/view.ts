@@ -1,8 +1,8 @@
 /** Loader as observers see it: org.crtos.Loader1 and its `crtosctl status` lines, its health monitor's included. */
 import type { Details, KindView } from '../view.js';
-import { HEALTH_EMPTY, HEALTH_PROPERTIES, healthStatusLines, type HealthDetails } from '../../engine/health/view.js';
+import { HEALTH_PROPERTIES, healthStatusLines } from '../../engine/health/view.js';
 
-/** What observation gives; the health fields are the engine's (src/engine/health/view.ts). */
+/** What observation gives; the health fields the view declares besides are the engine's (src/engine/health/view.ts). */
 export interface LoaderDetails {
   /** 0 when not running. */
   pid: number;
@@ -14,7 +14,7 @@ export interface LoaderDetails {
 
 export const loaderView: KindView = {
   iface: 'org.crtos.Loader1',
-  empty: { pid: 0, exitCode: 0, exitSignal: '', restarts: 0, ...HEALTH_EMPTY } satisfies LoaderDetails & HealthDetails,
+  empty: { pid: 0, exitCode: 0, exitSignal: '', restarts: 0 } satisfies LoaderDetails,
   properties: [
     { name: 'MainPID', type: 'u', field: 'pid' },
     { name: 'ExitCode', type: 'i', field: 'exitCode' },
