@@ -53,9 +53,22 @@ export interface BackendDefinition<Fields extends z.ZodRawShape = z.ZodRawShape>
    * and the daemon run it before a set is applied.
    */
   links?: {
-    types: readonly string[];
+    types: readonly LinkTypeDefinition[];
     check(ctx: CheckContext, hypervisor: HypervisorUnit, links: readonly Unit[]): Promise<Problem[]>;
   };
+}
+
+/** A `type:` of Link unit a backend makes: the fields it takes besides the Link kind's own. */
+export interface LinkTypeDefinition<Fields extends z.ZodRawShape = z.ZodRawShape> {
+  type: string;
+  /** How people name it (`an ivshmem v2 shared-memory device (Jailhouse)`). */
+  title: string;
+  fields: Fields;
+  changes: Record<keyof Fields & string, ChangeAction>;
+  /** The values other units may take from such a link (`{ link: NAME, fact: … }`), given its spec. */
+  facts(spec: z.output<z.ZodObject<Fields>>): string[];
+  /** Device nodes such a link makes exist once it is up (an rpmsg tty), which other units may name. */
+  provides?(spec: z.output<z.ZodObject<Fields>>): string[];
 }
 
 // ---- what a backend observes ---------------------------------------------------------------------

@@ -99,7 +99,7 @@ describe('Link units on the simulated machine', () => {
 
   test('a link added to a running system: held like any re-enable; with reEnableOnChange the hypervisor applies it at once', async () => {
     await f.machine.clearLog();
-    f.writeUnit('uio-link.yaml', 'kind: Link\nname: uio\nhypervisor: jailhouse\npeers: [root, nuttx]\noutputSize: 4K\n');
+    f.writeUnit('uio-link.yaml', 'kind: Link\nname: uio\ntype: ivshmem\nhypervisor: jailhouse\npeers: [root, nuttx]\noutputSize: 4K\n');
     const held = await m.reload();
     expect(held.ok).toBe(true);
     expect(held.steps.filter((s) => s.action !== 'pending')).toEqual([]);
@@ -181,6 +181,7 @@ describe('Link units on the simulated machine', () => {
         '---',
         'kind: Link',
         'name: between',
+        'type: ivshmem',
         'hypervisor: jailhouse',
         'peers: [nuttx, second]',
         'outputSize: 4K',

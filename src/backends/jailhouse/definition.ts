@@ -7,6 +7,7 @@ import { z } from 'zod';
 import { unitId } from '../../kinds/spec-common.js';
 import { address, duration, machinePath, size } from '../../units/scalars.js';
 import type { BackendDefinition, HypervisorUnit } from '../port.js';
+import { ivshmemLinkType } from './link-fields.js';
 import { systemDescriptionSchema } from '../../jailhouse/description.js';
 import type { SystemConfig } from '../../jailhouse/types.js';
 import { standIn } from '../../units/schema-walk.js';
@@ -75,7 +76,7 @@ export const jailhouseDefinition: BackendDefinition<typeof jailhouseFields> = {
   changes: { driver: 're-enable', system: 're-enable', arch: 're-enable', linkPool: 'none', links: 're-enable', timeout: 'none' } as BackendDefinition<typeof jailhouseFields>['changes'],
   checkCells: async (ctx, hv, cells) => (await import('./check-cells.js')).checkCells(ctx, hv as JailhouseHypervisor, cells),
   links: {
-    types: ['ivshmem'],
+    types: [ivshmemLinkType],
     check: async (ctx, hv, links) => (await import('./check-links.js')).checkLinks(ctx, hv as JailhouseHypervisor, links),
   },
 };

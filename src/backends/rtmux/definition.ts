@@ -6,7 +6,7 @@
 import { z } from 'zod';
 import { unitId } from '../../kinds/spec-common.js';
 import { duration, machinePath } from '../../units/scalars.js';
-import { moduleParameters } from '../../kinds/driver/spec.js';
+import { moduleParameters } from '../../kinds/driver/parameters.js';
 import type { BackendDefinition, HypervisorUnit } from '../port.js';
 
 export const rtmuxFields = {

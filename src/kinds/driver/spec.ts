@@ -3,11 +3,10 @@ import { z } from 'zod';
 import { commonFields, defineKind, COMMON_CHANGES, RETRY_CHANGES, retryFields } from '../spec-common.js';
 import { duration, machinePath } from '../../units/scalars.js';
 import { linkFactRef, linkReferences } from '../link/spec.js';
+import { parameterName, parameterValue } from './parameters.js';
 
-const parameterName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/);
-const parameterValue = z.union([z.string(), z.number(), z.boolean()]).transform(String);
+export { moduleParameters } from './parameters.js';
 
-export const moduleParameters = z.record(parameterName, parameterValue).default({}).meta({ description: 'Module parameters, name: value (passed as name=value).' });
 
 /** A driver's parameters may take a value from a link (its placement decides it). */
 const driverParameters = z

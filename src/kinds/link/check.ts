@@ -8,7 +8,8 @@ import type { Unit, UnitOf } from '../../units/types.js';
 import { unitId } from '../spec-common.js';
 import { unitProblem, type CheckContext } from '../../transaction/context.js';
 import { findBackendDefinition, type HypervisorCommon, type HypervisorUnit } from '../../backends/definitions.js';
-import { ROOT_PEER } from './spec.js';
+import { isLinkFactRef, linkTypeOf, ROOT_PEER, type LinkFactRef } from './spec.js';
+import type { ValuePath } from '../../units/yaml-source.js';
 
 type Link = UnitOf<'Link'>;
 
@@ -21,7 +22,7 @@ export async function checkLinks(ctx: CheckContext, units: readonly Unit[]): Pro
     const hv = ctx.set.units.get(hvId) as HypervisorUnit | undefined;
     if (!hv) continue; // a reference to a missing unit is the loader's finding
     const def = findBackendDefinition((hv.spec as HypervisorCommon).type);
-    if (!def?.links?.types.includes(link.spec.type)) {
+    if (!def?.links?.types.some((t) => t.type === link.spec.type)) {
       out.push(unitProblem(ctx, link, ['type'], 'UNIT_LINK', `${hvId} runs ${def?.title ?? (hv.spec as HypervisorCommon).type}, which makes no ${link.spec.type} links`, 'connect partitions of a hypervisor that makes this type of link (type: jailhouse makes ivshmem links)'));
       continue;
     }
@@ -33,8 +34,36 @@ export async function checkLinks(ctx: CheckContext, units: readonly Unit[]): Pro
     const hv = ctx.set.units.get(hvId) as HypervisorUnit;
     out.push(...(await findBackendDefinition((hv.spec as HypervisorCommon).type)!.links!.check(ctx, hv, members)));
   }
+  out.push(...checkFactReferences(ctx));
   return out;
 }
+
+/**
+ * Every value a unit takes from a link (`{ link, fact }`, at a field or one level below it, as a
+ * driver's parameters) names a fact that link has. A reference to a missing link is the loader's
+ * finding.
+ */
+function checkFactReferences(ctx: CheckContext): Problem[] {
+  const out: Problem[] = [];
+  for (const unit of ctx.set.units.values()) {
+    for (const [field, value] of Object.entries(unit.spec)) {
+      const found: [ValuePath, LinkFactRef][] = isLinkFactRef(value)
+        ? [[[field], value]]
+        : isRecord(value)
+          ? Object.entries(value).flatMap(([k, v]): [ValuePath, LinkFactRef][] => (isLinkFactRef(v) ? [[[field, k], v]] : []))
+          : [];
+      for (const [path, ref] of found) {
+        const link = ctx.set.units.get(unitId(ref.link, 'Link')) as Link | undefined;
+        const facts = link ? (linkTypeOf(link.spec.type)?.facts(link.spec as never) ?? []) : undefined;
+        if (!facts || facts.includes(ref.fact)) continue;
+        out.push(unitProblem(ctx, unit, path, 'UNIT_LINK', `${link!.id} has no ${ref.fact}; what it gives (type ${link!.spec.type}, as written) is ${facts.join(', ')}`, `take one of those, or change ${link!.id}`));
+      }
+    }
+  }
+  return out;
+}
+
+const isRecord = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
 function checkPeers(ctx: CheckContext, link: Link, hvId: string): Problem[] {
   const out: Problem[] = [];

@@ -1,13 +1,19 @@
 /**
- * Link: a channel between partitions, described once (an ivshmem v2 device between the root cell
- * and a cell, or between cells). Its hypervisor's backend places it (memory from the pool the
- * Hypervisor unit names, a PCI address) and writes both sides into the configurations it
- * generates; other units refer to what that placement decided (`{ link: shadow, fact: rwAddress }`)
- * instead of repeating it. Pure: the backend's generation and checks live in its folder.
+ * Link: a channel between partitions, described once (Jailhouse: an ivshmem v2 device between the
+ * root cell and a cell, or between cells). Its `type:` names what kind of channel, and its
+ * hypervisor's backend makes that type (its fields are the backend's, as a Hypervisor's are):
+ * Jailhouse places an ivshmem link (memory from the pool the Hypervisor unit names, a PCI address)
+ * and writes both sides into the configurations it generates. Other units refer to what the
+ * backend decided (`{ link: shadow, fact: rwAddress }`) instead of repeating it. Pure: the
+ * backends' generation and checks live in their folders.
  */
 import { z } from 'zod';
 import { commonFields, defineKind, COMMON_CHANGES, unitId, type UnitReference } from '../spec-common.js';
-import { address, duration, size } from '../../units/scalars.js';
+import { address, duration } from '../../units/scalars.js';
+// The registry alone: the backends register their definitions (src/backends/definitions.ts, loaded
+// by the Hypervisor kind) before any unit is parsed, and importing them here would be a cycle.
+import { backendDefinitions, backendGeneration } from '../../backends/registry.js';
+import type { LinkTypeDefinition } from '../../backends/port.js';
 import type { UnitOf, UnitSet } from '../../units/types.js';
 
 /** The peer name that stands for the root cell (Linux): not a Cell unit. */
@@ -34,66 +40,55 @@ export const linkPeer = z
   .transform((p) => (typeof p === 'string' ? { cell: p } : p))
   .meta({ description: `A peer: '${ROOT_PEER}', a Cell unit's name, or { cell, virtStart, rw } to map it differently.` });
 
-/** ivshmem protocols by name (reference/ivshmem.md §2), besides any 16-bit number. */
-export const LINK_PROTOCOLS: Readonly<Record<string, number>> = {
-  undefined: 0x0000,
-  veth: 0x0001,
-  'virtio-net-front': 0x8001,
-  'virtio-block-front': 0x8002,
-  'virtio-console-front': 0x8003,
-  'virtio-net-back': 0xc001,
-  'virtio-block-back': 0xc002,
-  'virtio-console-back': 0xc003,
+/** The Link kind's own fields, whatever its type; each backend's link type adds its own (port.ts). */
+const linkCommon = {
+  hypervisor: z.string().meta({ description: 'Name of the Hypervisor unit whose partitions the link connects; implies requires and after.' }),
+  peers: z.array(linkPeer).min(2).meta({ description: `The peers, in peer-id order (the first is id 0): '${ROOT_PEER}' or Cell unit names.` }),
+  timeout: duration.prefault(10).meta({ description: 'How long to wait for the link to come up (its device in the root cell, its channel announced; default 10s).' }),
 };
 
-const protocol = z
-  .union([z.number().int().min(0).max(0xffff), z.string()])
-  .transform((v, ctx) => {
-    if (typeof v === 'number') return v;
-    const named = LINK_PROTOCOLS[v];
-    if (named !== undefined) return named;
-    if (/^0x[0-9a-f]{1,4}$/i.test(v)) return Number(v);
-    ctx.addIssue({ code: 'custom', message: `'${v}' is not a protocol; write ${Object.keys(LINK_PROTOCOLS).join(', ')} or a 16-bit number such as 0x0002` });
-    return z.NEVER;
-  })
-  .meta({ description: 'The ivshmem protocol the drivers bind by: veth (ivshmem-net), undefined (uio), a virtio front/back end, or a number (cRTOS shadow: 0x0002).' });
+/** The link types of the registered backends, each once. */
+function linkTypes(): LinkTypeDefinition[] {
+  const seen = new Map<string, LinkTypeDefinition>();
+  for (const def of backendDefinitions()) for (const t of def.links?.types ?? []) if (!seen.has(t.type)) seen.set(t.type, t);
+  return [...seen.values()];
+}
 
-const pciAddress = z
-  .string()
-  .regex(/^[0-9a-f]{2}:[01][0-9a-f]\.[0-7]$/i, { message: 'must be a PCI address bus:device.function such as "00:0e.0" (device 00-1f, function 0-7)' })
-  .meta({ description: 'The PCI address every peer sees the device at; allocated when absent.' });
+/** The definition of a link `type:` (the schema has checked it is one). */
+export function linkTypeOf(type: string): LinkTypeDefinition | undefined {
+  return linkTypes().find((t) => t.type === type);
+}
 
-export const linkSchema = z
-  .strictObject({
-    kind: z.literal('Link'),
-    ...commonFields,
-    hypervisor: z.string().meta({ description: 'Name of the Hypervisor unit whose partitions the link connects; implies requires and after.' }),
-    type: z.enum(['ivshmem']).default('ivshmem').meta({ description: 'The kind of channel: ivshmem (a shared-memory PCI device, ivshmem v2).' }),
-    peers: z.array(linkPeer).min(2).meta({ description: `The peers, in peer-id order (the first is id 0): '${ROOT_PEER}' or Cell unit names.` }),
-    protocol: protocol.default(0),
-    stateSize: size.prefault('4K').meta({ description: 'Size of the state table (default one page).' }),
-    rwSize: size.prefault(0).meta({ description: 'Size of the R/W section every peer may write (default none).' }),
-    rwFlags: z.array(z.string()).default([]).meta({ description: 'Memory flags added to every peer\'s mapping of the R/W section (e.g. EXECUTE).' }),
-    outputSize: size.prefault(0).meta({ description: 'Size of each peer\'s output section (only its owner writes it).' }),
-    msixVectors: z.number().int().min(0).max(16).optional().meta({ description: 'MSI-X vectors of the device (0: INTx). Default: 2 for veth and 1 otherwise on x86, INTx on ARM.' }),
-    pci: pciAddress.optional(),
-    address: address.optional().meta({ description: 'Physical address of the link\'s memory (its state table); allocated from the hypervisor\'s linkPool when absent.' }),
-    timeout: duration.prefault(10).meta({ description: 'How long to wait for the device to appear in the root cell (default 10s).' }),
-  })
-  .meta({ title: 'Link', description: 'A channel between partitions (ivshmem), described once: both sides are generated.' });
+const variant = (t: LinkTypeDefinition) =>
+  z.strictObject({ kind: z.literal('Link'), ...commonFields, type: z.literal(t.type).meta({ description: t.title }), ...linkCommon, ...t.fields });
 
-export type LinkSpec = z.output<typeof linkSchema>;
+let built: { generation: number; schema: z.ZodType } | undefined;
+
+/** One variant per link type the registered backends make, rebuilt when a backend is registered. */
+export function linkSchema(): z.ZodType {
+  if (built?.generation !== backendGeneration()) {
+    const types = linkTypes();
+    const variants = types.map(variant) as [ReturnType<typeof variant>, ...ReturnType<typeof variant>[]];
+    built = {
+      generation: backendGeneration(),
+      schema: z.discriminatedUnion('type', variants).meta({ title: 'Link', description: `A channel between partitions, described once: ${types.map((t) => `${t.type} (${t.title})`).join(', ')}.` }),
+    };
+  }
+  return built.schema;
+}
+
+/** What every Link unit has; its type's fields are read by its backend. */
+export type LinkSpec = z.output<z.ZodObject<typeof commonFields>> & { kind: 'Link'; type: string; hypervisor: string; peers: z.output<typeof linkPeer>[]; timeout: number };
 export type LinkPeer = LinkSpec['peers'][number];
-
-/** What other units may take from a link's placement. */
-export const LINK_FACTS = ['address', 'stateAddress', 'rwAddress', 'pci', 'interface'] as const;
-export type LinkFactName = (typeof LINK_FACTS)[number];
 
 /** `{ link: shadow, fact: rwAddress }`: a value another unit takes from a link (and a dependency on it). */
 export const linkFactRef = z
   .strictObject({
     link: z.string().meta({ description: 'Name of the Link unit; implies requires and after.' }),
-    fact: z.enum(LINK_FACTS).meta({ description: 'address (its memory), stateAddress, rwAddress (the R/W section), pci (bus:dev.fn) or interface (the network interface its device becomes).' }),
+    fact: z
+      .string()
+      .regex(/^[a-z][A-Za-z]*$/, { message: 'must be the name of a fact the link has, such as rwAddress' })
+      .meta({ description: "What to take: one of the facts its type gives (ivshmem: address, stateAddress, rwAddress, pci, interface); `crtosctl validate` says which." }),
   })
   .meta({ description: "A value taken from a Link unit's placement." });
 export type LinkFactRef = z.output<typeof linkFactRef>;
@@ -114,38 +109,23 @@ export function linksOfHypervisor(set: UnitSet, hvId: string): UnitOf<'Link'>[] 
     .sort((a, b) => (a.id < b.id ? -1 : 1));
 }
 
-/** The Cell units a link connects (its peers but the root cell). */
-export function linkCellPeers(spec: Pick<LinkSpec, 'peers'>): string[] {
-  return spec.peers.filter((p) => p.cell !== ROOT_PEER).map((p) => unitId(p.cell, 'Cell'));
-}
-
 export const linkDefinition = defineKind({
   kind: 'Link',
-  summary: 'A channel between partitions (ivshmem), both sides generated',
-  schema: linkSchema,
+  summary: 'A channel between partitions, both sides generated',
+  get schema() {
+    return linkSchema();
+  },
   references: (l) => [
-    { field: 'hypervisor', target: unitId(l.hypervisor, 'Hypervisor') },
+    { field: 'hypervisor', target: unitId((l as LinkSpec).hypervisor, 'Hypervisor') },
     // The cells it connects must exist; it does not go down with them (its device is the root cell's).
-    ...l.peers.flatMap((p, i) => (p.cell === ROOT_PEER ? [] : [{ field: `peers.${i}`, target: unitId(p.cell, 'Cell'), dependency: false as const }])),
+    ...(l as LinkSpec).peers.flatMap((p, i) => (p.cell === ROOT_PEER ? [] : [{ field: `peers.${i}`, target: unitId(p.cell, 'Cell'), dependency: false as const }])),
   ],
   files: () => [],
-  // What the link is lives in the configurations generated from it: a change re-creates the cells
-  // and re-enables the hypervisor through their own descriptions. The link itself only waits for
-  // its device again, and takes the units that use its facts with it.
-  changes: {
-    ...COMMON_CHANGES,
-    hypervisor: 'restart',
-    type: 'restart',
-    peers: 'restart',
-    protocol: 'restart',
-    stateSize: 'restart',
-    rwSize: 'restart',
-    rwFlags: 'restart',
-    outputSize: 'restart',
-    msixVectors: 'restart',
-    pci: 'restart',
-    address: 'restart',
-    timeout: 'none',
+  provides: (l) => linkTypeOf((l as LinkSpec).type)?.provides?.(l as never) ?? [],
+  // Its type's fields change what the backend generates or watches: the link itself is restarted
+  // (it waits for itself again), with the units that take its facts.
+  get changes() {
+    return { ...COMMON_CHANGES, hypervisor: 'restart' as const, type: 'restart' as const, peers: 'restart' as const, timeout: 'none' as const, ...Object.assign({}, ...linkTypes().map((t) => t.changes)) };
   },
   checkSet: async (ctx, units) => (await import('./check.js')).checkLinks(ctx, units),
 });

@@ -18,7 +18,7 @@ export const networkBehaviour: KindBehaviour = {
   async describe(unit, ctx) {
     const spec = (unit as UnitOf<'Network'>).spec;
     if (typeof spec.interface === 'string') return { facts: { interface: spec.interface, addresses: spec.address } };
-    const r = await resolveLinkValues(unit, { interface: { link: spec.interface.link, fact: 'interface' } }, ctx);
+    const r = await resolveLinkValues(unit, { interface: spec.interface }, ctx);
     const name = r.values.interface ?? '';
     return {
       fields: { interface: name },

@@ -10,7 +10,10 @@ export const networkSchema = z
     interface: z
       .union([
         z.string().regex(/^[^\s/:]{1,15}$/, { message: 'must be an interface name of at most 15 characters, without "/", ":" or spaces' }),
-        z.strictObject({ link: z.string().meta({ description: 'Name of a veth Link unit; implies requires and after.' }) }),
+        z.strictObject({
+          link: z.string().meta({ description: 'Name of a veth Link unit; implies requires and after.' }),
+          fact: z.literal('interface').default('interface').meta({ description: 'What it takes of the link: its interface (the default).' }),
+        }),
       ])
       .meta({ description: 'The Linux interface, e.g. enp0s13, or `{ link: NAME }`: the interface a veth link\'s device becomes.' }),
     address: z
