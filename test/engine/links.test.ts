@@ -160,6 +160,9 @@ describe('Link units on the simulated machine', () => {
     test('a driver parameter referring to a missing link', () =>
       refused('drivers.yaml', (t) => t.replace('{ link: shadow, fact: rwAddress }', '{ link: shadw, fact: rwAddress }'), 'UNIT_UNKNOWN_REFERENCE', /drivers\.yaml:\d+:\d+ shadow\.driver .*shadw\.link/));
 
+    test('a driver asking a link for a fact it does not have', () =>
+      refused('drivers.yaml', (t) => t.replace('{ link: shadow, fact: rwAddress }', '{ link: shadow, fact: interface }'), 'UNIT_LINK', /drivers\.yaml:\d+:\d+ shadow\.driver shadow\.link has no interface; what it gives \(type ivshmem, as written\) is address, stateAddress, rwAddress, pci$/));
+
     test('a link on a hypervisor without a pool, unpinned', () =>
       refused('jailhouse.yaml', (t) => t.replace(/linkPool: .*\n/, ''), 'UNIT_LINK', /links\.yaml:\d+:\d+ (shadow|crtos-net)\.link .*names no linkPool/));
   });
