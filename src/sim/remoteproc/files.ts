@@ -48,9 +48,11 @@ export function readModel(dir: string): RemoteprocModel | undefined {
 
 /** A file operation from a bridge (machine path), or a control request from SimMachine. */
 export interface KernelRequest {
-  op: 'hello' | 'getattr' | 'readdir' | 'readlink' | 'open' | 'read' | 'write' | 'truncate' | 'create' | 'mkdir' | 'unlink' | 'rmdir' | 'rename' | 'control';
+  op: 'hello' | 'getattr' | 'readdir' | 'readlink' | 'open' | 'read' | 'release' | 'write' | 'truncate' | 'create' | 'mkdir' | 'unlink' | 'rmdir' | 'rename' | 'control';
   path?: string;
   flags?: number;
+  /** read, release: the handle open gave. */
+  fh?: number;
   size?: number;
   offset?: number;
   /** write: the bytes, base64. */
@@ -71,6 +73,8 @@ export interface KernelReply {
   attr?: FsAttr;
   entries?: string[];
   target?: string;
+  /** open: the file handle its reads name. */
+  fh?: number;
   /** read: the bytes, base64. */
   data?: string;
   written?: number;

@@ -9,16 +9,17 @@ translates. Started by the kernel server, in the foreground, as:
     fuse_bridge.py SOCKET MOUNTPOINT MACHINE_PATH
 
 MACHINE_PATH is what the mount stands for on the machine (/sys/class/remoteproc): paths are sent
-as machine paths. The bridge dies with its server (PR_SET_PDEATHSIG), which unmounts it.
+as machine paths. File descriptor 3 is a pipe from the server: when it reads end-of-file the
+server is gone (even killed), and the bridge detaches its mount and exits.
 """
 import base64
 import ctypes
 import errno
 import json
 import os
-import signal
 import socket
 import stat
+import subprocess
 import sys
 import threading
 import time
@@ -26,7 +27,8 @@ import time
 from fusepy import FUSE, FuseOSError, Operations, fuse_get_context
 
 SOCKET, MOUNTPOINT, MACHINE_PATH = sys.argv[1:4]
-PR_SET_PDEATHSIG = 1
+SERVER_PIPE = 3
+MNT_DETACH = 2
 KINDS = {'dir': stat.S_IFDIR, 'file': stat.S_IFREG, 'link': stat.S_IFLNK}
 
 
@@ -80,11 +82,13 @@ class Bridge(Operations):
         return self.call('readlink', path)['target']
 
     def open(self, path, flags):
-        self.call('open', path, flags=flags)
-        return 0
+        return self.call('open', path, flags=flags)['fh']
 
     def read(self, path, size, offset, fh):
-        return base64.b64decode(self.call('read', path, size=size, offset=offset)['data'])
+        return base64.b64decode(self.call('read', path, size=size, offset=offset, fh=fh)['data'])
+
+    def release(self, path, fh):
+        self.call('release', path, fh=fh)
 
     def write(self, path, data, offset, fh):
         return self.call('write', path, data=base64.b64encode(data).decode(), offset=offset)['written']
@@ -108,10 +112,16 @@ class Bridge(Operations):
         self.call('rename', old)
 
 
+def follow_server():
+    """Waits for the server's end of the pipe to close, then leaves no mount behind."""
+    while os.read(SERVER_PIPE, 4096):
+        pass
+    if ctypes.CDLL(None, use_errno=True).umount2(MOUNTPOINT.encode(), MNT_DETACH) != 0:
+        subprocess.run(['fusermount3', '-u', '-z', MOUNTPOINT], stderr=subprocess.DEVNULL)
+    os._exit(0)
+
+
 if __name__ == '__main__':
-    parent = os.getppid()
-    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
-    if os.getppid() != parent:
-        sys.exit('crtos-sim fuse bridge: the kernel server is gone')
+    threading.Thread(target=follow_server, daemon=True).start()
     FUSE(Bridge(), MOUNTPOINT, foreground=True, direct_io=True, allow_other=True, default_permissions=True,
          entry_timeout=0, attr_timeout=0, negative_timeout=0, fsname='crtos-sim-sysfs')

@@ -22,7 +22,7 @@ import type { RemoteprocDescription } from './description.js';
 import { bridgePython, bridgeScriptPath, kernelPaths, readModel, type KernelReply, type KernelRequest } from './files.js';
 import { findFirmware, firmwareSearchPath, isRefusal, parseFirmware, type FirmwareImage, type FirmwareRefusal } from './firmware.js';
 import { KernelCall, advance, coreAlive, coreOf, hangCore, initialModel, nextDeadline, processorByName, reportCrash, syncDrivers, type KernelContext, type RemoteprocModel } from './model.js';
-import { MAX_STORE, SYSFS_MOUNTS, attrOf, listDirectory, openError, opensForWriting, readFile, sysfsTree, writeFile, writeWaitsForLock } from './sysfs.js';
+import { MAX_STORE, SYSFS_MOUNTS, attrOf, fileContent, listDirectory, openError, opensForWriting, sliceAt, sysfsTree, writeFile, writeWaitsForLock } from './sysfs.js';
 import { unmount } from './mounts.js';
 import { processStart } from './processes.js';
 
@@ -54,6 +54,9 @@ class KernelServer {
   private timer: NodeJS.Timeout | undefined;
   private readonly ttys = new Map<number, Tty>();
   private readonly deferred = new Map<string, (() => void)[]>();
+  /** Open files: what a read from offset 0 gave, so the reads after it see the same text (kernfs's seq_file). */
+  private readonly handles = new Map<number, Uint8Array | ErrnoName | undefined>();
+  private nextHandle = 1;
   private draining = false;
   private readonly bridges: Bridge[] = [];
   private readonly watchers: FSWatcher[] = [];
@@ -189,16 +192,25 @@ class KernelServer {
         break;
       case 'open': {
         const errno = openError(node, req.flags ?? 0);
-        reply = errno ? { errno } : {};
+        reply = errno ? { errno } : { fh: this.nextHandle };
+        if (!errno) this.handles.set(this.nextHandle++, undefined);
         // A write refused before it reaches the attribute (a read-only one) is still a write crtosd tried.
         if (errno && opensForWriting(req.flags ?? 0)) last = { op: 'sysfs write', args: [path, ''], result: errno, detail: { pid: req.pid, refusedAt: 'open' } };
         break;
       }
       case 'read': {
-        const data = readFile(node, req.size ?? 4096, req.offset ?? 0);
-        reply = typeof data === 'string' ? { errno: data } : { data: Buffer.from(data).toString('base64') };
+        // The text is made at the read from offset 0 and kept for the reads after it on the same handle.
+        const offset = req.offset ?? 0;
+        const held = req.fh === undefined ? undefined : this.handles.get(req.fh);
+        const content = offset === 0 || held === undefined ? fileContent(node) : held;
+        if (req.fh !== undefined && this.handles.has(req.fh)) this.handles.set(req.fh, content);
+        reply = typeof content === 'string' ? { errno: content } : { data: Buffer.from(sliceAt(content, req.size ?? 4096, offset)).toString('base64') };
         break;
       }
+      case 'release':
+        if (req.fh !== undefined) this.handles.delete(req.fh);
+        reply = {};
+        break;
       case 'truncate':
         // O_TRUNC on an attribute: kernfs lets it be, for those it would let you write.
         reply = node?.kind === 'file' && node.write ? {} : { errno: node ? 'EACCES' : 'ENOENT' };
@@ -392,7 +404,8 @@ class KernelServer {
   private spawnBridge(mount: string): Bridge {
     const mountpoint = join(this.dir, mount);
     mkdirSync(mountpoint, { recursive: true });
-    const child = spawn(bridgePython(), [bridgeScriptPath(), kernelPaths.socket(this.dir), mountpoint, mount], { stdio: ['ignore', 'ignore', 'pipe'] });
+    // fd 3: a pipe the bridge reads until this process is gone (however it goes), then unmounts.
+    const child = spawn(bridgePython(), [bridgeScriptPath(), kernelPaths.socket(this.dir), mountpoint, mount], { stdio: ['ignore', 'ignore', 'pipe', 'pipe'] });
     const bridge: Bridge = { mount, child, stderr: '', exited: new Promise((resolve) => child.once('exit', () => resolve())) };
     child.on('error', (e) => (bridge.stderr += `${e.message}\n`));
     child.stderr?.on('data', (chunk: Buffer) => {

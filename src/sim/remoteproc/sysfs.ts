@@ -184,13 +184,22 @@ export function openError(node: SysfsNode | undefined, flags: number): ErrnoName
   return writing && !node.write ? 'EACCES' : undefined;
 }
 
-/** read(2) at an offset: the attribute's text as the kernel formats it, or EINVAL for a file without a read method. */
-export function readFile(node: SysfsNode | undefined, size: number, offset: number): Uint8Array | ErrnoName {
+/** What reading a file gives: the attribute's text as the kernel formats it, or EINVAL for a file without a read method. */
+export function fileContent(node: SysfsNode | undefined): Uint8Array | ErrnoName {
   if (!node) return 'ENOENT';
   if (node.kind === 'dir') return 'EISDIR';
   if (node.kind === 'link' || !node.read) return 'EINVAL';
   const content = node.read();
-  const bytes = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+  return typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
+}
+
+/** read(2) at an offset of the file's content. */
+export function readFile(node: SysfsNode | undefined, size: number, offset: number): Uint8Array | ErrnoName {
+  const content = fileContent(node);
+  return typeof content === 'string' ? content : sliceAt(content, size, offset);
+}
+
+export function sliceAt(bytes: Uint8Array, size: number, offset: number): Uint8Array {
   return bytes.subarray(Math.min(offset, bytes.length), Math.min(offset + size, bytes.length));
 }
 

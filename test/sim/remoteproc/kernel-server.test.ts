@@ -5,7 +5,7 @@
  * (HOST_SIM_FUSE_UNAVAILABLE), it is never skipped.
  */
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, readlinkSync, realpathSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
+import { closeSync, copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, openSync, readSync, readlinkSync, realpathSync, rmSync, rmdirSync, writeFileSync } from 'node:fs';
 import { writeFile } from 'node:fs/promises';
 import { connect, type Socket } from 'node:net';
 import { spawn } from 'node:child_process';
@@ -112,6 +112,24 @@ describe('the remoteproc sysfs over FUSE', () => {
     const failed = (await m.readLog()).find((e) => e.op === 'sysfs write' && e.result === 'ENOENT');
     expect(failed?.detail).toMatchObject({ pid: process.pid, processor: 'imx-rproc', kernelLog: ['remoteproc remoteproc0: powering up imx-rproc', 'remoteproc remoteproc0: request_firmware failed: -2', 'remoteproc remoteproc0: Boot failed: -2'] });
     expect((await processor(m))?.power).toBe(1);
+  });
+
+  it('an open attribute keeps the text of its first read, as kernfs does; a new open reads anew', async () => {
+    const m = await tempMachine(REMOTEPROC_DESCRIPTION);
+    install(m, 'rproc-imx-rproc-fw');
+    const fd = openSync(at(m, `${RPROC}/state`), 'r');
+    try {
+      const head = Buffer.alloc(3);
+      expect(readSync(fd, head, 0, 3, 0)).toBe(3);
+      expect(put(m, `${RPROC}/state`, 'start')).toBe('ok');
+      const rest = Buffer.alloc(100);
+      const n = readSync(fd, rest, 0, 100, 3);
+      expect(head.toString() + rest.subarray(0, n).toString()).toBe('offline\n');
+      expect(readSync(fd, rest, 0, 100, 0)).toBe('running\n'.length);
+      expect(get(m, `${RPROC}/state`)).toBe('running\n');
+    } finally {
+      closeSync(fd);
+    }
   });
 
   it('shows the rpmsg device and the tty once the firmware has booted; the tty answers ping; both go on stop', async () => {
