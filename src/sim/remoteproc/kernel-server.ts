@@ -48,7 +48,7 @@ interface Tty {
 class KernelServer {
   private readonly description: MachineDescription;
   private readonly remoteproc: RemoteprocDescription;
-  private model: RemoteprocModel;
+  private readonly model: RemoteprocModel;
   private readonly searchPath: string[];
   private modulesStamp = '';
   private timer: NodeJS.Timeout | undefined;
@@ -349,6 +349,8 @@ class KernelServer {
 
   async start(owner: { pid: number; start: string } | undefined): Promise<void> {
     await this.listen();
+    // A model kept from an earlier run of the server may have channels whose ttys need serving.
+    this.reconcileTtys();
     this.commit(this.current());
     for (const mount of SYSFS_MOUNTS) this.bridges.push(this.spawnBridge(mount));
     await Promise.all(this.bridges.map((b) => this.mounted(b)));
