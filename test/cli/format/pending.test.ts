@@ -9,30 +9,13 @@ import { renderUnitStatus } from '../../../src/cli/format/status.js';
 import { unitProperties } from '../../../src/dbus/properties.js';
 import { decodeUnitStatus } from '../../../src/dbus/client.js';
 import type { UnitStatus } from '../../../src/engine/manager-api.js';
+import { makeUnit } from '../../dbus/helpers/fake-manager.js';
 
 const PLAIN = { color: false };
 const HELD = 're-enable (field links changed); apply with `crtosctl restart jailhouse.hypervisor` (every cell is destroyed and created again), or set reEnableOnChange: true';
 
-const status = (extra: Partial<UnitStatus> = {}): UnitStatus => ({
-  id: 'jailhouse.hypervisor',
-  kind: 'Hypervisor',
-  description: 'Jailhouse',
-  loadState: 'loaded',
-  activeState: 'active',
-  subState: 'enabled',
-  result: 'success',
-  timestamps: { stateChange: 0, inactiveExit: 0, activeEnter: 0, activeExit: 0, inactiveEnter: 0 },
-  sourcePath: '/etc/crtos/units/jailhouse.yaml',
-  dropInPaths: [],
-  requires: [],
-  wants: [],
-  after: [],
-  before: [],
-  requiredBy: [],
-  wantedBy: [],
-  details: { kind: 'Hypervisor', type: 'jailhouse', enabled: true },
-  ...extra,
-});
+const status = (extra: Partial<UnitStatus> = {}): UnitStatus =>
+  makeUnit('jailhouse.hypervisor', { kind: 'Hypervisor', type: 'jailhouse', enabled: true }, { activeState: 'active', subState: 'enabled', ...extra });
 
 describe('a held change', () => {
   it('crtosctl plan: held steps are listed apart and not counted as steps the reload takes', () => {
