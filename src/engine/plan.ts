@@ -144,7 +144,12 @@ export function plan(input: PlanInput): Plan {
     const kind = set.units.get(id)!.kind;
     const held = pending.get(id);
     if (held && (wantUp(id) || pendingDown.has(id))) {
-      intent(id).step = { unit: id, action: 'pending', reason: `${held.reason}; ${held.hint}` };
+      // A reload in place keeps the configuration that runs (a failed cell's policy still applies).
+      const reloadWhy = reloads.get(id);
+      if (reloadWhy !== undefined && obs !== 'inactive' && canReload(kind)) {
+        intent(id).reload = { reason: reloadWhy };
+        intent(id).step = { unit: id, action: 'reload', reason: reloadWhy };
+      } else intent(id).step = { unit: id, action: 'pending', reason: `${held.reason}; ${held.hint}` };
       continue;
     }
     if (!wantUp(id)) {
@@ -284,7 +289,8 @@ export function plan(input: PlanInput): Plan {
  * The changes a unit's kind holds until the operator asks (a running hypervisor's re-enable, see
  * KindDefinition.holdChange), then the units whose changed fields apply only with one of those
  * (UnitDescription.heldWith: a cell's links must not reach the cell before the root cell has
- * them). A restart asked for applies the change, so it is not held.
+ * them). A restart asked of the unit that holds applies its change, so it is not held; one asked
+ * of a unit waiting with it is not (see below).
  */
 function heldChanges(input: PlanInput, stateOf: (id: string) => Observation['state'], restarts: ReadonlySet<string>): Map<string, PendingChange> {
   const { set, descriptions, records } = input;
@@ -306,8 +312,9 @@ function heldChanges(input: PlanInput, stateOf: (id: string) => Observation['sta
     if (hint) out.set(id, { action: c.action, reason: `${c.action} (${changeReason(set, descriptions, records, id, c.decisive)})`, hint });
   }
   if (out.size === 0) return out;
+  // A restart asked of one of these would bring its new description up before its source's: it waits too.
   for (const [id] of set.units) {
-    if (out.has(id) || restarts.has(id)) continue;
+    if (out.has(id)) continue;
     const heldWith = descriptions.get(id)?.heldWith;
     if (!heldWith) continue;
     const fields = changedFields(id) ?? [];

@@ -109,6 +109,24 @@ group('plan', () => {
     expectReEnable(p2, 'restart');
   });
 
+  test("a cell whose links change with a held re-enable waits with it: not re-created, not even when its restart is asked for; its failure policy's reload in place still runs", () => {
+    const cfg = running();
+    const descs = describe(cfg.set, { 'jailhouse.hypervisor': { links: 'new' }, 'nuttx.cell': { links: 'new' } });
+    descs.get('nuttx.cell')!.heldWith = { links: 'jailhouse.hypervisor' };
+    const records = recordsOf(cfg.set, describe(cfg.set, { 'jailhouse.hypervisor': { links: 'old' }, 'nuttx.cell': { links: 'old' } }));
+    const base = { set: cfg.set, descriptions: descs, records, observed: cfg.observed, holds: new Map() };
+    const held = plan(base);
+    expect(held.jobs).toEqual([]);
+    expect([...held.pending.keys()].sort()).toEqual(['jailhouse.hypervisor', 'nuttx.cell']);
+    expect(held.pending.get('nuttx.cell')).toEqual({ action: 're-enable', reason: 'field links changed with jailhouse.hypervisor', hint: "applies with jailhouse.hypervisor's re-enable" });
+    expect(plan({ ...base, restarts: new Set(['nuttx.cell']) }).jobs).toEqual([]);
+    const failed = plan({ ...base, observed: observedAll(cfg.set, 'active', { 'nuttx.cell': 'failed' }), reloads: new Map([['nuttx.cell', 'cell failed; restarting']]) });
+    expect(jobsOf(failed)).toContain('reload nuttx.cell');
+    expect(failed.jobs.some((j) => j.unit === 'jailhouse.hypervisor' || (j.unit === 'nuttx.cell' && j.type !== 'reload'))).toBe(false);
+    // The restart of the hypervisor takes the cell with it, with its new links.
+    expectReEnable(plan({ ...base, restarts: new Set(['jailhouse.hypervisor']) }), 'restart');
+  });
+
   test('a new system configuration re-enables by itself when the Hypervisor unit says reEnableOnChange: true', () => {
     const r = edited((f) => f.set('jailhouse.yaml', f.get('jailhouse.yaml')!.replace('type: jailhouse\n', 'type: jailhouse\nreEnableOnChange: true\n')));
     expect(r.set.units.get('jailhouse.hypervisor')!.spec).toMatchObject({ reEnableOnChange: true });
