@@ -3,7 +3,8 @@
  * the example's NuttX image), a driver per cell and a loader per cell (a resident process), on a
  * simulated machine with N+2 CPUs.
  */
-import { mkdtempSync, mkdirSync, writeFileSync, chmodSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
+import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -98,6 +99,70 @@ export async function disposeSynthetic(syn: Synthetic): Promise<void> {
     } catch (e) {
       if (attempt >= 10) throw e;
       await new Promise((r) => setTimeout(r, 100));
+    }
+  }
+}
+
+/** The NODE_OPTIONS the packaged service runs crtosd with (packaging/systemd/crtosd.service). */
+export const SERVICE_NODE_OPTIONS = /^Environment=NODE_OPTIONS=(.*)$/m.exec(readFileSync(join(process.cwd(), 'packaging/systemd/crtosd.service'), 'utf8'))?.[1] ?? '';
+
+const USER_HZ = 100;
+
+/** CPU seconds a process has used (user + system), from /proc/PID/stat. */
+export function cpuSeconds(pid: number): number {
+  const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(f[11]) + Number(f[12])) / USER_HZ;
+}
+
+/** A `VmRSS`-style line of /proc/PID/status, in MB (NaN when missing). */
+export function statusMb(pid: number, key: string): number {
+  const m = new RegExp(`^${key}:\\s+(\\d+) kB`, 'm').exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+  return m ? Number(m[1]) / 1024 : NaN;
+}
+
+/** crtosd (the bundled daemon, as deployed) on the deployment, logging warnings only. */
+export function startDaemon(syn: Synthetic, nodeOptions: string): ChildProcess {
+  return spawn(process.execPath, [join(process.cwd(), 'dist/crtosd.mjs'), '--units', syn.unitsDir, '--root', syn.machine.dir, '--state-dir', syn.stateDir, '--log-level', 'warn'], {
+    env: { ...syn.machine.env, NODE_OPTIONS: nodeOptions },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+}
+
+interface StateUnits {
+  units: Record<string, { kind: string; phase: string; facts: { pid?: number } }>;
+}
+
+function stateUnits(syn: Synthetic): StateUnits['units'] {
+  return (JSON.parse(readFileSync(join(syn.stateDir, 'state.json'), 'utf8')) as StateUnits).units;
+}
+
+/** Resolves once every cell runs and every loader is recorded active (checked every 250 ms); rejects after `timeoutMs`. */
+export async function untilBroughtUp(syn: Synthetic, timeoutMs = 180_000): Promise<void> {
+  const t0 = Date.now();
+  for (;;) {
+    const state = await syn.machine.state();
+    let loaders = 0;
+    try {
+      loaders = Object.values(stateUnits(syn)).filter((u) => u.kind === 'Loader' && u.phase === 'active' && u.facts.pid).length;
+    } catch {
+      // not written yet
+    }
+    if (state.jailhouse.cells.filter((c) => c.state === 'running').length === syn.cells && loaders === syn.cells) return;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`bring-up did not finish within ${timeoutMs / 1000} s`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+}
+
+/** Stops the daemon (SIGTERM) and kills the loaders it leaves running, as a deployment's own would outlive it. */
+export async function stopDaemon(daemon: ChildProcess, syn: Synthetic): Promise<void> {
+  daemon.kill('SIGTERM');
+  await new Promise((r) => daemon.once('exit', r));
+  for (const u of Object.values(stateUnits(syn))) {
+    if (!u.facts.pid) continue;
+    try {
+      process.kill(u.facts.pid, 'SIGKILL');
+    } catch {
+      // already gone
     }
   }
 }

@@ -13,6 +13,7 @@ import { unitProperties } from '../../src/dbus/properties.js';
 import { CrtosClient } from '../../src/dbus/client.js';
 import { startDbusService, type DbusServiceHandle } from '../../src/dbus/index.js';
 import { renderUnitStatus } from '../../src/cli/format/status.js';
+import { findView } from '../../src/kinds/views.js';
 import { FakeManager } from '../dbus/helpers/fake-manager.js';
 import { startPrivateBus, type PrivateBus } from '../dbus/helpers/private-bus.js';
 import { run } from '../dbus/helpers/run.js';
@@ -47,6 +48,13 @@ describe('health in a unit status', () => {
     const quiet = toStatus(newRuntime('hello.loader', 'Loader', emptyDetails('Loader')), undefined);
     expect(quiet.details).toMatchObject({ healthEvents: {}, healthActions: {}, healthLevel: '', healthLastTime: 0 });
     expect(renderUnitStatus({ color: false }, quiet, [], AT)).not.toContain('Health');
+  });
+
+  it('names no level in status where the event named an action directly (or an old policy field did)', () => {
+    const rt = runtimeWith('hello.loader', 'Loader', ['failed']);
+    const lines = findView('Loader')!.statusLines(toStatus(rt, undefined).details);
+    expect(lines).toContainEqual(['Health', 'events failed 1; actions log 1']);
+    expect(lines.find(([label]) => label === 'Last event')?.[1]).toMatch(/ failed → log: it failed$/);
   });
 
   it('goes on the kind interface as a{su} counts, strings and a µs timestamp', () => {

@@ -83,9 +83,11 @@ function localTime(usec: number): string {
 export function healthStatusLines(details: Details): [string, string][] {
   const d = details as Details & HealthDetails;
   if (!d.healthLastEvent) return [];
-  const level = d.healthLevel && d.healthLevel !== d.healthLastAction ? ` at ${d.healthLevel}` : '';
+  // A level named like its action is the one an event names directly (or an old policy field):
+  // the action says it all.
+  const named = d.healthLevel !== '' && d.healthLevel !== d.healthLastAction;
   return [
-    ['Health', `events ${counts(d.healthEvents)}; actions ${counts(d.healthActions)}${d.healthLevel ? `; level ${d.healthLevel}` : ''}`],
-    ['Last event', `${localTime(d.healthLastTime)} ${d.healthLastEvent} → ${d.healthLastAction}${level}: ${d.healthLastReason}`],
+    ['Health', `events ${counts(d.healthEvents)}; actions ${counts(d.healthActions)}${named ? `; level ${d.healthLevel}` : ''}`],
+    ['Last event', `${localTime(d.healthLastTime)} ${d.healthLastEvent} → ${d.healthLastAction}${named ? ` at ${d.healthLevel}` : ''}: ${d.healthLastReason}`],
   ];
 }
