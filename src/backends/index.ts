@@ -6,9 +6,12 @@ import './definitions.js';
 import { registerBackend } from './registry.js';
 import { jailhouseBackend } from './jailhouse/backend.js';
 import { rtmuxBackend } from './rtmux/backend.js';
+import { remoteprocBackend } from './remoteproc/backend.js';
+import './remoteproc/facts.js';
 
 registerBackend(jailhouseBackend);
 registerBackend(rtmuxBackend);
+registerBackend(remoteprocBackend);
 
 export * from './registry.js';
 export type * from './port.js';

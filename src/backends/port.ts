@@ -48,6 +48,12 @@ export interface BackendDefinition<Fields extends z.ZodRawShape = z.ZodRawShape>
    */
   checkCells?(ctx: CheckContext, hypervisor: HypervisorUnit, cells: readonly Unit[]): Promise<Problem[]>;
   /**
+   * Present when a cell on it may write its configuration inline as a mapping of this backend's own
+   * (remoteproc: the processor and its settings): the schema of that mapping, tried before
+   * Jailhouse's inline configuration in the Cell's `config` (src/kinds/cell/spec.ts).
+   */
+  partitions?: { inlineConfig: z.ZodType };
+  /**
    * Present when it carries Link units: the link `type:`s it makes, and the check of the links of
    * one of its hypervisors (where each goes, PCI addresses, what the peers can take), as `validate`
    * and the daemon run it before a set is applied.
@@ -158,6 +164,12 @@ export interface PartitionPort {
   shutdown(host: Host, name: string, call?: ToolCall): Promise<void>;
   /** Rejects with errno ENOENT when it is gone already. */
   destroy(host: Host, name: string, call?: ToolCall): Promise<void>;
+  /**
+   * The operations for one cell, given the facts its description recorded, for a backend whose
+   * operations need more than a name and a configuration path (remoteproc: where its firmware is
+   * installed, its recovery and coredump settings). Absent: the operations are the same for all.
+   */
+  bind?(facts: UnitFacts): PartitionPort;
 }
 
 export interface Backend {

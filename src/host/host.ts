@@ -210,6 +210,13 @@ export interface Host {
    * HostError (HOST_WRITE_FAILED) carrying the errno; nothing is left behind on failure.
    */
   installFile(source: string | Uint8Array, target: string, opts?: InstallFileOptions): Promise<void>;
+  /**
+   * Writes `value` to a kernel attribute (a sysfs file such as a remote processor's `state`): one
+   * open of the existing file and one write, never a temporary file renamed over it (sysfs refuses
+   * that). Rejects with a HostError (HOST_WRITE_FAILED) carrying the errno the kernel returned, so
+   * a backend can tell EBUSY from EINVAL.
+   */
+  writeAttribute(machinePath: string, value: string): Promise<void>;
   // Every operation that runs a tool takes a ToolCall: a signal that kills the tool with its
   // process group when the caller's deadline passes, and an observer of the tool's process.
   loadModule(spec: ModuleSpec, call?: ToolCall): Promise<void>;

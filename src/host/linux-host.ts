@@ -3,8 +3,8 @@
  * PATH and run with argv arrays. With root = a simulated machine directory and the simulator's
  * stand-in tools first on PATH, this same code drives the simulator.
  */
-import { readFileSync, readdirSync } from 'node:fs';
-import { readFile, readdir, access, mkdir } from 'node:fs/promises';
+import { constants as fsConstants, readFileSync, readdirSync } from 'node:fs';
+import { readFile, readdir, access, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath, isAbsolute } from 'node:path';
 import { connect } from 'node:net';
 import type {
@@ -199,6 +199,19 @@ class LinuxHost implements Host {
   async installFile(source: string | Uint8Array, target: string, opts: InstallFileOptions = {}): Promise<void> {
     const from = typeof source === 'string' ? { source: this.resolve(source), machineSource: source } : { source, machineSource: `${source.length} bytes` };
     await installFileAtomically({ ...from, target: this.resolve(target), machineTarget: target }, opts.mode);
+  }
+
+  async writeAttribute(machinePath: string, value: string): Promise<void> {
+    let handle: FileHandle | undefined;
+    try {
+      // Write-only, no create, no truncate: the attribute must exist, and the kernel takes the one write whole.
+      handle = await open(this.resolve(machinePath), fsConstants.O_WRONLY);
+      await handle.write(value);
+    } catch (e) {
+      throw new HostError({ code: 'HOST_WRITE_FAILED', op: 'writeAttribute', errno: errnoOf(e), message: `writeAttribute: cannot write ${JSON.stringify(value)} to ${machinePath}: ${(e as Error).message}` });
+    } finally {
+      await handle?.close().catch(() => undefined);
+    }
   }
 
   async loadModule(spec: ModuleSpec, call?: ToolCall): Promise<void> {

@@ -36,10 +36,16 @@ async function partition(backend: Backend, host: Host, unitId: string, name: str
   return (await hostStep(unitId, `reading the ${backend.definition.title} state`, backend.observe!(host), code)).partitions.find((p) => p.name === name);
 }
 
+/** The backend's operations for a cell with these facts (PartitionPort.bind). */
+function bound(backend: Backend, facts: UnitFacts): PartitionPort {
+  const ops = backend.partitions!;
+  return ops.bind?.(facts) ?? ops;
+}
+
 /** The backend a start or reload acts through: the one its description names. */
 function opsOf(ctx: KindContext): { backend: Backend; ops: PartitionPort } {
   const backend = backendOfFacts(ctx.desc.facts);
-  return { backend, ops: backend.partitions! };
+  return { backend, ops: bound(backend, ctx.desc.facts) };
 }
 
 export const cellBehaviour: KindBehaviour = {
@@ -123,7 +129,7 @@ export const cellBehaviour: KindBehaviour = {
     if (name === undefined) return;
     const timeout = specOf(target.unit)?.timeout ?? 30_000;
     const backend = backendOfFacts(target.facts);
-    const ops = backend.partitions!;
+    const ops = bound(backend, target.facts);
     if (!(await partition(backend, ctx.host, target.id, name, 'ENGINE_STOP_FAILED'))) return;
     const what = `${ops.commands.destroy} ${name}`;
     try {

@@ -10,7 +10,7 @@ import type { Problem } from '../../errors/problem.js';
 import type { Unit, UnitOf } from '../../units/types.js';
 import { unitId } from '../spec-common.js';
 import { unitProblem, type CheckContext } from '../../transaction/context.js';
-import { cellBackendDefinitions, findBackendDefinition, type HypervisorCommon, type HypervisorUnit } from '../../backends/definitions.js';
+import { backendDefinitions, cellBackendDefinitions, findBackendDefinition, type HypervisorCommon, type HypervisorUnit } from '../../backends/definitions.js';
 
 /** The Cell units of the set (the transaction check hands over this kind's units). */
 export async function checkCells(ctx: CheckContext, units: readonly Unit[]): Promise<Problem[]> {
@@ -27,7 +27,14 @@ export async function checkCells(ctx: CheckContext, units: readonly Unit[]): Pro
     if (!hv) continue; // a reference to a missing unit is the loader's finding
     const def = findBackendDefinition((hv.spec as HypervisorCommon).type);
     if (def?.checkCells) {
-      out.push(...(await def.checkCells(ctx, hv as HypervisorUnit, members)));
+      // A mapping another backend's inline configuration accepts is that backend's (a remoteproc
+      // processor on a Jailhouse hypervisor): refused here, so the backend reads only its own.
+      const own = members.filter((c) => {
+        const other = typeof c.spec.config === 'string' ? undefined : backendDefinitions().find((d) => d !== def && d.partitions?.inlineConfig.safeParse(c.spec.config).success);
+        if (other) out.push(unitProblem(ctx, c, ['config'], 'UNIT_CELL_CONFIG', `${c.id}'s config is a ${other.title} configuration, but ${hvId} is a ${def.title} hypervisor`, `run the cell on a \`type: ${other.type}\` Hypervisor unit, or write a ${def.title} configuration`));
+        return other === undefined;
+      });
+      out.push(...(await def.checkCells(ctx, hv as HypervisorUnit, own)));
       continue;
     }
     const cellDefs = cellBackendDefinitions();

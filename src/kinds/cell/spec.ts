@@ -11,6 +11,8 @@ import { address, duration, machinePath, tcpEndpoint } from '../../units/scalars
 import { inlineCellConfigSchema, type InlineCellConfig } from '../../jailhouse/description.js';
 import { standIn } from '../../units/schema-walk.js';
 import type { Unit, UnitOf } from '../../units/types.js';
+// The registry alone, as the Link kind does: importing the definitions here would be a cycle.
+import { backendDefinitions, backendGeneration } from '../../backends/registry.js';
 import { healthSchema, livenessSchema } from '../../engine/health/schema.js';
 import { resolveTable, type DeclaredHealth, type HealthAction, type HealthEvent, type HealthTable } from '../../engine/health/table.js';
 
@@ -53,16 +55,24 @@ export const CELL_HEALTH_EVENTS: readonly HealthEvent[] = ['failed', 'liveness',
 
 const cellHealthSchema = healthSchema({ kind: 'Cell', events: CELL_HEALTH_EVENTS, cannot: {} });
 
-export const cellSchema = z
-  .strictObject({
+/**
+ * `config`: a path, the inline configurations the backends contribute (remoteproc's processor
+ * mapping, strict, so it is tried first), then Jailhouse's loose one. A string is a path, a mapping
+ * the configuration itself (the JSON Schema says oneOf).
+ */
+function configField(inline: readonly z.ZodType[]) {
+  // Typed as Jailhouse's: the code that reads a backend's own mapping is that backend's (BackendCellConfig).
+  return (z.union([machinePath, ...inline, inlineConfig]) as unknown as z.ZodUnion<[typeof machinePath, typeof inlineConfig]>).meta({
+    description:
+      'The cell configuration: for Jailhouse the path of a .cell file for `jailhouse cell create`, or the configuration written inline (revision and arch default to the hypervisor\'s; its name and CPUs are read from it); for remoteproc the processor `{ processor, recovery, coredump, bootloader }`.',
+  });
+}
+
+const cellFields = (inline: readonly z.ZodType[]) => ({
     kind: z.literal('Cell'),
     ...commonFields,
     hypervisor: z.string().meta({ description: 'Name of the Hypervisor unit; implies requires and after.' }),
-    // A string is a path, a mapping the configuration itself (the JSON Schema says oneOf).
-    config: z.union([machinePath, inlineConfig]).meta({
-      description:
-        'The cell configuration for `jailhouse cell create`: the path of a .cell file, or the configuration written inline (revision and arch default to the hypervisor\'s). Its name and CPUs are read from it.',
-    }),
+    config: configField(inline),
     load: z
       .array(z.union([imageLoad, stringLoad]))
       .default([])
@@ -82,9 +92,29 @@ export const cellSchema = z
     startLimit: startLimit.default(startLimitDefault),
     ready: readinessSchema.optional(),
     timeout: duration.prefault(30).meta({ description: 'Timeout of each create, load, start, shutdown or destroy (default 30s).' }),
-  })
-  .meta({ title: 'Cell', description: 'A hypervisor cell: created from its configuration, loaded with images, started and supervised.' });
+});
 
+const CELL_META = { title: 'Cell', description: 'A hypervisor cell (or remote processor): created from its configuration, loaded with images, started and supervised.' };
+
+/** The schema with Jailhouse's configurations only: what CellSpec's type is read from. */
+export const cellSchema = z.strictObject(cellFields([])).meta(CELL_META);
+
+let built: { generation: number; schema: typeof cellSchema } | undefined;
+
+/** With the inline configurations of every registered backend, rebuilt when a backend is registered. */
+export function cellSchemaOfBackends(): typeof cellSchema {
+  if (built?.generation !== backendGeneration()) {
+    const inline = backendDefinitions().flatMap((d) => (d.partitions ? [d.partitions.inlineConfig] : []));
+    built = { generation: backendGeneration(), schema: z.strictObject(cellFields(inline)).meta(CELL_META) };
+  }
+  return built.schema;
+}
+
+/**
+ * A Cell's spec. Its `config` is typed as Jailhouse's (a path or its inline configuration): a
+ * backend whose own mapping it may be (remoteproc) reads it as that (its checkCells has refused
+ * the others), and Jailhouse's check refuses a mapping of another backend's before it reads one.
+ */
 export type CellSpec = z.output<typeof cellSchema>;
 export type CellLoadEntry = CellSpec['load'][number];
 
@@ -125,7 +155,9 @@ export function cellHealthTable(spec: CellSpec): HealthTable {
 export const cellDefinition = defineKind({
   kind: 'Cell',
   summary: 'A hypervisor cell running a real-time OS',
-  schema: cellSchema,
+  get schema() {
+    return cellSchemaOfBackends();
+  },
   references: (c) => [
     { field: 'hypervisor', target: unitId(c.hypervisor, 'Hypervisor') },
     ...c.load.flatMap((entry, i) => ('image' in entry ? [{ field: `load.${i}.image`, target: unitId(entry.image, 'Image') }] : [])),
