@@ -8,9 +8,9 @@ import { allBackends, backendDefinitions, backendGeneration, backendOf, cellBack
 
 describe('the backend registry', () => {
   test('lists the built-in definitions and backends in registration order', () => {
-    expect(backendDefinitions().map((d) => d.type)).toEqual(['jailhouse', 'rtmux']);
-    expect(allBackends().map((b) => b.definition.type)).toEqual(['jailhouse', 'rtmux']);
-    expect(cellBackendDefinitions().map((d) => d.type)).toEqual(['jailhouse']);
+    expect(backendDefinitions().map((d) => d.type)).toEqual(['jailhouse', 'rtmux', 'remoteproc']);
+    expect(allBackends().map((b) => b.definition.type)).toEqual(['jailhouse', 'rtmux', 'remoteproc']);
+    expect(cellBackendDefinitions().map((d) => d.type)).toEqual(['jailhouse', 'remoteproc']);
   });
 
   test('a record that names no backend ran on Jailhouse', () => {

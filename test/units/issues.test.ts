@@ -11,12 +11,12 @@ function oneError(text: string): string {
 
 describe('zod issues in words', () => {
   it('a missing discriminator lists the choices', () => {
-    expect(oneError('kind: Hypervisor\nname: h\nsystem: /x\n')).toBe("1:1 UNIT_MISSING_FIELD missing field 'type' | one of 'jailhouse', 'rtmux'");
+    expect(oneError('kind: Hypervisor\nname: h\nsystem: /x\n')).toBe("1:1 UNIT_MISSING_FIELD missing field 'type' | one of 'jailhouse', 'rtmux', 'remoteproc'");
   });
 
   it('a wrong discriminator suggests the near one', () => {
     expect(oneError('kind: Hypervisor\nname: h\ntype: jailhous\nsystem: /x\n')).toBe(
-      "3:7 UNIT_INVALID_VALUE 'type' must be one of 'jailhouse', 'rtmux', not the string 'jailhous' | did you mean 'jailhouse'?",
+      "3:7 UNIT_INVALID_VALUE 'type' must be one of 'jailhouse', 'rtmux', 'remoteproc', not the string 'jailhous' | did you mean 'jailhouse'?",
     );
   });
 

@@ -9,6 +9,7 @@ import { unitId } from '../../kinds/spec-common.js';
 import { duration, machinePath } from '../../units/scalars.js';
 import type { BackendDefinition, HypervisorUnit } from '../port.js';
 import { rpmsgLinkType } from './link-fields.js';
+import { standIn } from '../../units/schema-walk.js';
 
 export const remoteprocFields = {
   driver: z
@@ -48,6 +49,25 @@ export const remoteprocCellConfig = z
 
 export type RemoteprocCellConfig = z.output<typeof remoteprocCellConfig>;
 
+/**
+ * The mapping as the Cell's `config` union tries it: one without `processor` is no remoteproc
+ * mapping at all, refused as a value of another type, so a Jailhouse configuration's own mistakes
+ * are the ones reported. Hints and the JSON Schema see remoteprocCellConfig.
+ */
+const inlineConfig = standIn(
+  z.looseObject({}).transform((value, ctx): RemoteprocCellConfig => {
+    if (!('processor' in value)) {
+      ctx.addIssue({ code: 'invalid_type', expected: 'object', input: value, message: 'a remoteproc processor mapping names its processor' });
+      return z.NEVER;
+    }
+    const parsed = remoteprocCellConfig.safeParse(value);
+    if (parsed.success) return parsed.data;
+    for (const issue of parsed.error.issues) ctx.addIssue(issue as Parameters<typeof ctx.addIssue>[0] & object);
+    return z.NEVER;
+  }),
+  () => remoteprocCellConfig,
+);
+
 export const remoteprocDefinition: BackendDefinition<typeof remoteprocFields> = {
   type: 'remoteproc',
   title: 'remoteproc',
@@ -56,7 +76,7 @@ export const remoteprocDefinition: BackendDefinition<typeof remoteprocFields> = 
   files: () => [],
   // Where the firmware goes is the cells' business (their description carries it): no re-enable.
   changes: { driver: 're-enable', firmwareDir: 'none', timeout: 'none' },
-  partitions: { inlineConfig: remoteprocCellConfig },
+  partitions: { inlineConfig },
   checkCells: async (ctx, hv, cells) => (await import('./check-cells.js')).checkCells(ctx, hv as RemoteprocHypervisor, cells),
   links: {
     types: [rpmsgLinkType],
