@@ -9,27 +9,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createHash } from 'node:crypto';
 import { makeFixture, machineOps, settle, states, until, untilUnit, type Fixture } from './harness.js';
+import { REMOTEPROC_UNITS, RP_ACTIVE, sysfsWrites } from './remoteproc-fixture.js';
 import type { Manager } from '../../src/engine/manager.js';
 import { REMOTEPROC_DESCRIPTION, zephyrFirmware } from '../../src/sim/index.js';
 
-export const REMOTEPROC_UNITS = join(import.meta.dirname, '../../units/remoteproc');
-export const RP_ACTIVE = {
-  'console.link': 'active/success',
-  'remoteproc.hypervisor': 'active/success',
-  'rpmsg-proxy.loader': 'active/success',
-  'zephyr.cell': 'active/success',
-  'zephyr.image': 'active/success',
-};
 const SYSFS = '/sys/class/remoteproc/remoteproc0';
 const INSTALLED = 'lib/firmware/crtos-imx-rproc.elf';
 const sha = (b: Uint8Array) => createHash('sha256').update(b).digest('hex');
-
-/** The sysfs writes the machine logged, as `attribute value` (`state start`). */
-export async function sysfsWrites(f: Fixture): Promise<string[]> {
-  return (await f.machine.readLog())
-    .filter((e) => e.op === 'sysfs write')
-    .map((e) => `${String(e.args[0]).split('/').pop()} ${String(e.args[1]).trim()}${e.result === 'ok' ? '' : ` => ${e.result}`}`);
-}
 
 describe('the remoteproc example on the simulated i.MX8M', () => {
   let f: Fixture;

@@ -12,6 +12,7 @@ import { remoteprocBackend } from '../../../src/backends/remoteproc/backend.js';
 import type { RemoteprocFacts } from '../../../src/backends/remoteproc/facts.js';
 import { readRemoteproc } from '../../../src/backends/remoteproc/sysfs.js';
 import { HostError } from '../../../src/host/host-error.js';
+import { sysfsWrites } from '../../engine/remoteproc-fixture.js';
 import { REMOTEPROC_DESCRIPTION, REMOTEPROC_FIRMWARE_FILE } from '../../../src/sim/index.js';
 
 const SETTINGS: RemoteprocFacts = { processor: 'imx-rproc', recovery: true, coredump: 'disabled', bootloader: false, firmwareDir: '/lib/firmware', firmwareName: 'crtos-imx-rproc.elf' };
@@ -21,7 +22,7 @@ describe('remoteproc operations on the simulated i.MX8M', () => {
   let s: SimHost;
   const ops = (settings: Partial<RemoteprocFacts> = {}) => remoteprocBackend.partitions!.bind!({ cellName: 'imx-rproc', remoteproc: { ...SETTINGS, ...settings } });
   const state = async () => (await readRemoteproc(s.host)).processors[0]!;
-  const writes = async () => (await s.machine.readLog()).filter((e) => e.op === 'sysfs write').map((e) => `${String(e.args[0]).split('/').pop()} ${String(e.args[1]).trim()}${e.result === 'ok' ? '' : ` => ${e.result}`}`);
+  const writes = () => sysfsWrites(s);
   /** Brings the processor back offline with the kernel's defaults, the firmware not installed. */
   const reset = async () => {
     await ops().destroy(s.host, 'imx-rproc');
