@@ -4,30 +4,33 @@
  * and requests the next pass acts on), which event a failed start and a loader's exit raise, and
  * the log line of each.
  */
-import { afterEach, beforeEach, describe, expect, test } from 'vitest';
+import { afterEach, describe, expect, test } from 'vitest';
 import { dirname } from 'node:path';
 import { fastSupervision, makeFixture, type Fixture } from './harness.js';
 import { makeParts, type Parts } from './parts.js';
 import { problem } from '../../src/errors/problem.js';
 import { requiredByClosure } from '../../src/engine/graph.js';
 
-let f: Fixture;
-let parts: Parts | undefined;
-
-beforeEach(async () => {
-  f = await makeFixture();
-  fastSupervision(f);
-});
+/** The machine and the engine's parts of the running test, made by `partsWith`. */
+let current: { f: Fixture; parts: Parts } | undefined;
 afterEach(async () => {
-  parts?.close();
-  parts = undefined;
-  await f.cleanup();
+  current?.parts.close();
+  await current?.f.cleanup();
+  current = undefined;
 });
 
-/** The cell's table: `health` with these `on` entries and levels, instead of onFailure. */
+/** The example with quick restarts, a unit file edited, and the engine's parts on it. */
+async function partsWith(file: string, edit: (text: string) => string): Promise<{ f: Fixture; parts: Parts }> {
+  const f = await makeFixture();
+  fastSupervision(f);
+  f.writeUnit(file, edit(f.readUnit(file)));
+  current = { f, parts: await makeParts(f) };
+  return current;
+}
+
+/** The cell's table: `health` with these `on` entries and levels, instead of onFailure; the cell runs, as this daemon's. */
 async function withCellTable(health: string): Promise<Parts> {
-  f.writeUnit('nuttx.yaml', f.readUnit('nuttx.yaml').replace('onFailure: restart\n', `health: ${health}\n`));
-  const p = (parts = await makeParts(f));
+  const { f, parts: p } = await partsWith('nuttx.yaml', (t) => t.replace('onFailure: restart\n', `health: ${health}\n`));
   await f.machine.bringUp('running');
   const desc = p.descriptions.get('nuttx.cell')!;
   p.records.write(p.set.units.get('nuttx.cell')!, p.set, desc, desc.facts, 'active');
@@ -36,7 +39,7 @@ async function withCellTable(health: string): Promise<Parts> {
 
 /** The cell fails and the supervisor sees it. */
 async function cellFails(p: Parts): Promise<void> {
-  await f.machine.failCell('nuttx');
+  await current!.f.machine.failCell('nuttx');
   p.supervisor.superviseFailures(await p.observe());
 }
 
@@ -90,7 +93,7 @@ describe('the actions of a health table, for a cell found failed', () => {
 
   test('reload and restart: after the back-off, a reload in place or a stop and start', async () => {
     const p = await withCellTable('{ on: { failed: warm }, levels: { warm: { action: reload, limit: 1, window: 1min, then: cold }, cold: { action: restart } } }');
-    await f.machine.failCell('nuttx');
+    await current!.f.machine.failCell('nuttx');
     const failed = await p.observe();
     p.supervisor.superviseFailures(failed);
     expect(p.holds.get('nuttx.cell')).toEqual({ reason: 'restart-pending' });
@@ -121,8 +124,7 @@ describe('the events of failed starts and exits', () => {
   });
 
   test("a loader's clean exit is exited, an unclean one failed; restart: decides what the table leaves out", async () => {
-    f.writeUnit('hello.yaml', f.readUnit('hello.yaml').replace('restart: on-failure', 'restart: on-failure\nhealth: { on: { exited: stop } }'));
-    const p = (parts = await makeParts(f));
+    const { parts: p } = await partsWith('hello.yaml', (t) => t.replace('restart: on-failure', 'restart: on-failure\nhealth: { on: { exited: stop } }'));
     const unit = p.set.units.get('hello.loader')!;
     const desc = p.descriptions.get(unit.id)!;
     const exitWith = async (code: number) => {

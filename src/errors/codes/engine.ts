@@ -8,7 +8,7 @@ export const engineCodes = {
   ENGINE_BAD_JOB: { summary: 'The job type does not apply to this unit (e.g. reload of a unit that is not a Cell)' },
   ENGINE_START_FAILED: { summary: 'A host operation of a start failed; the message names the operation and the tool error' },
   ENGINE_STOP_FAILED: { summary: 'A host operation of a stop failed; the unit may still be (partly) up' },
-  ENGINE_TIMEOUT: { summary: 'An operation or a readiness check did not finish within the unit\'s timeout' },
+  ENGINE_TIMEOUT: { summary: 'An operation, or a wait for what it makes (a device node, an interface), did not finish within the unit\'s timeout' },
   ENGINE_READY_TIMEOUT: { summary: 'A started unit did not answer its readiness check (`ready:`) within ready.timeout; its health table\'s readyTimeout decides what follows' },
   ENGINE_LIVENESS_FAILED: { summary: 'A running unit failed its liveness check failureThreshold times in a row; its health table\'s liveness entry decides what follows' },
   ENGINE_DEPENDENCY: { summary: 'A unit this one requires failed, so this unit was not started' },
