@@ -10,6 +10,7 @@ import { makeFixture, machineOps, managerEvents, settle, states, until, untilUni
 import { REMOTEPROC_DESCRIPTION, REMOTEPROC_FIRMWARE_FILE, type MachineDescription } from '../../src/sim/index.js';
 import { REMOTEPROC_UNITS, RP_ACTIVE, sysfsWrites } from './remoteproc-fixture.js';
 import type { Manager } from '../../src/engine/manager.js';
+import { ADOPTED } from '../../src/backends/remoteproc/backend.js';
 import type { UnitStatus } from '../../src/engine/manager-api.js';
 import type { HealthDetails } from '../../src/engine/health/view.js';
 
@@ -111,14 +112,14 @@ describe('remoteproc faults', () => {
     const f = await fixture({ autoBoot: true, runningAtBoot: { image: REMOTEPROC_FIRMWARE_FILE } });
     f.writeUnit('remoteproc.yaml', f.readUnit('remoteproc.yaml').replace('coredump: disabled', 'coredump: disabled\n  bootloader: true'));
     const m = await up(f);
-    expect(m.getUnit('zephyr.cell')!.details).toMatchObject({ jailhouseState: 'attached' });
+    expect(m.getUnit('zephyr.cell')!.details).toMatchObject({ jailhouseState: ADOPTED });
     expect(await sysfsWrites(f)).toEqual([]);
     // The daemon goes away without stopping anything (as SIGKILL leaves it), and another starts.
     m.close();
     await f.machine.clearLog();
     const again = await up(f);
     expect(await sysfsWrites(f)).toEqual([]);
-    expect(again.getUnit('zephyr.cell')!.details).toMatchObject({ jailhouseState: 'attached' });
+    expect(again.getUnit('zephyr.cell')!.details).toMatchObject({ jailhouseState: ADOPTED });
     again.close();
   });
 });

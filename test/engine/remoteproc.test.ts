@@ -54,6 +54,20 @@ describe('the remoteproc example on the simulated i.MX8M', () => {
     expect(states(m)).toEqual(RP_ACTIVE);
   });
 
+  test('a daemon killed and started again adopts what runs: no sysfs write, the same proxy process', async () => {
+    const proxy = m.getUnit('rpmsg-proxy.loader')!.details.pid;
+    expect(proxy).toBeGreaterThan(0);
+    // As SIGKILL leaves it: nothing stopped, the state file as the last pass wrote it.
+    m.close();
+    await f.machine.clearLog();
+    m = f.manager();
+    expect((await m.start()).ok).toBe(true);
+    await settle(m);
+    expect(states(m)).toEqual(RP_ACTIVE);
+    expect(await sysfsWrites(f)).toEqual([]);
+    expect(m.getUnit('rpmsg-proxy.loader')!.details.pid).toBe(proxy);
+  });
+
   test('a new firmware: stop, install, start; the hypervisor, the link and the proxy are not touched but by the tty going and coming back', async () => {
     const v2 = zephyrFirmware(2);
     writeFileSync(join(f.machine.dir, 'opt/zephyr/zephyr-v2.elf'), v2);

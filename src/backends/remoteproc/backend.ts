@@ -40,10 +40,13 @@ export function phaseOf(state: string): PartitionPhase {
   return state === 'detached' ? 'shut-down' : 'failed';
 }
 
+/** What people read for a state: an attached processor runs what the bootloader started, and crtosd adopts it as it is. */
+export const ADOPTED = 'attached (adopted: started before Linux)';
+
 export function toBackendStatus(status: RemoteprocStatus): RemoteprocBackendStatus {
   const partitions = status.processors
     .filter((p) => p.state !== 'offline')
-    .map((p): Partition => ({ id: p.index, name: p.name, state: p.state, phase: phaseOf(p.state), cpus: [], failedCpus: [] }));
+    .map((p): Partition => ({ id: p.index, name: p.name, state: p.state === 'attached' ? ADOPTED : p.state, phase: phaseOf(p.state), cpus: [], failedCpus: [] }));
   return { enabled: status.present, partitions, processors: status.processors };
 }
 

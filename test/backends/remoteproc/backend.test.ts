@@ -8,7 +8,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, test } from 'vitest'
 import { rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { simHost, type SimHost } from '../helpers.js';
-import { remoteprocBackend } from '../../../src/backends/remoteproc/backend.js';
+import { ADOPTED, remoteprocBackend } from '../../../src/backends/remoteproc/backend.js';
 import type { RemoteprocFacts } from '../../../src/backends/remoteproc/facts.js';
 import { readRemoteproc } from '../../../src/backends/remoteproc/sysfs.js';
 import { HostError } from '../../../src/host/host-error.js';
@@ -128,5 +128,26 @@ describe('remoteproc operations on the simulated i.MX8M', () => {
     const e = await refusedWith(ops().start(s.host, 'm7'));
     expect(e.errno).toBe('ENOENT');
     expect(e.message).toBe('no remote processor named m7 in /sys/class/remoteproc (there: imx-rproc)');
+  });
+});
+
+describe('a core the bootloader started, not attached yet (detached)', () => {
+  let s: SimHost;
+  beforeAll(async () => {
+    s = await simHost({ ...REMOTEPROC_DESCRIPTION, remoteproc: { processors: [{ name: 'imx-rproc', driver: 'imx_rproc', runningAtBoot: { image: REMOTEPROC_FIRMWARE_FILE } }] } });
+  });
+  afterAll(async () => s.cleanup());
+  const ops = (bootloader: boolean) => remoteprocBackend.partitions!.bind!({ cellName: 'imx-rproc', remoteproc: { ...SETTINGS, bootloader } });
+
+  test('is a shut-down partition; its firmware is never replaced (without bootloader: true the load says why); a stop leaves it (Linux does not run it), start attaches it', async () => {
+    expect((await remoteprocBackend.observe!(s.host)).partitions).toMatchObject([{ name: 'imx-rproc', state: 'detached', phase: 'shut-down' }]);
+    const e = await ops(false).load(s.host, 'imx-rproc', FIRMWARE).then(() => undefined, (err: unknown) => err as HostError);
+    expect(e).toMatchObject({ errno: 'EBUSY', message: 'processor imx-rproc runs a firmware the bootloader started (detached); crtosd does not replace it', hint: expect.stringMatching(/^set `bootloader: true`/) });
+    await ops(true).destroy(s.host, 'imx-rproc');
+    await ops(true).load(s.host, 'imx-rproc', FIRMWARE);
+    expect(await sysfsWrites(s)).toEqual([]);
+    await ops(true).start(s.host, 'imx-rproc');
+    expect(await sysfsWrites(s)).toEqual(['state start']);
+    expect((await remoteprocBackend.observe!(s.host)).partitions).toMatchObject([{ name: 'imx-rproc', state: ADOPTED, phase: 'running' }]);
   });
 });
