@@ -121,6 +121,17 @@ export interface HypervisorObservation {
   enabled: boolean;
 }
 
+/**
+ * HypervisorPort.observe of a backend whose hypervisor is up exactly when its status says enabled
+ * (`activeSubState` once up, `dead` otherwise).
+ */
+export function observeEnabled(type: string, activeSubState: string): HypervisorPort['observe'] {
+  return (_target, snap) => {
+    const enabled = snap.backends.get(type)?.enabled ?? false;
+    return enabled ? { state: 'active', subState: activeSubState, enabled } : { state: 'inactive', subState: 'dead', enabled };
+  };
+}
+
 // ---- the engine half: acting on the machine -------------------------------------------------------
 
 /** What a Hypervisor unit on this backend does; the Hypervisor kind's behaviour delegates here. */

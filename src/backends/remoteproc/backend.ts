@@ -17,7 +17,7 @@ import { sha256 } from '../../engine/canonical.js';
 import { unitId } from '../../kinds/spec-common.js';
 import { waitFor } from '../../kinds/behaviour-common.js';
 import type { UnitFacts } from '../../engine/types.js';
-import type { Backend, BackendStatus, Partition, PartitionPhase, PartitionPort, Transition } from '../port.js';
+import { observeEnabled, type Backend, type BackendStatus, type Partition, type PartitionPhase, type PartitionPort, type Transition } from '../port.js';
 import { remoteprocCellConfig, remoteprocDefinition, type RemoteprocHypervisor } from './definition.js';
 import type { RemoteprocFacts } from './facts.js';
 import { attributePath, CLASS, readRemoteproc, type Processor, type RemoteprocStatus } from './sysfs.js';
@@ -202,10 +202,7 @@ export const remoteprocBackend: Backend = {
 
   hypervisor: {
     activeSubState: 'running',
-    observe(_target, snap) {
-      const enabled = snap.backends.get(remoteprocDefinition.type)?.enabled ?? false;
-      return enabled ? { state: 'active', subState: 'running', enabled } : { state: 'inactive', subState: 'dead', enabled };
-    },
+    observe: observeEnabled(remoteprocDefinition.type, 'running'),
     // The framework is the kernel's: up once its class exists (after the driver, which requires it).
     async enable(unit, ctx) {
       const spec = (unit as RemoteprocHypervisor).spec;
