@@ -6,6 +6,8 @@
  * check; a processor the bootloader started is adopted and survives a daemon restart untouched.
  */
 import { afterAll, describe, expect, test } from 'vitest';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { makeFixture, machineOps, managerEvents, settle, states, until, untilUnit, type Fixture } from './harness.js';
 import { REMOTEPROC_DESCRIPTION, REMOTEPROC_FIRMWARE_FILE, type MachineDescription } from '../../src/sim/index.js';
 import { REMOTEPROC_UNITS, RP_ACTIVE, sysfsWrites } from './remoteproc-fixture.js';
@@ -95,6 +97,23 @@ describe('remoteproc faults', () => {
     expect(await sysfsWrites(f)).toEqual(['recovery recover', 'state stop', 'firmware crtos-imx-rproc.elf', 'state start']);
     expect(healthOf(m.getUnit('zephyr.cell')!)).toMatchObject({ healthLastEvent: 'failed', healthLastAction: 'reload' });
     expect(logLines(m, 'zephyr.cell').join('\n')).toContain('remoteproc reports the cell crashed');
+  });
+
+  test('a crash with recovery disabled and an inline coredump: the dump is kept under /run/crtos/coredumps (which lets the recovery go on), then the cell is reloaded', async () => {
+    const f = await fixture();
+    f.writeUnit('remoteproc.yaml', f.readUnit('remoteproc.yaml').replace('recovery: true', 'recovery: false').replace('coredump: disabled', 'coredump: inline'));
+    const m = await up(f);
+    await f.machine.clearLog();
+    await f.machine.crashProcessor('imx-rproc');
+    await untilUnit(m, 'zephyr.cell', (u) => healthOf(u).healthEvents.failed === 1 && u.activeState === 'active' && u.details.jailhouseState === 'running');
+    await settle(m);
+    expect(await sysfsWrites(f)).toEqual(['recovery recover', 'data 1', 'state stop', 'firmware crtos-imx-rproc.elf', 'state start']);
+    const kept = readdirSync(join(f.machine.dir, 'run/crtos/coredumps'));
+    expect(kept).toEqual([expect.stringMatching(/^zephyr-\d{4}-.*\.core$/)]);
+    // An ELF core file, as the kernel wrote it.
+    const core = readFileSync(join(f.machine.dir, 'run/crtos/coredumps', kept[0]!));
+    expect([...core.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);
+    expect(existsSync(join(f.machine.dir, 'sys/class/devcoredump/devcd1'))).toBe(false);
   });
 
   test('a hang: the heartbeat stops, liveness fails three times, the health table reloads the firmware', async () => {

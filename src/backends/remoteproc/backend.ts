@@ -28,6 +28,9 @@ import type { RpmsgFields } from './link-fields.js';
 /** How long a pass waits at most for the kernel to recover a processor after a crash. */
 const RECOVERY_WAIT_MS = 10_000;
 const CLASS_POLL_MS = 50;
+const DEVCOREDUMP = '/sys/class/devcoredump';
+/** Where the dumps of crashed processors are kept (a machine path, under crtosd's state on /run). */
+export const COREDUMP_DIR = '/run/crtos/coredumps';
 
 /** The status with every processor (offline ones included), for the poll and the transition check. */
 export interface RemoteprocBackendStatus extends BackendStatus {
@@ -98,14 +101,36 @@ function settingsOf(facts: UnitFacts | undefined, name: string): RemoteprocFacts
   throw new HostError({ code: 'HOST_BAD_ARGUMENT', op: 'remoteproc', message: `the settings of processor ${name} are unknown (its cell was described without them)`, hint: 'reload crtosd (`crtosctl daemon-reload`) so the cell is described again' });
 }
 
+/**
+ * The kernel's dumps of processor `p` (/sys/class/devcoredump/devcdN whose failing_device is it),
+ * each copied to COREDUMP_DIR as CELL-TIME.core and then deleted (a write to `data`), which also
+ * lets a recovery waiting for an inline dump go on. Returns the machine paths written.
+ */
+async function saveCoredumps(host: Host, p: Processor, cell: string): Promise<string[]> {
+  const dumps = (await host.readDir(DEVCOREDUMP).catch(() => [])).filter((e) => /^devcd\d+$/.test(e));
+  const owners = await host.readAttributes(dumps.map((d) => `${DEVCOREDUMP}/${d}/failing_device/name`));
+  const saved: string[] = [];
+  for (const [i, dump] of dumps.entries()) {
+    const owner = owners[i]!;
+    if (!('text' in owner) || owner.text.trim() !== p.name) continue;
+    const target = `${COREDUMP_DIR}/${cell}-${new Date().toISOString().replace(/[:.]/g, '-')}.core`;
+    await host.installFile(await host.readFile(`${DEVCOREDUMP}/${dump}/data`), target);
+    await host.writeAttribute(`${DEVCOREDUMP}/${dump}/data`, '1');
+    saved.push(target);
+  }
+  return saved;
+}
+
 /** Stops a processor Linux runs; nothing when it is offline already or the bootloader runs it detached. */
-async function stop(host: Host, name: string): Promise<void> {
+async function stop(host: Host, name: string, settings?: RemoteprocFacts): Promise<void> {
   let p = await processor(host, name);
   if (p.state === 'offline' || p.state === 'detached') return;
   if (p.state === 'crashed' && p.recovery === 'disabled') {
     // A crashed processor cannot be stopped (EINVAL) until it is recovered: the kernel restarts
-    // it under its lock, and the stop below waits for that lock.
+    // it under its lock, and the stop below waits for that lock. The recovery is when the kernel
+    // dumps it: the dump is kept (an inline one holds the recovery until it is read).
     await write(host, p, 'recovery', 'recover');
+    if (p.coredump !== 'disabled') await saveCoredumps(host, p, settings?.cell ?? p.name);
     p = await processor(host, name);
   }
   try {
@@ -159,8 +184,8 @@ function boundOps(facts: UnitFacts | undefined): PartitionPort {
       // A start while it runs would count one more user, and the next stop would then do nothing.
       if (p.state === 'offline' || p.state === 'detached') await write(host, p, 'state', 'start');
     },
-    shutdown: (host, name) => stop(host, name),
-    destroy: (host, name) => stop(host, name),
+    shutdown: (host, name) => stop(host, name, facts?.remoteproc),
+    destroy: (host, name) => stop(host, name, facts?.remoteproc),
   };
 }
 
@@ -174,7 +199,7 @@ const partitionPort: PartitionPort = {
       return { fields: { config: 'unusable' }, problem: problem('ENGINE_CELL_CONFIG', `${cell.id} cannot run: ${why}`, { unit: cell.id, hint: 'see `crtosctl validate`' }), unitFileError: true };
     }
     const config = parsed.data;
-    const remoteproc: RemoteprocFacts = { ...config, firmwareDir: (hv as RemoteprocHypervisor).spec.firmwareDir, firmwareName: `crtos-${config.processor}.elf` };
+    const remoteproc: RemoteprocFacts = { ...config, cell: cell.name, firmwareDir: (hv as RemoteprocHypervisor).spec.firmwareDir, firmwareName: `crtos-${config.processor}.elf` };
     // What crtosd set the processor up with, kept beside the cells' configurations.
     const bytes = new TextEncoder().encode(`${JSON.stringify(remoteproc, null, 2)}\n`);
     return {

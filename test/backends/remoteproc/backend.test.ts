@@ -15,7 +15,7 @@ import { HostError } from '../../../src/host/host-error.js';
 import { sysfsWrites } from '../../engine/remoteproc-fixture.js';
 import { REMOTEPROC_DESCRIPTION, REMOTEPROC_FIRMWARE_FILE } from '../../../src/sim/index.js';
 
-const SETTINGS: RemoteprocFacts = { processor: 'imx-rproc', recovery: true, coredump: 'disabled', bootloader: false, firmwareDir: '/lib/firmware', firmwareName: 'crtos-imx-rproc.elf' };
+const SETTINGS: RemoteprocFacts = { cell: 'zephyr', processor: 'imx-rproc', recovery: true, coredump: 'disabled', bootloader: false, firmwareDir: '/lib/firmware', firmwareName: 'crtos-imx-rproc.elf' };
 const FIRMWARE = [{ file: REMOTEPROC_FIRMWARE_FILE }];
 
 describe('remoteproc operations on the simulated i.MX8M', () => {
