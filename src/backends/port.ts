@@ -92,6 +92,8 @@ export interface Partition {
   phase: PartitionPhase;
   cpus: number[];
   failedCpus: number[];
+  /** The last crash dump crtosd kept of it (a machine path), when its backend keeps them. */
+  coredump?: string;
 }
 
 /** One read of a backend's state, taken with every snapshot (Snapshot.backends, by backend type). */

@@ -6,7 +6,7 @@
  */
 import type { Host, InterfaceInfo, ModuleInfo, ProcessInfo, ToolRunObserver } from '../host/host.js';
 import { behaviourOf, INVOCATION_ENV, type Target } from '../kinds/behaviours.js';
-import { allBackends, findBackend, type Transition } from '../backends/index.js';
+import { allBackends, DEFAULT_BACKEND, findBackend, type Transition } from '../backends/index.js';
 import type { Observation, Snapshot } from './types.js';
 import { sha256 } from './canonical.js';
 
@@ -69,6 +69,16 @@ export function unrecordedProcess(target: Target): boolean {
   return behaviourOf(target.kind).process !== undefined && target.facts.pid === undefined && target.facts.invocationId !== undefined;
 }
 
+/**
+ * The backends the units run on (what their descriptions or records name), and the default one
+ * (records from before backends were recorded ran on it): a machine is not read for a backend
+ * none of its units uses (a Jailhouse machine's snapshot reads no remoteproc sysfs).
+ */
+function backendsInUse(targets: readonly Target[]) {
+  const types = new Set([DEFAULT_BACKEND, ...targets.flatMap((t) => (t.facts.hypervisorType ? [t.facts.hypervisorType] : []))]);
+  return allBackends().filter((b) => types.has(b.definition.type));
+}
+
 export async function takeSnapshot(host: Host, targets: readonly Target[], opts: SnapshotOptions = {}): Promise<Snapshot> {
   await opts.before?.();
   const networks = targets.filter((t) => behaviourOf(t.kind).observesInterfaces === true).map((t) => t.id);
@@ -80,7 +90,7 @@ export async function takeSnapshot(host: Host, targets: readonly Target[], opts:
   const pathList = [...new Set(targets.flatMap((t) => behaviourOf(t.kind).paths?.(t) ?? []))];
   const digestList = [...new Set(targets.flatMap((t) => behaviourOf(t.kind).digests?.(t) ?? []))];
   const [backends, modules, onlineCpus, interfaces, processes, paths, digests] = await Promise.all([
-    Promise.all(allBackends().flatMap((b) => (b.observe ? [b.observe(host).then((s) => [b.definition.type, s] as const)] : []))),
+    Promise.all(backendsInUse(targets).flatMap((b) => (b.observe ? [b.observe(host).then((s) => [b.definition.type, s] as const)] : []))),
     host.modules(),
     host.onlineCpus(),
     needInterfaces ? probe.read(host, networks) : Promise.resolve(undefined),

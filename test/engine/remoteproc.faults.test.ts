@@ -109,7 +109,8 @@ describe('remoteproc faults', () => {
     await settle(m);
     expect(await sysfsWrites(f)).toEqual(['recovery recover', 'data 1', 'state stop', 'firmware crtos-imx-rproc.elf', 'state start']);
     const kept = readdirSync(join(f.machine.dir, 'run/crtos/coredumps'));
-    expect(kept).toEqual([expect.stringMatching(/^zephyr-\d{4}-.*\.core$/)]);
+    expect(kept).toEqual([expect.stringMatching(/^imx-rproc-\d{4}-.*\.core$/)]);
+    await untilUnit(m, 'zephyr.cell', (u) => u.details.coredump === `/run/crtos/coredumps/${kept[0]}`);
     // An ELF core file, as the kernel wrote it.
     const core = readFileSync(join(f.machine.dir, 'run/crtos/coredumps', kept[0]!));
     expect([...core.subarray(0, 4)]).toEqual([0x7f, 0x45, 0x4c, 0x46]);

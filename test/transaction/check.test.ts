@@ -35,8 +35,8 @@ describe('checkTransaction', () => {
       expect.objectContaining({
         code: 'UNIT_FILE_MISSING',
         unit: 'l.loader',
-        message: "'environment.DEV' names the device /dev/uio7, which does not exist and no Driver unit provides",
-        hint: 'add it to `provides:` of the Driver that creates it, or correct the path',
+        message: "'environment.DEV' names the device /dev/uio7, which does not exist and no Driver or Link unit provides",
+        hint: 'add it to `provides:` of the Driver or Link that creates it, or correct the path',
         line: 4,
       }),
     ]);

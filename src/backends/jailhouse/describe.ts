@@ -77,7 +77,6 @@ export async function describeCell(unit: Unit, hv: JailhouseHypervisor | undefin
   return {
     ...own,
     fields: { ...own.fields, links: generated.links },
-    facts: { ...own.facts, generatedConfig: true },
     inlineConfig: { path: inlineConfigPath(cell.name), bytes: generated.bytes },
     heldWith: { links: hvId },
   };

@@ -53,6 +53,12 @@ export function toBackendStatus(status: RemoteprocStatus): RemoteprocBackendStat
   return { enabled: status.present, partitions, processors: status.processors };
 }
 
+/** Each partition with the newest dump kept of its processor (PROCESSOR-TIME.core: the times sort). */
+function withCoredumps(status: RemoteprocBackendStatus, kept: readonly string[]): RemoteprocBackendStatus {
+  const newest = (name: string) => kept.filter((f) => f.startsWith(`${name}-`) && f.endsWith('.core')).sort().at(-1);
+  return { ...status, partitions: status.partitions.map((p) => (newest(p.name) ? { ...p, coredump: `${COREDUMP_DIR}/${newest(p.name)}` } : p)) };
+}
+
 /**
  * Whether the kernel is recovering a processor crtosd runs: crashed, or offline while it reloads
  * the firmware, with recovery enabled. A pass then waits for it to run again rather than planning
@@ -103,17 +109,17 @@ function settingsOf(facts: UnitFacts | undefined, name: string): RemoteprocFacts
 
 /**
  * The kernel's dumps of processor `p` (/sys/class/devcoredump/devcdN whose failing_device is it),
- * each copied to COREDUMP_DIR as CELL-TIME.core and then deleted (a write to `data`), which also
+ * each copied to COREDUMP_DIR as PROCESSOR-TIME.core (the Cell's status names the newest) and then deleted (a write to `data`), which also
  * lets a recovery waiting for an inline dump go on. Returns the machine paths written.
  */
-async function saveCoredumps(host: Host, p: Processor, cell: string): Promise<string[]> {
+async function saveCoredumps(host: Host, p: Processor): Promise<string[]> {
   const dumps = (await host.readDir(DEVCOREDUMP).catch(() => [])).filter((e) => /^devcd\d+$/.test(e));
   const owners = await host.readAttributes(dumps.map((d) => `${DEVCOREDUMP}/${d}/failing_device/name`));
   const saved: string[] = [];
   for (const [i, dump] of dumps.entries()) {
     const owner = owners[i]!;
     if (!('text' in owner) || owner.text.trim() !== p.name) continue;
-    const target = `${COREDUMP_DIR}/${cell}-${new Date().toISOString().replace(/[:.]/g, '-')}.core`;
+    const target = `${COREDUMP_DIR}/${p.name}-${new Date().toISOString().replace(/[:.]/g, '-')}.core`;
     await host.installFile(await host.readFile(`${DEVCOREDUMP}/${dump}/data`), target);
     await host.writeAttribute(`${DEVCOREDUMP}/${dump}/data`, '1');
     saved.push(target);
@@ -122,7 +128,7 @@ async function saveCoredumps(host: Host, p: Processor, cell: string): Promise<st
 }
 
 /** Stops a processor Linux runs; nothing when it is offline already or the bootloader runs it detached. */
-async function stop(host: Host, name: string, settings?: RemoteprocFacts): Promise<void> {
+async function stop(host: Host, name: string): Promise<void> {
   let p = await processor(host, name);
   if (p.state === 'offline' || p.state === 'detached') return;
   if (p.state === 'crashed' && p.recovery === 'disabled') {
@@ -130,7 +136,7 @@ async function stop(host: Host, name: string, settings?: RemoteprocFacts): Promi
     // it under its lock, and the stop below waits for that lock. The recovery is when the kernel
     // dumps it: the dump is kept (an inline one holds the recovery until it is read).
     await write(host, p, 'recovery', 'recover');
-    if (p.coredump !== 'disabled') await saveCoredumps(host, p, settings?.cell ?? p.name);
+    if (p.coredump !== 'disabled') await saveCoredumps(host, p);
     p = await processor(host, name);
   }
   try {
@@ -184,8 +190,6 @@ function boundOps(facts: UnitFacts | undefined): PartitionPort {
       // A start while it runs would count one more user, and the next stop would then do nothing.
       if (p.state === 'offline' || p.state === 'detached') await write(host, p, 'state', 'start');
     },
-    shutdown: (host, name) => stop(host, name, facts?.remoteproc),
-    destroy: (host, name) => stop(host, name, facts?.remoteproc),
   };
 }
 
@@ -221,7 +225,7 @@ export const remoteprocBackend: Backend = {
   definition: remoteprocDefinition as unknown as Backend['definition'],
   // sysfs writes are quick; one at a time per machine keeps the kernel's log readable.
   lockGroup: 'remoteproc',
-  observe: async (host) => toBackendStatus(await readRemoteproc(host)),
+  observe: async (host) => withCoredumps(toBackendStatus(await readRemoteproc(host)), await host.readDir(COREDUMP_DIR).catch(() => [])),
   changed,
   transition: remoteprocTransition,
 

@@ -21,7 +21,7 @@ import type { Observation, UnitFacts } from '../../engine/types.js';
 import type { KindBehaviour, KindContext } from '../behaviour.js';
 import { fail, hostStep, isErrno, RolledBackError, staged, waitFor } from '../behaviour-common.js';
 import { describeCell } from './describe.js';
-import { cellHealthTable, INLINE_CONFIG_DIR, inlineConfigPath, type CellSpec } from './spec.js';
+import { cellHealthTable, INLINE_CONFIG_DIR, type CellSpec } from './spec.js';
 import { backendOfFacts, type Backend, type Partition, type PartitionPort } from '../../backends/index.js';
 import type { CellDetails } from './view.js';
 import type { Details } from '../view.js';
@@ -82,7 +82,9 @@ export const cellBehaviour: KindBehaviour = {
       jailhouseState: cell?.state ?? '',
       cpus: cell?.cpus ?? target.facts.cpus ?? [],
       failedCpus: cell?.failedCpus ?? [],
-      configPath: spec === undefined ? '' : typeof spec.config === 'string' && !target.facts.generatedConfig ? spec.config : inlineConfigPath(target.unit!.name),
+      configPath: target.facts.configPath ?? '',
+      backend: backend.definition.type,
+      coredump: cell?.coredump ?? '',
     };
     if (!cell) return { state: 'inactive', subState: 'dead', details };
     if (cell.phase === 'running') return { state: 'active', subState: 'running', details };

@@ -31,5 +31,7 @@ export async function describeCell(cell: UnitOf<'Cell'>, ctx: DescribeContext): 
   // inline configuration is then refused as a unit file error).
   const backend = own?.partitions ? own : backendOf(DEFAULT_BACKEND);
   const d = await backend.partitions!.describe(cell, own?.partitions ? hv : undefined, hvId, ctx);
-  return { ...d, fields: { load, ...d.fields }, facts: { ...d.facts, hypervisorType: backend.definition.type } };
+  // The file the backend creates it from: what crtosd wrote (generated, encoded), or the unit's own.
+  const configPath = d.inlineConfig?.path ?? (typeof cell.spec.config === 'string' ? cell.spec.config : undefined);
+  return { ...d, fields: { load, ...d.fields }, facts: { ...d.facts, hypervisorType: backend.definition.type, ...(configPath ? { configPath } : {}) } };
 }

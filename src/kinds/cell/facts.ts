@@ -9,8 +9,8 @@ declare module '../../engine/types.js' {
      * back when the hypervisor refuses the configuration that replaces it.
      */
     lastGoodConfig?: string;
-    /** Created from a configuration its backend generated (its links added to its .cell file), not the file itself. */
-    generatedConfig?: boolean;
+    /** The machine path it is created from: the configuration crtosd wrote (generated, encoded) or the unit's own file. */
+    configPath?: string;
   }
 }
 export {};
