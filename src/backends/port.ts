@@ -201,6 +201,12 @@ export interface Backend {
   changed?(host: Host, seen: BackendStatus): Promise<boolean>;
   /** Whether the hypervisor is between two states, given the cells crtosd runs on it. */
   transition?(status: BackendStatus, runningCells: readonly string[]): Transition | undefined;
+  /**
+   * Keeps what the machine leaves behind about the partitions crtosd runs before it is gone (the
+   * kernel's crash dumps, deleted after minutes; one also holds a recovery until it is read), run
+   * through the Host after each pass's look at the machine. Returns what it kept, by partition name.
+   */
+  collect?(host: Host, status: BackendStatus, runningCells: readonly string[]): Promise<{ partition: string; message: string }[]>;
   /** What the Hypervisor unit folds into its description (the system configuration's bytes) and the facts a stop needs. */
   describe?(hypervisor: HypervisorUnit, ctx: DescribeContext): Promise<KindDescription>;
   hypervisor: HypervisorPort;

@@ -9,7 +9,7 @@ import type { Problem } from '../errors/problem.js';
 import type { PlannedStep } from './manager-api.js';
 import { behaviourOf, hasBehaviour, type Target } from '../kinds/behaviours.js';
 import { hypervisorTransition, observeAll, takeSnapshot } from './observe.js';
-import type { Transition } from '../backends/index.js';
+import { findBackend, type Transition } from '../backends/index.js';
 import { plan as buildPlan } from './plan.js';
 import { transition } from './status.js';
 import type { Observation, Snapshot, UnitDescription } from './types.js';
@@ -141,12 +141,9 @@ export class Pass {
    */
   private async settledSnapshot(targets: readonly Target[]): Promise<Snapshot> {
     let snap = await this.snapshot(targets);
-    // The partitions (cells) crtosd runs, by the backend they run on.
-    const cells = new Map<string, string[]>();
-    for (const r of this.table.records.map.values()) {
-      const partition = r.phase === 'active' && hasBehaviour(r.kind) ? behaviourOf(r.kind).partitionOf?.(r.facts) : undefined;
-      if (partition) cells.set(partition.backend, [...(cells.get(partition.backend) ?? []), partition.name]);
-    }
+    // Kept first: a dump read is what lets a recovery held by it go on.
+    await this.collect(snap);
+    const cells = new Map([...this.runningPartitions()].map(([backend, byName]) => [backend, [...byName.keys()]]));
     const first = hypervisorTransition(snap, cells);
     if (first === undefined) return snap;
     this.table.log('info', undefined, `the hypervisor may be in transition: ${first.why}; waiting up to ${first.waitMs} ms for it to settle`);
@@ -159,6 +156,28 @@ export class Pass {
     }
     if (now !== undefined) this.table.log('info', undefined, `acting on what the hypervisor shows after ${first.waitMs} ms: ${now.why}`);
     return snap;
+  }
+
+  /** The partitions (cells) crtosd runs, by the backend they run on, each with its unit's id. */
+  private runningPartitions(): Map<string, Map<string, string>> {
+    const out = new Map<string, Map<string, string>>();
+    for (const r of this.table.records.map.values()) {
+      const partition = r.phase === 'active' && hasBehaviour(r.kind) ? behaviourOf(r.kind).partitionOf?.(r.facts) : undefined;
+      if (!partition) continue;
+      if (!out.has(partition.backend)) out.set(partition.backend, new Map());
+      out.get(partition.backend)!.set(partition.name, r.id);
+    }
+    return out;
+  }
+
+  /** What the backends keep of their partitions before the machine drops it (Backend.collect), logged on the units. */
+  private async collect(snap: Snapshot): Promise<void> {
+    for (const [backend, byName] of this.runningPartitions()) {
+      const status = snap.backends.get(backend);
+      const collect = findBackend(backend)?.collect;
+      if (!status || !collect) continue;
+      for (const kept of await collect(this.ctx.host, status, [...byName.keys()])) this.table.log('warn', byName.get(kept.partition), kept.message);
+    }
   }
 
   /** takeSnapshot, looking up by INVOCATION_ID only loaders whose invocation is not settled yet. */

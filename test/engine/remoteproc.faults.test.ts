@@ -86,6 +86,21 @@ describe('remoteproc faults', () => {
     expect(m.getUnit('zephyr.cell')).toMatchObject({ activeState: 'active', details: { jailhouseState: 'running' } });
   });
 
+  test('a crash with recovery enabled and coredump on: the kernel recovers it; crtosd keeps the dump, logs it on the cell, and writes nothing to the processor', async () => {
+    const f = await fixture({ recoveryMs: 300 });
+    f.writeUnit('remoteproc.yaml', f.readUnit('remoteproc.yaml').replace('coredump: disabled', 'coredump: enabled'));
+    const m = await up(f);
+    await f.machine.clearLog();
+    await f.machine.crashProcessor('imx-rproc');
+    const cell = await untilUnit(m, 'zephyr.cell', (u) => typeof u.details.coredump === 'string' && u.details.coredump !== '', 15_000);
+    expect(cell.details.coredump).toMatch(/^\/run\/crtos\/coredumps\/imx-rproc-\d{4}-.*\.core$/);
+    expect(logLines(m, 'zephyr.cell').join('\n')).toContain(`kept the kernel's dump of imx-rproc after a crash as ${String(cell.details.coredump)}`);
+    await settle(m);
+    // Only the dump's deletion: nothing to the processor itself.
+    expect(await sysfsWrites(f)).toEqual(['data 1']);
+    await untilUnit(m, 'zephyr.cell', (u) => u.activeState === 'active' && u.details.jailhouseState === 'running');
+  });
+
   test('a crash with recovery disabled: the cell fails and its health table reloads it (recovered, stopped, loaded, started)', async () => {
     const f = await fixture();
     f.writeUnit('remoteproc.yaml', f.readUnit('remoteproc.yaml').replace('recovery: true', 'recovery: false'));

@@ -35,6 +35,8 @@ export const COREDUMP_DIR = '/run/crtos/coredumps';
 /** The status with every processor (offline ones included), for the poll and the transition check. */
 export interface RemoteprocBackendStatus extends BackendStatus {
   processors: Processor[];
+  /** The kernel's crash dumps waiting to be read (devcdN), so the poll notices a new one. */
+  dumps?: string[];
 }
 
 /** The phase of a processor that is a partition; offline is none (see the file comment). */
@@ -70,11 +72,16 @@ export function remoteprocTransition(status: BackendStatus, runningCells: readon
   return recovering ? { why: `the kernel is recovering ${recovering.name} after a crash (recovery enabled; crtosd leaves it to the kernel)`, waitMs: RECOVERY_WAIT_MS } : undefined;
 }
 
-/** The cheap poll: any processor's state differing from what the last pass saw. */
+/** The cheap poll: any processor's state, or the crash dumps waiting, differing from what the last pass saw. */
 async function changed(host: Host, seen: BackendStatus): Promise<boolean> {
-  const now = toBackendStatus(await readRemoteproc(host));
-  const key = (s: RemoteprocBackendStatus) => `${s.enabled}|${s.processors.map((p) => `${p.name}=${p.state}`).join(',')}`;
+  const now = { ...toBackendStatus(await readRemoteproc(host)), dumps: await pendingDumps(host) };
+  const key = (s: RemoteprocBackendStatus) => `${s.enabled}|${s.processors.map((p) => `${p.name}=${p.state}`).join(',')}|${(s.dumps ?? []).join(',')}`;
   return key(now) !== key(seen as RemoteprocBackendStatus);
+}
+
+/** The kernel's crash dumps not read yet (/sys/class/devcoredump/devcdN). */
+async function pendingDumps(host: Host): Promise<string[]> {
+  return (await host.readDir(DEVCOREDUMP).catch(() => [])).filter((e) => /^devcd\d+$/.test(e)).sort();
 }
 
 /** The processor named `name`, or a HostError with errno ENOENT naming the ones there are. */
@@ -225,7 +232,18 @@ export const remoteprocBackend: Backend = {
   definition: remoteprocDefinition as unknown as Backend['definition'],
   // sysfs writes are quick; one at a time per machine keeps the kernel's log readable.
   lockGroup: 'remoteproc',
-  observe: async (host) => withCoredumps(toBackendStatus(await readRemoteproc(host)), await host.readDir(COREDUMP_DIR).catch(() => [])),
+  observe: async (host) => ({ ...withCoredumps(toBackendStatus(await readRemoteproc(host)), await host.readDir(COREDUMP_DIR).catch(() => [])), dumps: await pendingDumps(host) }),
+  // A crash the kernel recovers by itself leaves only its dump (with coredump on): kept here, and
+  // logged, so the crash is on record although crtosd does nothing about it.
+  async collect(host, status, runningCells) {
+    const out: { partition: string; message: string }[] = [];
+    for (const p of (status as RemoteprocBackendStatus).processors) {
+      if (!runningCells.includes(p.name) || p.coredump === 'disabled') continue;
+      const kept = await saveCoredumps(host, p).catch(() => []);
+      for (const path of kept) out.push({ partition: p.name, message: `kept the kernel's dump of ${p.name} after a crash as ${path}` });
+    }
+    return out;
+  },
   changed,
   transition: remoteprocTransition,
 
