@@ -186,6 +186,11 @@ export interface Host {
    * order given. Never rejects for a file that cannot be read: its entry says why.
    */
   readAttributes(machinePaths: readonly string[]): Promise<AttributeRead[]>;
+  /**
+   * `length` bytes at `offset` of a machine file, read in place (a word of shared memory through
+   * /dev/mem, which cannot be read whole); rejects with HOST_READ_FAILED and the errno.
+   */
+  readRange(machinePath: string, offset: bigint, length: number): Promise<Buffer>;
   /** The names in a machine directory (a sysfs one), sorted; rejects with HOST_READ_FAILED and the errno. */
   readDir(machinePath: string): Promise<string[]>;
   /** `ip -j addr show`: a tool run, so it takes a ToolCall like the actions. */

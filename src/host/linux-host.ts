@@ -3,7 +3,7 @@
  * PATH and run with argv arrays. With root = a simulated machine directory and the simulator's
  * stand-in tools first on PATH, this same code drives the simulator.
  */
-import { constants as fsConstants, readFileSync, readdirSync } from 'node:fs';
+import { closeSync, constants as fsConstants, openSync, readFileSync, readSync, readdirSync } from 'node:fs';
 import { readFile, readdir, access, mkdir, open, type FileHandle } from 'node:fs/promises';
 import { basename, join, resolve as resolvePath, isAbsolute } from 'node:path';
 import { connect } from 'node:net';
@@ -165,6 +165,21 @@ class LinuxHost implements Host {
         return { errno: errnoOf(e), error: (e as Error).message };
       }
     });
+  }
+
+  async readRange(machinePath: string, offset: bigint, length: number): Promise<Buffer> {
+    const path = this.resolve(machinePath);
+    let fd: number | undefined;
+    try {
+      fd = openSync(path, 'r');
+      const buf = Buffer.alloc(length);
+      const n = readSync(fd, buf, 0, length, offset);
+      return buf.subarray(0, n);
+    } catch (e) {
+      throw new HostError({ code: 'HOST_READ_FAILED', op: 'readRange', errno: errnoOf(e), message: `readRange: cannot read ${length} bytes at 0x${offset.toString(16)} of ${machinePath}: ${(e as Error).message}` });
+    } finally {
+      if (fd !== undefined) closeSync(fd);
+    }
   }
 
   /** Synchronous for the reason readAttributes is: a sysfs directory is listed from memory. */

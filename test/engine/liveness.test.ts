@@ -203,7 +203,7 @@ describe('probes on the Linux host', () => {
     writeFileSync(beat, '1');
     let clock = 0;
     const memory = {};
-    const spec = { ...TCP, tcp: undefined, heartbeat: { file: '/run/beat' } };
+    const spec = { ...TCP, tcp: undefined, heartbeat: { file: '/run/beat', size: 4 as const } };
     const check = () => probe(spec, ctx({ heartbeat: memory, now: () => clock }));
     expect(await check()).toEqual({ ok: true }); // the first read sets the mark
     clock = 1000;
@@ -213,5 +213,27 @@ describe('probes on the Linux host', () => {
     expect(await check()).toEqual({ ok: false, why: 'heartbeat /run/beat: unchanged for 2500 ms' });
     rmSync(beat);
     expect(await check()).toMatchObject({ ok: false, why: expect.stringMatching(/^heartbeat \/run\/beat: cannot read it \(/) });
+  });
+
+  test('heartbeat on a word of shared memory (offset, size): only those bytes count, read in place', async () => {
+    mkdirSync(join(root, 'dev'), { recursive: true });
+    const mem = join(root, 'dev/shm-window');
+    const region = Buffer.alloc(0x2000);
+    writeFileSync(mem, region);
+    let clock = 0;
+    const memory = {};
+    const spec = { ...TCP, tcp: undefined, heartbeat: { file: '/dev/shm-window', offset: 0x1004n, size: 4 as const } };
+    const check = () => probe(spec, ctx({ heartbeat: memory, now: () => clock }));
+    expect(await check()).toEqual({ ok: true });
+    // Another word changes: not the heartbeat.
+    region.writeUInt32LE(7, 0x1000);
+    writeFileSync(mem, region);
+    clock = 3000;
+    expect(await check()).toEqual({ ok: false, why: 'heartbeat /dev/shm-window@0x1004: unchanged for 3000 ms' });
+    region.writeUInt32LE(1, 0x1004);
+    writeFileSync(mem, region);
+    expect(await check()).toEqual({ ok: true });
+    rmSync(mem);
+    expect(await check()).toMatchObject({ ok: false, why: expect.stringMatching(/^heartbeat \/dev\/shm-window@0x1004: cannot read it \(readRange: cannot read 4 bytes at 0x1004/) });
   });
 });

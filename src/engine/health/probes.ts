@@ -36,7 +36,7 @@ function sleep(ms: number): Promise<void> {
 export function probe(spec: LivenessSpec, ctx: ProbeContext): Promise<ProbeResult> {
   if (spec.tcp) return probeTcp(spec.tcp, spec.timeout, ctx);
   if (spec.exec) return probeExec(spec.exec, spec.timeout, ctx);
-  return probeHeartbeat(spec.heartbeat!.file, spec.timeout, ctx);
+  return probeHeartbeat(spec.heartbeat!, spec.timeout, ctx);
 }
 
 async function probeTcp(tcp: { host: string; port: number }, timeout: number, ctx: ProbeContext): Promise<ProbeResult> {
@@ -80,10 +80,20 @@ async function probeExec(argv: readonly string[], timeout: number, ctx: ProbeCon
   return { ok: false, why: `${name}: ${exit.signal ? `killed by ${exit.signal}` : exit.code === null ? 'exit status unknown' : `exited with code ${exit.code}`}` };
 }
 
-async function probeHeartbeat(file: string, timeout: number, ctx: ProbeContext): Promise<ProbeResult> {
+/** The heartbeat's value now: the file's text, or with an offset the bytes there (as hex). */
+function readBeat(beat: { file: string; offset?: bigint | undefined; size: number }, host: ProbeContext['host']): Promise<{ text: string } | { error: string }> {
+  if (beat.offset === undefined) return host.readAttributes([beat.file]).then((r) => r[0]!);
+  return host.readRange(beat.file, beat.offset, beat.size).then(
+    (bytes) => ({ text: bytes.toString('hex') }),
+    (e: Error) => ({ error: e.message }),
+  );
+}
+
+async function probeHeartbeat(beat: { file: string; offset?: bigint | undefined; size: number }, timeout: number, ctx: ProbeContext): Promise<ProbeResult> {
+  const file = beat.offset === undefined ? beat.file : `${beat.file}@0x${beat.offset.toString(16)}`;
   let timer: NodeJS.Timeout | undefined;
   const deadline = new Promise<undefined>((resolve) => (timer = setTimeout(() => resolve(undefined), timeout)));
-  const read = await Promise.race([ctx.host.readAttributes([file]).then((r) => r[0]), deadline]);
+  const read = await Promise.race([readBeat(beat, ctx.host), deadline]);
   clearTimeout(timer);
   const now = ctx.now();
   const memory = ctx.heartbeat;

@@ -6,7 +6,7 @@
  * unit-file error (file, line, column; `crtosctl validate`).
  */
 import { z } from 'zod';
-import { duration, machinePath, tcpEndpoint } from '../../units/scalars.js';
+import { address, duration, machinePath, tcpEndpoint } from '../../units/scalars.js';
 import { didYouMean } from '../../units/did-you-mean.js';
 import { escalationCycles, HEALTH_ACTIONS, isHealthAction, type HealthAction, type HealthEvent } from './table.js';
 
@@ -22,7 +22,9 @@ export const livenessSchema = z
       .meta({ description: 'Healthy while this command (an absolute program path, then its arguments; no shell) exits 0 within timeout.' }),
     heartbeat: z
       .strictObject({
-        file: machinePath.meta({ description: 'A file or sysfs attribute (a counter the firmware writes) read whole each period.' }),
+        file: machinePath.meta({ description: 'A file or sysfs attribute (a counter the firmware writes) read whole each period, or with offset a word of it (/dev/mem: shared memory).' }),
+        offset: address.optional().meta({ description: 'Read only `size` bytes at this offset (in /dev/mem: the physical address of a word the RTOS updates, such as its ivshmem state).' }),
+        size: z.union([z.literal(1), z.literal(2), z.literal(4), z.literal(8)]).default(4).meta({ description: 'Bytes read at offset (default 4).' }),
       })
       .optional()
       .meta({ description: 'Healthy while the file changes: unchanged for failureThreshold periods is a failure.' }),
