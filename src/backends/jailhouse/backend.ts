@@ -9,7 +9,7 @@ import type { Host, ToolCall } from '../../host/host.js';
 import { HostError } from '../../host/host-error.js';
 import { jailhouseArgv } from '../../host/argv.js';
 import { fail, hostStep, isErrno } from '../../kinds/behaviour-common.js';
-import type { Backend, BackendStatus, Partition, PartitionPhase, Transition } from '../port.js';
+import { observeEnabled, type Backend, type BackendStatus, type Partition, type PartitionPhase, type Transition } from '../port.js';
 import { jailhouseDefinition, type JailhouseHypervisor } from './definition.js';
 import { describeCell, describeHypervisor, describedLayout } from './describe.js';
 import { placementFacts, pciDevicePath } from './link-facts.js';
@@ -107,10 +107,7 @@ export const jailhouseBackend: Backend = {
 
   hypervisor: {
     activeSubState: 'enabled',
-    observe(_target, snap) {
-      const enabled = snap.backends.get(jailhouseDefinition.type)?.enabled ?? false;
-      return enabled ? { state: 'active', subState: 'enabled', enabled } : { state: 'inactive', subState: 'dead', enabled };
-    },
+    observe: observeEnabled(jailhouseDefinition.type, 'enabled'),
     async enable(unit, ctx) {
       const spec = (unit as JailhouseHypervisor).spec;
       const status = await hostStep(unit.id, 'reading the Jailhouse state', readJailhouse(ctx.host));

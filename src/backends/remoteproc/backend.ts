@@ -75,7 +75,7 @@ export function remoteprocTransition(status: BackendStatus, runningCells: readon
 /** The cheap poll: any processor's state, or the crash dumps waiting, differing from what the last pass saw. */
 async function changed(host: Host, seen: BackendStatus): Promise<boolean> {
   const now = { ...toBackendStatus(await readRemoteproc(host)), dumps: await pendingDumps(host) };
-  const key = (s: RemoteprocBackendStatus) => `${s.enabled}|${s.processors.map((p) => `${p.name}=${p.state}`).join(',')}|${(s.dumps ?? []).join(',')}`;
+  const key = (s: RemoteprocBackendStatus) => `${s.enabled}|${(s.processors ?? []).map((p) => `${p.name}=${p.state}`).join(',')}|${(s.dumps ?? []).join(',')}`;
   return key(now) !== key(seen as RemoteprocBackendStatus);
 }
 
