@@ -114,6 +114,11 @@ export interface BackendSnapshot {
 export interface Transition {
   why: string;
   waitMs: number;
+  /**
+   * The partition the hypervisor is bringing back by itself (the kernel recovering a crashed
+   * processor): once it settled, that is the partition's `recovered` health event.
+   */
+  recovering?: string;
 }
 
 /** What the Hypervisor kind reports of its unit; the kind adds its details. */

@@ -142,10 +142,21 @@ export class Pass {
   private async settledSnapshot(targets: readonly Target[]): Promise<Snapshot> {
     let snap = await this.snapshot(targets);
     // Kept first: a dump read is what lets a recovery held by it go on.
-    await this.collect(snap);
-    const cells = new Map([...this.runningPartitions()].map(([backend, byName]) => [backend, [...byName.keys()]]));
+    const kept = await this.collect(snap);
+    const running = this.runningPartitions();
+    const cells = new Map([...running].map(([backend, byName]) => [backend, [...byName.keys()]]));
     const first = hypervisorTransition(snap, cells);
-    if (first === undefined) return snap;
+    const recovered = (partition: string, why: string) => {
+      for (const byName of running.values()) {
+        const id = byName.get(partition);
+        if (id) this.ctx.supervisor.partitionRecovered(id, why);
+      }
+    };
+    if (first === undefined) {
+      // A recovery too quick for any look to see under way shows only by its dump.
+      for (const k of kept) recovered(k.partition, `the kernel recovered ${k.partition} after a crash (${k.message})`);
+      return snap;
+    }
     this.table.log('info', undefined, `the hypervisor may be in transition: ${first.why}; waiting up to ${first.waitMs} ms for it to settle`);
     const deadline = Date.now() + first.waitMs;
     let now: Transition | undefined = first;
@@ -155,6 +166,7 @@ export class Pass {
       now = hypervisorTransition(snap, cells);
     }
     if (now !== undefined) this.table.log('info', undefined, `acting on what the hypervisor shows after ${first.waitMs} ms: ${now.why}`);
+    else if (first.recovering !== undefined) recovered(first.recovering, `the kernel recovered ${first.recovering} after a crash`);
     return snap;
   }
 
@@ -171,13 +183,18 @@ export class Pass {
   }
 
   /** What the backends keep of their partitions before the machine drops it (Backend.collect), logged on the units. */
-  private async collect(snap: Snapshot): Promise<void> {
+  private async collect(snap: Snapshot): Promise<{ partition: string; message: string }[]> {
+    const out: { partition: string; message: string }[] = [];
     for (const [backend, byName] of this.runningPartitions()) {
       const status = snap.backends.get(backend);
       const collect = findBackend(backend)?.collect;
       if (!status || !collect) continue;
-      for (const kept of await collect(this.ctx.host, status, [...byName.keys()])) this.table.log('warn', byName.get(kept.partition), kept.message);
+      for (const kept of await collect(this.ctx.host, status, [...byName.keys()])) {
+        this.table.log('warn', byName.get(kept.partition), kept.message);
+        out.push(kept);
+      }
     }
+    return out;
   }
 
   /** takeSnapshot, looking up by INVOCATION_ID only loaders whose invocation is not settled yet. */

@@ -371,6 +371,19 @@ export class Supervisor {
     this.raise(unit, health, { event: 'liveness', why: `liveness failed ${failures} times (${why})`, short: 'liveness failed', problem: err, up: true, leave: () => undefined });
   }
 
+  /**
+   * A crash its hypervisor recovered by itself (remoteproc with recovery enabled): counted and
+   * logged as the unit's `recovered` event, and whatever its table says done (by default nothing
+   * more: the kernel did what was needed).
+   */
+  partitionRecovered(id: string, why: string): void {
+    const unit = this.ctx.table.unit(id);
+    const health = unit && healthOf(unit);
+    if (!unit || !health) return;
+    const err = problem('ENGINE_CELL_FAILED', `${why}`, { unit: id, hint: "see the partition's own log for why it crashed; `health: { on: { recovered: … } }` decides what follows" });
+    this.raise(unit, health, { event: 'recovered', why, short: 'recovered after a crash', problem: err, up: true, leave: () => undefined });
+  }
+
   /** Each unit with a liveness check is checked while it is active (as observed) and applied; the others are not. */
   private superviseLiveness(observed: ReadonlyMap<string, Observation>): void {
     const wanted = new Map<string, LivenessWant>();

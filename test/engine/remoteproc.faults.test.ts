@@ -84,6 +84,10 @@ describe('remoteproc faults', () => {
     await untilUnit(m, 'rpmsg-proxy.loader', (u) => u.activeState === 'active');
     expect(await sysfsWrites(f)).toEqual([]);
     expect(m.getUnit('zephyr.cell')).toMatchObject({ activeState: 'active', details: { jailhouseState: 'running' } });
+    // On record as the cell's `recovered` health event: counted and logged, nothing more done.
+    const cell = await untilUnit(m, 'zephyr.cell', (u) => healthOf(u).healthEvents.recovered === 1);
+    expect(healthOf(cell)).toMatchObject({ healthLastEvent: 'recovered', healthLastAction: 'log' });
+    expect(logLines(m, 'zephyr.cell').join('\n')).toContain('health: the kernel recovered imx-rproc after a crash');
   });
 
   test('a crash with recovery enabled and coredump on: the kernel recovers it; crtosd keeps the dump, logs it on the cell, and writes nothing to the processor', async () => {
@@ -99,6 +103,8 @@ describe('remoteproc faults', () => {
     // Only the dump's deletion: nothing to the processor itself.
     expect(await sysfsWrites(f)).toEqual(['data 1']);
     await untilUnit(m, 'zephyr.cell', (u) => u.activeState === 'active' && u.details.jailhouseState === 'running');
+    // One crash, one `recovered` event, whether the dump or the recovery under way showed it.
+    expect(healthOf(m.getUnit('zephyr.cell')!).healthEvents).toEqual({ recovered: 1 });
   });
 
   test('a crash with recovery disabled: the cell fails and its health table reloads it (recovered, stopped, loaded, started)', async () => {

@@ -69,7 +69,7 @@ function withCoredumps(status: RemoteprocBackendStatus, kept: readonly string[])
 export function remoteprocTransition(status: BackendStatus, runningCells: readonly string[]): Transition | undefined {
   const { processors } = status as RemoteprocBackendStatus;
   const recovering = processors?.find((p) => runningCells.includes(p.name) && p.recovery === 'enabled' && (p.state === 'crashed' || p.state === 'offline'));
-  return recovering ? { why: `the kernel is recovering ${recovering.name} after a crash (recovery enabled; crtosd leaves it to the kernel)`, waitMs: RECOVERY_WAIT_MS } : undefined;
+  return recovering ? { why: `the kernel is recovering ${recovering.name} after a crash (recovery enabled; crtosd leaves it to the kernel)`, waitMs: RECOVERY_WAIT_MS, recovering: recovering.name } : undefined;
 }
 
 /** The cheap poll: any processor's state, or the crash dumps waiting, differing from what the last pass saw. */

@@ -53,6 +53,7 @@ const EVENT_DOCS: Record<HealthEvent, string> = {
   startFailed: 'A start failed.',
   readyTimeout: 'Its `ready:` probe was not answered within ready.timeout.',
   exited: 'Its main process exited cleanly.',
+  recovered: 'Its hypervisor brought it back by itself after a crash (remoteproc, recovery enabled); by default only counted and logged.',
 };
 
 /** Levels are named like identifiers, never like an action (an event or `then` may name an action directly). */

@@ -11,7 +11,8 @@
 import type { LivenessSpec } from './schema.js';
 
 /** What a unit can raise; each kind takes those that apply to it (a Loader exits, a Cell has a `ready:` probe). */
-export const HEALTH_EVENTS = ['failed', 'liveness', 'startFailed', 'readyTimeout', 'exited'] as const;
+/** `recovered`: the hypervisor brought a crashed partition back by itself (remoteproc's recovery); logged unless the table says more. */
+export const HEALTH_EVENTS = ['failed', 'liveness', 'startFailed', 'readyTimeout', 'exited', 'recovered'] as const;
 export type HealthEvent = (typeof HEALTH_EVENTS)[number];
 
 /** Mildest first; each is documented in README.md (Cell, Loader). */

@@ -51,7 +51,7 @@ const inlineConfig = standIn(
 );
 
 /** The events a cell raises, for its `health.on`. */
-export const CELL_HEALTH_EVENTS: readonly HealthEvent[] = ['failed', 'liveness', 'startFailed', 'readyTimeout'];
+export const CELL_HEALTH_EVENTS: readonly HealthEvent[] = ['failed', 'liveness', 'startFailed', 'readyTimeout', 'recovered'];
 
 const cellHealthSchema = healthSchema({ kind: 'Cell', events: CELL_HEALTH_EVENTS, cannot: {} });
 
