@@ -1,29 +1,18 @@
 /** describeUnits for a Cell with an inline configuration: encoded with the system's revision, digested by its bytes. */
 import { describe, expect, it } from 'vitest';
+import { filesHost } from '../helpers/files-host.js';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describeUnits, unitFileErrors } from '../../src/engine/description.js';
 import { inlineConfigPath } from '../../src/kinds/cell/describe.js';
 import { classifyChange } from '../../src/engine/change.js';
 import { encodeExampleConfigs } from '../../src/sim/crtos-example.js';
-import { HostError } from '../../src/host/host-error.js';
-import type { Host } from '../../src/host/host.js';
 import type { UnitDescription } from '../../src/engine/types.js';
 import { build, repoRoot } from '../units/helpers.js';
 
 const EXAMPLE = { revision: 12, arch: 'x86', cpus: 4, hypervisorMemory: { physStart: 0x3a000000n, size: 0x6000000n } } as const;
 const { system, nuttx } = encodeExampleConfigs(EXAMPLE);
 
-/** Reads only: the files of a machine, by machine path. */
-function filesHost(files: Record<string, Uint8Array>): Host {
-  return {
-    readFile: async (path: string) => {
-      const bytes = files[path];
-      if (!bytes) throw new HostError({ code: 'HOST_READ_FAILED', op: 'readFile', errno: 'ENOENT', message: `readFile: cannot read ${path}: ENOENT` });
-      return Buffer.from(bytes);
-    },
-  } as unknown as Host;
-}
 
 const HYPERVISOR = 'kind: Hypervisor\nname: jailhouse\ntype: jailhouse\nsystem: /etc/jailhouse/sysconfig.cell\n---\n';
 /** The inline nuttx cell of units/crtos-inline, with its Image. */

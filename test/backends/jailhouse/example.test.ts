@@ -5,27 +5,17 @@
  * machine ships (src/sim/crtos-example.ts), and the consistency checks find nothing in them.
  */
 import { describe, expect, it } from 'vitest';
+import { filesHost } from '../../helpers/files-host.js';
 import { describeUnits } from '../../../src/engine/description.js';
 import { encodeExampleConfigs, crtosBaseSystemConfig, crtosSystemConfig, nuttxCellConfig, INMATE_MEMORY, type ExampleOptions } from '../../../src/sim/crtos-example.js';
 import { layOut } from '../../../src/backends/jailhouse/layout.js';
 import type { JailhouseHypervisor } from '../../../src/backends/jailhouse/definition.js';
 import { machineFiles } from '../../../src/transaction/machine-files.js';
 import { checkConfigs, describeConfigYaml, encodeConfig, type PciDevice } from '../../../src/jailhouse/index.js';
-import { HostError } from '../../../src/host/host-error.js';
-import type { Host } from '../../../src/host/host.js';
 import { build, exampleFiles } from '../../units/helpers.js';
 
 const hypervisorMemory = { physStart: 0x3a000000n, size: 0x6000000n };
 
-function filesHost(files: Record<string, Uint8Array>): Host {
-  return {
-    readFile: async (path: string) => {
-      const bytes = files[path];
-      if (!bytes) throw new HostError({ code: 'HOST_READ_FAILED', op: 'readFile', errno: 'ENOENT', message: `readFile: cannot read ${path}: ENOENT` });
-      return Buffer.from(bytes);
-    },
-  } as unknown as Host;
-}
 
 /** units/crtos, with the Hypervisor's architecture where the configurations do not carry it. */
 function exampleSet(arch: ExampleOptions['arch']) {
