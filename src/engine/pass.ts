@@ -142,8 +142,8 @@ export class Pass {
   private async settledSnapshot(targets: readonly Target[]): Promise<Snapshot> {
     let snap = await this.snapshot(targets);
     // Kept first: a dump read is what lets a recovery held by it go on.
-    const kept = await this.collect(snap);
     const running = this.runningPartitions();
+    const kept = await this.collect(snap, running);
     const cells = new Map([...running].map(([backend, byName]) => [backend, [...byName.keys()]]));
     const first = hypervisorTransition(snap, cells);
     const recovered = (partition: string, why: string) => {
@@ -183,9 +183,9 @@ export class Pass {
   }
 
   /** What the backends keep of their partitions before the machine drops it (Backend.collect), logged on the units. */
-  private async collect(snap: Snapshot): Promise<{ partition: string; message: string }[]> {
+  private async collect(snap: Snapshot, running: ReadonlyMap<string, ReadonlyMap<string, string>>): Promise<{ partition: string; message: string }[]> {
     const out: { partition: string; message: string }[] = [];
-    for (const [backend, byName] of this.runningPartitions()) {
+    for (const [backend, byName] of running) {
       const status = snap.backends.get(backend);
       const collect = findBackend(backend)?.collect;
       if (!status || !collect) continue;

@@ -54,7 +54,7 @@ export interface LayoutFinding {
 export interface JailhouseLayout {
   /** The revision and architecture the configurations are made for (undefined offline: unknown). */
   target?: { revision: Revision; arch: Arch };
-  /** The base system configuration, decoded; undefined when it cannot be read (offline). */
+  /** The base system configuration, decoded; undefined when it cannot be read (offline) or no link needs it. */
   base?: SystemConfig;
   /** Present when the root cell is a peer of a link: the system configuration `jailhouse enable` takes. */
   system?: Generated<SystemConfig>;
@@ -101,11 +101,13 @@ export async function layOut(input: LayoutInput): Promise<JailhouseLayout> {
   const { hv, set } = input;
   const out: JailhouseLayout = { cells: new Map(), links: new Map(), incomplete: new Set(), findings: [] };
   const links = linksOfHypervisor(set, hv.id);
+  // Without links there is nothing to lay out: the configurations are used as written, and the
+  // description of a set without links decodes no system configuration for it.
+  if (links.length === 0) return out;
   const system = hv.spec.system;
   const read = typeof system !== 'string' ? system : input.read ? await readSystem(input.read, system, hv) : undefined;
   const base = read && hv.spec.linkPool ? withoutInmateMemory(read, hv, hv.spec.linkPool, out) : read;
   if (base) out.base = base;
-  if (links.length === 0) return out;
   const requests = links.map((l) => requestOf(l.id, l.spec as LinkSpec & IvshmemFields));
   const peerCells = [...new Set(requests.flatMap((r) => r.peers.flatMap((p) => (p.cell ? [p.cell] : []))))];
   const target = base ? { revision: base.revision, arch: base.arch } : offlineTarget(set, hv, peerCells);
