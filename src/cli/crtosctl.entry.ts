@@ -1,41 +1,76 @@
 /**
  * crtosctl: the command line on top of crtosd's D-Bus API, with systemctl's verbs and habits.
  * Verbs live in verbs/<verb>.ts and are imported on demand, so `crtosctl status` loads nothing
- * that `validate` needs. Exit codes are mapped here and nowhere else.
+ * that `validate` needs. What a verb takes (its options and operands, verbs/<verb>.options.ts) is
+ * imported statically into the VERBS table below, the one list of verbs: `--help` and the shell
+ * completion scripts are made from it without loading any verb. Exit codes are mapped here and
+ * nowhere else.
  */
 import { EXIT_CODES, type ExitKind } from './exit-codes.js';
 import { UsageError, type CliContext } from './context.js';
 import { isProblemError } from '../errors/problem.js';
 import { renderProblems } from '../errors/render.js';
 import { EXIT_STATUS_HELP, hoistGlobalOptions } from './global-options.js';
+import { operandsUsage, optionsHelp, type VerbOptions } from './options.js';
+import * as statusOpts from './verbs/status.options.js';
+import * as listUnitsOpts from './verbs/list-units.options.js';
+import * as jobsOpts from './jobs.options.js';
+import * as reloadOpts from './verbs/reload.options.js';
+import * as showOpts from './verbs/show.options.js';
+import * as catOpts from './verbs/cat.options.js';
+import * as isActiveOpts from './verbs/is-active.options.js';
+import * as planOpts from './verbs/plan.options.js';
+import * as validateOpts from './verbs/validate.options.js';
+import * as cellConfigOpts from './verbs/cell-config.options.js';
 
 // The verbs bundled apart from crtosctl (validate, cell-config) import these from the bundle itself,
 // so the classes the catch in main() tests with instanceof are the very same (scripts/build.mjs).
 export * from '../errors/problem.js';
 export * from './context.js';
 
-type Verb = { summary: string; load: () => Promise<{ run(ctx: CliContext): Promise<ExitKind> }> };
+export interface Verb {
+  summary: string;
+  /** The verb's options.ts module: OPTIONS, OPERANDS (and USAGE, OWN_HELP when it has them). */
+  spec: VerbOptions;
+  load: () => Promise<{ run(ctx: CliContext): Promise<ExitKind> }>;
+  /** Left out of --help and of completion (crtosctl's own plumbing). */
+  hidden?: boolean;
+}
 
-const VERBS: Record<string, Verb> = {
-  status: { summary: 'Show the daemon and unit status', load: () => import('./verbs/status.js') },
-  'list-units': { summary: 'List units with their states', load: () => import('./verbs/list-units.js') },
-  start: { summary: 'Start units and wait for the result', load: () => import('./verbs/start.js') },
-  stop: { summary: 'Stop units and wait for the result', load: () => import('./verbs/stop.js') },
-  restart: { summary: 'Restart units and wait for the result', load: () => import('./verbs/restart.js') },
-  reload: { summary: 'Reload the unit files and apply them', load: () => import('./verbs/reload.js') },
-  show: { summary: 'Show unit properties', load: () => import('./verbs/show.js') },
-  cat: { summary: 'Show unit files with their drop-ins', load: () => import('./verbs/cat.js') },
-  'is-active': { summary: 'Print units\' states; exit 0 when one is active (3 inactive, 4 unknown)', load: () => import('./verbs/is-active.js') },
-  plan: { summary: 'Show what a reload would change', load: () => import('./verbs/plan.js') },
-  validate: { summary: 'Check unit files offline (no daemon needed)', load: () => import('./verbs/validate.js') },
-  'cell-config': { summary: 'Show, build and check Jailhouse .cell files', load: () => import('./verbs/cell-config.js') },
+// One line per verb: summary, options module, the verb module loaded when it runs.
+export const VERBS: Record<string, Verb> = {
+  status: { summary: 'Show the daemon and unit status', spec: statusOpts, load: () => import('./verbs/status.js') },
+  'list-units': { summary: 'List units with their states', spec: listUnitsOpts, load: () => import('./verbs/list-units.js') },
+  start: { summary: 'Start units and wait for the result', spec: jobsOpts, load: () => import('./verbs/start.js') },
+  stop: { summary: 'Stop units and wait for the result', spec: jobsOpts, load: () => import('./verbs/stop.js') },
+  restart: { summary: 'Restart units and wait for the result', spec: jobsOpts, load: () => import('./verbs/restart.js') },
+  reload: { summary: 'Reload the unit files and apply them', spec: reloadOpts, load: () => import('./verbs/reload.js') },
+  show: { summary: 'Show unit properties', spec: showOpts, load: () => import('./verbs/show.js') },
+  cat: { summary: 'Show unit files with their drop-ins', spec: catOpts, load: () => import('./verbs/cat.js') },
+  'is-active': { summary: 'Print units\' states; exit 0 when one is active (3 inactive, 4 unknown)', spec: isActiveOpts, load: () => import('./verbs/is-active.js') },
+  plan: { summary: 'Show what a reload would change', spec: planOpts, load: () => import('./verbs/plan.js') },
+  validate: { summary: 'Check unit files offline (no daemon needed)', spec: validateOpts, load: () => import('./verbs/validate.js') },
+  'cell-config': { summary: 'Show, build and check Jailhouse .cell files', spec: cellConfigOpts, load: () => import('./verbs/cell-config.js') },
 };
 
 export function usage(): string {
-  const width = Math.max(...Object.keys(VERBS).map((v) => v.length));
-  const lines = Object.entries(VERBS).map(([name, v]) => `  ${name.padEnd(width)}  ${v.summary}`);
+  const shown = Object.entries(VERBS).filter(([, v]) => !v.hidden);
+  const width = Math.max(...shown.map(([name]) => name.length));
+  const lines = shown.map(([name, v]) => `  ${name.padEnd(width)}  ${v.summary}`);
   return `Usage: crtosctl [--bus ADDRESS] [--json] VERB [ARGS...]\n\nVerbs:\n${lines.join('\n')}\n\nRun 'crtosctl VERB --help' for a verb's options.\n${EXIT_STATUS_HELP}`;
 }
+
+/** `crtosctl VERB --help`, from the table alone. */
+export function verbHelp(name: string, verb: Verb): string {
+  const operands = verb.spec.USAGE ?? operandsUsage(verb.spec.OPERANDS);
+  return `${verb.summary}.\n\n${optionsHelp(`${name} [OPTIONS...]${operands ? ` ${operands}` : ''}`, verb.spec.OPTIONS)}`;
+}
+
+/** Whether the arguments ask for help (before any `--`). */
+const asksHelp = (args: readonly string[]): boolean => {
+  const end = args.indexOf('--');
+  return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
+};
 
 export async function main(argv: string[], io: Pick<CliContext, 'stdout' | 'stderr' | 'env' | 'cwd'> & { isTTY: boolean }): Promise<number> {
   const [verbName, ...args] = hoistGlobalOptions(argv);
@@ -51,6 +86,10 @@ export async function main(argv: string[], io: Pick<CliContext, 'stdout' | 'stde
   if (!verb) {
     io.stderr.write(`crtosctl: unknown verb '${verbName}'\n\n${usage()}`);
     return EXIT_CODES.usage;
+  }
+  if (!verb.spec.OWN_HELP && asksHelp(args)) {
+    io.stdout.write(verbHelp(verbName, verb));
+    return EXIT_CODES.ok;
   }
   const color = io.isTTY && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
   const ctx: CliContext = { args, stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, color };

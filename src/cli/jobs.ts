@@ -5,14 +5,10 @@
  */
 import type { CliContext, ExitKind } from './context.js';
 import { UsageError } from './context.js';
-import { optionsHelp, parseArgs, type OptionSpec } from './options.js';
+import { parseArgs } from './options.js';
+import { OPTIONS } from './jobs.options.js';
 import { withClient, writeJson } from './daemon.js';
 import type { JobType } from '../engine/manager-api.js';
-
-const OPTIONS: OptionSpec[] = [
-  { name: 'no-block', help: 'queue the jobs and return without waiting for them' },
-  { name: 'timeout', value: true, help: 'give up waiting after this many seconds (default: wait)' },
-];
 
 const RESULT_WHY: Record<string, string> = {
   failed: 'failed',
@@ -24,10 +20,6 @@ const RESULT_WHY: Record<string, string> = {
 
 export async function runJobVerb(ctx: CliContext, type: JobType): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
-  if (args.flags.has('help')) {
-    ctx.stdout.write(optionsHelp(`${type} UNIT...`, OPTIONS));
-    return 'ok';
-  }
   if (args.positional.length === 0) throw new UsageError(`which unit? usage: crtosctl ${type} UNIT...`);
   const timeoutArg = args.values.get('timeout');
   if (timeoutArg !== undefined && !/^[0-9]+(\.[0-9]+)?$/.test(timeoutArg)) throw new UsageError(`--timeout needs seconds, not '${timeoutArg}'`);

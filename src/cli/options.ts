@@ -1,7 +1,8 @@
 /**
  * Option parsing for the daemon-facing verbs, systemctl style: `--flag`, `--opt=value` or
  * `--opt value`, short aliases, options anywhere among the unit names. `--bus` and `--json` are
- * understood by every verb.
+ * understood by every verb. The same specs describe each verb in crtosctl's VERBS table, from which
+ * `--help` and the shell completion scripts are generated.
  */
 import { UsageError } from './context.js';
 
@@ -10,9 +11,36 @@ export interface OptionSpec {
   name: string;
   /** One-letter alias. */
   short?: string;
+  /** A second long name parsed as this one (`--type` for `--kind`, as systemctl spells it). */
+  alias?: string;
   /** Takes a value. */
   value?: boolean;
+  /**
+   * What completion offers for the value: fixed words, or where they come from ('kinds': the kind
+   * registry, 'signals': signal names, 'units': the running daemon's unit ids, 'files'/'dirs': paths).
+   */
+  complete?: readonly string[] | ValueSource;
   help: string;
+}
+
+export type ValueSource = 'kinds' | 'signals' | 'units' | 'files' | 'dirs';
+
+/**
+ * What a verb takes besides options: nothing, one unit id, unit ids, files, directories, or one of
+ * fixed sub-verbs (a string[]). Completion offers them; `--help` prints them.
+ */
+export type Operands = 'none' | 'unit' | 'units' | 'files' | 'dirs' | readonly string[];
+
+/**
+ * A verb's `verbs/<verb>.options.ts`: what the VERBS table knows of it without loading it. USAGE
+ * (what follows `crtosctl VERB` in the usage line) is derived from OPERANDS unless given; OWN_HELP
+ * marks a verb that prints its own, longer --help.
+ */
+export interface VerbOptions {
+  OPTIONS: readonly OptionSpec[];
+  OPERANDS: Operands;
+  USAGE?: string;
+  OWN_HELP?: boolean;
 }
 
 export interface ParsedArgs {
@@ -31,7 +59,7 @@ export const COMMON_OPTIONS: OptionSpec[] = [
 ];
 
 export function parseArgs(args: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
-  const all = [...COMMON_OPTIONS, ...specs];
+  const all = [...specs, ...COMMON_OPTIONS];
   const out: ParsedArgs = { positional: [], flags: new Set(), values: new Map() };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
@@ -45,7 +73,7 @@ export function parseArgs(args: readonly string[], specs: readonly OptionSpec[])
     }
     const long = a.startsWith('--');
     const [key, inline] = long ? splitOnce(a.slice(2), '=') : [a.slice(1, 2), a.length > 2 ? a.slice(2) : undefined];
-    const spec = all.find((s) => (long ? s.name === key : s.short === key));
+    const spec = all.find((s) => (long ? s.name === key || s.alias === key : s.short === key));
     if (!spec) throw new UsageError(`unknown option '${a}'`);
     if (!spec.value) {
       if (inline !== undefined && long) throw new UsageError(`option '--${spec.name}' takes no value`);
@@ -64,9 +92,17 @@ function splitOnce(s: string, sep: string): [string, string | undefined] {
   return at < 0 ? [s, undefined] : [s.slice(0, at), s.slice(at + 1)];
 }
 
+/** The usage line's operands for a verb that does not spell its own USAGE. */
+export function operandsUsage(operands: Operands): string {
+  if (typeof operands !== 'string') return `{${operands.join('|')}} ...`;
+  return { none: '', unit: 'UNIT', units: 'UNIT...', files: 'FILE...', dirs: 'DIR...' }[operands];
+}
+
 export function optionsHelp(usage: string, specs: readonly OptionSpec[]): string {
-  const all = [...specs, ...COMMON_OPTIONS];
-  const label = (s: OptionSpec): string => `${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.value ? '=VALUE' : ''}`;
+  // A verb may give a common option its own meaning (edit --full); its spec is the one shown.
+  const all = [...specs, ...COMMON_OPTIONS.filter((c) => !specs.some((s) => s.name === c.name))];
+  const label = (s: OptionSpec): string =>
+    `${s.short ? `-${s.short}, ` : '    '}--${s.name}${s.value ? '=VALUE' : ''}${s.alias ? `, --${s.alias}${s.value ? '=VALUE' : ''}` : ''}`;
   const width = Math.max(...all.map((s) => label(s).length));
   return `Usage: crtosctl ${usage}\n\nOptions:\n${all.map((s) => `  ${label(s).padEnd(width)}  ${s.help}`).join('\n')}\n`;
 }

@@ -6,7 +6,8 @@
 import { readFile } from 'node:fs/promises';
 import type { CliContext, ExitKind } from '../context.js';
 import { UsageError } from '../context.js';
-import { optionsHelp, parseArgs } from '../options.js';
+import { parseArgs } from '../options.js';
+import { OPTIONS } from './cat.options.js';
 import { withClient, writeJson } from '../daemon.js';
 import { grey } from '../format/text.js';
 
@@ -26,11 +27,7 @@ async function readText(path: string): Promise<FileText> {
 }
 
 export async function run(ctx: CliContext): Promise<ExitKind> {
-  const args = parseArgs(ctx.args, []);
-  if (args.flags.has('help')) {
-    ctx.stdout.write(optionsHelp('cat UNIT...', []));
-    return 'ok';
-  }
+  const args = parseArgs(ctx.args, OPTIONS);
   if (args.positional.length === 0) throw new UsageError('which unit? usage: crtosctl cat UNIT...');
   const style = { color: ctx.color };
   return withClient<ExitKind>(ctx, args, async (client) => {

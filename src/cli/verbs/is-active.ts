@@ -4,10 +4,9 @@
  */
 import type { CliContext, ExitKind } from '../context.js';
 import { UsageError } from '../context.js';
-import { optionsHelp, parseArgs, type OptionSpec } from '../options.js';
+import { parseArgs } from '../options.js';
+import { OPTIONS } from './is-active.options.js';
 import { withClient, writeJson } from '../daemon.js';
-
-const OPTIONS: OptionSpec[] = [{ name: 'quiet', short: 'q', help: 'print nothing, only set the exit status' }];
 
 export function isActiveExit(states: readonly (string | undefined)[]): ExitKind {
   if (states.some((s) => s === 'active' || s === 'reloading')) return 'ok';
@@ -17,10 +16,6 @@ export function isActiveExit(states: readonly (string | undefined)[]): ExitKind 
 
 export async function run(ctx: CliContext): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
-  if (args.flags.has('help')) {
-    ctx.stdout.write(optionsHelp('is-active UNIT...', OPTIONS));
-    return 'ok';
-  }
   if (args.positional.length === 0) throw new UsageError('which unit? usage: crtosctl is-active UNIT...');
   return withClient<ExitKind>(ctx, args, async (client) => {
     const known = new Map((await client.listUnits()).map((u) => [u.id, u.activeState]));

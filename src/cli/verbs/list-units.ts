@@ -4,17 +4,11 @@
  * state), --kind.
  */
 import type { CliContext, ExitKind } from '../context.js';
-import { optionsHelp, parseArgs, type OptionSpec } from '../options.js';
+import { parseArgs } from '../options.js';
+import { OPTIONS } from './list-units.options.js';
 import { kindOf, withClient, writeJson } from '../daemon.js';
 import { paintState, stateGlyph, table, bold, byId } from '../format/text.js';
 import type { UnitListEntry } from '../../dbus/client.js';
-
-const OPTIONS: OptionSpec[] = [
-  { name: 'state', value: true, help: 'only units in one of these states (comma-separated load, active or sub states)' },
-  { name: 'kind', short: 't', value: true, help: 'only units of these kinds (comma-separated: cell, loader, driver, …)' },
-  { name: 'no-legend', help: 'omit the header and the footer' },
-  { name: 'all', short: 'a', help: 'accepted for systemctl habits; every loaded unit is always listed' },
-];
 
 /** Shell-style glob (`*`, `?`, `[…]`) to a whole-string RegExp. */
 export function globToRegExp(glob: string): RegExp {
@@ -48,10 +42,6 @@ export function filterUnits(units: readonly UnitListEntry[], patterns: readonly 
 
 export async function run(ctx: CliContext): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
-  if (args.flags.has('help')) {
-    ctx.stdout.write(optionsHelp('list-units [PATTERN...]', OPTIONS));
-    return 'ok';
-  }
   return withClient<ExitKind>(ctx, args, async (client) => {
     const units = filterUnits(await client.listUnits(), args.positional, list(args.values.get('state')), list(args.values.get('kind')));
     units.sort(byId);
@@ -66,7 +56,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     const legend = !args.flags.has('no-legend');
     const showJobs = units.some((u) => u.jobId > 0);
     const rows: string[][] = [];
-    const glyphs = style.color;
+    const glyphs = style.color && !args.flags.has('plain');
     const row = (cells: string[], glyph: string): string[] => (glyphs ? [glyph, ...cells] : cells);
     if (legend) rows.push(row(['UNIT', 'LOAD', 'ACTIVE', 'SUB', ...(showJobs ? ['JOB'] : []), 'DESCRIPTION'].map((h) => bold(style, h)), ' '));
     for (const u of units) {

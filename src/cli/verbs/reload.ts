@@ -3,16 +3,13 @@
  * keeps running the last good set and reports the problems (exit 1).
  */
 import type { CliContext, ExitKind } from '../context.js';
-import { optionsHelp, parseArgs } from '../options.js';
+import { parseArgs } from '../options.js';
+import { OPTIONS } from './reload.options.js';
 import { withClient, writeJson } from '../daemon.js';
 import { renderOutcome } from '../format/plan.js';
 
 export async function run(ctx: CliContext): Promise<ExitKind> {
-  const args = parseArgs(ctx.args, []);
-  if (args.flags.has('help')) {
-    ctx.stdout.write(optionsHelp('reload', []));
-    return 'ok';
-  }
+  const args = parseArgs(ctx.args, OPTIONS);
   return withClient<ExitKind>(ctx, args, async (client) => {
     const outcome = await client.reload();
     if (args.flags.has('json')) writeJson(ctx, outcome);

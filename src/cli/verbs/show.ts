@@ -3,14 +3,10 @@
  * the manager's. `--property` picks some, `--value` prints only the values.
  */
 import type { CliContext, ExitKind } from '../context.js';
-import { optionsHelp, parseArgs, type OptionSpec } from '../options.js';
+import { parseArgs } from '../options.js';
+import { OPTIONS } from './show.options.js';
 import { withClient, writeJson } from '../daemon.js';
 import { formatTimestamp } from '../format/text.js';
-
-const OPTIONS: OptionSpec[] = [
-  { name: 'property', short: 'p', value: true, help: 'show only these properties (comma-separated)' },
-  { name: 'value', help: 'print the values only, without KEY=' },
-];
 
 /** One property value as systemctl show prints it. */
 export function formatValue(name: string, value: unknown): string {
@@ -29,10 +25,6 @@ export function formatValue(name: string, value: unknown): string {
 
 export async function run(ctx: CliContext): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
-  if (args.flags.has('help')) {
-    ctx.stdout.write(optionsHelp('show [UNIT...]', OPTIONS));
-    return 'ok';
-  }
   const wanted = args.values.get('property')?.split(',').map((s) => s.trim()).filter(Boolean);
   const pick = (props: Record<string, unknown>): Record<string, unknown> =>
     wanted ? Object.fromEntries(wanted.filter((k) => k in props).map((k) => [k, props[k]])) : props;

@@ -5,19 +5,14 @@
  */
 import type { CliContext, ExitKind } from '../context.js';
 import { UsageError } from '../context.js';
-import { optionsHelp, parseArgs, type OptionSpec } from '../options.js';
+import { parseArgs } from '../options.js';
+import { OPTIONS } from './status.options.js';
 import { withClient, writeJson } from '../daemon.js';
 import { renderOverview, renderUnitStatus } from '../format/status.js';
 import type { LogLine, UnitStatus } from '../../engine/manager-api.js';
 
-const OPTIONS: OptionSpec[] = [{ name: 'lines', short: 'n', value: true, help: 'how many log lines to show per unit (default 10)' }];
-
 export async function run(ctx: CliContext): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
-  if (args.flags.has('help')) {
-    ctx.stdout.write(optionsHelp('status [UNIT...]', OPTIONS));
-    return 'ok';
-  }
   const linesArg = args.values.get('lines') ?? '10';
   if (!/^[0-9]+$/.test(linesArg)) throw new UsageError(`--lines needs a number, not '${linesArg}'`);
   const lines = Number(linesArg);

@@ -1,0 +1,9 @@
+/** validate parses its own arguments and prints its own help (verbs/validate.ts); this is for the table and completion. */
+import type { OptionSpec, Operands } from '../options.js';
+
+export const OPTIONS: OptionSpec[] = [
+  { name: 'units', value: true, complete: 'dirs', help: 'read units from this directory (repeatable)' },
+  { name: 'root', value: true, complete: 'dirs', help: 'also run the checks against the machine under this directory' },
+];
+export const OPERANDS: Operands = 'dirs';
+export const OWN_HELP = true;
