@@ -3,6 +3,7 @@
  * DIR/machine.json so every stand-in tool (a separate process) reads the same facts.
  */
 import type { Arch, Revision } from '../jailhouse/index.js';
+import { identityProblems, type MachineIdentity } from './identity.js';
 import { remoteprocProblems, type RemoteprocDescription } from './remoteproc/description.js';
 
 /** What loading a module does to the machine, beyond appearing in /proc/modules. */
@@ -106,6 +107,11 @@ export interface MachineDescription {
    * driver adds the virtual host (domain `pci_domain`, or the lowest free one for 0xffff).
    */
   pciDomains?: number[];
+  /**
+   * Hostname, machine id, kernel command line, board and memory, shown where a real machine keeps
+   * them (src/sim/identity.ts); each field defaults to one that fits the example and architecture.
+   */
+  identity?: MachineIdentity;
 }
 
 export const DEFAULT_DESCRIPTION: MachineDescription = {
@@ -159,6 +165,7 @@ export function validateDescription(d: MachineDescription): string[] {
   for (const name of d.bootModules ?? []) if (!d.modules.some((m) => m.name === name && m.installed)) problems.push(`bootModules: ${name} is not an installed module of the catalog`);
   if (d.remoteproc !== undefined) problems.push(...remoteprocProblems(d.remoteproc, d.modules));
   for (const t of d.realTools ?? []) if (t !== 'ip' && t !== 'chrt') problems.push(`realTools may name ip and chrt, not ${JSON.stringify(t)}`);
+  problems.push(...identityProblems(d));
   for (const domain of d.pciDomains ?? []) if (!Number.isInteger(domain) || domain < 0 || domain > 0xffff) problems.push(`pciDomains: ${JSON.stringify(domain)} is not a PCI domain (0..0xffff)`);
   const names = new Set<string>();
   for (const m of d.modules) {
@@ -187,5 +194,9 @@ export function machinePciDomains(d: MachineDescription): number[] {
 }
 
 export function mergeDescription(partial: Partial<MachineDescription> | undefined): MachineDescription {
-  return { ...structuredClone(DEFAULT_DESCRIPTION), ...structuredClone(partial ?? {}) };
+  const merged = { ...structuredClone(DEFAULT_DESCRIPTION), ...structuredClone(partial ?? {}) };
+  // One kernel release: the identity's, when only it is given, also names /lib/modules/<release>.
+  const release = partial?.identity?.kernelRelease;
+  if (release !== undefined && partial?.kernelRelease === undefined) merged.kernelRelease = release;
+  return merged;
 }

@@ -1,10 +1,11 @@
 /**
- * State → the files a real machine shows: sysfs (Jailhouse, CPUs, modules), /proc/modules and
- * device nodes, formatted exactly as the kernel prints them. Pure: returns path → content
+ * State → the files a real machine shows: its identity (identity.ts), sysfs (Jailhouse, CPUs,
+ * modules), /proc/modules and device nodes, formatted exactly as the kernel prints them. Pure: returns path → content
  * (null for a directory that must exist even when empty).
  */
 import { formatCpuList, formatCpuMask } from '../host/parse.js';
 import { parameterDeclaration, type MachineDescription } from './description.js';
+import { renderIdentity } from './identity.js';
 import { IVSHMEM_DEVICE_ID, IVSHMEM_VENDOR_ID, pciDeviceName } from './ivshmem.js';
 import { deviceNodes, pciDevices, type SimState } from './state.js';
 
@@ -32,7 +33,7 @@ export function moduleEffects(d: MachineDescription): Map<string, string | undef
 }
 
 export function render(state: SimState, d: MachineDescription): RenderedTree {
-  const out: RenderedTree = {};
+  const out: RenderedTree = { ...renderIdentity(d) };
   renderCpus(out, state, d);
   renderModules(out, state, d);
   renderPci(out, state);
