@@ -8,6 +8,7 @@ import { cellConfigCodes } from './codes/cell-config.js';
 import { hostCodes } from './codes/host.js';
 import { engineCodes } from './codes/engine.js';
 import { apiCodes } from './codes/api.js';
+import { factsCodes } from './codes/facts.js';
 import { ERRORS } from '../dbus/names.js';
 
 /** What crtosctl's client knows of a D-Bus error reply when it turns it into a problem. */
@@ -49,6 +50,7 @@ export const CODES = {
   ...hostCodes,
   ...engineCodes,
   ...apiCodes,
+  ...factsCodes,
 } satisfies Record<string, CodeInfo>;
 
 export type ProblemCode = keyof typeof CODES;

@@ -36,4 +36,6 @@ export const unitCodes = {
   UNIT_IMAGE_MISMATCH: { summary: "An Image's file does not have the sha256 the unit pins (replaced or tampered with on disk)" },
   UNIT_LINK: { summary: "A Link unit cannot be made as written: a peer that is not a Cell of its hypervisor, a hypervisor whose backend makes no links, a value taken from a link that does not have it" },
   UNIT_CELL_CONFIG: { summary: "A Cell's inline configuration does not fit its hypervisor (another revision or architecture than the system configuration, or a value its revision cannot hold)" },
+  UNIT_UNKNOWN_SPECIFIER: { summary: 'A string names a specifier (%H, %m, %b, …) that does not exist; write %% for a literal %' },
+  UNIT_MACHINE_MISFIT: { summary: "A unit does not fit the machine its facts describe: a CPU it does not have, memory outside its RAM" },
 } as const;
