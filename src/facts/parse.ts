@@ -1,0 +1,70 @@
+/**
+ * Facts files → machine facts, or problems naming the file, line and field: a file that is not
+ * YAML, not one mapping, lacks a field or has one of the wrong type. A directory given holds one
+ * facts file per machine (*.yaml, *.yml, *.json), read in name order.
+ */
+import { readFile, readdir, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import { problem, type Problem } from '../errors/problem.js';
+import { parseSource, SourcePositions } from '../units/yaml-source.js';
+import { issuesToProblems } from '../units/issues.js';
+import { factsSchema, type MachineFacts } from './types.js';
+
+const HINT = 'print it again with `crtosctl facts` on that machine (or `crtosctl facts --root DIR` for its files)';
+
+export interface FactsFile {
+  file: string;
+  facts: MachineFacts;
+}
+
+export function parseFactsFile(file: string, text: string): { facts?: MachineFacts; problems: Problem[] } {
+  const parsed = parseSource(file, text);
+  if (parsed.problems.some((p) => (p.severity ?? 'error') === 'error')) {
+    return { problems: parsed.problems.map((p) => ({ ...p, code: 'FACTS_NOT_YAML' as const, message: `not a facts file: ${p.message}`, hint: HINT })) };
+  }
+  const docs = parsed.documents.filter((d) => d.value !== null);
+  const doc = docs[0];
+  if (docs.length !== 1 || doc === undefined || typeof doc.value !== 'object' || Array.isArray(doc.value)) {
+    const what = docs.length > 1 ? `${docs.length} documents` : doc === undefined ? 'nothing' : 'no mapping of facts';
+    return { problems: [problem('FACTS_NOT_YAML', `not a facts file: it holds ${what}, where one mapping of facts belongs`, { file, line: doc?.line ?? 1, column: doc?.column ?? 1, hint: HINT })] };
+  }
+  const result = factsSchema.safeParse(doc.value);
+  if (result.success) return { facts: result.data, problems: [] };
+  const positions = new SourcePositions(file, text);
+  return {
+    problems: issuesToProblems(result.error.issues, factsSchema, doc.value).map((p) => {
+      const at = positions.locate(doc.index, p.path, p.atKey);
+      return problem('FACTS_INVALID', p.message, { file, ...at, hint: p.hint ?? HINT });
+    }),
+  };
+}
+
+/** Each argument a facts file or a directory of them; every problem of every file, together. */
+export async function readFactsFiles(args: readonly string[], cwd: string): Promise<{ files: FactsFile[]; problems: Problem[] }> {
+  const files: FactsFile[] = [];
+  const problems: Problem[] = [];
+  for (const arg of args) {
+    const path = resolve(cwd, arg);
+    let names: string[];
+    try {
+      names = (await stat(path)).isDirectory() ? (await readdir(path)).filter((n) => /\.(ya?ml|json)$/.test(n)).sort().map((n) => join(arg, n)) : [arg];
+    } catch (e) {
+      problems.push(problem('FACTS_UNREADABLE', `${arg} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: arg, hint: 'name a facts file or a directory of them' }));
+      continue;
+    }
+    if (names.length === 0) problems.push(problem('FACTS_UNREADABLE', `${arg} holds no facts file (*.yaml, *.yml, *.json)`, { file: arg, hint: HINT }));
+    for (const file of names) {
+      let text: string;
+      try {
+        text = await readFile(resolve(cwd, file), 'utf8');
+      } catch (e) {
+        problems.push(problem('FACTS_UNREADABLE', `${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file, hint: 'name a facts file or a directory of them' }));
+        continue;
+      }
+      const parsed = parseFactsFile(file, text);
+      problems.push(...parsed.problems);
+      if (parsed.facts) files.push({ file, facts: parsed.facts });
+    }
+  }
+  return { files, problems };
+}

@@ -1,0 +1,96 @@
+/**
+ * Machine facts: what crtosd knows of a machine, as `crtosctl facts` prints it and a facts file
+ * holds it (a facts file is exactly that output). The schema is the facts file's format; fields are
+ * camelCase. Conditions and specifiers read these facts, and `validate --facts` reads them from files.
+ */
+import { z } from 'zod';
+
+export const FACTS_VERSION = 1;
+
+/** `0x00100000-0x39ffffff`: a range of physical addresses, both ends included, as /proc/iomem shows it. */
+const RAM_RANGE = /^0x[0-9a-f]+-0x[0-9a-f]+$/i;
+
+export const factsSchema = z.strictObject({
+  crtosFactsVersion: z.literal(FACTS_VERSION, { error: `must be ${FACTS_VERSION}, the facts format this crtosctl reads` }),
+  hostname: z.string().min(1),
+  machineId: z.string().regex(/^([0-9a-f]{32})?$/, { message: 'must be 32 lower-case hex digits (as /etc/machine-id), or empty when unknown' }),
+  /** systemd's architecture names (ConditionArchitecture): x86-64, arm64, arm, riscv64, … */
+  architecture: z.string().min(1),
+  cpus: z.strictObject({
+    /** CPUs present (possible ones when present is not shown). */
+    count: z.number().int().positive(),
+    /** Online CPUs as the kernel lists them ("0-3"). */
+    online: z.string(),
+  }),
+  memory: z.strictObject({
+    /** Bytes of RAM Linux manages (/proc/meminfo MemTotal). */
+    total: z.number().int().nonnegative(),
+    /** System RAM ranges from /proc/iomem, when it was readable with real addresses. */
+    systemRam: z.array(z.string().regex(RAM_RANGE, { message: 'must be a range like 0x40000000-0x7fffffff' })).optional(),
+  }),
+  kernel: z.strictObject({ release: z.string(), commandLine: z.string() }),
+  board: z.strictObject({
+    model: z.string().optional(),
+    compatible: z.array(z.string()).optional(),
+    vendor: z.string().optional(),
+    product: z.string().optional(),
+    /** What %b expands to: the first compatible string, else DMI "vendor product" (see boardId). */
+    id: z.string(),
+  }),
+  jailhouse: z.strictObject({
+    /** The jailhouse module is loaded or installed. */
+    present: z.boolean(),
+    enabled: z.boolean(),
+    /** Of the system configuration(s) in /etc/jailhouse, when they agree. */
+    revision: z.number().int().optional(),
+    arch: z.string().optional(),
+  }),
+  remoteproc: z.array(z.strictObject({ name: z.string(), state: z.string() })),
+});
+
+export type MachineFacts = z.output<typeof factsSchema>;
+
+/**
+ * The board's id (%b): the most specific device-tree compatible string, else DMI "vendor product";
+ * lower case, each run of characters outside [a-z0-9,._-] one "-", so it can name a file.
+ */
+export function boardId(board: { compatible?: readonly string[]; vendor?: string; product?: string }): string {
+  const raw = board.compatible?.[0] ?? [board.vendor, board.product].filter((s) => s !== undefined && s !== '').join(' ');
+  return raw
+    .toLowerCase()
+    .replace(/[^a-z0-9,._-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+}
+
+/** uname's machine → systemd's architecture name (src/basic/architecture.c's table, little-endian unless said). */
+const UNAME_TO_SYSTEMD: [RegExp, string][] = [
+  [/^x86_64$/, 'x86-64'],
+  [/^i[3-6]86$/, 'x86'],
+  [/^aarch64$/, 'arm64'],
+  [/^aarch64_be$/, 'arm64-be'],
+  [/^arm.*b$/, 'arm-be'],
+  [/^arm/, 'arm'],
+  [/^riscv64$/, 'riscv64'],
+  [/^riscv32$/, 'riscv32'],
+  [/^ppc64le$/, 'ppc64-le'],
+  [/^ppc64$/, 'ppc64'],
+  [/^ppc$/, 'ppc'],
+  [/^s390x$/, 's390x'],
+  [/^s390$/, 's390'],
+  [/^loongarch64$/, 'loongarch64'],
+  [/^mips64$/, 'mips64'],
+  [/^mips$/, 'mips'],
+];
+
+export function architectureOfMachine(machine: string): string {
+  return UNAME_TO_SYSTEMD.find(([re]) => re.test(machine))?.[1] ?? machine;
+}
+
+/** Every architecture name the conditions know (for did-you-mean on a misspelt one). */
+export const ARCHITECTURES: readonly string[] = [...new Set(UNAME_TO_SYSTEMD.map(([, name]) => name))];
+
+/** The hostname up to its first dot (%l). */
+export function shortHostname(hostname: string): string {
+  const dot = hostname.indexOf('.');
+  return dot < 0 ? hostname : hostname.slice(0, dot);
+}
