@@ -8,9 +8,16 @@ import { PROCESSOR_CRASH_TYPES, REAL_TIMINGS, SIM_OPERATIONS, TIMING_NAMES, type
 import type { MachineDescription } from './description.js';
 import { RTMUX_DESCRIPTION } from './rtmux-example.js';
 import { REMOTEPROC_DESCRIPTION } from './remoteproc/example.js';
+import { FLEET_ARM64_DESCRIPTION, LINUX_ONLY_DESCRIPTION } from './fleet-examples.js';
 
 /** The machines `--example` names: what each deployment under units/ expects to find. */
-const EXAMPLES: Record<string, Partial<MachineDescription>> = { crtos: {}, rtmux: RTMUX_DESCRIPTION, remoteproc: REMOTEPROC_DESCRIPTION };
+const EXAMPLES: Record<string, Partial<MachineDescription>> = {
+  crtos: {},
+  rtmux: RTMUX_DESCRIPTION,
+  remoteproc: REMOTEPROC_DESCRIPTION,
+  'fleet-arm64': FLEET_ARM64_DESCRIPTION,
+  'linux-only': LINUX_ONLY_DESCRIPTION,
+};
 
 export interface SimCliIo {
   out(text: string): void;
@@ -19,11 +26,12 @@ export interface SimCliIo {
 }
 
 const USAGE = `Usage: crtos-sim COMMAND DIR ...
-  create DIR [--example crtos|rtmux|remoteproc] [--machine FILE]
+  create DIR [--example crtos|rtmux|remoteproc|fleet-arm64|linux-only] [--machine FILE]
                                      make a simulated machine: the cRTOS example (default), the
-                                     RTMux or the remoteproc (i.MX8M) one, FILE's description (JSON
-                                     or YAML) merged over it; a remoteproc machine's sysfs stays
-                                     mounted until \`destroy\`
+                                     RTMux or the remoteproc (i.MX8M) one, or units/fleet's arm64
+                                     Jailhouse board or gateway without Jailhouse, FILE's description
+                                     (JSON or YAML) merged over it; a remoteproc machine's sysfs
+                                     stays mounted until \`destroy\`
   destroy DIR                        power the machine off (unmount its sysfs) and remove it
   env DIR                            print the environment that puts its stand-in tools first
   log DIR [--json]                   print the operations performed on it
@@ -74,7 +82,7 @@ export async function runSimCli(argv: string[], io: SimCliIo): Promise<number> {
       case 'create': {
         const example = option(rest, '--example') ?? 'crtos';
         const base = EXAMPLES[example];
-        if (!base) return usage(io, `unknown example ${JSON.stringify(example)} (crtos, rtmux or remoteproc)`);
+        if (!base) return usage(io, `unknown example ${JSON.stringify(example)} (${Object.keys(EXAMPLES).join(', ')})`);
         const file = option(rest, '--machine');
         const description = file === undefined ? undefined : readDescriptionFile(file, io);
         if (description === null) return 1;

@@ -85,9 +85,10 @@ export interface MachineDescription {
   /**
    * Write an example's files into the machine: cRTOS (configs, image, drivers, loader), RTMux
    * (the RT-Thread image; rtvmm.ko comes from the module catalog, see rtmux-example.ts) or
-   * remoteproc (the Zephyr firmware and the rpmsg proxy, see remoteproc/example.ts).
+   * remoteproc (the Zephyr firmware and the rpmsg proxy, see remoteproc/example.ts), or a fleet
+   * machine's board files (fleet-arm64, linux-only: see fleet-examples.ts).
    */
-  example: 'crtos' | 'rtmux' | 'remoteproc' | 'none';
+  example: 'crtos' | 'rtmux' | 'remoteproc' | 'fleet-arm64' | 'linux-only' | 'none';
   /** Modules loaded before anyone looks (udev loads a platform driver by its DT compatible); each must be installed. */
   bootModules?: string[];
   /**
@@ -161,7 +162,7 @@ export function validateDescription(d: MachineDescription): string[] {
     if (!/^127\.\d+\.\d+\.\d+$/.test(r.host) && r.host !== 'localhost') problems.push(`readiness endpoint of ${r.cell} must be a loopback address (127.0.0.0/8), not ${r.host}`);
     if (!Number.isInteger(r.port) || r.port < 0 || r.port > 65535) problems.push(`readiness port of ${r.cell} must be 0..65535`);
   }
-  if (!['crtos', 'rtmux', 'remoteproc', 'none'].includes(d.example)) problems.push(`example must be crtos, rtmux, remoteproc or none, not ${JSON.stringify(d.example)}`);
+  if (!['crtos', 'rtmux', 'remoteproc', 'fleet-arm64', 'linux-only', 'none'].includes(d.example)) problems.push(`example must be crtos, rtmux, remoteproc, fleet-arm64, linux-only or none, not ${JSON.stringify(d.example)}`);
   for (const name of d.bootModules ?? []) if (!d.modules.some((m) => m.name === name && m.installed)) problems.push(`bootModules: ${name} is not an installed module of the catalog`);
   if (d.remoteproc !== undefined) problems.push(...remoteprocProblems(d.remoteproc, d.modules));
   for (const t of d.realTools ?? []) if (t !== 'ip' && t !== 'chrt') problems.push(`realTools may name ip and chrt, not ${JSON.stringify(t)}`);

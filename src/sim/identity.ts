@@ -60,6 +60,8 @@ const DEFAULT_HOSTNAME: Record<MachineDescription['example'], string> = {
   crtos: 'crtos-sim',
   rtmux: 'rtmux-sim',
   remoteproc: 'imx8mm-sim',
+  'fleet-arm64': 'rt-board-sim',
+  'linux-only': 'gateway-sim',
   none: 'crtos-sim',
 };
 
@@ -68,6 +70,8 @@ const DEFAULT_MEMORY: Record<MachineDescription['example'], number> = {
   // The Realview PB-A8 has 512 MiB; the i.MX8M Mini EVK 2 GiB.
   rtmux: 512 * 1024 ** 2,
   remoteproc: 2 * GIB,
+  'fleet-arm64': 1 * GIB,
+  'linux-only': 512 * 1024 ** 2,
   none: 4 * GIB,
 };
 

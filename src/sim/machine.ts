@@ -25,6 +25,7 @@ import { kernelControl, startKernel, stopKernel } from './remoteproc/control.js'
 import { kernelBundlePath, readModel } from './remoteproc/files.js';
 import { fuseMountsUnder, unmount } from './remoteproc/mounts.js';
 import { remoteprocExampleFiles } from './remoteproc/example.js';
+import { fleetExampleFiles } from './fleet-examples.js';
 
 export interface SimMachine {
   readonly dir: string;
@@ -200,6 +201,8 @@ export async function createSimMachine(dirArg: string, partial?: Partial<Machine
   else if (description.example === 'rtmux') writeRtmuxExample(dir);
   else if (description.example === 'remoteproc') {
     for (const f of remoteprocExampleFiles(wrapper(dir, 'proxy', kernelBundlePath()))) writeFile0(join(dir, f.path), f.content, f.mode);
+  } else if (description.example === 'fleet-arm64' || description.example === 'linux-only') {
+    for (const f of fleetExampleFiles(description.example)) writeFile0(join(dir, f.path), f.content, f.mode);
   }
   const state = initialState(description);
   commitState(dir, state, description);

@@ -54,6 +54,6 @@ describe.concurrent('simulated RTMux machine and rtvmm.ko', () => {
   });
 
   it('an unknown example is refused', async () => {
-    await expect(createSimMachine('/tmp/never-created-crtos-sim', { example: 'xen' as 'none' })).rejects.toThrow(/example must be crtos, rtmux, remoteproc or none/);
+    await expect(createSimMachine('/tmp/never-created-crtos-sim', { example: 'xen' as 'none' })).rejects.toThrow(/example must be crtos, rtmux, remoteproc, fleet-arm64, linux-only or none/);
   });
 });
