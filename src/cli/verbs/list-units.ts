@@ -9,24 +9,9 @@ import { OPTIONS } from './list-units.options.js';
 import { kindOf, withClient, writeJson } from '../daemon.js';
 import { paintState, stateGlyph, table, bold, byId } from '../format/text.js';
 import type { UnitListEntry } from '../../dbus/client.js';
+import { globToRegExp } from '../../lib/glob.js';
 
-/** Shell-style glob (`*`, `?`, `[…]`) to a whole-string RegExp. */
-export function globToRegExp(glob: string): RegExp {
-  let re = '';
-  for (let i = 0; i < glob.length; i++) {
-    const c = glob[i] ?? '';
-    if (c === '*') re += '.*';
-    else if (c === '?') re += '.';
-    else if (c === '[') {
-      const end = glob.indexOf(']', i + 1);
-      if (end > i) {
-        re += `[${glob.slice(i + 1, end).replace(/^!/, '^').replace(/\\/g, '\\\\')}]`;
-        i = end;
-      } else re += '\\[';
-    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
-  }
-  return new RegExp(`^${re}$`);
-}
+export { globToRegExp };
 
 const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 
