@@ -22,6 +22,7 @@ import * as isActiveOpts from './verbs/is-active.options.js';
 import * as planOpts from './verbs/plan.options.js';
 import * as validateOpts from './verbs/validate.options.js';
 import * as cellConfigOpts from './verbs/cell-config.options.js';
+import * as metricsOpts from './verbs/metrics.options.js';
 import * as factsOpts from './verbs/facts.options.js';
 
 // The verbs bundled apart from crtosctl (validate, cell-config) import these from the bundle itself,
@@ -52,6 +53,7 @@ export const VERBS: Record<string, Verb> = {
   plan: { summary: 'Show what a reload would change', spec: planOpts, load: () => import('./verbs/plan.js') },
   validate: { summary: 'Check unit files offline (no daemon needed)', spec: validateOpts, load: () => import('./verbs/validate.js') },
   'cell-config': { summary: 'Show, build and check Jailhouse .cell files', spec: cellConfigOpts, load: () => import('./verbs/cell-config.js') },
+  metrics: { summary: 'Print the metrics in Prometheus\'s text format, as the metrics file holds them', spec: metricsOpts, load: () => import('./verbs/metrics.js') },
   facts: { summary: 'Print what crtosd knows of this machine (a facts file for validate --facts)', spec: factsOpts, load: () => import('./verbs/facts.js') },
 };
 

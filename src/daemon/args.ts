@@ -11,6 +11,8 @@ export interface DaemonOptions {
   stateDir: string;
   bus?: string;
   adminGroup?: string;
+  /** Where the Prometheus metrics are written for node_exporter's textfile collector; none: not written. */
+  metricsFile?: string;
   logLevel: LogLevel;
   once: boolean;
   stopOnExit: boolean;
@@ -30,6 +32,8 @@ Keeps the machine equal to its crtos unit files (hypervisor, cells, images, driv
   --state-dir DIR      state file and loader logs (default /run/crtos)
   --bus system|ADDR    serve org.crtos.Manager1 on the system bus or at a D-Bus address
   --admin-group NAME   members of this group may change state over D-Bus (besides root)
+  --metrics-file PATH  write Prometheus metrics there on every change, for node_exporter's
+                       textfile collector (PATH in its --collector.textfile.directory, *.prom)
   --log-level LEVEL    trace, debug, info (default), warn, error, fatal, silent
   --poll-interval MS   how often cell states are read from sysfs (default 2000)
   --once               reconcile once, print the result, exit non-zero if anything failed
@@ -91,6 +95,11 @@ export function parseArgs(argv: readonly string[]): { options?: DaemonOptions; p
       case '--admin-group': {
         const v = value();
         if (v !== undefined) o.adminGroup = v;
+        break;
+      }
+      case '--metrics-file': {
+        const v = value();
+        if (v !== undefined) o.metricsFile = v;
         break;
       }
       case '--log-level': {

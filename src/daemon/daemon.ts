@@ -20,6 +20,9 @@ import { isProblemError } from '../errors/problem.js';
 import type { DaemonOptions } from './args.js';
 import { createNotifier } from './notify.js';
 import { watchUnitDirectories } from './watch.js';
+import { renderMetrics } from '../metrics/render.js';
+import { takeSnapshot } from '../metrics/snapshot.js';
+import { startMetricsFile, type MetricsFile } from '../metrics/metrics-file.js';
 
 export const VERSION = '0.1.0';
 
@@ -68,10 +71,24 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
     const fields = line.unit ? { unit: line.unit } : {};
     logger[line.level](fields, line.message);
   });
+  // One rendering for the metrics file and the D-Bus Metrics method (`crtosctl metrics`).
+  const metrics = (): string => renderMetrics(takeSnapshot(manager));
+  const metricsFile = (): MetricsFile | undefined =>
+    o.metricsFile === undefined
+      ? undefined
+      : startMetricsFile({
+          host,
+          path: resolve(o.metricsFile),
+          render: metrics,
+          changes: manager,
+          failed: (p) => logger.error({ file: p.file }, `${p.message}; hint: ${p.hint}`),
+          recovered: () => logger.info({ file: resolve(o.metricsFile!) }, 'metrics file written again'),
+        });
 
   if (o.once) {
     const outcome = await manager.start();
     await manager.idle();
+    await metricsFile()?.close();
     manager.close();
     for (const p of outcome.problems) process.stderr.write(`${renderProblem(p)}\n`);
     const units = manager.listUnits();
@@ -105,12 +122,14 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
   await watcher.ready;
   const starting = manager.start();
   await unitsLoaded(manager, starting, () => loads > 0);
+  // Once the units are known (the bring-up is watched as it happens, as over D-Bus).
+  const metricsWriter = metricsFile();
 
   let dbus: { close(): Promise<void> } | undefined;
   if (dbusModule) {
     try {
       const { startDbusService } = await dbusModule;
-      dbus = await startDbusService(manager, { busAddress: o.bus, ...(o.adminGroup ? { adminGroup: o.adminGroup } : {}), logger });
+      dbus = await startDbusService(manager, { busAddress: o.bus, ...(o.adminGroup ? { adminGroup: o.adminGroup } : {}), logger, metrics });
     } catch (e) {
       const msg = isProblemError(e) ? e.problems.map((p) => renderProblem(p)).join('\n') : String(e);
       logger.error(`D-Bus service not started: ${msg}`);
@@ -134,6 +153,7 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
     await notifier.send({ STOPPING: '1' });
     await watcher.close();
     if (o.stopOnExit) await manager.stopAll();
+    await metricsWriter?.close();
     manager.close();
     await dbus?.close().catch(() => undefined);
     resolveDone(0);

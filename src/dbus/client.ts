@@ -270,6 +270,12 @@ export class CrtosClient {
     return decodeOutcome(await this.call(MANAGER_PATH, MANAGER_IFACE, 'PlanReload'));
   }
 
+  /** The metrics in Prometheus's text format, as crtosd's metrics file holds them. */
+  async metrics(): Promise<string> {
+    const [text] = await this.call(MANAGER_PATH, MANAGER_IFACE, 'Metrics');
+    return String(text);
+  }
+
   /** Subscribes to JobRemoved before any job is queued, so a fast job's end is never missed. */
   private async watchJobs(): Promise<void> {
     if (this.watchingJobs) return;

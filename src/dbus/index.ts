@@ -26,6 +26,8 @@ export interface DbusServiceOptions {
   logger?: Logger;
   /** Milliseconds between reconnection attempts, doubling up to 30 s (default 1000). */
   retryMs?: number;
+  /** The metrics in Prometheus's text format, for the Metrics method. */
+  metrics?: () => string;
 }
 
 export interface DbusServiceHandle {
@@ -49,7 +51,7 @@ export async function startDbusService(manager: ManagerApi, opts: DbusServiceOpt
 
   const attach = async (): Promise<void> => {
     const bus = await connectBus(address);
-    const service = new DbusService(bus, manager, { adminGid, adminGroupName: opts.adminGroup, logger: log });
+    const service = new DbusService(bus, manager, { adminGid, adminGroupName: opts.adminGroup, logger: log, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
     service.attach();
     let reply: number;
     try {

@@ -73,6 +73,8 @@ export const MANAGER: InterfaceDef = {
     jobMethod('RestartUnit'),
     { name: 'Reload', in: [], out: reloadOut, privileged: true },
     { name: 'PlanReload', in: [], out: reloadOut },
+    // What the metrics file holds (crtosd --metrics-file): Prometheus's text format.
+    { name: 'Metrics', in: [], out: [arg('text', 's')] },
   ],
   properties: [
     prop('Version', 's', 'const'),

@@ -57,6 +57,8 @@ export interface ServiceOptions {
   adminGid?: number;
   adminGroupName?: string;
   logger?: Logger;
+  /** The metrics in Prometheus's text format (src/metrics), for the Metrics method. */
+  metrics?: () => string;
 }
 
 export class DbusService {
@@ -306,6 +308,9 @@ export class DbusService {
         return outcomeBody(await this.manager.reload());
       case `${MANAGER_IFACE}.PlanReload`:
         return outcomeBody(await this.manager.planReload());
+      case `${MANAGER_IFACE}.Metrics`:
+        if (!this.opts.metrics) throw new ProblemError(problem('ENGINE_UNSUPPORTED', 'this crtosd keeps no metrics'));
+        return [this.opts.metrics()];
       case `${UNIT_IFACE}.Start`:
         return [this.enqueue(unitIdFromPath(msg.path) ?? '', String(args[0]), 'start')];
       case `${UNIT_IFACE}.Stop`:

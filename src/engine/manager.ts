@@ -81,6 +81,8 @@ export class Manager extends EventEmitter implements ManagerApi {
   private readonly passes: Pass;
   private lastLoadErrors: Problem[] = [];
   private lastReconcile = 0;
+  /** The last load of the unit files for a reload (the one at start included), for the metrics. */
+  private reloaded: { timestamp: number; ok: boolean } | undefined;
   private systemState: DaemonStatus['systemState'] = 'starting';
   private passPromise: Promise<void> | undefined;
   private dirty = false;
@@ -207,6 +209,7 @@ export class Manager extends EventEmitter implements ManagerApi {
 
   async reload(): Promise<ReloadOutcome> {
     const loaded = await this.describedLoad();
+    this.reloaded = { timestamp: Date.now() * 1000, ok: loaded.set !== undefined && !hasErrors(loaded.problems) };
     if (!loaded.set || hasErrors(loaded.problems)) {
       this.lastLoadErrors = loaded.problems;
       const errors = loaded.problems.filter((p) => (p.severity ?? 'error') === 'error').length;
@@ -253,6 +256,18 @@ export class Manager extends EventEmitter implements ManagerApi {
     const errors = unitFileErrors(descriptions);
     if (errors.length > 0) return { problems: [...loaded.problems, ...checked, ...errors], sources };
     return { ...loaded, problems: [...loaded.problems, ...checked], descriptions };
+  }
+
+  // ---- for the metrics (src/metrics/snapshot.ts MetricsSource) ------------------------------------
+
+  /** Automatic restarts of a unit (its restart policy or health table); its history keeps them across daemon restarts. */
+  restarts(id: string): number {
+    return this.table.existingRuntime(id)?.restarts ?? 0;
+  }
+
+  /** When the unit files were last loaded for a reload (µs since the epoch) and whether that set was applied; undefined before. */
+  lastReload(): { timestamp: number; ok: boolean } | undefined {
+    return this.reloaded && { ...this.reloaded };
   }
 
   unitLog(id: string, lines: number): LogLine[] {

@@ -278,6 +278,13 @@ export interface Host {
    * where SpawnSpec.logFile lies): a daemon path like logFile, not a machine path.
    */
   makeDirectory(path: string): Promise<void>;
+  /**
+   * Writes a file of crtosd's own that others read (the metrics file node_exporter collects): a
+   * daemon path like SpawnSpec.logFile, never resolved under the root, written as installFile
+   * writes (a dot-named temporary file beside it, fsync, rename), so a reader sees the old file or
+   * the whole new one. Rejects with a HostError (HOST_WRITE_FAILED) carrying the errno.
+   */
+  writeOwnFile(path: string, content: string | Uint8Array, opts?: InstallFileOptions): Promise<void>;
   /** One TCP connect to host:port (a readiness probe); true when it was accepted within timeoutMs. */
   probeTcp(host: string, port: number, timeoutMs: number): Promise<boolean>;
 }

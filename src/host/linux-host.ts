@@ -426,6 +426,11 @@ class LinuxHost implements Host {
     await mkdir(path, { recursive: true });
   }
 
+  async writeOwnFile(path: string, content: string | Uint8Array, opts: InstallFileOptions = {}): Promise<void> {
+    const source = typeof content === 'string' ? Buffer.from(content) : content;
+    await installFileAtomically({ source, machineSource: `${source.length} bytes`, target: path, machineTarget: path }, opts.mode);
+  }
+
   probeTcp(host: string, port: number, timeoutMs: number): Promise<boolean> {
     return new Promise((resolve) => {
       const socket = connect({ host, port });

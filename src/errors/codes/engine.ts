@@ -20,6 +20,7 @@ export const engineCodes = {
   ENGINE_PROCESS_EXITED: { summary: 'A loader process exited with a non-zero code or was killed by a signal' },
   ENGINE_PREVIOUS_NOT_STOPPED: { summary: 'The unit was to be restarted, but stopping its previous instance failed' },
   ENGINE_UNSUPPORTED: { summary: 'The engine cannot perform this on the current host (an operation the Host interface does not offer)' },
+  ENGINE_METRICS_FILE: { summary: 'The metrics file (--metrics-file) could not be written; crtosd runs on and tries again at the next change' },
   ENGINE_STATE_FILE: { summary: 'The state file under --state-dir could not be read or written; adoption after a restart is affected' },
   ENGINE_LOAD_FAILED: { summary: 'The unit files have errors; the last good unit set keeps running until they are fixed' },
   ENGINE_BAD_ARGUMENT: { summary: 'A crtosd command-line option is missing, unknown or malformed' },
