@@ -1,0 +1,130 @@
+/**
+ * units/fleet: one unit tree for three kinds of machine, checked offline against their facts files
+ * and brought up by a real crtosd on each kind's simulated machine.
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+import { FLEET_ARM64_DESCRIPTION, LINUX_ONLY_DESCRIPTION } from '../../src/sim/fleet-examples.js';
+import type { MachineDescription } from '../../src/sim/index.js';
+import { ctlInProcess } from '../cli/helpers/in-process.js';
+import { runOnce } from '../daemon/run.js';
+import { makeFixture, type Fixture } from '../engine/harness.js';
+import { repoRoot } from '../units/helpers.js';
+
+const FLEET = join(repoRoot, 'units/fleet');
+const FACTS = join(FLEET, 'facts');
+
+interface Kind {
+  facts: string;
+  description: Partial<MachineDescription>;
+  /** The machine's board id (%b), as its facts file gives it. */
+  board: string;
+  active: string[];
+  /** Inactive because their own conditions fail. */
+  conditionFailed: string[];
+  /** Inactive because a unit they require is. */
+  skipped: string[];
+}
+
+const X86_UNITS = ['shadow.link', 'crtos-net.link', 'nuttx.image', 'nuttx.cell'];
+const X86_DEPENDENTS = ['shadow.driver', 'ivshmem-net.driver', 'crtos-link.network', 'hello.loader'];
+const RT_BOARD_UNITS = ['freertos.image', 'freertos.cell', 'zephyr.image', 'zephyr.cell'];
+const JAILHOUSE = ['jailhouse.driver', 'jailhouse.hypervisor'];
+
+const KINDS: Kind[] = [
+  {
+    facts: 'crtos-x86.yaml',
+    description: {},
+    board: 'supermicro-c7x99-oce-f',
+    active: [...JAILHOUSE, ...X86_UNITS, ...X86_DEPENDENTS],
+    conditionFailed: [...RT_BOARD_UNITS, 'telemetry.loader'],
+    skipped: [],
+  },
+  {
+    facts: 'arm64-board.yaml',
+    description: FLEET_ARM64_DESCRIPTION,
+    board: 'example,rt-board',
+    active: [...JAILHOUSE, ...RT_BOARD_UNITS],
+    conditionFailed: [...X86_UNITS, 'telemetry.loader'],
+    skipped: X86_DEPENDENTS,
+  },
+  {
+    facts: 'linux-only.yaml',
+    description: LINUX_ONLY_DESCRIPTION,
+    board: 'example,gateway',
+    active: ['telemetry.loader'],
+    conditionFailed: ['jailhouse.driver', ...X86_UNITS, ...RT_BOARD_UNITS],
+    skipped: ['jailhouse.hypervisor', ...X86_DEPENDENTS],
+  },
+];
+
+let work: string;
+/** The files shipped beside the units, one tree for every machine (`validate --root`). */
+let files: string;
+const fixtures = new Map<string, Fixture>();
+
+beforeAll(async () => {
+  work = mkdtempSync(join(tmpdir(), 'crtos-fleet-'));
+  // The daemon reads a copy of the unit files (makeFixture points the x86 cell's readiness probe
+  // at the simulated NuttX's loopback endpoint); the facts files stay behind.
+  const units = join(work, 'units');
+  mkdirSync(units);
+  for (const f of readdirSync(FLEET)) if (f.endsWith('.yaml')) copyFileSync(join(FLEET, f), join(units, f));
+  files = join(work, 'files');
+  for (const kind of KINDS) {
+    const f = await makeFixture({ description: kind.description, units });
+    fixtures.set(kind.facts, f);
+    // The x86 box's system configuration is what `jailhouse config create` made on it, installed
+    // under its board id; the arm64 board's files come with the simulated board.
+    if (kind.facts === 'crtos-x86.yaml') copyFileSync(join(f.machine.dir, 'etc/jailhouse/sysconfig-base.cell'), join(f.machine.dir, `etc/jailhouse/${kind.board}.cell`));
+    for (const sub of ['etc/jailhouse', 'opt']) if (existsSync(join(f.machine.dir, sub))) cpSync(join(f.machine.dir, sub), join(files, sub), { recursive: true });
+  }
+}, 60_000);
+
+afterAll(async () => {
+  for (const f of fixtures.values()) await f.cleanup();
+  rmSync(work, { recursive: true, force: true });
+});
+
+/** A facts document without what changes while a machine runs (CPUs online, Jailhouse enabled, processor states). */
+function stable(text: string): unknown {
+  const facts = parse(text) as { cpus?: { online?: unknown }; jailhouse?: { enabled?: unknown }; remoteproc?: { state?: unknown }[] };
+  delete facts.cpus?.online;
+  delete facts.jailhouse?.enabled;
+  for (const p of facts.remoteproc ?? []) delete p.state;
+  return facts;
+}
+
+describe('units/fleet', () => {
+  it.each(KINDS)("facts/$facts is what `crtosctl facts` prints on that machine", async (kind) => {
+    const r = await ctlInProcess('facts', '--root', fixtures.get(kind.facts)!.machine.dir);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(stable(readFileSync(join(FACTS, kind.facts), 'utf8'))).toEqual(stable(r.stdout));
+    expect((parse(r.stdout) as { board: { id: string } }).board.id).toBe(kind.board);
+  });
+
+  it.each(KINDS)('on the $facts machine, crtosd brings up the units whose conditions hold and leaves the others inactive', async (kind) => {
+    const r = await runOnce(fixtures.get(kind.facts)!);
+    const rows = new Map(
+      r.stdout
+        .trim()
+        .split('\n')
+        .slice(1)
+        .map((line) => {
+          const [id, active, sub] = line.split(/\s+/);
+          return [id!, `${active} ${sub}`];
+        }),
+    );
+    const expected = new Map([
+      ...kind.active.map((id) => [id, expect.stringMatching(/^active /)] as const),
+      ...kind.conditionFailed.map((id) => [id, 'inactive condition-failed'] as const),
+      ...kind.skipped.map((id) => [id, 'inactive condition-failed'] as const),
+    ]);
+    expect(Object.fromEntries(rows), r.stderr).toEqual(Object.fromEntries(expected));
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
