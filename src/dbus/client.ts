@@ -6,7 +6,8 @@
  */
 import { WireConnection, WireError } from './wire/connection.js';
 import type { WireMessage } from './wire/marshal.js';
-import type { DaemonStatus, JobInfo, JobResult, JobType, LogLine, PlannedStep, ReloadOutcome, UnitDetails, UnitStatus } from '../engine/manager-api.js';
+import type { DaemonStatus, JobInfo, JobResult, JobType, LogLine, PlannedStep, ReloadOutcome, TimelineOperation, TransitionTimes, UnitDetails, UnitStatus, UnitTimestamps } from '../engine/manager-api.js';
+import { TIMESTAMP_FIELDS } from './schema.js';
 import type { KindName } from '../kinds/spec-common.js';
 import type { PropertyType } from '../kinds/view.js';
 import { findView, kindOfUnitId, viewOf } from '../kinds/views.js';
@@ -83,6 +84,16 @@ function decodeDetails(kind: KindName, d: Dict): UnitDetails {
   return details;
 }
 
+function decodeTimestamps(u: Dict): UnitTimestamps {
+  const realtime = {} as TransitionTimes;
+  const monotonic = {} as TransitionTimes;
+  for (const [name, field] of Object.entries(TIMESTAMP_FIELDS)) {
+    realtime[field] = num(u, name);
+    monotonic[field] = num(u, `${name}Monotonic`);
+  }
+  return { ...realtime, monotonic };
+}
+
 /** A unit's status from the GetAll dicts of org.crtos.Unit1 and its kind interface. */
 export function decodeUnitStatus(u: Dict, kindProps: Dict): UnitStatus {
   const kind = str(u, 'Kind') as KindName;
@@ -96,13 +107,7 @@ export function decodeUnitStatus(u: Dict, kindProps: Dict): UnitStatus {
     activeState: str(u, 'ActiveState') as UnitStatus['activeState'],
     subState: str(u, 'SubState'),
     result: str(u, 'Result') as UnitStatus['result'],
-    timestamps: {
-      stateChange: num(u, 'StateChangeTimestamp'),
-      inactiveExit: num(u, 'InactiveExitTimestamp'),
-      activeEnter: num(u, 'ActiveEnterTimestamp'),
-      activeExit: num(u, 'ActiveExitTimestamp'),
-      inactiveEnter: num(u, 'InactiveEnterTimestamp'),
-    },
+    timestamps: decodeTimestamps(u),
     sourcePath: str(u, 'SourcePath'),
     dropInPaths: strs(u, 'DropInPaths'),
     requires: strs(u, 'Requires'),
@@ -260,6 +265,21 @@ export class CrtosClient {
       if (r[2]) line.unit = String(r[2]);
       return line;
     });
+  }
+
+  /** The operations of each unit's last bring-up (GetTimeline), by start time. */
+  async timeline(): Promise<TimelineOperation[]> {
+    const [rows] = await this.call(MANAGER_PATH, MANAGER_IFACE, 'GetTimeline');
+    return ((rows ?? []) as unknown[][]).map((r) => ({
+      unit: String(r[0]),
+      job: Number(r[1]),
+      jobType: String(r[2]) as JobType,
+      operation: String(r[3]),
+      detail: String(r[4]),
+      start: Number(r[5]),
+      end: Number(r[6]),
+      result: String(r[7]) as TimelineOperation['result'],
+    }));
   }
 
   async reload(): Promise<ReloadOutcome> {

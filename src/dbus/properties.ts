@@ -3,7 +3,8 @@
  * dbus-next marshals (`t` as bigint, problems as Variant dicts). Pure: the service caches the last
  * values it announced and sends PropertiesChanged with the difference.
  */
-import type { DaemonStatus, JobInfo, UnitDetails, UnitStatus } from '../engine/manager-api.js';
+import type { DaemonStatus, JobInfo, UnitDetails, UnitStatus, UnitTimestamps } from '../engine/manager-api.js';
+import { TIMESTAMP_FIELDS } from './schema.js';
 import { encodeProblem } from './problem-codec.js';
 import { jobObjectPath, unitObjectPath } from './object-path.js';
 import { JOB_IFACE, MANAGER_IFACE, UNIT_IFACE } from './names.js';
@@ -14,7 +15,8 @@ export type PropertyValues = Record<string, unknown>;
 /** Interface name → its properties' values. */
 export type ObjectProperties = Record<string, PropertyValues>;
 
-const usec = (n: number): bigint => BigInt(Math.max(0, Math.trunc(n)));
+/** A µs timestamp as D-Bus `t`: whole, never negative. */
+export const usec = (n: number): bigint => BigInt(Math.max(0, Math.trunc(n)));
 const u32 = (n: number): number => Math.max(0, Math.min(0xffffffff, Math.trunc(n)));
 
 export function jobTuple(job: JobInfo | undefined): [number, string] {
@@ -52,6 +54,16 @@ function kindProperties(d: UnitDetails): PropertyValues {
   return out;
 }
 
+/** Each transition timestamp and its …Monotonic twin. */
+function timestampProperties(t: UnitTimestamps): PropertyValues {
+  const out: PropertyValues = {};
+  for (const [name, field] of Object.entries(TIMESTAMP_FIELDS)) {
+    out[name] = usec(t[field]);
+    out[`${name}Monotonic`] = usec(t.monotonic[field]);
+  }
+  return out;
+}
+
 export function unitProperties(s: UnitStatus): ObjectProperties {
   return {
     [UNIT_IFACE]: {
@@ -62,11 +74,7 @@ export function unitProperties(s: UnitStatus): ObjectProperties {
       ActiveState: s.activeState,
       SubState: s.subState,
       Result: s.result,
-      StateChangeTimestamp: usec(s.timestamps.stateChange),
-      InactiveExitTimestamp: usec(s.timestamps.inactiveExit),
-      ActiveEnterTimestamp: usec(s.timestamps.activeEnter),
-      ActiveExitTimestamp: usec(s.timestamps.activeExit),
-      InactiveEnterTimestamp: usec(s.timestamps.inactiveEnter),
+      ...timestampProperties(s.timestamps),
       SourcePath: s.sourcePath,
       DropInPaths: [...s.dropInPaths],
       Requires: [...s.requires],

@@ -4,6 +4,7 @@
  * `busctl introspect` shows is what the service does.
  */
 import type { KindView } from '../kinds/view.js';
+import type { TransitionTimes } from '../engine/manager-api.js';
 import { viewOf } from '../kinds/views.js';
 import { INTROSPECTABLE_IFACE, JOB_IFACE, MANAGER_IFACE, PEER_IFACE, PROPERTIES_IFACE, UNIT_IFACE } from './names.js';
 
@@ -52,6 +53,8 @@ export const JOB_LIST_ENTRY_TYPE = '(usssoo)';
 export const PLAN_STEP_TYPE = '(sss)';
 /** (time µs, level, unit, message): one log line. */
 export const LOG_LINE_TYPE = '(tsss)';
+/** (unit, job id, job type, operation, detail, start µs, end µs, result): one operation of a bring-up, CLOCK_MONOTONIC. */
+export const TIMELINE_OPERATION_TYPE = '(sussstts)';
 
 const jobMethod = (name: string): MethodDef => ({
   name,
@@ -68,6 +71,7 @@ export const MANAGER: InterfaceDef = {
     { name: 'ListJobs', in: [], out: [arg('jobs', `a${JOB_LIST_ENTRY_TYPE}`)] },
     { name: 'GetUnit', in: [arg('name', 's')], out: [arg('unit', 'o')] },
     { name: 'GetUnitLog', in: [arg('name', 's'), arg('lines', 'u')], out: [arg('log', `a${LOG_LINE_TYPE}`)] },
+    { name: 'GetTimeline', in: [], out: [arg('operations', `a${TIMELINE_OPERATION_TYPE}`)] },
     jobMethod('StartUnit'),
     jobMethod('StopUnit'),
     jobMethod('RestartUnit'),
@@ -93,6 +97,16 @@ export const MANAGER: InterfaceDef = {
   ],
 };
 
+/** systemd's transition timestamps (µs, CLOCK_REALTIME) by the field of UnitTimestamps each carries; each has its …Monotonic twin. */
+export const TIMESTAMP_FIELDS = {
+  StateChangeTimestamp: 'stateChange',
+  InactiveExitTimestamp: 'inactiveExit',
+  ActiveEnterTimestamp: 'activeEnter',
+  ActiveExitTimestamp: 'activeExit',
+  InactiveEnterTimestamp: 'inactiveEnter',
+} as const satisfies Record<string, keyof TransitionTimes>;
+const TIMESTAMP_PROPERTIES = Object.keys(TIMESTAMP_FIELDS);
+
 const unitJobMethod = (name: string): MethodDef => ({ name, in: [arg('mode', 's')], out: [arg('job', 'o')], privileged: true });
 
 export const UNIT: InterfaceDef = {
@@ -106,11 +120,7 @@ export const UNIT: InterfaceDef = {
     prop('ActiveState', 's'),
     prop('SubState', 's'),
     prop('Result', 's'),
-    prop('StateChangeTimestamp', 't'),
-    prop('InactiveExitTimestamp', 't'),
-    prop('ActiveEnterTimestamp', 't'),
-    prop('ActiveExitTimestamp', 't'),
-    prop('InactiveEnterTimestamp', 't'),
+    ...TIMESTAMP_PROPERTIES.flatMap((name) => [prop(name, 't'), prop(`${name}Monotonic`, 't')]),
     prop('SourcePath', 's'),
     prop('DropInPaths', 'as'),
     prop('Requires', 'as'),

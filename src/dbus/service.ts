@@ -27,7 +27,7 @@ import {
   UNIT_PATH_PREFIX,
 } from './names.js';
 import { JOB, MANAGER, kindInterface, STANDARD, UNIT, inSignature, outSignature, type InterfaceDef, type MethodDef } from './schema.js';
-import { changedProperties, jobProperties, managerProperties, unitListEntry, unitProperties, type ObjectProperties } from './properties.js';
+import { changedProperties, jobProperties, managerProperties, unitListEntry, unitProperties, usec, type ObjectProperties } from './properties.js';
 
 const { Message: Msg, Variant, MessageType } = dbus;
 const NO_REPLY_EXPECTED = 1;
@@ -298,6 +298,8 @@ export class DbusService {
         const lines = Math.min(Number(args[1]), MAX_LOG_LINES);
         return [this.manager.unitLog(unit.id, lines).map((l) => [BigInt(Math.max(0, Math.trunc(l.time))), l.level, l.unit ?? '', l.message])];
       }
+      case `${MANAGER_IFACE}.GetTimeline`:
+        return [this.manager.timeline().map((o) => [o.unit, o.job, o.jobType, o.operation, o.detail, usec(o.start), usec(o.end), o.result])];
       case `${MANAGER_IFACE}.StartUnit`:
         return [this.enqueue(String(args[0]), String(args[1]), 'start')];
       case `${MANAGER_IFACE}.StopUnit`:

@@ -1,7 +1,8 @@
 /**
  * Per-unit history that outlives the daemon: a unit's recent log lines, its restart count, its
- * last result and its health monitor's counts, as `crtosctl status UNIT` shows them, kept in the
- * state directory. Saved a moment after it changes (one write for a burst of log lines) and when
+ * last result and its health monitor's counts, as `crtosctl status UNIT` shows them, and its
+ * transition timestamps and last bring-up's operations, as `crtosctl analyze` draws them, kept in
+ * the state directory. Saved a moment after it changes (one write for a burst of log lines) and when
  * the daemon closes; a crtosd killed outright loses at most that moment.
  */
 import type { HistoryStore, UnitHistory } from './state-file.js';
@@ -34,6 +35,11 @@ export class UnitHistories {
     rt.exitSignal = h.exitSignal;
     if (h.lastError) rt.lastError = h.lastError;
     if (h.health) rt.health = h.health;
+    if (h.timestamps?.monotonic) {
+      rt.timestamps = structuredClone(h.timestamps);
+      if (h.activeState) rt.resumed = h.activeState;
+    }
+    if (h.operations) rt.operations = [...h.operations];
   }
 
   /** Something shown changed: saved shortly. */
@@ -58,6 +64,9 @@ export class UnitHistories {
         exitSignal: rt.exitSignal,
         ...(rt.lastError ? { lastError: rt.lastError } : {}),
         ...(rt.health ? { health: rt.health } : {}),
+        timestamps: rt.timestamps,
+        activeState: rt.activeState,
+        operations: rt.operations,
       });
     }
     try {

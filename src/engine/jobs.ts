@@ -21,6 +21,7 @@ import type { UnitTable } from './unit-table.js';
 import type { ManualJobs } from './manual-jobs.js';
 import { ToolRuns } from './tool-runs.js';
 import { InterfaceProbe, type SnapshotOptions } from './observe.js';
+import { beginBringUp, recordingHost } from './timeline.js';
 
 const CORES = availableParallelism();
 
@@ -101,6 +102,7 @@ export class JobRunner {
         ctx.table.jobNew({ ...info });
         const rt = ctx.table.runtime(job.unit);
         rt.job = info;
+        beginBringUp(rt, info);
         if (job.type === 'stop') transition(rt, 'deactivating', 'stop');
         else if (job.type === 'reload') transition(rt, 'reloading', 'reload');
         else transition(rt, 'activating', 'start');
@@ -379,7 +381,7 @@ export class JobRunner {
   private kindContext(id: string, set: UnitSet, desc: UnitDescription): KindContext {
     const { ctx } = this;
     return {
-      host: ctx.host,
+      host: this.recordedHost(id),
       set,
       desc,
       timed: (op, ms, what) => this.tools.bounded(id, op, ms, what),
@@ -390,13 +392,18 @@ export class JobRunner {
     };
   }
 
+  /** The Host as a job of unit `id` sees it: its actions timed into the unit's timeline (timeline.ts). */
+  private recordedHost(id: string): Host {
+    return recordingHost(this.ctx.host, id, (unit) => this.ctx.table.existingRuntime(unit));
+  }
+
   /** A process unit's output file (ID.log in the log directory), undefined without one. */
   private logFileOf(id: string): string | undefined {
     return this.ctx.logDir ? join(this.ctx.logDir, `${id}.log`) : undefined;
   }
 
   private stopContext(id: string): StopContext {
-    return { host: this.ctx.host, timed: (op, ms, what) => this.tools.bounded(id, op, ms, what), sleep, log: (message) => this.ctx.table.log('warn', id, message) };
+    return { host: this.recordedHost(id), timed: (op, ms, what) => this.tools.bounded(id, op, ms, what), sleep, log: (message) => this.ctx.table.log('warn', id, message) };
   }
 }
 

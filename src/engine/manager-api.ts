@@ -39,12 +39,37 @@ export interface JobInfo {
 /** Microseconds since the epoch (CLOCK_REALTIME, as systemd's timestamps on the bus); 0 = never. */
 export type UsecTimestamp = number;
 
-export interface UnitTimestamps {
+/** When the unit last changed state, left inactive (began activating), became active, left active, became inactive or failed. */
+export interface TransitionTimes {
   stateChange: UsecTimestamp;
   inactiveExit: UsecTimestamp;
   activeEnter: UsecTimestamp;
   activeExit: UsecTimestamp;
   inactiveEnter: UsecTimestamp;
+}
+
+/** The transition times on CLOCK_REALTIME, and `monotonic`: the same instants in µs since boot (systemd's …TimestampMonotonic). */
+export interface UnitTimestamps extends TransitionTimes {
+  monotonic: TransitionTimes;
+}
+
+/**
+ * One operation of a unit's last bring-up (its last start or reload job), as `crtosctl analyze
+ * plot` draws it inside the unit's bar: a Host action (a tool run, a file installed, a process
+ * spawned, readiness probes), when it began and ended on CLOCK_MONOTONIC (µs).
+ */
+export interface TimelineOperation {
+  unit: string;
+  job: number;
+  jobType: JobType;
+  /** The Host operation: createCell, loadModule, installFile, spawn, probeTcp, … */
+  operation: string;
+  /** What it ran or touched: the tool's command line, the file, the address (shortened). */
+  detail: string;
+  start: UsecTimestamp;
+  /** 0 while it runs. */
+  end: UsecTimestamp;
+  result: 'running' | 'done' | 'failed';
 }
 
 /**
@@ -139,6 +164,8 @@ export interface ManagerApi {
   planReload(): Promise<ReloadOutcome>;
   /** The unit's recent log lines, oldest first. */
   unitLog(id: string, lines: number): LogLine[];
+  /** The operations of each unit's last bring-up, by start time. */
+  timeline(): TimelineOperation[];
   on<E extends keyof ManagerEvents>(event: E, listener: (...args: ManagerEvents[E]) => void): unknown;
   off<E extends keyof ManagerEvents>(event: E, listener: (...args: ManagerEvents[E]) => void): unknown;
 }

@@ -26,6 +26,7 @@ import type {
   ManagerEvents,
   PlannedStep,
   ReloadOutcome,
+  TimelineOperation,
   UnitResult,
   UnitStatus,
 } from './manager-api.js';
@@ -39,6 +40,7 @@ import { JobRunner } from './jobs.js';
 import { Pass, type PassResult } from './pass.js';
 import { UnitTable } from './unit-table.js';
 import { ManualJobs } from './manual-jobs.js';
+import { timelineOf } from './timeline.js';
 
 export interface LoadResult {
   set?: UnitSet;
@@ -272,6 +274,10 @@ export class Manager extends EventEmitter implements ManagerApi {
 
   unitLog(id: string, lines: number): LogLine[] {
     return this.table.unitLog(id, lines);
+  }
+
+  timeline(): TimelineOperation[] {
+    return timelineOf(this.table.runtimes.values());
   }
 
   log(level: LogLine['level'], unit: string | undefined, message: string): void {

@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { problem, type Problem } from '../errors/problem.js';
 import type { ToolRun } from '../host/host.js';
 import type { AppliedRecord } from './types.js';
-import type { LogLine, UnitResult } from './manager-api.js';
+import type { ActiveState, LogLine, TimelineOperation, UnitResult, UnitTimestamps } from './manager-api.js';
 import type { HealthRecord } from './health/record.js';
 
 interface StateFileV1 {
@@ -39,6 +39,11 @@ export interface UnitHistory {
   exitSignal: string;
   /** What its health monitor counted, and when its escalating levels acted. */
   health?: HealthRecord;
+  /** Its transition timestamps and the state they led to (absent in files of older daemons). */
+  timestamps?: UnitTimestamps;
+  activeState?: ActiveState;
+  /** The operations of its last bring-up. */
+  operations?: TimelineOperation[];
 }
 
 export interface HistoryStore {

@@ -3,7 +3,8 @@ import type { KindName } from '../kinds/spec-common.js';
 import { findKind, kindModule } from '../kinds/index.js';
 import type { UnitSet } from '../units/types.js';
 import type { Problem } from '../errors/problem.js';
-import type { ActiveState, JobInfo, LogLine, UnitDetails, UnitResult, UnitStatus, UnitTimestamps, LoadState } from './manager-api.js';
+import type { ActiveState, JobInfo, LogLine, TimelineOperation, TransitionTimes, UnitDetails, UnitResult, UnitStatus, UnitTimestamps, LoadState } from './manager-api.js';
+import { now } from './clock.js';
 import type { HealthRecord } from './health/record.js';
 import { healthDetails, showsHealth } from './health/view.js';
 
@@ -26,6 +27,13 @@ export interface UnitRuntime {
   exitSignal: string;
   /** What its health monitor counted (kinds with a health table: Cell, Loader). */
   health?: HealthRecord;
+  /** The operations of its last start or reload job (src/engine/timeline.ts). */
+  operations: TimelineOperation[];
+  /**
+   * The state its saved history showed (a restarted daemon): the first transition to that state
+   * is the unit found as it was, and keeps the timestamps the history brought back.
+   */
+  resumed?: ActiveState;
 }
 
 export function newRuntime(id: string, kind: KindName, details: UnitDetails): UnitRuntime {
@@ -36,31 +44,39 @@ export function newRuntime(id: string, kind: KindName, details: UnitDetails): Un
     activeState: 'inactive',
     subState: 'dead',
     result: 'success',
-    timestamps: { stateChange: 0, inactiveExit: 0, activeEnter: 0, activeExit: 0, inactiveEnter: 0 },
+    timestamps: { ...never(), monotonic: never() },
     details,
     log: [],
+    operations: [],
     restarts: 0,
     exitCode: 0,
     exitSignal: '',
   };
 }
 
-const nowUsec = (): number => Date.now() * 1000;
+const never = (): TransitionTimes => ({ stateChange: 0, inactiveExit: 0, activeEnter: 0, activeExit: 0, inactiveEnter: 0 });
 
-/** Moves the runtime to a new active state, stamping the systemd transition timestamps. */
+/** Moves the runtime to a new active state, stamping the systemd transition timestamps (µs, both clocks). */
 export function transition(rt: UnitRuntime, next: ActiveState, subState: string): boolean {
   const prev = rt.activeState;
   if (prev === next && rt.subState === subState) return false;
-  const t = nowUsec();
-  const wasInactive = prev === 'inactive' || prev === 'failed';
-  const isInactive = next === 'inactive' || next === 'failed';
-  if (wasInactive && !isInactive) rt.timestamps.inactiveExit = t;
-  if (next === 'active' && prev !== 'active' && prev !== 'reloading') rt.timestamps.activeEnter = t;
-  if ((prev === 'active' || prev === 'reloading') && next !== 'active' && next !== 'reloading') rt.timestamps.activeExit = t;
-  if (isInactive && !wasInactive) rt.timestamps.inactiveEnter = t;
-  if (prev !== next) rt.timestamps.stateChange = t;
+  const resumed = rt.resumed === next;
+  delete rt.resumed;
   rt.activeState = next;
   rt.subState = subState;
+  if (resumed) return true;
+  const t = now();
+  const stamp = (field: keyof TransitionTimes) => {
+    rt.timestamps[field] = t.realtime;
+    rt.timestamps.monotonic[field] = t.monotonic;
+  };
+  const wasInactive = prev === 'inactive' || prev === 'failed';
+  const isInactive = next === 'inactive' || next === 'failed';
+  if (wasInactive && !isInactive) stamp('inactiveExit');
+  if (next === 'active' && prev !== 'active' && prev !== 'reloading') stamp('activeEnter');
+  if ((prev === 'active' || prev === 'reloading') && next !== 'active' && next !== 'reloading') stamp('activeExit');
+  if (isInactive && !wasInactive) stamp('inactiveEnter');
+  if (prev !== next) stamp('stateChange');
   return true;
 }
 
@@ -94,7 +110,7 @@ export function toStatus(rt: UnitRuntime, set: UnitSet | undefined): UnitStatus 
     activeState: rt.activeState,
     subState: rt.subState,
     result: rt.result,
-    timestamps: { ...rt.timestamps },
+    timestamps: { ...rt.timestamps, monotonic: { ...rt.timestamps.monotonic } },
     sourcePath: unit?.source.file ?? '',
     dropInPaths: unit?.source.dropIns ?? [],
     requires: deps?.requires ?? [],

@@ -13,6 +13,7 @@ import type {
   ManagerApi,
   ManagerEvents,
   ReloadOutcome,
+  TimelineOperation,
   UnitDetails,
   UnitStatus,
 } from '../../../src/engine/manager-api.js';
@@ -30,7 +31,7 @@ export function makeUnit(id: string, details: UnitDetails, over: Partial<UnitSta
     activeState: 'inactive',
     subState: 'dead',
     result: 'success',
-    timestamps: { stateChange: NOW, inactiveExit: 0, activeEnter: 0, activeExit: 0, inactiveEnter: NOW },
+    timestamps: { stateChange: NOW, inactiveExit: 0, activeEnter: 0, activeExit: 0, inactiveEnter: NOW, monotonic: { stateChange: 0, inactiveExit: 0, activeEnter: 0, activeExit: 0, inactiveEnter: 0 } },
     sourcePath: `/etc/crtos/units/${id.split('.')[0]}.yaml`,
     dropInPaths: [],
     requires: [],
@@ -100,6 +101,11 @@ export class FakeManager implements ManagerApi {
   unitLog(id: string, lines: number): LogLine[] {
     if (id === 'explode.driver') throw new Error('boom in unitLog');
     return this.logs.filter((l) => l.unit === id).slice(-lines);
+  }
+  /** What GetTimeline serves. */
+  operations: TimelineOperation[] = [];
+  timeline(): TimelineOperation[] {
+    return this.operations;
   }
   async reload(): Promise<ReloadOutcome> {
     this.calls.push('reload');
