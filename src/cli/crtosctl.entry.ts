@@ -24,6 +24,7 @@ import * as validateOpts from './verbs/validate.options.js';
 import * as cellConfigOpts from './verbs/cell-config.options.js';
 import * as metricsOpts from './verbs/metrics.options.js';
 import * as factsOpts from './verbs/facts.options.js';
+import * as logsOpts from './verbs/logs.options.js';
 
 // The verbs bundled apart from crtosctl (validate, cell-config) import these from the bundle itself,
 // so the classes the catch in main() tests with instanceof are the very same (scripts/build.mjs).
@@ -55,6 +56,7 @@ export const VERBS: Record<string, Verb> = {
   'cell-config': { summary: 'Show, build and check Jailhouse .cell files', spec: cellConfigOpts, load: () => import('./verbs/cell-config.js') },
   metrics: { summary: 'Print the metrics in Prometheus\'s text format, as the metrics file holds them', spec: metricsOpts, load: () => import('./verbs/metrics.js') },
   facts: { summary: 'Print what crtosd knows of this machine (a facts file for validate --facts)', spec: factsOpts, load: () => import('./verbs/facts.js') },
+  logs: { summary: 'Show crtosd\'s lines about units and their loaders\' output, in time order (-f follows)', spec: logsOpts, load: () => import('./verbs/logs.js') },
 };
 
 export function usage(): string {

@@ -1,6 +1,7 @@
 /** crtosd's command line: parsed into options, or problems naming the bad option and the fix. */
 import { problem, type Problem } from '../errors/problem.js';
 import { DEFAULT_UNIT_DIRECTORIES } from '../units/load.js';
+import { LOG_FORMATS, type LogFormat } from './log/format.js';
 
 export type LogLevel = 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal' | 'silent';
 const LEVELS: LogLevel[] = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -14,6 +15,8 @@ export interface DaemonOptions {
   /** Where the Prometheus metrics are written for node_exporter's textfile collector; none: not written. */
   metricsFile?: string;
   logLevel: LogLevel;
+  /** Where records go (src/daemon/log/format.ts); auto when not given. */
+  logFormat?: LogFormat;
   once: boolean;
   stopOnExit: boolean;
   pollIntervalMs: number;
@@ -35,6 +38,9 @@ Keeps the machine equal to its crtos unit files (hypervisor, cells, images, driv
   --metrics-file PATH  write Prometheus metrics there on every change, for node_exporter's
                        textfile collector (PATH in its --collector.textfile.directory, *.prom)
   --log-level LEVEL    trace, debug, info (default), warn, error, fatal, silent
+  --log-format FORMAT  auto (default: the journal if its socket exists, else <N>-prefixed
+                       stderr lines under systemd, else text on a terminal, else json),
+                       journal, syslog, json, text
   --poll-interval MS   how often cell states are read from sysfs (default 2000)
   --once               reconcile once, print the result, exit non-zero if anything failed
   --stop-on-exit       on SIGTERM/SIGINT take every unit down in reverse order (default: leave them)
@@ -107,6 +113,13 @@ export function parseArgs(argv: readonly string[]): { options?: DaemonOptions; p
         if (v === undefined) break;
         if (LEVELS.includes(v as LogLevel)) o.logLevel = v as LogLevel;
         else bad(`unknown log level '${v}'`, `use one of ${LEVELS.join(', ')}`);
+        break;
+      }
+      case '--log-format': {
+        const v = value();
+        if (v === undefined) break;
+        if ((LOG_FORMATS as readonly string[]).includes(v)) o.logFormat = v as LogFormat;
+        else bad(`unknown log format '${v}'`, `use one of ${LOG_FORMATS.join(', ')}`);
         break;
       }
       case '--poll-interval': {

@@ -17,8 +17,8 @@ async function main(): Promise<number> {
     process.stdout.write(USAGE);
     return 0;
   }
-  const logger = createLogger(options.logLevel, options.once ? process.stderr : process.stdout);
-  const daemon = await runDaemon(options, logger);
+  const log = createLogger(options.logLevel, { format: options.logFormat, out: options.once ? process.stderr : process.stdout });
+  const daemon = await runDaemon(options, log.logger, process.env, log);
   return daemon.done;
 }
 

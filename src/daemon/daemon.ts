@@ -20,6 +20,7 @@ import { isProblemError } from '../errors/problem.js';
 import type { DaemonOptions } from './args.js';
 import { createNotifier } from './notify.js';
 import { watchUnitDirectories } from './watch.js';
+import type { CrtosLog } from './logger.js';
 import { renderMetrics } from '../metrics/render.js';
 import { takeSnapshot } from '../metrics/snapshot.js';
 import { startMetricsFile, type MetricsFile } from '../metrics/metrics-file.js';
@@ -49,7 +50,10 @@ export function renderOnce(units: UnitStatus[]): string {
   return `${'UNIT'.padEnd(w)}  ${'ACTIVE'.padEnd(12)} ${'SUB'.padEnd(12)} RESULT\n${lines.join('\n')}\n`;
 }
 
-export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.ProcessEnv = process.env): Promise<RunningDaemon> {
+/** What crtosd's log offers beyond the logger (logger.ts): its daemon-wide lines, and the journal for loaders' lines. */
+export type DaemonLog = Pick<CrtosLog, 'recent' | 'loaderLine'>;
+
+export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.ProcessEnv = process.env, log?: DaemonLog): Promise<RunningDaemon> {
   const root = resolve(o.root);
   const stateDir = resolve(o.stateDir);
   const directories = o.units.map((d) => resolve(d));
@@ -71,6 +75,7 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
     const fields = line.unit ? { unit: line.unit } : {};
     logger[line.level](fields, line.message);
   });
+  if (log) manager.on('loaderOutput', (line) => log.loaderLine(line));
   // One rendering for the metrics file and the D-Bus Metrics method (`crtosctl metrics`).
   const metrics = (): string => renderMetrics(takeSnapshot(manager));
   const metricsFile = (): MetricsFile | undefined =>
@@ -129,7 +134,7 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
   if (dbusModule) {
     try {
       const { startDbusService } = await dbusModule;
-      dbus = await startDbusService(manager, { busAddress: o.bus, ...(o.adminGroup ? { adminGroup: o.adminGroup } : {}), logger, metrics });
+      dbus = await startDbusService(manager, { busAddress: o.bus, ...(o.adminGroup ? { adminGroup: o.adminGroup } : {}), logger, metrics, ...(log ? { daemonLog: log.recent } : {}) });
     } catch (e) {
       const msg = isProblemError(e) ? e.problems.map((p) => renderProblem(p)).join('\n') : String(e);
       logger.error(`D-Bus service not started: ${msg}`);

@@ -94,6 +94,14 @@ function decodeTimestamps(u: Dict): UnitTimestamps {
   return { ...realtime, monotonic };
 }
 
+function decodeLogLines(rows: unknown): LogLine[] {
+  return ((rows ?? []) as unknown[][]).map((r) => {
+    const line: LogLine = { time: Number(r[0]), level: String(r[1]) as LogLine['level'], message: String(r[3]) };
+    if (r[2]) line.unit = String(r[2]);
+    return line;
+  });
+}
+
 /** A unit's status from the GetAll dicts of org.crtos.Unit1 and its kind interface. */
 export function decodeUnitStatus(u: Dict, kindProps: Dict): UnitStatus {
   const kind = str(u, 'Kind') as KindName;
@@ -260,11 +268,13 @@ export class CrtosClient {
 
   async unitLog(id: string, lines: number): Promise<LogLine[]> {
     const [rows] = await this.call(MANAGER_PATH, MANAGER_IFACE, 'GetUnitLog', 'su', [id, lines]);
-    return ((rows ?? []) as unknown[][]).map((r) => {
-      const line: LogLine = { time: Number(r[0]), level: String(r[1]) as LogLine['level'], message: String(r[3]) };
-      if (r[2]) line.unit = String(r[2]);
-      return line;
-    });
+    return decodeLogLines(rows);
+  }
+
+  /** The units' log lines (none named: every unit's and the daemon-wide ones) from `since` (µs) on, the last `lines` (0: all), by time. */
+  async log(units: readonly string[], since: number, lines: number): Promise<LogLine[]> {
+    const [rows] = await this.call(MANAGER_PATH, MANAGER_IFACE, 'GetLog', 'astu', [[...units], BigInt(Math.max(0, Math.trunc(since))), lines]);
+    return decodeLogLines(rows);
   }
 
   /** The operations of each unit's last bring-up (GetTimeline), by start time. */

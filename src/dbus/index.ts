@@ -10,7 +10,7 @@
 import type { Logger } from 'pino';
 import dbus from 'dbus-next';
 import type { MessageBus } from 'dbus-next';
-import type { ManagerApi } from '../engine/manager-api.js';
+import type { LogLine, ManagerApi } from '../engine/manager-api.js';
 import { resolveBusAddress } from './bus-address.js';
 import { connectBus } from './connect.js';
 import { resolveGroupId } from './access.js';
@@ -24,6 +24,8 @@ export interface DbusServiceOptions {
   /** Group (name or gid) whose members may start, stop, restart and reload besides root. */
   adminGroup?: string;
   logger?: Logger;
+  /** crtosd's daemon-wide log lines, for GetLog (`crtosctl logs` without a unit). */
+  daemonLog?: () => LogLine[];
   /** Milliseconds between reconnection attempts, doubling up to 30 s (default 1000). */
   retryMs?: number;
   /** The metrics in Prometheus's text format, for the Metrics method. */
@@ -51,7 +53,7 @@ export async function startDbusService(manager: ManagerApi, opts: DbusServiceOpt
 
   const attach = async (): Promise<void> => {
     const bus = await connectBus(address);
-    const service = new DbusService(bus, manager, { adminGid, adminGroupName: opts.adminGroup, logger: log, ...(opts.metrics ? { metrics: opts.metrics } : {}) });
+    const service = new DbusService(bus, manager, { adminGid, adminGroupName: opts.adminGroup, logger: log, ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.daemonLog ? { daemonLog: opts.daemonLog } : {}) });
     service.attach();
     let reply: number;
     try {

@@ -71,6 +71,8 @@ export const MANAGER: InterfaceDef = {
     { name: 'ListJobs', in: [], out: [arg('jobs', `a${JOB_LIST_ENTRY_TYPE}`)] },
     { name: 'GetUnit', in: [arg('name', 's')], out: [arg('unit', 'o')] },
     { name: 'GetUnitLog', in: [arg('name', 's'), arg('lines', 'u')], out: [arg('log', `a${LOG_LINE_TYPE}`)] },
+    // The named units' lines, or (none named) every unit's and the daemon-wide ones, by time: `crtosctl logs`.
+    { name: 'GetLog', in: [arg('units', 'as'), arg('since', 't'), arg('lines', 'u')], out: [arg('log', `a${LOG_LINE_TYPE}`)] },
     { name: 'GetTimeline', in: [], out: [arg('operations', `a${TIMELINE_OPERATION_TYPE}`)] },
     jobMethod('StartUnit'),
     jobMethod('StopUnit'),

@@ -7,10 +7,11 @@ import dbus from 'dbus-next';
 import type { Message, MessageBus } from 'dbus-next';
 import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
-import type { JobInfo, JobResult, JobType, ManagerApi, ManagerEvents, ReloadOutcome, UnitStatus } from '../engine/manager-api.js';
+import type { JobInfo, JobResult, JobType, LogLine, ManagerApi, ManagerEvents, ReloadOutcome, UnitStatus } from '../engine/manager-api.js';
 import { ProblemError, isProblemError, problem } from '../errors/problem.js';
 import { replyErrorOf } from '../errors/codes.js';
 import { introspectXml } from './introspect.js';
+import { selectLog } from './log-query.js';
 import { callerCredentials, mayChangeState } from './access.js';
 import { encodeProblem } from './problem-codec.js';
 import { jobObjectPath, jobIdFromPath, unitIdFromPath, unitObjectPath, busLabelEscape } from './object-path.js';
@@ -36,6 +37,9 @@ const MAX_LOG_LINES = 1000;
 /** A method's answer: a return value, or a D-Bus error (name and a message for people). */
 type Reply = { signature: string; body: unknown[] } | { error: string; text: string };
 
+/** A log line on the bus (LOG_LINE_TYPE). */
+const logLineBody = (l: LogLine): unknown[] => [BigInt(Math.max(0, Math.trunc(l.time))), l.level, l.unit ?? '', l.message];
+
 class CallError extends Error {
   constructor(
     readonly errorName: string,
@@ -57,6 +61,8 @@ export interface ServiceOptions {
   adminGid?: number;
   adminGroupName?: string;
   logger?: Logger;
+  /** crtosd's daemon-wide log lines (its records naming no unit, src/daemon/log/recent.ts), for GetLog. */
+  daemonLog?: () => LogLine[];
   /** The metrics in Prometheus's text format (src/metrics), for the Metrics method. */
   metrics?: () => string;
 }
@@ -296,7 +302,14 @@ export class DbusService {
       case `${MANAGER_IFACE}.GetUnitLog`: {
         const unit = this.requireUnit(String(args[0]));
         const lines = Math.min(Number(args[1]), MAX_LOG_LINES);
-        return [this.manager.unitLog(unit.id, lines).map((l) => [BigInt(Math.max(0, Math.trunc(l.time))), l.level, l.unit ?? '', l.message])];
+        return [this.manager.unitLog(unit.id, lines).map(logLineBody)];
+      }
+      case `${MANAGER_IFACE}.GetLog`: {
+        const named = (args[0] as string[]).map((name) => this.requireUnit(name).id);
+        const ids = named.length > 0 ? named : this.manager.unitIds();
+        const daemon = named.length > 0 ? [] : (this.opts.daemonLog?.() ?? []);
+        const lines = selectLog({ units: ids.map((id) => this.manager.unitLog(id, 0)), daemon, since: Number(args[1]), lines: Number(args[2]) });
+        return [lines.map(logLineBody)];
       }
       case `${MANAGER_IFACE}.GetTimeline`:
         return [this.manager.timeline().map((o) => [o.unit, o.job, o.jobType, o.operation, o.detail, usec(o.start), usec(o.end), o.result])];

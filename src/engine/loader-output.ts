@@ -9,6 +9,11 @@
  * the first spawn (so the first line is not missed) until crtosd closes. Lines are rate-limited
  * per unit, as journald does, so a loader printing in a loop cannot flood crtosd's log; the file
  * keeps everything.
+ *
+ * Each line shown is also passed on whole (`forward`: the Manager's loaderOutput event, which
+ * crtosd's journal sink sends under the loader's own name and PID). The rate limit applies there
+ * too: journald limits messages per service, and a loader's lines come from crtosd's service, so
+ * a flood of them would make journald drop crtosd's own records.
  */
 import type { Host, OutputFollower, OutputOptions } from '../host/host.js';
 import type { LogLine } from './manager-api.js';
@@ -19,6 +24,16 @@ export const OUTPUT_ROTATION: OutputOptions = { maxBytes: 1024 * 1024, keep: 3 }
 /** At most this many lines of one loader's output in the log per window; the rest are counted. */
 const RATE_BURST = 1000;
 const RATE_WINDOW_MS = 10_000;
+
+/** A line a loader wrote, as it is passed on to the journal. */
+export interface LoaderLine {
+  unit: string;
+  /** The program's name (the label's PROGRAM). */
+  program: string;
+  /** The process writing the unit's output when it was read; 0 when not known. */
+  pid: number;
+  text: string;
+}
 
 interface Followed {
   file: string;
@@ -39,6 +54,7 @@ export class LoaderOutputs {
     private readonly host: Host,
     private readonly log: (level: LogLine['level'], unit: string, message: string) => void,
     private readonly rotation: OutputOptions = OUTPUT_ROTATION,
+    private readonly forward?: (line: LoaderLine) => void,
   ) {}
 
   /** Follows `file` for unit `id` (a no-op when it already does); `program` labels the lines. */
@@ -97,6 +113,7 @@ export class LoaderOutputs {
       }
       entry.shown++;
       this.log('info', id, `${label}: ${line}`);
+      this.forward?.({ unit: id, program: entry.program, pid: entry.pid, text: line });
     }
   }
 }

@@ -6,6 +6,7 @@
  * Value sets follow systemd's (load, active and sub states; job types and results) so that users
  * read our states as they read systemctl's.
  */
+import type { LoaderLine } from './loader-output.js';
 import type { Problem } from '../errors/problem.js';
 import type { KindName } from '../kinds/spec-common.js';
 import type { Details } from '../kinds/view.js';
@@ -144,6 +145,8 @@ export interface ManagerEvents {
   /** The daemon's own status changed (a reload, a reconcile pass, a load error). */
   daemonChanged: [status: DaemonStatus];
   log: [line: LogLine];
+  /** A line a loader wrote (also in its unit's log as `PROGRAM[PID]: line`), for crtosd's journal sink. */
+  loaderOutput: [line: LoaderLine];
 }
 
 export interface ManagerApi {

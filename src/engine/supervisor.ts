@@ -15,7 +15,7 @@ import { transition } from './status.js';
 import type { Observation } from './types.js';
 import type { UnitTable } from './unit-table.js';
 import type { LogLine } from './manager-api.js';
-import { LoaderOutputs } from './loader-output.js';
+import { LoaderOutputs, OUTPUT_ROTATION } from './loader-output.js';
 import { ToolRuns } from './tool-runs.js';
 import { requiredByClosure } from './graph.js';
 import { behaviourOf, canReload } from '../kinds/behaviours.js';
@@ -226,7 +226,8 @@ export class Supervisor {
    */
   followOutput(id: string, file: string, program: string): void {
     if (!this.ctx.supervise || this.ctx.closed()) return;
-    this.outputs ??= new LoaderOutputs(this.ctx.host, (level, unit, message) => this.ctx.table.log(level, unit, message));
+    const { table } = this.ctx;
+    this.outputs ??= new LoaderOutputs(this.ctx.host, (level, unit, message) => table.log(level, unit, message), OUTPUT_ROTATION, (line) => table.loaderOutput(line));
     this.outputs.follow(id, file, program);
   }
 

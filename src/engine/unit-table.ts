@@ -15,6 +15,7 @@ import type { UnitSet, Unit } from '../units/types.js';
 import { problem, type Problem } from '../errors/problem.js';
 import type { Target } from '../kinds/behaviours.js';
 import type { JobInfo, JobResult, LogLine, ManagerEvents, UnitStatus } from './manager-api.js';
+import type { LoaderLine } from './loader-output.js';
 import { AppliedRecords } from './applied-records.js';
 import { UnitHistories } from './history.js';
 import type { StateStore } from './state-file.js';
@@ -329,6 +330,11 @@ export class UnitTable {
       }
     }
     this.events.emit('log', line);
+  }
+
+  /** A line a loader wrote, announced whole (loaderOutput) beside the unit log's labelled copy. */
+  loaderOutput(line: LoaderLine): void {
+    this.events.emit('loaderOutput', line);
   }
 
   /** The unit's recent log lines, oldest first (all of them when `lines` is 0). */

@@ -66,6 +66,12 @@ export class Writer {
     this.buf.writeUInt32LE(v >>> 0, this.length);
     this.length += 4;
   }
+  u64(v: bigint): void {
+    this.align(8);
+    this.room(8);
+    this.buf.writeBigUInt64LE(v, this.length);
+    this.length += 8;
+  }
   bytes(b: Buffer): void {
     this.room(b.length);
     b.copy(this.buf, this.length);
@@ -92,6 +98,8 @@ export class Writer {
       case 'u':
       case 'i':
         return this.u32(Number(v));
+      case 't':
+        return this.u64(BigInt(v as bigint | number));
       case 's':
       case 'o':
         return this.string(String(v));
