@@ -39,7 +39,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 /** `dpkg-deb --contents` as {mode, owner, date, path} (path with " -> target" for a link). */
 async function contents(): Promise<{ mode: string; owner: string; date: string; path: string }[]> {
-  const r = await run('dpkg-deb', ['--contents', deb]);
+  const r = await run('dpkg-deb', ['--contents', deb], { env: { ...process.env, TZ: 'UTC' } });
   return r.stdout
     .trim()
     .split('\n')
