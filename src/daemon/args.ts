@@ -10,6 +10,8 @@ export interface DaemonOptions {
   units: string[];
   root: string;
   stateDir: string;
+  /** Persistent masks (src/engine/masks.ts), default /etc/crtos/mask; runtime ones are under the state directory. */
+  maskDir?: string;
   bus?: string;
   adminGroup?: string;
   /** Where the Prometheus metrics are written for node_exporter's textfile collector; none: not written. */
@@ -32,7 +34,8 @@ Keeps the machine equal to its crtos unit files (hypervisor, cells, images, driv
   --units DIR          unit directory (repeatable, highest precedence first);
                        default ${DEFAULT_UNIT_DIRECTORIES.join(', ')}
   --root DIR           resolve every machine path under DIR (default /)
-  --state-dir DIR      state file and loader logs (default /run/crtos)
+  --state-dir DIR      state file, loader logs and runtime masks (default /run/crtos)
+  --mask-dir DIR       persistent masks (default /etc/crtos/mask)
   --bus system|ADDR    serve org.crtos.Manager1 on the system bus or at a D-Bus address
   --admin-group NAME   members of this group may change state over D-Bus (besides root)
   --metrics-file PATH  write Prometheus metrics there on every change, for node_exporter's
@@ -91,6 +94,11 @@ export function parseArgs(argv: readonly string[]): { options?: DaemonOptions; p
       case '--state-dir': {
         const v = value();
         if (v !== undefined) o.stateDir = v;
+        break;
+      }
+      case '--mask-dir': {
+        const v = value();
+        if (v !== undefined) o.maskDir = v;
         break;
       }
       case '--bus': {

@@ -14,6 +14,7 @@ import { createLinuxHost } from '../host/index.js';
 import { loadUnits } from '../units/load.js';
 import { Manager } from '../engine/manager.js';
 import { fileStateStore } from '../engine/state-file.js';
+import { DEFAULT_PERSISTENT_MASK_DIR, fileMaskStore } from '../engine/masks.js';
 import type { DaemonStatus, UnitStatus } from '../engine/manager-api.js';
 import { renderProblem } from '../errors/render.js';
 import { isProblemError } from '../errors/problem.js';
@@ -64,6 +65,7 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
     host,
     loadUnits: () => loadUnits({ directories }).finally(() => loads++),
     store: fileStateStore(stateDir),
+    masks: fileMaskStore({ persistent: resolve(o.maskDir ?? DEFAULT_PERSISTENT_MASK_DIR), runtime: join(stateDir, 'mask') }),
     unitDirectories: directories,
     version: VERSION,
     pollIntervalMs: o.once ? 0 : o.pollIntervalMs,

@@ -9,6 +9,7 @@ import type { WireMessage } from './wire/marshal.js';
 import type { DaemonStatus, JobInfo, JobResult, JobType, LogLine, PlannedStep, ReloadOutcome, TimelineOperation, TransitionTimes, UnitDetails, UnitStatus, UnitTimestamps } from '../engine/manager-api.js';
 import { TIMESTAMP_FIELDS } from './schema.js';
 import type { KindName } from '../kinds/spec-common.js';
+import type { KillWhom, MaskChange } from '../engine/operator-api.js';
 import type { PropertyType } from '../kinds/view.js';
 import { findView, kindOfUnitId, viewOf } from '../kinds/views.js';
 import { ProblemError, problem, type Problem } from '../errors/problem.js';
@@ -304,6 +305,24 @@ export class CrtosClient {
   async metrics(): Promise<string> {
     const [text] = await this.call(MANAGER_PATH, MANAGER_IFACE, 'Metrics');
     return String(text);
+  }
+
+  /** systemd's ResetFailed (every unit) or ResetFailedUnit. */
+  async resetFailed(id?: string): Promise<void> {
+    if (id === undefined) await this.call(MANAGER_PATH, MANAGER_IFACE, 'ResetFailed');
+    else await this.call(MANAGER_PATH, MANAGER_IFACE, 'ResetFailedUnit', 's', [id]);
+  }
+
+  async kill(id: string, whom: KillWhom, signal: number): Promise<void> {
+    await this.call(MANAGER_PATH, MANAGER_IFACE, 'KillUnit', 'ssi', [id, whom, signal]);
+  }
+
+  /** MaskUnitFiles / UnmaskUnitFiles: the files made or removed. */
+  async mask(ids: readonly string[], runtime: boolean, unmask = false): Promise<MaskChange[]> {
+    const [rows] = unmask
+      ? await this.call(MANAGER_PATH, MANAGER_IFACE, 'UnmaskUnitFiles', 'asb', [ids, runtime])
+      : await this.call(MANAGER_PATH, MANAGER_IFACE, 'MaskUnitFiles', 'asbb', [ids, runtime, false]);
+    return ((rows ?? []) as unknown[][]).map((r) => ({ type: String(r[0]) as MaskChange['type'], file: String(r[1]), destination: String(r[2]) }));
   }
 
   /** Subscribes to JobRemoved before any job is queued, so a fast job's end is never missed. */

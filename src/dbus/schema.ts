@@ -51,6 +51,8 @@ export const UNIT_LIST_ENTRY_TYPE = '(ssssssouso)';
 export const JOB_LIST_ENTRY_TYPE = '(usssoo)';
 /** (unit, action, reason): one step of a plan. */
 export const PLAN_STEP_TYPE = '(sss)';
+/** (type, file, destination): a file a mask or an unmask made or removed, as systemd's MaskUnitFiles. */
+export const MASK_CHANGE_TYPE = '(sss)';
 /** (time µs, level, unit, message): one log line. */
 export const LOG_LINE_TYPE = '(tsss)';
 /** (unit, job id, job type, operation, detail, start µs, end µs, result): one operation of a bring-up, CLOCK_MONOTONIC. */
@@ -78,6 +80,12 @@ export const MANAGER: InterfaceDef = {
     jobMethod('StopUnit'),
     jobMethod('RestartUnit'),
     { name: 'Reload', in: [], out: reloadOut, privileged: true },
+    // systemd's operator calls, with its signatures (src/engine/operator-api.ts).
+    { name: 'ResetFailed', in: [], out: [], privileged: true },
+    { name: 'ResetFailedUnit', in: [arg('name', 's')], out: [], privileged: true },
+    { name: 'KillUnit', in: [arg('name', 's'), arg('whom', 's'), arg('signal', 'i')], out: [], privileged: true },
+    { name: 'MaskUnitFiles', in: [arg('files', 'as'), arg('runtime', 'b'), arg('force', 'b')], out: [arg('changes', `a${MASK_CHANGE_TYPE}`)], privileged: true },
+    { name: 'UnmaskUnitFiles', in: [arg('files', 'as'), arg('runtime', 'b')], out: [arg('changes', `a${MASK_CHANGE_TYPE}`)], privileged: true },
     { name: 'PlanReload', in: [], out: reloadOut },
     // What the metrics file holds (crtosd --metrics-file): Prometheus's text format.
     { name: 'Metrics', in: [], out: [arg('text', 's')] },

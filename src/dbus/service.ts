@@ -7,8 +7,10 @@ import dbus from 'dbus-next';
 import type { Message, MessageBus } from 'dbus-next';
 import type { Logger } from 'pino';
 import { readFileSync } from 'node:fs';
+import { constants } from 'node:os';
 import type { JobInfo, JobResult, JobType, LogLine, ManagerApi, ManagerEvents, ReloadOutcome, UnitStatus } from '../engine/manager-api.js';
 import { ProblemError, isProblemError, problem } from '../errors/problem.js';
+import { hasOperatorApi, type OperatorApi } from '../engine/operator-api.js';
 import { replyErrorOf } from '../errors/codes.js';
 import { introspectXml } from './introspect.js';
 import { selectLog } from './log-query.js';
@@ -326,6 +328,22 @@ export class DbusService {
       case `${MANAGER_IFACE}.Metrics`:
         if (!this.opts.metrics) throw new ProblemError(problem('ENGINE_UNSUPPORTED', 'this crtosd keeps no metrics'));
         return [this.opts.metrics()];
+      case `${MANAGER_IFACE}.ResetFailed`:
+        this.operator().resetFailed();
+        return [];
+      case `${MANAGER_IFACE}.ResetFailedUnit`:
+        this.operator().resetFailed(this.requireUnit(String(args[0])).id);
+        return [];
+      case `${MANAGER_IFACE}.KillUnit`: {
+        const whom = String(args[1]) || 'all';
+        if (whom !== 'main' && whom !== 'all') throw new CallError(ERRORS.invalidArgs, `Kill whom '${whom}' is not supported; use 'main' or 'all'`);
+        await this.operator().kill(this.requireUnit(String(args[0])).id, whom, signalName(Number(args[2])));
+        return [];
+      }
+      case `${MANAGER_IFACE}.MaskUnitFiles`:
+        return [this.operator().mask(args[0] as string[], args[1] === true ? 'runtime' : 'persistent').map((c) => [c.type, c.file, c.destination])];
+      case `${MANAGER_IFACE}.UnmaskUnitFiles`:
+        return [this.operator().unmask(args[0] as string[], args[1] === true ? 'runtime' : 'persistent').map((c) => [c.type, c.file, c.destination])];
       case `${UNIT_IFACE}.Start`:
         return [this.enqueue(unitIdFromPath(msg.path) ?? '', String(args[0]), 'start')];
       case `${UNIT_IFACE}.Stop`:
@@ -334,6 +352,11 @@ export class DbusService {
         return [this.enqueue(unitIdFromPath(msg.path) ?? '', String(args[0]), 'restart')];
     }
     throw new CallError(ERRORS.unknownMethod, `Method ${iface.name}.${method.name} is not implemented`);
+  }
+
+  private operator(): OperatorApi {
+    if (!hasOperatorApi(this.manager)) throw new ProblemError(problem('ENGINE_UNSUPPORTED', 'this manager takes no reset-failed, kill or mask requests'));
+    return this.manager;
   }
 
   private requireUnit(name: string): UnitStatus {
@@ -382,6 +405,13 @@ export class DbusService {
     }
     return out;
   }
+}
+
+/** A signal number on the bus (KillUnit's, as systemd's) to its name; InvalidArgs for one Linux does not have. */
+function signalName(n: number): NodeJS.Signals {
+  const name = (Object.keys(constants.signals) as NodeJS.Signals[]).find((s) => constants.signals[s] === n);
+  if (!name) throw new CallError(ERRORS.invalidArgs, `Signal number ${n} is not a signal`);
+  return name;
 }
 
 function outcomeBody(o: ReloadOutcome): unknown[] {

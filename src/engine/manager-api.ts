@@ -12,7 +12,8 @@ import type { KindName } from '../kinds/spec-common.js';
 import type { Details } from '../kinds/view.js';
 import type { UnitDependencies } from '../units/types.js';
 
-export type LoadState = 'loaded' | 'not-found' | 'bad-setting' | 'error';
+/** masked: the unit is masked (src/engine/masks.ts) and is not started. */
+export type LoadState = 'loaded' | 'not-found' | 'bad-setting' | 'error' | 'masked';
 export type ActiveState = 'inactive' | 'activating' | 'active' | 'deactivating' | 'failed' | 'reloading';
 /** Why the unit is in its state after the last job: systemd's Result values plus our own. */
 export type UnitResult =

@@ -30,7 +30,7 @@ import type {
   UnitResult,
   UnitStatus,
 } from './manager-api.js';
-import { behaviourKinds, behaviourOf, canReload } from '../kinds/behaviours.js';
+import { behaviourKinds, behaviourOf, canReload, hasBehaviour } from '../kinds/behaviours.js';
 import { describeUnits, hostFiles, unitFileErrors } from './description.js';
 import { checkTransaction } from '../transaction/check.js';
 import type { StateStore } from './state-file.js';
@@ -40,6 +40,9 @@ import { JobRunner } from './jobs.js';
 import { Pass, type PassResult } from './pass.js';
 import { UnitTable } from './unit-table.js';
 import { ManualJobs } from './manual-jobs.js';
+import { memoryMaskStore, type MaskChange, type MaskScope, type MaskStore } from './masks.js';
+import type { KillWhom, OperatorApi } from './operator-api.js';
+import { kindOfUnitId } from '../kinds/views.js';
 import { timelineOf } from './timeline.js';
 
 export interface LoadResult {
@@ -54,6 +57,8 @@ export interface ManagerOptions {
   /** Reads the unit files; never throws (src/units loadUnits). */
   loadUnits: () => Promise<LoadResult>;
   store: StateStore;
+  /** Where masks are kept (src/engine/masks.ts); default in memory. */
+  masks?: MaskStore;
   unitDirectories?: string[];
   version?: string;
   /** How often the backends' state is polled (Backend.changed: Jailhouse's cells in sysfs); 0 turns polling off. Default 1000 ms. */
@@ -74,13 +79,14 @@ export interface ManagerOptions {
   maxLockedJobs?: number;
 }
 
-export class Manager extends EventEmitter implements ManagerApi {
+export class Manager extends EventEmitter implements ManagerApi, OperatorApi {
   private readonly host: Host;
   private readonly opts: ManagerOptions;
   private readonly table: UnitTable;
   private readonly manual: ManualJobs;
   private readonly supervisor: Supervisor;
   private readonly passes: Pass;
+  private readonly masks: MaskStore;
   private lastLoadErrors: Problem[] = [];
   private lastReconcile = 0;
   /** The last load of the unit files for a reload (the one at start included), for the metrics. */
@@ -99,6 +105,7 @@ export class Manager extends EventEmitter implements ManagerApi {
     super();
     this.opts = opts;
     this.host = opts.host;
+    this.masks = opts.masks ?? memoryMaskStore();
     this.setMaxListeners(100);
     this.table = new UnitTable(opts.store, this);
     this.manual = new ManualJobs(this.table);
@@ -192,8 +199,15 @@ export class Manager extends EventEmitter implements ManagerApi {
 
   enqueue(id: string, type: JobType): JobInfo {
     const unit = this.table.unit(id);
-    if (!unit) {
-      throw new ProblemError(problem('ENGINE_NO_SUCH_UNIT', `no unit ${id} is loaded`, { unit: id, hint: '`crtosctl list-units` shows the loaded units' }));
+    if (!unit) throw noSuchUnit(id);
+    const mask = this.table.masks.get(id);
+    if (mask && type !== 'stop') {
+      throw new ProblemError(
+        problem('ENGINE_UNIT_MASKED', `Unit ${id} is masked (${this.masks.path(id, mask)}); unmask it first: crtosctl unmask${mask === 'runtime' ? ' --runtime' : ''} ${id}`, {
+          unit: id,
+          hint: `\`crtosctl unmask${mask === 'runtime' ? ' --runtime' : ''} ${id}\` lifts the mask`,
+        }),
+      );
     }
     if (type === 'reload' && !canReload(unit.kind)) {
       throw new ProblemError(problem('ENGINE_BAD_JOB', `${id} cannot be reloaded: ${whoReloads()}`, { unit: id, hint: 'use restart' }));
@@ -210,6 +224,8 @@ export class Manager extends EventEmitter implements ManagerApi {
   }
 
   async reload(): Promise<ReloadOutcome> {
+    // Masks made by hand in the mask directories count from a reload, as systemd's do.
+    this.table.setMasks(this.masks.load());
     const loaded = await this.describedLoad();
     this.reloaded = { timestamp: Date.now() * 1000, ok: loaded.set !== undefined && !hasErrors(loaded.problems) };
     if (!loaded.set || hasErrors(loaded.problems)) {
@@ -270,6 +286,69 @@ export class Manager extends EventEmitter implements ManagerApi {
   /** When the unit files were last loaded for a reload (µs since the epoch) and whether that set was applied; undefined before. */
   lastReload(): { timestamp: number; ok: boolean } | undefined {
     return this.reloaded && { ...this.reloaded };
+  }
+
+  // ---- OperatorApi (operator-api.ts) ------------------------------------------------------------
+
+  resetFailed(id?: string): string[] {
+    if (id !== undefined && !this.table.existingRuntime(id)) throw noSuchUnit(id);
+    const ids = id === undefined ? this.table.ids() : [id];
+    const reset = ids.filter((u) => this.table.resetFailed(u));
+    for (const u of reset) this.log('info', u, 'failed state reset (crtosctl reset-failed); it stays down until started');
+    if (reset.length > 0) {
+      if (this.systemState === 'degraded' && !this.table.anyFailed()) this.systemState = 'running';
+      this.emitDaemon();
+    }
+    return reset;
+  }
+
+  async kill(id: string, whom: KillWhom, signal: NodeJS.Signals): Promise<number> {
+    const kind = this.table.unit(id)?.kind ?? this.table.records.map.get(id)?.kind;
+    if (kind === undefined) throw noSuchUnit(id);
+    const refuse = (message: string, hint: string) => new ProblemError(problem('ENGINE_CANNOT_KILL', message, { unit: id, hint }));
+    if (!hasBehaviour(kind) || !behaviourOf(kind).process) {
+      throw refuse(`${id} is a ${kind}: crtosd runs no process for it, so there is nothing to signal (kill applies to units that run one, loaders)`, `stop or restart it: \`crtosctl stop ${id}\``);
+    }
+    const { pid, startTime } = this.table.records.map.get(id)?.facts ?? {};
+    const gone = () => refuse(`${id} has no process running to send ${signal} to`, `\`crtosctl status ${id}\` shows its state; \`crtosctl start ${id}\` starts it`);
+    if (pid === undefined || startTime === undefined) throw gone();
+    const count = whom === 'main' ? Number(await this.host.kill({ pid, startTime }, signal)) : await this.host.killGroup({ pid, startTime }, signal);
+    if (count === 0) throw gone();
+    this.log('info', id, `sent ${signal} to ${whom === 'main' ? `its main process ${pid}` : `${count} process${count === 1 ? '' : 'es'} of its group`} (crtosctl kill)`);
+    return count;
+  }
+
+  mask(ids: readonly string[], scope: MaskScope): MaskChange[] {
+    return this.changeMasks(ids, (id) => {
+      const changes = this.masks.mask(id, scope);
+      if (changes.length > 0) this.log('info', id, `masked (${scope}): it is not started until unmasked${this.table.existingRuntime(id)?.activeState === 'active' ? '; it runs on until stopped' : ''}`);
+      return changes;
+    });
+  }
+
+  unmask(ids: readonly string[], scope: MaskScope): MaskChange[] {
+    return this.changeMasks(ids, (id) => {
+      const changes = this.masks.unmask(id, scope);
+      if (changes.length > 0) this.log('info', id, `unmasked (${scope})`);
+      return changes;
+    });
+  }
+
+  /** Checks every id first (nothing changes when one is bad), applies `change` to each, then lets a pass act on the new masks. */
+  private changeMasks(ids: readonly string[], change: (id: string) => MaskChange[]): MaskChange[] {
+    for (const id of ids) {
+      if (!/^[A-Za-z0-9_][A-Za-z0-9_.@-]*$/.test(id) || kindOfUnitId(id) === undefined) {
+        throw new ProblemError(problem('ENGINE_BAD_UNIT_NAME', `'${id}' is not a unit id NAME.KIND of a known kind`, { hint: '`crtosctl list-units` shows the units' }));
+      }
+    }
+    const changes: MaskChange[] = [];
+    try {
+      for (const id of ids) changes.push(...change(id));
+    } finally {
+      this.table.setMasks(this.masks.load());
+      if (changes.length > 0) void this.reconcile('masks changed');
+    }
+    return changes;
   }
 
   unitLog(id: string, lines: number): LogLine[] {
@@ -334,6 +413,10 @@ export class Manager extends EventEmitter implements ManagerApi {
   private emitDaemon(): void {
     this.emit('daemonChanged', this.daemon());
   }
+}
+
+function noSuchUnit(id: string): ProblemError {
+  return new ProblemError(problem('ENGINE_NO_SUCH_UNIT', `no unit ${id} is loaded`, { unit: id, hint: '`crtosctl list-units` shows the loaded units' }));
 }
 
 /** `only cells reload (shutdown, load, start)`: the kinds that reload in place, for refusing a reload of another. */

@@ -69,7 +69,7 @@ export class Pass {
     this.watchRecordedLoaders(set, observed);
     this.ctx.supervisor.superviseFailures(observed);
     const { restarts, reloads } = table.takeRequests();
-    const planNow = () => buildPlan({ set, descriptions: table.descriptions, records: table.records.map, observed, holds: table.holds, restarts, reloads, refused: table.refused });
+    const planNow = () => buildPlan({ set, descriptions: table.descriptions, records: table.records.map, observed, holds: table.planHolds(), restarts, reloads, refused: table.refused });
     let thePlan = planNow();
     // Staged first: a start or reload that would fail before touching the machine (an image that
     // does not verify) is refused, and the plan made again without it, so nothing is taken down for it.
@@ -206,6 +206,6 @@ export class Pass {
   async preview(set: UnitSet, descriptions: Map<string, UnitDescription>): Promise<PlannedStep[]> {
     const targets = this.table.targets(set, descriptions);
     const observed = observeAll(await this.snapshot(targets), targets);
-    return buildPlan({ set, descriptions, records: this.table.records.map, observed, holds: this.table.holds }).steps;
+    return buildPlan({ set, descriptions, records: this.table.records.map, observed, holds: this.table.planHolds() }).steps;
   }
 }

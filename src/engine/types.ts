@@ -102,7 +102,8 @@ export interface Snapshot {
  * that is not retried, a loader that exited for good, an exhausted start limit.
  */
 export interface Hold {
-  reason: 'stopped' | 'failed' | 'exited' | 'start-limit' | 'restart-pending';
+  /** masked: a masked unit (masks.ts), in the holds a plan goes by only (UnitTable.planHolds). */
+  reason: 'stopped' | 'failed' | 'exited' | 'start-limit' | 'restart-pending' | 'masked';
   /** For failed: the description digest that failed; a new description lifts the hold. */
   digest?: string;
 }

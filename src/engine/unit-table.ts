@@ -23,6 +23,7 @@ import { StartHistory } from './supervision.js';
 import { emptyDetails, newRuntime, toStatus, transition, type UnitRuntime } from './status.js';
 import type { Hold, Observation, UnitDescription } from './types.js';
 import type { PendingChange } from './plan.js';
+import type { MaskScope } from './masks.js';
 
 const LOG_LINES_PER_UNIT = 200;
 
@@ -54,6 +55,8 @@ export class UnitTable {
   private readonly lastEmitted = new Map<string, string>();
   private readonly unitHistory: UnitHistories;
   private nextJobId = 1;
+  /** Masked units (masks.ts) and the scope of their mask. */
+  masks: ReadonlyMap<string, MaskScope> = new Map();
 
   constructor(
     store: StateStore,
@@ -86,11 +89,17 @@ export class UnitTable {
 
   status(id: string): UnitStatus | undefined {
     const rt = this.runtimes.get(id);
-    return rt ? toStatus(rt, this.set) : undefined;
+    return rt ? this.statusOf(rt) : undefined;
   }
 
   statuses(): UnitStatus[] {
-    return [...this.runtimes.values()].map((rt) => toStatus(rt, this.set));
+    return [...this.runtimes.values()].map((rt) => this.statusOf(rt));
+  }
+
+  private statusOf(rt: UnitRuntime): UnitStatus {
+    const status = toStatus(rt, this.set);
+    if (this.masks.has(rt.id)) status.loadState = 'masked';
+    return status;
   }
 
   /** True when some unit is failed (the daemon is degraded). */
@@ -193,6 +202,47 @@ export class UnitTable {
     this.restartRequests.clear();
     this.reloadRequests.clear();
     return taken;
+  }
+
+  /** Puts the masks read from the mask store in force, announcing the units whose LoadState changes. */
+  setMasks(masks: ReadonlyMap<string, MaskScope>): void {
+    const changed = [...new Set([...this.masks.keys(), ...masks.keys()])].filter((id) => this.masks.has(id) !== masks.has(id));
+    this.masks = masks;
+    for (const id of changed) this.announce(id);
+  }
+
+  /**
+   * The holds a plan goes by: a masked unit is held 'masked' (never started, and left running
+   * if it runs), unless it is held stopped, which takes it down.
+   */
+  planHolds(): ReadonlyMap<string, Hold> {
+    if (this.masks.size === 0) return this.holds;
+    const out = new Map(this.holds);
+    for (const id of this.masks.keys()) if (out.get(id)?.reason !== 'stopped') out.set(id, { reason: 'masked' });
+    return out;
+  }
+
+  /**
+   * reset-failed (operator-api.ts): the start limit, restart count and health counts of the unit
+   * start afresh; a failed unit becomes inactive, held as if stopped (systemd does not start a
+   * unit whose failure is reset either). Returns whether it was failed.
+   */
+  resetFailed(id: string): boolean {
+    this.histories.get(id)?.reset();
+    const rt = this.runtimes.get(id);
+    if (!rt) return false;
+    rt.restarts = 0;
+    delete rt.health;
+    const failed = rt.activeState === 'failed';
+    if (failed && !rt.job) {
+      rt.result = 'success';
+      delete rt.lastError;
+      this.holds.set(id, { reason: 'stopped' });
+      transition(rt, 'inactive', 'dead');
+    }
+    this.announce(id);
+    this.unitHistory.changed();
+    return failed;
   }
 
   /** A reload is also the operator's "try again": units a failure holds down are retried. */
@@ -310,7 +360,7 @@ export class UnitTable {
   announce(id: string): void {
     const rt = this.runtimes.get(id);
     if (!rt) return;
-    const status = toStatus(rt, this.set);
+    const status = this.statusOf(rt);
     const json = JSON.stringify(status);
     if (this.lastEmitted.get(id) === json) return;
     this.lastEmitted.set(id, json);

@@ -23,5 +23,9 @@ export const engineCodes = {
   ENGINE_METRICS_FILE: { summary: 'The metrics file (--metrics-file) could not be written; crtosd runs on and tries again at the next change' },
   ENGINE_STATE_FILE: { summary: 'The state file under --state-dir could not be read or written; adoption after a restart is affected' },
   ENGINE_LOAD_FAILED: { summary: 'The unit files have errors; the last good unit set keeps running until they are fixed' },
+  ENGINE_UNIT_MASKED: { summary: 'The unit is masked, so it is not started (by crtosd or by `start`); `crtosctl unmask` lifts the mask' },
+  ENGINE_BAD_UNIT_NAME: { summary: 'The name given is not a unit id NAME.KIND of a known kind' },
+  ENGINE_CANNOT_KILL: { summary: 'kill applies to units that run a process (loaders), and only while one runs' },
+  ENGINE_MASK_STORE: { summary: 'A mask file (/etc/crtos/mask or the state directory\'s mask/) could not be written or removed' },
   ENGINE_BAD_ARGUMENT: { summary: 'A crtosd command-line option is missing, unknown or malformed' },
 } as const satisfies Record<string, CodeInfo>;

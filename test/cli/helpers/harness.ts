@@ -8,7 +8,7 @@ import { main } from '../../../src/cli/crtosctl.entry.js';
 import { startDbusService, type DbusServiceHandle } from '../../../src/dbus/index.js';
 import { startPrivateBus, type PrivateBus } from '../../dbus/helpers/private-bus.js';
 import { FakeManager, type FakeOptions } from '../../dbus/helpers/fake-manager.js';
-import type { UnitStatus } from '../../../src/engine/manager-api.js';
+import type { ManagerApi, UnitStatus } from '../../../src/engine/manager-api.js';
 
 export interface CtlResult {
   code: number;
@@ -16,10 +16,10 @@ export interface CtlResult {
   stderr: string;
 }
 
-export interface Harness {
+export interface Harness<M extends ManagerApi = FakeManager> {
   bus: PrivateBus;
-  manager: FakeManager;
-  ctl(args: string[], opts?: { color?: boolean }): Promise<CtlResult>;
+  manager: M;
+  ctl(args: string[], opts?: { color?: boolean; env?: NodeJS.ProcessEnv }): Promise<CtlResult>;
   /** Takes only the D-Bus service off the bus (as if crtosd died). */
   stopService(): Promise<void>;
   stop(): Promise<void>;
@@ -33,11 +33,15 @@ class Capture extends Writable {
   }
 }
 
-export async function startHarness(units?: UnitStatus[], opts: FakeOptions = {}): Promise<Harness> {
+export function startHarness(units?: UnitStatus[], opts: FakeOptions = {}): Promise<Harness> {
+  return serveOnPrivateBus(new FakeManager(units, opts));
+}
+
+/** The same with any manager: the engine's own on a simulated machine (test/engine/harness.ts) for the verbs that act on it. */
+export async function serveOnPrivateBus<M extends ManagerApi>(manager: M): Promise<Harness<M>> {
   // Timestamps print in local time; tests read them in UTC.
   process.env.TZ = 'UTC';
   const bus = await startPrivateBus();
-  const manager = new FakeManager(units, opts);
   let service: DbusServiceHandle | undefined;
   try {
     service = await startDbusService(manager, { busAddress: bus.address });
@@ -51,7 +55,7 @@ export async function startHarness(units?: UnitStatus[], opts: FakeOptions = {})
     async ctl(args, o = {}) {
       const stdout = new Capture();
       const stderr = new Capture();
-      const env = { ...process.env, CRTOS_BUS_ADDRESS: bus.address };
+      const env = { ...process.env, CRTOS_BUS_ADDRESS: bus.address, ...o.env };
       const code = await main(args, { stdout, stderr, env, cwd: process.cwd(), isTTY: o.color === true });
       return { code, stdout: stdout.text, stderr: stderr.text };
     },
