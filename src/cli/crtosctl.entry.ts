@@ -22,6 +22,12 @@ import * as isActiveOpts from './verbs/is-active.options.js';
 import * as planOpts from './verbs/plan.options.js';
 import * as validateOpts from './verbs/validate.options.js';
 import * as cellConfigOpts from './verbs/cell-config.options.js';
+import * as listDependenciesOpts from './verbs/list-dependencies.options.js';
+import * as resetFailedOpts from './verbs/reset-failed.options.js';
+import * as listJobsOpts from './verbs/list-jobs.options.js';
+import * as killOpts from './verbs/kill.options.js';
+import * as maskOpts from './verbs/mask.options.js';
+import * as isFailedOpts from './verbs/is-failed.options.js';
 import * as metricsOpts from './verbs/metrics.options.js';
 import * as factsOpts from './verbs/facts.options.js';
 import * as logsOpts from './verbs/logs.options.js';
@@ -54,6 +60,14 @@ export const VERBS: Record<string, Verb> = {
   plan: { summary: 'Show what a reload would change', spec: planOpts, load: () => import('./verbs/plan.js') },
   validate: { summary: 'Check unit files offline (no daemon needed)', spec: validateOpts, load: () => import('./verbs/validate.js') },
   'cell-config': { summary: 'Show, build and check Jailhouse .cell files', spec: cellConfigOpts, load: () => import('./verbs/cell-config.js') },
+  'list-dependencies': { summary: 'Show the units a unit requires or wants (--reverse: what requires it) as a tree', spec: listDependenciesOpts, load: () => import('./verbs/list-dependencies.js') },
+  'daemon-reload': { summary: 'The same as reload (systemctl\'s name)', spec: reloadOpts, load: () => import('./verbs/reload.js') },
+  'reset-failed': { summary: 'Clear units\' failed state, start-limit and failure counts (all units without one)', spec: resetFailedOpts, load: () => import('./verbs/reset-failed.js') },
+  'list-jobs': { summary: 'List the jobs queued or running', spec: listJobsOpts, load: () => import('./verbs/list-jobs.js') },
+  kill: { summary: 'Send a signal to the processes of units that run one (loaders)', spec: killOpts, load: () => import('./verbs/kill.js') },
+  mask: { summary: 'Mask units: they are not started until unmasked (--runtime: until reboot)', spec: maskOpts, load: () => import('./verbs/mask.js') },
+  unmask: { summary: 'Lift masks', spec: maskOpts, load: () => import('./verbs/unmask.js') },
+  'is-failed': { summary: 'Print units\' states; exit 0 when one is failed, else 1', spec: isFailedOpts, load: () => import('./verbs/is-failed.js') },
   metrics: { summary: 'Print the metrics in Prometheus\'s text format, as the metrics file holds them', spec: metricsOpts, load: () => import('./verbs/metrics.js') },
   facts: { summary: 'Print what crtosd knows of this machine (a facts file for validate --facts)', spec: factsOpts, load: () => import('./verbs/facts.js') },
   logs: { summary: 'Show crtosd\'s lines about units and their loaders\' output, in time order (-f follows)', spec: logsOpts, load: () => import('./verbs/logs.js') },

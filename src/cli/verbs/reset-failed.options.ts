@@ -1,0 +1,5 @@
+import type { OptionSpec, Operands } from '../options.js';
+
+export const OPTIONS: OptionSpec[] = [];
+export const OPERANDS: Operands = 'units';
+export const USAGE = '[UNIT...]';
