@@ -84,7 +84,7 @@ export function createLogger(level: LogLevel, opts: LoggerOptions = {}): CrtosLo
     if (!rec.unit) recent.push({ time: rec.time * 1000, level: lineLevel(rec.level), message: recordText(rec) });
     switch (chosen.format) {
       case 'journal':
-        if (journal?.send(encodeEntry(recordFields(rec, { identifier: IDENTIFIER })))) return;
+        if (journal?.send(encodeEntry(recordFields(rec, { identifier: IDENTIFIER, pid: process.pid })))) return;
         if (journal?.alive) return; // dropped and counted: reported when the queue drains
         err.write(syslogLines(rec));
         return;

@@ -1,0 +1,29 @@
+// Which sink --log-format picks from what the machine offers.
+import { describe, expect, test } from 'vitest';
+import { chooseSink } from '../../../src/daemon/log/format.js';
+
+const none = { journalSocket: false, env: {}, isTTY: false };
+
+describe('chooseSink', () => {
+  test('auto: the journal when its socket exists, even under systemd and on a terminal', () => {
+    expect(chooseSink('auto', { journalSocket: true, env: { INVOCATION_ID: 'x' }, isTTY: true })).toEqual({ format: 'journal' });
+  });
+
+  test.each([['JOURNAL_STREAM', '8:1234'], ['INVOCATION_ID', '0123abcd']])('auto under systemd (%s) without the socket: <N> prefixes', (name, value) => {
+    expect(chooseSink('auto', { ...none, env: { [name]: value } })).toEqual({ format: 'syslog' });
+  });
+
+  test('auto elsewhere: text on a terminal, JSON lines otherwise (as before)', () => {
+    expect(chooseSink('auto', { ...none, isTTY: true })).toEqual({ format: 'text' });
+    expect(chooseSink('auto', none)).toEqual({ format: 'json' });
+  });
+
+  test('asked for: taken as asked; the journal without its socket falls back to <N> prefixes with a note', () => {
+    expect(chooseSink('json', { journalSocket: true, env: { INVOCATION_ID: 'x' }, isTTY: true })).toEqual({ format: 'json' });
+    expect(chooseSink('text', none)).toEqual({ format: 'text' });
+    expect(chooseSink('journal', { ...none, journalSocket: true })).toEqual({ format: 'journal' });
+    const r = chooseSink('journal', none);
+    expect(r.format).toBe('syslog');
+    expect(r.note).toContain("journald's socket is not there");
+  });
+});
