@@ -30,6 +30,7 @@ import * as maskOpts from './verbs/mask.options.js';
 import * as isFailedOpts from './verbs/is-failed.options.js';
 import * as metricsOpts from './verbs/metrics.options.js';
 import * as factsOpts from './verbs/facts.options.js';
+import * as analyzeOpts from './verbs/analyze.options.js';
 import * as logsOpts from './verbs/logs.options.js';
 
 // The verbs bundled apart from crtosctl (validate, cell-config) import these from the bundle itself,
@@ -70,6 +71,7 @@ export const VERBS: Record<string, Verb> = {
   'is-failed': { summary: 'Print units\' states; exit 0 when one is failed, else 1', spec: isFailedOpts, load: () => import('./verbs/is-failed.js') },
   metrics: { summary: 'Print the metrics in Prometheus\'s text format, as the metrics file holds them', spec: metricsOpts, load: () => import('./verbs/metrics.js') },
   facts: { summary: 'Print what crtosd knows of this machine (a facts file for validate --facts)', spec: factsOpts, load: () => import('./verbs/facts.js') },
+  analyze: { summary: 'Analyze the bring-up: plot (SVG), dot, critical-chain, blame', spec: analyzeOpts, load: () => import('./verbs/analyze.js') },
   logs: { summary: 'Show crtosd\'s lines about units and their loaders\' output, in time order (-f follows)', spec: logsOpts, load: () => import('./verbs/logs.js') },
 };
 
