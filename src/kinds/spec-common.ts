@@ -7,6 +7,7 @@
  */
 import { z } from 'zod';
 import { duration } from '../units/scalars.js';
+import { conditionsField } from '../conditions/schema.js';
 import { kindNames, kindOfSuffix } from './registry.js';
 import type { Problem } from '../errors/problem.js';
 import type { Unit } from '../units/types.js';
@@ -55,6 +56,7 @@ export const commonFields = {
   }),
   after: z.array(unitIdRef).default([]).meta({ description: 'Order only: start after these units (if they are started at all).' }),
   before: z.array(unitIdRef).default([]).meta({ description: 'Order only: start before these units.' }),
+  conditions: conditionsField,
 };
 
 export const startLimit = z
@@ -104,6 +106,8 @@ export const COMMON_CHANGES: Record<keyof typeof commonFields, ChangeAction> = {
   wants: 'none',
   after: 'none',
   before: 'none',
+  // Whether the unit runs at all is the conditions' whole effect: a change that stops or starts it is planned as such.
+  conditions: 'none',
 };
 
 /** A reference from a field to another unit; implies requires + after (README.md, Unit format). */

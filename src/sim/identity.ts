@@ -66,13 +66,14 @@ const DEFAULT_HOSTNAME: Record<MachineDescription['example'], string> = {
 };
 
 const DEFAULT_MEMORY: Record<MachineDescription['example'], number> = {
-  crtos: 4 * GIB,
+  // The cRTOS example's NuttX cell has its memory above 4 GiB (0x100000000-0x1401fefff).
+  crtos: 8 * GIB,
   // The Realview PB-A8 has 512 MiB; the i.MX8M Mini EVK 2 GiB.
   rtmux: 512 * 1024 ** 2,
   remoteproc: 2 * GIB,
   'fleet-arm64': 1 * GIB,
   'linux-only': 512 * 1024 ** 2,
-  none: 4 * GIB,
+  none: 8 * GIB,
 };
 
 /**

@@ -34,10 +34,20 @@ export class BuildContext {
   readonly unreadable: string[] = [];
   private readonly positions = new Map<string, SourcePositions>();
   private readonly fileOrder = new Map<string, number>();
+  private readonly texts = new Map<string, string>();
 
   addFile(file: string, text: string): void {
     if (!this.fileOrder.has(file)) this.fileOrder.set(file, this.fileOrder.size);
     this.positions.set(file, new SourcePositions(file, text));
+    this.texts.set(file, text);
+  }
+
+  /** The character at a position (a scalar's opening quote, say); '' outside the file. */
+  charAt(at: Located): string {
+    const text = this.texts.get(at.file) ?? '';
+    let offset = 0;
+    for (let line = 1; line < at.line && offset >= 0; line++) offset = text.indexOf('\n', offset) + 1 || -1;
+    return offset < 0 ? '' : (text[offset + at.column - 1] ?? '');
   }
 
   /** The position of `path` in `doc` (or of its key); the document start for the empty path. */

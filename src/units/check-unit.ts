@@ -5,6 +5,7 @@ import type { Unit } from './types.js';
 import { mergeValues } from './merge.js';
 import { issuesToProblems } from './issues.js';
 import type { BuildContext, Candidate } from './build-context.js';
+import { checkSpecifiers } from '../conditions/check-specifiers.js';
 
 /** Sets `candidate.unit` when the unit is valid; reports every issue otherwise. */
 export function checkUnit(ctx: BuildContext, candidate: Candidate): void {
@@ -21,6 +22,7 @@ export function checkUnit(ctx: BuildContext, candidate: Candidate): void {
       spec: result.data,
       source: { file: base!.file, line: base!.line, column: base!.column, dropIns: [...new Set(dropIns.map((l) => l.file))] },
     } as Unit;
+    checkSpecifiers(ctx, candidate);
     return;
   }
   for (const p of issuesToProblems(result.error.issues, schema, merged)) {

@@ -1,7 +1,8 @@
 /**
- * `crtosctl validate [--units DIR]... [--root DIR] [--json] [DIR|FILE]...`: load and check unit
- * files offline, without a daemon. Exit 0 with a one-line summary when the set is valid, 1 with
- * every problem (compiler style, or JSON with --json) when not, 2 on bad usage.
+ * `crtosctl validate [--units DIR]... [--root DIR] [--facts FILE|DIR]... [--json] [DIR|FILE]...`:
+ * load and check unit files offline, without a daemon. Exit 0 with a one-line summary when the set
+ * is valid, 1 with every problem (compiler style, or JSON with --json) when not, 2 on bad usage.
+ * With --facts, the one tree is checked for each machine (validate-fleet.ts).
  */
 import type { CliContext, ExitKind } from '../context.js';
 import { UsageError } from '../context.js';
@@ -10,7 +11,7 @@ import { kindNames } from '../../kinds/index.js';
 import type { UnitSet } from '../../units/types.js';
 import { renderProblems, problemsToJson } from '../../errors/render.js';
 
-const USAGE = `Usage: crtosctl validate [--units DIR]... [--root DIR] [--json] [DIR|FILE]...
+const USAGE = `Usage: crtosctl validate [--units DIR]... [--root DIR] [--facts FILE|DIR]... [--json] [DIR|FILE]...
 
 Load the unit files and report every problem, without a daemon.
 
@@ -20,26 +21,34 @@ Load the unit files and report every problem, without a daemon.
                 machine under DIR (/ for this one): files units name exist, images have
                 their pinned sha256, .cell files decode and every cell configuration fits
                 the system configuration and the other cells. Without it, only inline
-                cell configurations are checked, on their own
+                cell configurations are checked, on their own. The machine's facts
+                (crtosctl facts --root DIR) decide conditions and expand specifiers
+  --facts FILE|DIR
+                Check the units for each machine a facts file describes (what
+                \`crtosctl facts\` printed there; a directory: every *.yaml in it):
+                which units apply, and every check that applies there. --root then
+                names the file tree shipped with the units, one for all machines.
+                Prints a table per machine; exit 1 if any machine fails
   --json        Print the result as JSON on stdout
 `;
 
 interface ValidateArgs {
   directories?: string[];
   root?: string;
+  facts: string[];
   json: boolean;
   help: boolean;
 }
 
 export function parseValidateArgs(args: readonly string[]): ValidateArgs {
-  const out: ValidateArgs = { json: false, help: false };
+  const out: ValidateArgs = { json: false, help: false, facts: [] };
   const dirs: string[] = [];
   for (let i = 0; i < args.length; i++) {
     const arg = args[i]!;
     const [flag, inline] = arg.startsWith('--') && arg.includes('=') ? [arg.slice(0, arg.indexOf('=')), arg.slice(arg.indexOf('=') + 1)] : [arg, undefined];
     const value = (): string => {
       const v = inline ?? args[++i];
-      if (v === undefined || v === '') throw new UsageError(`${flag} needs a directory`);
+      if (v === undefined || v === '') throw new UsageError(`${flag} needs a ${flag === '--facts' ? 'facts file or directory' : 'directory'}`);
       return v;
     };
     switch (flag) {
@@ -49,6 +58,9 @@ export function parseValidateArgs(args: readonly string[]): ValidateArgs {
       case '--root':
         if (out.root !== undefined) throw new UsageError('--root given twice');
         out.root = value();
+        break;
+      case '--facts':
+        out.facts.push(value());
         break;
       case '--json':
         out.json = true;
@@ -66,7 +78,7 @@ export function parseValidateArgs(args: readonly string[]): ValidateArgs {
   return out;
 }
 
-const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function summary(set: UnitSet, warnings: number): string {
   const counts = kindNames().map((kind) => [kind, [...set.units.values()].filter((u) => u.kind === kind).length] as const)
@@ -84,14 +96,20 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     return 'ok';
   }
   const { resolve } = await import('node:path');
+  let skipped: ReadonlyMap<string, { text: string }> = new Map();
   const result = await loadUnits({ directories: args.directories, cwd: ctx.cwd, requireDirectories: args.directories !== undefined });
+  if (args.facts.length > 0) return (await import('./validate-fleet.js')).validateFleet(ctx, result, { ...args, directories: args.directories ?? DEFAULT_UNIT_DIRECTORIES });
   if (result.set) {
-    // The daemon's own check of a set before it applies it, against the machine under --root.
-    const { checkTransaction, machineFilesUnder } = await import('../../transaction/check.js');
-    const machine = args.root === undefined ? undefined : machineFilesUnder(resolve(ctx.cwd, args.root));
-    const found = await checkTransaction({ set: result.set, sources: result.sources, machine });
+    // The daemon's own check of a set before it applies it, against the machine under --root,
+    // whose facts (read there as crtosd reads its own) decide conditions and specifiers.
+    const { machineFilesUnder } = await import('../../transaction/check.js');
+    const { checkOnMachine } = await import('../../conditions/check-on-machine.js');
+    const root = args.root === undefined ? undefined : resolve(ctx.cwd, args.root);
+    const facts = root === undefined ? undefined : await (await import('../../facts/collect.js')).collectFacts((await import('../../host/index.js')).createLinuxHost({ root }));
+    const { machineSet, problems: found } = await checkOnMachine({ set: result.set, sources: result.sources, machine: root === undefined ? undefined : machineFilesUnder(root), facts });
     result.problems.push(...found);
     if (found.some((p) => (p.severity ?? 'error') === 'error')) delete result.set;
+    else skipped = machineSet.skipped;
   }
   const errors = result.problems.filter((p) => (p.severity ?? 'error') === 'error').length;
   const warnings = result.problems.length - errors;
@@ -104,7 +122,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
       errors,
       warnings,
       problems: problemsToJson(result.problems),
-      units: set ? [...set.units.values()].map((u) => ({ id: u.id, kind: u.kind, file: u.source.file, line: u.source.line, dropIns: u.source.dropIns })) : [],
+      units: set ? [...set.units.values()].map((u) => ({ id: u.id, kind: u.kind, file: u.source.file, line: u.source.line, dropIns: u.source.dropIns, ...(skipped.has(u.id) ? { skipped: skipped.get(u.id)!.text } : {}) })) : [],
       layers: set?.layers ?? [],
     };
     ctx.stdout.write(`${JSON.stringify(body, null, 2)}\n`);
@@ -114,6 +132,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
   ctx.stderr.write(renderProblems(result.problems, { color: ctx.color, sources: result.sources }));
   if (result.set) {
     ctx.stdout.write(summary(result.set, warnings));
+    for (const [id, skip] of skipped) ctx.stdout.write(`  ${id}: ${skip.text}\n`);
     return 'ok';
   }
   ctx.stderr.write(`${plural(errors, 'error')}${warnings ? `, ${plural(warnings, 'warning')}` : ''}; the unit set is not valid\n`);
