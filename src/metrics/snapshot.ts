@@ -53,7 +53,8 @@ export function takeSnapshot(source: MetricsSource): MetricsSnapshot {
 
 export function unitMetrics(u: UnitStatus, restarts: number): UnitMetrics {
   const details = u.details as { healthEvents?: Record<string, number>; cpus?: unknown };
-  const bringup = bringupSeconds(u.timestamps.inactiveExit, u.timestamps.activeEnter);
+  // On the monotonic clock: a wall clock stepped meanwhile (NTP at boot on a board without an RTC) does not stretch it.
+  const bringup = bringupSeconds(u.timestamps.monotonic.inactiveExit, u.timestamps.monotonic.activeEnter);
   return {
     unit: u.id,
     kind: u.kind.toLowerCase(),
@@ -68,7 +69,7 @@ export function unitMetrics(u: UnitStatus, restarts: number): UnitMetrics {
 }
 
 /**
- * The last activating → active, from the transition timestamps (µs): the unit left inactive at
+ * The last activating → active, from the transition timestamps (µs, one clock): the unit left inactive at
  * `inactiveExit` and became active at `activeEnter`. None while a later bring-up runs (it left
  * inactive again after it was last active) or before the first. A unit adopted running went from
  * inactive to active in one step: 0.

@@ -2,13 +2,17 @@ import { describe, expect, test } from 'vitest';
 import { bringupSeconds, takeSnapshot, unitMetrics, type MetricsSource } from '../../src/metrics/snapshot.js';
 import type { UnitStatus } from '../../src/engine/manager-api.js';
 
-/** The fields of a status the metrics read; the rest do not matter here. */
+/** The fields of a status the metrics read (transition times on the monotonic clock); the rest do not matter here. */
 function status(id: string, kind: string, activeState: UnitStatus['activeState'], extra: { inactiveExit?: number; activeEnter?: number; details?: Record<string, unknown> } = {}): UnitStatus {
   return {
     id,
     kind,
     activeState,
-    timestamps: { stateChange: 0, inactiveExit: extra.inactiveExit ?? 0, activeEnter: extra.activeEnter ?? 0, activeExit: 0, inactiveEnter: 0 },
+    // The wall clock says otherwise (stepped during the bring-up): durations come from the monotonic one.
+    timestamps: {
+      stateChange: 0, inactiveExit: 1, activeEnter: 9e15, activeExit: 0, inactiveEnter: 0,
+      monotonic: { stateChange: 0, inactiveExit: extra.inactiveExit ?? 0, activeEnter: extra.activeEnter ?? 0, activeExit: 0, inactiveEnter: 0 },
+    },
     details: { kind, ...extra.details },
   } as unknown as UnitStatus;
 }
