@@ -10,7 +10,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { ALL_ACTIVE, makeFixture } from '../../engine/harness.js';
-import { daemonArgs, machineChanges, outputOf } from '../../daemon/run.js';
+import { machineChanges, outputOf, startDaemon } from '../../daemon/run.js';
 import { startPrivateBus } from '../../dbus/helpers/private-bus.js';
 import { every, until } from '../../helpers/wait-for.js';
 import { CrtosClient } from '../../../src/dbus/client.js';
@@ -29,16 +29,12 @@ test('analyze plot of the brought-up cRTOS example: valid SVG, one bar per unit 
   cleanups.push(() => f.cleanup());
   const bus = await startPrivateBus();
   cleanups.push(() => bus.stop());
-  const child = spawn(process.execPath, daemonArgs(f, ['--bus', bus.address]), { env: f.machine.env, stdio: ['ignore', 'pipe', 'pipe'] });
-  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const { child, output, exited } = startDaemon(f, ['--bus', bus.address]);
   cleanups.push(async () => {
     if (child.exitCode !== null || child.signalCode !== null) return;
     child.kill('SIGTERM');
     await exited;
   });
-  let out = '';
-  child.stdout.on('data', (d: Buffer) => (out += d.toString()));
-  child.stderr.on('data', (d: Buffer) => (out += d.toString()));
 
   const client = await CrtosClient.connect(bus.address, {});
   cleanups.push(() => client.close());
@@ -46,7 +42,7 @@ test('analyze plot of the brought-up cRTOS example: valid SVG, one bar per unit 
   await until(`the bring-up: ${ids.length} units active on D-Bus`, async () => (await client.listUnits().catch(() => [])).filter((u) => u.activeState === 'active').length === ids.length, {
     sources: [...machineChanges(f), ...outputOf(child), every(500)],
     timeoutMs: 30_000,
-    detail: () => out,
+    detail: output,
   });
 
   const env = { ...process.env, CRTOS_BUS_ADDRESS: bus.address };
