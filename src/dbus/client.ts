@@ -130,6 +130,8 @@ export function decodeUnitStatus(u: Dict, kindProps: Dict): UnitStatus {
   if (lastError) status.lastError = lastError;
   const pending = str(u, 'PendingChange');
   if (pending) status.pendingChange = pending;
+  const condition = str(u, 'ConditionText');
+  if (condition) status.condition = condition;
   if (job && Number(job[0]) > 0) status.job = { id: Number(job[0]), unit: status.id, type: 'start', state: 'waiting' };
   return status;
 }

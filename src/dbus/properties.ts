@@ -86,6 +86,8 @@ export function unitProperties(s: UnitStatus): ObjectProperties {
       LastError: encodeProblem(s.lastError),
       Job: jobTuple(s.job),
       PendingChange: s.pendingChange ?? '',
+      ConditionResult: s.condition === undefined,
+      ConditionText: s.condition ?? '',
     },
     [viewOf(s.details.kind).iface]: kindProperties(s.details),
   };

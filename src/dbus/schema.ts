@@ -142,6 +142,9 @@ export const UNIT: InterfaceDef = {
     prop('LastError', PROBLEM_TYPE),
     prop('Job', '(uo)'),
     prop('PendingChange', 's'),
+    // systemd's ConditionResult, with the reason beside it (systemd has none: `crtosctl status` shows it).
+    prop('ConditionResult', 'b'),
+    prop('ConditionText', 's'),
   ],
   signals: [],
 };

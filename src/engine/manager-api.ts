@@ -99,6 +99,11 @@ export interface UnitStatus extends UnitDependencies {
   job?: JobInfo;
   /** A change of its unit file held until the operator asks for it (`re-enable (field links changed); apply with …`). */
   pendingChange?: string;
+  /**
+   * Set when the unit does not run on this machine: `condition failed: board "…" (board is "…")`,
+   * or `skipped: requires X, whose condition failed` (D-Bus ConditionResult false, ConditionText).
+   */
+  condition?: string;
   details: UnitDetails;
 }
 

@@ -32,7 +32,9 @@ import type {
 } from './manager-api.js';
 import { behaviourKinds, behaviourOf, canReload, hasBehaviour } from '../kinds/behaviours.js';
 import { describeUnits, hostFiles, unitFileErrors } from './description.js';
-import { checkTransaction } from '../transaction/check.js';
+import { checkOnMachine } from '../conditions/check-on-machine.js';
+import type { Skip } from '../conditions/machine-set.js';
+import { collectFacts } from '../facts/collect.js';
 import type { StateStore } from './state-file.js';
 import type { UnitDescription } from './types.js';
 import { Supervisor } from './supervisor.js';
@@ -237,7 +239,7 @@ export class Manager extends EventEmitter implements ManagerApi, OperatorApi {
       this.emitDaemon();
       return { ok: false, problems: loaded.problems, steps: [] };
     }
-    this.table.install(loaded.set, loaded.descriptions!, (id) => this.supervisor.cancelRestart(id));
+    this.table.install(loaded.set, loaded.descriptions!, (id) => this.supervisor.cancelRestart(id), loaded.skipped);
     this.table.retryFailed();
     this.lastLoadErrors = [];
     for (const p of loaded.problems) this.log('warn', p.unit, p.message);
@@ -254,26 +256,30 @@ export class Manager extends EventEmitter implements ManagerApi, OperatorApi {
   async planReload(): Promise<ReloadOutcome> {
     const loaded = await this.describedLoad();
     if (!loaded.set || hasErrors(loaded.problems)) return { ok: false, problems: loaded.problems, steps: [] };
-    return { ok: true, problems: loaded.problems, steps: await this.passes.preview(loaded.set, loaded.descriptions!) };
+    return { ok: true, problems: loaded.problems, steps: await this.passes.preview(loaded.set, loaded.descriptions!, loaded.skipped ?? new Map()) };
   }
 
   /**
    * The unit files loaded and described. Describing reads the machine's files, which can show the
    * unit files wrong (an inline cell configuration of another revision than the system's): such a
-   * set is refused like one with load errors, before any of it runs.
+   * set is refused like one with load errors, before any of it runs. The machine's facts, read
+   * anew on every load, decide which units apply here and what their specifiers expand to.
    */
-  private async describedLoad(): Promise<LoadResult & { descriptions?: Map<string, UnitDescription> }> {
+  private async describedLoad(): Promise<LoadResult & { descriptions?: Map<string, UnitDescription>; skipped?: ReadonlyMap<string, Skip> }> {
     const loaded = await this.opts.loadUnits();
     if (!loaded.set || hasErrors(loaded.problems)) return loaded;
-    // The transaction check `crtosctl validate --root` runs: a set it rejects is never applied.
+    // The check `crtosctl validate --root` runs: a set it rejects is never applied.
     const files = hostFiles(this.host);
     const sources = loaded.sources ?? new Map<string, string>();
-    const checked = await checkTransaction({ set: loaded.set, sources, machine: files });
+    const facts = await collectFacts(this.host);
+    const { machineSet, problems: checked } = await checkOnMachine({ set: loaded.set, sources, machine: files, facts });
     if (hasErrors(checked)) return { problems: [...loaded.problems, ...checked], sources };
-    const descriptions = await describeUnits(loaded.set, this.host, loaded.sources, files, (id) => this.table.records.map.get(id)?.facts);
+    // Units skipped here are not described: their files are another machine's.
+    const descriptions = await describeUnits(machineSet.applied, this.host, loaded.sources, files, (id) => this.table.records.map.get(id)?.facts);
     const errors = unitFileErrors(descriptions);
     if (errors.length > 0) return { problems: [...loaded.problems, ...checked, ...errors], sources };
-    return { ...loaded, problems: [...loaded.problems, ...checked], descriptions };
+    for (const [id, skip] of machineSet.skipped) this.log('info', id, skip.text);
+    return { ...loaded, set: machineSet.set, problems: [...loaded.problems, ...checked], descriptions, skipped: machineSet.skipped };
   }
 
   // ---- for the metrics (src/metrics/snapshot.ts MetricsSource) ------------------------------------

@@ -16,6 +16,7 @@ import type { Observation, Snapshot, UnitDescription } from './types.js';
 import type { Supervisor } from './supervisor.js';
 import type { JobRunner } from './jobs.js';
 import type { UnitTable } from './unit-table.js';
+import type { Skip } from '../conditions/machine-set.js';
 
 /** How often a pass looks again at a hypervisor in transition (the backend's transition says how long at most). */
 const TRANSITION_POLL_MS = 50;
@@ -69,7 +70,7 @@ export class Pass {
     this.watchRecordedLoaders(set, observed);
     this.ctx.supervisor.superviseFailures(observed);
     const { restarts, reloads } = table.takeRequests();
-    const planNow = () => buildPlan({ set, descriptions: table.descriptions, records: table.records.map, observed, holds: table.planHolds(), restarts, reloads, refused: table.refused });
+    const planNow = () => buildPlan({ set, descriptions: table.descriptions, records: table.records.map, observed, holds: table.planHolds(), restarts, reloads, refused: table.refused, skipped: table.skipped });
     let thePlan = planNow();
     // Staged first: a start or reload that would fail before touching the machine (an image that
     // does not verify) is refused, and the plan made again without it, so nothing is taken down for it.
@@ -203,9 +204,9 @@ export class Pass {
   }
 
   /** The steps a pass would plan for a candidate set, without applying anything. */
-  async preview(set: UnitSet, descriptions: Map<string, UnitDescription>): Promise<PlannedStep[]> {
+  async preview(set: UnitSet, descriptions: Map<string, UnitDescription>, skipped: ReadonlyMap<string, Skip>): Promise<PlannedStep[]> {
     const targets = this.table.targets(set, descriptions);
     const observed = observeAll(await this.snapshot(targets), targets);
-    return buildPlan({ set, descriptions, records: this.table.records.map, observed, holds: this.table.planHolds() }).steps;
+    return buildPlan({ set, descriptions, records: this.table.records.map, observed, holds: this.table.planHolds(), skipped }).steps;
   }
 }

@@ -72,6 +72,11 @@ export interface PlanInput {
    * planned as unchanged, until the description changes or a start is asked for.
    */
   refused?: ReadonlyMap<string, string>;
+  /**
+   * Units that do not run on this machine (a condition failed, or one of a unit they require): not
+   * started, and stopped if they run (a reload changed a condition), by id with why. No failure.
+   */
+  skipped?: ReadonlyMap<string, { text: string }>;
 }
 
 const INACTIVE: Observation['state'] = 'inactive';
@@ -80,6 +85,7 @@ export function plan(input: PlanInput): Plan {
   const { set, descriptions, records, observed, holds } = input;
   const restarts = input.restarts ?? new Set<string>();
   const reloads = input.reloads ?? new Map<string, string>();
+  const skipped = input.skipped ?? new Map<string, { text: string }>();
   const stateOf = (id: string) => observed.get(id)?.state ?? INACTIVE;
 
   // 0. Changes held for the operator, and the units waiting with them: what runs is left as it is,
@@ -97,7 +103,7 @@ export function plan(input: PlanInput): Plan {
     if (known !== undefined) return known;
     if (visiting.has(id)) return true; // a requirement cycle: the loader reports it
     visiting.add(id);
-    let result = !holds.has(id) && !pendingDown.has(id);
+    let result = !holds.has(id) && !pendingDown.has(id) && !skipped.has(id);
     if (result) {
       for (const r of set.deps.get(id)?.requires ?? []) {
         if (!set.units.has(r)) {
@@ -153,6 +159,14 @@ export function plan(input: PlanInput): Plan {
       continue;
     }
     if (!wantUp(id)) {
+      const skip = skipped.get(id);
+      if (skip) {
+        if (obs !== 'inactive') {
+          intent(id).stop = { reason: skip.text, final: true };
+          intent(id).step = { unit: id, action: 'stop', reason: skip.text };
+        }
+        continue;
+      }
       const hold = holds.get(id);
       const stoppedTogether = !hold && !blocked.has(id);
       if (obs !== 'inactive' && (hold?.reason === 'stopped' || stoppedTogether)) {

@@ -20,6 +20,8 @@ export interface UnitRuntime {
   job?: JobInfo;
   /** What the last plan holds for the operator (see Plan.pending), as `crtosctl status` shows it. */
   pendingChange?: string;
+  /** Why the unit does not run on this machine (its condition failed, or one of a unit it requires). */
+  condition?: string;
   details: UnitDetails;
   log: LogLine[];
   restarts: number;
@@ -122,6 +124,7 @@ export function toStatus(rt: UnitRuntime, set: UnitSet | undefined): UnitStatus 
     ...(rt.lastError ? { lastError: rt.lastError } : {}),
     ...(rt.job ? { job: { ...rt.job } } : {}),
     ...(rt.pendingChange ? { pendingChange: rt.pendingChange } : {}),
+    ...(rt.condition ? { condition: rt.condition } : {}),
     details,
   };
 }

@@ -23,6 +23,7 @@ import { StartHistory } from './supervision.js';
 import { emptyDetails, newRuntime, toStatus, transition, type UnitRuntime } from './status.js';
 import type { Hold, Observation, UnitDescription } from './types.js';
 import type { PendingChange } from './plan.js';
+import type { Skip } from '../conditions/machine-set.js';
 import type { MaskScope } from './masks.js';
 
 const LOG_LINES_PER_UNIT = 200;
@@ -42,6 +43,8 @@ export class UnitTable {
   /** The unit set in force; undefined until one was accepted. */
   set: UnitSet | undefined;
   descriptions = new Map<string, UnitDescription>();
+  /** Units of the set that do not run on this machine (conditions), with why; they have no description. */
+  skipped: ReadonlyMap<string, Skip> = new Map();
   readonly records: AppliedRecords;
   readonly runtimes = new Map<string, UnitRuntime>();
   readonly holds = new Map<string, Hold>();
@@ -272,7 +275,7 @@ export class UnitTable {
    * Puts a new unit set in force. `cancelRestart` drops the pending automatic restart of a unit
    * whose new description is to be tried at once.
    */
-  install(set: UnitSet, descriptions: Map<string, UnitDescription>, cancelRestart: (id: string) => void): void {
+  install(set: UnitSet, descriptions: Map<string, UnitDescription>, cancelRestart: (id: string) => void, skipped: ReadonlyMap<string, Skip> = new Map()): void {
     // An edited unit is a new unit: a fresh start limit, and a failure, a start-limit hit or a
     // clean exit of the old description no longer keeps it down. Manual stops stay.
     for (const [id, desc] of descriptions) {
@@ -295,10 +298,12 @@ export class UnitTable {
     const before = new Set(this.runtimes.keys());
     this.set = set;
     this.descriptions = descriptions;
+    this.skipped = skipped;
     for (const id of this.holds.keys()) if (!descriptions.has(id)) this.holds.delete(id);
     for (const id of this.refused.keys()) if (!descriptions.has(id)) this.refused.delete(id);
     for (const unit of set.units.values()) {
       if (!this.runtimes.has(unit.id)) this.addRuntime(unit.id, unit.kind, emptyDetails(unit.kind));
+      this.runtimes.get(unit.id)!.condition = skipped.get(unit.id)?.text;
     }
     for (const id of before) if (!set.units.has(id) && !this.records.map.has(id)) this.removeRuntime(id);
     // What the files say (description, source, drop-ins, dependencies) is announced now, not after
@@ -321,6 +326,15 @@ export class UnitTable {
       rt.pendingChange = held ? `${held.reason}; ${held.hint}` : undefined;
       if (rt.job) continue;
       const hold = this.holds.get(id);
+      const skip = this.skipped.get(id);
+      if (skip && obs.state === 'inactive') {
+        // Not run on this machine, which is no failure (systemd's condition-failed units are inactive).
+        rt.result = 'success';
+        delete rt.lastError;
+        transition(rt, 'inactive', skip.subState);
+        this.announce(id);
+        continue;
+      }
       if (obs.state === 'active') {
         if (rt.activeState !== 'active') rt.result = rt.result === 'start-limit-hit' ? rt.result : 'success';
         transition(rt, 'active', obs.subState);

@@ -44,6 +44,7 @@ export function renderUnitStatus(style: Style, u: UnitStatus, log: readonly LogL
   lines.push(['Active', activeLine(style, u, nowMs)]);
   if (u.job) lines.push(['Job', `${u.job.type} job ${u.job.id} (${u.job.state})`]);
   if (u.pendingChange) lines.push(['Pending', yellow(style, u.pendingChange)]);
+  if (u.condition) lines.push(['Condition', u.condition]);
   lines.push(...kindLines(u));
   if (u.requires.length) lines.push(['Requires', u.requires.join(' ')]);
   if (u.wants.length) lines.push(['Wants', u.wants.join(' ')]);
