@@ -62,7 +62,7 @@ export function buildCrtosd(common, entries) {
 
 const CTL = 'crtosctl';
 /** The verbs that need the unit schemas and the .cell codec (zod and friends, ~700 KB). */
-export const CTL_LAZY_VERBS = ['validate', 'cell-config', 'facts'];
+export const CTL_LAZY_VERBS = ['validate', 'cell-config', 'facts', 'edit'];
 
 /**
  * crtosctl is one file for every verb that talks to crtosd: Node loads each ES module file with

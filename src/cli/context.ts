@@ -1,10 +1,15 @@
 /** What a crtosctl verb gets from the entry point: its arguments and the process's streams. */
-import type { Writable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
 export type { ExitKind } from './exit-codes.js';
 
 export interface CliContext {
   /** Arguments after the verb. */
   args: string[];
+  /**
+   * For a question to the person at the terminal (`crtosctl edit`'s "Edit again?"); none: no one to
+   * ask. A function: process.stdin is made only when a verb asks (not at every crtosctl start-up).
+   */
+  stdin?: () => Readable & { isTTY?: boolean };
   stdout: Writable;
   stderr: Writable;
   env: NodeJS.ProcessEnv;

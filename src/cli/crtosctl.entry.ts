@@ -28,6 +28,9 @@ import * as listJobsOpts from './verbs/list-jobs.options.js';
 import * as killOpts from './verbs/kill.options.js';
 import * as maskOpts from './verbs/mask.options.js';
 import * as isFailedOpts from './verbs/is-failed.options.js';
+import * as editOpts from './verbs/edit.options.js';
+import * as completionOpts from './verbs/completion.options.js';
+import * as completeOpts from './verbs/__complete.options.js';
 import * as metricsOpts from './verbs/metrics.options.js';
 import * as factsOpts from './verbs/facts.options.js';
 import * as analyzeOpts from './verbs/analyze.options.js';
@@ -69,6 +72,9 @@ export const VERBS: Record<string, Verb> = {
   mask: { summary: 'Mask units: they are not started until unmasked (--runtime: until reboot)', spec: maskOpts, load: () => import('./verbs/mask.js') },
   unmask: { summary: 'Lift masks', spec: maskOpts, load: () => import('./verbs/unmask.js') },
   'is-failed': { summary: 'Print units\' states; exit 0 when one is failed, else 1', spec: isFailedOpts, load: () => import('./verbs/is-failed.js') },
+  edit: { summary: 'Edit a drop-in (--full: the unit file) with $EDITOR; installed only when the set stays valid', spec: editOpts, load: () => import('./verbs/edit.js') },
+  completion: { summary: 'Print the shell completion script for bash, zsh or fish', spec: completionOpts, load: () => import('./verbs/completion.js') },
+  __complete: { summary: 'Unit ids for the completion scripts', spec: completeOpts, load: () => import('./verbs/__complete.js'), hidden: true },
   metrics: { summary: 'Print the metrics in Prometheus\'s text format, as the metrics file holds them', spec: metricsOpts, load: () => import('./verbs/metrics.js') },
   facts: { summary: 'Print what crtosd knows of this machine (a facts file for validate --facts)', spec: factsOpts, load: () => import('./verbs/facts.js') },
   analyze: { summary: 'Analyze the bring-up: plot (SVG), dot, critical-chain, blame', spec: analyzeOpts, load: () => import('./verbs/analyze.js') },
@@ -94,7 +100,7 @@ const asksHelp = (args: readonly string[]): boolean => {
   return (end < 0 ? args : args.slice(0, end)).some((a) => a === '--help' || a === '-h');
 };
 
-export async function main(argv: string[], io: Pick<CliContext, 'stdout' | 'stderr' | 'env' | 'cwd'> & { isTTY: boolean }): Promise<number> {
+export async function main(argv: string[], io: Pick<CliContext, 'stdin' | 'stdout' | 'stderr' | 'env' | 'cwd'> & { isTTY: boolean }): Promise<number> {
   const [verbName, ...args] = hoistGlobalOptions(argv);
   if (verbName === undefined || verbName === '--help' || verbName === '-h' || verbName === 'help') {
     (verbName === undefined ? io.stderr : io.stdout).write(usage());
@@ -114,7 +120,7 @@ export async function main(argv: string[], io: Pick<CliContext, 'stdout' | 'stde
     return EXIT_CODES.ok;
   }
   const color = io.isTTY && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
-  const ctx: CliContext = { args, stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, color };
+  const ctx: CliContext = { args, ...(io.stdin ? { stdin: io.stdin } : {}), stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, color };
   try {
     const mod = await verb.load();
     return EXIT_CODES[await mod.run(ctx)];
@@ -134,7 +140,7 @@ export async function main(argv: string[], io: Pick<CliContext, 'stdout' | 'stde
 
 // Run only as the bundled command, not when a test imports main().
 if (process.argv[1] && /crtosctl(\.mjs)?$/.test(process.argv[1])) {
-  main(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), isTTY: process.stdout.isTTY === true }).then(
+  main(process.argv.slice(2), { stdin: () => process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), isTTY: process.stdout.isTTY === true }).then(
     (code) => {
       process.exitCode = code;
     },

@@ -47,6 +47,8 @@ export interface ParsedArgs {
   positional: string[];
   flags: Set<string>;
   values: Map<string, string>;
+  /** Every value of each option given more than once (`--units A --units B`), in order; `values` has the last. */
+  valueLists: Map<string, string[]>;
 }
 
 export const COMMON_OPTIONS: OptionSpec[] = [
@@ -60,7 +62,7 @@ export const COMMON_OPTIONS: OptionSpec[] = [
 
 export function parseArgs(args: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
   const all = [...specs, ...COMMON_OPTIONS];
-  const out: ParsedArgs = { positional: [], flags: new Set(), values: new Map() };
+  const out: ParsedArgs = { positional: [], flags: new Set(), values: new Map(), valueLists: new Map() };
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
     if (a === '--') {
@@ -83,6 +85,7 @@ export function parseArgs(args: readonly string[], specs: readonly OptionSpec[])
     const value = inline ?? args[++i];
     if (value === undefined) throw new UsageError(`option '--${spec.name}' needs a value`);
     out.values.set(spec.name, value);
+    out.valueLists.set(spec.name, [...(out.valueLists.get(spec.name) ?? []), value]);
   }
   return out;
 }

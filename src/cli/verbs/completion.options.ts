@@ -1,0 +1,5 @@
+import type { OptionSpec, Operands } from '../options.js';
+
+export const OPTIONS: OptionSpec[] = [];
+export const OPERANDS: Operands = ['bash', 'zsh', 'fish'];
+export const USAGE = 'bash|zsh|fish';
