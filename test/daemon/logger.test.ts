@@ -5,12 +5,11 @@
  * under the loader's own name and PID.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { makeFixture, type Fixture } from '../engine/harness.js';
 import { every, until } from '../helpers/wait-for.js';
-import { daemonArgs, startDaemon, type Daemon } from './run.js';
+import { runOnce, startDaemon, type Daemon } from './run.js';
 import { startJournald, type PrivateJournal } from './log/journald.js';
 
 /** A loader that needs nothing else, so it runs whatever fails: prints, one line with `<3>`, then stays. */
@@ -20,17 +19,6 @@ function addTalker(f: Fixture): void {
   writeFileSync(file, '#!/bin/sh\necho "hello from the talker"\necho "<3>the talker is unhappy" >&2\nexec sleep 300\n');
   chmodSync(file, 0o755);
   f.writeUnit('talker.yaml', 'kind: Loader\nname: talker\nexec: [/opt/test/talker.sh]\n');
-}
-
-function runOnceWith(f: Fixture, extra: string[], env: NodeJS.ProcessEnv): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(process.execPath, daemonArgs(f, ['--once', ...extra]), { env: { ...f.machine.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('exit', (code) => resolve({ code, stdout, stderr }));
-  });
 }
 
 describe('under systemd without the journal socket', () => {
@@ -43,7 +31,7 @@ describe('under systemd without the journal socket', () => {
 
   test('INVOCATION_ID or JOURNAL_STREAM: every record is an sd-daemon <N> line on stderr', async () => {
     for (const env of [{ INVOCATION_ID: '0123456789abcdef0123456789abcdef' }, { JOURNAL_STREAM: '8:12345' }]) {
-      const r = await runOnceWith(f, [], { ...env, CRTOS_JOURNAL_SOCKET: join(f.stateDir, 'no-journal-here') });
+      const r = await runOnce(f, [], { ...env, CRTOS_JOURNAL_SOCKET: join(f.stateDir, 'no-journal-here') });
       expect(r.code).toBe(1);
       const lines = r.stderr.split('\n').filter((l) => l.startsWith('<'));
       expect(lines).toContain('<6>jailhouse.hypervisor: start: new unit');
@@ -53,7 +41,7 @@ describe('under systemd without the journal socket', () => {
   });
 
   test('--log-format json keeps JSON lines there', async () => {
-    const r = await runOnceWith(f, ['--log-format', 'json'], { INVOCATION_ID: '0123456789abcdef0123456789abcdef' });
+    const r = await runOnce(f, ['--log-format', 'json'], { INVOCATION_ID: '0123456789abcdef0123456789abcdef' });
     expect(r.stderr).toMatch(/^\{"level":50,"time":\d+,"unit":"jailhouse\.hypervisor","msg":"start failed: jailhouse enable .*"\}$/m);
     expect(r.stderr).not.toMatch(/^<\d>/m);
   });

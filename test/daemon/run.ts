@@ -10,9 +10,9 @@ export function daemonArgs(f: Fixture, extra: string[] = []): string[] {
   return [CRTOSD, '--units', f.unitsDir, '--root', f.machine.dir, '--state-dir', f.stateDir, '--poll-interval', '100', ...extra];
 }
 
-export function runOnce(f: Fixture, extra: string[] = []): Promise<{ code: number | null; stdout: string; stderr: string }> {
+export function runOnce(f: Fixture, extra: string[] = [], env: NodeJS.ProcessEnv = {}): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((resolve) => {
-    const child = spawn(process.execPath, daemonArgs(f, ['--once', ...extra]), { env: f.machine.env });
+    const child = spawn(process.execPath, daemonArgs(f, ['--once', ...extra]), { env: { ...f.machine.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
