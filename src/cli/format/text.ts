@@ -57,12 +57,20 @@ function zoneName(d: Date): string {
   return `${offset > 0 ? '+' : '-'}${pad2(Math.floor(abs / 60))}${pad2(abs % 60)}`;
 }
 
-/** `Sun 2026-11-22 15:47:00 UTC` (local time), as systemd prints timestamps; '' for 0. */
-export function formatTimestamp(usec: number): string {
+/**
+ * `Sun 2026-11-22 15:47:00 UTC` (local time), as systemd prints timestamps; '' for 0. `micro`
+ * adds the microseconds (`15:47:00.123456`, systemctl's --timestamp=us), `utc` prints UTC
+ * whatever the local zone (--timestamp=utc, us+utc).
+ */
+export function formatTimestamp(usec: number, o: { micro?: boolean; utc?: boolean } = {}): string {
   if (!usec) return '';
   const d = new Date(Math.floor(usec / 1000));
-  const zone = zoneName(d);
-  return `${WEEKDAYS[d.getDay()]} ${d.getFullYear()}-${pad2(d.getMonth() + 1)}-${pad2(d.getDate())} ${pad2(d.getHours())}:${pad2(d.getMinutes())}:${pad2(d.getSeconds())}${zone ? ` ${zone}` : ''}`;
+  const zone = o.utc ? 'UTC' : zoneName(d);
+  const [day, year, month, date, hours, minutes, seconds] = o.utc
+    ? [d.getUTCDay(), d.getUTCFullYear(), d.getUTCMonth(), d.getUTCDate(), d.getUTCHours(), d.getUTCMinutes(), d.getUTCSeconds()]
+    : [d.getDay(), d.getFullYear(), d.getMonth(), d.getDate(), d.getHours(), d.getMinutes(), d.getSeconds()];
+  const fraction = o.micro ? `.${String(Math.floor(usec) % 1_000_000).padStart(6, '0')}` : '';
+  return `${WEEKDAYS[day]} ${year}-${pad2(month + 1)}-${pad2(date)} ${pad2(hours)}:${pad2(minutes)}:${pad2(seconds)}${fraction}${zone ? ` ${zone}` : ''}`;
 }
 
 /** `Nov 22 15:47:00`, the journal's short prefix. */

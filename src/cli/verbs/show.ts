@@ -1,16 +1,30 @@
 /**
  * `crtosctl show [UNIT…]`: properties as KEY=VALUE lines, like systemctl show; without a unit,
- * the manager's. `--property` picks some, `--value` prints only the values.
+ * the manager's. `--property` picks some, `--value` prints only the values. Timestamps print to
+ * the microsecond the daemon keeps (`…Timestamp=Mon 2026-11-30 09:00:00.123456 UTC`, with their
+ * `…TimestampMonotonic=` µs since boot as they are); `--timestamp` takes systemctl's styles.
  */
 import type { CliContext, ExitKind } from '../context.js';
 import { parseArgs } from '../options.js';
 import { OPTIONS } from './show.options.js';
+import { UsageError } from '../context.js';
 import { withClient, writeJson } from '../daemon.js';
 import { formatTimestamp } from '../format/text.js';
 
+/** systemctl's --timestamp styles; crtosctl's default is us (systemctl's is pretty, to the second). */
+export const TIMESTAMP_STYLES = ['us', 'us+utc', 'pretty', 'utc', 'unix'] as const;
+export type TimestampStyle = (typeof TIMESTAMP_STYLES)[number];
+
+/** A µs timestamp in one of the styles; '' for 0 (never), as systemctl shows it. */
+export function formatTimestampAs(usec: number, style: TimestampStyle): string {
+  if (!usec) return '';
+  if (style === 'unix') return `@${Math.floor(usec / 1_000_000)}`;
+  return formatTimestamp(usec, { micro: style === 'us' || style === 'us+utc', utc: style === 'utc' || style === 'us+utc' });
+}
+
 /** One property value as systemctl show prints it. */
-export function formatValue(name: string, value: unknown): string {
-  if (name.endsWith('Timestamp') && typeof value === 'number') return formatTimestamp(value);
+export function formatValue(name: string, value: unknown, style: TimestampStyle = 'us'): string {
+  if (name.endsWith('Timestamp') && typeof value === 'number') return formatTimestampAs(value, style);
   if (name === 'Job' && Array.isArray(value)) return Number(value[0]) > 0 ? `${value[0]} ${value[1]}` : '';
   if (name === 'LastError' && value && typeof value === 'object') {
     const p = value as Record<string, unknown>;
@@ -25,6 +39,8 @@ export function formatValue(name: string, value: unknown): string {
 
 export async function run(ctx: CliContext): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
+  const style = args.values.get('timestamp') ?? 'us';
+  if (!(TIMESTAMP_STYLES as readonly string[]).includes(style)) throw new UsageError(`--timestamp takes ${TIMESTAMP_STYLES.join(', ')}, not '${style}'`);
   const wanted = args.values.get('property')?.split(',').map((s) => s.trim()).filter(Boolean);
   const pick = (props: Record<string, unknown>): Record<string, unknown> =>
     wanted ? Object.fromEntries(wanted.filter((k) => k in props).map((k) => [k, props[k]])) : props;
@@ -46,7 +62,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     else {
       const blocks = shown.map((props) =>
         Object.entries(props)
-          .map(([k, v]) => (args.flags.has('value') ? formatValue(k, v) : `${k}=${formatValue(k, v)}`))
+          .map(([k, v]) => (args.flags.has('value') ? formatValue(k, v, style as TimestampStyle) : `${k}=${formatValue(k, v, style as TimestampStyle)}`))
           .join('\n'),
       );
       ctx.stdout.write(blocks.filter((b) => b !== '').map((b) => b + '\n').join('\n'));

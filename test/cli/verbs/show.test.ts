@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { formatValue } from '../../../src/cli/verbs/show.js';
+import { formatTimestampAs, formatValue } from '../../../src/cli/verbs/show.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -15,7 +15,8 @@ describe('crtosctl show', () => {
     expect(r.stdout).toContain('Version=0.1.0-test\n');
     expect(r.stdout).toContain('SystemState=running\n');
     expect(r.stdout).toContain('NUnits=7\n');
-    expect(r.stdout).toContain('LastReconcileTimestamp=Tue 2023-11-14 22:13:20 UTC\n');
+    // To the microsecond by default (the daemon keeps µs; systemctl's --timestamp=us).
+    expect(r.stdout).toContain('LastReconcileTimestamp=Tue 2023-11-14 22:13:20.000000 UTC\n');
   });
 
   it('prints unit and kind properties as KEY=VALUE', async () => {
@@ -39,6 +40,42 @@ describe('crtosctl show', () => {
     const missing = await h.ctl(['show', 'nope.cell']);
     expect(missing.code).toBe(4);
     expect(missing.stderr).toBe('Unit nope.cell could not be found.\n');
+  });
+});
+
+describe('crtosctl show --timestamp', () => {
+  it('prints timestamps in systemctl\'s styles, and refuses another', async () => {
+    const at = async (style: string) => (await h.ctl(['show', `--timestamp=${style}`, '-p', 'LastReconcileTimestamp', '--value'])).stdout;
+    expect(await at('us')).toBe('Tue 2023-11-14 22:13:20.000000 UTC\n');
+    expect(await at('pretty')).toBe('Tue 2023-11-14 22:13:20 UTC\n');
+    expect(await at('unix')).toBe('@1700000000\n');
+    const bad = await h.ctl(['show', '--timestamp=iso']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--timestamp takes us, us+utc, pretty, utc, unix, not 'iso'");
+  });
+});
+
+describe('formatTimestampAs', () => {
+  // 2026-11-30 09:00:00.123456 UTC; 10:00 in a zone one hour east.
+  const usec = Date.UTC(2026, 10, 30, 9, 0, 0) * 1000 + 123_456;
+  it('keeps the microseconds unless asked for seconds, in local time or UTC', () => {
+    expect(formatTimestampAs(usec, 'us')).toBe('Mon 2026-11-30 09:00:00.123456 UTC');
+    expect(formatTimestampAs(usec, 'pretty')).toBe('Mon 2026-11-30 09:00:00 UTC');
+    expect(formatTimestampAs(usec, 'unix')).toBe('@1796029200');
+    expect(formatTimestampAs(usec + 7, 'us+utc')).toBe('Mon 2026-11-30 09:00:00.123463 UTC');
+    expect(formatTimestampAs(0, 'us')).toBe('');
+  });
+
+  it('prints local time with its offset, and UTC for utc and us+utc', () => {
+    const tz = process.env.TZ;
+    process.env.TZ = 'Etc/GMT-1';
+    try {
+      expect(formatTimestampAs(usec, 'us')).toBe('Mon 2026-11-30 10:00:00.123456 +0100');
+      expect(formatTimestampAs(usec, 'utc')).toBe('Mon 2026-11-30 09:00:00 UTC');
+      expect(formatTimestampAs(usec, 'us+utc')).toBe('Mon 2026-11-30 09:00:00.123456 UTC');
+    } finally {
+      process.env.TZ = tz;
+    }
   });
 });
 
