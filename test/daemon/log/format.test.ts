@@ -1,6 +1,7 @@
 // Which sink --log-format picks from what the machine offers.
 import { describe, expect, test } from 'vitest';
 import { chooseSink } from '../../../src/daemon/log/format.js';
+import { parseArgs } from '../../../src/daemon/args.js';
 
 const none = { journalSocket: false, env: {}, isTTY: false };
 
@@ -25,5 +26,16 @@ describe('chooseSink', () => {
     const r = chooseSink('journal', none);
     expect(r.format).toBe('syslog');
     expect(r.note).toContain("journald's socket is not there");
+  });
+});
+
+describe('--log-format', () => {
+  test('takes the five formats; anything else is refused with the list', () => {
+    expect(parseArgs(['--log-format', 'journal']).options?.logFormat).toBe('journal');
+    expect(parseArgs(['--log-format=text']).options?.logFormat).toBe('text');
+    expect(parseArgs([]).options?.logFormat).toBeUndefined();
+    const bad = parseArgs(['--log-format', 'xml']);
+    expect(bad.options).toBeUndefined();
+    expect(bad.problems.map((p) => [p.message, p.hint])).toEqual([["unknown log format 'xml'", 'use one of auto, journal, syslog, json, text']]);
   });
 });
