@@ -74,14 +74,16 @@ async function maint(script: 'postinst' | 'prerm' | 'postrm', args: string[], ma
 }
 
 describe('postinst', () => {
+  // Every configure: the mask of a removal undone, then the administrator's choice asked for.
+  const unmaskAndAsk = ['deb-systemd-helper unmask crtosd.service', 'deb-systemd-helper --quiet was-enabled crtosd.service'];
+
   it('on a first installation with systemd: adds the group, enables and starts crtosd', async () => {
     const r = await maint('postinst', ['configure'], { systemd: true });
     expect(r.code).toBe(0);
     expect(r.calls).toEqual([
       'getent group crtos',
       'addgroup --system --quiet crtos',
-      'deb-systemd-helper unmask crtosd.service',
-      'deb-systemd-helper --quiet was-enabled crtosd.service',
+      ...unmaskAndAsk,
       'deb-systemd-helper enable crtosd.service',
       'systemctl --system daemon-reload',
       'deb-systemd-invoke start crtosd.service',
@@ -93,8 +95,7 @@ describe('postinst', () => {
     expect(r.code).toBe(0);
     expect(r.calls).toEqual([
       'getent group crtos',
-      'deb-systemd-helper unmask crtosd.service',
-      'deb-systemd-helper --quiet was-enabled crtosd.service',
+      ...unmaskAndAsk,
       'deb-systemd-helper update-state crtosd.service',
       'systemctl --system daemon-reload',
       'deb-systemd-invoke restart crtosd.service',
@@ -104,7 +105,7 @@ describe('postinst', () => {
   it('without systemd: records the enable links for a later systemd boot, starts nothing', async () => {
     const r = await maint('postinst', ['configure'], { systemd: false, hasGroup: true });
     expect(r.code).toBe(0);
-    expect(r.calls).toEqual(['getent group crtos', 'deb-systemd-helper unmask crtosd.service', 'deb-systemd-helper --quiet was-enabled crtosd.service', 'deb-systemd-helper enable crtosd.service']);
+    expect(r.calls).toEqual(['getent group crtos', ...unmaskAndAsk, 'deb-systemd-helper enable crtosd.service']);
   });
 
   it('succeeds when the service does not start, and fails when the group cannot be made', async () => {
