@@ -6,6 +6,7 @@
 import type { Host } from '../host/host.js';
 import { formatCpuList, parseCpuList } from '../lib/cpu-list.js';
 import { decodeConfig } from '../jailhouse/decode.js';
+import type { Arch } from '../jailhouse/types.js';
 import { FACTS_VERSION, architectureOfMachine, boardId, type MachineFacts } from './types.js';
 
 /** What collecting reads; a Host has it all. */
@@ -68,7 +69,7 @@ export async function collectFacts(host: FactsReader): Promise<MachineFacts> {
     jailhouse: {
       present: /^jailhouse /m.test(modules) || (await jailhouseInstalled(host, release)),
       enabled: line('sys/devices/jailhouse/enabled') === '1',
-      ...(await systemConfiguration(host)),
+      ...(await systemConfiguration(host, JAILHOUSE_ARCH[architecture])),
     },
     remoteproc: await remoteprocs(host),
   };
@@ -147,13 +148,16 @@ async function jailhouseInstalled(host: FactsReader, release: string): Promise<b
   return dep !== undefined && /(^|\/)jailhouse\.ko(\.[a-z]+)?:/m.test(dep.toString('utf8'));
 }
 
+/** Jailhouse's name of the machine's architecture: what a revision 12/13 file, which does not say, is read as. */
+const JAILHOUSE_ARCH: Record<string, Arch | undefined> = { 'x86-64': 'x86', arm64: 'arm64', arm: 'arm' };
+
 /** Revision and architecture of the system configuration(s) in /etc/jailhouse, when they agree. */
-async function systemConfiguration(host: FactsReader): Promise<{ revision?: number; arch?: string }> {
+async function systemConfiguration(host: FactsReader, machineArch: Arch | undefined): Promise<{ revision?: number; arch?: string }> {
   const names = await host.readDir('/etc/jailhouse').catch(() => [] as string[]);
   const found = new Set<string>();
   for (const name of names.filter((n) => n.endsWith('.cell'))) {
     const bytes = await host.readFile(`/etc/jailhouse/${name}`).catch(() => undefined);
-    const decoded = bytes ? decodeConfig(bytes) : undefined;
+    const decoded = bytes ? decodeConfig(bytes, machineArch ? { arch: machineArch } : {}) : undefined;
     if (decoded?.ok && decoded.config.kind === 'system') found.add(JSON.stringify([decoded.config.revision, decoded.config.arch]));
   }
   if (found.size !== 1) return {};

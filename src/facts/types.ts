@@ -11,7 +11,7 @@ export const FACTS_VERSION = 1;
 const RAM_RANGE = /^0x[0-9a-f]+-0x[0-9a-f]+$/i;
 
 export const factsSchema = z.strictObject({
-  crtosFactsVersion: z.literal(FACTS_VERSION, { error: `must be ${FACTS_VERSION}, the facts format this crtosctl reads` }),
+  crtosFactsVersion: z.literal(FACTS_VERSION).meta({ description: 'The facts format; this crtosctl reads 1.' }),
   hostname: z.string().min(1),
   machineId: z.string().regex(/^([0-9a-f]{32})?$/, { message: 'must be 32 lower-case hex digits (as /etc/machine-id), or empty when unknown' }),
   /** systemd's architecture names (ConditionArchitecture): x86-64, arm64, arm, riscv64, … */
