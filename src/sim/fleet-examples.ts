@@ -25,8 +25,9 @@ const MIB = 1024 ** 2;
 /**
  * A four-core Cortex-A53 board (QEMU virt's memory map and GICv3): Linux keeps CPUs 0-1, FreeRTOS
  * runs on CPU 2 and a Zephyr demo on CPU 3. Revision 14 configurations (upstream's current
- * format, which records the architecture), 1 GiB of RAM from 0x40000000 with the hypervisor's
- * 4 MiB at its top, reserved by the device tree.
+ * format, which records the architecture), 2 GiB of RAM from 0x40000000 with the hypervisor's
+ * 4 MiB at 0x7fc00000 (where upstream's QEMU arm64 configuration has it), reserved by the device
+ * tree, and the inmates' 8 MiB below it.
  */
 export const FLEET_ARM64_DESCRIPTION: Partial<MachineDescription> = {
   arch: 'arm64',
@@ -41,7 +42,7 @@ export const FLEET_ARM64_DESCRIPTION: Partial<MachineDescription> = {
   identity: {
     hostname: 'rt-board-01',
     board: { model: 'Example RT board (4x Cortex-A53)', compatible: [RT_BOARD_ID, 'example,a53-soc'] },
-    memoryBytes: 1024 * MIB,
+    memoryBytes: 2048 * MIB,
   },
 };
 
@@ -79,9 +80,10 @@ const RT_BOARD_SYSTEM = {
     cpus: '0-3',
     memoryRegions: [
       UART,
-      // Linux RAM, then the inmates' 8 MiB (the cells take their part at create).
+      // Linux RAM, the inmates' 8 MiB (the cells take their part at create), Linux RAM above the hypervisor.
       { physStart: 0x40000000, size: INMATES.freertos - 0x40000000, flags: ['READ', 'WRITE', 'EXECUTE'] },
       { physStart: INMATES.freertos, size: 2 * INMATES.size, flags: ['READ', 'WRITE', 'EXECUTE'] },
+      { physStart: 0x80000000, size: '1G', flags: ['READ', 'WRITE', 'EXECUTE'] },
     ],
     irqchips: [{ address: 0x8000000, pinBase: 32, pinBitmap: [0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff] }],
   },

@@ -71,7 +71,7 @@ const DEFAULT_MEMORY: Record<MachineDescription['example'], number> = {
   // The Realview PB-A8 has 512 MiB; the i.MX8M Mini EVK 2 GiB.
   rtmux: 512 * 1024 ** 2,
   remoteproc: 2 * GIB,
-  'fleet-arm64': 1 * GIB,
+  'fleet-arm64': 2 * GIB,
   'linux-only': 512 * 1024 ** 2,
   none: 8 * GIB,
 };

@@ -3,12 +3,13 @@
  * and brought up by a real crtosd on each kind's simulated machine.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parse } from 'yaml';
 import { FLEET_ARM64_DESCRIPTION, LINUX_ONLY_DESCRIPTION } from '../../src/sim/fleet-examples.js';
 import type { MachineDescription } from '../../src/sim/index.js';
+import { loadUnits } from '../../src/units/load.js';
 import { ctlInProcess } from '../cli/helpers/in-process.js';
 import { runOnce } from '../daemon/run.js';
 import { makeFixture, type Fixture } from '../engine/harness.js';
@@ -122,9 +123,25 @@ describe('units/fleet', () => {
     const expected = new Map([
       ...kind.active.map((id) => [id, expect.stringMatching(/^active /)] as const),
       ...kind.conditionFailed.map((id) => [id, 'inactive condition-failed'] as const),
-      ...kind.skipped.map((id) => [id, 'inactive condition-failed'] as const),
+      ...kind.skipped.map((id) => [id, 'inactive skipped'] as const),
     ]);
     expect(Object.fromEntries(rows), r.stderr).toEqual(Object.fromEntries(expected));
     expect(r.code, r.stderr).toBe(0);
+  });
+
+  it('loads the same from a Kubernetes ConfigMap volume: files are symlinks through ..data into a hidden timestamped directory', async () => {
+    const volume = join(work, 'configmap');
+    const revision = join(volume, '..2026_11_30_09_00_00.000000001');
+    mkdirSync(revision, { recursive: true });
+    symlinkSync('..2026_11_30_09_00_00.000000001', join(volume, '..data'));
+    for (const f of readdirSync(FLEET)) {
+      if (!f.endsWith('.yaml')) continue;
+      copyFileSync(join(FLEET, f), join(revision, f));
+      symlinkSync(`..data/${f}`, join(volume, f));
+    }
+    const shipped = await loadUnits({ directories: [FLEET] });
+    const mounted = await loadUnits({ directories: [volume] });
+    expect(mounted.problems).toEqual([]);
+    expect([...mounted.set!.units.keys()].sort()).toEqual([...shipped.set!.units.keys()].sort());
   });
 });
