@@ -1,0 +1,54 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { main } from '../../../src/cli/crtosctl.entry.js';
+import { parseFactsFile } from '../../../src/facts/parse.js';
+import { destroySimMachine, type SimMachine } from '../../../src/sim/index.js';
+import { tempMachine } from '../../sim/helpers.js';
+import { repoRoot } from '../../units/helpers.js';
+
+class Capture extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+async function crtosctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Capture();
+  const stderr = new Capture();
+  const code = await main(args, { stdout, stderr, env: {}, cwd: repoRoot, isTTY: false });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+let m: SimMachine;
+beforeAll(async () => {
+  m = await tempMachine({ identity: { hostname: 'crtos-7', machineId: 'abcdefabcdefabcdefabcdefabcdef01' } });
+});
+afterAll(() => destroySimMachine(m.dir));
+
+describe('crtosctl facts', () => {
+  it('prints YAML that is a facts file, and the same as JSON', async () => {
+    const yaml = await crtosctl(['facts', '--root', m.dir]);
+    expect(yaml.code).toBe(0);
+    const parsed = parseFactsFile('out.yaml', yaml.stdout);
+    expect(parsed.problems).toEqual([]);
+    expect(parsed.facts).toMatchObject({ hostname: 'crtos-7', machineId: 'abcdefabcdefabcdefabcdefabcdef01', architecture: 'x86-64', cpus: { count: 4 } });
+    const json = await crtosctl(['facts', '--root', m.dir, '--json']);
+    expect(JSON.parse(json.stdout)).toEqual(parsed.facts);
+  });
+
+  it('takes no operands', async () => {
+    const r = await crtosctl(['facts', 'extra']);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain("takes no arguments, not 'extra'");
+  });
+
+  it('works as the bundled command', () => {
+    const r = spawnSync(process.execPath, [join(repoRoot, 'dist/crtosctl.mjs'), 'facts', '--root', m.dir], { encoding: 'utf8' });
+    expect(r.status).toBe(0);
+    expect(r.stdout).toContain('hostname: crtos-7\n');
+  });
+});
