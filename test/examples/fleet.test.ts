@@ -20,6 +20,7 @@ const FACTS = join(FLEET, 'facts');
 
 interface Kind {
   facts: string;
+  hostname: string;
   description: Partial<MachineDescription>;
   /** The machine's board id (%b), as its facts file gives it. */
   board: string;
@@ -38,6 +39,7 @@ const JAILHOUSE = ['jailhouse.driver', 'jailhouse.hypervisor'];
 const KINDS: Kind[] = [
   {
     facts: 'crtos-x86.yaml',
+    hostname: 'crtos-sim',
     description: {},
     board: 'supermicro-c7x99-oce-f',
     active: [...JAILHOUSE, ...X86_UNITS, ...X86_DEPENDENTS],
@@ -46,6 +48,7 @@ const KINDS: Kind[] = [
   },
   {
     facts: 'arm64-board.yaml',
+    hostname: 'rt-board-01',
     description: FLEET_ARM64_DESCRIPTION,
     board: 'example,rt-board',
     active: [...JAILHOUSE, ...RT_BOARD_UNITS],
@@ -54,6 +57,7 @@ const KINDS: Kind[] = [
   },
   {
     facts: 'linux-only.yaml',
+    hostname: 'gateway-01',
     description: LINUX_ONLY_DESCRIPTION,
     board: 'example,gateway',
     active: ['telemetry.loader'],
@@ -61,6 +65,12 @@ const KINDS: Kind[] = [
     skipped: ['jailhouse.hypervisor', ...X86_DEPENDENTS],
   },
 ];
+
+/** What `crtosctl validate --facts --json` prints (the fields read here). */
+interface FleetReport {
+  valid: boolean;
+  machines: { machine: string; factsFile: string; valid: boolean; applied: string[]; skipped: { id: string; reason: string }[]; errors: number; warnings: number; problems: Record<string, unknown>[] }[];
+}
 
 let work: string;
 /** The files shipped beside the units, one tree for every machine (`validate --root`). */
@@ -108,6 +118,60 @@ describe('units/fleet', () => {
     expect((parse(r.stdout) as { board: { id: string } }).board.id).toBe(kind.board);
   });
 
+  it('validate --facts checks the tree for every machine: each applies its own units, skips the others saying why, and all are valid', async () => {
+    const r = await ctlInProcess('validate', '--units', FLEET, '--facts', FACTS, '--root', files, '--json');
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    const report = JSON.parse(r.stdout) as FleetReport;
+    expect(report.valid).toBe(true);
+    expect(report.machines.map((m) => m.machine).sort()).toEqual(KINDS.map((k) => k.hostname).sort());
+    for (const kind of KINDS) {
+      const m = report.machines.find((x) => x.machine === kind.hostname)!;
+      expect([m.factsFile, m.valid, m.errors, m.warnings, m.problems]).toEqual([join(FACTS, kind.facts), true, 0, 0, []]);
+      expect([...m.applied].sort()).toEqual([...kind.active].sort());
+      expect(Object.fromEntries(m.skipped.map((u) => [u.id, u.reason.replace(/:.*/, '')]))).toEqual(
+        Object.fromEntries([...kind.conditionFailed.map((id) => [id, 'condition failed']), ...kind.skipped.map((id) => [id, 'skipped'])]),
+      );
+    }
+    const gateway = report.machines.find((x) => x.machine === 'gateway-01')!;
+    expect(gateway.skipped.find((u) => u.id === 'jailhouse.driver')!.reason).toBe('condition failed: compatible "!example,gateway*" (compatible is "example,gateway", "example,a55-soc")');
+    expect(gateway.skipped.find((u) => u.id === 'jailhouse.hypervisor')!.reason).toBe('skipped: requires jailhouse.driver, whose condition failed');
+
+    // The table CI logs show: one row per machine with its counts.
+    const table = await ctlInProcess('validate', '--units', FLEET, '--facts', FACTS, '--root', files);
+    expect(table.code).toBe(0);
+    const rows = table.stdout.split('\n').map((line) => line.split(/\s+/));
+    for (const kind of KINDS) {
+      const total = kind.active.length + kind.conditionFailed.length + kind.skipped.length;
+      expect(rows.find((row) => row[0] === kind.hostname)).toEqual([kind.hostname, join(FACTS, kind.facts), String(kind.active.length), String(total - kind.active.length), '0', '0']);
+    }
+  });
+
+  it("a per-board file missing from the shipped tree fails that board only, at the unit's line", async () => {
+    const broken = join(work, 'broken-files');
+    cpSync(files, broken, { recursive: true });
+    rmSync(join(broken, 'etc/jailhouse/example,rt-board/zephyr.cell'));
+    const r = await ctlInProcess('validate', '--units', FLEET, '--facts', FACTS, '--root', broken, '--json');
+    expect(r.code).toBe(1);
+    const report = JSON.parse(r.stdout) as FleetReport;
+    expect(report.valid).toBe(false);
+    expect(Object.fromEntries(report.machines.map((m) => [m.machine, m.valid]))).toEqual({ 'crtos-sim': true, 'rt-board-01': false, 'gateway-01': true });
+    const line = readFileSync(join(FLEET, 'rt-board.yaml'), 'utf8').split('\n').indexOf('config: /etc/jailhouse/%b/zephyr.cell') + 1;
+    expect(line).toBeGreaterThan(0);
+    const board = report.machines.find((m) => m.machine === 'rt-board-01')!;
+    expect(board.problems).toEqual([
+      expect.objectContaining({
+        severity: 'error',
+        code: 'UNIT_FILE_MISSING',
+        unit: 'zephyr.cell',
+        file: join(FLEET, 'rt-board.yaml'),
+        line,
+        column: 9,
+        message: "'config' names /etc/jailhouse/example,rt-board/zephyr.cell, which does not exist",
+      }),
+    ]);
+  });
+
   it.each(KINDS)('on the $facts machine, crtosd brings up the units whose conditions hold and leaves the others inactive', async (kind) => {
     const r = await runOnce(fixtures.get(kind.facts)!);
     const rows = new Map(
@@ -127,6 +191,16 @@ describe('units/fleet', () => {
     ]);
     expect(Object.fromEntries(rows), r.stderr).toEqual(Object.fromEntries(expected));
     expect(r.code, r.stderr).toBe(0);
+    // The log says why each is inactive.
+    const why = new Map(
+      r.stderr
+        .split('\n')
+        .filter((line) => line.startsWith('{'))
+        .map((line) => JSON.parse(line) as { unit?: string; msg: string })
+        .filter((l) => l.unit !== undefined && /^(condition failed|skipped): /.test(l.msg))
+        .map((l) => [l.unit!, l.msg.replace(/:.*/, '')]),
+    );
+    expect(Object.fromEntries(why)).toEqual(Object.fromEntries([...kind.conditionFailed.map((id) => [id, 'condition failed']), ...kind.skipped.map((id) => [id, 'skipped'])]));
   });
 
   it('loads the same from a Kubernetes ConfigMap volume: files are symlinks through ..data into a hidden timestamped directory', async () => {
