@@ -11,6 +11,7 @@ import { parseArgs } from '../options.js';
 import { OPTIONS } from './kill.options.js';
 import { withClient } from '../daemon.js';
 import { ProblemError } from '../../errors/problem.js';
+import { renderProblems } from '../../errors/render.js';
 
 /** `SIGTERM`, `TERM`, `term` or `15` to the signal's number; undefined for none Linux has. */
 export function signalNumber(text: string, signals: Readonly<Record<string, number>>): number | undefined {
@@ -35,8 +36,9 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
         await client.kill(id, whom, signal);
       } catch (e) {
         if (!(e instanceof ProblemError)) throw e;
-        const p = e.problems[0];
-        ctx.stderr.write(`Failed to kill unit ${id}: ${p?.code === 'API_NO_SUCH_UNIT' ? `Unit ${id} not loaded.` : (p?.message ?? e.message)}\n`);
+        // As systemctl for an unknown unit; crtosd's refusal (a unit with no process) as it says it.
+        if (e.problems[0]?.code === 'API_NO_SUCH_UNIT') ctx.stderr.write(`Failed to kill unit ${id}: Unit ${id} not loaded.\n`);
+        else ctx.stderr.write(renderProblems(e.problems, { color: ctx.color }));
         failed = true;
       }
     }
