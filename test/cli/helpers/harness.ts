@@ -5,6 +5,7 @@
  */
 import { Writable } from 'node:stream';
 import { main } from '../../../src/cli/crtosctl.entry.js';
+import type { CliContext } from '../../../src/cli/context.js';
 import { startDbusService, type DbusServiceHandle } from '../../../src/dbus/index.js';
 import { startPrivateBus, type PrivateBus } from '../../dbus/helpers/private-bus.js';
 import { FakeManager, type FakeOptions } from '../../dbus/helpers/fake-manager.js';
@@ -19,7 +20,7 @@ export interface CtlResult {
 export interface Harness<M extends ManagerApi = FakeManager> {
   bus: PrivateBus;
   manager: M;
-  ctl(args: string[], opts?: { color?: boolean; env?: NodeJS.ProcessEnv }): Promise<CtlResult>;
+  ctl(args: string[], opts?: { color?: boolean; env?: NodeJS.ProcessEnv; stdin?: CliContext['stdin'] }): Promise<CtlResult>;
   /** Takes only the D-Bus service off the bus (as if crtosd died). */
   stopService(): Promise<void>;
   stop(): Promise<void>;
@@ -56,7 +57,7 @@ export async function serveOnPrivateBus<M extends ManagerApi>(manager: M): Promi
       const stdout = new Capture();
       const stderr = new Capture();
       const env = { ...process.env, CRTOS_BUS_ADDRESS: bus.address, ...o.env };
-      const code = await main(args, { stdout, stderr, env, cwd: process.cwd(), isTTY: o.color === true });
+      const code = await main(args, { ...(o.stdin ? { stdin: o.stdin } : {}), stdout, stderr, env, cwd: process.cwd(), isTTY: o.color === true });
       return { code, stdout: stdout.text, stderr: stderr.text };
     },
     async stopService() {
