@@ -40,16 +40,16 @@ describe('a unit set on one machine', () => {
     const { set } = build({ 'u.yaml': TREE });
     const on = unitsOnMachine(set!, facts());
     expect(on.skipped.size).toBe(0);
-    const hv = on.applied.units.get('jailhouse.hypervisor')!.spec as { system: string; driver: string };
+    const hv = on.applied.units.get('jailhouse.hypervisor')!.spec as unknown as { system: string; driver: string };
     expect(hv.system).toBe('/etc/jailhouse/fsl,imx8mp-evk.cell');
     expect(hv.driver).toBe('jailhouse');
-    const loader = on.applied.units.get('telemetry.loader')!.spec as { exec: string[]; description: string; wants: string[] };
+    const loader = on.applied.units.get('telemetry.loader')!.spec as unknown as { exec: string[]; description: string; wants: string[] };
     expect(loader.exec).toEqual(['/opt/arm64/telemetry', '--host', 'rt-box-7.lab.example']);
     expect(loader.description).toBe('telemetry of rt-box-7 (%)');
     expect(loader.wants).toEqual(['jailhouse.hypervisor']);
-    expect((on.applied.units.get('jailhouse.driver')!.spec as { conditions: unknown }).conditions).toEqual({ compatible: ['fsl,imx8mp*'] });
+    expect((on.applied.units.get('jailhouse.driver')!.spec as unknown as { conditions: unknown }).conditions).toEqual({ compatible: ['fsl,imx8mp*'] });
     // The set as loaded is left as it was: each machine expands its own copy.
-    expect((set!.units.get('jailhouse.hypervisor')!.spec as { system: string }).system).toBe('/etc/jailhouse/%b.cell');
+    expect((set!.units.get('jailhouse.hypervisor')!.spec as unknown as { system: string }).system).toBe('/etc/jailhouse/%b.cell');
   });
 });
 

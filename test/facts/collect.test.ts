@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { collectFacts } from '../../src/facts/collect.js';
 import { createLinuxHost } from '../../src/host/index.js';
 import { destroySimMachine } from '../../src/sim/index.js';
-import { tempMachine } from '../sim/helpers.js';
+import { IMX8MP_BOARD, tempMachine } from '../sim/helpers.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterAll(async () => {
@@ -14,20 +14,7 @@ afterAll(async () => {
 
 describe('collecting machine facts', () => {
   it('reads a simulated machine as a real one: identity, CPUs, memory, board, Jailhouse', async () => {
-    const m = await tempMachine({
-      arch: 'arm64',
-      cpus: 4,
-      offlineCpus: [3],
-      hypervisorMemory: { physStart: '0x7c000000', size: '0x4000000' },
-      identity: {
-        hostname: 'rt-box-7',
-        machineId: '0123456789abcdef0123456789abcdef',
-        kernelRelease: '6.1.0-rt',
-        kernelCommandLine: 'console=ttymxc1',
-        board: { model: 'NXP i.MX8MPlus EVK board', compatible: ['fsl,imx8mp-evk', 'fsl,imx8mp'] },
-        memoryBytes: 2 * 1024 ** 3,
-      },
-    });
+    const m = await tempMachine({ ...IMX8MP_BOARD, cpus: 4, offlineCpus: [3] });
     cleanup.push(() => destroySimMachine(m.dir));
     await m.runInProcess('modprobe', ['jailhouse']);
     const facts = await collectFacts(createLinuxHost({ root: m.dir }));
@@ -39,7 +26,7 @@ describe('collecting machine facts', () => {
       cpus: { count: 4, online: '0-2' },
       // 2 GiB less the 64 MiB reserved for the hypervisor.
       memory: { total: 2080374784, systemRam: ['0x40000000-0x7bffffff', '0x80000000-0xbfffffff'] },
-      kernel: { release: '6.1.0-rt', commandLine: 'console=ttymxc1' },
+      kernel: { release: '6.1.0-rt', commandLine: 'console=ttymxc1 mem=1G' },
       board: { model: 'NXP i.MX8MPlus EVK board', compatible: ['fsl,imx8mp-evk', 'fsl,imx8mp'], id: 'fsl,imx8mp-evk' },
       jailhouse: { present: true, enabled: false, revision: 12, arch: 'arm64' },
       remoteproc: [],

@@ -55,3 +55,17 @@ export async function tell(fifo: string, text: string): Promise<void> {
   writeSync(fd!, text);
   closeSync(fd!);
 }
+
+/** An arm64 board's identity (i.MX8M Plus EVK, 2 GiB from 1 GiB, the hypervisor's 64 MiB at 0x7c000000), for identity and facts tests. */
+export const IMX8MP_BOARD = {
+  arch: 'arm64',
+  hypervisorMemory: { physStart: '0x7c000000', size: '0x4000000' },
+  identity: {
+    hostname: 'rt-box-7',
+    machineId: '0123456789abcdef0123456789abcdef',
+    kernelRelease: '6.1.0-rt',
+    kernelCommandLine: 'console=ttymxc1 mem=1G',
+    board: { model: 'NXP i.MX8MPlus EVK board', compatible: ['fsl,imx8mp-evk', 'fsl,imx8mp'] },
+    memoryBytes: 2 * 1024 ** 3,
+  },
+} satisfies Partial<MachineDescription>;

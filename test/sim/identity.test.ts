@@ -3,21 +3,11 @@ import { mergeDescription, validateDescription } from '../../src/sim/description
 import { initialState } from '../../src/sim/state.js';
 import { render } from '../../src/sim/render.js';
 import { REMOTEPROC_DESCRIPTION } from '../../src/sim/remoteproc/example.js';
+import { IMX8MP_BOARD } from './helpers.js';
 
 describe("the simulated machine's identity files", () => {
   it('shows a given identity where a real machine keeps it, device-tree strings NUL-terminated', () => {
-    const d = mergeDescription({
-      arch: 'arm64',
-      hypervisorMemory: { physStart: '0x7c000000', size: '0x4000000' },
-      identity: {
-        hostname: 'rt-box-7',
-        machineId: '0123456789abcdef0123456789abcdef',
-        kernelRelease: '6.1.0-rt',
-        kernelCommandLine: 'console=ttymxc1 mem=1G',
-        board: { model: 'NXP i.MX8MPlus EVK board', compatible: ['fsl,imx8mp-evk', 'fsl,imx8mp'] },
-        memoryBytes: 2 * 1024 ** 3,
-      },
-    });
+    const d = mergeDescription(IMX8MP_BOARD);
     expect(validateDescription(d)).toEqual([]);
     expect(d.kernelRelease).toBe('6.1.0-rt');
     const tree = render(initialState(d), d);
