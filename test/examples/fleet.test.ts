@@ -96,7 +96,10 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  for (const f of fixtures.values()) await f.cleanup();
+  for (const f of fixtures.values()) {
+    await f.cleanup();
+    rmSync(f.dir, { recursive: true, force: true });
+  }
   rmSync(work, { recursive: true, force: true });
 });
 
