@@ -25,8 +25,9 @@ export function hoistGlobalOptions(argv: readonly string[]): string[] {
 
 export const EXIT_STATUS_HELP = `
 Exit status:
-  0  success; for status and is-active: the unit is active
-  1  failure: a job failed, crtosd refused or is unreachable, the unit files have errors
+  0  success; for status and is-active: the unit is active; for is-failed: a unit is failed
+  1  failure: a job failed, crtosd refused or is unreachable, the unit files have errors, an edit
+     was not installed; is-failed: no unit is failed; kill, reset-failed: a unit is not loaded
   2  bad usage
   3  status, is-active: the unit is not active (inactive, failed, in transition)
   4  no such unit (is-active: none of the units is known)
