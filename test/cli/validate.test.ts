@@ -91,6 +91,32 @@ describe('crtosctl validate', () => {
     expect(r.stderr).toContain("units/rtmux/rtmux.yaml:14:9: error[UNIT_FILE_MISSING]: 'module' names /lib/modules/rtvmm.ko, which does not exist (rtmux.hypervisor)");
   });
 
+  it("decides conditions and expands specifiers with the facts of the machine under --root", async () => {
+    const dir = join(tmp, 'per-machine');
+    mkdirSync(dir);
+    writeFileSync(
+      join(dir, 'u.yaml'),
+      'kind: Driver\nname: imx\nmodule: imx\nconditions:\n  compatible: "fsl,*"\n---\nkind: Driver\nname: own\npath: /opt/%l/own.ko\n',
+    );
+    // A machine without a device tree, named box-1.
+    const root = join(tmp, 'box-1');
+    mkdirSync(join(root, 'etc'), { recursive: true });
+    writeFileSync(join(root, 'etc/hostname'), 'box-1.lab\n');
+    const r = await crtosctl(['validate', '--units', dir, '--root', root]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain(`${join(dir, 'u.yaml')}:9:7: error[UNIT_FILE_MISSING]: 'path' names /opt/box-1/own.ko, which does not exist (own.driver)`);
+    mkdirSync(join(root, 'opt/box-1'), { recursive: true });
+    writeFileSync(join(root, 'opt/box-1/own.ko'), '');
+    const ok = await crtosctl(['validate', '--units', dir, '--root', root]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain('\n  imx.driver: condition failed: compatible "fsl,*" (compatible is none (no device tree))\n');
+    const json = JSON.parse((await crtosctl(['validate', '--units', dir, '--root', root, '--json'])).stdout) as { units: { id: string; skipped?: string }[] };
+    expect(json.units.map((u) => [u.id, u.skipped])).toEqual([
+      ['imx.driver', 'condition failed: compatible "fsl,*" (compatible is none (no device tree))'],
+      ['own.driver', undefined],
+    ]);
+  });
+
   it('exits 2 on bad usage', async () => {
     expect((await crtosctl(['validate', '--frobnicate'])).code).toBe(2);
     expect((await crtosctl(['validate', '--units'])).code).toBe(2);
