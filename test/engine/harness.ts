@@ -2,9 +2,9 @@
  * Test fixture: a simulated machine with the cRTOS example units (readiness pointed at the
  * machine's loopback endpoint, never at 172.16.x), and a Manager driving it through the Linux host.
  */
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync, mkdirSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
 import { createLinuxHost } from '../../src/host/index.js';
 import { createSimMachine, destroySimMachine, type SimMachine } from '../../src/sim/index.js';
 import type { SimLogEntry } from '../../src/sim/index.js';
@@ -88,6 +88,29 @@ export async function makeFixture(opts: { description?: Partial<MachineDescripti
       await destroySimMachine(machine.dir).catch(() => undefined);
     },
   };
+}
+
+/** A machine with no unit files: the test writes its own (scriptLoader). */
+export function makeEmptyFixture(): Promise<Fixture> {
+  return makeFixture({ units: mkdtempSync(join(tmpdir(), 'crtos-no-units-')) });
+}
+
+/** A Loader unit NAME that runs `script` with sh (as /opt/test/NAME.sh on the machine), with more unit fields; its id. */
+export function scriptLoader(f: Fixture, name: string, script: string, fields = ''): string {
+  const file = join(f.machine.dir, `/opt/test/${name}.sh`);
+  mkdirSync(dirname(file), { recursive: true });
+  writeFileSync(file, `#!/bin/sh\n${script}\n`);
+  chmodSync(file, 0o755);
+  f.writeUnit(`${name}.yaml`, `kind: Loader\nname: ${name}\nexec: [/opt/test/${name}.sh]\n${fields}\n`);
+  return `${name}.loader`;
+}
+
+/** Every unit file removed and reloaded, so the manager stops what it started; then it and the machine go. */
+export async function stopAllAndCleanup(f: Fixture, m: Manager | undefined): Promise<void> {
+  for (const file of readdirSync(f.unitsDir)) rmSync(join(f.unitsDir, file));
+  await m?.reload();
+  m?.close();
+  await f.cleanup();
 }
 
 /** What the manager announces: a pass or a job beginning or ending, a unit or the daemon changing. */

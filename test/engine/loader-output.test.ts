@@ -3,11 +3,10 @@
  * GetUnitLog) and its output file rotated at the cap while the loader runs.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { until, makeFixture, untilUnit, pidOf, type Fixture } from './harness.js';
+import { join } from 'node:path';
+import { until, makeEmptyFixture, scriptLoader, stopAllAndCleanup, untilUnit, pidOf, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 import type { LogLine } from '../../src/engine/manager-api.js';
 import { OUTPUT_ROTATION } from '../../src/engine/loader-output.js';
@@ -31,25 +30,13 @@ describe('loader output', () => {
   let m: Manager;
   let logDir: string;
 
-  function loader(name: string, script: string, fields = ''): string {
-    const file = join(f.machine.dir, `/opt/test/${name}.sh`);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `#!/bin/sh\n${script}\n`);
-    chmodSync(file, 0o755);
-    f.writeUnit(`${name}.yaml`, `kind: Loader\nname: ${name}\nexec: [/opt/test/${name}.sh]\n${fields}\n`);
-    return `${name}.loader`;
-  }
+  const loader = (name: string, script: string, fields = ''): string => scriptLoader(f, name, script, fields);
 
   beforeAll(async () => {
-    f = await makeFixture({ units: mkdtempSync(join(tmpdir(), 'crtos-no-units-')) });
+    f = await makeEmptyFixture();
     logDir = join(f.stateDir, 'logs');
   });
-  afterAll(async () => {
-    for (const file of readdirSync(f.unitsDir)) rmSync(join(f.unitsDir, file));
-    await m.reload(); // every loader stopped: removed from the unit files
-    m.close();
-    await f.cleanup();
-  });
+  afterAll(() => stopAllAndCleanup(f, m));
 
   test('status shows the last lines the loader wrote, stdout and stderr, labelled with program and PID', async () => {
     const id = loader('talker', 'echo "hello from the loader"\necho "in $(pwd)"\necho "on stderr" >&2\nexec sleep 300');

@@ -4,10 +4,9 @@
  * and kill. One machine for the file; the tests run in order and build on each other.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
-import { makeFixture, settle, untilUnit, pidOf, type Fixture } from './harness.js';
+import { existsSync, lstatSync } from 'node:fs';
+import { join } from 'node:path';
+import { makeEmptyFixture, scriptLoader, settle, stopAllAndCleanup, untilUnit, pidOf, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 import { fileMaskStore } from '../../src/engine/masks.js';
 import { isProblemError } from '../../src/errors/problem.js';
@@ -29,21 +28,12 @@ describe('operator requests on the engine', () => {
   let maskDirs: { persistent: string; runtime: string };
   const manager = () => f.manager({ masks: fileMaskStore(maskDirs) });
 
-  function loader(name: string, script: string, fields = ''): string {
-    const file = join(f.machine.dir, `/opt/test/${name}.sh`);
-    mkdirSync(dirname(file), { recursive: true });
-    writeFileSync(file, `#!/bin/sh\n${script}\n`);
-    chmodSync(file, 0o755);
-    f.writeUnit(`${name}.yaml`, `kind: Loader\nname: ${name}\nexec: [/opt/test/${name}.sh]\n${fields}\n`);
-    return `${name}.loader`;
-  }
-
   beforeAll(async () => {
-    f = await makeFixture({ units: mkdtempSync(join(tmpdir(), 'crtos-no-units-')) });
+    f = await makeEmptyFixture();
     maskDirs = { persistent: join(f.dir, 'etc/crtos/mask'), runtime: join(f.stateDir, 'mask') };
-    loader('sleeper', 'exec sleep 300', 'restart: on-failure\nrestartSec: 100ms');
-    loader('quitter', 'exit 3');
-    loader('crasher', 'exit 1', 'restart: on-failure\nrestartSec: 100ms\nrestartMaxSec: 100ms\nstartLimit: { burst: 2, interval: 60s }');
+    scriptLoader(f, 'sleeper', 'exec sleep 300', 'restart: on-failure\nrestartSec: 100ms');
+    scriptLoader(f, 'quitter', 'exit 3');
+    scriptLoader(f, 'crasher', 'exit 1', 'restart: on-failure\nrestartSec: 100ms\nrestartMaxSec: 100ms\nstartLimit: { burst: 2, interval: 60s }');
     m = manager();
     await m.start();
     await untilUnit(m, 'sleeper.loader', (s) => s.activeState === 'active');
@@ -51,12 +41,7 @@ describe('operator requests on the engine', () => {
     await untilUnit(m, 'crasher.loader', (s) => s.result === 'start-limit-hit');
     await settle(m);
   });
-  afterAll(async () => {
-    for (const file of readdirSync(f.unitsDir)) rmSync(join(f.unitsDir, file));
-    await m.reload(); // every loader stopped: removed from the unit files
-    m.close();
-    await f.cleanup();
-  });
+  afterAll(() => stopAllAndCleanup(f, m));
 
   test('a masked unit that runs keeps running; start and restart are refused naming the mask and unmask; stop works and nothing starts it again', async () => {
     const pid = pidOf(m.getUnit('sleeper.loader'));

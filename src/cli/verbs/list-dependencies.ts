@@ -19,7 +19,16 @@ export interface DependencyNode {
   children: DependencyNode[];
 }
 
-type Graph = ReadonlyMap<string, Pick<UnitStatus, 'id' | 'activeState' | 'requires' | 'wants' | 'requiredBy' | 'wantedBy'>>;
+/** What the tree needs of each unit (a UnitStatus has it). */
+export interface DependencyUnit {
+  activeState: string;
+  requires: readonly string[];
+  wants: readonly string[];
+  requiredBy: readonly string[];
+  wantedBy: readonly string[];
+}
+
+type Graph = ReadonlyMap<string, DependencyUnit>;
 
 const edges = (g: Graph, id: string, reverse: boolean): string[] => {
   const u = g.get(id);

@@ -3,34 +3,23 @@
  * COMP_WORDS/COMP_CWORD as bash sets them, COMPREPLY read back; unit ids from a crtosd (the D-Bus
  * service over the in-memory manager) on a private bus, through the built crtosctl.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { rmSync } from 'node:fs';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { describe, expect, test } from 'vitest';
 import { run } from '../../dbus/helpers/run.js';
-import { completionFiles, type CompletionFiles } from './shells.js';
+import { shellFixture } from './shells.js';
 
-let files: CompletionFiles;
-let h: Harness;
-beforeAll(async () => {
-  files = completionFiles();
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-  rmSync(files.dir, { recursive: true, force: true });
-});
+const shell = shellFixture();
 
 /** COMPREPLY for the words typed so far (the last one being completed), with crtosd at `bus`. */
-async function complete(words: string[], bus = h.bus.address): Promise<string[]> {
+async function complete(words: string[], bus?: string): Promise<string[]> {
   const script = `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _crtosctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
-  const r = await run('bash', ['--norc', '-c', script, 'bash', files.bash, ...words], { env: { ...process.env, PATH: `${files.bin}:${process.env.PATH}`, CRTOS_BUS_ADDRESS: bus } });
+  const r = await run('bash', ['--norc', '-c', script, 'bash', shell.files().bash, ...words], { env: shell.env(bus) });
   expect(r.stderr).toBe('');
   return r.stdout.split('\n').filter(Boolean);
 }
 
 describe('bash completion', () => {
   test('the script registers _crtosctl for crtosctl', async () => {
-    const r = await run('bash', ['--norc', '-c', 'source "$1"; complete -p crtosctl', 'bash', files.bash]);
+    const r = await run('bash', ['--norc', '-c', 'source "$1"; complete -p crtosctl', 'bash', shell.files().bash]);
     expect(r.stdout).toBe('complete -F _crtosctl crtosctl\n');
   });
 

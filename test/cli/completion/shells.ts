@@ -1,5 +1,6 @@
 /** What the completion tests share: the generated scripts, and a PATH whose crtosctl is the built one. */
-import { mkdirSync, mkdtempSync, symlinkSync, writeFileSync } from 'node:fs';
+import { afterAll, beforeAll } from 'vitest';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { completionModel } from '../../../src/cli/completion/model.js';
@@ -7,6 +8,7 @@ import { bashScript } from '../../../src/cli/completion/bash.js';
 import { zshScript } from '../../../src/cli/completion/zsh.js';
 import { fishScript } from '../../../src/cli/completion/fish.js';
 import { VERBS } from '../../../src/cli/crtosctl.entry.js';
+import { startHarness, type Harness } from '../helpers/harness.js';
 
 export const CRTOSCTL = join(import.meta.dirname, '../../../dist/crtosctl.mjs');
 
@@ -31,4 +33,26 @@ export function completionFiles(): CompletionFiles {
   writeFileSync(join(files.zshDir, '_crtosctl'), zshScript(model));
   writeFileSync(files.fish, fishScript(model));
   return files;
+}
+
+/**
+ * For a test file: the scripts, and a crtosd (the D-Bus service over the in-memory manager) on a
+ * private bus, made before its tests and removed after; `env` runs a shell with the built crtosctl
+ * first on PATH, talking to that crtosd (or to `bus`).
+ */
+export function shellFixture(): { files: () => CompletionFiles; env: (bus?: string) => NodeJS.ProcessEnv } {
+  let files: CompletionFiles | undefined;
+  let h: Harness | undefined;
+  beforeAll(async () => {
+    files = completionFiles();
+    h = await startHarness();
+  });
+  afterAll(async () => {
+    await h?.stop();
+    if (files) rmSync(files.dir, { recursive: true, force: true });
+  });
+  return {
+    files: () => files!,
+    env: (bus = h!.bus.address) => ({ ...process.env, HOME: files!.dir, PATH: `${files!.bin}:${process.env.PATH}`, CRTOS_BUS_ADDRESS: bus }),
+  };
 }

@@ -4,22 +4,11 @@
  * report what it is given; unit ids from a crtosd (the D-Bus service over the in-memory manager)
  * on a private bus, through the built crtosctl.
  */
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { rmSync } from 'node:fs';
-import { startHarness, type Harness } from '../helpers/harness.js';
+import { describe, expect, test } from 'vitest';
 import { run } from '../../dbus/helpers/run.js';
-import { completionFiles, type CompletionFiles } from './shells.js';
+import { shellFixture } from './shells.js';
 
-let files: CompletionFiles;
-let h: Harness;
-beforeAll(async () => {
-  files = completionFiles();
-  h = await startHarness();
-});
-afterAll(async () => {
-  await h?.stop();
-  rmSync(files.dir, { recursive: true, force: true });
-});
+const shell = shellFixture();
 
 // The marker is spelled in two parts so that the terminal's echo of the command line never matches it.
 const DRIVER = `
@@ -35,9 +24,7 @@ zpty -d z
 
 /** The candidates zsh's completion offers first (one compadd) for a command line. */
 async function complete(line: string): Promise<string[]> {
-  const r = await run('timeout', ['20', 'zsh', '-f', '-c', DRIVER, 'zsh', files.zshDir, line], {
-    env: { ...process.env, HOME: files.dir, PATH: `${files.bin}:${process.env.PATH}`, CRTOS_BUS_ADDRESS: h.bus.address },
-  });
+  const r = await run('timeout', ['20', 'zsh', '-f', '-c', DRIVER, 'zsh', shell.files().zshDir, line], { env: shell.env() });
   expect(r.code).toBe(0);
   return r.stdout.trim().split('|');
 }
@@ -45,7 +32,7 @@ async function complete(line: string): Promise<string[]> {
 describe('zsh completion', () => {
   test('compinit finds _crtosctl for crtosctl in fpath, and it loads as a function', async () => {
     const script = 'fpath=($1 $fpath); autoload -U compinit; compinit -u -D; print -r -- $_comps[crtosctl]; autoload +X _crtosctl && whence -w _crtosctl';
-    const r = await run('zsh', ['-f', '-c', script, 'zsh', files.zshDir], { env: { ...process.env, HOME: files.dir } });
+    const r = await run('zsh', ['-f', '-c', script, 'zsh', shell.files().zshDir], { env: shell.env() });
     expect(r).toMatchObject({ code: 0, stderr: '', stdout: '_crtosctl\n_crtosctl: function\n' });
   });
 

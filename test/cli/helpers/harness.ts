@@ -10,6 +10,8 @@ import { startDbusService, type DbusServiceHandle } from '../../../src/dbus/inde
 import { startPrivateBus, type PrivateBus } from '../../dbus/helpers/private-bus.js';
 import { FakeManager, type FakeOptions } from '../../dbus/helpers/fake-manager.js';
 import type { ManagerApi, UnitStatus } from '../../../src/engine/manager-api.js';
+import type { Manager, ManagerOptions } from '../../../src/engine/manager.js';
+import { settle, type Fixture } from '../../engine/harness.js';
 
 export interface CtlResult {
   code: number;
@@ -38,7 +40,15 @@ export function startHarness(units?: UnitStatus[], opts: FakeOptions = {}): Prom
   return serveOnPrivateBus(new FakeManager(units, opts));
 }
 
-/** The same with any manager: the engine's own on a simulated machine (test/engine/harness.ts) for the verbs that act on it. */
+/** The engine on a fixture's simulated machine (test/engine/harness.ts), brought up, then served: for the verbs that act on it. */
+export async function serveFixture(f: Fixture, opts: Partial<ManagerOptions> = {}): Promise<Harness<Manager>> {
+  const m = f.manager(opts);
+  await m.start();
+  await settle(m);
+  return serveOnPrivateBus(m);
+}
+
+/** The same with any manager. */
 export async function serveOnPrivateBus<M extends ManagerApi>(manager: M): Promise<Harness<M>> {
   // Timestamps print in local time; tests read them in UTC.
   process.env.TZ = 'UTC';

@@ -10,8 +10,8 @@ import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, re
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough } from 'node:stream';
-import { makeFixture, settle, type Fixture } from '../../engine/harness.js';
-import { serveOnPrivateBus, type Harness } from '../helpers/harness.js';
+import { makeFixture, type Fixture } from '../../engine/harness.js';
+import { serveFixture, type Harness } from '../helpers/harness.js';
 import type { Manager } from '../../../src/engine/manager.js';
 
 let f: Fixture;
@@ -54,10 +54,7 @@ const dropIn = (id: string) => join(f.unitsDir, `${id}.d`, 'override.yaml');
 beforeAll(async () => {
   f = await makeFixture();
   editors = mkdtempSync(join(tmpdir(), 'crtos-editors-'));
-  const m = f.manager();
-  await m.start();
-  await settle(m);
-  h = await serveOnPrivateBus(m);
+  h = await serveFixture(f);
 });
 afterAll(async () => {
   await h?.stop();

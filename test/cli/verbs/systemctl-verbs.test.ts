@@ -8,7 +8,7 @@
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { join } from 'node:path';
 import { makeFixture, settle, untilUnit, pidOf, type Fixture } from '../../engine/harness.js';
-import { serveOnPrivateBus, type Harness } from '../helpers/harness.js';
+import { serveFixture, type Harness } from '../helpers/harness.js';
 import { fileMaskStore } from '../../../src/engine/masks.js';
 import type { Manager } from '../../../src/engine/manager.js';
 
@@ -19,10 +19,7 @@ let maskDir: string;
 beforeAll(async () => {
   f = await makeFixture();
   maskDir = join(f.dir, 'etc/crtos/mask');
-  const m = f.manager({ masks: fileMaskStore({ persistent: maskDir, runtime: join(f.stateDir, 'mask') }) });
-  await m.start();
-  await settle(m);
-  h = await serveOnPrivateBus(m);
+  h = await serveFixture(f, { masks: fileMaskStore({ persistent: maskDir, runtime: join(f.stateDir, 'mask') }) });
 });
 afterAll(async () => {
   await h?.stop();
