@@ -1,7 +1,7 @@
 /**
  * `crtosctl edit`'s check before it installs anything: the whole unit set as it would be with the
- * edit, loaded and checked by the functions `crtosctl validate` uses (loadUnits, then the
- * transaction check offline), on a copy of the unit directories with the edited file in place, so
+ * edit, loaded and checked by the functions `crtosctl validate` uses (loadUnits, then checkOnMachine
+ * offline, as validate without --root), on a copy of the unit directories with the edited file in place, so
  * nothing unchecked ever lands in the real ones. The problems name the real paths.
  */
 import { cp, mkdtemp, mkdir, rm, writeFile } from 'node:fs/promises';
@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { loadUnits } from '../../units/load.js';
-import { checkTransaction } from '../../transaction/check.js';
+import { checkOnMachine } from '../../conditions/check-on-machine.js';
 import type { Problem } from '../../errors/problem.js';
 
 export interface EditCheck {
@@ -29,7 +29,8 @@ export async function checkWithEdit(directories: readonly string[], target: { di
     await writeFile(staged, text);
     const loaded = await loadUnits({ directories: copies });
     const problems = [...loaded.problems];
-    if (loaded.set) problems.push(...(await checkTransaction({ set: loaded.set, sources: loaded.sources, machine: undefined })));
+    // What validate runs without --root (the machine's facts and files unknown offline).
+    if (loaded.set) problems.push(...(await checkOnMachine({ set: loaded.set, sources: loaded.sources, machine: undefined, facts: undefined })).problems);
     // Back to the real paths: the copies are this check's business only.
     const real = (file: string): string => {
       const i = copies.findIndex((c) => file === c || file.startsWith(`${c}/`));
