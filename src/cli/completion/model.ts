@@ -4,7 +4,6 @@
  * with the values they take where those are fixed, and its operands. Unit ids are not fixed: the
  * scripts ask the running daemon (`crtosctl __complete units`) as the line is completed.
  */
-import { constants } from 'node:os';
 import { COMMON_OPTIONS, type OptionSpec, type Operands, type VerbOptions } from '../options.js';
 import { viewKindNames } from '../../kinds/views.js';
 
@@ -40,7 +39,11 @@ export interface TableVerb {
   hidden?: boolean;
 }
 
-export function valueCompletion(spec: OptionSpec): ValueCompletion | undefined {
+/**
+ * `signals`: the signal names (os.constants.signals' keys), passed in so that crtosctl loads node:os
+ * only when it prints a script, not at every start-up.
+ */
+export function valueCompletion(spec: OptionSpec, signals: readonly string[]): ValueCompletion | undefined {
   if (!spec.value) return undefined;
   const c = spec.complete;
   if (c === undefined) return { free: true };
@@ -49,7 +52,7 @@ export function valueCompletion(spec: OptionSpec): ValueCompletion | undefined {
     case 'kinds':
       return { words: viewKindNames().map((k) => k.toLowerCase()) };
     case 'signals':
-      return { words: Object.keys(constants.signals) };
+      return { words: signals };
     case 'units':
       return { units: true };
     case 'files':
@@ -58,20 +61,20 @@ export function valueCompletion(spec: OptionSpec): ValueCompletion | undefined {
   }
 }
 
-function option(spec: OptionSpec): CompletionOption {
-  const value = valueCompletion(spec);
+function option(spec: OptionSpec, signals: readonly string[]): CompletionOption {
+  const value = valueCompletion(spec, signals);
   return { long: spec.alias ? [spec.name, spec.alias] : [spec.name], ...(spec.short ? { short: spec.short } : {}), help: spec.help, ...(value ? { value } : {}) };
 }
 
-export function completionModel(table: Readonly<Record<string, TableVerb>>): CompletionModel {
+export function completionModel(table: Readonly<Record<string, TableVerb>>, signals: readonly string[]): CompletionModel {
   const verbs = Object.entries(table)
     .filter(([, v]) => !v.hidden)
     .map(([name, v]) => {
       // The verb's own spec first: a verb may give a common option its own meaning (edit --full).
       const specs = [...v.spec.OPTIONS, ...COMMON_OPTIONS.filter((c) => !v.spec.OPTIONS.some((s) => s.name === c.name))];
-      return { name, summary: v.summary, options: specs.map(option), operands: v.spec.OPERANDS };
+      return { name, summary: v.summary, options: specs.map((s) => option(s, signals)), operands: v.spec.OPERANDS };
     });
-  const globals = COMMON_OPTIONS.filter((c) => ['bus', 'json', 'no-pager', 'help'].includes(c.name)).map(option);
+  const globals = COMMON_OPTIONS.filter((c) => ['bus', 'json', 'no-pager', 'help'].includes(c.name)).map((s) => option(s, signals));
   return { verbs, globalOptions: [...globals, { long: ['version'], help: 'print the version' }] };
 }
 

@@ -17,6 +17,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
   const shell = args.positional[0];
   if (args.positional.length !== 1 || !(shell === 'bash' || shell === 'zsh' || shell === 'fish')) throw new UsageError('which shell? usage: crtosctl completion bash|zsh|fish');
-  ctx.stdout.write(SCRIPTS[shell](completionModel(VERBS)));
+  const { constants } = await import('node:os');
+  ctx.stdout.write(SCRIPTS[shell](completionModel(VERBS, Object.keys(constants.signals))));
   return 'ok';
 }

@@ -1,7 +1,7 @@
 /** What the completion tests share: the generated scripts, and a PATH whose crtosctl is the built one. */
 import { afterAll, beforeAll } from 'vitest';
 import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { constants, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { completionModel } from '../../../src/cli/completion/model.js';
 import { bashScript } from '../../../src/cli/completion/bash.js';
@@ -24,7 +24,7 @@ export interface CompletionFiles {
 
 export function completionFiles(): CompletionFiles {
   const dir = mkdtempSync(join(tmpdir(), 'crtos-completion-'));
-  const model = completionModel(VERBS);
+  const model = completionModel(VERBS, Object.keys(constants.signals));
   const files = { dir, bin: join(dir, 'bin'), bash: join(dir, 'crtosctl.bash'), zshDir: join(dir, 'zsh'), fish: join(dir, 'crtosctl.fish') };
   mkdirSync(files.bin);
   mkdirSync(files.zshDir);

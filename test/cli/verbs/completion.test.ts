@@ -3,6 +3,7 @@
  * and the hidden `__complete units` the scripts call: fast and silent without a daemon.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { constants } from 'node:os';
 import { run } from '../../dbus/helpers/run.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 import { CRTOSCTL } from '../completion/shells.js';
@@ -20,7 +21,7 @@ afterAll(() => h?.stop());
 
 describe('crtosctl completion', () => {
   test('prints each shell\'s script, made from the verb table', async () => {
-    const model = completionModel(VERBS);
+    const model = completionModel(VERBS, Object.keys(constants.signals));
     for (const [shell, script] of [['bash', bashScript], ['zsh', zshScript], ['fish', fishScript]] as const) {
       expect(await run(process.execPath, [CRTOSCTL, 'completion', shell])).toMatchObject({ code: 0, stderr: '', stdout: script(model) });
     }
