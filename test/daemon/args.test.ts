@@ -7,8 +7,8 @@ import type { UnitStatus } from '../../src/engine/manager-api.js';
 
 describe('crtosd options', () => {
   test('every option, repeatable --units, --opt=value form', () => {
-    const { options } = parseArgs(['--units', 'a', '--units=b', '--root', '/m', '--state-dir', '/s', '--bus', 'system', '--admin-group', 'crtos', '--log-level', 'debug', '--once', '--stop-on-exit', '--poll-interval', '250']);
-    expect(options).toMatchObject({ units: ['a', 'b'], root: '/m', stateDir: '/s', bus: 'system', adminGroup: 'crtos', logLevel: 'debug', once: true, stopOnExit: true, pollIntervalMs: 250 });
+    const { options } = parseArgs(['--units', 'a', '--units=b', '--root', '/m', '--state-dir', '/s', '--mask-dir', '/k', '--bus', 'system', '--admin-group', 'crtos', '--log-level', 'debug', '--once', '--stop-on-exit', '--poll-interval', '250']);
+    expect(options).toMatchObject({ units: ['a', 'b'], root: '/m', stateDir: '/s', maskDir: '/k', bus: 'system', adminGroup: 'crtos', logLevel: 'debug', once: true, stopOnExit: true, pollIntervalMs: 250 });
   });
   test('defaults', () => {
     expect(parseArgs([]).options).toMatchObject({ units: ['/etc/crtos/units', '/run/crtos/units', '/usr/lib/crtos/units'], root: '/', stateDir: '/run/crtos', logLevel: 'info', once: false });
