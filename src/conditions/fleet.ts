@@ -35,7 +35,7 @@ export async function checkFleet(set: UnitSet, sources: ReadonlyMap<string, stri
     const applied = [...machineSet.applied.units.keys()];
     // What the check reads of a machine besides its files: its units as they apply, CPUs and RAM.
     const expanded = [...machineSet.applied.units.values()].filter((u) => u !== set.units.get(u.id)).map((u) => [u.id, u.spec]);
-    const key = json([applied, expanded, facts.cpus.count, facts.memory.systemRam ?? null]);
+    const key = json([applied, expanded, facts.cpus.count, facts.memory.systemRam ?? null, facts.memory.physicalRam ?? null]);
     let problems = cache.get(key);
     if (!problems) {
       problems = checkOnMachine({ set, sources, machine: files, facts }).then((r) => r.problems);

@@ -8,6 +8,7 @@ import { formatCpuList, parseCpuList } from '../lib/cpu-list.js';
 import { decodeConfig } from '../jailhouse/decode.js';
 import type { Arch } from '../jailhouse/types.js';
 import { FACTS_VERSION, architectureOfMachine, boardId, type MachineFacts } from './types.js';
+import { firmwareRam } from './firmware-ram.js';
 
 /** What collecting reads; a Host has it all. */
 export type FactsReader = Pick<Host, 'readAttributes' | 'readFile' | 'readDir'>;
@@ -56,6 +57,7 @@ export async function collectFacts(host: FactsReader): Promise<MachineFacts> {
   const release = line('proc/sys/kernel/osrelease') ?? '';
   const board = boardOf(text('proc/device-tree/model'), text('proc/device-tree/compatible'), line('sys/class/dmi/id/sys_vendor'), line('sys/class/dmi/id/product_name'));
   const systemRam = systemRamOf(text('proc/iomem'));
+  const physicalRam = await firmwareRam(host);
   const modules = text('proc/modules') ?? '';
   return {
     crtosFactsVersion: FACTS_VERSION,
@@ -63,7 +65,7 @@ export async function collectFacts(host: FactsReader): Promise<MachineFacts> {
     machineId: /^[0-9a-f]{32}$/.test(machineId) ? machineId : '',
     architecture,
     cpus: { count: Math.max(present.length, online.length, 1), online: formatCpuList(online) },
-    memory: { total: memTotal(text('proc/meminfo')), ...(systemRam ? { systemRam } : {}) },
+    memory: { total: memTotal(text('proc/meminfo')), ...(systemRam ? { systemRam } : {}), ...(physicalRam ? { physicalRam } : {}) },
     kernel: { release, commandLine: line('proc/cmdline') ?? '' },
     board,
     jailhouse: {

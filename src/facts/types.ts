@@ -9,6 +9,7 @@ export const FACTS_VERSION = 1;
 
 /** `0x00100000-0x39ffffff`: a range of physical addresses, both ends included, as /proc/iomem shows it. */
 const RAM_RANGE = /^0x[0-9a-f]+-0x[0-9a-f]+$/i;
+const ramRanges = z.array(z.string().regex(RAM_RANGE, { message: 'must be a range like 0x40000000-0x7fffffff' }));
 
 export const factsSchema = z.strictObject({
   crtosFactsVersion: z.literal(FACTS_VERSION).meta({ description: 'The facts format; this crtosctl reads 1.' }),
@@ -25,8 +26,17 @@ export const factsSchema = z.strictObject({
   memory: z.strictObject({
     /** Bytes of RAM Linux manages (/proc/meminfo MemTotal). */
     total: z.number().int().nonnegative(),
-    /** System RAM ranges from /proc/iomem, when it was readable with real addresses. */
-    systemRam: z.array(z.string().regex(RAM_RANGE, { message: 'must be a range like 0x40000000-0x7fffffff' })).optional(),
+    /**
+     * RAM Linux uses: the System RAM ranges of /proc/iomem, when it was readable with real
+     * addresses. Memory kept from Linux (mem=, memmap=, a reserved-memory node) is not in it.
+     */
+    systemRam: ramRanges.optional(),
+    /**
+     * The machine's physical RAM as its firmware reported it (/sys/firmware/memmap on x86, the
+     * device tree's memory nodes), whatever Linux was given of it; ranges that touch are joined.
+     * Absent when unknown (not readable, or a facts file from before it was collected).
+     */
+    physicalRam: ramRanges.optional(),
   }),
   kernel: z.strictObject({ release: z.string(), commandLine: z.string() }),
   board: z.strictObject({

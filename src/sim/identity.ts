@@ -127,10 +127,82 @@ export function identityProblems(d: MachineDescription): string[] {
 /** Addresses as /proc/iomem prints them: lower-case hex, at least 8 digits. */
 const hex8 = (n: bigint) => n.toString(16).padStart(8, '0');
 
+/** A range of physical addresses, the end excluded. */
+type Span = readonly [start: bigint, end: bigint];
+
+/** The kernel's memparse: a number (0x… hex, else decimal) with an optional K, M, G, T, P or E. */
+function memparse(text: string): bigint | undefined {
+  const m = /^(0x[0-9a-f]+|\d+)([kmgtpe]?)$/i.exec(text);
+  if (!m) return undefined;
+  return BigInt(m[1]!) << BigInt(10 * ' kmgtpe'.indexOf((m[2] || ' ').toLowerCase()));
+}
+
 /**
- * The identity files, path → content. RAM is one range from the architecture's base; the
- * hypervisor's memory, where it lies inside, is `reserved` (memmap= on x86, a no-map
- * reserved-memory node on arm), so not System RAM and not in MemTotal.
+ * How the machine's RAM is shared out at boot. The firmware reports all of it (physical); Linux
+ * uses it up to `mem=` (arm64 caps the amount from where RAM starts, x86 the highest address: the
+ * same here, RAM being one bank), less what is reserved inside: on x86 the `memmap=SIZE$START`
+ * ranges of the command line (E820 RAM turned reserved), on arm the hypervisor's memory when it
+ * lies inside what Linux would use (a no-map reserved-memory node, as device trees for Jailhouse
+ * have). Memory above `mem=` is not in /proc/iomem at all, reserved or not.
+ */
+export function memoryLayout(d: MachineDescription): { physical: Span; linux: Span; reserved: Span[]; reservedMemoryNode?: Span } {
+  const id = identityOf(d);
+  const start = ramBase(d.arch);
+  const physical: Span = [start, start + BigInt(id.memoryBytes)];
+  const words = id.kernelCommandLine.split(/\s+/);
+  let end = physical[1];
+  for (const w of words.filter((x) => x.startsWith('mem='))) {
+    const size = memparse(w.slice(4));
+    if (size !== undefined) end = min(physical[1], d.arch === 'x86' ? size : start + size);
+  }
+  const linux: Span = [start, end];
+  const clip = ([a, b]: Span): Span | undefined => (max(a, start) < min(b, end) ? [max(a, start), min(b, end)] : undefined);
+  const hv: Span = [BigInt(d.hypervisorMemory.physStart), BigInt(d.hypervisorMemory.physStart) + BigInt(d.hypervisorMemory.size)];
+  if (d.arch !== 'x86') {
+    const inside = hv[0] >= start && hv[1] <= end && hv[1] > hv[0];
+    return { physical, linux, reserved: inside ? [hv] : [], ...(inside ? { reservedMemoryNode: hv } : {}) };
+  }
+  const reserved: Span[] = [];
+  for (const w of words.filter((x) => x.startsWith('memmap='))) {
+    for (const item of w.slice(7).split(',')) {
+      const [size, at] = item.split('$').map(memparse);
+      const span = size !== undefined && at !== undefined ? clip([at, at + size]) : undefined;
+      if (span) reserved.push(span);
+    }
+  }
+  return { physical, linux, reserved: reserved.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)) };
+}
+
+const min = (a: bigint, b: bigint) => (a < b ? a : b);
+const max = (a: bigint, b: bigint) => (a > b ? a : b);
+
+/**
+ * Device-tree files are bytes (strings NUL-terminated, numbers big-endian 32-bit cells): they are
+ * rendered one character per byte and written back as such.
+ */
+export function renderedEncoding(rel: string): BufferEncoding {
+  return rel.startsWith(`${DT}/`) ? 'latin1' : 'utf8';
+}
+
+const DT = 'proc/device-tree';
+
+/** A device-tree string property: its UTF-8 bytes, NUL-terminated each. */
+const dtStrings = (strings: readonly string[]) => Buffer.from(strings.map((x) => `${x}\0`).join(''), 'utf8').toString('latin1');
+
+/** Numbers as `cells` big-endian 32-bit cells each. */
+function dtCells(values: readonly bigint[], cells: number): string {
+  const out = Buffer.alloc(4 * cells * values.length);
+  values.forEach((v, i) => {
+    for (let c = 0; c < cells; c++) out.writeUInt32BE(Number((v >> BigInt(32 * (cells - 1 - c))) & 0xffffffffn), 4 * (cells * i + c));
+  });
+  return out.toString('latin1');
+}
+
+/**
+ * The identity files, path → content. /proc/iomem shows the RAM Linux uses as System RAM, what is
+ * reserved inside it `reserved` (neither in MemTotal); the firmware's own account of all RAM is
+ * /sys/firmware/memmap on x86, the device tree's memory node on arm, each as a real machine shows
+ * it (see memoryLayout).
  */
 export function renderIdentity(d: MachineDescription): Record<string, string> {
   const id = identityOf(d);
@@ -142,28 +214,45 @@ export function renderIdentity(d: MachineDescription): Record<string, string> {
     'proc/sys/kernel/arch': `${UNAME_MACHINE[d.arch]}\n`,
     'proc/cmdline': `${id.kernelCommandLine}\n`,
   };
-  const start = ramBase(d.arch);
-  const end = start + BigInt(id.memoryBytes);
-  const hvStart = BigInt(d.hypervisorMemory.physStart);
-  const hvEnd = hvStart + BigInt(d.hypervisorMemory.size);
-  const ranges: [bigint, bigint, string][] =
-    hvStart >= start && hvEnd <= end && hvEnd > hvStart
-      ? [
-          [start, hvStart, 'System RAM'],
-          [hvStart, hvEnd, 'reserved'],
-          [hvEnd, end, 'System RAM'],
-        ]
-      : [[start, end, 'System RAM']];
+  const layout = memoryLayout(d);
+  const ranges: [bigint, bigint, string][] = [];
+  let at = layout.linux[0];
+  for (const [a, b] of layout.reserved) {
+    ranges.push([at, a, 'System RAM'], [max(at, a), b, 'reserved']);
+    at = max(at, b);
+  }
+  ranges.push([at, layout.linux[1], 'System RAM']);
   out['proc/iomem'] = ranges
     .filter(([a, b]) => b > a)
     .map(([a, b, what]) => `${hex8(a)}-${hex8(b - 1n)} : ${what}\n`)
     .join('');
-  const reserved = ranges.filter(([, , what]) => what === 'reserved').reduce((sum, [a, b]) => sum + (b - a), 0n);
-  out['proc/meminfo'] = `MemTotal:       ${String((BigInt(id.memoryBytes) - reserved) / 1024n).padStart(8)} kB\n`;
+  const system = ranges.filter(([a, b, what]) => what === 'System RAM' && b > a).reduce((sum, [a, b]) => sum + (b - a), 0n);
+  out['proc/meminfo'] = `MemTotal:       ${String(system / 1024n).padStart(8)} kB\n`;
+  const [ramStart, ramEnd] = layout.physical;
+  if (d.arch === 'x86') {
+    // The E820 map as the firmware gave it: start and end (included) in hex.
+    out['sys/firmware/memmap/0/start'] = `0x${ramStart.toString(16)}\n`;
+    out['sys/firmware/memmap/0/end'] = `0x${(ramEnd - 1n).toString(16)}\n`;
+    out['sys/firmware/memmap/0/type'] = 'System RAM\n';
+  } else {
+    // Two cells for addresses and sizes on arm64 (QEMU virt, i.MX8M); one on 32-bit boards when RAM ends below 4 GiB.
+    const cells = d.arch === 'arm64' || ramEnd > 1n << 32n ? 2 : 1;
+    out[`${DT}/#address-cells`] = dtCells([BigInt(cells)], 1);
+    out[`${DT}/#size-cells`] = dtCells([BigInt(cells)], 1);
+    out[`${DT}/memory@${ramStart.toString(16)}/device_type`] = dtStrings(['memory']);
+    out[`${DT}/memory@${ramStart.toString(16)}/reg`] = dtCells([ramStart, ramEnd - ramStart], cells);
+    if (layout.reservedMemoryNode) {
+      const [a, b] = layout.reservedMemoryNode;
+      out[`${DT}/reserved-memory/#address-cells`] = dtCells([BigInt(cells)], 1);
+      out[`${DT}/reserved-memory/#size-cells`] = dtCells([BigInt(cells)], 1);
+      out[`${DT}/reserved-memory/ranges`] = '';
+      out[`${DT}/reserved-memory/jailhouse@${a.toString(16)}/reg`] = dtCells([a, b - a], cells);
+      out[`${DT}/reserved-memory/jailhouse@${a.toString(16)}/no-map`] = '';
+    }
+  }
   const { model, compatible, vendor, product } = id.board;
-  // The kernel shows device-tree properties raw: strings NUL-terminated, a list NUL-separated.
-  if (model !== undefined) out['proc/device-tree/model'] = `${model}\0`;
-  if (compatible !== undefined) out['proc/device-tree/compatible'] = compatible.map((c) => `${c}\0`).join('');
+  if (model !== undefined) out[`${DT}/model`] = dtStrings([model]);
+  if (compatible !== undefined) out[`${DT}/compatible`] = dtStrings(compatible);
   if (vendor !== undefined) out['sys/class/dmi/id/sys_vendor'] = `${vendor}\n`;
   if (product !== undefined) out['sys/class/dmi/id/product_name'] = `${product}\n`;
   return out;

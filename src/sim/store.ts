@@ -8,6 +8,7 @@ import { basename, dirname, join } from 'node:path';
 import type { MachineDescription } from './description.js';
 import { applyDerived, type SimState } from './state.js';
 import { modeOf, moduleEffects, render, type RenderedTree } from './render.js';
+import { renderedEncoding } from './identity.js';
 
 export const paths = {
   description: (dir: string) => join(dir, 'machine.json'),
@@ -179,7 +180,7 @@ export function syncTree(dir: string, previous: RenderedTree, next: RenderedTree
     }
     if (previous[rel] === content) continue;
     mkdirSync(dirname(full), { recursive: true });
-    writeAtomic(full, content, modeOf(rel));
+    writeAtomic(full, Buffer.from(content, renderedEncoding(rel)), modeOf(rel));
   }
   const removed = Object.keys(previous).filter((rel) => !(rel in next));
   // Deepest first, so files go before the directories that held them.

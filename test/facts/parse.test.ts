@@ -37,6 +37,16 @@ describe('facts files', () => {
     ]);
   });
 
+  it('reads physical RAM ranges beside System RAM, a file without them still valid, and refuses a range that is not one', () => {
+    const withRam = facts();
+    withRam.memory.physicalRam = ['0x40000000-0xbfffffff'];
+    expect(parseFactsFile('p.yaml', factsYaml(withRam))).toEqual({ facts: withRam, problems: [] });
+    expect(GOOD).not.toContain('physicalRam');
+    const text = factsYaml(withRam).replace('0x40000000-0xbfffffff', '1 GiB at 0x40000000');
+    const line = text.split('\n').findIndex((l) => l.includes('1 GiB')) + 1;
+    expect(parseFactsFile('p.yaml', text).problems.map((p) => [p.code, p.line, p.message])).toEqual([['FACTS_INVALID', line, expect.stringContaining('must be a range like 0x40000000-0x7fffffff')]]);
+  });
+
   it('refuses another format version and a field it does not define', () => {
     const { problems } = parseFactsFile('v.yaml', GOOD.replace('crtosFactsVersion: 1', 'crtosFactsVersion: 2').replace('hostname:', 'hostnam: x\nhostname:'));
     expect(problems.map((p) => p.message)).toEqual(["'crtosFactsVersion' must be '1', not the number 2", "unknown field 'hostnam'"]);
