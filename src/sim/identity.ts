@@ -1,8 +1,8 @@
 /**
  * Who a simulated machine is: hostname, machine id, kernel release and command line, board and
  * memory, shown in the files a real machine keeps them in (/etc/hostname, /etc/machine-id,
- * /proc/sys/kernel/*, /proc/cmdline, /proc/meminfo, /proc/iomem, /proc/device-tree/*,
- * /sys/class/dmi/id/*), so machine facts are read from the simulated machine exactly as from a
+ * /proc/sys/kernel/*, /proc/cmdline, /proc/meminfo, /proc/iomem, /sys/firmware/memmap,
+ * /proc/device-tree/*, /sys/class/dmi/id/*), so machine facts are read from the simulated machine exactly as from a
  * real one. Every field has a default that fits the machine's example and architecture.
  */
 import { createHash } from 'node:crypto';
@@ -27,9 +27,10 @@ export interface MachineIdentity {
   machineId?: string;
   /** `uname -r`; the same as MachineDescription.kernelRelease (mergeDescription copies it there). */
   kernelRelease?: string;
+  /** Its `mem=` and (x86) `memmap=SIZE$START` decide what /proc/iomem gives Linux (see memoryLayout). */
   kernelCommandLine?: string;
   board?: BoardIdentity;
-  /** The machine's RAM in bytes; /proc/meminfo's MemTotal is this less what the command line reserves. */
+  /** The machine's RAM in bytes, all of it in the firmware's map; MemTotal is what Linux is given of it. */
   memoryBytes?: number;
 }
 
