@@ -146,3 +146,6 @@ export function labelled(lines: readonly [string, string][], minWidth = 0): stri
  * crtosctl more start-up time than the D-Bus round trips together, and ids are ASCII anyway.
  */
 export const byId = (a: { id: string }, b: { id: string }): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
+
+/** `1 error`, `2 errors`: a count with its noun. */
+export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;

@@ -11,8 +11,7 @@ import { renderProblems, problemsToJson } from '../../errors/render.js';
 import { readFactsFiles } from '../../facts/parse.js';
 import { checkFleet, type MachineResult } from '../../conditions/fleet.js';
 import { machineFilesUnder } from '../../transaction/check.js';
-import { table } from '../format/text.js';
-import { plural } from './validate.js';
+import { plural, table } from '../format/text.js';
 
 const isError = (p: Problem) => (p.severity ?? 'error') === 'error';
 

@@ -10,6 +10,7 @@ import { loadUnits, DEFAULT_UNIT_DIRECTORIES } from '../../units/load.js';
 import { kindNames } from '../../kinds/index.js';
 import type { UnitSet } from '../../units/types.js';
 import { renderProblems, problemsToJson } from '../../errors/render.js';
+import { plural } from '../format/text.js';
 
 const USAGE = `Usage: crtosctl validate [--units DIR]... [--root DIR] [--facts FILE|DIR]... [--json] [DIR|FILE]...
 
@@ -78,7 +79,6 @@ export function parseValidateArgs(args: readonly string[]): ValidateArgs {
   return out;
 }
 
-export const plural = (n: number, word: string): string => `${n} ${word}${n === 1 ? '' : 's'}`;
 
 function summary(set: UnitSet, warnings: number): string {
   const counts = kindNames().map((kind) => [kind, [...set.units.values()].filter((u) => u.kind === kind).length] as const)
