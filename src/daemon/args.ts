@@ -35,7 +35,7 @@ Keeps the machine equal to its crtos unit files (hypervisor, cells, images, driv
                        default ${DEFAULT_UNIT_DIRECTORIES.join(', ')}
   --root DIR           resolve every machine path under DIR (default /)
   --state-dir DIR      state file, loader logs and runtime masks (default /run/crtos)
-  --mask-dir DIR       persistent masks (default /etc/crtos/mask)
+  --mask-dir DIR       persistent masks (default /etc/crtos/mask, under --root)
   --bus system|ADDR    serve org.crtos.Manager1 on the system bus or at a D-Bus address
   --admin-group NAME   members of this group may change state over D-Bus (besides root)
   --metrics-file PATH  write Prometheus metrics there on every change, for node_exporter's

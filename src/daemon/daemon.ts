@@ -65,7 +65,10 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
     host,
     loadUnits: () => loadUnits({ directories }).finally(() => loads++),
     store: fileStateStore(stateDir),
-    masks: fileMaskStore({ persistent: resolve(o.maskDir ?? DEFAULT_PERSISTENT_MASK_DIR), runtime: join(stateDir, 'mask') }),
+    // The default mask directory is the machine's /etc, so it lies under --root like every other
+    // machine path: a daemon on a simulated machine (the demo, the tests) never reads or writes
+    // the host's masks. An explicit --mask-dir is taken as given, as --state-dir is.
+    masks: fileMaskStore({ persistent: o.maskDir === undefined ? join(root, DEFAULT_PERSISTENT_MASK_DIR) : resolve(o.maskDir), runtime: join(stateDir, 'mask') }),
     unitDirectories: directories,
     version: VERSION,
     pollIntervalMs: o.once ? 0 : o.pollIntervalMs,
