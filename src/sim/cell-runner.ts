@@ -7,7 +7,12 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { existsSync } from 'node:fs';
-import { appendLog, readDescription, readState, updateState } from './store.js';
+import { join } from 'node:path';
+import type { MachineDescription } from './description.js';
+import type { SimCell } from './state.js';
+import { appendLog, readDescription, readState, updateState, writeAtomic } from './store.js';
+import { modeOf, statisticsFiles } from './render.js';
+import { STATISTICS_REFRESH_MS } from './statistics.js';
 import { readFaults, takeCellFailure, type SimCellFailure } from './faults.js';
 import { failCell } from './jailhouse-driver.js';
 
@@ -50,6 +55,20 @@ export async function runCellRunner(dir: string, name: string, token: string): P
       server.listen(endpoint.port, endpoint.host, () => resolve());
     });
   }
+  let lastRefresh = 0;
+  /** The exit counters grow while the cell runs: rewritten here, the cell's files only. */
+  const refreshStatistics = (root: string, cell: SimCell, description: MachineDescription) => {
+    const now = Date.now();
+    if (now - lastRefresh < STATISTICS_REFRESH_MS) return;
+    lastRefresh = now;
+    for (const [rel, content] of Object.entries(statisticsFiles(cell, description, now))) {
+      try {
+        writeAtomic(join(root, rel), content ?? '', modeOf(rel));
+      } catch {
+        // The cell's directory went (a destroy): nothing to count any more.
+      }
+    }
+  };
   let stopping = false;
   const stop = (code: number) => {
     if (stopping) return;
@@ -72,6 +91,7 @@ export async function runCellRunner(dir: string, name: string, token: string): P
     const cell = state.jailhouse.cells.find((c) => c.name === name);
     if (!cell || cell.runToken !== token || (cell.state !== 'running' && cell.state !== 'running/locked')) return stop(0);
     const startedAt = cell.startedAt ?? 0;
+    refreshStatistics(dir, cell, d);
     const isDue = (f: SimCellFailure) => {
       if (f.cell !== name || f.atStart) return false;
       // A failure at a wall-clock time hits the run that was going at that time, not later restarts.

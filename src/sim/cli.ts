@@ -26,10 +26,12 @@ export interface SimCliIo {
 }
 
 const USAGE = `Usage: crtos-sim COMMAND DIR ...
-  create DIR [--example crtos|rtmux|remoteproc|fleet-arm64|linux-only] [--machine FILE]
+  create DIR [--example crtos|rtmux|remoteproc|fleet-arm64|linux-only] [--machine FILE] [--fast-timings]
                                      make a simulated machine: the cRTOS example (default), the
                                      RTMux or the remoteproc (i.MX8M) one, or units/fleet's arm64
-                                     Jailhouse board or gateway without Jailhouse, FILE's description
+                                     Jailhouse board or gateway without Jailhouse, FILE's description;
+                                     its destroy and disable take the real hypervisor's times unless
+                                     --fast-timings (the test helpers' defaults)
                                      (JSON or YAML) merged over it; a remoteproc machine's sysfs
                                      stays mounted until \`destroy\`
   destroy DIR                        power the machine off (unmount its sysfs) and remove it
@@ -87,6 +89,9 @@ export async function runSimCli(argv: string[], io: SimCliIo): Promise<number> {
         const description = file === undefined ? undefined : readDescriptionFile(file, io);
         if (description === null) return 1;
         const machine = await createSimMachine(dir, { ...base, ...description }, { persistent: true });
+        // From the command line the machine behaves as the real one did; tests create theirs
+        // through createSimMachine, with DEFAULT_TIMINGS, so the suite does not wait out real phases.
+        if (!rest.includes('--fast-timings')) await machine.setTimings(REAL_TIMINGS);
         io.out(`created simulated machine in ${machine.dir}\n`);
         const endpoint = machine.readinessEndpoint();
         if (endpoint) io.out(`readiness endpoint of nuttx: ${endpoint.host}:${endpoint.port}\n`);

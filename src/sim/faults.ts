@@ -100,12 +100,22 @@ export interface SimTimings {
    * is still there for this long. Real: about 1 s.
    */
   disableMs?: number;
+  /**
+   * How long one round of the hypervisor's polling for a cell's reply takes (ns): a silent cell
+   * with msg_reply_timeout N turns `failed` N rounds after the message, as the real hypervisor
+   * counts the timeout in polling rounds, not in time. Not measured on the real machine: the
+   * order of a loop reading the comm region with cpu_relax().
+   */
+  replyPollNs?: number;
 }
 
 /** What the real hypervisor showed (upstream Jailhouse on QEMU arm64, 16 CPUs). */
-export const REAL_TIMINGS: Required<SimTimings> = { destroyMs: 500, disableMs: 1000 };
-/** Used where faults.json sets none. */
-export const DEFAULT_TIMINGS: Required<SimTimings> = { destroyMs: 20, disableMs: 50 };
+export const REAL_TIMINGS: Required<SimTimings> = { destroyMs: 500, disableMs: 1000, replyPollNs: 100 };
+/**
+ * Used where faults.json sets none: short, so that the test suite does not wait out real
+ * hypervisor phases (`crtos-sim create` sets REAL_TIMINGS unless given --fast-timings).
+ */
+export const DEFAULT_TIMINGS: Required<SimTimings> = { destroyMs: 20, disableMs: 50, replyPollNs: 100 };
 export const TIMING_NAMES = ['destroy', 'disable'] as const;
 
 export interface SimFaultFile {

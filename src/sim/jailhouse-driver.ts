@@ -15,6 +15,8 @@ import type { MachineDescription } from './description.js';
 import type { SimCell, SimPendingStep, SimState } from './state.js';
 import type { SimTimings } from './faults.js';
 import { registerIvshmem, rootIvshmemDevices } from './ivshmem.js';
+import { cellPoolPages, poolsAtEnable } from './pools.js';
+import { bootLog, printk, poolUsage } from './console.js';
 
 /** Durations of the slow phases (see SimTimings). */
 export type PhaseTimings = Required<SimTimings>;
@@ -27,7 +29,10 @@ export interface DriverResult {
   stopRunners?: SimCell[];
   /** A cell that was started: its runner must be launched. */
   started?: SimCell;
-  /** The ioctl blocks forever (a cell that never answers, with msg_reply_timeout 0). */
+  /**
+   * The ioctl blocks forever (a cell that never answers, with msg_reply_timeout 0); with
+   * `state.jailhouse.frozen` set, so does the whole root side (every later tool and sysfs change).
+   */
   hang?: boolean;
   /** Cells that turned `failed` as a side effect (a start that faulted at once, a reconfiguration message unanswered). */
   failed?: { cell: string; why: 'at start' | 'reconfiguration message unanswered' }[];
@@ -59,7 +64,7 @@ function decodeCell(bytes: Uint8Array, decoded: DecodeResult, d: MachineDescript
 /** Decoders and lookups answer with either their value or a DriverResult carrying the errno. */
 const isResult = (x: object): x is DriverResult => !('kind' in x) && !('cpus' in x);
 
-export function enable(state: SimState, d: MachineDescription, decoded: DecodeResult, configPath: string): DriverResult {
+export function enable(state: SimState, d: MachineDescription, decoded: DecodeResult, configPath: string, configBytes = 0, now = Date.now()): DriverResult {
   // Signature, revision and architecture are checked before "already enabled".
   const config = decodeSystem(decoded, d);
   if (isResult(config)) return config;
@@ -79,22 +84,25 @@ export function enable(state: SimState, d: MachineDescription, decoded: DecodeRe
   // The hypervisor sets up the root cell's virtual PCI devices before it activates; a refusal
   // fails the enable, and the console keeps what it printed until then.
   const links = registerIvshmem(config.rootCell, config.rootCell.name, []);
-  const initializing = `\nInitializing Jailhouse hypervisor on CPU ${rootCpus[0] ?? 0}\n${links.console}`;
+  const pools = poolsAtEnable(config, configBytes);
+  const boot = bootLog(config, rootCpus, pools);
   jh.consolePermitted = config.flags.includes('VIRTUAL_DEBUG_CONSOLE');
   if (links.errno) {
     // The driver keeps the console of a failed enable.
     jh.everEnabled = true;
-    jh.console = initializing;
+    printk(state, `${boot.early}${links.console}`);
     return fail(links.errno, links.why);
   }
   jh.enabled = true;
   jh.everEnabled = true;
+  jh.enabledAt = now;
+  jh.pools = pools;
   jh.rootName = config.rootCell.name;
   jh.rootCpus = rootCpus;
   jh.ivshmem = rootIvshmemDevices(config, d);
   jh.cells = [];
   jh.systemConfigPath = configPath;
-  jh.console = `${initializing}Activating hypervisor\n`;
+  printk(state, `${boot.early}${links.console}${boot.late}`);
   pinJailhouseModule(state, +1);
   const m = state.modules.find((x) => x.name === 'jailhouse');
   if (m) m.hypervisorCore = true;
@@ -117,12 +125,12 @@ export function disable(state: SimState, timings: PhaseTimings, now: number): Dr
   const rootCpus = new Set(jh.rootCpus);
   const online = new Set(state.cpusOnline);
   const scheduled = (r: DriverResult): DriverResult => {
-    const applied = advance(state, now);
-    return { ...r, ...merge(applied, r) };
+    const applied = advance(state, now, timings);
+    return { ...r, ...merge(applied, r), ...(applied.hang ? { hang: true, kernelLog: applied.kernelLog } : {}) };
   };
   for (const cell of [...jh.cells]) {
     if (jh.cells.some((c) => c !== cell && !doomed.has(c) && c.state === 'running/locked')) return scheduled({ errno: 'EPERM' });
-    const refused = askShutdown(cell);
+    const refused = askShutdown(state, cell);
     if (refused) return scheduled(refused);
     doomed.add(cell);
     for (const cpu of cell.cpus) rootCpus.add(cpu);
@@ -143,7 +151,7 @@ function merge(a: Advanced, b: DriverResult): Pick<DriverResult, 'stopRunners' |
   return { ...(stopRunners.length > 0 ? { stopRunners } : {}), ...(failed.length > 0 ? { failed } : {}) };
 }
 
-export function createCell(state: SimState, d: MachineDescription, bytes: Uint8Array, decoded: DecodeResult, configPath: string): DriverResult {
+export function createCell(state: SimState, d: MachineDescription, bytes: Uint8Array, decoded: DecodeResult, configPath: string, timings: PhaseTimings): DriverResult {
   const jh = state.jailhouse;
   if (!jh.enabled) return fail('EINVAL');
   const config = decodeCell(bytes, decoded, d);
@@ -160,7 +168,7 @@ export function createCell(state: SimState, d: MachineDescription, bytes: Uint8A
   if (bytes.length > 16 * 4096) return fail('E2BIG');
   const registered = [...jh.ivshmem.map((e) => ({ bdf: e.bdf, id: e.id, cell: jh.rootName })), ...jh.cells.flatMap((c) => c.ivshmem.map((e) => ({ ...e, cell: c.name })))];
   const links = registerIvshmem(config, name, registered);
-  jh.console += links.console;
+  printk(state, links.console);
   if (links.errno) return fail(links.errno, links.why);
   let id = 1;
   while (jh.cells.some((c) => c.id === id)) id++;
@@ -182,33 +190,46 @@ export function createCell(state: SimState, d: MachineDescription, bytes: Uint8A
     images: [],
     configPath,
     ivshmem: links.endpoints,
+    poolPages: cellPoolPages(config, bytes.length, d.arch),
   };
   jh.cells.push(cell);
   jh.cells.sort((a, b) => a.id - b.id);
-  const reconfig = reconfigCompleted(state, cell);
+  // The hypervisor tells the other cells before it prints the creation.
+  const reconfig = reconfigCompleted(state, cell, timings);
+  const created = `Created cell "${name}"\n${poolUsage(state, 'after cell creation')}`;
+  // After the replies it waits for, if any.
+  if (jh.pending) schedule(state, 0, { kind: 'printk', text: created });
+  else printk(state, created);
   return { kernelLog: `Created Jailhouse cell "${name}"`, ...reconfig };
 }
 
 /**
  * After a create or destroy the hypervisor sends RECONFIG_COMPLETED to every other non-passive
- * cell that is not shut down or failed, and waits for its reply. A cell that never answers turns
- * `failed` after its msg_reply_timeout, with an empty failed-CPU list (its CPUs were suspended, not
- * parked by a fault), as the real hypervisor showed. With msg_reply_timeout 0 the real hypervisor
- * waits forever; that case is not modelled here (the operation goes on, the cell stays as it is).
+ * cell that is not shut down or failed, and polls for its reply. A cell that never answers turns
+ * `failed` once its msg_reply_timeout polling rounds are over (a step `replyMs(cell)` later, the
+ * command holding the driver mutex meanwhile), with an empty failed-CPU list (its CPUs were
+ * suspended, not parked by a fault), as the real hypervisor showed. With msg_reply_timeout 0 the
+ * hypervisor polls forever with every root CPU suspended: the root side freezes for good.
  */
-function reconfigCompleted(state: SimState, changed: SimCell): Pick<DriverResult, 'stopRunners' | 'failed'> {
-  const stopRunners: SimCell[] = [];
-  const failed: NonNullable<DriverResult['failed']> = [];
+function reconfigCompleted(state: SimState, changed: SimCell, timings: PhaseTimings): Pick<DriverResult, 'hang' | 'kernelLog'> {
   for (const cell of state.jailhouse.cells) {
     if (cell === changed || cell.passive || ['shut down', 'failed', 'invalid'].includes(cell.state)) continue;
-    if ((cell.reply ?? 'approve') !== 'silent' || BigInt(cell.msgReplyTimeout ?? '0') === 0n) continue;
-    stopRunners.push({ ...cell });
-    cell.state = 'failed';
-    cell.failedCpus = [];
-    delete cell.runnerPid;
-    failed.push({ cell: cell.name, why: 'reconfiguration message unanswered' });
+    if ((cell.reply ?? 'approve') !== 'silent') continue;
+    if (BigInt(cell.msgReplyTimeout ?? '0') === 0n) return freeze(state, cell, 'the reconfiguration message');
+    schedule(state, replyMs(cell, timings), { kind: 'reply-timeout', cell: cell.id });
   }
-  return { ...(stopRunners.length > 0 ? { stopRunners } : {}), ...(failed.length > 0 ? { failed } : {}) };
+  return {};
+}
+
+/** How long the hypervisor polls a silent cell: msg_reply_timeout rounds of `replyPollNs` each. */
+export function replyMs(cell: SimCell, timings: PhaseTimings): number {
+  return (Number(BigInt(cell.msgReplyTimeout ?? '0')) * timings.replyPollNs) / 1e6;
+}
+
+/** The root side stops for good: the management call never returns (see SimState.jailhouse.frozen). */
+function freeze(state: SimState, cell: SimCell, what: string): Pick<DriverResult, 'hang' | 'kernelLog'> {
+  state.jailhouse.frozen ??= { cell: cell.name, by: what, at: Date.now() };
+  return { hang: true, kernelLog: `waiting for cell "${cell.name}" to answer ${what}` };
 }
 
 /** The cell a command names, or the errno the driver answers with. Root cell → EINVAL. */
@@ -231,23 +252,26 @@ export interface ImageToLoad {
  * hypervisor asks it. A denial is EPERM; no answer blocks forever with msg_reply_timeout 0,
  * otherwise the cell is set to failed when the timeout expires and the operation goes on.
  */
-function askShutdown(cell: SimCell): DriverResult | undefined {
+function askShutdown(state: SimState, cell: SimCell): DriverResult | undefined {
   if (cell.passive || cell.state === 'shut down' || cell.state === 'failed') return undefined;
   const reply = cell.reply ?? 'approve';
   if (reply === 'approve') return undefined;
   if (reply === 'deny') return fail('EPERM', `cell "${cell.name}" denied the shutdown request`);
-  if (BigInt(cell.msgReplyTimeout ?? '0') === 0n) return { hang: true, kernelLog: `waiting for cell "${cell.name}" to answer the shutdown request` };
+  if (BigInt(cell.msgReplyTimeout ?? '0') === 0n) return freeze(state, cell, 'the shutdown request');
+  // The timeout expired: suspended and failed, no CPU of it parked by a fault.
+  printk(state, 'Timeout expired while waiting for reply from target cell\n');
   cell.state = 'failed';
-  cell.failedCpus = [...cell.cpus];
+  cell.failedCpus = [];
   return undefined;
 }
 
 export function loadCell(state: SimState, ref: CellRef, images: ImageToLoad[]): DriverResult {
   const cell = findCell(state, ref);
   if (isResult(cell)) return cell;
-  const refused = askShutdown(cell);
+  const refused = askShutdown(state, cell);
   if (refused) return refused;
   const wasRunning = cell.state === 'running' || cell.state === 'running/locked';
+  if (cell.state !== 'shut down') printk(state, `Cell "${cell.name}" can be loaded\n`);
   // SET_LOADABLE: parks the CPUs, clears failed flags, state `shut down`.
   cell.state = 'shut down';
   cell.failedCpus = [];
@@ -275,7 +299,7 @@ export function startCell(state: SimState, ref: CellRef, now: number, faultsAtSt
   const cell = findCell(state, ref);
   if (isResult(cell)) return cell;
   // Starting a running cell restarts it: the cell is asked first.
-  const refused = askShutdown(cell);
+  const refused = askShutdown(state, cell);
   if (refused) return refused;
   const stopRunners = cell.runnerPid !== undefined ? [{ ...cell }] : [];
   cell.state = 'running';
@@ -283,6 +307,7 @@ export function startCell(state: SimState, ref: CellRef, now: number, faultsAtSt
   cell.runToken = randomUUID();
   cell.startedAt = now;
   delete cell.runnerPid;
+  printk(state, `Started cell "${cell.name}"\n`);
   if (faultsAtStart?.(cell.name)) {
     cell.state = 'failed';
     cell.failedCpus = [...cell.cpus];
@@ -295,11 +320,12 @@ export function destroyCell(state: SimState, ref: CellRef, timings: PhaseTimings
   const cell = findCell(state, ref);
   if (isResult(cell)) return cell;
   if (state.jailhouse.cells.some((c) => c !== cell && c.state === 'running/locked')) return fail('EPERM');
-  const refused = askShutdown(cell);
+  const refused = askShutdown(state, cell);
   if (refused) return refused;
   scheduleDestroy(state, cell, timings.destroyMs);
   const r: DriverResult = { kernelLog: `Destroyed Jailhouse cell "${cell.name}"` };
-  return { ...r, ...merge(advance(state, now), r) };
+  const applied = advance(state, now, timings);
+  return { ...r, ...merge(applied, r), ...(applied.hang ? { hang: true, kernelLog: applied.kernelLog } : {}) };
 }
 
 /**
@@ -325,6 +351,9 @@ export interface Advanced {
   next?: number;
   stopRunners: SimCell[];
   failed: NonNullable<DriverResult['failed']>;
+  /** A step froze the root side (a reconfiguration message to a silent cell without reply timeout). */
+  hang?: boolean;
+  kernelLog?: string;
 }
 
 /**
@@ -332,7 +361,7 @@ export interface Advanced {
  * `afterMs` after `now`, so each phase is visible for its whole duration even when a step is
  * applied late.
  */
-export function advance(state: SimState, now: number): Advanced {
+export function advance(state: SimState, now: number, timings: PhaseTimings): Advanced {
   const jh = state.jailhouse;
   const pending = jh.pending ?? [];
   const out: Advanced = { stopRunners: [], failed: [] };
@@ -348,13 +377,11 @@ export function advance(state: SimState, now: number): Advanced {
         const cell = jh.cells.find((c) => c.id === action.cell);
         if (!cell) break;
         out.stopRunners.push({ ...cell });
+        printk(state, `Closing cell "${cell.name}"\n`);
         cell.state = 'invalid';
         cell.failedCpus = [];
         delete cell.runToken;
         delete cell.runnerPid;
-        const r = reconfigCompleted(state, cell);
-        out.stopRunners.push(...(r.stopRunners ?? []));
-        out.failed.push(...(r.failed ?? []));
         break;
       }
       case 'cpu-online': {
@@ -366,17 +393,38 @@ export function advance(state: SimState, now: number): Advanced {
       }
       case 'cell-gone': {
         const cell = jh.cells.find((c) => c.id === action.cell);
-        if (cell) destroyInPlace(state, cell);
+        if (!cell) break;
+        destroyInPlace(state, cell);
+        printk(state, poolUsage(state, 'after cell destruction'));
+        // Then the remaining cells are told (cell_reconfig_completed).
+        const r = reconfigCompleted(state, cell, timings);
+        if (r.hang) return { ...out, ...r };
         break;
       }
+      case 'reply-timeout': {
+        const cell = jh.cells.find((c) => c.id === action.cell);
+        // Answered meanwhile by stopping or failing on its own: the hypervisor stops polling.
+        if (!cell || !['running', 'running/locked'].includes(cell.state)) break;
+        printk(state, 'Timeout expired while waiting for reply from target cell\n');
+        out.stopRunners.push({ ...cell });
+        cell.state = 'failed';
+        cell.failedCpus = [];
+        delete cell.runnerPid;
+        out.failed.push({ cell: cell.name, why: 'reconfiguration message unanswered' });
+        break;
+      }
+      case 'printk':
+        printk(state, action.text);
+        break;
       case 'root-devices-gone':
         for (const dev of jh.ivshmem) dev.present = false;
         break;
       case 'disabled':
+        printk(state, `Shutting down hypervisor\n${jh.rootCpus.map((c) => ` Releasing CPU ${c}\n`).join('')}`);
         jh.enabled = false;
         jh.rootCpus = [];
         jh.ivshmem = [];
-        jh.console += 'Shutting down hypervisor\n';
+        delete jh.pools;
         pinJailhouseModule(state, -1);
         break;
     }

@@ -359,7 +359,9 @@ export function openSimMachine(dirArg: string): SimMachine {
 export async function destroySimMachine(dir: string): Promise<void> {
   if (existsSync(paths.description(dir))) await openSimMachine(dir).dispose();
   for (const mountpoint of fuseMountsUnder(dir)) unmount(mountpoint, { lazy: true });
-  await rm(dir, { recursive: true, force: true });
+  // Stand-ins blocked by a frozen root side or a hung ioctl notice the directory going and end;
+  // one may still drop a lock file meanwhile, hence the retries (ENOTEMPTY).
+  await rm(dir, { recursive: true, force: true, maxRetries: 10, retryDelay: 20 });
 }
 
 export async function readMachineLog(dir: string): Promise<SimLogEntry[]> {

@@ -7,18 +7,28 @@ import { formatCpuList, formatCpuMask } from '../host/parse.js';
 import { parameterDeclaration, type MachineDescription } from './description.js';
 import { renderIdentity } from './identity.js';
 import { IVSHMEM_DEVICE_ID, IVSHMEM_VENDOR_ID, pciDeviceName } from './ivshmem.js';
-import { deviceNodes, pciDevices, type SimState } from './state.js';
+import { deviceNodes, pciDevices, type SimCell, type SimState } from './state.js';
+import { memUsed } from './console.js';
+import { cpuStatistics, STATISTICS_REFRESH_MS, sumStatistics } from './statistics.js';
 
+/** Path → content; null for a directory; a symbolic link as symlink(target). */
 export type RenderedTree = Record<string, string | null>;
 
 const JH = 'sys/devices/jailhouse';
 
+/** No sysfs text starts with a NUL: what follows it is a link target. */
+const SYMLINK = '\0symlink:';
+export const symlink = (target: string): string => `${SYMLINK}${target}`;
+export const symlinkTarget = (content: string): string | undefined => (content.startsWith(SYMLINK) ? content.slice(SYMLINK.length) : undefined);
+
 /**
  * File mode of a rendered file, or undefined for the default: the driver's sysfs attributes are
- * read-only (`-r--r--r--`), its `core` is 0400, as on the real machine.
+ * read-only (`-r--r--r--`), its `core` is 0400, `uevent` (writing it replays the event) 0644, as
+ * on the real machine.
  */
 export function modeOf(rel: string): number | undefined {
   if (!rel.startsWith(`${JH}/`)) return undefined;
+  if (rel === `${JH}/uevent`) return 0o644;
   return rel === `${JH}/core` ? 0o400 : 0o444;
 }
 
@@ -32,13 +42,13 @@ export function moduleEffects(d: MachineDescription): Map<string, string | undef
   return new Map(d.modules.map((m) => [m.name, m.effect]));
 }
 
-export function render(state: SimState, d: MachineDescription): RenderedTree {
+export function render(state: SimState, d: MachineDescription, now = Date.now()): RenderedTree {
   const out: RenderedTree = { ...renderIdentity(d) };
   renderCpus(out, state, d);
   renderModules(out, state, d);
   renderPci(out, state);
   const effects = moduleEffects(d);
-  if (state.modules.some((m) => effects.get(m.name) === 'jailhouse')) renderJailhouse(out, state, d);
+  if (state.modules.some((m) => effects.get(m.name) === 'jailhouse')) renderJailhouse(out, state, d, now);
   for (const node of deviceNodes(state, effects)) out[node] = '';
   return out;
 }
@@ -96,21 +106,24 @@ function renderPci(out: RenderedTree, state: SimState): void {
   }
 }
 
-function renderJailhouse(out: RenderedTree, state: SimState, d: MachineDescription): void {
+function renderJailhouse(out: RenderedTree, state: SimState, d: MachineDescription, now: number): void {
   const jh = state.jailhouse;
+  // The driver's root device: its uevent file, and the link to the module that registered it.
+  out[`${JH}/uevent`] = '';
+  out[`${JH}/module`] = symlink('../../module/jailhouse');
   // Created by the first enable, kept after disable, gone with the module.
   if (state.modules.some((m) => m.hypervisorCore)) out[`${JH}/core`] = CORE_PLACEHOLDER;
-  const pages = jh.enabled ? Number(BigInt(d.hypervisorMemory.size) / 4096n) : 0;
+  const pools = jh.enabled ? jh.pools : undefined;
   out[`${JH}/enabled`] = jh.enabled ? '1\n' : '0\n';
-  out[`${JH}/mem_pool_size`] = `${jh.enabled ? Math.floor(pages * 0.9) : 0}\n`;
-  out[`${JH}/mem_pool_used`] = `${jh.enabled ? 100 + jh.cells.length * 40 : 0}\n`;
-  out[`${JH}/remap_pool_size`] = `${jh.enabled ? 16384 : 0}\n`;
-  out[`${JH}/remap_pool_used`] = `${jh.enabled ? 20 + jh.cells.length * 5 : 0}\n`;
+  out[`${JH}/mem_pool_size`] = `${pools?.memPages ?? 0}\n`;
+  out[`${JH}/mem_pool_used`] = `${pools ? memUsed(state) : 0}\n`;
+  out[`${JH}/remap_pool_size`] = `${pools?.remapPages ?? 0}\n`;
+  out[`${JH}/remap_pool_used`] = `${pools?.remapUsed ?? 0}\n`;
   out[`${JH}/console`] = jh.console;
   out[`${JH}/cells`] = null;
   if (!jh.enabled) return;
-  const cells = [{ id: 0, name: jh.rootName, state: 'running', cpus: jh.rootCpus, failedCpus: [] as number[] }, ...jh.cells];
-  for (const cell of cells) {
+  const root = { id: 0, name: jh.rootName, state: 'running' as const, cpus: jh.rootCpus, failedCpus: [] as number[], ...(jh.enabledAt !== undefined ? { startedAt: jh.enabledAt } : {}) };
+  for (const cell of [root, ...jh.cells]) {
     const dir = `${JH}/cells/${cell.id}`;
     out[`${dir}/name`] = `${cell.name}\n`;
     out[`${dir}/state`] = `${cell.state}\n`;
@@ -118,7 +131,23 @@ function renderJailhouse(out: RenderedTree, state: SimState, d: MachineDescripti
     out[`${dir}/cpus_assigned_list`] = `${formatCpuList(cell.cpus)}\n`;
     out[`${dir}/cpus_failed`] = `${formatCpuMask(cell.failedCpus, d.cpus)}\n`;
     out[`${dir}/cpus_failed_list`] = `${formatCpuList(cell.failedCpus)}\n`;
-    out[`${dir}/statistics/vmexits_total`] = '0\n';
-    for (const cpu of cell.cpus) out[`${dir}/statistics/cpu${cpu}/vmexits_total`] = '0\n';
+    Object.assign(out, statisticsFiles(cell, d, now));
   }
+}
+
+/**
+ * A cell's `statistics/` (the sum over its CPUs) and `statistics/cpuN/`, each counter a file, as
+ * the driver shows them; also rewritten by a running cell's runner every STATISTICS_REFRESH_MS,
+ * so they grow while it runs.
+ */
+export function statisticsFiles(cell: Pick<SimCell, 'id' | 'cpus' | 'state' | 'startedAt'>, d: MachineDescription, now: number): RenderedTree {
+  const out: RenderedTree = {};
+  const dir = `${JH}/cells/${cell.id}/statistics`;
+  const running = cell.state === 'running' || cell.state === 'running/locked';
+  // Whole refresh periods only, so that a render in between rewrites nothing.
+  const elapsed = running && cell.startedAt !== undefined ? Math.floor((now - cell.startedAt) / STATISTICS_REFRESH_MS) * STATISTICS_REFRESH_MS : 0;
+  const perCpu = cell.cpus.map((cpu) => ({ cpu, counters: cpuStatistics(d.arch, cell.id === 0, running || cell.startedAt !== undefined, elapsed) }));
+  for (const [name, value] of Object.entries(sumStatistics(perCpu.map((c) => c.counters)))) out[`${dir}/${name}`] = `${value}\n`;
+  for (const { cpu, counters } of perCpu) for (const [name, value] of Object.entries(counters)) out[`${dir}/cpu${cpu}/${name}`] = `${value}\n`;
+  return out;
 }

@@ -29,7 +29,11 @@ export interface SimPendingStep {
     | { kind: 'cpu-online'; cell: number; cpu: number }
     | { kind: 'cell-gone'; cell: number }
     | { kind: 'root-devices-gone' }
-    | { kind: 'disabled' };
+    | { kind: 'disabled' }
+    /** The hypervisor gave up waiting for a cell's reply (msg_reply_timeout expired): the cell is `failed`. */
+    | { kind: 'reply-timeout'; cell: number }
+    /** A console message that follows the steps before it. */
+    | { kind: 'printk'; text: string };
 }
 
 /** approve: let it happen; deny: refuse (EPERM); silent: never answer (wait, or fail the cell after msg_reply_timeout). */
@@ -60,6 +64,8 @@ export interface SimCell {
   configPath: string;
   /** The cell's ends of ivshmem links, as the hypervisor registered them at create. */
   ivshmem: SimIvshmemEndpoint[];
+  /** Pages of the hypervisor's memory pool the cell holds (its structure and page tables), freed at destroy. */
+  poolPages?: number;
 }
 
 /** One end of an ivshmem link in the hypervisor: the link is its bdf, the end its shmem_dev_id. */
@@ -92,6 +98,14 @@ export interface SimIvshmemDevice extends SimIvshmemEndpoint {
   stateTable: SimShmemSection;
   rw: SimShmemSection;
   outputs: SimShmemSection[];
+}
+
+/** mem_pool and remap_pool, in pages: their sizes, and what was in use once the enable was over. */
+export interface SimPools {
+  memPages: number;
+  memUsedAtEnable: number;
+  remapPages: number;
+  remapUsed: number;
 }
 
 export interface SimModule {
@@ -139,7 +153,17 @@ export interface SimState {
     /** ivshmem devices of the root cell, registered at enable, until the disable is over. */
     ivshmem: SimIvshmemDevice[];
     cells: SimCell[];
+    /** The hypervisor's console: a 2 KB ring, so it holds the last 2048 bytes printed. */
     console: string;
+    /** Epoch ms of the last enable: the root cell's statistics count from then. */
+    enabledAt?: number;
+    /** The page pools as the hypervisor sized them at enable (pools.ts). */
+    pools?: SimPools;
+    /**
+     * The root side is frozen for good: a management call waits forever for a cell that never
+     * answers and has no reply timeout, with every root CPU suspended. Set once, never cleared.
+     */
+    frozen?: { cell: string; by: string; at: number };
     /** The system config sets VIRTUAL_DEBUG_CONSOLE (else reading the console is EPERM). */
     consolePermitted?: boolean;
     systemConfigPath?: string;

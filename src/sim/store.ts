@@ -3,11 +3,11 @@
  * and the locks that make concurrent stand-in tools behave like one kernel. Synchronous on
  * purpose: each stand-in is a short-lived process doing one operation.
  */
-import { appendFileSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, writeFileSync, readdirSync } from 'node:fs';
+import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { MachineDescription } from './description.js';
 import { applyDerived, type SimState } from './state.js';
-import { modeOf, moduleEffects, render, type RenderedTree } from './render.js';
+import { modeOf, moduleEffects, render, symlinkTarget, type RenderedTree } from './render.js';
 import { renderedEncoding } from './identity.js';
 
 export const paths = {
@@ -18,6 +18,8 @@ export const paths = {
   lock: (dir: string, name: string) => join(dir, '.sim', `${name}.lock`),
   /** Present while process `pid` waits for the lock `name` (the driver mutex only). */
   lockWaiter: (dir: string, name: string, pid: number) => join(dir, '.sim', `${name}.lock.waiting.${pid}`),
+  /** Present once the root side froze (SimState.jailhouse.frozen), holding the pid of the call that froze it. */
+  frozen: (dir: string) => join(dir, '.sim', 'frozen'),
 };
 
 export function readDescription(dir: string): MachineDescription {
@@ -163,11 +165,46 @@ export function updateState<T>(dir: string, fn: (state: SimState, d: MachineDesc
 
 /** Writes state and brings the rendered files in line with it. Call with the state lock held. */
 export function commitState(dir: string, state: SimState, d: MachineDescription): void {
+  blockWhileFrozen(dir);
   applyDerived(state, moduleEffects(d));
   const tree = render(state, d);
   syncTree(dir, state.rendered, tree);
   state.rendered = tree;
   writeAtomic(paths.state(dir), JSON.stringify(state));
+  if (state.jailhouse.frozen && !existsSync(paths.frozen(dir))) writeFileSync(paths.frozen(dir), String(process.pid));
+}
+
+/** Whether a process other than the one that froze it finds the root side frozen. */
+function frozenForMe(dir: string): boolean {
+  try {
+    return readFileSync(paths.frozen(dir), 'utf8') !== String(process.pid);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A frozen root side runs nothing: a change of its state (and so of sysfs) waits for good, until
+ * the machine directory is removed (then it fails, so a test can always clean up).
+ */
+function blockWhileFrozen(dir: string): void {
+  if (!frozenForMe(dir)) return;
+  while (existsSync(dir)) sleepSync(100);
+  throw new Error(`the simulated machine in ${dir} was destroyed while its root side was frozen`);
+}
+
+/** The same for a stand-in tool about to run: it waits (without blocking an in-process caller's event loop). */
+export async function waitWhileFrozen(dir: string): Promise<void> {
+  if (!frozenForMe(dir)) return;
+  // Said in a file, as a task stuck in the kernel shows in its state: a test waits for that.
+  const waiter = `${paths.frozen(dir)}.waiting.${process.pid}`;
+  try {
+    writeFileSync(waiter, '');
+  } catch {
+    // The machine went meanwhile.
+  }
+  while (existsSync(dir)) await sleep(100);
+  throw new Error(`the simulated machine in ${dir} was destroyed while its root side was frozen`);
 }
 
 /** Writes what changed, removes what disappeared (and directories left empty by that). */
@@ -180,6 +217,12 @@ export function syncTree(dir: string, previous: RenderedTree, next: RenderedTree
     }
     if (previous[rel] === content) continue;
     mkdirSync(dirname(full), { recursive: true });
+    const target = symlinkTarget(content);
+    if (target !== undefined) {
+      rmSync(full, { force: true });
+      symlinkSync(target, full);
+      continue;
+    }
     writeAtomic(full, Buffer.from(content, renderedEncoding(rel)), modeOf(rel));
   }
   const removed = Object.keys(previous).filter((rel) => !(rel in next));

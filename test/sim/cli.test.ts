@@ -45,6 +45,8 @@ describe('crtos-sim', () => {
       faults: [{ op: 'jailhouse enable', errno: 'EBUSY', times: 2, target: 'sysconfig.cell' }],
       latencies: { insmod: 25 },
       cellFailures: [{ cell: 'nuttx', afterStartMs: 1000 }],
+      // Made from the command line, the machine takes the real hypervisor's times.
+      timings: { destroyMs: 500, disableMs: 1000, replyPollNs: 100 },
     });
     await m.runInProcess('modprobe', ['jailhouse']);
     const log = await sim('log', dir);
@@ -55,17 +57,23 @@ describe('crtos-sim', () => {
     expect(await m.faults()).toEqual({ faults: [], latencies: {}, cellFailures: [] });
   });
 
+  it('create --fast-timings leaves the short defaults the test helpers use', async () => {
+    const dir = newDir();
+    expect((await sim('create', dir, '--fast-timings')).code).toBe(0);
+    expect((await openSimMachine(dir).faults()).timings).toBeUndefined();
+  });
+
   it('sets a failure inside the start, the phase timings, and clears them', async () => {
     const dir = newDir();
     expect((await sim('create', dir)).code).toBe(0);
     expect((await sim('fault', dir, '--fail-cell', 'nuttx', '--at-start', '--times', '1')).code).toBe(0);
     expect((await sim('fault', dir, '--timing', 'destroy=300')).code).toBe(0);
     const m = openSimMachine(dir);
-    expect(await m.faults()).toEqual({ faults: [], latencies: {}, cellFailures: [{ cell: 'nuttx', atStart: true, times: 1 }], timings: { destroyMs: 300 } });
+    expect(await m.faults()).toEqual({ faults: [], latencies: {}, cellFailures: [{ cell: 'nuttx', atStart: true, times: 1 }], timings: { destroyMs: 300, disableMs: 1000, replyPollNs: 100 } });
     expect((await sim('fault', dir, '--real-timings')).code).toBe(0);
-    expect((await m.faults()).timings).toEqual({ destroyMs: 500, disableMs: 1000 });
+    expect((await m.faults()).timings).toEqual({ destroyMs: 500, disableMs: 1000, replyPollNs: 100 });
     expect((await sim('fault', dir, '--timing', 'disable=0')).code).toBe(0);
-    expect((await m.faults()).timings).toEqual({ destroyMs: 500, disableMs: 0 });
+    expect((await m.faults()).timings).toEqual({ destroyMs: 500, disableMs: 0, replyPollNs: 100 });
     // The failure fires inside `cell start`, through the stand-in as crtosd runs it.
     await m.bringUp('loaded');
     expect((await m.run('jailhouse', ['cell', 'start', 'nuttx'])).code).toBe(0);

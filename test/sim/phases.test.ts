@@ -270,7 +270,7 @@ describe.concurrent('timings settings', () => {
     expect(DEFAULT_TIMINGS.destroyMs).toBeGreaterThan(0);
     expect(DEFAULT_TIMINGS.disableMs).toBeGreaterThan(0);
     expect(DEFAULT_TIMINGS.destroyMs + DEFAULT_TIMINGS.disableMs).toBeLessThanOrEqual(100);
-    expect(REAL_TIMINGS).toEqual({ destroyMs: 500, disableMs: 1000 });
+    expect(REAL_TIMINGS).toEqual({ destroyMs: 500, disableMs: 1000, replyPollNs: 100 });
     const m = await tempMachine();
     await m.setTimings({ destroyMs: 0 });
     await m.setTimings({ disableMs: 7 });

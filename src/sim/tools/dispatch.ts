@@ -6,7 +6,7 @@ import { runChrt } from './chrt.js';
 import { runLoader } from './loader.js';
 import { runCellRunner } from '../cell-runner.js';
 import type { ToolContext } from './context.js';
-import { epochNow } from '../store.js';
+import { epochNow, waitWhileFrozen } from '../store.js';
 
 export const STAND_IN_TOOLS = ['jailhouse', 'modprobe', 'insmod', 'rmmod', 'ip', 'chrt'] as const;
 
@@ -25,6 +25,8 @@ export async function runTool(tool: string, args: string[], io: Omit<ToolContext
     io.err(`${tool}: CRTOS_SIM_DIR is not set; run the simulator's tools through the wrappers in DIR/bin\n`);
     return 2;
   }
+  // A machine whose root side froze runs nothing any more (src/sim/README.md, "root freeze").
+  await waitWhileFrozen(io.dir);
   const ctx: ToolContext = { dir: io.dir, env: io.env, out: io.out, err: io.err, args, clock: { start, workStart: epochNow() } };
   switch (tool) {
     case 'jailhouse':

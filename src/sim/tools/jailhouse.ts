@@ -4,7 +4,7 @@
  * checks them case by case.
  * All commands hold the driver mutex for their whole run, so concurrent invocations serialize.
  */
-import { readFileSync, readdirSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { strerror, type ErrnoName } from '../../host/errno.js';
 import { appendLog, epochNow, readDescription, readState, sleep, sleepSync, updateState, withLockAsync } from '../store.js';
@@ -237,11 +237,9 @@ function ioctl(
     const result: driver.DriverResult = injectedErrno ? { errno: injectedErrno } : updateState(ctx.dir, transition);
     act(ctx, op, result);
     if (result.hang) {
-      // The ioctl waits for a cell that never answers, holding the driver mutex, until killed;
-      // what it did before (cells destroyed by a disable) is done.
+      // What it did before (cells destroyed by a disable) is done; then it waits.
       await finishPending(ctx, op);
-      logOperation(ctx, { op, args: ctx.args, result: 'hang', detail: { ...detail, kernelLog: result.kernelLog, pid: process.pid } });
-      for (;;) sleepSync(60_000);
+      hangForever(ctx, op, result.kernelLog, detail);
     }
     if (result.started) launchRunner(ctx.dir, result.started as SimCell);
     await finishPending(ctx, op);
@@ -257,14 +255,28 @@ function ioctl(
 }
 
 /**
+ * The ioctl waits for a cell that never answers, holding the driver mutex, until killed or until
+ * its machine is destroyed (so a test can always clean up). With the root side frozen
+ * (state.jailhouse.frozen), every later stand-in waits too (store.ts).
+ */
+function hangForever(ctx: ToolContext, op: SimOperation, kernelLog: string | undefined, detail: Record<string, unknown>): never {
+  const frozen = readState(ctx.dir).jailhouse.frozen;
+  logOperation(ctx, { op, args: ctx.args, result: 'hang', detail: { ...detail, kernelLog, pid: process.pid, ...(frozen ? { frozen } : {}) } });
+  while (existsSync(ctx.dir)) sleepSync(100);
+  throw new Exit(1);
+}
+
+/**
  * Applies the pending steps of a destroy or disable as each falls due, until none is left: stops
  * the runners of cells the hypervisor dropped, logs cells that failed meanwhile.
  */
 async function finishPending(ctx: ToolContext, op: SimOperation): Promise<void> {
   if (readState(ctx.dir).jailhouse.pending === undefined) return;
   for (;;) {
-    const r = updateState(ctx.dir, (state) => driver.advance(state, Date.now()));
+    const timings = timingsOf(ctx.dir);
+    const r = updateState(ctx.dir, (state) => driver.advance(state, Date.now(), timings));
     act(ctx, op, r);
+    if (r.hang) hangForever(ctx, op, r.kernelLog, {});
     if (r.next === undefined) return;
     await sleep(Math.max(1, r.next - Date.now()));
   }
@@ -284,7 +296,7 @@ async function decode(ctx: ToolContext, bytes: Uint8Array) {
 async function enable(ctx: ToolContext, file: string): Promise<number> {
   const bytes = readInput(ctx, 'jailhouse enable', file);
   const decoded = await decode(ctx, bytes);
-  return ioctl(ctx, 'jailhouse enable', 'JAILHOUSE_ENABLE', [basename(file)], (state, d) => driver.enable(state, d, decoded, file));
+  return ioctl(ctx, 'jailhouse enable', 'JAILHOUSE_ENABLE', [basename(file)], (state, d) => driver.enable(state, d, decoded, file, bytes.length));
 }
 
 async function create(ctx: ToolContext, file: string): Promise<number> {
@@ -293,7 +305,8 @@ async function create(ctx: ToolContext, file: string): Promise<number> {
   // A fault may name the file or the cell it describes.
   const name = decoded.ok && decoded.config.kind === 'cell' ? decoded.config.name : undefined;
   const targets = name === undefined ? [basename(file)] : [basename(file), name];
-  return ioctl(ctx, 'jailhouse cell create', 'JAILHOUSE_CELL_CREATE', targets, (state, d) => driver.createCell(state, d, bytes, decoded, file), name === undefined ? {} : { cell: name });
+  const timings = timingsOf(ctx.dir);
+  return ioctl(ctx, 'jailhouse cell create', 'JAILHOUSE_CELL_CREATE', targets, (state, d) => driver.createCell(state, d, bytes, decoded, file, timings), name === undefined ? {} : { cell: name });
 }
 
 function load(ctx: ToolContext): Promise<number> {

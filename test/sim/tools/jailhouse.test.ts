@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { encodeConfig, type PciDevice } from '../../../src/jailhouse/index.js';
 import { crtosSystemConfig, nuttxCellConfig, type BringUpStage, type MachineDescription, type SimMachine } from '../../../src/sim/index.js';
 import { dataOf, until } from '../../helpers/wait-for.js';
-import { machineFile, tempMachine, untilMachine } from '../helpers.js';
+import { machineFile, tempMachine } from '../helpers.js';
 
 const USAGE_HEAD = 'Usage: jailhouse { COMMAND | --help | --version }';
 const CELLS = 'sys/devices/jailhouse/cells';
@@ -143,7 +143,7 @@ const CASES: Case[] = [
       'sys/bus/pci/devices/0000:00:0d.0/class': '0xff0001\n',
     },
     after: async (m) => {
-      expect((await m.runInProcess('jailhouse', ['console'])).stdout).toContain('Adding virtual PCI device 00:0e.0 to cell "RootCell"\nAdding virtual PCI device 00:0d.0 to cell "RootCell"\nActivating hypervisor\n');
+      expect((await m.runInProcess('jailhouse', ['console'])).stdout).toMatch(/Adding virtual PCI device 00:0e\.0 to cell "RootCell"\nAdding virtual PCI device 00:0d\.0 to cell "RootCell"\nPage pool usage after late setup: mem \d+\/\d+, remap \d+\/\d+\nActivating hypervisor\n$/);
     },
   },
   {
@@ -500,39 +500,6 @@ describe.concurrent('stand-in jailhouse against upstream: CLI, sysfs, errno, lif
     else if (c.exit === 0) expect(stderr).toBe('');
     for (const [path, expected] of Object.entries(c.files ?? {})) expect(machineFile(m, path), path).toBe(expected);
     await c.after?.(m);
-    await m.dispose();
-  });
-});
-
-describe('stand-in jailhouse with a cell that never answers (msg_reply_timeout 0)', () => {
-  it('blocks in the ioctl holding the driver mutex, so other commands wait, until killed', async () => {
-    const m = await tempMachine();
-    writeConfigs(m);
-    await m.bringUp('enabled');
-    for (const [tool, args] of ACTIVE_RUNNING) expect((await m.runInProcess(tool, args)).code).toBe(0);
-    await m.setCellReply('active', 'silent');
-    const stuck = m.run('jailhouse', ['cell', 'shutdown', 'active']);
-    await untilMachine(m, 'the shutdown to hang', async () => (await m.readLog()).some((e) => e.result === 'hang'));
-    let listed = false;
-    const waiting = m.run('jailhouse', ['cell', 'start', '0']).then((r) => ((listed = true), r));
-    // The second command says it waits for the driver mutex (a file in .sim while it does).
-    await untilMachine(m, 'the second command to wait for the driver mutex', () => readdirSync(join(m.dir, '.sim')).some((n) => n.startsWith('jailhouse.lock.waiting.')), { timeoutMs: 10_000 });
-    expect(listed).toBe(false);
-    const hung = (await m.readLog()).find((e) => e.result === 'hang');
-    const killedAt = Date.now();
-    process.kill(hung?.detail?.pid as number, 'SIGKILL');
-    expect((await stuck).code).toBeNull();
-    // The mutex is free again: the waiting command runs (and fails as it should for the root cell).
-    expect(await waiting).toMatchObject({ code: 1, stderr: 'JAILHOUSE_CELL_START: Invalid argument\n' });
-    // It asked for the mutex before the kill (its waiting mark was seen before) and held it only
-    // after. The tool stamps with its own process's clock (performance.timeOrigin, fractional ms),
-    // this test with Date.now() (whole ms): the two agree to about a millisecond, so that is allowed.
-    const CLOCKS_MS = 2;
-    const start = (await m.readLog()).filter((e) => e.op === 'jailhouse cell start').at(-1);
-    expect(start?.workStart).toBeLessThan(killedAt + CLOCKS_MS);
-    expect(start?.lockAcquired).toBeGreaterThanOrEqual(killedAt - CLOCKS_MS);
-    expect(start!.lockAcquired! - start!.workStart!, 'it waited for the mutex').toBeGreaterThan(0);
-    expect((await m.state()).jailhouse.cells[0]?.state).toBe('running');
     await m.dispose();
   });
 });
