@@ -79,8 +79,18 @@ function backendsInUse(targets: readonly Target[]) {
   return allBackends().filter((b) => types.has(b.definition.type));
 }
 
-export async function takeSnapshot(host: Host, targets: readonly Target[], opts: SnapshotOptions = {}): Promise<Snapshot> {
+/**
+ * A snapshot and when its reads began (performance.now(), ms): what it shows of a unit may be
+ * older than a change the engine learnt of first-hand meanwhile (UnitTable.current).
+ */
+export interface TimedSnapshot extends Snapshot {
+  readonly takenAt: number;
+}
+
+export async function takeSnapshot(host: Host, targets: readonly Target[], opts: SnapshotOptions = {}): Promise<TimedSnapshot> {
   await opts.before?.();
+  // Before the first read: a change handled from here on may be one the reads missed.
+  const takenAt = performance.now();
   const networks = targets.filter((t) => behaviourOf(t.kind).observesInterfaces === true).map((t) => t.id);
   const needInterfaces = networks.length > 0;
   let probe = opts.interfaces ?? defaultProbe.get(host);
@@ -102,6 +112,7 @@ export async function takeSnapshot(host: Host, targets: readonly Target[], opts:
     Promise.all(digestList.map(async (p) => [p, await host.readFile(p).then(sha256, () => undefined)] as const)),
   ]);
   return {
+    takenAt,
     backends: new Map(backends),
     modules: new Map(modules.map((m: ModuleInfo) => [m.name, m])),
     onlineCpus,

@@ -8,7 +8,7 @@ import type { UnitSet } from '../units/types.js';
 import type { Problem } from '../errors/problem.js';
 import type { PlannedStep } from './manager-api.js';
 import { behaviourOf, hasBehaviour, type Target } from '../kinds/behaviours.js';
-import { hypervisorTransition, observeAll, takeSnapshot } from './observe.js';
+import { hypervisorTransition, observeAll, takeSnapshot, type TimedSnapshot } from './observe.js';
 import { findBackend, type Transition } from '../backends/index.js';
 import { plan as buildPlan } from './plan.js';
 import { transition } from './status.js';
@@ -56,36 +56,42 @@ export class Pass {
       // No unit set was ever accepted (this daemon started on files it refuses): what runs is
       // observed and reported, and nothing is planned against it — with no set, every recorded
       // unit would look removed and be stopped.
-      if (this.table.set) await this.planAndApply(this.table.set, observed, result);
-      else this.table.refresh(observed, new Map());
+      if (this.table.set) await this.planAndApply(this.table.set, observed, snap.takenAt, result);
+      else this.table.refresh(this.table.current(observed, snap.takenAt), new Map());
     } catch (e) {
       this.table.log('error', undefined, `reconcile failed: ${e instanceof Error ? e.message : String(e)}`);
     }
     return result;
   }
 
-  /** Plans against what was observed, stages, applies; fills `result` as it goes (a pass that throws reports what it planned). */
-  private async planAndApply(set: UnitSet, observed: Map<string, Observation>, result: PassResult): Promise<void> {
+  /**
+   * Plans against what was observed (by a snapshot taken at `takenAt`), stages, applies; fills
+   * `result` as it goes (a pass that throws reports what it planned).
+   */
+  private async planAndApply(set: UnitSet, seen: Map<string, Observation>, takenAt: number, result: PassResult): Promise<void> {
     const { table } = this;
-    this.watchRecordedLoaders(set, observed);
-    this.ctx.supervisor.superviseFailures(observed);
+    // Filtered again at each use: a loader may exit while the pass awaits (staging), and its exit,
+    // handled meanwhile, outranks what the snapshot read before it (UnitTable.current).
+    const current = () => table.current(seen, takenAt);
+    this.watchRecordedLoaders(set, current());
+    this.ctx.supervisor.superviseFailures(current());
     const { restarts, reloads } = table.takeRequests();
-    const planNow = () => buildPlan({ set, descriptions: table.descriptions, records: table.records.map, observed, holds: table.planHolds(), restarts, reloads, refused: table.refused, skipped: table.skipped });
+    const planNow = () => buildPlan({ set, descriptions: table.descriptions, records: table.records.map, observed: current(), holds: table.planHolds(), restarts, reloads, refused: table.refused, skipped: table.skipped });
     let thePlan = planNow();
     // Staged first: a start or reload that would fail before touching the machine (an image that
     // does not verify) is refused, and the plan made again without it, so nothing is taken down for it.
     const refused = thePlan.jobs.length > 0 ? await this.ctx.jobs.stage(thePlan, set) : new Map<string, Problem>();
     for (const [id, why] of refused) {
-      this.refuseStaged(id, why, observed.get(id));
+      this.refuseStaged(id, why, current().get(id));
       restarts.delete(id);
       reloads.delete(id);
     }
     if (refused.size > 0) thePlan = planNow();
     result.steps = thePlan.steps;
     result.failures.push(...refused.values());
-    table.refresh(observed, thePlan.blocked, thePlan.pending);
+    table.refresh(current(), thePlan.blocked, thePlan.pending);
     if (thePlan.jobs.length === 0) return;
-    const outcomes = await this.ctx.jobs.applyJobs(thePlan, set, observed);
+    const outcomes = await this.ctx.jobs.applyJobs(thePlan, set, current());
     const kept = thePlan.jobs.filter((j) => outcomes.get(j.index)?.keptRunning);
     for (const job of kept) table.refused.set(job.unit, table.digest(job.unit) ?? '');
     // The units that require one put back were stopped for it: bring them up again.
@@ -94,7 +100,7 @@ export class Pass {
     const after = table.targets();
     const snapAfter = await this.snapshot(after);
     this.ctx.supervisor.rememberBackends(snapAfter.backends);
-    const observedAfter = observeAll(snapAfter, after);
+    const observedAfter = table.current(observeAll(snapAfter, after), snapAfter.takenAt);
     // What the jobs left is supervised too: a cell already failed when its start returned gets
     // its onFailure now (the poll compares against this observation and would see no change).
     this.ctx.supervisor.superviseFailures(observedAfter);
@@ -140,7 +146,7 @@ export class Pass {
    * way, by crtosd or behind its back), waiting for it with a deadline; past the deadline the pass
    * plans against what it sees, and says so.
    */
-  private async settledSnapshot(targets: readonly Target[]): Promise<Snapshot> {
+  private async settledSnapshot(targets: readonly Target[]): Promise<TimedSnapshot> {
     let snap = await this.snapshot(targets);
     // Kept first: a dump read is what lets a recovery held by it go on.
     const running = this.runningPartitions();
@@ -199,14 +205,15 @@ export class Pass {
   }
 
   /** takeSnapshot, looking up by INVOCATION_ID only loaders whose invocation is not settled yet. */
-  snapshot(targets: readonly Target[]): Promise<Snapshot> {
+  snapshot(targets: readonly Target[]): Promise<TimedSnapshot> {
     return takeSnapshot(this.ctx.host, targets, { findByInvocation: (t) => !this.table.records.isSettled(t.facts.invocationId!), ...this.ctx.jobs.observeOptions() });
   }
 
   /** The steps a pass would plan for a candidate set, without applying anything. */
   async preview(set: UnitSet, descriptions: Map<string, UnitDescription>, skipped: ReadonlyMap<string, Skip>): Promise<PlannedStep[]> {
     const targets = this.table.targets(set, descriptions);
-    const observed = observeAll(await this.snapshot(targets), targets);
+    const snap = await this.snapshot(targets);
+    const observed = this.table.current(observeAll(snap, targets), snap.takenAt);
     return buildPlan({ set, descriptions, records: this.table.records.map, observed, holds: this.table.planHolds(), skipped }).steps;
   }
 }

@@ -247,6 +247,8 @@ export class Supervisor {
       const rec = ctx.table.records.map.get(id);
       if (!rec || rec.facts.pid !== proc.pid || rec.facts.startTime !== proc.startTime) return; // replaced or stopped
       if (this.stopping.has(id)) return;
+      // Authoritative over any snapshot whose reads began before now (UnitTable.current).
+      ctx.table.witnessed(id);
       // Its last lines before its exit, as the journal orders them.
       this.outputs?.flush(id);
       const unit = ctx.table.unit(id);

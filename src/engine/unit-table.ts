@@ -60,6 +60,11 @@ export class UnitTable {
   private nextJobId = 1;
   /** Masked units (masks.ts) and the scope of their mask. */
   masks: ReadonlyMap<string, MaskScope> = new Map();
+  /**
+   * By unit, when (performance.now(), ms) the engine last learnt of a change of it first-hand
+   * rather than by reading the machine: a loader's exit, reported by its exit watch.
+   */
+  private readonly firstHand = new Map<string, number>();
 
   constructor(
     store: StateStore,
@@ -148,6 +153,7 @@ export class UnitTable {
   removeRuntime(id: string): void {
     if (!this.runtimes.delete(id)) return;
     this.lastEmitted.delete(id);
+    this.firstHand.delete(id);
     this.events.emit('unitRemoved', id);
   }
 
@@ -312,6 +318,25 @@ export class UnitTable {
   }
 
   // ---- the state machine -------------------------------------------------------------------------
+
+  /** A change of the unit learnt first-hand (a loader's exit, handled now): no older observation may undo it (current). */
+  witnessed(id: string): void {
+    this.firstHand.set(id, performance.now());
+  }
+
+  /**
+   * The observations of a snapshot whose reads began at `takenAt` (TimedSnapshot) that are still
+   * current: without those of the units that changed first-hand since. A snapshot is read over
+   * many awaits; a loader that exits meanwhile is seen alive by it, and its exit, handled before
+   * the pass acts on the snapshot, would be overwritten: shown active with a dead PID, its failure
+   * or restart policy's state lost, the process adopted again. As systemd takes SIGCHLD over what
+   * /proc said before it, the exit wins: the unit is left out, so refresh keeps what the exit
+   * handler made of it, and the plan takes it as not running (the default for a unit with no
+   * observation), which is what an exit leaves. The next pass (every exit asks for one) reads it again.
+   */
+  current(observed: ReadonlyMap<string, Observation>, takenAt: number): Map<string, Observation> {
+    return new Map([...observed].filter(([id]) => (this.firstHand.get(id) ?? -Infinity) < takenAt));
+  }
 
   /**
    * Each observed unit's state as observers see it, from what the machine shows, its hold, and
