@@ -3,7 +3,8 @@
 // package ships no node_modules. Each build's metafile goes to build/meta/ (`NAME.json`), so what
 // lands in a bundle can be checked (bench/idle.bench.ts: the daemon's memory is a product goal).
 import { build } from 'esbuild';
-import { readdirSync, chmodSync, mkdirSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { readdirSync, chmodSync, mkdirSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { commonOptions, buildCrtosd, buildCrtosctl, removeStaleChunks } from './bundles.mjs';
@@ -45,3 +46,16 @@ for (const name of Object.keys(entryPoints)) chmodSync(join(dist, `${name}.mjs`)
 
 // Only now that the new build is on disk: chunk files it does not list are left over from older ones.
 removeStaleChunks(dist, Object.values(results).map((r) => r.metafile), buildStarted);
+
+// The simulator's stand-in client (src/sim/client/crtos-sim-client.c): a stand-in invocation then
+// costs what a C tool costs. Without a C compiler the machines' wrappers run the Node.js tools.
+// Built next to the old binary and renamed over it: a running client cannot be overwritten.
+const client = join(dist, 'crtos-sim-client');
+const clientTmp = `${client}.${process.pid}.tmp`;
+const cc = spawnSync(process.env.CC || 'cc', ['-O2', '-Wall', '-o', clientTmp, join(root, 'src/sim/client/crtos-sim-client.c')], { stdio: 'inherit' });
+if (cc.status === 0) renameSync(clientTmp, client);
+else {
+  rmSync(clientTmp, { force: true });
+  rmSync(client, { force: true });
+  console.warn(cc.error ? 'no C compiler: the simulator\'s stand-ins run on Node.js' : 'the stand-in client did not compile: the simulator\'s stand-ins run on Node.js');
+}

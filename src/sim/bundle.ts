@@ -18,3 +18,14 @@ export function toolBundlePath(): string {
   }
   throw new Error(`cannot find ${BUNDLE}; run \`npm run build\` first (or set CRTOS_SIM_TOOL)`);
 }
+
+/**
+ * The compiled stand-in client (dist/crtos-sim-client, next to the bundle) that forwards each
+ * invocation to the machine's tool server; undefined when the build had no C compiler, or when
+ * CRTOS_SIM_CLIENT=node asks for the Node.js tools (one process per invocation, as before).
+ */
+export function toolClientPath(bundle = toolBundlePath()): string | undefined {
+  if (process.env.CRTOS_SIM_CLIENT === 'node') return undefined;
+  const client = join(dirname(bundle), 'crtos-sim-client');
+  return existsSync(client) ? client : undefined;
+}

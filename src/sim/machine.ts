@@ -16,7 +16,7 @@ import { emptyFaults, readFaults, writeFaults, type SimCellFailure, type SimFaul
 import { encodeExampleConfigs, nuttxImage } from './crtos-example.js';
 import { writeRtmuxExample } from './rtmux-example.js';
 import { SIM_MODULE_MARK } from './tools/kmod.js';
-import { toolBundlePath } from './bundle.js';
+import { toolBundlePath, toolClientPath } from './bundle.js';
 import { failCell as failCellInState } from './jailhouse-driver.js';
 import { stopRunner } from './runner-control.js';
 import { runTool } from './tools/dispatch.js';
@@ -117,16 +117,25 @@ function shellQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-function wrapper(dir: string, tool: string, bundle: string): string {
-  return `#!/bin/sh\n# Stand-in ${tool} of the crtos simulated machine in ${dir}\nCRTOS_SIM_DIR=${shellQuote(dir)}; export CRTOS_SIM_DIR\nexec ${shellQuote(process.execPath)} ${shellQuote(bundle)} ${tool} "$@"\n`;
+function wrapper(dir: string, tool: string, bundle: string, client?: string): string {
+  return `#!/bin/sh\n# Stand-in ${tool} of the crtos simulated machine in ${dir}\nCRTOS_SIM_DIR=${shellQuote(dir)}; export CRTOS_SIM_DIR\nexec ${toolCommand(dir, tool, bundle, client)} "$@"\n`;
+}
+
+/**
+ * How a wrapper runs a stand-in: through the C client and the machine's tool server when the
+ * build compiled the client (a few ms), else its own Node.js process.
+ */
+function toolCommand(dir: string, tool: string, bundle: string, client: string | undefined): string {
+  const node = shellQuote(process.execPath);
+  return client ? `${shellQuote(client)} ${shellQuote(dir)} ${node} ${shellQuote(bundle)} ${tool}` : `${node} ${shellQuote(bundle)} ${tool}`;
 }
 
 /** chrt: the stand-in records policy and priority, then the script execs the program itself. */
-function chrtWrapper(dir: string, bundle: string): string {
+function chrtWrapper(dir: string, bundle: string, client?: string): string {
   return (
     `#!/bin/sh\n# Stand-in chrt of the crtos simulated machine in ${dir}: records, then execs without changing the scheduler\n` +
     `CRTOS_SIM_DIR=${shellQuote(dir)}; export CRTOS_SIM_DIR\n` +
-    `${shellQuote(process.execPath)} ${shellQuote(bundle)} chrt "$@" || exit $?\nshift 2\nexec "$@"\n`
+    `${toolCommand(dir, 'chrt', bundle, client)} "$@" || exit $?\nshift 2\nexec "$@"\n`
   );
 }
 
@@ -193,8 +202,9 @@ export async function createSimMachine(dirArg: string, partial?: Partial<Machine
   // Where request_firmware looks; crtosd installs images there.
   if (description.remoteproc) mkdirSync(join(dir, 'lib/firmware'), { recursive: true });
   const real = new Set<string>(description.realTools ?? []);
-  for (const tool of WRAPPED_TOOLS) if (!real.has(tool)) writeFile0(join(dir, 'bin', tool), wrapper(dir, tool, bundle), 0o755);
-  if (!real.has('chrt')) writeFile0(join(dir, 'bin', 'chrt'), chrtWrapper(dir, bundle), 0o755);
+  const client = toolClientPath(bundle);
+  for (const tool of WRAPPED_TOOLS) if (!real.has(tool)) writeFile0(join(dir, 'bin', tool), wrapper(dir, tool, bundle, client), 0o755);
+  if (!real.has('chrt')) writeFile0(join(dir, 'bin', 'chrt'), chrtWrapper(dir, bundle, client), 0o755);
   writeModules(dir, description);
   writeFile0(join(dir, 'opt/crtos/loader'), wrapper(dir, 'loader', bundle), 0o755);
   if (description.example === 'crtos') writeExample(dir, description);

@@ -1,0 +1,52 @@
+/**
+ * A tool server's worker thread: runs one stand-in invocation at a time, as the tool's own process
+ * would. The stand-ins block synchronously (latencies, hangs, lock polling), so each request gets
+ * a thread of its own; between requests the thread is reused, its process identity (pid, parent,
+ * cwd, environment) set to the client's, so locks name the client as their owner and a killed
+ * client's lock is taken over exactly as a killed tool's.
+ */
+import { parentPort } from 'node:worker_threads';
+import { runTool } from '../tools/dispatch.js';
+import type { ToolRequest } from './protocol.js';
+
+/** Server → worker. */
+export interface WorkerJob {
+  request: ToolRequest;
+}
+
+/** Worker → server. */
+export type WorkerMessage = { t: 'O' | 'E'; text: string } | { t: 'X'; code: number };
+
+function becomeClient(r: ToolRequest): void {
+  // Read-only in the typings, configurable in Node: this thread stands for the client's process.
+  Object.defineProperty(process, 'pid', { value: r.pid, configurable: true, enumerable: true });
+  Object.defineProperty(process, 'ppid', { value: r.ppid, configurable: true, enumerable: true, writable: true });
+  process.cwd = () => r.cwd;
+  for (const key of Object.keys(process.env)) delete process.env[key];
+  Object.assign(process.env, r.env);
+}
+
+async function run({ request }: WorkerJob): Promise<number> {
+  becomeClient(request);
+  const [tool, ...args] = request.argv;
+  const post = (m: WorkerMessage) => parentPort!.postMessage(m);
+  try {
+    return await runTool(tool ?? '', args, {
+      dir: request.env.CRTOS_SIM_DIR ?? '',
+      env: process.env,
+      started: request.started,
+      out: (text) => post({ t: 'O', text }),
+      err: (text) => post({ t: 'E', text }),
+    });
+  } catch (e) {
+    // What Node prints for an uncaught error before exiting 1.
+    post({ t: 'E', text: `${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n` });
+    return 1;
+  }
+}
+
+export function serveJobs(): void {
+  parentPort!.on('message', (job: WorkerJob) => {
+    void run(job).then((code) => parentPort!.postMessage({ t: 'X', code } satisfies WorkerMessage));
+  });
+}

@@ -1,0 +1,97 @@
+/**
+ * The machine's tool server behind the stand-in client: concurrent requests, a killed client,
+ * and its own end (idle, or the machine directory gone). Needs the built client (npm run build).
+ */
+import { execFile, spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { tempMachine, untilMachine } from '../helpers.js';
+import { every, until } from '../../helpers/wait-for.js';
+import type { SimMachine } from '../../../src/sim/index.js';
+
+/** The PID of the tool server serving the machine in `dir`, if one runs. */
+function serverOf(dir: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const argv = readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0');
+      if (argv.includes('serve') && argv.includes(dir)) return Number(entry);
+    } catch {
+      // exited meanwhile
+    }
+  }
+  return undefined;
+}
+
+const alive = (pid: number) => existsSync(`/proc/${pid}`) && !/^State:\s+Z/m.test(readFileSync(`/proc/${pid}/status`, 'utf8'));
+
+function runWith(m: SimMachine, env: NodeJS.ProcessEnv, tool: string, args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done) => {
+    execFile(join(m.binDir, tool), args, { env: { ...m.env, ...env } }, (error, stdout, stderr) => {
+      done({ code: error ? (typeof error.code === 'number' ? error.code : null) : 0, stdout, stderr });
+    });
+  });
+}
+
+describe.concurrent('stand-in tool server', () => {
+  it('is what the wrappers run: the first invocation starts one server for the machine', async () => {
+    const m = await tempMachine();
+    expect(readFileSync(join(m.binDir, 'jailhouse'), 'utf8')).toContain('crtos-sim-client');
+    expect(serverOf(m.dir)).toBeUndefined();
+    expect((await m.run('modprobe', ['jailhouse'])).code).toBe(0);
+    const server = serverOf(m.dir);
+    expect(server).toBeDefined();
+    expect((await m.run('jailhouse', ['cell', 'list'])).code).toBe(0);
+    expect(serverOf(m.dir)).toBe(server);
+  });
+
+  it('runs requests concurrently: two slow `ip` calls overlap', async () => {
+    const m = await tempMachine();
+    await m.bringUp('network');
+    await m.setLatencies({ 'ip link show': 400 });
+    const [a, b] = await Promise.all([m.run('ip', ['link', 'show']), m.run('ip', ['link', 'show'])]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    const shows = (await m.readLog()).filter((e) => e.op === 'ip link show');
+    expect(shows).toHaveLength(2);
+    const [first, second] = shows.sort((x, y) => (x.workStart as number) - (y.workStart as number));
+    // The second started its work before the first ended: neither waited for the other.
+    expect(second!.workStart as number).toBeLessThan(first!.end as number);
+  });
+
+  it('a hung request hangs only itself; killing its client frees the driver lock for the next ioctl', async () => {
+    const m = await tempMachine();
+    await m.bringUp('enabled');
+    await m.setFaults([{ op: 'jailhouse cell create', hang: true, times: 1 }]);
+    const child = spawn(join(m.binDir, 'jailhouse'), ['cell', 'create', '/etc/jailhouse/nuttx.cell'], { env: m.env, detached: true, stdio: 'ignore' });
+    await untilMachine(m, 'cell create to hang', async () => (await m.readLog()).some((e) => e.result === 'hang'));
+    const hung = (await m.readLog()).find((e) => e.result === 'hang');
+    // The hang is logged under the client's PID: the process crtosd would kill.
+    expect(hung?.detail?.pid).toBe(child.pid);
+    expect(await m.run('ip', ['link', 'show'])).toMatchObject({ code: 0 });
+    const exited = new Promise((done) => child.once('exit', (code, signal) => done(signal)));
+    process.kill(-child.pid!, 'SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect(await m.run('jailhouse', ['cell', 'create', '/etc/jailhouse/nuttx.cell'])).toMatchObject({ code: 0 });
+    expect((await m.state()).jailhouse.cells.map((c) => c.name)).toEqual(['nuttx']);
+  });
+
+  it('exits when idle for CRTOS_SIM_SERVER_IDLE_MS', async () => {
+    const m = await tempMachine();
+    expect((await runWith(m, { CRTOS_SIM_SERVER_IDLE_MS: '200' }, 'jailhouse', ['cell', 'list'])).code).toBe(0);
+    const server = serverOf(m.dir)!;
+    expect(server).toBeDefined();
+    await until('the idle server to exit', () => !alive(server), { sources: [every(20)], timeoutMs: 5000 });
+    // The next invocation starts a new one.
+    expect((await m.run('jailhouse', ['cell', 'list'])).code).toBe(0);
+    expect(serverOf(m.dir)).not.toBe(server);
+  });
+
+  it('exits when the machine directory disappears', async () => {
+    const m = await tempMachine();
+    expect((await m.run('jailhouse', ['cell', 'list'])).code).toBe(0);
+    const server = serverOf(m.dir)!;
+    rmSync(m.dir, { recursive: true, force: true });
+    await until('the server of a removed machine to exit', () => !alive(server), { sources: [every(20)], timeoutMs: 5000 });
+  });
+});
