@@ -96,6 +96,9 @@ function inmate(name: string, cpu: number, ram: number): object {
     revision: 14,
     arch: 'arm64',
     name,
+    // The RTOSes do not answer the hypervisor's messages: without this, stopping one (or creating
+    // the other next to it) would freeze the board (crtosd refuses such a cell: check-reply.ts).
+    flags: ['PASSIVE_COMMREG'],
     cpus: cpu,
     memoryRegions: [
       { ...UART, flags: [...UART.flags, 'ROOTSHARED'] },

@@ -20,6 +20,7 @@ import { archOption, ARCH_HINT, systemLabel, type JailhouseHypervisor } from './
 import { checkedLayout } from './checked-layout.js';
 import { ROOT_PEER } from '../../kinds/link/spec.js';
 import { checkFit } from './check-fit.js';
+import { checkReplyTimeouts } from './check-reply.js';
 
 type Cell = UnitOf<'Cell'>;
 
@@ -59,6 +60,7 @@ export async function checkCells(ctx: CheckContext, hv: JailhouseHypervisor, uni
     ? codec.checkConfigs({ system: { file: hv.id, config: enabled }, cells: labelled, images: await imagesOf(ctx, complete), ...(hv.spec.linkPool ? { inmateMemory: [hv.spec.linkPool] } : {}) })
     : codec.checkCellConfigs(labelled, target.arch);
   for (const finding of findings) out.push(toUnitProblem(ctx, finding, members, hv));
+  out.push(...checkReplyTimeouts(ctx, complete));
   if (ctx.facts) out.push(...checkFit(ctx, ctx.facts, hv, enabled, complete));
   return out;
 }

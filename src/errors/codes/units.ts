@@ -36,6 +36,7 @@ export const unitCodes = {
   UNIT_IMAGE_MISMATCH: { summary: "An Image's file does not have the sha256 the unit pins (replaced or tampered with on disk)" },
   UNIT_LINK: { summary: "A Link unit cannot be made as written: a peer that is not a Cell of its hypervisor, a hypervisor whose backend makes no links, a value taken from a link that does not have it" },
   UNIT_CELL_CONFIG: { summary: "A Cell's inline configuration does not fit its hypervisor (another revision or architecture than the system configuration, or a value its revision cannot hold)" },
+  UNIT_CELL_NO_REPLY_TIMEOUT: { summary: "A Cell's configuration is non-passive (no PASSIVE_COMMREG) with msg_reply_timeout 0: if its inmate does not answer the hypervisor's messages, stopping it or creating or destroying a cell next to it freezes the whole Linux side for good" },
   UNIT_UNKNOWN_SPECIFIER: { summary: 'A string names a specifier (%H, %m, %b, …) that does not exist; write %% for a literal %' },
   UNIT_MACHINE_MISFIT: { summary: "A unit does not fit the machine its facts describe: a CPU it does not have, memory outside its RAM" },
 } as const;
