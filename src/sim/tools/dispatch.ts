@@ -25,7 +25,7 @@ export async function runTool(tool: string, args: string[], io: Omit<ToolContext
     io.err(`${tool}: CRTOS_SIM_DIR is not set; run the simulator's tools through the wrappers in DIR/bin\n`);
     return 2;
   }
-  // A machine whose root side froze runs nothing any more (src/sim/README.md, "root freeze").
+  // A machine whose root side froze runs nothing any more (src/sim/README.md, "Where the real hypervisor takes time").
   await waitWhileFrozen(io.dir);
   const ctx: ToolContext = { dir: io.dir, env: io.env, out: io.out, err: io.err, args, clock: { start, workStart: epochNow() } };
   switch (tool) {
