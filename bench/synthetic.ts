@@ -46,7 +46,7 @@ export async function createSynthetic(cells: number): Promise<Synthetic> {
     writeFileSync(join(machine.dir, `etc/jailhouse/c${i}.cell`), encodeConfig(syntheticCell(opts, i)));
     docs.push(`kind: Cell\nname: c${i}\nhypervisor: jailhouse\nconfig: /etc/jailhouse/c${i}.cell\nload: [{ image: rtos, address: 0x0 }]\n`);
     docs.push(`kind: Driver\nname: drv${i}\npath: /opt/bench/drv${i}.ko\nrequires: [jailhouse.hypervisor]\n`);
-    docs.push(`kind: Loader\nname: l${i}\nexec: [/opt/bench/loader]\nrequires: [c${i}.cell, drv${i}.driver]\nrestart: on-failure\n`);
+    docs.push(`kind: Loader\nname: l${i}\nexec: [/opt/bench/loader]\nenvironment: { CRTOS_UNIT: l${i}.loader }\nrequires: [c${i}.cell, drv${i}.driver]\nrestart: on-failure\n`);
   }
   writeFileSync(join(unitsDir, 'synthetic.yaml'), docs.join('---\n'));
   return { dir, machine, unitsDir, stateDir: join(dir, 'state'), cells };

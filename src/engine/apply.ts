@@ -44,16 +44,6 @@ export interface ApplyHooks {
   lockGroup?(job: PlanJob): string | undefined;
   /** At most this many jobs of one lock group run at once; default unlimited. */
   maxPerLockGroup?: number;
-  /**
-   * Launches of jobs that run tools (cost above 0) are paced: up to `launchBurst` at once, then
-   * one per `launchSpacingMs` (a token bucket); default unpaced. Tools started together share the
-   * cores while they start up, so all of them reach their work late, the most urgent one included;
-   * paced, in priority order, the first ones start up at full speed and the rest follow while they
-   * work (and queue at the driver lock while it is held). A function is asked at each launch.
-   */
-  launchSpacingMs?: number | (() => number);
-  /** Tool-running jobs launched at once before pacing sets in; default 1. */
-  launchBurst?: number;
 }
 
 /** Per job index: its cost plus the costliest chain of jobs that wait for it. */
@@ -84,30 +74,6 @@ export function criticalPathPriorities(jobs: readonly PlanJob[], cost: (job: Pla
   };
   for (const job of jobs) visit(job.index);
   return priority;
-}
-
-/**
- * A token bucket for launches: `burst` tokens, one more every `spacingMs` (read at each launch,
- * so a spacing measured while the plan runs takes effect at once). Returns undefined when a
- * launch may go now (and takes its token), else how many ms until it may.
- */
-export function launchPacer(spacingMs: number | (() => number), burst: number, now: () => number = () => performance.now()): () => number | undefined {
-  const spacing = typeof spacingMs === 'function' ? spacingMs : () => spacingMs;
-  const capacity = Math.max(1, burst);
-  let tokens = capacity;
-  let at = now();
-  return () => {
-    const s = spacing();
-    const t = now();
-    // Unpaced: the bucket stays full.
-    tokens = s > 0 ? Math.min(capacity, tokens + (t - at) / s) : capacity;
-    at = t;
-    if (tokens >= 1) {
-      tokens -= 1;
-      return undefined;
-    }
-    return Math.ceil((1 - tokens) * s);
-  };
 }
 
 export async function applyPlan(plan: Plan, hooks: ApplyHooks): Promise<Map<number, JobOutcome>> {
@@ -172,34 +138,20 @@ export async function applyPlan(plan: Plan, hooks: ApplyHooks): Promise<Map<numb
   const limit = hooks.maxParallel ?? Infinity;
   const priority = criticalPathPriorities(plan.jobs, hooks.cost);
   const first = (a: PlanJob, b: PlanJob) => (priority.get(b.index) ?? 0) - (priority.get(a.index) ?? 0) || a.index - b.index;
-  const pace = launchPacer(hooks.launchSpacingMs ?? 0, hooks.launchBurst ?? 1);
-  const runsTools = (job: PlanJob) => (hooks.cost?.(job) ?? 1) > 0;
   for (;;) {
     let launched = true;
-    /** In how many ms the next job that runs tools may launch, if one is ready but must wait. */
-    let pacedFor: number | undefined;
     while (launched && running.size < limit) {
       launched = false;
       const ready = [...pending].filter((job) => job.waitFor.every((w) => outcomes.has(w))).sort(first);
       for (const job of ready) {
         if (running.size >= limit) break;
         if (groupFull(job)) continue;
-        if (runsTools(job)) {
-          // In priority order: once one must wait, every later one waits behind it.
-          if (pacedFor !== undefined) continue;
-          pacedFor = pace();
-          if (pacedFor !== undefined) continue;
-        }
         launch(job);
         launched = true;
       }
     }
-    if (running.size === 0 && pacedFor === undefined) break;
-    const waits: Promise<unknown>[] = [...running.values()];
-    let timer: NodeJS.Timeout | undefined;
-    if (pacedFor !== undefined) waits.push(new Promise((r) => (timer = setTimeout(r, pacedFor))));
-    await Promise.race(waits);
-    clearTimeout(timer);
+    if (running.size === 0) break;
+    await Promise.race(running.values());
   }
   // Jobs that never became ready (a cycle the plan should not contain) are reported, not hung on.
   for (const job of pending) finish(job, { result: 'canceled', error: problem('ENGINE_INTERNAL', 'job waited on itself (ordering cycle)', { unit: job.unit }) });

@@ -4,7 +4,6 @@
  * was applied, and turning each outcome into the unit's runtime state and job events.
  */
 import { randomBytes } from 'node:crypto';
-import { availableParallelism } from 'node:os';
 import { join } from 'node:path';
 import type { Host } from '../host/host.js';
 import type { Unit, UnitSet } from '../units/types.js';
@@ -22,8 +21,6 @@ import type { ManualJobs } from './manual-jobs.js';
 import { ToolRuns } from './tool-runs.js';
 import { InterfaceProbe, type SnapshotOptions } from './observe.js';
 import { beginBringUp, recordingHost } from './timeline.js';
-
-const CORES = availableParallelism();
 
 /** What the job runner needs from the Manager. */
 export interface JobRunnerContext {
@@ -72,17 +69,6 @@ export class JobRunner {
     return { interfaces: this.probe, before: () => this.tools.settlePrevious() };
   }
 
-  /**
-   * Tool launches beyond one per core are spread out by a core's share of a tool's start-up, as
-   * the Host's tools show it (ToolRuns.startupMs: 1-2 ms for a native tool, 60-80 ms for the
-   * simulator's Node.js stand-ins). Launched all at once, as when the hypervisor comes up and
-   * every cell is ready, they share the cores and all reach the driver lock late, the first one
-   * included; spread out, the first one holds the lock while the rest start.
-   */
-  launchSpacingMs(): number {
-    return this.tools.startupMs() / CORES;
-  }
-
   /** Runs the plan's jobs; resolves with each job's outcome by its index. */
   async applyJobs(thePlan: Plan, set: UnitSet, observed: Map<string, Observation>): Promise<Map<number, JobOutcome>> {
     const { ctx } = this;
@@ -93,8 +79,6 @@ export class JobRunner {
       cost: (job) => jobCost(job, set),
       lockGroup: (job) => lockGroupOf(job, set, ctx.table.records.map, (id) => ctx.table.description(id)),
       maxPerLockGroup: ctx.maxLockedJobs,
-      launchSpacingMs: () => this.launchSpacingMs(),
-      launchBurst: CORES,
       onStart: (job) => {
         if (job.type === 'adopt') return;
         const info: JobInfo = { id: ctx.table.newJobId(), unit: job.unit, type: job.type === 'stop' ? 'stop' : job.type === 'reload' ? 'reload' : 'start', state: 'running' };

@@ -9,8 +9,6 @@
  *   time, argv, unit, deadline), through the state store.
  * - settlePrevious(): a restarted daemon, before it first reads the machine, awaits each tool its
  *   predecessor left running until that tool's own deadline, then kills it with its process group.
- * - startupMs(): what starting one of the Host's tools costs, as the recorded runs show it, for the
- *   job runner's launch pacing.
  */
 import { randomBytes } from 'node:crypto';
 import { TOOL_RUN_ENV, type Host, type ProcessIdentity, type ToolCall, type ToolRun, type ToolRunObserver } from '../host/host.js';
@@ -26,18 +24,6 @@ const MAX_AWAIT_MS = 60_000;
 /** Between SIGTERM and SIGKILL to a previous daemon's tool. */
 const KILL_GRACE_MS = 500;
 const POLL_MS = 20;
-/**
- * A tool's start-up before any run was seen: the slow end (an interpreted tool's, as the
- * simulator's Node.js stand-ins). Wrong on a machine of native tools, it costs only until the
- * first tool ended (a few ms); at the fast end instead, slow tools would all launch at once.
- */
-const DEFAULT_STARTUP_MS = 80;
-/**
- * Runs the start-up is taken from: the fastest of the last this many. Many, because runs of a
- * busy pass all wait at the driver lock (their length is mostly the wait): the fastest run is the
- * one that did not wait, and it may be a while back.
- */
-const RECENT_RUNS = 256;
 
 export interface ToolRunsContext {
   host: Host;
@@ -45,8 +31,6 @@ export interface ToolRunsContext {
   log(level: LogLine['level'], unit: string | undefined, message: string): void;
   /** Asks for a pass: an operation given up on finished after all, and the machine may show it. */
   reconcile(reason: string): unknown;
-  /** The clock runs are timed by (ms); performance.now() by default. */
-  now?: () => number;
 }
 
 export class ToolRuns {
@@ -54,29 +38,8 @@ export class ToolRuns {
   private readonly owner = randomBytes(8).toString('hex');
   private settling: Promise<void> | undefined;
   private storeFailing = false;
-  /** How long each of the last RECENT_RUNS tools ran, from its start to its end (ms). */
-  private readonly recent: number[] = [];
-  private readonly now: () => number;
 
-  constructor(private readonly ctx: ToolRunsContext) {
-    this.now = ctx.now ?? (() => performance.now());
-  }
-
-  /**
-   * What starting one of the Host's tools costs (ms), measured rather than assumed: the fastest
-   * of the recent runs, from the process's start to its end. A run's length is its start-up plus
-   * its work and any wait (for a lock, for a core), so the fastest approaches the start-up from
-   * above: about 1-2 ms for a native tool, 60-80 ms for a Node.js stand-in. A loader's spawn is
-   * not counted (it ends when its wrappers exec'd, not when a tool finished).
-   */
-  startupMs(): number {
-    return this.recent.length === 0 ? DEFAULT_STARTUP_MS : Math.min(...this.recent);
-  }
-
-  private timed(ms: number): void {
-    this.recent.push(ms);
-    if (this.recent.length > RECENT_RUNS) this.recent.shift();
-  }
+  constructor(private readonly ctx: ToolRunsContext) {}
 
   /**
    * Runs `op` within `ms`. A function gets the ToolCall to hand to the Host: at the deadline its
@@ -141,7 +104,6 @@ export class ToolRuns {
    */
   observer(unit: string | undefined, deadline: number, running?: Map<number, ToolRun>): ToolRunObserver {
     const about = { ...(unit === undefined ? {} : { unit }), owner: this.owner, deadline };
-    const startedAt = new Map<number, number>();
     return {
       spawning: (argv, wrappers) => {
         const token = randomBytes(8).toString('hex');
@@ -149,7 +111,6 @@ export class ToolRuns {
         return token;
       },
       started: (run) => {
-        if (run.op !== 'spawn') startedAt.set(run.pid, this.now());
         running?.set(run.pid, run);
         this.write(unit, (store) => {
           store.add({ ...run, ...about, started: Date.now() });
@@ -157,9 +118,6 @@ export class ToolRuns {
         });
       },
       ended: (run) => {
-        const at = startedAt.get(run.pid);
-        if (at !== undefined) this.timed(this.now() - at);
-        startedAt.delete(run.pid);
         running?.delete(run.pid);
         this.write(unit, (store) => store.remove(run));
       },

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { applyPlan, criticalPathPriorities, launchPacer, type ApplyHooks, type JobOutcome } from '../../src/engine/apply.js';
+import { applyPlan, criticalPathPriorities, type ApplyHooks, type JobOutcome } from '../../src/engine/apply.js';
 import type { Plan, PlanJob } from '../../src/engine/plan.js';
 
 function job(index: number, unit: string, waitFor: number[] = [], type: PlanJob['type'] = 'start'): PlanJob {
@@ -62,40 +62,6 @@ describe('criticalPathPriorities', () => {
   });
 });
 
-describe('launchPacer', () => {
-  it('lets a burst go at once, then one launch per spacing, and refills while idle', () => {
-    let t = 0;
-    const pace = launchPacer(40, 2, () => t);
-    expect([pace(), pace()]).toEqual([undefined, undefined]);
-    expect(pace()).toBe(40);
-    t = 10;
-    expect(pace()).toBe(30);
-    t = 40;
-    expect(pace()).toBeUndefined();
-    expect(pace()).toBe(40);
-    // Idle for long: the bucket holds no more than the burst.
-    t = 1000;
-    expect([pace(), pace(), pace()]).toEqual([undefined, undefined, 40]);
-  });
-
-  it('reads the spacing at each launch: a spacing measured meanwhile takes effect at once', () => {
-    let t = 0;
-    let spacing = 80;
-    const pace = launchPacer(() => spacing, 1, () => t);
-    expect(pace()).toBeUndefined();
-    expect(pace()).toBe(80);
-    spacing = 2;
-    expect(pace()).toBe(2);
-    t = 2;
-    expect(pace()).toBeUndefined();
-  });
-
-  it('never waits when unpaced', () => {
-    const pace = launchPacer(0, 1, () => 0);
-    expect([pace(), pace(), pace()]).toEqual([undefined, undefined, undefined]);
-  });
-});
-
 describe('applyPlan', () => {
   it('under the limit, launches the ready job leading the longest chain first', async () => {
     const c = controlled();
@@ -151,28 +117,20 @@ describe('applyPlan', () => {
     expect(c.peak()).toBeLessThanOrEqual(4);
   });
 
-  it('paces launches of jobs that run tools, most urgent first; jobs without tools go at once', async () => {
-    const launchedAt = new Map<string, number>();
+  it('launches every ready job at once, most urgent first: tool launches are not paced', async () => {
+    const launched: string[] = [];
     const p = plan([job(0, 'x'), job(1, 'cell'), job(2, 'image'), job(3, 'y')]);
     const cost = (j: PlanJob) => ({ cell: 3, image: 0 })[j.unit as 'cell'] ?? 1;
-    const spacing = 60;
     const done = applyPlan(p, {
       run: async (j) => {
-        launchedAt.set(j.unit, performance.now());
+        launched.push(j.unit);
         return { result: 'done' };
       },
       requiresOf: () => [],
       cost,
-      launchSpacingMs: spacing,
-      launchBurst: 1,
     });
-    // The burst (one) and the job without tools launch at once; the others wait their turn.
-    expect([...launchedAt.keys()]).toEqual(['cell', 'image']);
+    expect(launched).toEqual(['cell', 'x', 'y', 'image']);
     await done;
-    expect([...launchedAt.keys()]).toEqual(['cell', 'image', 'x', 'y']);
-    // Timers never fire early (1 ms for the millisecond clock they run on).
-    expect(launchedAt.get('x')! - launchedAt.get('cell')!).toBeGreaterThanOrEqual(spacing - 1);
-    expect(launchedAt.get('y')! - launchedAt.get('x')!).toBeGreaterThanOrEqual(spacing - 1);
   });
 
   it('a start whose required unit failed is not run, whatever its priority', async () => {
