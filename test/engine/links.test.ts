@@ -180,7 +180,7 @@ describe('Link units on the simulated machine', () => {
         'kind: Cell',
         'name: second',
         'hypervisor: jailhouse',
-        'config: { name: second, cpus: 2, memoryRegions: [{ virtStart: 0x80000000, size: 4K, flags: [READ, WRITE, COMM_REGION] }] }',
+        'config: { name: second, flags: [PASSIVE_COMMREG], cpus: 2, memoryRegions: [{ virtStart: 0x80000000, size: 4K, flags: [READ, WRITE, COMM_REGION] }] }',
         '---',
         'kind: Link',
         'name: between',

@@ -11,6 +11,7 @@ import { join } from 'node:path';
 import { encodeConfig, type SystemConfig } from '../../src/jailhouse/index.js';
 import { destroySimMachine, nuttxCellConfig, type SimMachine } from '../../src/sim/index.js';
 import { loadFixture } from '../jailhouse/fixtures.js';
+import { observeWhile, read } from './observe.js';
 import { machineFile, tempMachine, untilMachine } from './helpers.js';
 
 const JH = 'sys/devices/jailhouse';
@@ -30,34 +31,6 @@ async function inProcess(m: SimMachine, ...commands: string[][]): Promise<void> 
     const r = await m.runInProcess('jailhouse', args);
     expect(r.code, `jailhouse ${args.join(' ')}: ${r.stderr}`).toBe(0);
   }
-}
-
-/** A file's content without its newline, or `-` when it does not exist (or vanished mid-read). */
-function read(m: SimMachine, path: string): string {
-  try {
-    return readFileSync(join(m.dir, path), 'utf8').replace(/\n$/, '');
-  } catch {
-    return '-';
-  }
-}
-
-/** Polls `look` every couple of milliseconds until `during` settles; the distinct successive observations. */
-async function observeWhile<T>(look: () => string, during: Promise<T>): Promise<{ seen: string[]; result: T }> {
-  const seen: string[] = [];
-  let done = false;
-  const settled = during.finally(() => {
-    done = true;
-  });
-  const note = () => {
-    const o = look();
-    if (seen[seen.length - 1] !== o) seen.push(o);
-  };
-  while (!done) {
-    note();
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  note();
-  return { seen, result: await settled };
 }
 
 describe('row 1: a non-passive cell that never answers while another cell is created or destroyed', () => {

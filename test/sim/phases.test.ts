@@ -8,24 +8,16 @@
  */
 import { describe, expect, it } from 'vitest';
 import { spawn } from 'node:child_process';
-import { existsSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { encodeConfig } from '../../src/jailhouse/index.js';
 import { DEFAULT_TIMINGS, REAL_TIMINGS, nuttxCellConfig, type SimMachine } from '../../src/sim/index.js';
 import { validateFaults } from '../../src/sim/faults.js';
+import { observeWhile, read } from './observe.js';
 import { machineFile, tempMachine, untilMachine } from './helpers.js';
 
 const JH = 'sys/devices/jailhouse';
 const EXAMPLE = { revision: 12 as const, arch: 'x86' as const, cpus: 4, hypervisorMemory: { physStart: 0x3a000000n, size: 0x6000000n } };
-
-/** A file's content without its newline, or `-` when it does not exist (or vanished mid-read). */
-function read(m: SimMachine, path: string): string {
-  try {
-    return readFileSync(join(m.dir, path), 'utf8').replace(/\n$/, '');
-  } catch {
-    return '-';
-  }
-}
 
 function cellIds(m: SimMachine): string {
   try {
@@ -36,28 +28,6 @@ function cellIds(m: SimMachine): string {
   } catch {
     return '-';
   }
-}
-
-/**
- * Polls `look` every couple of milliseconds until `during` settles; returns the distinct
- * successive observations and what `during` gave.
- */
-async function observeWhile<T>(look: () => string, during: Promise<T>): Promise<{ seen: string[]; result: T }> {
-  const seen: string[] = [];
-  let done = false;
-  const settled = during.finally(() => {
-    done = true;
-  });
-  const note = () => {
-    const o = look();
-    if (seen[seen.length - 1] !== o) seen.push(o);
-  };
-  while (!done) {
-    note();
-    await new Promise((r) => setTimeout(r, 2));
-  }
-  note();
-  return { seen, result: await settled };
 }
 
 /** `expected` appears in `seen` in this order (other, transient observations may lie between). */
