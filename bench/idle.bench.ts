@@ -6,12 +6,26 @@
  * high-water mark VmHWM (which includes the bring-up burst). CRTOS_BENCH_IDLE_SECONDS shortens the
  * window. The daemon runs with the NODE_OPTIONS the packaged service sets
  * (packaging/systemd/crtosd.service); CRTOS_BENCH_NODE_OPTIONS replaces them ('' for none).
+ * Beside it, the RSS of a bare Node.js process (`node -e`, same NODE_OPTIONS, kept alive until
+ * read): the idle daemon's RSS ÷ that is the memory goal (≤ 1.4).
  */
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createSynthetic, cpuSeconds, disposeSynthetic, SERVICE_NODE_OPTIONS, startDaemon, statusMb as status, stopDaemon, untilBroughtUp } from './synthetic.js';
 
 const CELLS = Number(process.env.CRTOS_BENCH_CELLS ?? 32);
 const SECONDS = Number(process.env.CRTOS_BENCH_IDLE_SECONDS ?? 60);
 const NODE_OPTIONS = process.env.CRTOS_BENCH_NODE_OPTIONS ?? SERVICE_NODE_OPTIONS;
+
+/** VmRSS of `node -e` doing nothing, read once it said it runs. */
+async function bareNodeRssMb(): Promise<number> {
+  const child = spawn(process.execPath, ['-e', "process.stdout.write('up\\n'); setInterval(() => {}, 1 << 30)"], { env: { ...process.env, NODE_OPTIONS }, stdio: ['ignore', 'pipe', 'inherit'] });
+  await once(child.stdout!, 'data');
+  const rss = status(child.pid!, 'VmRSS');
+  child.kill('SIGKILL');
+  await once(child, 'exit');
+  return rss;
+}
 
 const syn = await createSynthetic(CELLS);
 const daemon = startDaemon(syn, NODE_OPTIONS);
@@ -40,6 +54,8 @@ console.log(`cells running:  ${CELLS} (bring-up took ${((start - t0) / 1000).toF
 console.log(`idle window:    ${elapsed.toFixed(1)} s, daemon CPU ${(used * 1000).toFixed(0)} ms`);
 console.log(`CPU share:      ${share.toFixed(3)} % of a core (goal < 0.5 %; ratio ${(share / 0.5).toFixed(2)})`);
 console.log(`idle RSS peak:  ${idlePeak.toFixed(1)} MB sampled VmRSS over the idle window (mean ${(idleSum / samples).toFixed(1)} MB, now ${rss.toFixed(1)} MB; goal <= 80 MB; ratio ${(idlePeak / 80).toFixed(2)})`);
+const bare = await bareNodeRssMb();
+console.log(`vs bare node:   node -e holds ${bare.toFixed(1)} MB VmRSS; idle daemon ÷ that ${(rss / bare).toFixed(2)} now, ${(idlePeak / bare).toFixed(2)} at its idle peak (goal <= 1.4)`);
 console.log(`lifetime HWM:   ${peak.toFixed(1)} MB VmHWM, bring-up included (goal <= 80 MB; ratio ${(peak / 80).toFixed(2)})`);
 console.log(`NODE_OPTIONS:   ${NODE_OPTIONS || '(none)'}${NODE_OPTIONS === SERVICE_NODE_OPTIONS ? ' (as the packaged service)' : ''}`);
 await stopDaemon(daemon, syn);
