@@ -131,14 +131,17 @@ function renderJailhouse(out: RenderedTree, state: SimState, d: MachineDescripti
     out[`${dir}/cpus_assigned_list`] = `${formatCpuList(cell.cpus)}\n`;
     out[`${dir}/cpus_failed`] = `${formatCpuMask(cell.failedCpus, d.cpus)}\n`;
     out[`${dir}/cpus_failed_list`] = `${formatCpuList(cell.failedCpus)}\n`;
-    Object.assign(out, statisticsFiles(cell, d, now));
+    // The root cell's counters move with time here; a running cell's runner rewrites its own
+    // (render keeps their start's figures, so a render never rewrites them and they keep the last
+    // count once the cell stops).
+    Object.assign(out, statisticsFiles(cell, d, cell.id === 0 ? now : (cell.startedAt ?? now)));
   }
 }
 
 /**
  * A cell's `statistics/` (the sum over its CPUs) and `statistics/cpuN/`, each counter a file, as
- * the driver shows them; also rewritten by a running cell's runner every STATISTICS_REFRESH_MS,
- * so they grow while it runs.
+ * the driver shows them at `now`; a running cell's runner rewrites them every
+ * STATISTICS_REFRESH_MS, so they grow while it runs.
  */
 export function statisticsFiles(cell: Pick<SimCell, 'id' | 'cpus' | 'state' | 'startedAt'>, d: MachineDescription, now: number): RenderedTree {
   const out: RenderedTree = {};

@@ -218,6 +218,9 @@ describe('row 5: statistics per cell and per CPU', () => {
     // The cell's own figures are its CPUs' (one CPU here).
     expect(counters(m, stats).vmexits_total).toBeGreaterThanOrEqual(first.vmexits_total!);
     expect(statSync(join(m.dir, stats, 'vmexits_total')).mode & 0o777).toBe(0o444);
+    // Stopped, the cell keeps its counts.
+    await inProcess(m, ['cell', 'shutdown', 'nuttx']);
+    expect(counters(m, `${stats}/cpu3`).vmexits_total).toBeGreaterThanOrEqual(later.vmexits_total!);
   });
 
   it('arm64: the 9 counters the real machine showed', async () => {
