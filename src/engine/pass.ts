@@ -57,7 +57,7 @@ export class Pass {
       // observed and reported, and nothing is planned against it — with no set, every recorded
       // unit would look removed and be stopped.
       if (this.table.set) await this.planAndApply(this.table.set, observed, snap.takenAt, result);
-      else this.table.refresh(this.table.current(observed, snap.takenAt), new Map());
+      else this.table.refresh(this.current(observed, snap.takenAt), new Map());
     } catch (e) {
       this.table.log('error', undefined, `reconcile failed: ${e instanceof Error ? e.message : String(e)}`);
     }
@@ -72,7 +72,7 @@ export class Pass {
     const { table } = this;
     // Filtered again at each use: a loader may exit while the pass awaits (staging), and its exit,
     // handled meanwhile, outranks what the snapshot read before it (UnitTable.current).
-    const current = () => table.current(seen, takenAt);
+    const current = () => this.current(seen, takenAt);
     this.watchRecordedLoaders(set, current());
     this.ctx.supervisor.superviseFailures(current());
     const { restarts, reloads } = table.takeRequests();
@@ -100,11 +100,28 @@ export class Pass {
     const after = table.targets();
     const snapAfter = await this.snapshot(after);
     this.ctx.supervisor.rememberBackends(snapAfter.backends);
-    const observedAfter = table.current(observeAll(snapAfter, after), snapAfter.takenAt);
+    const observedAfter = this.current(observeAll(snapAfter, after), snapAfter.takenAt);
     // What the jobs left is supervised too: a cell already failed when its start returned gets
     // its onFailure now (the poll compares against this observation and would see no change).
     this.ctx.supervisor.superviseFailures(observedAfter);
     table.refresh(observedAfter, thePlan.blocked, thePlan.pending);
+  }
+
+  /**
+   * What a pass may act on of a snapshot whose reads began at `takenAt`: an exit is the exit
+   * handler's, whichever the snapshot saw first. A unit whose exit was handled after the reads
+   * began is left out (UnitTable.current); one found gone whose exit is not handled yet is taken
+   * as it was, active, until it is (systemd too leaves a service running until it reaps its main
+   * process): else the plan would start it again, its exit, handled next, would find it replaced
+   * and be dropped, and its restart policy and health table would never see it.
+   */
+  private current(observed: ReadonlyMap<string, Observation>, takenAt: number): Map<string, Observation> {
+    const out = this.table.current(observed, takenAt);
+    for (const [id, obs] of out) {
+      const rt = this.table.existingRuntime(id);
+      if (obs.state !== 'active' && rt?.activeState === 'active' && this.ctx.supervisor.exitPending(id)) out.set(id, { state: 'active', subState: rt.subState, details: rt.details });
+    }
+    return out;
   }
 
   /**
@@ -213,7 +230,7 @@ export class Pass {
   async preview(set: UnitSet, descriptions: Map<string, UnitDescription>, skipped: ReadonlyMap<string, Skip>): Promise<PlannedStep[]> {
     const targets = this.table.targets(set, descriptions);
     const snap = await this.snapshot(targets);
-    const observed = this.table.current(observeAll(snap, targets), snap.takenAt);
+    const observed = this.current(observeAll(snap, targets), snap.takenAt);
     return buildPlan({ set, descriptions, records: this.table.records.map, observed, holds: this.table.planHolds(), skipped }).steps;
   }
 }

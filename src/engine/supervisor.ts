@@ -232,6 +232,17 @@ export class Supervisor {
   }
 
   /**
+   * Whether the unit's recorded main process is watched and its exit not handled yet (nor expected,
+   * by a stop): a snapshot may find it gone first (a zombie not reaped yet, an adopted process
+   * between two looks of its watch), and what happens then is its exit handler's to decide.
+   */
+  exitPending(id: string): boolean {
+    const facts = this.ctx.table.records.map.get(id)?.facts;
+    if (facts?.pid === undefined || facts.startTime === undefined || this.stopping.has(id)) return false;
+    return this.watchedProcesses.has(`${id}:${facts.pid}:${facts.startTime}`);
+  }
+
+  /**
    * Watches a process unit's main process (a loader): its exit ends the run, what it left in its
    * group is stopped, and its kind's restart policy (ProcessBehaviour.restartOnExit) decides what next.
    */

@@ -21,12 +21,34 @@ interface HeldRead {
   release(): void;
 }
 
-/** The fixture machine's Linux host, whose next read of a given process the test can hold open (hold). */
-function holdableHost(f: Fixture): { host: Host; hold(pid: number): HeldRead } {
+/** An exit of one process held back: `exited` resolves once the host knows it; the engine learns it when released. */
+interface HeldExit {
+  exited: Promise<void>;
+  release(): void;
+}
+
+/**
+ * The fixture machine's Linux host, whose next read of a given process the test can hold open
+ * (hold), or whose report of a process's exit it can hold back (holdExit).
+ */
+function holdableHost(f: Fixture): { host: Host; hold(pid: number): HeldRead; holdExit(pid: number): HeldExit } {
   const inner = createLinuxHost({ root: f.machine.dir, env: f.machine.env, toolTimeoutMs: 5000, exitPollMs: 50 });
   let armed: { pid: number; read(): void; released: Promise<void> } | undefined;
+  const exits = new Map<number, { exited(): void; released: Promise<void> }>();
   const host = new Proxy(inner, {
     get(target, prop) {
+      if (prop === 'waitExit') {
+        return async (id: ProcessIdentity) => {
+          const exit = await target.waitExit(id);
+          const held = exits.get(id.pid);
+          if (held) {
+            exits.delete(id.pid);
+            held.exited();
+            await held.released;
+          }
+          return exit;
+        };
+      }
       if (prop === 'process') {
         return async (id: ProcessIdentity) => {
           const info = await target.process(id);
@@ -52,6 +74,13 @@ function holdableHost(f: Fixture): { host: Host; hold(pid: number): HeldRead } {
       armed = { pid, read, released: new Promise<void>((r) => (release = r)) };
       return { read: readP, release };
     },
+    holdExit(pid) {
+      let exited!: () => void;
+      let release!: () => void;
+      const exitedP = new Promise<void>((r) => (exited = r));
+      exits.set(pid, { exited, released: new Promise<void>((r) => (release = r)) });
+      return { exited: exitedP, release };
+    },
   };
 }
 
@@ -59,18 +88,22 @@ describe("a pass's snapshot taken before a loader's exit never overwrites the ex
   let f: Fixture;
   let m: Manager;
   let hold: (pid: number) => HeldRead;
+  let holdExit: (pid: number) => HeldExit;
   const fast = 'restartSec: 100ms\nrestartMaxSec: 400ms';
 
   beforeAll(async () => {
     f = await makeEmptyFixture();
     scriptLoader(f, 'masked', 'exec sleep 600', `restart: on-failure\n${fast}`);
     scriptLoader(f, 'proxy', 'exec sleep 600', `restart: always\n${fast}`);
+    scriptLoader(f, 'once', 'exec sleep 600', 'restart: no');
     const holdable = holdableHost(f);
     hold = holdable.hold;
+    holdExit = holdable.holdExit;
     m = f.manager({ host: holdable.host, masks: memoryMaskStore() });
     await m.start();
     await untilUnit(m, 'masked.loader', (s) => s.activeState === 'active');
     await untilUnit(m, 'proxy.loader', (s) => s.activeState === 'active');
+    await untilUnit(m, 'once.loader', (s) => s.activeState === 'active');
     await settle(m);
   });
   afterAll(() => stopAllAndCleanup(f, m));
@@ -122,5 +155,23 @@ describe("a pass's snapshot taken before a loader's exit never overwrites the ex
     const lines = m.unitLog('proxy.loader', 0).slice(logFrom).map((l) => l.message);
     expect(lines.filter((l) => l.startsWith('start: '))).toHaveLength(1);
     expect(lines.filter((l) => l.includes('adopted'))).toEqual([]);
+  });
+
+  test('a loader a pass finds gone before its exit is handled is left to its exit: not started again behind its restart policy (restart: no)', async () => {
+    const pid = pidOf(m.getUnit('once.loader'));
+    const logFrom = m.unitLog('once.loader', 0).length;
+    const held = holdExit(pid);
+    process.kill(pid, 'SIGKILL');
+    await held.exited;
+    // The process is gone from /proc; the engine has not heard of its exit yet.
+    await m.trigger('test: a pass finding once.loader gone');
+    expect(m.getUnit('once.loader')).toMatchObject({ activeState: 'active' });
+    held.release();
+    await untilUnit(m, 'once.loader', (s) => s.activeState === 'failed');
+    await settle(m);
+    expect(m.getUnit('once.loader')).toMatchObject({ activeState: 'failed', result: 'signal' });
+    expect(m.getUnit('once.loader')?.details).toMatchObject({ restarts: 0, exitSignal: 'SIGKILL', healthEvents: { failed: 1 }, healthActions: { log: 1 } });
+    const lines = m.unitLog('once.loader', 0).slice(logFrom).map((l) => l.message);
+    expect(lines.filter((l) => l.startsWith('start: '))).toEqual([]);
   });
 });
