@@ -8,7 +8,7 @@
  */
 import type { Problem } from '../errors/problem.js';
 import type { UnitSet } from '../units/types.js';
-import type { MachineFacts } from '../facts/types.js';
+import type { MachineIdentity } from '../facts/types.js';
 import { checkTransaction, type MachineFiles } from '../transaction/check.js';
 import { conditionPaths, unitsOnMachine, type MachineSet } from './machine-set.js';
 
@@ -18,7 +18,7 @@ export interface MachineCheckInput {
   /** The machine's files (under --root, or the daemon's Host); absent offline. */
   machine: MachineFiles | undefined;
   /** The machine's facts; absent, every unit applies and specifiers stay as written. */
-  facts: MachineFacts | undefined;
+  facts: MachineIdentity | undefined;
 }
 
 export interface MachineCheck {

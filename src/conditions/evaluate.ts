@@ -2,7 +2,7 @@
  * Conditions against a machine's facts: the first that does not hold, in words, or undefined when
  * all hold. Pure; `pathExists` is answered by the caller (the machine's files).
  */
-import type { MachineFacts } from '../facts/types.js';
+import type { MachineIdentity } from '../facts/types.js';
 import { globToRegExp } from '../lib/glob.js';
 import { COMPARISON, CONDITION_NAMES, type ConditionName, type Conditions } from './schema.js';
 
@@ -42,11 +42,11 @@ function onCommandLine(commandLine: string, wanted: string): boolean {
   return commandLine.split(/\s+/).some((w) => w === wanted || (!wanted.includes('=') && w.startsWith(`${wanted}=`)));
 }
 
-function boardName(b: MachineFacts['board']): string {
+function boardName(b: MachineIdentity['board']): string {
   return b.model ?? [b.vendor, b.product].filter((s) => s !== undefined).join(' ');
 }
 
-function holds(name: ConditionName, value: string, facts: MachineFacts, exists: PathExists | undefined): boolean {
+function holds(name: ConditionName, value: string, facts: MachineIdentity, exists: PathExists | undefined): boolean {
   switch (name) {
     case 'architecture':
       return facts.architecture === value;
@@ -70,7 +70,7 @@ function holds(name: ConditionName, value: string, facts: MachineFacts, exists: 
   }
 }
 
-function actualOf(name: ConditionName, value: string, facts: MachineFacts): string {
+function actualOf(name: ConditionName, value: string, facts: MachineIdentity): string {
   const q = JSON.stringify;
   switch (name) {
     case 'architecture':
@@ -94,7 +94,7 @@ function actualOf(name: ConditionName, value: string, facts: MachineFacts): stri
   }
 }
 
-export function firstFailedCondition(conditions: Conditions | undefined, facts: MachineFacts, exists?: PathExists): ConditionFailure | undefined {
+export function firstFailedCondition(conditions: Conditions | undefined, facts: MachineIdentity, exists?: PathExists): ConditionFailure | undefined {
   if (!conditions) return undefined;
   for (const name of CONDITION_NAMES) {
     for (const value of conditions[name] ?? []) {

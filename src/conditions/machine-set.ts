@@ -5,7 +5,7 @@
  */
 import type { Unit, UnitSet } from '../units/types.js';
 import { definitionOf } from '../kinds/index.js';
-import type { MachineFacts } from '../facts/types.js';
+import type { MachineIdentity } from '../facts/types.js';
 import { conditionText, firstFailedCondition } from './evaluate.js';
 import type { Conditions } from './schema.js';
 import { expandValue, machineSpecifiers } from './specifiers.js';
@@ -38,7 +38,7 @@ export function conditionPaths(set: UnitSet): string[] {
  * `exists`: the answers for conditionPaths; absent, `pathExists` holds (a fleet checked from
  * facts files alone has no machine to look at).
  */
-export function unitsOnMachine(set: UnitSet, facts: MachineFacts, exists?: ReadonlyMap<string, boolean>): MachineSet {
+export function unitsOnMachine(set: UnitSet, facts: MachineIdentity, exists?: ReadonlyMap<string, boolean>): MachineSet {
   const skipped = new Map<string, Skip>();
   for (const unit of set.units.values()) {
     const failed = firstFailedCondition(conditionsOf(unit), facts, exists && ((p) => exists.get(p) === true));

@@ -6,7 +6,7 @@
  * fields that refer to another unit, and the conditions (which match the facts themselves).
  * Deviation: systemd's %b is the boot id; here it is the board id (see facts/types.ts boardId).
  */
-import type { MachineFacts } from '../facts/types.js';
+import type { MachineIdentity } from '../facts/types.js';
 import { boardId, shortHostname } from '../facts/types.js';
 import type { ValuePath } from '../units/yaml-source.js';
 
@@ -28,7 +28,7 @@ export type SpecifierValues = Record<Exclude<keyof typeof SPECIFIERS, '%'>, stri
 const UNEXPANDED = new Set(['kind', 'name', 'requires', 'wants', 'after', 'before', 'conditions']);
 
 /** The machine-dependent values (the unit's own are added per unit). */
-export function machineSpecifiers(facts: MachineFacts): Omit<SpecifierValues, 'n' | 'N'> {
+export function machineSpecifiers(facts: MachineIdentity): Omit<SpecifierValues, 'n' | 'N'> {
   return { H: facts.hostname, l: shortHostname(facts.hostname), m: facts.machineId, a: facts.architecture, b: facts.board.id || boardId(facts.board), v: facts.kernel.release };
 }
 

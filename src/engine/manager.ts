@@ -34,7 +34,7 @@ import { behaviourKinds, behaviourOf, canReload, hasBehaviour } from '../kinds/b
 import { describeUnits, hostFiles, unitFileErrors } from './description.js';
 import { checkOnMachine } from '../conditions/check-on-machine.js';
 import type { Skip } from '../conditions/machine-set.js';
-import { collectFacts } from '../facts/collect.js';
+import { collectIdentity } from '../facts/collect.js';
 import type { StateStore } from './state-file.js';
 import type { UnitDescription } from './types.js';
 import { Supervisor } from './supervisor.js';
@@ -262,7 +262,7 @@ export class Manager extends EventEmitter implements ManagerApi, OperatorApi {
   /**
    * The unit files loaded and described. Describing reads the machine's files, which can show the
    * unit files wrong (an inline cell configuration of another revision than the system's): such a
-   * set is refused like one with load errors, before any of it runs. The machine's facts, read
+   * set is refused like one with load errors, before any of it runs. The machine's identity, read
    * anew on every load, decide which units apply here and what their specifiers expand to.
    */
   private async describedLoad(): Promise<LoadResult & { descriptions?: Map<string, UnitDescription>; skipped?: ReadonlyMap<string, Skip> }> {
@@ -271,7 +271,7 @@ export class Manager extends EventEmitter implements ManagerApi, OperatorApi {
     // The check `crtosctl validate --root` runs: a set it rejects is never applied.
     const files = hostFiles(this.host);
     const sources = loaded.sources ?? new Map<string, string>();
-    const facts = await collectFacts(this.host);
+    const facts = await collectIdentity(this.host);
     const { machineSet, problems: checked } = await checkOnMachine({ set: loaded.set, sources, machine: files, facts });
     if (hasErrors(checked)) return { problems: [...loaded.problems, ...checked], sources };
     // Units skipped here are not described: their files are another machine's.

@@ -7,7 +7,7 @@ import type { Host } from '../host/host.js';
 import { formatCpuList, parseCpuList } from '../lib/cpu-list.js';
 import { decodeConfig } from '../jailhouse/decode.js';
 import type { Arch } from '../jailhouse/types.js';
-import { FACTS_VERSION, architectureOfMachine, boardId, type MachineFacts } from './types.js';
+import { FACTS_VERSION, architectureOfMachine, boardId, type MachineFacts, type MachineIdentity } from './types.js';
 import { firmwareRam } from './firmware-ram.js';
 
 /** What collecting reads; a Host has it all. */
@@ -29,8 +29,6 @@ const ATTRIBUTES = [
   'proc/device-tree/compatible',
   'sys/class/dmi/id/sys_vendor',
   'sys/class/dmi/id/product_name',
-  'sys/devices/jailhouse/enabled',
-  'proc/modules',
 ] as const;
 type Attribute = (typeof ATTRIBUTES)[number];
 
@@ -41,7 +39,8 @@ type Attribute = (typeof ATTRIBUTES)[number];
  */
 const ELF_PROGRAMS = ['/sbin/init', '/usr/lib/systemd/systemd', '/bin/sh', '/usr/bin/sh'];
 
-export async function collectFacts(host: FactsReader): Promise<MachineFacts> {
+/** The machine's identity (types.ts MachineIdentity): what the daemon reads on every load. */
+export async function collectIdentity(host: FactsReader): Promise<MachineIdentity> {
   const read = await host.readAttributes(ATTRIBUTES.map((p) => `/${p}`));
   const text = (p: Attribute): string | undefined => {
     const r = read[ATTRIBUTES.indexOf(p)]!;
@@ -54,24 +53,32 @@ export async function collectFacts(host: FactsReader): Promise<MachineFacts> {
   const architecture = machine !== undefined ? architectureOfMachine(machine) : ((await elfArchitecture(host)) ?? 'unknown');
   const present = parseCpuList(line('sys/devices/system/cpu/present') ?? line('sys/devices/system/cpu/possible') ?? '') ?? [];
   const online = parseCpuList(line('sys/devices/system/cpu/online') ?? '') ?? [];
-  const release = line('proc/sys/kernel/osrelease') ?? '';
   const board = boardOf(text('proc/device-tree/model'), text('proc/device-tree/compatible'), line('sys/class/dmi/id/sys_vendor'), line('sys/class/dmi/id/product_name'));
   const systemRam = systemRamOf(text('proc/iomem'));
   const physicalRam = await firmwareRam(host);
-  const modules = text('proc/modules') ?? '';
   return {
-    crtosFactsVersion: FACTS_VERSION,
     hostname,
     machineId: /^[0-9a-f]{32}$/.test(machineId) ? machineId : '',
     architecture,
     cpus: { count: Math.max(present.length, online.length, 1), online: formatCpuList(online) },
     memory: { total: memTotal(text('proc/meminfo')), ...(systemRam ? { systemRam } : {}), ...(physicalRam ? { physicalRam } : {}) },
-    kernel: { release, commandLine: line('proc/cmdline') ?? '' },
+    kernel: { release: line('proc/sys/kernel/osrelease') ?? '', commandLine: line('proc/cmdline') ?? '' },
     board,
+  };
+}
+
+/** Everything `crtosctl facts` prints: the identity, and what the hypervisor and processors are doing. */
+export async function collectFacts(host: FactsReader): Promise<MachineFacts> {
+  const identity = await collectIdentity(host);
+  const [modules, enabled] = await host.readAttributes(['/proc/modules', '/sys/devices/jailhouse/enabled']);
+  const text = (r: typeof modules) => (r && 'text' in r ? r.text : '');
+  return {
+    crtosFactsVersion: FACTS_VERSION,
+    ...identity,
     jailhouse: {
-      present: /^jailhouse /m.test(modules) || (await jailhouseInstalled(host, release)),
-      enabled: line('sys/devices/jailhouse/enabled') === '1',
-      ...(await systemConfiguration(host, JAILHOUSE_ARCH[architecture])),
+      present: /^jailhouse /m.test(text(modules)) || (await jailhouseInstalled(host, identity.kernel.release)),
+      enabled: text(enabled).trim() === '1',
+      ...(await systemConfiguration(host, JAILHOUSE_ARCH[identity.architecture])),
     },
     remoteproc: await remoteprocs(host),
   };

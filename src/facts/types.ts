@@ -61,6 +61,13 @@ export const factsSchema = z.strictObject({
 export type MachineFacts = z.output<typeof factsSchema>;
 
 /**
+ * What a machine is, as opposed to what it is doing: the facts conditions, specifiers and the fit
+ * checks read. crtosd reads these (and only these) on every load of the unit files, so a reload
+ * never waits on the hypervisor's or the processors' state, nor decodes configurations for it.
+ */
+export type MachineIdentity = Omit<MachineFacts, 'crtosFactsVersion' | 'jailhouse' | 'remoteproc'>;
+
+/**
  * The board's id (%b): the most specific device-tree compatible string, else DMI "vendor product";
  * lower case, each run of characters outside [a-z0-9,._-] one "-", so it can name a file.
  */

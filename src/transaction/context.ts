@@ -5,7 +5,7 @@ import type { Unit, UnitSet } from '../units/types.js';
 import { locateInUnit } from '../units/locate.js';
 import type { ValuePath } from '../units/yaml-source.js';
 import type { MachineFiles } from './machine-files.js';
-import type { MachineFacts } from '../facts/types.js';
+import type { MachineIdentity } from '../facts/types.js';
 
 export interface CheckContext {
   set: UnitSet;
@@ -14,7 +14,7 @@ export interface CheckContext {
   /** Absent: offline (`crtosctl validate` without --root); only the checks that need no machine run. */
   machine: MachineFiles | undefined;
   /** The machine's facts, when known: units are also checked to fit it (CPUs it has, memory inside its RAM). */
-  facts?: MachineFacts;
+  facts?: MachineIdentity;
 }
 
 export type Pass = (ctx: CheckContext) => Promise<Problem[]>;

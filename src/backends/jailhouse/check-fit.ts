@@ -8,7 +8,7 @@
 import type { Problem } from '../../errors/problem.js';
 import type { Unit } from '../../units/types.js';
 import type { CellConfig, MemoryRegion, SystemConfig } from '../../jailhouse/index.js';
-import type { MachineFacts } from '../../facts/types.js';
+import type { MachineIdentity } from '../../facts/types.js';
 import { mergeRanges, parseRange, type AddressRange } from '../../facts/ram-ranges.js';
 import { formatCpuList } from '../../lib/cpu-list.js';
 import { unitProblem, type CheckContext } from '../../transaction/context.js';
@@ -17,7 +17,7 @@ const hex = (n: bigint) => `0x${n.toString(16)}`;
 const span = (r: MemoryRegion) => `${hex(r.physStart)}-${hex(r.physStart + r.size - 1n)}`;
 const spans = (ranges: readonly AddressRange[]) => ranges.map(([a, b]) => `${hex(a)}-${hex(b)}`).join(', ');
 
-export function checkFit(ctx: CheckContext, facts: MachineFacts, hv: Unit, system: SystemConfig | undefined, cells: readonly { unit: Unit; config: CellConfig }[]): Problem[] {
+export function checkFit(ctx: CheckContext, facts: MachineIdentity, hv: Unit, system: SystemConfig | undefined, cells: readonly { unit: Unit; config: CellConfig }[]): Problem[] {
   const out: Problem[] = [];
   const machine = 'this machine';
   const missing = (cpus: readonly number[]) => cpus.filter((c) => c >= facts.cpus.count);

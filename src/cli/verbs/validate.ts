@@ -105,7 +105,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     const { machineFilesUnder } = await import('../../transaction/check.js');
     const { checkOnMachine } = await import('../../conditions/check-on-machine.js');
     const root = args.root === undefined ? undefined : resolve(ctx.cwd, args.root);
-    const facts = root === undefined ? undefined : await (await import('../../facts/collect.js')).collectFacts((await import('../../host/index.js')).createLinuxHost({ root }));
+    const facts = root === undefined ? undefined : await (await import('../../facts/collect.js')).collectIdentity((await import('../../host/index.js')).createLinuxHost({ root }));
     const { machineSet, problems: found } = await checkOnMachine({ set: result.set, sources: result.sources, machine: root === undefined ? undefined : machineFilesUnder(root), facts });
     result.problems.push(...found);
     if (found.some((p) => (p.severity ?? 'error') === 'error')) delete result.set;
