@@ -3,8 +3,10 @@
  * reads the loader alive, the loader dies and its exit is handled while the snapshot is still being
  * read, then the pass acts on the snapshot. The exit wins, as systemd's SIGCHLD wins over an older
  * /proc read: the unit is never shown active with its dead PID, never adopted again, its restart
- * policy and health table act once. The snapshot is held open by the host (a read of the loader's
- * process answers only when the test releases it), so the order is the test's, not the clock's.
+ * policy and health table act once. The other way round too: a pass that finds the loader gone
+ * before its exit is handled leaves it to the exit. The host holds a snapshot's read of the
+ * loader's process open, or its report of the exit back, until the test releases it, so the order
+ * is the test's, not the clock's.
  */
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createLinuxHost } from '../../src/host/index.js';
@@ -84,7 +86,7 @@ function holdableHost(f: Fixture): { host: Host; hold(pid: number): HeldRead; ho
   };
 }
 
-describe("a pass's snapshot taken before a loader's exit never overwrites the exit", () => {
+describe("a loader's exit is its exit handler's, whatever a pass's snapshot saw of it", () => {
   let f: Fixture;
   let m: Manager;
   let hold: (pid: number) => HeldRead;
@@ -101,9 +103,7 @@ describe("a pass's snapshot taken before a loader's exit never overwrites the ex
     holdExit = holdable.holdExit;
     m = f.manager({ host: holdable.host, masks: memoryMaskStore() });
     await m.start();
-    await untilUnit(m, 'masked.loader', (s) => s.activeState === 'active');
-    await untilUnit(m, 'proxy.loader', (s) => s.activeState === 'active');
-    await untilUnit(m, 'once.loader', (s) => s.activeState === 'active');
+    for (const id of ['masked.loader', 'proxy.loader', 'once.loader']) await untilUnit(m, id, (s) => s.activeState === 'active');
     await settle(m);
   });
   afterAll(() => stopAllAndCleanup(f, m));
