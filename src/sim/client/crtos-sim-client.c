@@ -109,7 +109,18 @@ static void start_server(const char *dir, int dirfd, const char *node, const cha
     dup2(err >= 0 ? err : null, 2);
     dup2(ready[1], 3);
     for (int fd = 4; fd < 1024; fd++) close(fd);
-    execl(node, node, bundle, "serve", dir, (char *)NULL);
+    /*
+     * Not a tool of the machine: without CRTOS_SIM_DIR in its environment, whoever looks for the
+     * machine's running tools by it (as crtosd's crash test does) finds the clients, not the server.
+     */
+    size_t n = 0;
+    while (environ[n]) n++;
+    char **env = calloc(n + 1, sizeof *env);
+    size_t k = 0;
+    for (size_t i = 0; i < n; i++)
+      if (strncmp(environ[i], "CRTOS_SIM_DIR=", 14) != 0) env[k++] = environ[i];
+    char *const args[] = {(char *)node, (char *)bundle, "serve", (char *)dir, NULL};
+    execve(node, args, env);
     _exit(127);
   }
   close(ready[1]);

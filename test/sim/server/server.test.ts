@@ -44,6 +44,8 @@ describe.concurrent('stand-in tool server', () => {
     expect(server).toBeDefined();
     expect((await m.run('jailhouse', ['cell', 'list'])).code).toBe(0);
     expect(serverOf(m.dir)).toBe(server);
+    // Not one of the machine's tools: whoever finds those by CRTOS_SIM_DIR finds the clients only.
+    expect(readFileSync(`/proc/${server}/environ`, 'utf8').split('\0').filter((v) => v.startsWith('CRTOS_SIM_DIR='))).toEqual([]);
   });
 
   it('runs requests concurrently: two slow `ip` calls overlap', async () => {
