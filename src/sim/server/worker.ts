@@ -18,9 +18,12 @@ export interface WorkerJob {
 export type WorkerMessage = { t: 'O' | 'E'; text: string } | { t: 'X'; code: number };
 
 function becomeClient(r: ToolRequest): void {
-  // Read-only in the typings, configurable in Node: this thread stands for the client's process.
-  Object.defineProperty(process, 'pid', { value: r.pid, configurable: true, enumerable: true });
-  Object.defineProperty(process, 'ppid', { value: r.ppid, configurable: true, enumerable: true, writable: true });
+  // This thread stands for the client's process. Node keeps pid and ppid as native properties
+  // that ignore writes (ppid is read afresh each time): replaced, not assigned.
+  for (const [key, value] of [['pid', r.pid], ['ppid', r.ppid]] as const) {
+    delete (process as unknown as Record<string, unknown>)[key];
+    Object.defineProperty(process, key, { value, configurable: true, enumerable: true, writable: true });
+  }
   process.cwd = () => r.cwd;
   for (const key of Object.keys(process.env)) delete process.env[key];
   Object.assign(process.env, r.env);

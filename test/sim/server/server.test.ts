@@ -7,8 +7,11 @@ import { existsSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { tempMachine, untilMachine } from '../helpers.js';
-import { every, until } from '../../helpers/wait-for.js';
+import { every, until, waitFor } from '../../helpers/wait-for.js';
 import type { SimMachine } from '../../../src/sim/index.js';
+
+// Machines this file creates use the client (opt-in: CRTOS_SIM_CLIENT=1 at creation).
+process.env.CRTOS_SIM_CLIENT = '1';
 
 /** The PID of the tool server serving the machine in `dir`, if one runs. */
 function serverOf(dir: string): number | undefined {
@@ -80,9 +83,11 @@ describe.concurrent('stand-in tool server', () => {
 
   it('exits when idle for CRTOS_SIM_SERVER_IDLE_MS', async () => {
     const m = await tempMachine();
-    expect((await runWith(m, { CRTOS_SIM_SERVER_IDLE_MS: '200' }, 'jailhouse', ['cell', 'list'])).code).toBe(0);
-    const server = serverOf(m.dir)!;
-    expect(server).toBeDefined();
+    // A slow request: the server cannot go idle before the test has found it.
+    await m.setLatencies({ 'jailhouse cell list': 500 });
+    const listing = runWith(m, { CRTOS_SIM_SERVER_IDLE_MS: '200' }, 'jailhouse', ['cell', 'list']);
+    const server = await waitFor('the tool server', () => serverOf(m.dir), { sources: [every(20)], timeoutMs: 5000 });
+    expect((await listing).code).toBe(0);
     await until('the idle server to exit', () => !alive(server), { sources: [every(20)], timeoutMs: 5000 });
     // The next invocation starts a new one.
     expect((await m.run('jailhouse', ['cell', 'list'])).code).toBe(0);
