@@ -15,7 +15,7 @@
 import type { UnitSet } from '../units/types.js';
 import type { ChangeAction } from '../kinds/spec-common.js';
 import { definitionOf } from '../kinds/index.js';
-import { canReload } from '../kinds/behaviours.js';
+import { canReload, resumesStart } from '../kinds/behaviours.js';
 import type { PlannedStep } from './manager-api.js';
 import { classifyChange } from './change.js';
 import { orderPredecessors, requiredByClosure } from './graph.js';
@@ -224,6 +224,9 @@ export function plan(input: PlanInput): Plan {
         intent(id).start = { reason: why };
         intent(id).step = { unit: id, action: action === 'restart' ? 'restart' : action, reason: why };
       }
+    } else if (rec.phase === 'starting' && resumesStart(kind)) {
+      intent(id).start = { reason: 'finish a start that was interrupted' };
+      intent(id).step = { unit: id, action: 'start', reason: 'finish a start that was interrupted' };
     } else if (rec.phase === 'starting') {
       intent(id).adopt = { reason: 'start finished before the daemon restarted' };
     }

@@ -116,6 +116,12 @@ export interface KindBehaviour {
    */
   adoptFacts?(described: UnitFacts, recorded: UnitFacts | undefined): UnitFacts;
   /**
+   * A start the previous daemon began and did not see through, found active: start() finishes
+   * what is left (a cell's readiness probe) instead of the unit being adopted as it is. A real
+   * RTOS listens a while after `cell start` returned; a dependent must not start before it does.
+   */
+  resumesStart?: boolean;
+  /**
    * The lock its jobs serialize on, if any (every jailhouse command takes the driver's one lock):
    * at most maxLockedJobs jobs of one group run at once. Asked of the unit or, once it is removed
    * from the set, of what was recorded.

@@ -33,6 +33,10 @@ export function hasBehaviour(kind: string): boolean {
 }
 
 /** Whether units of the kind reload in place (KindBehaviour.reload). */
+export function resumesStart(kind: string): boolean {
+  return behaviourOf(kind).resumesStart === true;
+}
+
 export function canReload(kind: string): boolean {
   return behaviourOf(kind).reload !== undefined;
 }

@@ -53,6 +53,19 @@ function expectReEnable(p: Plan, action: 'restart' | 're-enable'): void {
 }
 
 group('plan', () => {
+  test('a cell whose start a crash interrupted, found running, is started to finish (its readiness); a loader so found is adopted', () => {
+    const { set, descs, records, observed } = running();
+    for (const id of ['nuttx.cell', 'hello.loader']) records.set(id, { ...records.get(id)!, phase: 'starting' });
+    const p = plan({ set, descriptions: descs, records, observed, holds: new Map() });
+    expect(p.jobs.filter((j) => j.unit === 'nuttx.cell' || j.unit === 'hello.loader').map((j) => [j.type, j.unit, j.reason])).toEqual(
+      expect.arrayContaining([
+        ['start', 'nuttx.cell', 'finish a start that was interrupted'],
+        ['adopt', 'hello.loader', 'start finished before the daemon restarted'],
+      ]),
+    );
+    expect(p.jobs.some((j) => j.type === 'stop')).toBe(false);
+  });
+
   test('an empty machine gets a start job per unit, each waiting for what it is ordered after', () => {
     const set = setFrom(exampleFiles());
     const p = plan({ set, descriptions: describe(set), records: new Map(), observed: observedAll(set, 'inactive'), holds: new Map() });

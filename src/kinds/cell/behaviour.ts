@@ -54,6 +54,8 @@ export const cellBehaviour: KindBehaviour = {
   reloadSteps: 'shutdown, load, start',
   // The machine names the cell: the name it was created under stays; its CPUs are the configuration's.
   adoptFacts: (described, recorded) => ({ ...described, ...(recorded ?? {}), cellName: recorded?.cellName ?? described.cellName, cpus: described.cpus }),
+  // Found running after a crash in its start: start() waits for its readiness, then it is active.
+  resumesStart: true,
   // Jailhouse: every command holds the driver's one lock.
   lockGroup: (target) => backendOfFacts(target.facts).lockGroup,
   partitionOf: (facts) => (facts.cellName === undefined ? undefined : { backend: backendOfFacts(facts).definition.type, name: facts.cellName }),
