@@ -37,9 +37,6 @@ function childCpuMs(): number {
 }
 
 const CELLS = Number(process.env.CRTOS_BENCH_CELLS ?? 32);
-// The machines' stand-ins cost what real tools cost (the C client); CRTOS_SIM_CLIENT=0 for the
-// Node.js tools.
-process.env.CRTOS_SIM_CLIENT ??= '1';
 const LATENCY = { enable: 300, create: 100, load: 50, start: 20, module: 30 };
 
 interface Timing {

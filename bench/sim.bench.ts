@@ -25,12 +25,12 @@ console.log(`create machine: median ${createMs.toFixed(1)} ms (goal 1000 ms, rat
 
 // One stand-in invocation, side by side with what it replaces and what it should cost: the
 // wrapper through the C client to the machine's tool server (warm: the server is up), the same
-// wrapper on the Node.js tools (the default), bare `node -e 0` and a C tool.
-const m = join(base, 'client');
-process.env.CRTOS_SIM_CLIENT = '1';
-await createSimMachine(m);
+// wrapper on the Node.js tools (CRTOS_SIM_CLIENT=node at creation), bare `node -e 0` and a C tool.
+const m = join(base, 'm0');
+const viaNode = join(base, 'node-tools');
+process.env.CRTOS_SIM_CLIENT = 'node';
+await createSimMachine(viaNode);
 delete process.env.CRTOS_SIM_CLIENT;
-const viaNode = join(base, 'm0');
 const clientBuilt = readFileSync(join(m, 'bin', 'jailhouse'), 'utf8').includes('crtos-sim-client');
 const timed = (file: string, args: string[]) => {
   const t = performance.now();
@@ -39,7 +39,7 @@ const timed = (file: string, args: string[]) => {
 };
 const rows: [string, string, string[]][] = [
   [clientBuilt ? 'stand-in jailhouse cell list (C client + tool server)' : 'stand-in jailhouse cell list (no C client built: Node.js)', join(m, 'bin', 'jailhouse'), ['cell', 'list']],
-  ['stand-in jailhouse cell list (Node.js tool, the default)', join(viaNode, 'bin', 'jailhouse'), ['cell', 'list']],
+  ['stand-in jailhouse cell list (Node.js tool, before)', join(viaNode, 'bin', 'jailhouse'), ['cell', 'list']],
   ['bare node -e 0', process.execPath, ['-e', '0']],
   ['/bin/true (a C tool)', '/bin/true', []],
 ];
@@ -65,6 +65,6 @@ const bringUp = performance.now() - t;
 console.log(`cRTOS bring-up through LinuxHost (9 tool runs): ${bringUp.toFixed(0)} ms (${(bringUp / 9 / standInMs).toFixed(2)} x one stand-in per step)`);
 
 await destroySimMachine(machine.dir);
-await destroySimMachine(m);
+await destroySimMachine(viaNode);
 for (let i = 0; i < 20; i++) await destroySimMachine(join(base, `m${i}`));
 rmSync(base, { recursive: true, force: true });

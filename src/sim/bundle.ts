@@ -21,14 +21,11 @@ export function toolBundlePath(): string {
 
 /**
  * The compiled stand-in client (dist/crtos-sim-client, next to the bundle) that forwards each
- * invocation to the machine's tool server, for machines created with CRTOS_SIM_CLIENT=1;
- * undefined otherwise (the Node.js tools, one process per invocation) or when the build had no C
- * compiler. Opt-in for now: with stand-ins that fast, crtosd's crash test finds a restarted
- * daemon adopting a cell whose start was interrupted without waiting for its readiness
- * (src/sim/README.md, "How a stand-in runs").
+ * invocation to the machine's tool server; undefined when the build had no C compiler, or when
+ * CRTOS_SIM_CLIENT=node asks for the Node.js tools (one process per invocation).
  */
 export function toolClientPath(bundle = toolBundlePath()): string | undefined {
-  if (process.env.CRTOS_SIM_CLIENT !== '1') return undefined;
+  if (process.env.CRTOS_SIM_CLIENT === 'node') return undefined;
   const client = join(dirname(bundle), 'crtos-sim-client');
   return existsSync(client) ? client : undefined;
 }

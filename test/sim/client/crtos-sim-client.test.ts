@@ -8,8 +8,8 @@ import { describe, expect, it } from 'vitest';
 import { tempMachine } from '../helpers.js';
 import { toolBundlePath, toolClientPath } from '../../../src/sim/bundle.js';
 
-// Machines this file creates use the client (opt-in: CRTOS_SIM_CLIENT=1 at creation).
-process.env.CRTOS_SIM_CLIENT = '1';
+// Whatever the environment asks, the machines this file creates use the client.
+delete process.env.CRTOS_SIM_CLIENT;
 
 function exec(file: string, args: string[], opts: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<{ code: number | null; stdout: string; stderr: string }> {
   return new Promise((done) => {

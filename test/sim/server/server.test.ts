@@ -10,8 +10,8 @@ import { tempMachine, untilMachine } from '../helpers.js';
 import { every, until, waitFor } from '../../helpers/wait-for.js';
 import type { SimMachine } from '../../../src/sim/index.js';
 
-// Machines this file creates use the client (opt-in: CRTOS_SIM_CLIENT=1 at creation).
-process.env.CRTOS_SIM_CLIENT = '1';
+// Whatever the environment asks, the machines this file creates use the client.
+delete process.env.CRTOS_SIM_CLIENT;
 
 /** The PID of the tool server serving the machine in `dir`, if one runs. */
 function serverOf(dir: string): number | undefined {
