@@ -31,8 +31,12 @@ export interface ServeOptions {
   onListening?: () => void;
 }
 
-/** Idle workers kept warm for the next requests; more are started as concurrent requests need. */
-const WARM_WORKERS = 2;
+/**
+ * Workers kept for the next requests: finished ones go back to the pool up to this many; when a
+ * request takes the last one, a spare is started after it was dispatched (a worker costs a few ms
+ * to start), so requests that come one after another never wait for one.
+ */
+const POOL_MAX = 4;
 
 export async function serveTools(dir: string, options: ServeOptions = {}): Promise<void> {
   const idleMs = options.idleMs ?? (Number(process.env.CRTOS_SIM_SERVER_IDLE_MS) || 20_000);
@@ -47,7 +51,7 @@ export async function serveTools(dir: string, options: ServeOptions = {}): Promi
     return w;
   };
   const keepWarm = () => {
-    while (idle.length < WARM_WORKERS) idle.push(spawnWorker());
+    if (idle.length === 0) idle.push(spawnWorker());
   };
   const exit = () => {
     server.close();
@@ -68,7 +72,7 @@ export async function serveTools(dir: string, options: ServeOptions = {}): Promi
       active--;
       w.removeAllListeners('message');
       w.removeAllListeners('exit');
-      if (reusable && idle.length < WARM_WORKERS * 2) idle.push(w);
+      if (reusable && idle.length < POOL_MAX) idle.push(w);
       else void w.terminate();
       armIdle();
     };
@@ -84,7 +88,6 @@ export async function serveTools(dir: string, options: ServeOptions = {}): Promi
         clearTimeout(idleTimer);
         const w = idle.pop() ?? spawnWorker();
         worker = w;
-        keepWarm();
         w.on('message', (m: WorkerMessage) => {
           if (m.t === 'X') {
             socket.end(exitFrame(m.code));
@@ -96,6 +99,7 @@ export async function serveTools(dir: string, options: ServeOptions = {}): Promi
           finish(w, false);
         });
         w.postMessage({ request } satisfies WorkerJob);
+        setImmediate(keepWarm);
       }
     });
     socket.on('error', () => undefined);
