@@ -6,6 +6,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import type { SimCell } from './state.js';
 import { toolBundlePath } from './bundle.js';
+import { sleepSync } from './store.js';
 
 export function launchRunner(dir: string, cell: SimCell): void {
   if (cell.runToken === undefined) return;
@@ -19,9 +20,21 @@ export function launchRunner(dir: string, cell: SimCell): void {
 }
 
 /** Signals the runner recorded for this cell, if that PID is still a runner of this machine. */
+/**
+ * Stops the cell's runner and returns once it has gone: a real inmate stops answering the moment
+ * `cell shutdown` or `destroy` returns (its CPUs are parked), so the command must not return while
+ * the runner still accepts connections. A stand-in takes a few milliseconds now; without this wait
+ * a probe right after the command reached the runner before it had closed.
+ */
 export function stopRunner(cell: SimCell, dir?: string): void {
-  signalRunner(cell, 'SIGTERM', dir);
+  if (!signalRunner(cell, 'SIGTERM', dir)) return;
+  const deadline = Date.now() + RUNNER_EXIT_WAIT_MS;
+  while (isRunner(cell, dir) && Date.now() < deadline) sleepSync(2);
+  if (isRunner(cell, dir)) signalRunner(cell, 'SIGKILL', dir);
 }
+
+/** How long a runner may take to close its endpoint and exit before it is killed. */
+const RUNNER_EXIT_WAIT_MS = 2000;
 
 /**
  * Hangs the cell's guest without failing it: the cell stays `running`, its runner refuses new
@@ -32,16 +45,25 @@ export function hangRunner(cell: SimCell, dir?: string): boolean {
   return signalRunner(cell, 'SIGUSR2', dir);
 }
 
-function signalRunner(cell: SimCell, signal: NodeJS.Signals, dir?: string): boolean {
+/** Whether the PID recorded for the cell is still its runner (a zombie's empty command line is not). */
+function isRunner(cell: SimCell, dir?: string): boolean {
   const pid = cell.runnerPid;
   if (pid === undefined) return false;
   try {
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
-    if (!cmdline.includes('cell-runner') || !cmdline.includes(cell.name) || (dir !== undefined && !cmdline.includes(dir))) return false;
-    process.kill(pid, signal);
-    return true;
+    return cmdline.includes('cell-runner') && cmdline.includes(cell.name) && (dir === undefined || cmdline.includes(dir));
   } catch {
     // Already gone.
+    return false;
+  }
+}
+
+function signalRunner(cell: SimCell, signal: NodeJS.Signals, dir?: string): boolean {
+  if (!isRunner(cell, dir)) return false;
+  try {
+    process.kill(cell.runnerPid!, signal);
+    return true;
+  } catch {
     return false;
   }
 }
