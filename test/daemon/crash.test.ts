@@ -239,7 +239,7 @@ function reachKillPoint(f: Fixture, d: Daemon, point: KillPoint): Promise<string
         const e = readOps(f).filter((x) => !isReadOp(x.op))[point.n - 1];
         return e ? `\`${opLine(e)}\` logged` : undefined;
       }
-      tools.poll();
+      tools.poll(readOps(f));
       if (point.at === 'started') {
         const s = tools.started[point.n - 1];
         return s ? `\`${s.op}\` started, pid ${s.pid}` : undefined;
@@ -254,16 +254,32 @@ function reachKillPoint(f: Fixture, d: Daemon, point: KillPoint): Promise<string
   );
 }
 
-/** The stand-in tools crtosd has started, in order, from its children in /proc. */
+/**
+ * The stand-in tools crtosd has started, in order: from its children in /proc while they run, and
+ * from the machine's log for those that came and went between two looks (a stand-in takes a few
+ * milliseconds, as a real tool does, so a poll can miss one on a busy machine).
+ */
 class ToolTracker {
-  readonly started: { pid: number; op: string }[] = [];
+  private readonly seen: { pid: number; op: string }[] = [];
+  private logged: SimLogEntry[] = [];
   private readonly known = new Set<number>();
+
+  /** Ended tools in the order they were logged, each with the PID seen for it if one was; then the running ones. */
+  get started(): { pid: number; op: string }[] {
+    const running = [...this.seen];
+    const ended = this.logged.map((e) => {
+      const i = running.findIndex((s) => s.op === e.op || s.op.startsWith(`${e.op} `));
+      return i >= 0 ? running.splice(i, 1)[0]! : { pid: 0, op: e.op };
+    });
+    return [...ended, ...running];
+  }
   constructor(
     private readonly daemon: number,
     private readonly binDir: string,
   ) {}
 
-  poll(): void {
+  poll(log: readonly SimLogEntry[]): void {
+    this.logged = log.filter((e) => (LATENCY_OPS as readonly string[]).includes(e.op));
     let children: number[];
     try {
       children = readFileSync(`/proc/${this.daemon}/task/${this.daemon}/children`, 'utf8').trim().split(/\s+/).filter(Boolean).map(Number);
@@ -277,7 +293,7 @@ class ToolTracker {
       if (argv.length === 0 || argv.some((a) => a.endsWith('/crtosd.mjs'))) continue;
       this.known.add(pid);
       const op = toolOp(argv, this.binDir);
-      if (op !== undefined && !isReadCommand(op)) this.started.push({ pid, op });
+      if (op !== undefined && !isReadCommand(op)) this.seen.push({ pid, op });
     }
   }
 }
