@@ -16,17 +16,22 @@ export interface Instant {
 }
 
 /** Date.now() floors to the millisecond: a difference up to 1 ms is its rounding, not a step. */
-const STEP_USEC = 2000;
+const STEP_USEC = 2000n;
+
+/** Two readings this close are one instant, for the step check. */
+const READ_TOGETHER_USEC = 200n;
 
 let offset: bigint | undefined;
 
 export function now(): Instant {
-  const mono = process.hrtime.bigint() / 1000n;
+  const before = process.hrtime.bigint() / 1000n;
   const wall = BigInt(Date.now()) * 1000n;
-  let real = offset === undefined ? undefined : mono + offset;
-  if (real === undefined || real - wall > STEP_USEC || wall - real > STEP_USEC) {
-    offset = wall - mono;
-    real = mono + offset;
-  }
-  return { monotonic: Number(mono), realtime: Number(real) };
+  const mono = process.hrtime.bigint() / 1000n;
+  // The two clocks can be compared only when both were read at one instant: a thread preempted
+  // between the reads (a busy machine, a boot) would look like a stepped wall clock and move the
+  // offset, so two stamps would no longer keep their monotonic distance.
+  const together = mono - before <= READ_TOGETHER_USEC;
+  const drift = offset === undefined ? 0n : before + offset - wall;
+  if (offset === undefined || (together && (drift > STEP_USEC || -drift > STEP_USEC))) offset = wall - before;
+  return { monotonic: Number(mono), realtime: Number(mono + offset) };
 }
