@@ -5,6 +5,7 @@ import { startDbusService, type DbusServiceHandle } from '../../src/dbus/index.j
 import { startPrivateBus, type PrivateBus } from '../dbus/helpers/private-bus.js';
 import { FakeManager } from '../dbus/helpers/fake-manager.js';
 import { asNobody, run } from '../dbus/helpers/run.js';
+import { MANAGER, UNIT } from '../../src/dbus/schema.js';
 
 const POLICY = fileURLToPath(new URL('../../packaging/dbus/org.crtos.Manager1.conf', import.meta.url));
 const DEST = 'org.crtos.Manager1';
@@ -52,6 +53,24 @@ describe('the shipped bus policy', () => {
       expect(r.stderr).toMatch(/Rejected send message/);
     }
     expect(manager.calls).toEqual([]);
+  });
+
+  // The policy lists the calls everybody may make by name, so a read call added to the API must be
+  // added there too: crtosctl logs, analyze and metrics were refused to every user but root and the
+  // group crtos on a real system bus. Each call goes without its arguments: one the policy lets
+  // through reaches crtosd, which refuses the arguments itself, never with the bus's words.
+  it('lets a non-root user make every call that reads, and refuses every call that changes state at the bus', async () => {
+    const calls = [
+      ...MANAGER.methods.map((m) => ({ m, path: MGR, iface: MANAGER.name })),
+      ...UNIT.methods.map((m) => ({ m, path: '/org/crtos/unit/nuttx_2ecell', iface: UNIT.name })),
+    ];
+    for (const { m, path, iface } of calls) {
+      const [cmd, a] = asNobody('gdbus', ['call', '--address', bus.address, '--dest', DEST, '--object-path', path, '--method', `${iface}.${m.name}`]);
+      const r = await run(cmd, a);
+      expect(/Rejected send message/.test(r.stderr), `${iface}.${m.name} as nobody: ${r.stderr || 'answered'}`).toBe(m.privileged === true);
+    }
+    // Only the one call that takes no arguments and reaches the manager: nothing changed state.
+    expect(manager.calls.splice(0)).toEqual(['planReload']);
   });
 
   it('allows root to start a unit', async () => {
