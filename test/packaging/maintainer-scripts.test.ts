@@ -4,7 +4,7 @@
 // the group tools record what the script asks of them. Installing the package into a scratch root
 // with the real helpers is test/packaging/package-deb.test.ts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -46,6 +46,8 @@ interface Machine {
   hasGroup?: boolean;
   wasEnabled?: boolean;
   fail?: string[];
+  /** As `dpkg --root DIR --force-script-chrootless` sets it: the package goes into DIR, not into this machine. */
+  dpkgRoot?: string;
 }
 
 /** Runs a maintainer script; returns its exit code, the tools it called, and what is left in /run/crtos. */
@@ -66,6 +68,7 @@ async function maint(script: 'postinst' | 'prerm' | 'postrm', args: string[], ma
       HAS_GROUP: machine.hasGroup ? '1' : '0',
       WAS_ENABLED: machine.wasEnabled === false ? '0' : '1',
       FAIL: (machine.fail ?? []).join(' '),
+      ...(machine.dpkgRoot ? { DPKG_ROOT: machine.dpkgRoot } : {}),
     },
   });
   expect(r.stderr).toBe('');
@@ -135,18 +138,35 @@ describe('prerm', () => {
 });
 
 describe('postrm', () => {
-  it('on removal: masks the gone unit (reload with systemd), keeps the state in /run/crtos', async () => {
+  it('on removal: reloads systemd when it runs, masks nothing, keeps the state in /run/crtos', async () => {
     const r = await maint('postrm', ['remove'], { systemd: true });
     expect(r.code).toBe(0);
-    expect(r.calls).toEqual(['systemctl --system daemon-reload', 'deb-systemd-helper mask crtosd.service']);
+    expect(r.calls).toEqual(['systemctl --system daemon-reload']);
     expect(r.runCrtos).toEqual(['cells', 'state.json']);
-    expect((await maint('postrm', ['remove'], { systemd: false })).calls).toEqual(['deb-systemd-helper mask crtosd.service']);
+    expect((await maint('postrm', ['remove'], { systemd: false })).calls).toEqual([]);
   });
 
-  it('on purge: forgets the enable links and the mask, removes /run/crtos, keeps the group', async () => {
+  it('on purge: forgets the enable links, removes /run/crtos, keeps the group', async () => {
     const r = await maint('postrm', ['purge'], { systemd: false, hasGroup: true });
     expect(r.code).toBe(0);
-    expect(r.calls).toEqual(['deb-systemd-helper purge crtosd.service', 'deb-systemd-helper unmask crtosd.service']);
+    expect(r.calls).toEqual(['deb-systemd-helper purge crtosd.service']);
     expect(r.runCrtos).toEqual([]);
+  });
+});
+
+describe('into another root (DPKG_ROOT) on a machine running systemd', () => {
+  it('touches only that root: its group, its enable links and its /run/crtos, never the running systemd', async () => {
+    const other = join(dir, 'other-root');
+    mkdirSync(join(other, 'run/crtos'), { recursive: true });
+    const machine = { systemd: true, dpkgRoot: other };
+    const install = await maint('postinst', ['configure'], machine);
+    expect(install.code).toBe(0);
+    expect(install.calls).toEqual([`groupadd --prefix ${other} --system crtos`, 'deb-systemd-helper unmask crtosd.service', 'deb-systemd-helper --quiet was-enabled crtosd.service', 'deb-systemd-helper enable crtosd.service']);
+    expect((await maint('prerm', ['remove'], machine)).calls).toEqual([]);
+    expect((await maint('postrm', ['remove'], machine)).calls).toEqual([]);
+    const purge = await maint('postrm', ['purge'], machine);
+    expect(purge.calls).toEqual(['deb-systemd-helper purge crtosd.service']);
+    expect(purge.runCrtos).toEqual(['cells', 'state.json']);
+    expect(existsSync(join(other, 'run/crtos'))).toBe(false);
   });
 });
