@@ -13,8 +13,10 @@ export interface CliContext {
   stdout: Writable;
   stderr: Writable;
   env: NodeJS.ProcessEnv;
-  /** Colour and glyphs only on a terminal (and never with NO_COLOR). */
+  /** Colour and state glyphs only on a terminal (and never with NO_COLOR). */
   color: boolean;
+  /** Trees in box-drawing glyphs, else ASCII: by the locale, on a terminal or not, as systemd draws them. */
+  utf8: boolean;
   /** Working directory relative paths resolve against. */
   cwd: string;
 }

@@ -12,6 +12,7 @@ import { isProblemError } from '../errors/problem.js';
 import { renderProblems } from '../errors/render.js';
 import { EXIT_STATUS_HELP, hoistGlobalOptions } from './global-options.js';
 import { operandsUsage, optionsHelp, type VerbOptions } from './options.js';
+import { localeIsUtf8 } from './format/text.js';
 import * as statusOpts from './verbs/status.options.js';
 import * as listUnitsOpts from './verbs/list-units.options.js';
 import * as jobsOpts from './jobs.options.js';
@@ -120,7 +121,7 @@ export async function main(argv: string[], io: Pick<CliContext, 'stdin' | 'stdou
     return EXIT_CODES.ok;
   }
   const color = io.isTTY && io.env.NO_COLOR === undefined && io.env.TERM !== 'dumb';
-  const ctx: CliContext = { args, ...(io.stdin ? { stdin: io.stdin } : {}), stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, color };
+  const ctx: CliContext = { args, ...(io.stdin ? { stdin: io.stdin } : {}), stdout: io.stdout, stderr: io.stderr, env: io.env, cwd: io.cwd, color, utf8: localeIsUtf8(io.env) };
   try {
     const mod = await verb.load();
     return EXIT_CODES[await mod.run(ctx)];

@@ -20,7 +20,7 @@ async function ctl(...args: string[]): Promise<{ code: ExitKind; stdout: string;
   let stderr = '';
   out.on('data', (d: Buffer) => (stdout += d.toString()));
   err.on('data', (d: Buffer) => (stderr += d.toString()));
-  const code = await run({ args, stdout: out, stderr: err, env: {}, color: false, cwd: dir });
+  const code = await run({ args, stdout: out, stderr: err, env: {}, color: false, utf8: false, cwd: dir });
   return { code, stdout, stderr };
 }
 

@@ -4,14 +4,15 @@
  * after (After, which includes what it requires and references), the one that became active last
  * is followed (with `fuzz`, every one within that much of it), down to units that waited for none.
  * `@` is when the unit became active, from the start of the bring-up; `+` how long it took to
- * start, red on a terminal. A unit seen before in the tree is cut short with `...`.
+ * start, red on a terminal. A unit seen before in the tree is cut short with `...`. The tree is
+ * drawn in box-drawing glyphs when the locale is UTF-8 (opts.utf8), else in ASCII, colour or not.
  *
  * Without a unit, the chain of the unit that became active last: the end of the bring-up.
  */
 import type { UnitTimes } from './data.js';
 import { originOf } from './data.js';
 import { formatTimespan } from './timespan.js';
-import { red, type Style } from '../format/text.js';
+import { red, treeGlyphs, type Style } from '../format/text.js';
 
 export const CHAIN_HEADER = 'The time when unit became active or started is printed after the "@" character.\nThe time the unit took to start is printed after the "+" character.\n\n';
 
@@ -19,12 +20,6 @@ export interface ChainOptions extends Style {
   /** µs: units that became active within this much of the latest are followed too. */
   fuzz?: number;
 }
-
-/** Tree glyphs, systemd's on a terminal and ASCII stand-ins off one (crtosctl prints glyphs only on a terminal). */
-const GLYPHS = {
-  unicode: { vertical: '│ ', space: '  ', right: '└─', branch: '├─' },
-  ascii: { vertical: '| ', space: '  ', right: '`-', branch: '|-' },
-};
 
 /** The unit the bring-up ended with: active last (ties by id). */
 export function lastActivated(units: readonly UnitTimes[]): string | undefined {
@@ -35,7 +30,7 @@ export function renderCriticalChain(units: readonly UnitTimes[], targets: readon
   const byId = new Map(units.map((u) => [u.id, u]));
   const origin = originOf(units);
   const fuzz = opts.fuzz ?? 0;
-  const glyph = opts.color ? GLYPHS.unicode : GLYPHS.ascii;
+  const glyph = treeGlyphs(opts);
   const out: string[] = [];
   const inRange = (u: UnitTimes | undefined): u is UnitTimes => u !== undefined && u.activated > 0 && u.activated >= origin;
   const since = (t: number) => formatTimespan(t - origin);

@@ -6,7 +6,7 @@ import type { DaemonStatus, LogLine, UnitStatus } from '../../engine/manager-api
 import type { UnitListEntry } from '../../dbus/client.js';
 import { renderProblem } from '../../errors/render.js';
 import { findView, kindOfUnitId, viewKindNames } from '../../kinds/views.js';
-import { bold, byId, formatLogTime, grey, labelled, paintState, red, since, stateGlyph, table, yellow, type Style } from './text.js';
+import { bold, byId, formatLogTime, grey, labelled, paintState, red, since, stateGlyph, table, treeGlyphs, yellow, type Style } from './text.js';
 
 function dirname(p: string): string {
   const at = p.lastIndexOf('/');
@@ -14,14 +14,15 @@ function dirname(p: string): string {
 }
 const basename = (p: string): string => p.slice(p.lastIndexOf('/') + 1);
 
-/** Drop-ins grouped by directory, systemd style: the directory, then its files as a tree. */
+/** Drop-ins grouped by directory, systemd style: the directory, then its files as a tree (glyphs by the locale). */
 export function dropInLines(style: Style, paths: readonly string[]): string {
+  const glyph = treeGlyphs(style);
   const byDir = new Map<string, string[]>();
   for (const p of paths) byDir.set(dirname(p), [...(byDir.get(dirname(p)) ?? []), basename(p)]);
   const out: string[] = [];
   for (const [dir, files] of byDir) {
     out.push(dir);
-    files.forEach((f, i) => out.push(`${style.color ? (i === files.length - 1 ? '└─' : '├─') : i === files.length - 1 ? '`-' : '|-'}${f}`));
+    files.forEach((f, i) => out.push(`${i === files.length - 1 ? glyph.right : glyph.branch}${f}`));
   }
   return out.join('\n');
 }

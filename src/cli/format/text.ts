@@ -6,7 +6,40 @@ const ESC = '\x1b[';
 
 export interface Style {
   color: boolean;
+  /** The locale shows UTF-8 (localeIsUtf8): trees are drawn with box-drawing glyphs, else in ASCII. */
+  utf8?: boolean;
 }
+
+const SYSTEMD_BOOLEANS: Readonly<Record<string, boolean>> = { 1: true, yes: true, y: true, true: true, t: true, on: true, 0: false, no: false, n: false, false: false, f: false, off: false };
+
+/**
+ * Whether the locale can show UTF-8, decided as systemd decides it before it draws a tree
+ * (is_locale_utf8 in its locale-util.c), whatever the colour: $SYSTEMD_UTF8 when it is a boolean;
+ * else the character-type locale in force (the first set of $LC_ALL, $LC_CTYPE, $LANG, as the C
+ * library takes them) is UTF-8 when it names that codeset, and also when none is set (systemd
+ * assumes UTF-8 then); an explicit C or POSIX, or another codeset, is not.
+ */
+export function localeIsUtf8(env: NodeJS.ProcessEnv): boolean {
+  const forced = SYSTEMD_BOOLEANS[(env.SYSTEMD_UTF8 ?? '').toLowerCase()];
+  if (forced !== undefined) return forced;
+  const locale = [env.LC_ALL, env.LC_CTYPE, env.LANG].find((v) => v !== undefined && v !== '');
+  return locale === undefined || /\.utf-?8(@|$)/i.test(locale);
+}
+
+/** The branches of a tree (list-dependencies, critical-chain, status's drop-ins): systemd's glyphs, or its ASCII ones. */
+export interface TreeGlyphs {
+  vertical: string;
+  space: string;
+  branch: string;
+  right: string;
+}
+
+const TREE_GLYPHS: Readonly<Record<'utf8' | 'ascii', TreeGlyphs>> = {
+  utf8: { vertical: '│ ', space: '  ', branch: '├─', right: '└─' },
+  ascii: { vertical: '| ', space: '  ', branch: '|-', right: '`-' },
+};
+
+export const treeGlyphs = (style: Pick<Style, 'utf8'>): TreeGlyphs => TREE_GLYPHS[style.utf8 ? 'utf8' : 'ascii'];
 
 export const paint = (style: Style, code: string, text: string): string => (style.color && text ? `${ESC}${code}m${text}${ESC}0m` : text);
 export const bold = (s: Style, t: string): string => paint(s, '1', t);

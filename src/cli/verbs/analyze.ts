@@ -73,7 +73,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
         for (const u of missing) ctx.stderr.write(`Unit ${u} could not be found.\n`);
         const last = lastActivated(data.units);
         const targets = units.length > 0 ? units.filter((u) => known.has(u)) : last === undefined ? [] : [last];
-        if (targets.length > 0) ctx.stdout.write(CHAIN_HEADER + renderCriticalChain(data.units, targets, { color: ctx.color, fuzz }));
+        if (targets.length > 0) ctx.stdout.write(CHAIN_HEADER + renderCriticalChain(data.units, targets, { color: ctx.color, utf8: ctx.utf8, fuzz }));
         else if (missing.length === 0) ctx.stderr.write('No unit has become active yet.\n');
         return missing.length > 0 ? 'no-such-unit' : 'ok';
       }

@@ -10,7 +10,7 @@ import { UsageError } from '../context.js';
 import { parseArgs } from '../options.js';
 import { OPTIONS } from './list-dependencies.options.js';
 import { withClient, writeJson } from '../daemon.js';
-import { byId, stateGlyph } from '../format/text.js';
+import { byId, stateGlyph, treeGlyphs } from '../format/text.js';
 import type { UnitStatus } from '../../engine/manager-api.js';
 
 export interface DependencyNode {
@@ -50,15 +50,19 @@ export function dependencyTree(g: Graph, root: string, reverse: boolean, depth: 
   return node;
 }
 
-/** systemctl's drawing: `├─`/`└─` branches (plain: two spaces per level), a state glyph when in colour. */
-export function renderTree(node: DependencyNode, o: { color: boolean; plain: boolean }): string[] {
+/**
+ * systemctl's drawing: `├─`/`└─` branches when the locale is UTF-8, `|-`/`` `- `` otherwise (plain:
+ * two spaces per level), a state glyph when in colour.
+ */
+export function renderTree(node: DependencyNode, o: { color: boolean; utf8: boolean; plain: boolean }): string[] {
+  const glyph = treeGlyphs(o);
   const label = (n: DependencyNode): string => (o.color && !o.plain ? `${stateGlyph({ color: true }, n.activeState)} ${n.unit}` : n.unit);
   const lines = [label(node)];
   const walk = (children: DependencyNode[], prefix: string, depth: number): void => {
     children.forEach((c, i) => {
       const last = i === children.length - 1;
-      lines.push(o.plain ? `${'  '.repeat(depth)}${label(c)}` : `${prefix}${last ? '└─' : '├─'}${label(c)}`);
-      walk(c.children, `${prefix}${last ? '  ' : '│ '}`, depth + 1);
+      lines.push(o.plain ? `${'  '.repeat(depth)}${label(c)}` : `${prefix}${last ? glyph.right : glyph.branch}${label(c)}`);
+      walk(c.children, `${prefix}${last ? glyph.space : glyph.vertical}`, depth + 1);
     });
   };
   walk(node.children, '', 1);
@@ -81,7 +85,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     }
     const trees = (named !== undefined ? [named] : dependencyRoots(graph, reverse)).map((r) => dependencyTree(graph, r, reverse, depth));
     if (args.flags.has('json')) writeJson(ctx, named !== undefined ? trees[0] : trees);
-    else ctx.stdout.write(trees.flatMap((t) => renderTree(t, { color: ctx.color, plain: args.flags.has('plain') })).map((l) => `${l}\n`).join(''));
+    else ctx.stdout.write(trees.flatMap((t) => renderTree(t, { color: ctx.color, utf8: ctx.utf8, plain: args.flags.has('plain') })).map((l) => `${l}\n`).join(''));
     return 'ok';
   });
 }

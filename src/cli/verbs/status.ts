@@ -16,7 +16,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
   const linesArg = args.values.get('lines') ?? '10';
   if (!/^[0-9]+$/.test(linesArg)) throw new UsageError(`--lines needs a number, not '${linesArg}'`);
   const lines = Number(linesArg);
-  const style = { color: ctx.color };
+  const style = { color: ctx.color, utf8: ctx.utf8 };
   const json = args.flags.has('json');
 
   return withClient<ExitKind>(ctx, args, async (client) => {

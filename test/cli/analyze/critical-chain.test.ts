@@ -15,13 +15,33 @@ describe('analyze critical-chain', () => {
     );
   });
 
-  test('on a terminal: tree glyphs, and the units that took time in red', () => {
-    const out = renderCriticalChain(crtosBringUp(), ['nuttx.cell'], { color: true });
-    expect(out).toBe(
+  test('on a terminal the units that took time are red; the tree is drawn by the locale, not by the colour', () => {
+    expect(renderCriticalChain(crtosBringUp(), ['nuttx.cell'], { color: true, utf8: true })).toBe(
       [
         '\x1b[1;31mnuttx.cell +2s\x1b[0m',
         '└─\x1b[1;31mjailhouse.hypervisor @1.700s +1.500s\x1b[0m',
         '  └─\x1b[1;31mjailhouse.driver @200ms +200ms\x1b[0m',
+        '',
+      ].join('\n'),
+    );
+    expect(renderCriticalChain(crtosBringUp(), ['nuttx.cell'], { color: true, utf8: false })).toBe(
+      [
+        '\x1b[1;31mnuttx.cell +2s\x1b[0m',
+        '`-\x1b[1;31mjailhouse.hypervisor @1.700s +1.500s\x1b[0m',
+        '  `-\x1b[1;31mjailhouse.driver @200ms +200ms\x1b[0m',
+        '',
+      ].join('\n'),
+    );
+    expect(renderCriticalChain(crtosBringUp(), ['hello.loader'], { color: false, utf8: true, fuzz: 2_000_000 })).toBe(
+      [
+        'hello.loader +50ms',
+        '├─nuttx.cell @3.700s +2s',
+        '│ ├─jailhouse.hypervisor @1.700s +1.500s',
+        '│ │ └─jailhouse.driver @200ms +200ms',
+        '│ └─nuttx.image @60ms +50ms',
+        '└─shadow.driver @1.900s +200ms',
+        '  └─jailhouse.hypervisor @1.700s +1.500s',
+        '    └─...',
         '',
       ].join('\n'),
     );

@@ -1,7 +1,25 @@
 import { describe, expect, it } from 'vitest';
-import { formatCpuList, formatSpan, formatTimestamp, labelled, stateGlyph, table } from '../../../src/cli/format/text.js';
+import { formatCpuList, formatSpan, formatTimestamp, labelled, localeIsUtf8, stateGlyph, table, treeGlyphs } from '../../../src/cli/format/text.js';
 
 describe('text helpers', () => {
+  it('takes the locale as UTF-8 as systemd does: by LC_ALL, else LC_CTYPE, else LANG; also when none is set; SYSTEMD_UTF8 decides first', () => {
+    expect(localeIsUtf8({})).toBe(true);
+    expect(localeIsUtf8({ LANG: 'C.UTF-8' })).toBe(true);
+    expect(localeIsUtf8({ LANG: 'de_DE.utf8@euro' })).toBe(true);
+    expect(localeIsUtf8({ LANG: 'C' })).toBe(false);
+    expect(localeIsUtf8({ LANG: 'POSIX' })).toBe(false);
+    expect(localeIsUtf8({ LANG: 'en_US.ISO-8859-1' })).toBe(false);
+    expect(localeIsUtf8({ LC_ALL: 'C', LANG: 'en_US.UTF-8' })).toBe(false);
+    expect(localeIsUtf8({ LC_CTYPE: 'en_US.UTF-8', LANG: 'C' })).toBe(true);
+    // An empty variable counts as unset, as the C library takes it.
+    expect(localeIsUtf8({ LC_ALL: '', LANG: 'C.UTF-8' })).toBe(true);
+    expect(localeIsUtf8({ SYSTEMD_UTF8: '0', LANG: 'C.UTF-8' })).toBe(false);
+    expect(localeIsUtf8({ SYSTEMD_UTF8: 'yes', LANG: 'C' })).toBe(true);
+    expect(localeIsUtf8({ SYSTEMD_UTF8: 'maybe', LANG: 'C' })).toBe(false);
+    expect(treeGlyphs({ utf8: true }).right).toBe('└─');
+    expect(treeGlyphs({ utf8: false }).right).toBe('`-');
+  });
+
   it('writes spans the systemd way: the two largest units', () => {
     expect(formatSpan(250)).toBe('250ms');
     expect(formatSpan(3_000)).toBe('3s');

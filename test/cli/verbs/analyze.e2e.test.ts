@@ -75,6 +75,6 @@ test('analyze plot of the brought-up cRTOS example: valid SVG, one bar per unit 
   expect(graph.code).toBe(0);
   expect(graph.svg).toContain('<title>hello.loader&#45;&gt;nuttx.cell</title>');
 
-  const chain = await run(process.execPath, [CRTOSCTL, 'analyze', 'critical-chain', 'hello.loader'], { env });
+  const chain = await run(process.execPath, [CRTOSCTL, 'analyze', 'critical-chain', 'hello.loader'], { env: { ...env, LC_ALL: 'C' } });
   expect(chain.stdout).toMatch(/\nhello\.loader \+\S+\n`-nuttx\.cell @\S+ \+\S+\n/);
 }, 60_000);

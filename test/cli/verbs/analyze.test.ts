@@ -47,14 +47,22 @@ describe('crtosctl analyze', () => {
   });
 
   it('critical-chain: of the unit that became active last by default, of the units given otherwise', async () => {
-    const r = await h.ctl(['analyze', 'critical-chain']);
+    const r = await h.ctl(['analyze', 'critical-chain'], { env: { LC_ALL: 'C' } });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe(
       'The time when unit became active or started is printed after the "@" character.\nThe time the unit took to start is printed after the "+" character.\n\n' +
         'nuttx.cell +1.500s\n`-jailhouse.hypervisor @1.320s +1.200s\n  `-jailhouse.driver @120ms +120ms\n',
     );
-    const one = await h.ctl(['analyze', 'critical-chain', 'jailhouse.hypervisor']);
+    const one = await h.ctl(['analyze', 'critical-chain', 'jailhouse.hypervisor'], { env: { LC_ALL: 'C' } });
     expect(one.stdout.split('\n').slice(3)).toEqual(['jailhouse.hypervisor +1.200s', '`-jailhouse.driver @120ms +120ms', '']);
+  });
+
+  it('critical-chain draws its tree in box-drawing glyphs when the locale is UTF-8, with or without a terminal, as systemd-analyze does', async () => {
+    const tail = async (env: NodeJS.ProcessEnv, color = false) => (await h.ctl(['analyze', 'critical-chain', 'nuttx.cell'], { env, color })).stdout.split('\n').slice(4, 5)[0];
+    expect(await tail({ LC_ALL: 'C.UTF-8' })).toBe('└─jailhouse.hypervisor @1.320s +1.200s');
+    expect(await tail({ LC_ALL: '', LC_CTYPE: '', LANG: 'en_GB.utf8' })).toBe('└─jailhouse.hypervisor @1.320s +1.200s');
+    expect(await tail({ LC_ALL: 'POSIX' }, true)).toBe('`-\x1b[1;31mjailhouse.hypervisor @1.320s +1.200s\x1b[0m');
+    expect(await tail({ LC_ALL: 'C.UTF-8', SYSTEMD_UTF8: '0' })).toBe('`-jailhouse.hypervisor @1.320s +1.200s');
   });
 
   it('critical-chain of a unit crtosd does not have exits 4', async () => {

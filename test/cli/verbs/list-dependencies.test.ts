@@ -28,8 +28,8 @@ describe('list-dependencies trees', () => {
   });
 
   test('requires and wants both count, sorted; depth 1 stops below the root; reversed walks the other way', () => {
-    expect(renderTree(dependencyTree(g, 'app.loader', false, 1), { color: false, plain: false })).toEqual(['app.loader', '├─net.network', '└─os.cell']);
-    expect(renderTree(dependencyTree(g, 'hv.hypervisor', true, Infinity), { color: false, plain: false })).toEqual([
+    expect(renderTree(dependencyTree(g, 'app.loader', false, 1), { color: false, utf8: true, plain: false })).toEqual(['app.loader', '├─net.network', '└─os.cell']);
+    expect(renderTree(dependencyTree(g, 'hv.hypervisor', true, Infinity), { color: false, utf8: true, plain: false })).toEqual([
       'hv.hypervisor',
       '├─net.network',
       '│ └─app.loader',
@@ -38,14 +38,23 @@ describe('list-dependencies trees', () => {
     ]);
   });
 
+  test('in a locale that is not UTF-8 the branches are ASCII, as systemd draws them there', () => {
+    expect(renderTree(dependencyTree(g, 'hv.hypervisor', true, Infinity), { color: true, utf8: false, plain: false }).slice(1)).toEqual([
+      '|-\x1b[1;32m●\x1b[0m net.network',
+      '| `-\x1b[1;32m●\x1b[0m app.loader',
+      '`-\x1b[1;32m●\x1b[0m os.cell',
+      '  `-\x1b[1;32m●\x1b[0m app.loader',
+    ]);
+  });
+
   test('a cycle shows the unit again without expanding it again', () => {
     const loop = graph({ 'a.cell': ['b.cell'], 'b.cell': ['a.cell'] });
-    expect(renderTree(dependencyTree(loop, 'a.cell', false, Infinity), { color: false, plain: true })).toEqual(['a.cell', '  b.cell', '    a.cell']);
+    expect(renderTree(dependencyTree(loop, 'a.cell', false, Infinity), { color: false, utf8: true, plain: true })).toEqual(['a.cell', '  b.cell', '    a.cell']);
   });
 
   test('in colour each unit has its state glyph; --plain has none', () => {
     const s = graph({ 'app.loader': ['os.cell'] }, { 'app.loader': 'failed', 'os.cell': 'inactive' });
-    expect(renderTree(dependencyTree(s, 'app.loader', false, 1), { color: true, plain: false })).toEqual(['\x1b[1;31m×\x1b[0m app.loader', '└─○ os.cell']);
-    expect(renderTree(dependencyTree(s, 'app.loader', false, 1), { color: true, plain: true })).toEqual(['app.loader', '  os.cell']);
+    expect(renderTree(dependencyTree(s, 'app.loader', false, 1), { color: true, utf8: true, plain: false })).toEqual(['\x1b[1;31m×\x1b[0m app.loader', '└─○ os.cell']);
+    expect(renderTree(dependencyTree(s, 'app.loader', false, 1), { color: true, utf8: true, plain: true })).toEqual(['app.loader', '  os.cell']);
   });
 });

@@ -55,7 +55,7 @@ describe('crtosctl status (overview)', () => {
 
 describe('crtosctl status UNIT', () => {
   it('prints the systemctl layout with aligned labels, drop-ins and cell details; exit 3 when inactive', async () => {
-    const r = await h.ctl(['status', 'nuttx.cell']);
+    const r = await h.ctl(['status', 'nuttx.cell'], { env: { LC_ALL: 'C' } });
     expect(r.code).toBe(3);
     expect(r.stdout.split('\n').slice(0, 10)).toEqual([
       'o nuttx.cell - NuttX real-time cell',

@@ -15,6 +15,8 @@ import type { Manager } from '../../../src/engine/manager.js';
 let f: Fixture;
 let h: Harness<Manager>;
 let maskDir: string;
+/** A UTF-8 locale, whatever the test's own: list-dependencies draws its tree by the locale. */
+const UTF8 = { LC_ALL: 'C.UTF-8' };
 
 beforeAll(async () => {
   f = await makeFixture();
@@ -28,22 +30,24 @@ afterAll(async () => {
 
 describe('crtosctl list-dependencies', () => {
   test('without a unit, a tree from each unit nothing requires or wants, one level down (systemctl expands only targets)', async () => {
-    const r = await h.ctl(['list-dependencies']);
+    const r = await h.ctl(['list-dependencies'], { env: UTF8 });
     expect(r.code).toBe(0);
     expect(r.stdout).toBe('hello.loader\n├─crtos-link.network\n├─nuttx.cell\n└─shadow.driver\n');
   });
 
   test('--all expands the whole tree; --plain indents instead of drawing', async () => {
-    const all = await h.ctl(['list-dependencies', '--all', 'shadow.driver']);
+    const all = await h.ctl(['list-dependencies', '--all', 'shadow.driver'], { env: UTF8 });
     expect(all.stdout).toBe('shadow.driver\n└─shadow.link\n  └─jailhouse.hypervisor\n    └─jailhouse.driver\n');
+    const ascii = await h.ctl(['list-dependencies', '--all', 'shadow.driver'], { env: { LC_ALL: 'C' } });
+    expect(ascii.stdout).toBe('shadow.driver\n`-shadow.link\n  `-jailhouse.hypervisor\n    `-jailhouse.driver\n');
     const plain = await h.ctl(['list-dependencies', '--all', '--plain', 'nuttx.cell']);
     expect(plain.stdout.split('\n').slice(0, 3)).toEqual(['nuttx.cell', '  crtos-link.network', '    crtos-net.link']);
     expect(plain.stdout).toContain('\n  jailhouse.hypervisor\n    jailhouse.driver\n  nuttx.image\n');
   });
 
   test('--reverse shows what requires or wants the unit; on a terminal each unit has its state glyph', async () => {
-    expect((await h.ctl(['list-dependencies', '--reverse', 'shadow.link'])).stdout).toBe('shadow.link\n└─shadow.driver\n');
-    const colour = await h.ctl(['list-dependencies', 'hello.loader'], { color: true });
+    expect((await h.ctl(['list-dependencies', '--reverse', 'shadow.link'], { env: UTF8 })).stdout).toBe('shadow.link\n└─shadow.driver\n');
+    const colour = await h.ctl(['list-dependencies', 'hello.loader'], { color: true, env: UTF8 });
     expect(colour.stdout).toBe('\x1b[1;32m●\x1b[0m hello.loader\n├─\x1b[1;32m●\x1b[0m crtos-link.network\n├─\x1b[1;32m●\x1b[0m nuttx.cell\n└─\x1b[1;32m●\x1b[0m shadow.driver\n');
   });
 
