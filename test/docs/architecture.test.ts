@@ -4,7 +4,7 @@
  * must exist (a folder name ending in `/`, a file otherwise), and both recipes are there.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { repoRoot } from '../units/helpers.js';
 
@@ -33,5 +33,12 @@ describe('docs/architecture.md', () => {
   it('has both recipes, each pointing at the test that follows it', () => {
     expect(text).toMatch(/### Recipe: add a kind[\s\S]*`test\/kinds\/fixture-kind\.test\.ts`/);
     expect(text).toMatch(/### Recipe: add a backend[\s\S]*`test\/backends\/fixture-backend\.test\.ts`/);
+  });
+
+  it('gives every folder of src/ a row in "What lives where"', () => {
+    const folders = readdirSync(join(repoRoot, 'src'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => `src/${e.name}/`);
+    const rows = new Set([...text.matchAll(/^\| `(src\/[^`]+\/)` \|/gm)].map((m) => m[1]!));
+    expect(folders.length).toBeGreaterThan(10);
+    expect(folders.filter((f) => !rows.has(f))).toEqual([]);
   });
 });
