@@ -9,6 +9,12 @@ import { shellFixture } from './shells.js';
 
 const shell = shellFixture();
 
+/**
+ * A command line in words as bash gives them to a completion function: split at blanks, and at
+ * the ':' and '=' of COMP_WORDBREAKS, each its own word (`--bus unix:path=/x` is five words).
+ */
+const bashWords = (line: string): string[] => line.split(' ').flatMap((w) => (w === '' ? [''] : w.split(/([:=])/).filter((p) => p !== '')));
+
 /** COMPREPLY for the words typed so far (the last one being completed), with crtosd at `bus`. */
 async function complete(words: string[], bus?: string): Promise<string[]> {
   const script = `source "$1"; shift; COMP_WORDS=("$@"); COMP_CWORD=$((\${#COMP_WORDS[@]} - 1)); _crtosctl; printf '%s\\n' "\${COMPREPLY[@]}"`;
@@ -27,7 +33,12 @@ describe('bash completion', () => {
     expect(await complete(['crtosctl', 'st'])).toEqual(['status', 'start', 'stop']);
     expect(await complete(['crtosctl', 'is-'])).toEqual(['is-active', 'is-failed']);
     expect(await complete(['crtosctl', '--'])).toEqual(['--bus', '--json', '--no-pager', '--help', '--version']);
-    expect(await complete(['crtosctl', '--bus', 'unix:path=/x', 'list-d'])).toEqual(['list-dependencies']);
+    expect(bashWords('crtosctl --bus unix:path=/x list-d')).toEqual(['crtosctl', '--bus', 'unix', ':', 'path', '=', '/x', 'list-d']);
+    expect(await complete(bashWords('crtosctl --bus unix:path=/x list-d'))).toEqual(['list-dependencies']);
+    expect(await complete(bashWords('crtosctl --bus=unix:abstract=/tmp/b,guid=0f st'))).toEqual(['status', 'start', 'stop']);
+    // Within the address: nothing to offer.
+    expect(await complete(bashWords('crtosctl --bus unix:path=/r'))).toEqual([]);
+    expect(await complete(bashWords('crtosctl --bus '))).toEqual([]);
   });
 
   test('a verb\'s options, and the fixed values of one (--kind from the kind registry, --signal, --timestamp), also after =', async () => {
@@ -46,6 +57,14 @@ describe('bash completion', () => {
     expect(await complete(['crtosctl', 'restart', 'nuttx.c'])).toEqual(['nuttx.cell']);
     expect(await complete(['crtosctl', 'cell-config', ''])).toEqual(['show', 'build', 'check']);
     expect(await complete(['crtosctl', 'completion', ''])).toEqual(['bash', 'zsh', 'fish']);
+  });
+
+  test('unit ids from the daemon at the --bus address typed before or after the verb, whole although bash splits it', async () => {
+    const address = shell.env().CRTOS_BUS_ADDRESS!;
+    expect(address).toMatch(/:.*=/);
+    const nowhere = 'unix:path=/nonexistent/bus';
+    expect(await complete(bashWords(`crtosctl --bus ${address} restart nuttx.c`), nowhere)).toEqual(['nuttx.cell']);
+    expect(await complete(bashWords(`crtosctl restart --bus=${address} nuttx.c`), nowhere)).toEqual(['nuttx.cell']);
   });
 
   test('no daemon on the bus: nothing offered, and nothing said', async () => {
