@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { isActiveExit } from '../../../src/cli/verbs/is-active.js';
+import { checkExit, isActiveExit } from '../../../src/cli/verbs/is-active.js';
 
 let h: Harness;
 beforeAll(async () => {
@@ -17,8 +17,8 @@ describe('crtosctl is-active', () => {
     expect(await h.ctl(['is-active', 'nuttx.cell', 'hello.loader'])).toEqual({ code: 3, stdout: 'inactive\nfailed\n', stderr: '' });
   });
 
-  it('exits 4 when no unit is known, and is silent with --quiet', async () => {
-    expect(await h.ctl(['is-active', 'nope.cell'])).toEqual({ code: 4, stdout: 'unknown\n', stderr: '' });
+  it('exits 4 when no unit is known (printed inactive, as systemctl prints it), and is silent with --quiet', async () => {
+    expect(await h.ctl(['is-active', 'nope.cell'])).toEqual({ code: 4, stdout: 'inactive\n', stderr: '' });
     expect(await h.ctl(['is-active', '-q', 'nope.cell', 'nuttx.cell'])).toEqual({ code: 3, stdout: '', stderr: '' });
   });
 
@@ -26,8 +26,8 @@ describe('crtosctl is-active', () => {
     const r = await h.ctl(['is-active', '--json', 'jailhouse.driver', 'nope.cell']);
     expect(r.code).toBe(0);
     expect(JSON.parse(r.stdout)).toEqual([
-      { unit: 'jailhouse.driver', active: 'active' },
-      { unit: 'nope.cell', active: 'unknown' },
+      { unit: 'jailhouse.driver', load: 'loaded', active: 'active' },
+      { unit: 'nope.cell', load: 'not-found', active: 'inactive' },
     ]);
   });
 });
@@ -37,5 +37,11 @@ describe('isActiveExit', () => {
     expect(isActiveExit(['inactive', 'reloading'])).toBe('ok');
     expect(isActiveExit([undefined, undefined])).toBe('no-such-unit');
     expect(isActiveExit([undefined, 'failed'])).toBe('inactive');
+  });
+
+  it('is-failed\'s check: any failed wins, all unknown is 4, else its own code', () => {
+    expect(checkExit(['active', 'failed'], ['failed'], 'failed')).toBe('ok');
+    expect(checkExit([undefined], ['failed'], 'failed')).toBe('no-such-unit');
+    expect(checkExit([undefined, 'inactive'], ['failed'], 'failed')).toBe('failed');
   });
 });
