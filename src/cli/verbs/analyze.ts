@@ -21,12 +21,13 @@ import { renderPlot } from '../analyze/plot.js';
 import { DOT_LEGEND, renderDot } from '../analyze/dot.js';
 import { CHAIN_HEADER, lastActivated, renderCriticalChain } from '../analyze/critical-chain.js';
 import { renderBlame } from '../analyze/blame.js';
+import { parseSpan } from './logs-since.js';
 
-/** `--fuzz`: a time span as systemd takes one (`100ms`, `2s`, `500us`; a bare number is seconds), in µs. */
+/** `--fuzz`: a time span as systemd takes one (`100ms`, `1min 30s`; a bare number is seconds), in µs. */
 export function parseFuzz(text: string): number {
-  const m = /^(\d+(?:\.\d+)?)\s*(us|ms|s)?$/.exec(text.trim());
-  if (!m) throw new UsageError(`--fuzz takes a time span such as 100ms or 1s, not '${text}'`);
-  return Math.round(Number(m[1]) * { us: 1, ms: 1000, s: 1_000_000 }[(m[2] ?? 's') as 'us' | 'ms' | 's']);
+  const usec = parseSpan(text);
+  if (usec === undefined) throw new UsageError(`--fuzz takes a time span such as 100ms or 1s, not '${text}'`);
+  return Math.round(usec);
 }
 
 async function readBootData(client: CrtosClient): Promise<{ data: BootData; statuses: UnitStatus[] }> {

@@ -120,5 +120,6 @@ describe('crtosctl analyze', () => {
     expect(parseFuzz('2')).toBe(2_000_000);
     expect(parseFuzz('1.5s')).toBe(1_500_000);
     expect(parseFuzz('250us')).toBe(250);
+    expect(parseFuzz('1min 30s')).toBe(90_000_000);
   });
 });
