@@ -9,6 +9,7 @@
 import type { Problem } from '../errors/problem.js';
 import type { UnitSet } from '../units/types.js';
 import type { MachineIdentity } from '../facts/types.js';
+import { locateInUnit } from '../units/locate.js';
 import { checkTransaction, type MachineFiles } from '../transaction/check.js';
 import { conditionPaths, unitsOnMachine, type MachineSet } from './machine-set.js';
 
@@ -26,17 +27,50 @@ export interface MachineCheck {
   problems: Problem[];
 }
 
-/** The set as it applies on the machine, without checking it. */
+/**
+ * The set as it applies on the machine, without checking it. `pathExists` is answered by the
+ * facts' `paths` (a facts file says what that machine has), else by the machine's files; with
+ * neither, it cannot be decided (see machine-set.ts).
+ */
 export async function machineSetOf(input: Omit<MachineCheckInput, 'sources'>): Promise<MachineSet> {
   const { set, machine, facts } = input;
-  if (!facts) return { set, applied: set, skipped: new Map() };
-  const paths = conditionPaths(set);
-  const exists = machine ? new Map(await Promise.all(paths.map(async (p) => [p, await machine.exists(p)] as const))) : undefined;
-  return unitsOnMachine(set, facts, exists);
+  if (!facts) return { set, applied: set, skipped: new Map(), undecided: new Map() };
+  const known = facts.paths ?? {};
+  const answers = await Promise.all(conditionPaths(set).map(async (p) => [p, Object.hasOwn(known, p) ? known[p] : await machine?.exists(p)] as const));
+  return unitsOnMachine(set, facts, new Map(answers.filter((a): a is readonly [string, boolean] => a[1] !== undefined)));
+}
+
+/** The transaction check of the units that apply on the machine. */
+export function checkApplied(machineSet: MachineSet, input: MachineCheckInput): Promise<Problem[]> {
+  return checkTransaction({ set: machineSet.applied, sources: input.sources, machine: input.machine, facts: input.facts });
+}
+
+/**
+ * A warning at each `pathExists` condition that was taken as met because neither the facts nor
+ * the machine's files say whether its path exists (`validate --facts` without --root): the unit
+ * was checked as if it applies, which may not be so on that machine.
+ */
+export function undecidedProblems(machineSet: MachineSet, sources: ReadonlyMap<string, string>): Problem[] {
+  const out: Problem[] = [];
+  for (const [id, values] of machineSet.undecided) {
+    const unit = machineSet.set.units.get(id)!;
+    const written = (unit.spec as { conditions?: { pathExists?: string[] } }).conditions?.pathExists ?? [];
+    for (const value of values) {
+      const path = value.replace(/^!/, '');
+      out.push({
+        code: 'FACTS_PATH_UNKNOWN',
+        severity: 'warning',
+        message: `condition pathExists ${JSON.stringify(value)} cannot be decided from the facts: taken as met, so ${id} is checked as if it applies`,
+        unit: id,
+        hint: `give --root DIR with the machine's files, or say in its facts file whether ${path} exists there (paths: {"${path}": true})`,
+        ...locateInUnit(unit, ['conditions', 'pathExists', written.indexOf(value)], sources),
+      });
+    }
+  }
+  return out;
 }
 
 export async function checkOnMachine(input: MachineCheckInput): Promise<MachineCheck> {
   const machineSet = await machineSetOf(input);
-  const problems = await checkTransaction({ set: machineSet.applied, sources: input.sources, machine: input.machine, facts: input.facts });
-  return { machineSet, problems };
+  return { machineSet, problems: [...undecidedProblems(machineSet, input.sources), ...(await checkApplied(machineSet, input))] };
 }

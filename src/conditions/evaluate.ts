@@ -1,6 +1,8 @@
 /**
  * Conditions against a machine's facts: the first that does not hold, in words, or undefined when
- * all hold. Pure; `pathExists` is answered by the caller (the machine's files).
+ * all hold. Pure; `pathExists` is answered by the caller (the machine's files, or a facts file's
+ * `paths`), which may not know: such a condition cannot be decided and is taken as met, so the
+ * unit is checked rather than left out unseen (undecidedConditions names them for a warning).
  */
 import type { MachineIdentity } from '../facts/types.js';
 import { globToRegExp } from '../lib/glob.js';
@@ -14,7 +16,8 @@ export interface ConditionFailure {
   actual: string;
 }
 
-export type PathExists = (machinePath: string) => boolean;
+/** Whether a machine path exists there; undefined when that cannot be known. */
+export type PathExists = (machinePath: string) => boolean | undefined;
 
 const UNITS: Record<string, number> = { '': 1, K: 1024, M: 1024 ** 2, G: 1024 ** 3, T: 1024 ** 4 };
 
@@ -46,7 +49,7 @@ function boardName(b: MachineIdentity['board']): string {
   return b.model ?? [b.vendor, b.product].filter((s) => s !== undefined).join(' ');
 }
 
-function holds(name: ConditionName, value: string, facts: MachineIdentity, exists: PathExists | undefined): boolean {
+function holds(name: ConditionName, value: string, facts: MachineIdentity, exists: PathExists | undefined): boolean | undefined {
   switch (name) {
     case 'architecture':
       return facts.architecture === value;
@@ -57,8 +60,7 @@ function holds(name: ConditionName, value: string, facts: MachineIdentity, exist
     case 'kernelCommandLine':
       return onCommandLine(facts.kernel.commandLine, value);
     case 'pathExists':
-      // Without the machine's files (a fleet checked from facts alone), a path is taken as there.
-      return exists === undefined || exists(value);
+      return exists?.(value);
     case 'cpus':
       return compare(facts.cpus.count, value);
     case 'memory':
@@ -99,11 +101,17 @@ export function firstFailedCondition(conditions: Conditions | undefined, facts: 
   for (const name of CONDITION_NAMES) {
     for (const value of conditions[name] ?? []) {
       const negate = value.startsWith('!');
-      if (holds(name, negate ? value.slice(1) : value, facts, exists) !== negate) continue;
+      const held = holds(name, negate ? value.slice(1) : value, facts, exists);
+      if (held === undefined || held !== negate) continue;
       return { name, value, actual: actualOf(name, value, facts) };
     }
   }
   return undefined;
+}
+
+/** The conditions that cannot be decided: the `pathExists` values (as written, `!` included) whose path `exists` does not know. */
+export function undecidedConditions(conditions: Conditions | undefined, exists: PathExists | undefined): string[] {
+  return (conditions?.pathExists ?? []).filter((v) => exists?.(v.replace(/^!/, '')) === undefined);
 }
 
 /** `condition failed: board "*i.MX8M Plus*" (board is "QEMU virt")` */

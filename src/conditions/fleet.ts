@@ -8,7 +8,7 @@ import type { Problem } from '../errors/problem.js';
 import type { UnitSet } from '../units/types.js';
 import type { MachineFacts } from '../facts/types.js';
 import type { MachineFiles } from '../transaction/check.js';
-import { checkOnMachine, machineSetOf } from './check-on-machine.js';
+import { checkApplied, machineSetOf, undecidedProblems } from './check-on-machine.js';
 import type { Skip } from './machine-set.js';
 
 export interface FleetMachine {
@@ -38,10 +38,11 @@ export async function checkFleet(set: UnitSet, sources: ReadonlyMap<string, stri
     const key = json([applied, expanded, facts.cpus.count, facts.memory.systemRam ?? null, facts.memory.physicalRam ?? null]);
     let problems = cache.get(key);
     if (!problems) {
-      problems = checkOnMachine({ set, sources, machine: files, facts }).then((r) => r.problems);
+      problems = checkApplied(machineSet, { set, sources, machine: files, facts });
       cache.set(key, problems);
     }
-    out.push({ machine, applied, skipped: new Map(machineSet.skipped), problems: await problems });
+    // What checkOnMachine reports, the check's part shared: which conditions are undecided is the machine's own.
+    out.push({ machine, applied, skipped: new Map(machineSet.skipped), problems: [...undecidedProblems(machineSet, sources), ...(await problems)] });
   }
   return out;
 }

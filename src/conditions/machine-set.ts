@@ -1,12 +1,14 @@
 /**
  * A unit set on one machine: which units apply there (their conditions hold and nothing they
  * require is skipped), with their specifiers expanded to that machine's facts. Pure; the paths
- * `pathExists` conditions name are looked up by the caller first (conditionPaths).
+ * `pathExists` conditions name are looked up by the caller first (conditionPaths), which may not
+ * know some (a fleet machine known only by its facts file): those conditions are taken as met,
+ * and the units that apply with them are listed in `undecided`.
  */
 import type { Unit, UnitSet } from '../units/types.js';
 import { definitionOf } from '../kinds/index.js';
 import type { MachineIdentity } from '../facts/types.js';
-import { conditionText, firstFailedCondition } from './evaluate.js';
+import { conditionText, firstFailedCondition, undecidedConditions, type PathExists } from './evaluate.js';
 import type { Conditions } from './schema.js';
 import { expandValue, machineSpecifiers } from './specifiers.js';
 
@@ -23,6 +25,8 @@ export interface MachineSet {
   /** Only the units that apply: what is checked against the machine and started. */
   applied: UnitSet;
   skipped: ReadonlyMap<string, Skip>;
+  /** Units that apply only because `pathExists` conditions that could not be decided were taken as met: id → those values as written. */
+  undecided: ReadonlyMap<string, string[]>;
 }
 
 const conditionsOf = (u: Unit): Conditions | undefined => (u.spec as { conditions?: Conditions }).conditions;
@@ -34,14 +38,12 @@ export function conditionPaths(set: UnitSet): string[] {
   return [...out];
 }
 
-/**
- * `exists`: the answers for conditionPaths; absent, `pathExists` holds (a fleet checked from
- * facts files alone has no machine to look at).
- */
-export function unitsOnMachine(set: UnitSet, facts: MachineIdentity, exists?: ReadonlyMap<string, boolean>): MachineSet {
+/** `exists`: what is known of the paths conditionPaths named; a path it lacks is not known. */
+export function unitsOnMachine(set: UnitSet, facts: MachineIdentity, exists: ReadonlyMap<string, boolean> = new Map()): MachineSet {
+  const pathExists: PathExists = (p) => exists.get(p);
   const skipped = new Map<string, Skip>();
   for (const unit of set.units.values()) {
-    const failed = firstFailedCondition(conditionsOf(unit), facts, exists && ((p) => exists.get(p) === true));
+    const failed = firstFailedCondition(conditionsOf(unit), facts, pathExists);
     if (failed) skipped.set(unit.id, { subState: 'condition-failed', text: conditionText(failed) });
   }
   // A unit that requires a skipped unit is skipped too (requirements may chain: until nothing changes).
@@ -56,6 +58,12 @@ export function unitsOnMachine(set: UnitSet, facts: MachineIdentity, exists?: Re
       changed = true;
     }
   }
+  const undecided = new Map<string, string[]>();
+  for (const unit of set.units.values()) {
+    if (skipped.has(unit.id)) continue;
+    const unknown = undecidedConditions(conditionsOf(unit), pathExists);
+    if (unknown.length > 0) undecided.set(unit.id, unknown);
+  }
   const machine = machineSpecifiers(facts);
   const units = new Map<string, Unit>();
   for (const [id, unit] of set.units) {
@@ -68,12 +76,12 @@ export function unitsOnMachine(set: UnitSet, facts: MachineIdentity, exists?: Re
     units.set(id, spec === unit.spec ? unit : { ...unit, spec });
   }
   const full: UnitSet = { ...set, units };
-  if (skipped.size === 0) return { set: full, applied: full, skipped };
+  if (skipped.size === 0) return { set: full, applied: full, skipped, undecided };
   const applied: UnitSet = {
     units: new Map([...units].filter(([id]) => !skipped.has(id))),
     deps: new Map([...set.deps].filter(([id]) => !skipped.has(id))),
     layers: set.layers.map((layer) => layer.filter((id) => !skipped.has(id))).filter((layer) => layer.length > 0),
     directories: set.directories,
   };
-  return { set: full, applied, skipped };
+  return { set: full, applied, skipped, undecided };
 }

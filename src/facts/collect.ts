@@ -67,8 +67,11 @@ export async function collectIdentity(host: FactsReader): Promise<MachineIdentit
   };
 }
 
-/** Everything `crtosctl facts` prints: the identity, and what the hypervisor and processors are doing. */
-export async function collectFacts(host: FactsReader): Promise<MachineFacts> {
+/**
+ * Everything `crtosctl facts` prints: the identity, what the hypervisor and processors are doing,
+ * and whether each of `paths` exists (what the fleet's `pathExists` conditions ask of it).
+ */
+export async function collectFacts(host: FactsReader & Pick<Host, 'exists'>, paths: readonly string[] = []): Promise<MachineFacts> {
   const identity = await collectIdentity(host);
   const [modules, enabled] = await host.readAttributes(['/proc/modules', '/sys/devices/jailhouse/enabled']);
   const text = (r: typeof modules) => (r && 'text' in r ? r.text : '');
@@ -81,6 +84,7 @@ export async function collectFacts(host: FactsReader): Promise<MachineFacts> {
       ...(await systemConfiguration(host, JAILHOUSE_ARCH[identity.architecture])),
     },
     remoteproc: await remoteprocs(host),
+    ...(paths.length > 0 ? { paths: Object.fromEntries(await Promise.all([...paths].sort().map(async (p) => [p, await host.exists(p)] as const))) } : {}),
   };
 }
 

@@ -56,6 +56,12 @@ export const factsSchema = z.strictObject({
     arch: z.string().optional(),
   }),
   remoteproc: z.array(z.strictObject({ name: z.string(), state: z.string() })),
+  /**
+   * What `pathExists` conditions ask of this machine: a path and whether it exists there
+   * (`crtosctl facts --path PATH` adds one). `validate --facts` decides such a condition from
+   * this first, then from --root; with neither it cannot, and says so.
+   */
+  paths: z.record(z.string().regex(/^\//, { message: 'must be an absolute path, as a pathExists condition names it' }), z.boolean()).optional(),
 });
 
 export type MachineFacts = z.output<typeof factsSchema>;

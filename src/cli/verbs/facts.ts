@@ -1,7 +1,8 @@
 /**
- * `crtosctl facts [--root DIR] [--json]`: what crtosd knows of a machine (src/facts), read through
- * the Host under DIR. The YAML it prints is a facts file: `crtosctl validate --facts` reads it.
- * Needs no daemon: the facts are the machine's files, which crtosd reads the same way at start.
+ * `crtosctl facts [--root DIR] [--path PATH]... [--json]`: what crtosd knows of a machine
+ * (src/facts), read through the Host under DIR, and whether each PATH exists there. The YAML it
+ * prints is a facts file: `crtosctl validate --facts` reads it. Needs no daemon: the facts are
+ * the machine's files, which crtosd reads the same way at start.
  */
 import type { CliContext, ExitKind } from '../context.js';
 import { UsageError } from '../context.js';
@@ -13,10 +14,13 @@ import { factsJson, factsYaml } from '../../facts/render.js';
 
 export async function run(ctx: CliContext): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
-  if (args.positional.length > 0) throw new UsageError(`takes no arguments, not '${args.positional[0]}'; usage: crtosctl facts [--root DIR] [--json]`);
+  if (args.positional.length > 0) throw new UsageError(`takes no arguments, not '${args.positional[0]}'; usage: crtosctl facts [--root DIR] [--path PATH]... [--json]`);
+  const paths = args.valueLists.get('path') ?? [];
+  const relative = paths.find((p) => !p.startsWith('/'));
+  if (relative !== undefined) throw new UsageError(`--path takes a machine path, which is absolute, not '${relative}'`);
   const { resolve } = await import('node:path');
   const root = resolve(ctx.cwd, args.values.get('root') ?? '/');
-  const facts = await collectFacts(createLinuxHost({ root }));
+  const facts = await collectFacts(createLinuxHost({ root }), paths);
   ctx.stdout.write(args.flags.has('json') ? factsJson(facts) : factsYaml(facts));
   return 'ok';
 }

@@ -56,7 +56,9 @@ export async function validateFleet(ctx: CliContext, loaded: LoadResult, args: {
   }
   for (const r of results) {
     if (r.problems.length === 0) continue;
-    ctx.stderr.write(`\n${name(r)} (${r.machine.file}): ${plural(r.problems.filter(isError).length, 'error')}\n`);
+    const errors = r.problems.filter(isError).length;
+    const warnings = r.problems.length - errors;
+    ctx.stderr.write(`\n${name(r)} (${r.machine.file}): ${plural(errors, 'error')}${warnings ? `, ${plural(warnings, 'warning')}` : ''}\n`);
     ctx.stderr.write(renderProblems(r.problems, { color: ctx.color, sources: loaded.sources }));
   }
   const bad = results.filter((r) => r.problems.some(isError)).map(name);

@@ -29,7 +29,10 @@ Load the unit files and report every problem, without a daemon.
                 \`crtosctl facts\` printed there; a directory: every *.yaml in it):
                 which units apply, and every check that applies there. --root then
                 names the file tree shipped with the units, one for all machines.
-                Prints a table per machine; exit 1 if any machine fails
+                A pathExists condition is answered by the facts file's paths
+                (crtosctl facts --path), else under --root; with neither it is
+                taken as met, with a warning. Prints a table per machine; exit 1
+                if any machine fails
   --json        Print the result as JSON on stdout
 `;
 

@@ -40,6 +40,16 @@ describe('crtosctl facts', () => {
     expect(JSON.parse(json.stdout)).toEqual(parsed.facts);
   });
 
+  it('with --path, records whether each path exists there, for pathExists conditions', async () => {
+    const r = await crtosctl(['facts', '--root', m.dir, '--path', '/etc/hostname', '--path', '/dev/rpmsg_ctrl0']);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain('paths:\n  /dev/rpmsg_ctrl0: false\n  /etc/hostname: true\n');
+    expect(parseFactsFile('out.yaml', r.stdout).facts?.paths).toEqual({ '/dev/rpmsg_ctrl0': false, '/etc/hostname': true });
+    const relative = await crtosctl(['facts', '--path', 'dev/x']);
+    expect(relative.code).toBe(2);
+    expect(relative.stderr).toContain("--path takes a machine path, which is absolute, not 'dev/x'");
+  });
+
   it('takes no operands', async () => {
     const r = await crtosctl(['facts', 'extra']);
     expect(r.code).toBe(2);

@@ -116,6 +116,35 @@ describe('crtosctl validate --facts', () => {
     expect(r.stdout.trimEnd().split('\n').at(-1)).toBe('valid on 2 machines');
   });
 
+  it('without --root, warns at a pathExists condition it cannot decide for a machine, unless its facts file says', async () => {
+    mkdirSync(join(tmp, 'rpmsg'));
+    writeFileSync(join(tmp, 'rpmsg/echo.yaml'), 'kind: Loader\nname: echo\nexec: [/opt/echo]\nconditions:\n  pathExists: /dev/rpmsg_ctrl0\n');
+    writeFileSync(join(tmp, 'without.yaml'), factsYaml({ ...x86('without'), paths: { '/dev/rpmsg_ctrl0': false } }));
+    const r = await crtosctl(['validate', '--units', 'rpmsg', '--facts', 'facts/crtos-a.yaml', '--facts', 'without.yaml'], tmp);
+    // A warning is no failure: the unit was checked as if it applies.
+    expect(r.code).toBe(0);
+    expect(r.stdout).toBe(
+      [
+        'MACHINE  FACTS               APPLIED  SKIPPED  ERRORS  WARNINGS',
+        'crtos-a  facts/crtos-a.yaml  1        0        0       1',
+        'without  without.yaml        0        1        0       0',
+        'valid on 2 machines',
+        '',
+      ].join('\n'),
+    );
+    expect(r.stderr).toBe(
+      [
+        '',
+        'crtos-a (facts/crtos-a.yaml): 0 errors, 1 warning',
+        'rpmsg/echo.yaml:5:15: warning[FACTS_PATH_UNKNOWN]: condition pathExists "/dev/rpmsg_ctrl0" cannot be decided from the facts: taken as met, so echo.loader is checked as if it applies (echo.loader)',
+        ' 5 |   pathExists: /dev/rpmsg_ctrl0',
+        '   |               ^',
+        '  = hint: give --root DIR with the machine\'s files, or say in its facts file whether /dev/rpmsg_ctrl0 exists there (paths: {"/dev/rpmsg_ctrl0": true})',
+        '',
+      ].join('\n'),
+    );
+  });
+
   it('reports a bad facts file by its name and line, beside the machines that could be read', async () => {
     writeFileSync(join(tmp, 'broken.yaml'), factsYaml(x86('x')).replace('count: 4', 'count: "4"'));
     const r = await crtosctl(['validate', '--units', 'units', '--facts', 'broken.yaml', '--facts', 'facts/crtos-a.yaml'], tmp);
