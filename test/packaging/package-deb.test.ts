@@ -59,7 +59,9 @@ describe('the Debian package', () => {
     // The maintainer is the changelog's, the git author of the project.
     expect(r.stdout).toContain('\n Maintainer: Seed 10b599f5 maintainers <maintainers@users.noreply.h-seed-10b599f5.example>\n');
     expect(CHANGELOG).toContain(' -- Seed 10b599f5 maintainers <maintainers@users.noreply.h-seed-10b599f5.example>  ');
-    expect(r.stdout).toMatch(/^ Depends: nodejs \(>= 20\.19\), kmod, iproute2, util-linux \(>= 2\.25\), default-dbus-system-bus \| dbus-system-bus, adduser$/m);
+    // procps: /bin/kill, the service's ExecReload= (priority important, not essential: minimal
+    // images lack it).
+    expect(r.stdout).toMatch(/^ Depends: nodejs \(>= 20\.19\), kmod, iproute2, util-linux \(>= 2\.25\), procps, default-dbus-system-bus \| dbus-system-bus, adduser$/m);
     expect(r.stdout).toMatch(/^ Section: admin$/m);
     for (const member of ['postinst', 'prerm', 'postrm', 'md5sums']) expect(r.stdout).toMatch(new RegExp(`lines\\s+\\*?\\s+${member}\\s`));
     // Nothing under /etc but a directory: no conffiles.
