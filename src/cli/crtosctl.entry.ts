@@ -11,7 +11,7 @@ import { UsageError, type CliContext } from './context.js';
 import { isProblemError } from '../errors/problem.js';
 import { renderProblems } from '../errors/render.js';
 import { EXIT_STATUS_HELP, hoistGlobalOptions } from './global-options.js';
-import { operandsUsage, optionsHelp, type VerbOptions } from './options.js';
+import { COMMON_OPTIONS, operandsUsage, optionsHelp, type OptionSpec, type VerbOptions } from './options.js';
 import { localeIsUtf8 } from './format/text.js';
 import * as statusOpts from './verbs/status.options.js';
 import * as listUnitsOpts from './verbs/list-units.options.js';
@@ -95,6 +95,12 @@ export function verbHelp(name: string, verb: Verb): string {
   return `${verb.summary}.\n\n${optionsHelp(`${name} [OPTIONS...]${operands ? ` ${operands}` : ''}`, verb.spec.OPTIONS)}`;
 }
 
+/** Whether `option` (`--bus`, `-n`) reads the next word as its value, for any verb. */
+function takesValue(option: string): boolean {
+  const spellings = (s: OptionSpec): string[] => [`--${s.name}`, ...(s.alias ? [`--${s.alias}`] : []), ...(s.short ? [`-${s.short}`] : [])];
+  return [...COMMON_OPTIONS, ...Object.values(VERBS).flatMap((v) => v.spec.OPTIONS)].some((s) => s.value === true && spellings(s).includes(option));
+}
+
 /** Whether the arguments ask for help (before any `--`). */
 const asksHelp = (args: readonly string[]): boolean => {
   const end = args.indexOf('--');
@@ -102,7 +108,7 @@ const asksHelp = (args: readonly string[]): boolean => {
 };
 
 export async function main(argv: string[], io: Pick<CliContext, 'stdin' | 'stdout' | 'stderr' | 'env' | 'cwd'> & { isTTY: boolean }): Promise<number> {
-  const [verbName, ...args] = hoistGlobalOptions(argv);
+  const [verbName, ...args] = hoistGlobalOptions(argv, takesValue);
   if (verbName === undefined || verbName === '--help' || verbName === '-h' || verbName === 'help') {
     (verbName === undefined ? io.stderr : io.stdout).write(usage());
     return EXIT_CODES[verbName === undefined ? 'usage' : 'ok'];

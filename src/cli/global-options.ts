@@ -1,22 +1,19 @@
 /**
- * Options that may come before the verb (`crtosctl --bus ADDR status`), moved behind it so every
- * verb parses them the same way, and the exit status section of `crtosctl --help`.
+ * Options that come before the verb (`crtosctl --bus ADDR status`, `crtosctl -q is-active X`,
+ * `crtosctl --no-legend list-units`: systemctl takes its options anywhere), moved behind it so the
+ * verb parses them as its own and refuses one it does not take. `takesValue` says whether an
+ * option reads the next word as its value (`--bus ADDR`); `--opt=value` is one word. `--no-pager`
+ * is dropped: crtosctl never pages, and verbs with their own parser need not know it. Also the
+ * exit status section of `crtosctl --help`.
  */
-const GLOBAL_FLAGS = new Set(['--json', '--no-pager']);
-const GLOBAL_VALUES = new Set(['--bus']);
-
-export function hoistGlobalOptions(argv: readonly string[]): string[] {
+export function hoistGlobalOptions(argv: readonly string[], takesValue: (option: string) => boolean): string[] {
   const moved: string[] = [];
   let i = 0;
   for (; i < argv.length; i++) {
     const a = argv[i] ?? '';
-    if (GLOBAL_FLAGS.has(a)) {
-      if (a !== '--no-pager') moved.push(a);
-    } else if (GLOBAL_VALUES.has(a) && argv[i + 1] !== undefined) {
-      moved.push(a, argv[++i] ?? '');
-    } else if ([...GLOBAL_VALUES].some((o) => a.startsWith(`${o}=`))) {
-      moved.push(a);
-    } else break;
+    if (a === '--' || a === '-' || !a.startsWith('-')) break;
+    if (a !== '--no-pager') moved.push(a);
+    if (!a.includes('=') && takesValue(a) && argv[i + 1] !== undefined) moved.push(argv[++i] ?? '');
   }
   if (moved.length === 0 || i >= argv.length) return [...argv];
   const [verb, ...rest] = argv.slice(i);

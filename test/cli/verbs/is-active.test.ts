@@ -32,6 +32,17 @@ describe('crtosctl is-active', () => {
   });
 });
 
+describe('options before the verb, as systemctl takes them', () => {
+  it('are the verb\'s own (-q, --no-legend, a value option with its value); one the verb does not take is bad usage', async () => {
+    expect(await h.ctl(['-q', 'is-active', 'jailhouse.driver'])).toEqual({ code: 0, stdout: '', stderr: '' });
+    expect(await h.ctl(['--no-pager', '--quiet', 'is-active', 'nuttx.cell'])).toEqual({ code: 3, stdout: '', stderr: '' });
+    const noLegend = await h.ctl(['--no-legend', '--state', 'active', 'list-units']);
+    expect(noLegend.code).toBe(0);
+    expect(noLegend.stdout).toMatch(/^jailhouse\.driver /);
+    expect(await h.ctl(['--signal', 'KILL', 'is-active', 'jailhouse.driver'])).toMatchObject({ code: 2, stderr: "crtosctl is-active: unknown option '--signal'\n" });
+  });
+});
+
 describe('isActiveExit', () => {
   it('follows systemctl: any active wins, all unknown is 4, else 3', () => {
     expect(isActiveExit(['inactive', 'reloading'])).toBe('ok');
