@@ -126,7 +126,19 @@ export function valueKey(v: unknown): string {
 export function changedProperties(before: PropertyValues | undefined, after: PropertyValues): PropertyValues {
   const out: PropertyValues = {};
   for (const [k, v] of Object.entries(after)) {
-    if (!before || valueKey(before[k]) !== valueKey(v)) out[k] = v;
+    if (!before || !sameValue(before[k], v)) out[k] = v;
   }
   return out;
+}
+
+/**
+ * Whether two property values are equal: scalars (strings, numbers, booleans, bigints: most of a
+ * unit's forty) compared as they are, containers by their keys. Every unit change of a bring-up
+ * is compared so, property by property.
+ */
+function sameValue(a: unknown, b: unknown): boolean {
+  if (a === b) return true;
+  if (typeof a === 'number' && typeof b === 'number') return Number.isNaN(a) && Number.isNaN(b);
+  if (typeof a !== 'object' || typeof b !== 'object' || a === null || b === null) return false;
+  return valueKey(a) === valueKey(b);
 }

@@ -31,6 +31,8 @@ import {
 } from './names.js';
 import { JOB, MANAGER, kindInterface, STANDARD, UNIT, inSignature, outSignature, type InterfaceDef, type MethodDef } from './schema.js';
 import { changedProperties, jobProperties, managerProperties, unitListEntry, unitProperties, usec, type ObjectProperties } from './properties.js';
+import { CallSlices } from './call-slices.js';
+import { busStream, writesBatchedPerTurn } from './write-batch.js';
 
 const { Message: Msg, Variant, MessageType } = dbus;
 const NO_REPLY_EXPECTED = 1;
@@ -75,13 +77,19 @@ export class DbusService {
   private readonly jobs = new Map<number, JobInfo>();
   private readonly handler = (msg: Message): boolean => this.onMessage(msg);
   private readonly listeners: Array<() => void> = [];
+  /** Calls are handled a slice at a time (call-slices.ts), so a burst never holds the engine up for long. */
+  private readonly slices = new CallSlices();
+  /** Called before each send: what one turn sends leaves in one write (write-batch.ts). */
+  private readonly beforeSend: () => void;
   private closed = false;
 
   constructor(
     private readonly bus: MessageBus,
     private readonly manager: ManagerApi,
     private readonly opts: ServiceOptions,
-  ) {}
+  ) {
+    this.beforeSend = writesBatchedPerTurn(busStream(bus));
+  }
 
   /** Installs the handler and the engine listeners; the caller then requests the name. */
   attach(): void {
@@ -98,6 +106,7 @@ export class DbusService {
 
   detach(): void {
     this.closed = true;
+    this.slices.stop();
     this.bus.removeMethodHandler(this.handler);
     for (const off of this.listeners.splice(0)) off();
   }
@@ -119,6 +128,7 @@ export class DbusService {
 
   private signal(path: string, iface: string, member: string, signature: string, body: unknown[]): void {
     if (this.closed) return;
+    this.beforeSend();
     this.bus.send(Msg.newSignal(path, iface, member, signature, body));
   }
 
@@ -212,20 +222,33 @@ export class DbusService {
 
   private onMessage(msg: Message): boolean {
     if (msg.type !== MessageType.METHOD_CALL) return false;
-    try {
-      void this.dispatch(msg).then(
-        (reply) => this.reply(msg, reply),
-        (e: unknown) => this.reply(msg, this.errorReply(e, msg)),
-      );
-    } catch (e) {
-      this.reply(msg, this.errorReply(e, msg));
-    }
+    this.slices.push(() => this.handle(msg));
     // Every call addressed to this connection is ours: nothing falls through to library handlers.
     return true;
   }
 
+  /**
+   * Answers a call: at once when the answer is at hand (a read, a job queued), so the slice that
+   * handles it also pays for its reply; later when it waits on something (a reload, an access check).
+   */
+  private handle(msg: Message): void {
+    let reply: Reply | Promise<Reply>;
+    try {
+      reply = this.dispatch(msg);
+    } catch (e) {
+      reply = this.errorReply(e, msg);
+    }
+    if (reply instanceof Promise) {
+      void reply.then(
+        (r) => this.reply(msg, r),
+        (e: unknown) => this.reply(msg, this.errorReply(e, msg)),
+      );
+    } else this.reply(msg, reply);
+  }
+
   private reply(msg: Message, reply: Reply): void {
     if (this.closed || (msg.flags & NO_REPLY_EXPECTED) !== 0) return;
+    this.beforeSend();
     try {
       if ('error' in reply) this.bus.send(Msg.newError(msg as never, reply.error, reply.text));
       else this.bus.send(Msg.newMethodReturn(msg, reply.signature, reply.body));
@@ -262,13 +285,14 @@ export class DbusService {
     throw new CallError(ERRORS.unknownMethod, `Unknown method ${msg.member} on ${msg.interface ?? 'any interface of'} ${msg.path}`);
   }
 
-  private async dispatch(msg: Message): Promise<Reply> {
+  private dispatch(msg: Message): Reply | Promise<Reply> {
     const obj = this.objectAt(msg.path);
     if (!obj) throw new CallError(ERRORS.unknownObject, `Unknown object '${msg.path}'`);
     const { iface, method } = this.findMethod(obj, msg);
-    if (method.privileged) await this.authorize(msg);
-    const body = await this.invoke(obj, iface, method, msg);
-    return { signature: outSignature(method), body };
+    const answer = (body: unknown[]): Reply => ({ signature: outSignature(method), body });
+    if (method.privileged) return this.authorize(msg).then(() => this.invoke(obj, iface, method, msg)).then(answer);
+    const body = this.invoke(obj, iface, method, msg);
+    return body instanceof Promise ? body.then(answer) : answer(body);
   }
 
   private async authorize(msg: Message): Promise<void> {
@@ -280,7 +304,8 @@ export class DbusService {
     throw new ProblemError(problem('API_ACCESS_DENIED', `${msg.member} needs root${group}; refused for ${who}`));
   }
 
-  private async invoke(obj: BusObject, iface: InterfaceDef, method: MethodDef, msg: Message): Promise<unknown[]> {
+  /** The call's return values; a promise for a call that waits on the engine (a reload, a kill). */
+  private invoke(obj: BusObject, iface: InterfaceDef, method: MethodDef, msg: Message): unknown[] | Promise<unknown[]> {
     const args = msg.body as unknown[];
     switch (`${iface.name}.${method.name}`) {
       case `${PEER_IFACE}.Ping`:
@@ -322,9 +347,9 @@ export class DbusService {
       case `${MANAGER_IFACE}.RestartUnit`:
         return [this.enqueue(String(args[0]), String(args[1]), 'restart')];
       case `${MANAGER_IFACE}.Reload`:
-        return outcomeBody(await this.manager.reload());
+        return this.manager.reload().then(outcomeBody);
       case `${MANAGER_IFACE}.PlanReload`:
-        return outcomeBody(await this.manager.planReload());
+        return this.manager.planReload().then(outcomeBody);
       case `${MANAGER_IFACE}.Metrics`:
         if (!this.opts.metrics) throw new ProblemError(problem('ENGINE_UNSUPPORTED', 'this crtosd keeps no metrics'));
         return [this.opts.metrics()];
@@ -337,8 +362,9 @@ export class DbusService {
       case `${MANAGER_IFACE}.KillUnit`: {
         const whom = String(args[1]) || 'all';
         if (whom !== 'main' && whom !== 'all') throw new CallError(ERRORS.invalidArgs, `Kill whom '${whom}' is not supported; use 'main' or 'all'`);
-        await this.operator().kill(this.requireUnit(String(args[0])).id, whom, signalName(Number(args[2])));
-        return [];
+        return this.operator()
+          .kill(this.requireUnit(String(args[0])).id, whom, signalName(Number(args[2])))
+          .then(() => []);
       }
       case `${MANAGER_IFACE}.MaskUnitFiles`:
         return [this.operator().mask(args[0] as string[], args[1] === true ? 'runtime' : 'persistent').map((c) => [c.type, c.file, c.destination])];

@@ -1,6 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
+import dbus from 'dbus-next';
+import type { Message, MessageBus } from 'dbus-next';
 import { startDbusService, type DbusServiceHandle } from '../../src/dbus/index.js';
+import { DbusService } from '../../src/dbus/service.js';
 import { startPrivateBus, type PrivateBus } from './helpers/private-bus.js';
 import { FakeManager, makeUnit } from './helpers/fake-manager.js';
 import { asNobody, run } from './helpers/run.js';
@@ -153,6 +156,53 @@ describe('access control on caller credentials', () => {
     expect(r.stderr).toBe('');
     expect(r.stdout).toMatch(/^o "\/org\/crtos\/job\/\d+"/);
     expect(manager.calls).toContain('stop shadow.driver');
+  });
+});
+
+describe('a burst of calls', () => {
+  /** A bus that hands the service's handler to the test and records what the service sends. */
+  function recordingBus() {
+    let handler: ((m: Message) => boolean) | undefined;
+    const sent: Message[] = [];
+    const bus = {
+      addMethodHandler: (h: (m: Message) => boolean) => void (handler = h),
+      removeMethodHandler: () => void (handler = undefined),
+      send: (m: Message) => void sent.push(m),
+    };
+    return { bus: bus as unknown as MessageBus, sent, deliver: (m: Message) => handler!(m) };
+  }
+  const getAll = (serial: number) =>
+    new dbus.Message({ type: dbus.MessageType.METHOD_CALL, serial, sender: ':1.9', path: '/org/crtos/unit/nuttx_2ecell', interface: 'org.freedesktop.DBus.Properties', member: 'GetAll', signature: 's', body: ['org.crtos.Unit1'] });
+
+  it('is answered in order over several turns of the event loop, not in one', async () => {
+    const { bus, sent, deliver } = recordingBus();
+    const service = new DbusService(bus, new FakeManager(), {});
+    service.attach();
+    const calls = 1000;
+    for (let serial = 1; serial <= calls; serial++) expect(deliver(getAll(serial))).toBe(true);
+    // As dbus-next hands over every message of one chunk read from the socket: none answered yet.
+    expect(sent).toHaveLength(0);
+    const answeredPerTurn: number[] = [];
+    while (sent.length < calls) {
+      const before = sent.length;
+      await new Promise((r) => setImmediate(r));
+      answeredPerTurn.push(sent.length - before);
+    }
+    // 1000 reads take far longer than one slice on any machine: other work got turns in between.
+    expect(answeredPerTurn.filter((n) => n > 0).length).toBeGreaterThan(1);
+    expect(sent.map((m) => m.replySerial)).toEqual(Array.from({ length: calls }, (_, i) => i + 1));
+    expect(sent.every((m) => m.type === dbus.MessageType.METHOD_RETURN)).toBe(true);
+    service.detach();
+  });
+
+  it('is dropped, unanswered, when the service detaches meanwhile', async () => {
+    const { bus, sent, deliver } = recordingBus();
+    const service = new DbusService(bus, new FakeManager(), {});
+    service.attach();
+    deliver(getAll(1));
+    service.detach();
+    await new Promise((r) => setImmediate(r));
+    expect(sent).toHaveLength(0);
   });
 });
 
