@@ -46,7 +46,7 @@ export interface SimFault {
 
 export interface SimCellFailure {
   cell: string;
-  /** Go to `failed` this long after the cell is started (each start; the cell runner notices it within ~40 ms) … */
+  /** Go to `failed` this long after the cell is started (each start; the cell runner has a timer for it) … */
   afterStartMs?: number;
   /** … or at this wall-clock time (ms since the epoch) … */
   at?: number;

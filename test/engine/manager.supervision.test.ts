@@ -39,8 +39,8 @@ describe('supervision', () => {
 
   test('a cell that keeps failing is restarted until its start limit', async () => {
     const { f, m } = await running();
+    // Due at once for the run going now (it started more than 150 ms ago), and 150 ms into each restart.
     await f.machine.setCellFailures([{ cell: 'nuttx', afterStartMs: 150 }]);
-    await f.machine.failCell('nuttx');
     await untilUnit(m, 'nuttx.cell', (s) => s.result === 'start-limit-hit', 30_000);
     await settle(m, 30_000);
     expect(m.getUnit('nuttx.cell')).toMatchObject({ activeState: 'failed', result: 'start-limit-hit' });
