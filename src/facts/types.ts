@@ -61,7 +61,12 @@ export const factsSchema = z.strictObject({
    * (`crtosctl facts --path PATH` adds one). `validate --facts` decides such a condition from
    * this first, then from --root; with neither it cannot, and says so.
    */
-  paths: z.record(z.string().regex(/^\//, { message: 'must be an absolute path, as a pathExists condition names it' }), z.boolean()).optional(),
+  paths: z
+    .record(z.string(), z.boolean())
+    .superRefine((paths, ctx) => {
+      for (const p of Object.keys(paths)) if (!p.startsWith('/')) ctx.addIssue({ code: 'custom', path: [p], message: `'${p}' is not an absolute path, as a pathExists condition names one` });
+    })
+    .optional(),
 });
 
 export type MachineFacts = z.output<typeof factsSchema>;

@@ -47,6 +47,14 @@ describe('facts files', () => {
     expect(parseFactsFile('p.yaml', text).problems.map((p) => [p.code, p.line, p.message])).toEqual([['FACTS_INVALID', line, expect.stringContaining('must be a range like 0x40000000-0x7fffffff')]]);
   });
 
+  it('reads the paths a facts file says exist or not, and refuses one that is not absolute', () => {
+    const withPaths = facts({ paths: { '/dev/rpmsg_ctrl0': true, '/dev/remoteproc0': false } });
+    expect(parseFactsFile('p.yaml', factsYaml(withPaths))).toEqual({ facts: withPaths, problems: [] });
+    const text = factsYaml(facts({ paths: { 'dev/x': true } }));
+    const line = text.split('\n').findIndex((l) => l.includes('dev/x')) + 1;
+    expect(parseFactsFile('p.yaml', text).problems.map((p) => [p.code, p.line, p.message])).toEqual([['FACTS_INVALID', line, expect.stringContaining("'dev/x' is not an absolute path")]]);
+  });
+
   it('refuses another format version and a field it does not define', () => {
     const { problems } = parseFactsFile('v.yaml', GOOD.replace('crtosFactsVersion: 1', 'crtosFactsVersion: 2').replace('hostname:', 'hostnam: x\nhostname:'));
     expect(problems.map((p) => p.message)).toEqual(["'crtosFactsVersion' must be '1', not the number 2", "unknown field 'hostnam'"]);
@@ -62,6 +70,6 @@ describe('facts files', () => {
       [join('fleet', 'a.yml'), 'a'],
       [join('fleet', 'b.yaml'), 'b'],
     ]);
-    expect(read.problems).toEqual([expect.objectContaining({ code: 'FACTS_UNREADABLE', file: 'missing.yaml', message: 'missing.yaml cannot be read: ENOENT' })]);
+    expect(read.problems).toEqual([expect.objectContaining({ code: 'FACTS_UNREADABLE', file: 'missing.yaml', message: 'missing.yaml cannot be read: No such file or directory' })]);
   });
 });
