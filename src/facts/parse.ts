@@ -8,6 +8,7 @@ import { join, resolve } from 'node:path';
 import { problem, type Problem } from '../errors/problem.js';
 import { parseSource, SourcePositions } from '../units/yaml-source.js';
 import { issuesToProblems } from '../units/issues.js';
+import { isErrnoName, strerror } from '../host/errno.js';
 import { factsSchema, type MachineFacts } from './types.js';
 
 const HINT = 'print it again with `crtosctl facts` on that machine (or `crtosctl facts --root DIR` for its files)';
@@ -39,6 +40,13 @@ export function parseFactsFile(file: string, text: string): { facts?: MachineFac
   };
 }
 
+/** A facts file or directory that cannot be read, with the system's words for why (`No such file or directory`). */
+function unreadable(file: string, e: unknown): Problem {
+  const code = (e as NodeJS.ErrnoException).code;
+  const why = code !== undefined && isErrnoName(code) ? strerror(code) : (code ?? String(e));
+  return problem('FACTS_UNREADABLE', `${file} cannot be read: ${why}`, { file, hint: 'name a facts file or a directory of them' });
+}
+
 /** Each argument a facts file or a directory of them; every problem of every file, together. */
 export async function readFactsFiles(args: readonly string[], cwd: string): Promise<{ files: FactsFile[]; problems: Problem[] }> {
   const files: FactsFile[] = [];
@@ -49,7 +57,7 @@ export async function readFactsFiles(args: readonly string[], cwd: string): Prom
     try {
       names = (await stat(path)).isDirectory() ? (await readdir(path)).filter((n) => /\.(ya?ml|json)$/.test(n)).sort().map((n) => join(arg, n)) : [arg];
     } catch (e) {
-      problems.push(problem('FACTS_UNREADABLE', `${arg} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file: arg, hint: 'name a facts file or a directory of them' }));
+      problems.push(unreadable(arg, e));
       continue;
     }
     if (names.length === 0) problems.push(problem('FACTS_UNREADABLE', `${arg} holds no facts file (*.yaml, *.yml, *.json)`, { file: arg, hint: HINT }));
@@ -58,7 +66,7 @@ export async function readFactsFiles(args: readonly string[], cwd: string): Prom
       try {
         text = await readFile(resolve(cwd, file), 'utf8');
       } catch (e) {
-        problems.push(problem('FACTS_UNREADABLE', `${file} cannot be read: ${(e as NodeJS.ErrnoException).code ?? String(e)}`, { file, hint: 'name a facts file or a directory of them' }));
+        problems.push(unreadable(file, e));
         continue;
       }
       const parsed = parseFactsFile(file, text);
