@@ -8,12 +8,12 @@
 import type { Problem } from '../../errors/problem.js';
 import type { Unit } from '../../units/types.js';
 import type { CellConfig, MemoryRegion, SystemConfig } from '../../jailhouse/index.js';
+import { hex } from '../../jailhouse/flags.js';
 import type { MachineIdentity } from '../../facts/types.js';
 import { mergeRanges, parseRange, type AddressRange } from '../../facts/ram-ranges.js';
 import { formatCpuList } from '../../lib/cpu-list.js';
 import { unitProblem, type CheckContext } from '../../transaction/context.js';
 
-const hex = (n: bigint) => `0x${n.toString(16)}`;
 const span = (r: MemoryRegion) => `${hex(r.physStart)}-${hex(r.physStart + r.size - 1n)}`;
 const spans = (ranges: readonly AddressRange[]) => ranges.map(([a, b]) => `${hex(a)}-${hex(b)}`).join(', ');
 
