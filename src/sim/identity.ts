@@ -201,7 +201,7 @@ function dtCells(values: readonly bigint[], cells: number): string {
 
 /**
  * The identity files, path → content. /proc/iomem shows the RAM Linux uses as System RAM, what is
- * reserved inside it `reserved` (neither in MemTotal); the firmware's own account of all RAM is
+ * reserved inside it as reserved (neither in MemTotal); the firmware's own account of all RAM is
  * /sys/firmware/memmap on x86, the device tree's memory node on arm, each as a real machine shows
  * it (see memoryLayout).
  */
@@ -217,9 +217,11 @@ export function renderIdentity(d: MachineDescription): Record<string, string> {
   };
   const layout = memoryLayout(d);
   const ranges: [bigint, bigint, string][] = [];
+  // x86 names E820 reserved memory "Reserved" (e820_type_to_string); arm64 names no-map memory "reserved".
+  const reservedName = d.arch === 'x86' ? 'Reserved' : 'reserved';
   let at = layout.linux[0];
   for (const [a, b] of layout.reserved) {
-    ranges.push([at, a, 'System RAM'], [max(at, a), b, 'reserved']);
+    ranges.push([at, a, 'System RAM'], [max(at, a), b, reservedName]);
     at = max(at, b);
   }
   ranges.push([at, layout.linux[1], 'System RAM']);

@@ -73,7 +73,7 @@ describe("the simulated machine's identity files", () => {
     expect(tree['proc/device-tree/model']).toBeUndefined();
     expect(tree['proc/cmdline']).toContain(' memmap=0x6000000$0x3a000000');
     // memmap= turns the hypervisor's memory reserved; the firmware's E820 map still has all 8 GiB.
-    expect(tree['proc/iomem']).toBe('00000000-39ffffff : System RAM\n3a000000-3fffffff : reserved\n40000000-1ffffffff : System RAM\n');
+    expect(tree['proc/iomem']).toBe('00000000-39ffffff : System RAM\n3a000000-3fffffff : Reserved\n40000000-1ffffffff : System RAM\n');
     expect([tree['sys/firmware/memmap/0/start'], tree['sys/firmware/memmap/0/end'], tree['sys/firmware/memmap/0/type']]).toEqual(['0x0\n', '0x1ffffffff\n', 'System RAM\n']);
     expect(tree['sys/firmware/memmap/1/start']).toBeUndefined();
     expect(Object.keys(tree).filter((k) => k.startsWith('proc/device-tree/'))).toEqual([]);
@@ -85,7 +85,7 @@ describe("the simulated machine's identity files", () => {
 
   it('takes from Linux on x86 only what the command line does: mem= cuts System RAM, no memmap= leaves the hypervisor memory in it', () => {
     const mem = mergeDescription({ identity: { kernelCommandLine: 'root=/dev/sda1 mem=4G memmap=64M$0x3a000000,1M$0x1fff00000' } });
-    expect(render(initialState(mem), mem)['proc/iomem']).toBe('00000000-39ffffff : System RAM\n3a000000-3dffffff : reserved\n3e000000-ffffffff : System RAM\n');
+    expect(render(initialState(mem), mem)['proc/iomem']).toBe('00000000-39ffffff : System RAM\n3a000000-3dffffff : Reserved\n3e000000-ffffffff : System RAM\n');
     expect(render(initialState(mem), mem)['proc/meminfo']).toBe(`MemTotal:        ${4 * 1024 * 1024 - 64 * 1024} kB\n`);
     const none = mergeDescription({ identity: { kernelCommandLine: 'root=/dev/sda1' } });
     expect(render(initialState(none), none)['proc/iomem']).toBe('00000000-1ffffffff : System RAM\n');
