@@ -5,6 +5,7 @@
  * only the requirements. Given unit patterns (globs), only edges from or to a matching unit.
  */
 import type { UnitTimes } from './data.js';
+import { globToRegExp } from '../../lib/glob.js';
 
 export type DotSelection = 'all' | 'order' | 'require';
 
@@ -15,10 +16,10 @@ export const DOT_LEGEND = '   Color legend: black     = Requires\n              
 
 const quote = (s: string): string => `"${s.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
-/** A shell-style glob (`*`, `?`) as a whole-string test, as systemd-analyze matches its patterns. */
+/** Shell-style globs as a whole-string test, as systemd-analyze matches its patterns; no pattern matches all. */
 export function globMatcher(patterns: readonly string[]): (id: string) => boolean {
   if (patterns.length === 0) return () => true;
-  const res = patterns.map((p) => new RegExp(`^${p.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.')}$`));
+  const res = patterns.map(globToRegExp);
   return (id) => res.some((re) => re.test(id));
 }
 

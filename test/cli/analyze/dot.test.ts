@@ -31,6 +31,7 @@ describe('analyze dot', () => {
     expect(edges(renderDot(crtosBringUp(), 'order', ['nuttx.*']))).toEqual(['\t"hello.loader"->"nuttx.cell" [color="green"];', '\t"nuttx.cell"->"jailhouse.hypervisor" [color="green"];', '\t"nuttx.cell"->"nuttx.image" [color="green"];']);
     expect(globMatcher(['a?c'])('abc')).toBe(true);
     expect(globMatcher(['a.c'])('abc')).toBe(false);
+    expect(globMatcher(['[ns]*.driver'])('shadow.driver')).toBe(true);
   });
 
   test('quotes and backslashes in ids are escaped', () => {
