@@ -11,8 +11,6 @@ import { paintState, stateGlyph, table, bold, byId } from '../format/text.js';
 import type { UnitListEntry } from '../../dbus/client.js';
 import { globToRegExp } from '../../lib/glob.js';
 
-export { globToRegExp };
-
 const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
 
 export function filterUnits(units: readonly UnitListEntry[], patterns: readonly string[], states?: string[], kinds?: string[]): UnitListEntry[] {

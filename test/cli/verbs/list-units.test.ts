@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startHarness, type Harness } from '../helpers/harness.js';
-import { filterUnits, globToRegExp } from '../../../src/cli/verbs/list-units.js';
+import { filterUnits } from '../../../src/cli/verbs/list-units.js';
+import { globToRegExp } from '../../../src/lib/glob.js';
 
 let h: Harness;
 beforeAll(async () => {
