@@ -46,6 +46,11 @@ export function isProblemError(e: unknown): e is ProblemError {
   return e instanceof ProblemError;
 }
 
+/** A problem without a severity is an error. */
+export function isError(p: Problem): boolean {
+  return (p.severity ?? 'error') === 'error';
+}
+
 export function hasErrors(problems: readonly Problem[]): boolean {
-  return problems.some((p) => (p.severity ?? 'error') === 'error');
+  return problems.some(isError);
 }

@@ -5,7 +5,7 @@
  */
 import { readFile, readdir, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { problem, type Problem } from '../errors/problem.js';
+import { hasErrors, problem, type Problem } from '../errors/problem.js';
 import { parseSource, SourcePositions } from '../units/yaml-source.js';
 import { issuesToProblems } from '../units/issues.js';
 import { isErrnoName, strerror } from '../host/errno.js';
@@ -20,7 +20,7 @@ export interface FactsFile {
 
 export function parseFactsFile(file: string, text: string): { facts?: MachineFacts; problems: Problem[] } {
   const parsed = parseSource(file, text);
-  if (parsed.problems.some((p) => (p.severity ?? 'error') === 'error')) {
+  if (hasErrors(parsed.problems)) {
     return { problems: parsed.problems.map((p) => ({ ...p, code: 'FACTS_NOT_YAML' as const, message: `not a facts file: ${p.message}`, hint: HINT })) };
   }
   const docs = parsed.documents.filter((d) => d.value !== null);

@@ -6,14 +6,12 @@
  */
 import type { CliContext, ExitKind } from '../context.js';
 import type { LoadResult } from '../../units/load.js';
-import type { Problem } from '../../errors/problem.js';
+import { isError } from '../../errors/problem.js';
 import { renderProblems, problemsToJson } from '../../errors/render.js';
 import { readFactsFiles } from '../../facts/parse.js';
 import { checkFleet, type MachineResult } from '../../conditions/fleet.js';
 import { machineFilesUnder } from '../../transaction/check.js';
 import { plural, table } from '../format/text.js';
-
-const isError = (p: Problem) => (p.severity ?? 'error') === 'error';
 
 export async function validateFleet(ctx: CliContext, loaded: LoadResult, args: { directories: string[]; root?: string; facts: string[]; json: boolean }): Promise<ExitKind> {
   const { resolve } = await import('node:path');

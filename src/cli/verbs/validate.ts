@@ -10,6 +10,7 @@ import { loadUnits, DEFAULT_UNIT_DIRECTORIES } from '../../units/load.js';
 import { kindNames } from '../../kinds/index.js';
 import type { UnitSet } from '../../units/types.js';
 import { renderProblems, problemsToJson } from '../../errors/render.js';
+import { hasErrors, isError } from '../../errors/problem.js';
 import { plural } from '../format/text.js';
 
 const USAGE = `Usage: crtosctl validate [--units DIR]... [--root DIR] [--facts FILE|DIR]... [--json] [DIR|FILE]...
@@ -111,10 +112,10 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     const facts = root === undefined ? undefined : await (await import('../../facts/collect.js')).collectIdentity((await import('../../host/index.js')).createLinuxHost({ root }));
     const { machineSet, problems: found } = await checkOnMachine({ set: result.set, sources: result.sources, machine: root === undefined ? undefined : machineFilesUnder(root), facts });
     result.problems.push(...found);
-    if (found.some((p) => (p.severity ?? 'error') === 'error')) delete result.set;
+    if (hasErrors(found)) delete result.set;
     else skipped = machineSet.skipped;
   }
-  const errors = result.problems.filter((p) => (p.severity ?? 'error') === 'error').length;
+  const errors = result.problems.filter(isError).length;
   const warnings = result.problems.length - errors;
 
   if (args.json) {
