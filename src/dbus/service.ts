@@ -31,7 +31,7 @@ import {
 } from './names.js';
 import { JOB, MANAGER, kindInterface, STANDARD, UNIT, inSignature, outSignature, type InterfaceDef, type MethodDef } from './schema.js';
 import { changedProperties, jobProperties, managerProperties, unitListEntry, unitProperties, usec, type ObjectProperties } from './properties.js';
-import { CallSlices } from './call-slices.js';
+import { CallSlices, SLICE_BUDGET_MS } from './call-slices.js';
 import { busStream, writesBatchedPerTurn } from './write-batch.js';
 
 const { Message: Msg, Variant, MessageType } = dbus;
@@ -81,6 +81,17 @@ export class DbusService {
   private readonly slices = new CallSlices();
   /** Called before each send: what one turn sends leaves in one write (write-batch.ts). */
   private readonly beforeSend: () => void;
+  /**
+   * Property changes not sent yet, by object path: a unit's latest status, and whether the
+   * manager's changed. Sent when the loop next turns (as systemd sends them from its bus queue),
+   * so a unit that changes several times in a turn is announced once, with its last state, and a
+   * bring-up's burst (every unit installed, then refreshed) does not all go out in the turn that
+   * made it; sent at once before a job or removal signal, so a client still sees a unit's new
+   * state before the JobRemoved of the job that made it.
+   */
+  private readonly pendingUnits = new Map<string, UnitStatus>();
+  private managerPending = false;
+  private flushScheduled = false;
   private closed = false;
 
   constructor(
@@ -107,6 +118,8 @@ export class DbusService {
   detach(): void {
     this.closed = true;
     this.slices.stop();
+    this.pendingUnits.clear();
+    this.managerPending = false;
     this.bus.removeMethodHandler(this.handler);
     for (const off of this.listeners.splice(0)) off();
   }
@@ -148,7 +161,34 @@ export class DbusService {
   }
 
   private onUnitChanged(s: UnitStatus): void {
-    this.announce(unitObjectPath(s.id), unitProperties(s), [UNIT, kindInterface(s.kind)]);
+    this.pendingUnits.set(unitObjectPath(s.id), s);
+    this.scheduleFlush();
+  }
+
+  private scheduleFlush(): void {
+    if (this.flushScheduled) return;
+    this.flushScheduled = true;
+    setImmediate(() => {
+      this.flushScheduled = false;
+      this.flushChanges(SLICE_BUDGET_MS);
+    });
+  }
+
+  /** Sends the pending property changes, oldest first; with a budget, what is left goes out next turn. */
+  private flushChanges(budgetMs = Infinity): void {
+    const until = performance.now() + budgetMs;
+    for (const [path, s] of this.pendingUnits) {
+      this.pendingUnits.delete(path);
+      this.announce(path, unitProperties(s), [UNIT, kindInterface(s.kind)]);
+      if (performance.now() >= until && this.pendingUnits.size > 0) {
+        this.scheduleFlush();
+        return;
+      }
+    }
+    if (this.managerPending) {
+      this.managerPending = false;
+      this.announce(MANAGER_PATH, this.managerProps(), [MANAGER]);
+    }
   }
 
   private onUnitNew(id: string): void {
@@ -159,6 +199,7 @@ export class DbusService {
   }
 
   private onUnitRemoved(id: string): void {
+    this.flushChanges();
     this.announced.delete(unitObjectPath(id));
     this.signal(MANAGER_PATH, MANAGER_IFACE, 'UnitRemoved', 'so', [id, unitObjectPath(id)]);
     this.announceManager();
@@ -170,11 +211,13 @@ export class DbusService {
       return;
     }
     this.jobs.set(job.id, job);
+    this.flushChanges();
     this.signal(MANAGER_PATH, MANAGER_IFACE, 'JobNew', 'uos', [job.id, jobObjectPath(job.id), job.unit]);
     this.announceManager();
   }
 
   private onJobRemoved(job: JobInfo, result: JobResult): void {
+    this.flushChanges();
     this.jobs.delete(job.id);
     this.signal(MANAGER_PATH, MANAGER_IFACE, 'JobRemoved', 'uoss', [job.id, jobObjectPath(job.id), job.unit, result]);
     this.announceManager();
@@ -185,7 +228,8 @@ export class DbusService {
   }
 
   private announceManager(): void {
-    this.announce(MANAGER_PATH, this.managerProps(), [MANAGER]);
+    this.managerPending = true;
+    this.scheduleFlush();
   }
 
   // ---- the object tree ----

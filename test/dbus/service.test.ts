@@ -159,18 +159,65 @@ describe('access control on caller credentials', () => {
   });
 });
 
+/** A bus that hands the service's handler to the test and records what the service sends. */
+function recordingBus() {
+  let handler: ((m: Message) => boolean) | undefined;
+  const sent: Message[] = [];
+  const bus = {
+    addMethodHandler: (h: (m: Message) => boolean) => void (handler = h),
+    removeMethodHandler: () => void (handler = undefined),
+    send: (m: Message) => void sent.push(m),
+  };
+  return { bus: bus as unknown as MessageBus, sent, deliver: (m: Message) => handler!(m) };
+}
+const aTurn = () => new Promise((r) => setImmediate(r));
+
+describe('signals of a burst of changes', () => {
+  const cellPath = '/org/crtos/unit/nuttx_2ecell';
+  const activeStates = (sent: Message[]) =>
+    sent.filter((m) => m.member === 'PropertiesChanged' && m.path === cellPath).map((m) => ((m.body[1] as Record<string, { value: unknown }>).ActiveState?.value));
+
+  it("announces a unit that changed several times in one turn once, with its last state, when the loop turns", async () => {
+    const { bus, sent } = recordingBus();
+    const manager = new FakeManager();
+    const service = new DbusService(bus, manager, {});
+    service.attach();
+    manager.setUnit('nuttx.cell', { activeState: 'activating', subState: 'start' });
+    manager.setUnit('nuttx.cell', { activeState: 'active', subState: 'running' });
+    expect(sent).toHaveLength(0);
+    await aTurn();
+    expect(activeStates(sent)).toEqual(['active']);
+    service.detach();
+  });
+
+  it('sends a unit\'s new state before the JobRemoved of the job that made it', async () => {
+    const { bus, sent } = recordingBus();
+    const manager = new FakeManager();
+    const service = new DbusService(bus, manager, {});
+    service.attach();
+    const job = { id: 7, unit: 'nuttx.cell', type: 'start' as const, state: 'running' as const };
+    manager.emit('jobNew', job);
+    manager.setUnit('nuttx.cell', { activeState: 'active', subState: 'running' });
+    manager.emit('jobRemoved', job, 'done');
+    const order = sent.map((m) => `${m.member} ${m.path}`);
+    expect(order.indexOf(`PropertiesChanged ${cellPath}`)).toBeGreaterThan(order.indexOf('JobNew /org/crtos/Manager1'));
+    expect(order.indexOf(`PropertiesChanged ${cellPath}`)).toBeLessThan(order.indexOf('JobRemoved /org/crtos/Manager1'));
+    service.detach();
+  });
+
+  it('sends nothing after it detached', async () => {
+    const { bus, sent } = recordingBus();
+    const manager = new FakeManager();
+    const service = new DbusService(bus, manager, {});
+    service.attach();
+    manager.setUnit('nuttx.cell', { activeState: 'active', subState: 'running' });
+    service.detach();
+    await aTurn();
+    expect(sent).toHaveLength(0);
+  });
+});
+
 describe('a burst of calls', () => {
-  /** A bus that hands the service's handler to the test and records what the service sends. */
-  function recordingBus() {
-    let handler: ((m: Message) => boolean) | undefined;
-    const sent: Message[] = [];
-    const bus = {
-      addMethodHandler: (h: (m: Message) => boolean) => void (handler = h),
-      removeMethodHandler: () => void (handler = undefined),
-      send: (m: Message) => void sent.push(m),
-    };
-    return { bus: bus as unknown as MessageBus, sent, deliver: (m: Message) => handler!(m) };
-  }
   const getAll = (serial: number) =>
     new dbus.Message({ type: dbus.MessageType.METHOD_CALL, serial, sender: ':1.9', path: '/org/crtos/unit/nuttx_2ecell', interface: 'org.freedesktop.DBus.Properties', member: 'GetAll', signature: 's', body: ['org.crtos.Unit1'] });
 
