@@ -251,6 +251,15 @@ describe('dpkg -i into a scratch root, without systemd', () => {
     expect(readFileSync(calls, 'utf8')).toBe('');
   });
 
+  it('installs again over itself as an upgrade does (prerm upgrade, postinst configure OLD): same group, same links, nothing started', async () => {
+    const groups = readFileSync(at('etc/group'), 'utf8');
+    const r = await dpkg('-i', deb);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(at('etc/group'), 'utf8')).toBe(groups);
+    expect(readlinkSync(at('etc/systemd/system/sysinit.target.wants/crtosd.service'))).toBe('/usr/lib/systemd/system/crtosd.service');
+    expect(readFileSync(calls, 'utf8')).toBe('');
+  });
+
   it('removes and purges clean, keeping the group', async () => {
     mkdirSync(at('run/crtos/cells'), { recursive: true });
     writeFileSync(at('run/crtos/state.json'), '{}');
