@@ -25,6 +25,7 @@ import type { CrtosLog } from './logger.js';
 import { renderMetrics } from '../metrics/render.js';
 import { takeSnapshot } from '../metrics/snapshot.js';
 import { startMetricsFile, type MetricsFile } from '../metrics/metrics-file.js';
+import { codeUnitOrder } from '../lib/code-unit-order.js';
 
 export const VERSION = '0.1.0';
 
@@ -42,7 +43,7 @@ export function summary(units: UnitStatus[]): string {
 
 /** `--once` output: one line per unit, systemctl list-units style. */
 export function renderOnce(units: UnitStatus[]): string {
-  const rows = [...units].sort((a, b) => a.id.localeCompare(b.id));
+  const rows = [...units].sort((a, b) => codeUnitOrder(a.id, b.id));
   const w = Math.max(4, ...rows.map((u) => u.id.length));
   const lines = rows.map((u) => {
     const base = `${u.id.padEnd(w)}  ${u.activeState.padEnd(12)} ${u.subState.padEnd(12)} ${u.result}`;

@@ -14,6 +14,7 @@ import type { ToolRun } from '../host/host.js';
 import type { AppliedRecord } from './types.js';
 import type { ActiveState, LogLine, TimelineOperation, UnitResult, UnitTimestamps } from './manager-api.js';
 import type { HealthRecord } from './health/record.js';
+import { codeUnitOrder } from '../lib/code-unit-order.js';
 
 interface StateFileV1 {
   version: 1;
@@ -102,7 +103,7 @@ export function fileStateStore(stateDir: string): StateStore {
     },
     save(records) {
       mkdirSync(stateDir, { recursive: true });
-      const body: StateFileV1 = { version: 1, units: Object.fromEntries([...records].sort(([a], [b]) => a.localeCompare(b))) };
+      const body: StateFileV1 = { version: 1, units: Object.fromEntries([...records].sort(([a], [b]) => codeUnitOrder(a, b))) };
       const tmp = `${path}.${process.pid}.tmp`;
       writeFileSync(tmp, JSON.stringify(body, null, 1));
       renameSync(tmp, path);

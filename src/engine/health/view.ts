@@ -6,6 +6,7 @@
  */
 import type { Details, KindProperty } from '../../kinds/view.js';
 import type { HealthRecord } from './record.js';
+import { codeUnitOrder } from '../../lib/code-unit-order.js';
 
 export interface HealthDetails {
   /** Events raised, by kind (`liveness`, `failed`, …); only kinds that happened. */
@@ -63,7 +64,7 @@ export function healthDetails(record: HealthRecord | undefined): HealthDetails {
 
 const counts = (by: Record<string, number>): string =>
   Object.entries(by)
-    .sort(([a], [b]) => a.localeCompare(b))
+    .sort(([a], [b]) => codeUnitOrder(a, b))
     .map(([k, n]) => `${k} ${n}`)
     .join(', ');
 
