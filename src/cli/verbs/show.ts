@@ -41,7 +41,8 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
   const style = args.values.get('timestamp') ?? 'us';
   if (!(TIMESTAMP_STYLES as readonly string[]).includes(style)) throw new UsageError(`--timestamp takes ${TIMESTAMP_STYLES.join(', ')}, not '${style}'`);
-  const wanted = args.values.get('property')?.split(',').map((s) => s.trim()).filter(Boolean);
+  // As systemctl's: -p repeats (`-p A -p B`), each a comma-separated list.
+  const wanted = args.valueLists.get('property')?.flatMap((v) => v.split(',')).map((s) => s.trim()).filter(Boolean);
   const pick = (props: Record<string, unknown>): Record<string, unknown> =>
     wanted ? Object.fromEntries(wanted.filter((k) => k in props).map((k) => [k, props[k]])) : props;
 

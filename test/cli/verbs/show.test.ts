@@ -32,6 +32,7 @@ describe('crtosctl show', () => {
   it('picks properties with -p and prints bare values with --value', async () => {
     expect((await h.ctl(['show', 'nuttx.cell', '-p', 'ActiveState,ConfigPath'])).stdout).toBe('ActiveState=inactive\nConfigPath=/etc/jailhouse/nuttx.cell\n');
     expect((await h.ctl(['show', 'nuttx.cell', '--property=SubState', '--value'])).stdout).toBe('dead\n');
+    expect((await h.ctl(['show', 'nuttx.cell', '-p', 'ActiveState', '--property=SubState,ConfigPath'])).stdout).toBe('ActiveState=inactive\nSubState=dead\nConfigPath=/etc/jailhouse/nuttx.cell\n');
   });
 
   it('prints JSON, and exits 4 for an unknown unit', async () => {
