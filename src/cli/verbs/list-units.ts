@@ -1,7 +1,7 @@
 /**
  * `crtosctl list-units [PATTERN…]`: one line per unit with its load, active and sub state, like
  * systemctl list-units. Filters: glob patterns on the id, --state (any of load, active or sub
- * state), --kind.
+ * state; --failed is --state=failed), --kind; each option may repeat.
  */
 import type { CliContext, ExitKind } from '../context.js';
 import { parseArgs } from '../options.js';
@@ -11,7 +11,11 @@ import { paintState, stateGlyph, table, bold, byId } from '../format/text.js';
 import type { UnitListEntry } from '../../dbus/client.js';
 import { globToRegExp } from '../../lib/glob.js';
 
-const list = (v: string | undefined): string[] | undefined => v?.split(',').map((s) => s.trim().toLowerCase()).filter(Boolean);
+/** A filter's words: every value given (the option repeats, as systemctl's), each comma-separated; undefined for none. */
+const list = (values: readonly string[] | undefined): string[] | undefined => {
+  const words = (values ?? []).flatMap((v) => v.split(',')).map((s) => s.trim().toLowerCase()).filter(Boolean);
+  return words.length > 0 ? words : undefined;
+};
 
 export function filterUnits(units: readonly UnitListEntry[], patterns: readonly string[], states?: string[], kinds?: string[]): UnitListEntry[] {
   const res = patterns.map(globToRegExp);
@@ -26,7 +30,8 @@ export function filterUnits(units: readonly UnitListEntry[], patterns: readonly 
 export async function run(ctx: CliContext): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
   return withClient<ExitKind>(ctx, args, async (client) => {
-    const units = filterUnits(await client.listUnits(), args.positional, list(args.values.get('state')), list(args.values.get('kind')));
+    const states = list([...(args.valueLists.get('state') ?? []), ...(args.flags.has('failed') ? ['failed'] : [])]);
+    const units = filterUnits(await client.listUnits(), args.positional, states, list(args.valueLists.get('kind')));
     units.sort(byId);
     if (args.flags.has('json')) {
       writeJson(

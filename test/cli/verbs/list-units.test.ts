@@ -30,6 +30,13 @@ describe('crtosctl list-units', () => {
     expect(cells.stdout.trim().split('\n').map((l) => l.split(' ')[0])).toEqual(['nuttx.cell', 'nuttx.image']);
   });
 
+  it('takes --failed for --state=failed, and a filter option repeated as one list', async () => {
+    const ids = async (args: string[]) => (await h.ctl(['list-units', '--no-legend', ...args])).stdout.trim().split('\n').map((l) => l.split(' ')[0]);
+    expect(await ids(['--failed'])).toEqual(['hello.loader']);
+    expect(await ids(['--state', 'failed', '--state=verified'])).toEqual(['hello.loader', 'nuttx.image']);
+    expect(await ids(['-t', 'cell', '--type=image,loader'])).toEqual(['hello.loader', 'nuttx.cell', 'nuttx.image']);
+  });
+
   it('adds a glyph column and colour on a terminal', async () => {
     const r = await h.ctl(['list-units', '--state=failed', '--no-legend'], { color: true });
     expect(r.stdout).toContain('\x1b[1;31m×\x1b[0m hello.loader');
