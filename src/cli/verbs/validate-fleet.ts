@@ -60,7 +60,8 @@ export async function validateFleet(ctx: CliContext, loaded: LoadResult, args: {
     ctx.stderr.write(renderProblems(r.problems, { color: ctx.color, sources: loaded.sources }));
   }
   const bad = results.filter((r) => r.problems.some(isError)).map(name);
-  if (failed) ctx.stderr.write(`\nnot valid${bad.length ? ` on ${bad.join(', ')}` : ''}${common.some(isError) ? `${bad.length ? '; ' : ' '}(${plural(common.filter(isError).length, 'error')} not of one machine)` : ''}\n`);
+  const inFiles = `${plural(common.filter(isError).length, 'error')} in the unit or facts files`;
+  if (failed) ctx.stderr.write(`\n${bad.length ? `not valid on ${bad.join(', ')}${common.some(isError) ? `; ${inFiles}` : ''}` : `not valid: ${inFiles}`}\n`);
   else ctx.stdout.write(`valid on ${plural(results.length, 'machine')}\n`);
   return failed ? 'failed' : 'ok';
 }

@@ -151,5 +151,6 @@ describe('crtosctl validate --facts', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^broken\.yaml:\d+:\d+: error\[FACTS_INVALID\]: 'cpus\.count' /m);
     expect(r.stdout).toContain('crtos-a  facts/crtos-a.yaml');
+    expect(r.stderr.trimEnd().split('\n').at(-1)).toBe('not valid: 1 error in the unit or facts files');
   });
 });
