@@ -35,9 +35,11 @@ type Attribute = (typeof ATTRIBUTES)[number];
 /**
  * Where the architecture comes from when /proc/sys/kernel/arch (Linux 6.1 and later: uname's
  * machine) is missing: the ELF header of the machine's init or shell, which a file tree of any
- * machine has, booted or not.
+ * machine has, booted or not. Programs that are regular files come first: /sbin/init is often an
+ * absolute symlink (to /lib/systemd/systemd, or /bin/busybox), which under --root leads out of
+ * the tree to the host's own program, of the host's architecture.
  */
-const ELF_PROGRAMS = ['/sbin/init', '/usr/lib/systemd/systemd', '/bin/sh', '/usr/bin/sh'];
+const ELF_PROGRAMS = ['/usr/lib/systemd/systemd', '/lib/systemd/systemd', '/bin/busybox', '/sbin/init', '/bin/sh', '/usr/bin/sh'];
 
 /** The machine's identity (types.ts MachineIdentity): what the daemon reads on every load. */
 export async function collectIdentity(host: FactsReader): Promise<MachineIdentity> {

@@ -1,5 +1,5 @@
 import { afterAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { collectFacts } from '../../src/facts/collect.js';
@@ -100,6 +100,21 @@ describe('collecting machine facts', () => {
     root.put('proc/device-tree/#size-cells', be32(2));
     node('memory@80000000', { reg: be32(8, 0, 1, 0, 0, 0x40000000, 0, 0) });
     expect((await collectFacts(createLinuxHost({ root: root.dir }))).memory).toEqual({ total: 0, physicalRam: ['0x800000000-0x8ffffffff'] });
+  });
+
+  it("reads the architecture of a tree's own systemd, not the host program an absolute /sbin/init symlink leads to", async () => {
+    const root = handMadeRoot();
+    // An arm64 Debian tree (before merged /usr): /sbin/init -> /lib/systemd/systemd, absolute.
+    const elf = Buffer.alloc(64);
+    elf.write('\x7fELF', 0, 'latin1');
+    elf[4] = 2;
+    elf[5] = 1;
+    elf.writeUInt16LE(183, 18);
+    root.put('lib/systemd/systemd', elf);
+    mkdirSync(join(root.dir, 'sbin'));
+    // Under --root that target is the host's: here this test's own node, an x86-64 (or other host) program.
+    symlinkSync(process.execPath, join(root.dir, 'sbin/init'));
+    expect((await collectFacts(createLinuxHost({ root: root.dir }))).architecture).toBe('arm64');
   });
 
   it('leaves physical RAM unknown when the firmware map cannot be read whole', async () => {
