@@ -4,6 +4,7 @@
  * applied and skipped, errors, warnings), then every problem under the machine it concerns.
  * Exit 1 if the tree or a facts file is wrong, or any machine fails.
  */
+import { resolve } from 'node:path';
 import type { CliContext, ExitKind } from '../context.js';
 import type { LoadResult } from '../../units/load.js';
 import { isError } from '../../errors/problem.js';
@@ -14,7 +15,6 @@ import { machineFilesUnder } from '../../transaction/check.js';
 import { plural, table } from '../format/text.js';
 
 export async function validateFleet(ctx: CliContext, loaded: LoadResult, args: { directories: string[]; root?: string; facts: string[]; json: boolean }): Promise<ExitKind> {
-  const { resolve } = await import('node:path');
   const read = await readFactsFiles(args.facts, ctx.cwd);
   const files = args.root === undefined ? undefined : machineFilesUnder(resolve(ctx.cwd, args.root));
   const results = loaded.set ? await checkFleet(loaded.set, loaded.sources, read.files, files) : [];
