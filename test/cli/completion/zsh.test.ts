@@ -22,9 +22,9 @@ print -r -- "\${\${out##*CANDS:}%%:END*}"
 zpty -d z
 `;
 
-/** The candidates zsh's completion offers first (one compadd) for a command line. */
-async function complete(line: string): Promise<string[]> {
-  const r = await run('timeout', ['20', 'zsh', '-f', '-c', DRIVER, 'zsh', shell.files().zshDir, line], { env: shell.env() });
+/** The candidates zsh's completion offers first (one compadd) for a command line, with crtosd at `bus`. */
+async function complete(line: string, bus?: string): Promise<string[]> {
+  const r = await run('timeout', ['20', 'zsh', '-f', '-c', DRIVER, 'zsh', shell.files().zshDir, line], { env: shell.env(bus) });
   expect(r.code).toBe(0);
   return r.stdout.trim().split('|');
 }
@@ -40,5 +40,12 @@ describe('zsh completion', () => {
     expect(await complete('crtosctl st')).toEqual(['status', 'start', 'stop']);
     expect(await complete('crtosctl kill --kill-whom ')).toEqual(['main', 'all']);
     expect(await complete('crtosctl restart nuttx.')).toEqual(['nuttx.cell', 'nuttx.image']);
+  });
+
+  test('unit ids from the crtosd at the --bus on the line (the environment\'s bus has none), before or after the verb', async () => {
+    const address = shell.env().CRTOS_BUS_ADDRESS!;
+    const nowhere = 'unix:path=/nonexistent/bus';
+    expect(await complete(`crtosctl --bus ${address} restart nuttx.`, nowhere)).toEqual(['nuttx.cell', 'nuttx.image']);
+    expect(await complete(`crtosctl restart --bus=${address} nuttx.`, nowhere)).toEqual(['nuttx.cell', 'nuttx.image']);
   });
 });
