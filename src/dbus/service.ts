@@ -31,7 +31,8 @@ import {
 } from './names.js';
 import { JOB, MANAGER, kindInterface, STANDARD, UNIT, inSignature, outSignature, type InterfaceDef, type MethodDef } from './schema.js';
 import { changedProperties, jobProperties, managerProperties, unitListEntry, unitProperties, usec, type ObjectProperties } from './properties.js';
-import { CallSlices, SLICE_BUDGET_MS } from './call-slices.js';
+import { CallSlices } from './call-slices.js';
+import { SignalQueue } from './signal-queue.js';
 import { busStream, writesBatchedPerTurn } from './write-batch.js';
 
 const { Message: Msg, Variant, MessageType } = dbus;
@@ -82,16 +83,11 @@ export class DbusService {
   /** Called before each send: what one turn sends leaves in one write (write-batch.ts). */
   private readonly beforeSend: () => void;
   /**
-   * Property changes not sent yet, by object path: a unit's latest status, and whether the
-   * manager's changed. Sent when the loop next turns (as systemd sends them from its bus queue),
-   * so a unit that changes several times in a turn is announced once, with its last state, and a
-   * bring-up's burst (every unit installed, then refreshed) does not all go out in the turn that
-   * made it; sent at once before a job or removal signal, so a client still sees a unit's new
-   * state before the JobRemoved of the job that made it.
+   * The signals, sent in order when the loop next turns (signal-queue.ts): a unit that changed
+   * several times in a turn is announced once, and a bring-up's bursts (every unit installed, then
+   * refreshed, a dozen jobs launched) are not marshalled in the turn that made them.
    */
-  private readonly pendingUnits = new Map<string, UnitStatus>();
-  private managerPending = false;
-  private flushScheduled = false;
+  private readonly signals: SignalQueue;
   private closed = false;
 
   constructor(
@@ -100,6 +96,7 @@ export class DbusService {
     private readonly opts: ServiceOptions,
   ) {
     this.beforeSend = writesBatchedPerTurn(busStream(bus));
+    this.signals = new SignalQueue((e) => this.opts.logger?.error({ err: e }, 'D-Bus: failed to send a signal'));
   }
 
   /** Installs the handler and the engine listeners; the caller then requests the name. */
@@ -118,8 +115,7 @@ export class DbusService {
   detach(): void {
     this.closed = true;
     this.slices.stop();
-    this.pendingUnits.clear();
-    this.managerPending = false;
+    this.signals.stop();
     this.bus.removeMethodHandler(this.handler);
     for (const off of this.listeners.splice(0)) off();
   }
@@ -161,47 +157,27 @@ export class DbusService {
   }
 
   private onUnitChanged(s: UnitStatus): void {
-    this.pendingUnits.set(unitObjectPath(s.id), s);
-    this.scheduleFlush();
-  }
-
-  private scheduleFlush(): void {
-    if (this.flushScheduled) return;
-    this.flushScheduled = true;
-    setImmediate(() => {
-      this.flushScheduled = false;
-      this.flushChanges(SLICE_BUDGET_MS);
-    });
-  }
-
-  /** Sends the pending property changes, oldest first; with a budget, what is left goes out next turn. */
-  private flushChanges(budgetMs = Infinity): void {
-    const until = performance.now() + budgetMs;
-    for (const [path, s] of this.pendingUnits) {
-      this.pendingUnits.delete(path);
-      this.announce(path, unitProperties(s), [UNIT, kindInterface(s.kind)]);
-      if (performance.now() >= until && this.pendingUnits.size > 0) {
-        this.scheduleFlush();
-        return;
-      }
-    }
-    if (this.managerPending) {
-      this.managerPending = false;
-      this.announce(MANAGER_PATH, this.managerProps(), [MANAGER]);
-    }
+    const path = unitObjectPath(s.id);
+    this.signals.change(path, () => this.announce(path, unitProperties(s), [UNIT, kindInterface(s.kind)]));
   }
 
   private onUnitNew(id: string): void {
+    const path = unitObjectPath(id);
+    // What it shows now is what a client reading it after UnitNew finds: later changes are sent from there.
     const s = this.manager.getUnit(id);
-    if (s) this.announced.set(unitObjectPath(id), unitProperties(s));
-    this.signal(MANAGER_PATH, MANAGER_IFACE, 'UnitNew', 'so', [id, unitObjectPath(id)]);
+    this.signals.signal(() => {
+      if (s) this.announced.set(path, unitProperties(s));
+      this.signal(MANAGER_PATH, MANAGER_IFACE, 'UnitNew', 'so', [id, path]);
+    });
     this.announceManager();
   }
 
   private onUnitRemoved(id: string): void {
-    this.flushChanges();
-    this.announced.delete(unitObjectPath(id));
-    this.signal(MANAGER_PATH, MANAGER_IFACE, 'UnitRemoved', 'so', [id, unitObjectPath(id)]);
+    const path = unitObjectPath(id);
+    this.signals.signal(() => {
+      this.announced.delete(path);
+      this.signal(MANAGER_PATH, MANAGER_IFACE, 'UnitRemoved', 'so', [id, path]);
+    });
     this.announceManager();
   }
 
@@ -211,15 +187,13 @@ export class DbusService {
       return;
     }
     this.jobs.set(job.id, job);
-    this.flushChanges();
-    this.signal(MANAGER_PATH, MANAGER_IFACE, 'JobNew', 'uos', [job.id, jobObjectPath(job.id), job.unit]);
+    this.signals.signal(() => this.signal(MANAGER_PATH, MANAGER_IFACE, 'JobNew', 'uos', [job.id, jobObjectPath(job.id), job.unit]));
     this.announceManager();
   }
 
   private onJobRemoved(job: JobInfo, result: JobResult): void {
-    this.flushChanges();
     this.jobs.delete(job.id);
-    this.signal(MANAGER_PATH, MANAGER_IFACE, 'JobRemoved', 'uoss', [job.id, jobObjectPath(job.id), job.unit, result]);
+    this.signals.signal(() => this.signal(MANAGER_PATH, MANAGER_IFACE, 'JobRemoved', 'uoss', [job.id, jobObjectPath(job.id), job.unit, result]));
     this.announceManager();
   }
 
@@ -228,8 +202,7 @@ export class DbusService {
   }
 
   private announceManager(): void {
-    this.managerPending = true;
-    this.scheduleFlush();
+    this.signals.last(MANAGER_PATH, () => this.announce(MANAGER_PATH, this.managerProps(), [MANAGER]));
   }
 
   // ---- the object tree ----

@@ -190,7 +190,7 @@ describe('signals of a burst of changes', () => {
     service.detach();
   });
 
-  it('sends a unit\'s new state before the JobRemoved of the job that made it', async () => {
+  it('sends a unit\'s new state after the JobNew and before the JobRemoved of the job that made it, when the loop turns', async () => {
     const { bus, sent } = recordingBus();
     const manager = new FakeManager();
     const service = new DbusService(bus, manager, {});
@@ -199,6 +199,8 @@ describe('signals of a burst of changes', () => {
     manager.emit('jobNew', job);
     manager.setUnit('nuttx.cell', { activeState: 'active', subState: 'running' });
     manager.emit('jobRemoved', job, 'done');
+    expect(sent).toHaveLength(0);
+    await aTurn();
     const order = sent.map((m) => `${m.member} ${m.path}`);
     expect(order.indexOf(`PropertiesChanged ${cellPath}`)).toBeGreaterThan(order.indexOf('JobNew /org/crtos/Manager1'));
     expect(order.indexOf(`PropertiesChanged ${cellPath}`)).toBeLessThan(order.indexOf('JobRemoved /org/crtos/Manager1'));
