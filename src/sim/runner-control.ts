@@ -7,13 +7,20 @@ import { readFileSync } from 'node:fs';
 import type { SimCell } from './state.js';
 import { toolBundlePath } from './bundle.js';
 import { sleepSync } from './store.js';
+import { TOOL_RUN_ENV } from '../host/host.js';
 
 export function launchRunner(dir: string, cell: SimCell): void {
   if (cell.runToken === undefined) return;
+  // Not the run token of the `cell start` that launched it: a real inmate is no Linux process, so
+  // nothing carries the tool's token on after the tool. With it, a restarted crtosd that looks for
+  // an interrupted `cell start` by its token found this runner (a session leader, as the tool is),
+  // awaited it until the tool's deadline and then killed it (crash test, seeds 20 and 25 on a busy
+  // machine, where the daemon was killed before it learnt the tool's PID).
+  const { [TOOL_RUN_ENV]: _token, ...env } = process.env;
   const child = spawn(process.execPath, [toolBundlePath(), 'cell-runner', dir, cell.name, cell.runToken], {
     detached: true,
     stdio: 'ignore',
-    env: { ...process.env, CRTOS_SIM_DIR: dir },
+    env: { ...env, CRTOS_SIM_DIR: dir },
   });
   child.on('error', () => undefined);
   child.unref();

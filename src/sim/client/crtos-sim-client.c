@@ -112,13 +112,16 @@ static void start_server(const char *dir, int dirfd, const char *node, const cha
     /*
      * Not a tool of the machine: without CRTOS_SIM_DIR in its environment, whoever looks for the
      * machine's running tools by it (as crtosd's crash test does) finds the clients, not the server.
+     * Nor the run token crtosd gave the tool that started it (CRTOS_TOOL_RUN): a restarted crtosd
+     * looks for a tool it did not learn the PID of by that token, and must not find the server
+     * (a session leader, as the tool is), wait for it until the tool's deadline, then kill it.
      */
     size_t n = 0;
     while (environ[n]) n++;
     char **env = calloc(n + 1, sizeof *env);
     size_t k = 0;
     for (size_t i = 0; i < n; i++)
-      if (strncmp(environ[i], "CRTOS_SIM_DIR=", 14) != 0) env[k++] = environ[i];
+      if (strncmp(environ[i], "CRTOS_SIM_DIR=", 14) != 0 && strncmp(environ[i], "CRTOS_TOOL_RUN=", 15) != 0) env[k++] = environ[i];
     char *const args[] = {(char *)node, (char *)bundle, "serve", (char *)dir, NULL};
     execve(node, args, env);
     _exit(127);
