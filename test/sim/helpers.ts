@@ -32,9 +32,13 @@ export function machineChanges(m: SimMachine, ...files: string[]): WakeSource[] 
   return [changesOf(m.dir), changesOf(join(m.dir, '.sim')), ...files.map((f) => changesOf(dirname(join(m.dir, f))))];
 }
 
-/** Waits for `check` on the machine, woken by machineChanges(m, ...files). */
+/**
+ * Waits for `check` on the machine, woken by machineChanges(m, ...files). The deadline only bounds
+ * a wait that failed: the stand-ins are Node.js processes (the tool server, a cell's runner) that
+ * took more than 5 s to start on a busy 2-core machine (the suite on two workers beside a CPU hog).
+ */
 export function untilMachine(m: SimMachine, what: string, check: () => boolean | Promise<boolean>, opts: { files?: string[]; timeoutMs?: number } = {}): Promise<void> {
-  return until(what, check, { sources: machineChanges(m, ...(opts.files ?? [])), timeoutMs: opts.timeoutMs ?? 5000 });
+  return until(what, check, { sources: machineChanges(m, ...(opts.files ?? [])), timeoutMs: opts.timeoutMs ?? 20_000 });
 }
 
 /**
