@@ -57,6 +57,17 @@ const JAILHOUSE_ORDER: SimOperation[] = ['jailhouse enable', 'jailhouse cell cre
  * init may), so it outlives the daemon and is still running when the next one starts.
  */
 const SLOW_MS = 400;
+/**
+ * Deadlines of the waits of a run, which bound only a run that failed: on the busy 2-core machine
+ * (two vitest workers beside a CPU hog and the other suites) the first crtosd took 26 s to run its
+ * first tool, a restarted one 25 s to report every unit active.
+ */
+const WAIT_MS = 60_000;
+/**
+ * A run's own deadline counts from the test's start, so it covers the wait for a slot too (vitest
+ * starts up to 5 concurrent tests, PARALLEL of them run): runs took up to 150 s so on that machine.
+ */
+const RUN_TIMEOUT_MS = 400_000;
 
 interface RunPlan {
   seed: number;
@@ -113,7 +124,7 @@ afterEach(async ({ task }) => {
 console.log(`crash test: ${RUNS} runs, seeds ${BASE_SEED}…${BASE_SEED + RUNS - 1} (CRTOS_CRASH_SEED=${BASE_SEED}), ${PARALLEL} at a time`);
 
 for (const plan of SEEDS.map(planOf)) {
-  test.concurrent(`seed ${plan.seed}: SIGKILL ${describePoint(plan.point)}; started again, it converges, nothing is done twice, a further restart changes nothing`, { timeout: 150_000 }, async ({ task }) => {
+  test.concurrent(`seed ${plan.seed}: SIGKILL ${describePoint(plan.point)}; started again, it converges, nothing is done twice, a further restart changes nothing`, { timeout: RUN_TIMEOUT_MS }, async ({ task }) => {
     const res: RunResources = { daemons: [], release: await slots.acquire() };
     resources.set(task.id, res);
     await crashRun(plan, res);
@@ -154,7 +165,7 @@ async function crashRun(plan: RunPlan, res: RunResources): Promise<void> {
       const s = readiness(notify.file, pid);
       return s.ready && s.status === `${Object.keys(ALL_ACTIVE).length} units: ${Object.keys(ALL_ACTIVE).length} active` ? s.status : undefined;
     },
-    { sources: [changesOf(notify.file), every(100)], timeoutMs: 30_000 },
+    { sources: [changesOf(notify.file), every(100)], timeoutMs: WAIT_MS },
   ).catch((e: unknown) => fail(`${String(e)} (last status: ${readiness(notify.file, pid).status ?? 'none'})`));
   t.ready = Date.now();
   second.child.kill('SIGTERM');
@@ -163,11 +174,11 @@ async function crashRun(plan: RunPlan, res: RunResources): Promise<void> {
   // 3. One more restart: --once reads the machine, finds everything as described, changes nothing.
   // Once no tool an earlier daemon started is still running (a loader adopted by the restarted
   // daemon may still be in its chrt), so whatever is logged from now on is the restart's doing.
-  await waitFor('no stand-in tool of the machine running any more (only the loader and the cell runner)', () => (quiet(f) ? true : undefined), { sources: [every(20)], timeoutMs: 15_000 }).catch(fail);
+  await waitFor('no stand-in tool of the machine running any more (only the loader and the cell runner)', () => (quiet(f) ? true : undefined), { sources: [every(20)], timeoutMs: WAIT_MS }).catch(fail);
   t.once = Date.now();
   const once = (outputs['crtosd --once'] = startDaemon(f, ['--once']));
   res.daemons.push(once);
-  await waitFor('crtosd --once to exit', () => (exited(once) ? true : undefined), { sources: [exitOf(once)], timeoutMs: 30_000 }).catch(fail);
+  await waitFor('crtosd --once to exit', () => (exited(once) ? true : undefined), { sources: [exitOf(once)], timeoutMs: WAIT_MS }).catch(fail);
   const ctx = context();
   const awaited = second.output().split('\n').filter((l) => l.includes('started by the previous crtosd, is still running')).length;
   console.log(
@@ -250,7 +261,7 @@ function reachKillPoint(f: Fixture, d: Daemon, point: KillPoint): Promise<string
       // The lock is held for 15–70 ms; a poll that missed it kills right after the command.
       return ended(s.pid) ? `\`${s.op}\` ended before its lock was seen held: killed after it` : undefined;
     },
-    { sources, timeoutMs: 30_000 },
+    { sources, timeoutMs: WAIT_MS },
   );
 }
 
