@@ -48,7 +48,7 @@ describe('crtosctl (bundled)', () => {
     expect((await ctl('is-active', 'nuttx.cell')).code).toBe(3);
     expect((await ctl('is-active', 'nope.cell')).code).toBe(4);
     const r = await run(process.execPath, [CRTOSCTL, '--bus', bus.address, '--json', 'is-active', 'jailhouse.driver']);
-    expect(JSON.parse(r.stdout)).toEqual([{ unit: 'jailhouse.driver', active: 'active' }]);
+    expect(JSON.parse(r.stdout)).toEqual([{ unit: 'jailhouse.driver', load: 'loaded', active: 'active' }]);
   });
 
   it('says when the bus or the daemon is not there, exit 1', async () => {
@@ -65,10 +65,10 @@ describe('crtosctl (bundled)', () => {
     }
   });
 
-  it('tells a user outside the admin group that starting needs root, exit 1, nothing queued', async () => {
+  it('tells a user outside the admin group that starting needs root, exit 4 as systemctl (LSB: insufficient privilege), nothing queued', async () => {
     const [cmd, args] = asNobody(process.execPath, [CRTOSCTL_FOR_NOBODY, '--bus', bus.address, 'start', 'nuttx.cell']);
     const r = await run(cmd, args);
-    expect(r.code).toBe(1);
+    expect(r.code).toBe(4);
     expect(r.stderr).toContain("error[API_ACCESS_DENIED]: StartUnit refused: StartUnit needs root or membership of group '4242'; refused for uid 65534");
     expect(manager.calls).toEqual([]);
     const [rcmd, rargs] = asNobody(process.execPath, [CRTOSCTL_FOR_NOBODY, '--bus', bus.address, 'status', 'nuttx.cell']);
