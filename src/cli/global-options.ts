@@ -27,5 +27,7 @@ Exit status:
      was not installed; is-failed: no unit is failed; kill, reset-failed: a unit is not loaded
   2  bad usage
   3  status, is-active: the unit is not active (inactive, failed, in transition)
-  4  no such unit (is-active, is-failed: none of the units is known)
+  4  no such unit (is-active, is-failed: none of the units is known); start, stop, restart:
+     crtosd refused the caller (not root, not in its group)
+  5  start, stop, restart: no such unit (nothing was queued)
 `;

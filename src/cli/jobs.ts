@@ -1,7 +1,8 @@
 /**
  * start, stop and restart share one flow, as systemctl's: check every unit exists, queue all
  * jobs (the JobRemoved match is installed first), wait for each to end, report each result.
- * Exit 0 when every job is done, 1 when one failed, 4 when a unit is unknown (nothing queued).
+ * Exit as systemctl's (LSB's init-script codes): 0 when every job is done, 1 when one failed, 5 when
+ * a unit is unknown (nothing queued), 4 when crtosd refuses the caller (not root nor in its group).
  */
 import type { CliContext, ExitKind } from './context.js';
 import { UsageError } from './context.js';
@@ -9,6 +10,9 @@ import { parseArgs } from './options.js';
 import { OPTIONS } from './jobs.options.js';
 import { withClient, writeJson } from './daemon.js';
 import type { JobType } from '../engine/manager-api.js';
+import type { CrtosClient } from '../dbus/client.js';
+import { isProblemError } from '../errors/problem.js';
+import { renderProblems } from '../errors/render.js';
 
 const RESULT_WHY: Record<string, string> = {
   failed: 'failed',
@@ -31,24 +35,35 @@ export async function runJobVerb(ctx: CliContext, type: JobType): Promise<ExitKi
     for (const id of args.positional) if (!(await client.unitPath(id))) missing.push(id);
     if (missing.length) {
       for (const id of missing) ctx.stderr.write(`Unit ${id} not found; nothing was ${type === 'stop' ? 'stopped' : 'started'}.\n`);
-      return 'no-such-unit';
+      return 'not-installed';
     }
-    if (args.flags.has('no-block')) {
-      const queued = [];
-      for (const unit of args.positional) queued.push({ unit, type, job: await client.enqueue(unit, type) });
-      if (json) writeJson(ctx, queued);
-      else for (const q of queued) ctx.stdout.write(`Queued ${type} of ${q.unit} as ${q.job}\n`);
-      return 'ok';
+    try {
+      return await queueAndWait(ctx, client, type, args.positional, timeoutMs, args.flags.has('no-block'), json);
+    } catch (e) {
+      if (!isProblemError(e) || !e.problems.some((p) => p.code === 'API_ACCESS_DENIED')) throw e;
+      ctx.stderr.write(renderProblems(e.problems, { color: ctx.color }));
+      return 'no-permission';
     }
-    const outcomes = await client.runJobs(
-      args.positional.map((unit) => ({ unit, type })),
-      timeoutMs,
-    );
-    if (json) writeJson(ctx, outcomes);
-    for (const o of outcomes) {
-      if (o.result === 'done') continue;
-      ctx.stderr.write(`Job for ${o.unit} ${RESULT_WHY[o.result] ?? o.result} (result: ${o.result}).\nSee "crtosctl status ${o.unit}" for details.\n`);
-    }
-    return outcomes.every((o) => o.result === 'done') ? 'ok' : 'failed';
   });
+}
+
+/** Queues the jobs; unless noBlock, waits for them and reports each that did not end done. */
+async function queueAndWait(ctx: CliContext, client: CrtosClient, type: JobType, units: readonly string[], timeoutMs: number | undefined, noBlock: boolean, json: boolean): Promise<ExitKind> {
+  if (noBlock) {
+    const queued = [];
+    for (const unit of units) queued.push({ unit, type, job: await client.enqueue(unit, type) });
+    if (json) writeJson(ctx, queued);
+    else for (const q of queued) ctx.stdout.write(`Queued ${type} of ${q.unit} as ${q.job}\n`);
+    return 'ok';
+  }
+  const outcomes = await client.runJobs(
+    units.map((unit) => ({ unit, type })),
+    timeoutMs,
+  );
+  if (json) writeJson(ctx, outcomes);
+  for (const o of outcomes) {
+    if (o.result === 'done') continue;
+    ctx.stderr.write(`Job for ${o.unit} ${RESULT_WHY[o.result] ?? o.result} (result: ${o.result}).\nSee "crtosctl status ${o.unit}" for details.\n`);
+  }
+  return outcomes.every((o) => o.result === 'done') ? 'ok' : 'failed';
 }

@@ -24,10 +24,10 @@ describe('crtosctl start/stop/restart', () => {
     expect(r.stderr).toBe('Job for hello.loader failed (result: failed).\nSee "crtosctl status hello.loader" for details.\n');
   });
 
-  it('queues nothing when a unit is unknown and exits 4', async () => {
+  it('queues nothing when a unit is unknown and exits 5, as systemctl (LSB: not installed)', async () => {
     const before = h.manager.calls.length;
     const r = await h.ctl(['stop', 'nuttx.cell', 'nope.cell']);
-    expect(r.code).toBe(4);
+    expect(r.code).toBe(5);
     expect(r.stderr).toBe('Unit nope.cell not found; nothing was stopped.\n');
     expect(h.manager.calls.length).toBe(before);
   });
