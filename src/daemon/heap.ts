@@ -1,5 +1,6 @@
 /**
- * crtosd's young generation stays small however crtosd is started.
+ * crtosd's young generation stays small however crtosd is started, and crtosd leaves out V8's
+ * optimizing compiler (below).
  *
  * V8 doubles a process's young generation (two semi-spaces, up to 16 MB each on 64-bit) each time
  * as many bytes have survived its scavenges as it holds, and keeps the memory. Every reload
@@ -17,6 +18,9 @@
  */
 import { setFlagsFromString } from 'node:v8';
 
+/** What crtosd sets when nothing sized the young generation. */
+export const FIXED_YOUNG_GENERATION_FLAG = '--semi-space-growth-factor=1';
+
 const SIZED = /--(max[-_]semi[-_]space[-_]size|semi[-_]space[-_]growth[-_]factor)\b/;
 
 /** True when the node command line or NODE_OPTIONS already sizes the young generation. */
@@ -27,6 +31,37 @@ export function youngGenerationSized(execArgv: readonly string[], nodeOptions: s
 /** Keeps the young generation at its current size unless the command line sized it; says whether it did. */
 export function capYoungGeneration(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): boolean {
   if (youngGenerationSized(execArgv, env.NODE_OPTIONS)) return false;
-  setFlagsFromString('--semi-space-growth-factor=1');
+  setFlagsFromString(FIXED_YOUNG_GENERATION_FLAG);
+  return true;
+}
+
+/**
+ * V8's optimizing compiler, TurboFan, is left out: crtosd runs its JavaScript in the interpreter
+ * and Sparkplug, the baseline compiler, which compiles quickly on the main thread. crtosd's JavaScript orchestrates tools and parses their short outputs; its
+ * hot spots are JSON and string built-ins, which are the same native code in every tier, so
+ * TurboFan bought no measurable CPU: the daemon used 1.2 to 1.65 s of CPU for a 32-cell bring-up
+ * with it and 1.3 s without (bench/idle's deployment on a busy machine, five runs with other
+ * settings varied and two runs). What TurboFan cost stays
+ * resident for the daemon's lifetime: its code in the node binary paged in (3.9 MB), its
+ * background compile threads' malloc arenas and the optimized code: the idle daemon held 69.6 MB
+ * with it and 64.3 MB without, 20 s after the same bring-up.
+ *
+ * NODE_OPTIONS cannot carry V8's --max-opt, so crtosd sets it itself, before the rest of it is
+ * evaluated and so before anything could have been optimized; a node command line or
+ * NODE_OPTIONS that chooses a tier itself is left alone.
+ */
+export const TOP_TIER_FLAG = '--max-opt=1';
+
+const TIER_CHOSEN = /--(max[-_]opt|(no[-_])?turbofan|(no[-_])?maglev|(no[-_])?sparkplug|(no[-_])?opt|lite[-_]mode|jitless)\b/;
+
+/** True when the node command line or NODE_OPTIONS already chooses V8's compiler tiers. */
+export function compilerTierChosen(execArgv: readonly string[], nodeOptions: string | undefined): boolean {
+  return execArgv.some((a) => TIER_CHOSEN.test(a)) || TIER_CHOSEN.test(nodeOptions ?? '');
+}
+
+/** Makes Sparkplug the top tier unless the command line chose one; says whether it did. */
+export function leaveOutOptimizer(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): boolean {
+  if (compilerTierChosen(execArgv, env.NODE_OPTIONS)) return false;
+  setFlagsFromString(TOP_TIER_FLAG);
   return true;
 }
