@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { conditionText, firstFailedCondition } from '../../src/conditions/evaluate.js';
+import { conditionText, firstFailedCondition, undecidedConditions, type PathExists } from '../../src/conditions/evaluate.js';
 import type { Conditions } from '../../src/conditions/schema.js';
 import { facts } from './facts-fixture.js';
 
 const f = facts();
-const holds = (c: Conditions, exists?: (p: string) => boolean) => firstFailedCondition(c, f, exists) === undefined;
+const holds = (c: Conditions, exists?: PathExists) => firstFailedCondition(c, f, exists) === undefined;
 
 describe('conditions against machine facts', () => {
   it('architecture: systemd names, equal', () => {
@@ -33,11 +33,15 @@ describe('conditions against machine facts', () => {
     expect(holds({ kernelCommandLine: ['mem'] })).toBe(false);
   });
 
-  it('pathExists: asked of the machine; taken as there when there is no machine to ask', () => {
+  it('pathExists: asked of the machine; one it cannot answer is undecided, taken as met either way and named', () => {
     const exists = (p: string) => p === '/dev/jailhouse';
     expect(holds({ pathExists: ['/dev/jailhouse'] }, exists)).toBe(true);
     expect(holds({ pathExists: ['/dev/nope'] }, exists)).toBe(false);
-    expect(holds({ pathExists: ['/dev/nope'] })).toBe(true);
+    const known = (p: string) => (p === '/dev/jailhouse' ? true : undefined);
+    expect(holds({ pathExists: ['/dev/unknown'] }, known)).toBe(true);
+    expect(holds({ pathExists: ['!/dev/unknown'] }, known)).toBe(true);
+    expect(holds({ pathExists: ['!/dev/jailhouse', '/dev/unknown'] }, known)).toBe(false);
+    expect(undecidedConditions({ pathExists: ['/dev/jailhouse', '!/dev/unknown'] }, known)).toEqual(['!/dev/unknown']);
   });
 
   it('cpus and memory: comparisons, memory in K/M/G/T of 1024', () => {
