@@ -1,7 +1,7 @@
 /**
  * `crtosctl cat UNIT…`: the unit's file and its drop-ins in the order they apply, each under a
  * `# path` comment, as systemctl cat. The paths come from crtosd; the files are read here, with
- * the caller's permissions.
+ * the caller's permissions. Exit 1, as systemctl's, when a unit has no files or one cannot be read.
  */
 import { readFile } from 'node:fs/promises';
 import type { CliContext, ExitKind } from '../context.js';
@@ -52,6 +52,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
       );
       ctx.stdout.write(blocks.join('\n'));
     }
-    return missing ? 'no-such-unit' : unreadable ? 'failed' : 'ok';
+    // As systemctl cat: a unit with no files (crtosd does not have it) is a failure, 1, like an unreadable file.
+    return missing || unreadable ? 'failed' : 'ok';
   });
 }

@@ -50,6 +50,6 @@ describe('crtosctl cat', () => {
       },
     ]);
     const missing = await h.ctl(['cat', 'nope.cell']);
-    expect(missing).toMatchObject({ code: 4, stderr: 'No files found for nope.cell.\n' });
+    expect(missing).toMatchObject({ code: 1, stderr: 'No files found for nope.cell.\n' });
   });
 });
