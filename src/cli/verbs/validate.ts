@@ -27,7 +27,8 @@ Load the unit files and report every problem, without a daemon.
                 (crtosctl facts --root DIR) decide conditions and expand specifiers
   --facts FILE|DIR
                 Check the units for each machine a facts file describes (what
-                \`crtosctl facts\` printed there; a directory: every *.yaml in it):
+                \`crtosctl facts\` printed there; a directory: every *.yaml, *.yml
+                and *.json in it):
                 which units apply, and every check that applies there. --root then
                 names the file tree shipped with the units, one for all machines.
                 A pathExists condition is answered by the facts file's paths
