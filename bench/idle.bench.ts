@@ -5,21 +5,24 @@
  * 250 ms during the idle window (what the idle daemon holds), and the kernel's lifetime
  * high-water mark VmHWM (which includes the bring-up burst). CRTOS_BENCH_IDLE_SECONDS shortens the
  * window. The daemon runs with the NODE_OPTIONS the packaged service sets
- * (packaging/systemd/crtosd.service); CRTOS_BENCH_NODE_OPTIONS replaces them ('' for none).
- * Beside it, the RSS of a bare Node.js process (`node -e`, same NODE_OPTIONS, kept alive until
- * read): the idle daemon's RSS ÷ that is the memory goal (≤ 1.4).
+ * (packaging/systemd/crtosd.service); CRTOS_BENCH_NODE_OPTIONS replaces them ('' for none). The V8
+ * settings crtosd makes itself however it is started (src/daemon/heap.ts) are printed beside them.
+ * Beside it, the RSS of a bare Node.js process (`node -e`, without NODE_OPTIONS: what Node.js
+ * itself needs, kept alive until read): the idle daemon's RSS ÷ that is the memory goal (≤ 1.4).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { compilerTierChosen, FIXED_YOUNG_GENERATION_FLAG, TOP_TIER_FLAG, youngGenerationSized } from '../src/daemon/heap.js';
 import { createSynthetic, cpuSeconds, disposeSynthetic, SERVICE_NODE_OPTIONS, startDaemon, statusMb as status, stopDaemon, untilBroughtUp } from './synthetic.js';
 
 const CELLS = Number(process.env.CRTOS_BENCH_CELLS ?? 32);
 const SECONDS = Number(process.env.CRTOS_BENCH_IDLE_SECONDS ?? 60);
 const NODE_OPTIONS = process.env.CRTOS_BENCH_NODE_OPTIONS ?? SERVICE_NODE_OPTIONS;
 
-/** VmRSS of `node -e` doing nothing, read once it said it runs. */
+/** VmRSS of `node -e` doing nothing, without NODE_OPTIONS, read once it said it runs. */
 async function bareNodeRssMb(): Promise<number> {
-  const child = spawn(process.execPath, ['-e', "process.stdout.write('up\\n'); setInterval(() => {}, 1 << 30)"], { env: { ...process.env, NODE_OPTIONS }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const { NODE_OPTIONS: _none, ...env } = process.env;
+  const child = spawn(process.execPath, ['-e', "process.stdout.write('up\\n'); setInterval(() => {}, 1 << 30)"], { env, stdio: ['ignore', 'pipe', 'inherit'] });
   await once(child.stdout!, 'data');
   const rss = status(child.pid!, 'VmRSS');
   child.kill('SIGKILL');
@@ -58,5 +61,7 @@ const bare = await bareNodeRssMb();
 console.log(`vs bare node:   node -e holds ${bare.toFixed(1)} MB VmRSS; idle daemon ÷ that ${(rss / bare).toFixed(2)} now, ${(idlePeak / bare).toFixed(2)} at its idle peak (goal <= 1.4)`);
 console.log(`lifetime HWM:   ${peak.toFixed(1)} MB VmHWM, bring-up included (goal <= 80 MB; ratio ${(peak / 80).toFixed(2)})`);
 console.log(`NODE_OPTIONS:   ${NODE_OPTIONS || '(none)'}${NODE_OPTIONS === SERVICE_NODE_OPTIONS ? ' (as the packaged service)' : ''}`);
+const own = [...(youngGenerationSized([], NODE_OPTIONS) ? [] : [FIXED_YOUNG_GENERATION_FLAG]), ...(compilerTierChosen([], NODE_OPTIONS) ? [] : [TOP_TIER_FLAG])];
+console.log(`V8 flags:       ${own.join(' ') || '(none)'} set by crtosd itself (src/daemon/heap.ts)`);
 await stopDaemon(daemon, syn);
 await disposeSynthetic(syn);
