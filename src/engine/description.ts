@@ -14,6 +14,7 @@ import { behaviourOf, type DescribeContext } from '../kinds/behaviours.js';
 import { digest } from './canonical.js';
 import { machineFiles, type MachineFiles } from '../transaction/machine-files.js';
 import type { UnitDescription, UnitFacts } from './types.js';
+import { inTurns } from './turns.js';
 
 /** The Host's files as the transaction check reads them: one read per file for check and description. */
 export function hostFiles(host: Host): MachineFiles {
@@ -47,7 +48,9 @@ export async function describeUnits(
     recorded,
   };
   const out = new Map<string, UnitDescription>();
-  await Promise.all([...set.units.values()].map(async (u) => out.set(u.id, await describeUnit(u, ctx))));
+  // One unit after another, the loop turning between slices (turns.ts): all at once, every unit's
+  // decoding and digests ran in the one turn their file reads completed in.
+  await inTurns(set.units.values(), async (u) => void out.set(u.id, await describeUnit(u, ctx)));
   return out;
 }
 

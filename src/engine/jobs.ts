@@ -21,6 +21,7 @@ import type { ManualJobs } from './manual-jobs.js';
 import { ToolRuns } from './tool-runs.js';
 import { InterfaceProbe, type SnapshotOptions } from './observe.js';
 import { beginBringUp, recordingHost } from './timeline.js';
+import { inTurns } from './turns.js';
 
 /** What the job runner needs from the Manager. */
 export interface JobRunnerContext {
@@ -121,19 +122,19 @@ export class JobRunner {
   async stage(thePlan: Plan, set: UnitSet): Promise<Map<string, Problem>> {
     const refused = new Map<string, Problem>();
     const ups = thePlan.jobs.filter((j) => j.type === 'start' || j.type === 'reload');
-    await Promise.all(
-      ups.map(async (job) => {
-        const unit = set.units.get(job.unit);
-        const desc = this.ctx.table.description(job.unit);
-        const stage = unit && behaviourOf(unit.kind).stage;
-        if (!unit || !desc || !stage) return;
-        try {
-          await stage(unit, this.kindContext(job.unit, set, desc));
-        } catch (e) {
-          refused.set(job.unit, toProblem(e, job.unit, 'ENGINE_START_FAILED'));
-        }
-      }),
-    );
+    // One after another, the loop turning between slices (turns.ts): staged all at once, every
+    // cell's image hash ran in the one turn where their reads completed.
+    await inTurns(ups, async (job) => {
+      const unit = set.units.get(job.unit);
+      const desc = this.ctx.table.description(job.unit);
+      const stage = unit && behaviourOf(unit.kind).stage;
+      if (!unit || !desc || !stage) return;
+      try {
+        await stage(unit, this.kindContext(job.unit, set, desc));
+      } catch (e) {
+        refused.set(job.unit, toProblem(e, job.unit, 'ENGINE_START_FAILED'));
+      }
+    });
     return refused;
   }
 
