@@ -62,7 +62,7 @@ export function undecidedProblems(machineSet: MachineSet, sources: ReadonlyMap<s
         severity: 'warning',
         message: `condition pathExists ${JSON.stringify(value)} cannot be decided from the facts: taken as met, so ${id} is checked as if it applies`,
         unit: id,
-        hint: `give --root DIR with the machine's files, or say in its facts file whether ${path} exists there (paths: {"${path}": true})`,
+        hint: `say in the machine's facts file whether ${path} exists there (paths: {"${path}": true}; \`crtosctl facts --path ${path}\` adds it), or give --root DIR to look it up under DIR`,
         ...locateInUnit(unit, ['conditions', 'pathExists', written.indexOf(value)], sources),
       });
     }

@@ -71,7 +71,7 @@ describe('pathExists on a machine known by its facts', () => {
     ]);
     expect(r.problems[0]).toMatchObject({
       message: 'condition pathExists "/dev/rpmsg_ctrl0" cannot be decided from the facts: taken as met, so rpmsg-echo.loader is checked as if it applies',
-      hint: 'give --root DIR with the machine\'s files, or say in its facts file whether /dev/rpmsg_ctrl0 exists there (paths: {"/dev/rpmsg_ctrl0": true})',
+      hint: 'say in the machine\'s facts file whether /dev/rpmsg_ctrl0 exists there (paths: {"/dev/rpmsg_ctrl0": true}; `crtosctl facts --path /dev/rpmsg_ctrl0` adds it), or give --root DIR to look it up under DIR',
     });
   });
 

@@ -139,7 +139,7 @@ describe('crtosctl validate --facts', () => {
         'rpmsg/echo.yaml:5:15: warning[FACTS_PATH_UNKNOWN]: condition pathExists "/dev/rpmsg_ctrl0" cannot be decided from the facts: taken as met, so echo.loader is checked as if it applies (echo.loader)',
         ' 5 |   pathExists: /dev/rpmsg_ctrl0',
         '   |               ^',
-        '  = hint: give --root DIR with the machine\'s files, or say in its facts file whether /dev/rpmsg_ctrl0 exists there (paths: {"/dev/rpmsg_ctrl0": true})',
+        '  = hint: say in the machine\'s facts file whether /dev/rpmsg_ctrl0 exists there (paths: {"/dev/rpmsg_ctrl0": true}; `crtosctl facts --path /dev/rpmsg_ctrl0` adds it), or give --root DIR to look it up under DIR',
         '',
       ].join('\n'),
     );
