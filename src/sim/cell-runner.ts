@@ -7,17 +7,19 @@
  */
 import { createServer, type Socket } from 'node:net';
 import { existsSync, watch, type FSWatcher } from 'node:fs';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import type { MachineDescription } from './description.js';
 import type { SimCell } from './state.js';
-import { appendLog, paths, readDescription, readState, updateState, writeAtomic } from './store.js';
-import { modeOf, statisticsFiles } from './render.js';
+import { appendLog, paths, readDescription, readState, updateHiddenState, updateState } from './store.js';
+import { statisticsFiles } from './render.js';
+import { counterWriter } from './counters.js';
 import { STATISTICS_REFRESH_MS } from './statistics.js';
 import { readFaults, takeCellFailure, type SimCellFailure } from './faults.js';
 import { failCell } from './jailhouse-driver.js';
 
 export async function runCellRunner(dir: string, name: string, token: string): Promise<number> {
-  const registered = updateState(dir, (state) => {
+  // The PID shows in no file: recorded without rendering the machine again.
+  const registered = updateHiddenState(dir, (state) => {
     const cell = state.jailhouse.cells.find((c) => c.name === name);
     if (!cell || cell.runToken !== token) return false;
     cell.runnerPid = process.pid;
@@ -54,18 +56,13 @@ export async function runCellRunner(dir: string, name: string, token: string): P
     });
   }
   let lastRefresh = 0;
-  /** The exit counters grow while the cell runs: rewritten here, the cell's files only. */
-  const refreshStatistics = (root: string, cell: SimCell, description: MachineDescription) => {
+  const writeCounters = counterWriter(dir);
+  /** The exit counters grow while the cell runs: rewritten here, the cell's files only, those that moved. */
+  const refreshStatistics = (cell: SimCell, description: MachineDescription) => {
     const now = Date.now();
     if (now - lastRefresh < STATISTICS_REFRESH_MS) return;
     lastRefresh = now;
-    for (const [rel, content] of Object.entries(statisticsFiles(cell, description, now))) {
-      try {
-        writeAtomic(join(root, rel), content ?? '', modeOf(rel));
-      } catch {
-        // The cell's directory went (a destroy): nothing to count any more.
-      }
-    }
+    void writeCounters(statisticsFiles(cell, description, now));
   };
   let stopping = false;
   let failureTimer: NodeJS.Timeout | undefined;
@@ -74,7 +71,7 @@ export async function runCellRunner(dir: string, name: string, token: string): P
   const tick = setInterval(() => {
     const cell = ownRun();
     if (!cell) return stop(0);
-    refreshStatistics(dir, cell, d);
+    refreshStatistics(cell, d);
   }, STATISTICS_REFRESH_MS);
   let watcher: FSWatcher | undefined;
   const stop = (code: number) => {

@@ -196,6 +196,9 @@ type ItemOf<K extends CountedList> = NonNullable<SimFaultFile[K]>[number];
  * faults lock, so two concurrent processes cannot both take the last one), or undefined.
  */
 function takeCounted<K extends CountedList>(dir: string, list: K, matches: (item: ItemOf<K>) => boolean): ItemOf<K> | undefined {
+  // Most operations find nothing to take: they need not queue for the lock to learn that (the
+  // file is replaced whole, so this read sees it before or after a change, as if it came first).
+  if (!((readFaults(dir)[list] ?? []) as ItemOf<K>[]).some(matches)) return undefined;
   return withLock(dir, 'faults', () => {
     const f = readFaults(dir);
     const items = (f[list] ?? []) as ItemOf<K>[];

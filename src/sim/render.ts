@@ -122,8 +122,7 @@ function renderJailhouse(out: RenderedTree, state: SimState, d: MachineDescripti
   out[`${JH}/console`] = jh.console;
   out[`${JH}/cells`] = null;
   if (!jh.enabled) return;
-  const root = { id: 0, name: jh.rootName, state: 'running' as const, cpus: jh.rootCpus, failedCpus: [] as number[], ...(jh.enabledAt !== undefined ? { startedAt: jh.enabledAt } : {}) };
-  for (const cell of [root, ...jh.cells]) {
+  for (const cell of [rootCell(state), ...jh.cells]) {
     const dir = `${JH}/cells/${cell.id}`;
     out[`${dir}/name`] = `${cell.name}\n`;
     out[`${dir}/state`] = `${cell.state}\n`;
@@ -131,11 +130,18 @@ function renderJailhouse(out: RenderedTree, state: SimState, d: MachineDescripti
     out[`${dir}/cpus_assigned_list`] = `${formatCpuList(cell.cpus)}\n`;
     out[`${dir}/cpus_failed`] = `${formatCpuMask(cell.failedCpus, d.cpus)}\n`;
     out[`${dir}/cpus_failed_list`] = `${formatCpuList(cell.failedCpus)}\n`;
-    // The root cell's counters move with time here; a running cell's runner rewrites its own
-    // (render keeps their start's figures, so a render never rewrites them and they keep the last
-    // count once the cell stops).
-    Object.assign(out, statisticsFiles(cell, d, cell.id === 0 ? now : (cell.startedAt ?? now)));
+    // Counters move with time, but not here: a running cell's runner rewrites its own, the tool
+    // server the root cell's (counters.ts). A render keeps their start's figures, so it never
+    // rewrites them (a change of the machine costs what it changes, not a file per counter and
+    // CPU) and a cell that stopped keeps its last count.
+    Object.assign(out, statisticsFiles(cell, d, cell.startedAt ?? now));
   }
+}
+
+/** The root cell as the driver shows it under `cells/0`: Linux's CPUs, running since the enable. */
+export function rootCell(state: SimState): Pick<SimCell, 'id' | 'name' | 'state' | 'cpus' | 'failedCpus' | 'startedAt'> {
+  const jh = state.jailhouse;
+  return { id: 0, name: jh.rootName, state: 'running', cpus: jh.rootCpus, failedCpus: [], ...(jh.enabledAt !== undefined ? { startedAt: jh.enabledAt } : {}) };
 }
 
 /**

@@ -4,6 +4,7 @@
  * purpose: each stand-in is a short-lived process doing one operation.
  */
 import { appendFileSync, existsSync, mkdirSync, readFileSync, renameSync, rmSync, rmdirSync, statSync, symlinkSync, writeFileSync, readdirSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import type { MachineDescription } from './description.js';
 import { applyDerived, type SimState } from './state.js';
@@ -30,9 +31,11 @@ export function readState(dir: string): SimState {
   return JSON.parse(readFileSync(paths.state(dir), 'utf8')) as SimState;
 }
 
+/** A dot-file next to the target: directory listings of sysfs-like trees skip dot entries. */
+const tmpPathOf = (path: string) => join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+
 export function writeAtomic(path: string, content: string | Uint8Array, mode?: number): void {
-  // A dot-file next to the target: directory listings of sysfs-like trees skip dot entries.
-  const tmp = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  const tmp = tmpPathOf(path);
   if (mode === undefined) writeFileSync(tmp, content);
   else {
     try {
@@ -45,6 +48,15 @@ export function writeAtomic(path: string, content: string | Uint8Array, mode?: n
     }
   }
   renameSync(tmp, path);
+}
+
+/** writeAtomic without blocking the event loop (a server's main thread). */
+export async function writeAtomicAsync(path: string, content: string, mode?: number): Promise<void> {
+  const tmp = tmpPathOf(path);
+  // A read-only leftover of a killed writer with the same PID would refuse the write.
+  await rm(tmp, { force: true });
+  await writeFile(tmp, content, mode === undefined ? {} : { mode });
+  await rename(tmp, path);
 }
 
 const sleeper = new Int32Array(new SharedArrayBuffer(4));
@@ -100,20 +112,64 @@ function tryLock(lock: string, attempt: number): LockAttempt {
 const lockPauseMs = (attempt: number) => Math.min(1 + (attempt >> 3), 5);
 
 /**
+ * Threads of one process (the tool server's workers, one per request) that wait for a lock are
+ * woken when another of them releases it, as a kernel mutex hands over at once: a counter per lock
+ * in memory the threads share, bumped on each release. Polling remains the way to notice a holder
+ * in another process (a tool run in-process, a Node.js stand-in, a cell runner).
+ */
+let lockBells: Int32Array | undefined;
+const LOCK_BELL_SLOTS = 3;
+const bellSlot = (name: string) => (name === 'jailhouse' ? 0 : name === 'state' ? 1 : 2);
+
+/** Memory for the bells, to hand to each thread that takes locks (shareLockBells). */
+export function lockBellMemory(): SharedArrayBuffer {
+  return new SharedArrayBuffer(LOCK_BELL_SLOTS * Int32Array.BYTES_PER_ELEMENT);
+}
+
+export function shareLockBells(memory: SharedArrayBuffer): void {
+  lockBells = new Int32Array(memory);
+}
+
+const bellRung = (name: string) => (lockBells ? Atomics.load(lockBells, bellSlot(name)) : 0);
+
+function ringBell(name: string): void {
+  if (!lockBells) return;
+  Atomics.add(lockBells, bellSlot(name), 1);
+  Atomics.notify(lockBells, bellSlot(name));
+}
+
+/** Waits up to `ms`, less if the lock's bell rang since it read `rung`. */
+function waitForBell(name: string, rung: number, ms: number): void {
+  if (lockBells) Atomics.wait(lockBells, bellSlot(name), rung, ms);
+  else sleepSync(ms);
+}
+
+/** ES2024's Atomics.waitAsync (Node.js has it; the ES2023 library this project compiles against does not declare it). */
+type WaitAsync = (a: Int32Array, index: number, value: number, timeoutMs: number) => { async: boolean; value: Promise<string> | string };
+
+async function waitForBellAsync(name: string, rung: number, ms: number): Promise<void> {
+  if (!lockBells) return sleep(ms);
+  const r = (Atomics as unknown as { waitAsync: WaitAsync }).waitAsync(lockBells, bellSlot(name), rung, ms);
+  if (r.async) await r.value;
+}
+
+/**
  * A cross-process mutex: a directory created exclusively, holding the owner's PID so a lock left
  * by a killed process (a stand-in hung by a fault, then killed) is taken over.
  */
 export function withLock<T>(dir: string, name: string, fn: () => T): T {
   const lock = paths.lock(dir, name);
   for (let attempt = 0; ; attempt++) {
+    const rung = bellRung(name);
     const r = tryLock(lock, attempt);
     if (r === 'taken') break;
-    if (r === 'wait') sleepSync(lockPauseMs(attempt));
+    if (r === 'wait') waitForBell(name, rung, lockPauseMs(attempt));
   }
   try {
     return fn();
   } finally {
     rmSync(lock, { recursive: true, force: true });
+    ringBell(name);
   }
 }
 
@@ -130,13 +186,14 @@ export async function withLockAsync<T>(dir: string, name: string, fn: () => Prom
   let waiting = false;
   try {
     for (let attempt = 0; ; attempt++) {
+      const rung = bellRung(name);
       const r = tryLock(lock, attempt);
       if (r === 'taken') break;
       if (r === 'wait' && !waiting) {
         writeFileSync(waiter, '');
         waiting = true;
       }
-      if (r === 'wait') await sleep(lockPauseMs(attempt));
+      if (r === 'wait') await waitForBellAsync(name, rung, lockPauseMs(attempt));
     }
   } finally {
     if (waiting) rmSync(waiter, { force: true });
@@ -145,6 +202,7 @@ export async function withLockAsync<T>(dir: string, name: string, fn: () => Prom
     return await fn();
   } finally {
     rmSync(lock, { recursive: true, force: true });
+    ringBell(name);
   }
 }
 
@@ -159,6 +217,20 @@ export function updateState<T>(dir: string, fn: (state: SimState, d: MachineDesc
     const state = readState(dir);
     const result = fn(state, d);
     commitState(dir, state, d);
+    return result;
+  });
+}
+
+/**
+ * updateState for a change no file shows (a runner's PID): the state is written, nothing is
+ * rendered, so it costs what the change costs.
+ */
+export function updateHiddenState<T>(dir: string, fn: (state: SimState) => T): T {
+  return withLock(dir, 'state', () => {
+    const state = readState(dir);
+    const result = fn(state);
+    blockWhileFrozen(dir);
+    writeAtomic(paths.state(dir), JSON.stringify(state));
     return result;
   });
 }

@@ -25,10 +25,8 @@ describe.concurrent('simulator faults and timing', () => {
   it('hangs until killed, and logs the hang', async () => {
     const m = await tempMachine();
     await m.setFaults([{ op: 'modprobe', hang: true, times: 1 }]);
-    const started = Date.now();
     const run = m.run('modprobe', ['jailhouse']);
     await untilMachine(m, 'modprobe to hang', async () => (await m.readLog()).some((e) => e.result === 'hang'));
-    expect(Date.now() - started).toBeLessThan(5000);
     const hung = (await m.readLog()).find((e) => e.result === 'hang');
     process.kill(hung?.detail?.pid as number, 'SIGKILL');
     expect((await run).code).toBeNull();

@@ -11,10 +11,11 @@ import { createServer, type Socket } from 'node:net';
 import { existsSync, writeSync, closeSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
-import { paths } from '../store.js';
+import { lockBellMemory, paths } from '../store.js';
+import { startRootCounters } from '../counters.js';
 import { toolBundlePath } from '../bundle.js';
 import { FrameReader, decodeRequest, exitFrame, frame } from './protocol.js';
-import type { WorkerJob, WorkerMessage } from './worker.js';
+import type { WorkerJob, WorkerMessage, WorkerSetup } from './worker.js';
 
 export const SOCKET_NAME = 'tools.sock';
 
@@ -42,11 +43,12 @@ export async function serveTools(dir: string, options: ServeOptions = {}): Promi
   const idleMs = options.idleMs ?? (Number(process.env.CRTOS_SIM_SERVER_IDLE_MS) || 20_000);
   const bundle = toolBundlePath();
   const idle: Worker[] = [];
+  const lockBells = lockBellMemory();
   let active = 0;
   let idleTimer: NodeJS.Timeout | undefined;
 
   const spawnWorker = () => {
-    const w = new Worker(bundle, { argv: ['worker'], stdout: false, stderr: false });
+    const w = new Worker(bundle, { argv: ['worker'], stdout: false, stderr: false, workerData: { lockBells } satisfies WorkerSetup });
     w.on('error', () => undefined);
     return w;
   };
@@ -117,6 +119,7 @@ export async function serveTools(dir: string, options: ServeOptions = {}): Promi
   });
   keepWarm();
   armIdle();
+  startRootCounters(dir);
   setInterval(() => {
     if (!existsSync(paths.description(dir))) exit();
   }, options.checkMs ?? 500);

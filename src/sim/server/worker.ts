@@ -5,13 +5,19 @@
  * cwd, environment) set to the client's, so locks name the client as their owner and a killed
  * client's lock is taken over exactly as a killed tool's.
  */
-import { parentPort } from 'node:worker_threads';
+import { parentPort, workerData } from 'node:worker_threads';
+import { shareLockBells } from '../store.js';
 import { runTool } from '../tools/dispatch.js';
 import type { ToolRequest } from './protocol.js';
 
 /** Server → worker. */
 export interface WorkerJob {
   request: ToolRequest;
+}
+
+/** What every worker gets at its start: the memory its locks' bells ring in (store.ts). */
+export interface WorkerSetup {
+  lockBells: SharedArrayBuffer;
 }
 
 /** Worker → server. */
@@ -49,6 +55,7 @@ async function run({ request }: WorkerJob): Promise<number> {
 }
 
 export function serveJobs(): void {
+  shareLockBells((workerData as WorkerSetup).lockBells);
   parentPort!.on('message', (job: WorkerJob) => {
     void run(job).then((code) => parentPort!.postMessage({ t: 'X', code } satisfies WorkerMessage));
   });

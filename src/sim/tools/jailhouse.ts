@@ -216,7 +216,7 @@ function openDevice(ctx: ToolContext, op: SimOperation): void {
  * driver transition, start or stop cell runners for cells that changed, then wait out the
  * operation's timed phases (destroy, disable) with the mutex held, applying each step when due.
  */
-function ioctl(
+async function ioctl(
   ctx: ToolContext,
   op: SimOperation,
   ioctlName: string,
@@ -227,7 +227,8 @@ function ioctl(
   // Start-up ends here (arguments parsed, inputs read and decoded); the wait for the lock is not
   // the operation's own time, so the log keeps it apart.
   ctx.clock.workStart = epochNow();
-  return withLockAsync(ctx.dir, 'jailhouse', async () => {
+  let started: SimCell | undefined;
+  const code = await withLockAsync(ctx.dir, 'jailhouse', async () => {
     ctx.clock.lockAcquired = epochNow();
     // A command killed during its timed phases left them to the kernel, which finishes them
     // before anyone else gets the mutex.
@@ -241,7 +242,7 @@ function ioctl(
       await finishPending(ctx, op);
       hangForever(ctx, op, result.kernelLog, detail);
     }
-    if (result.started) launchRunner(ctx.dir, result.started as SimCell);
+    started = result.started;
     await finishPending(ctx, op);
     const logDetail = { ...detail, ...(result.kernelLog ? { kernelLog: result.kernelLog } : {}), ...(fault ? { fault } : {}) };
     if (result.errno) {
@@ -252,6 +253,13 @@ function ioctl(
     logOperation(ctx, { op, args: ctx.args, result: 'ok', exitCode: 0, detail: logDetail });
     return 0;
   });
+  // The guest of a started cell runs on its own CPUs: Linux pays nothing for it, least of all
+  // under the driver mutex. Its stand-in is a process whose spawn costs the simulator a fork of a
+  // big one, so it is started once the mutex is free, before the command returns (as before, the
+  // runner registers and listens after that; a command in between that stops the cell leaves the
+  // runner's token stale, and it exits).
+  if (started) launchRunner(ctx.dir, started);
+  return code;
 }
 
 /**
