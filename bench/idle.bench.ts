@@ -32,36 +32,40 @@ async function bareNodeRssMb(): Promise<number> {
 
 const syn = await createSynthetic(CELLS);
 const daemon = startDaemon(syn, NODE_OPTIONS);
-const pid = daemon.pid!;
-const t0 = Date.now();
-await untilBroughtUp(syn);
-await new Promise((r) => setTimeout(r, 2000)); // let the last pass and its observation settle
-const before = cpuSeconds(pid);
-const start = Date.now();
-let idlePeak = 0;
-let idleSum = 0;
-let samples = 0;
-while (Date.now() - start < SECONDS * 1000) {
+// A bring-up that fails (it throws) must not leave the daemon, its loaders and the machine running.
+try {
+  const pid = daemon.pid!;
+  const t0 = Date.now();
+  await untilBroughtUp(syn);
+  await new Promise((r) => setTimeout(r, 2000)); // let the last pass and its observation settle
+  const before = cpuSeconds(pid);
+  const start = Date.now();
+  let idlePeak = 0;
+  let idleSum = 0;
+  let samples = 0;
+  while (Date.now() - start < SECONDS * 1000) {
+    const rss = status(pid, 'VmRSS');
+    idlePeak = Math.max(idlePeak, rss);
+    idleSum += rss;
+    samples++;
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  const used = cpuSeconds(pid) - before;
+  const elapsed = (Date.now() - start) / 1000;
+  const share = (used / elapsed) * 100;
+  const peak = status(pid, 'VmHWM');
   const rss = status(pid, 'VmRSS');
-  idlePeak = Math.max(idlePeak, rss);
-  idleSum += rss;
-  samples++;
-  await new Promise((r) => setTimeout(r, 250));
+  console.log(`cells running:  ${CELLS} (bring-up took ${((start - t0) / 1000).toFixed(1)} s)`);
+  console.log(`idle window:    ${elapsed.toFixed(1)} s, daemon CPU ${(used * 1000).toFixed(0)} ms`);
+  console.log(`CPU share:      ${share.toFixed(3)} % of a core (goal < 0.5 %; ratio ${(share / 0.5).toFixed(2)})`);
+  console.log(`idle RSS peak:  ${idlePeak.toFixed(1)} MB sampled VmRSS over the idle window (mean ${(idleSum / samples).toFixed(1)} MB, now ${rss.toFixed(1)} MB; goal <= 80 MB; ratio ${(idlePeak / 80).toFixed(2)})`);
+  const bare = await bareNodeRssMb();
+  console.log(`vs bare node:   node -e holds ${bare.toFixed(1)} MB VmRSS; idle daemon ÷ that ${(rss / bare).toFixed(2)} now, ${(idlePeak / bare).toFixed(2)} at its idle peak (goal <= 1.4)`);
+  console.log(`lifetime HWM:   ${peak.toFixed(1)} MB VmHWM, bring-up included (goal <= 80 MB; ratio ${(peak / 80).toFixed(2)})`);
+  console.log(`NODE_OPTIONS:   ${NODE_OPTIONS || '(none)'}${NODE_OPTIONS === SERVICE_NODE_OPTIONS ? ' (as the packaged service)' : ''}`);
+  const own = [...(youngGenerationSized([], NODE_OPTIONS) ? [] : [FIXED_YOUNG_GENERATION_FLAG]), ...(compilerTierChosen([], NODE_OPTIONS) ? [] : [TOP_TIER_FLAG])];
+  console.log(`V8 flags:       ${own.join(' ') || '(none)'} set by crtosd itself (src/daemon/heap.ts)`);
+} finally {
+  await stopDaemon(daemon, syn);
+  await disposeSynthetic(syn);
 }
-const used = cpuSeconds(pid) - before;
-const elapsed = (Date.now() - start) / 1000;
-const share = (used / elapsed) * 100;
-const peak = status(pid, 'VmHWM');
-const rss = status(pid, 'VmRSS');
-console.log(`cells running:  ${CELLS} (bring-up took ${((start - t0) / 1000).toFixed(1)} s)`);
-console.log(`idle window:    ${elapsed.toFixed(1)} s, daemon CPU ${(used * 1000).toFixed(0)} ms`);
-console.log(`CPU share:      ${share.toFixed(3)} % of a core (goal < 0.5 %; ratio ${(share / 0.5).toFixed(2)})`);
-console.log(`idle RSS peak:  ${idlePeak.toFixed(1)} MB sampled VmRSS over the idle window (mean ${(idleSum / samples).toFixed(1)} MB, now ${rss.toFixed(1)} MB; goal <= 80 MB; ratio ${(idlePeak / 80).toFixed(2)})`);
-const bare = await bareNodeRssMb();
-console.log(`vs bare node:   node -e holds ${bare.toFixed(1)} MB VmRSS; idle daemon ÷ that ${(rss / bare).toFixed(2)} now, ${(idlePeak / bare).toFixed(2)} at its idle peak (goal <= 1.4)`);
-console.log(`lifetime HWM:   ${peak.toFixed(1)} MB VmHWM, bring-up included (goal <= 80 MB; ratio ${(peak / 80).toFixed(2)})`);
-console.log(`NODE_OPTIONS:   ${NODE_OPTIONS || '(none)'}${NODE_OPTIONS === SERVICE_NODE_OPTIONS ? ' (as the packaged service)' : ''}`);
-const own = [...(youngGenerationSized([], NODE_OPTIONS) ? [] : [FIXED_YOUNG_GENERATION_FLAG]), ...(compilerTierChosen([], NODE_OPTIONS) ? [] : [TOP_TIER_FLAG])];
-console.log(`V8 flags:       ${own.join(' ') || '(none)'} set by crtosd itself (src/daemon/heap.ts)`);
-await stopDaemon(daemon, syn);
-await disposeSynthetic(syn);
