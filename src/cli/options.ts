@@ -1,6 +1,7 @@
 /**
  * Option parsing for the daemon-facing verbs, systemctl style: `--flag`, `--opt=value` or
- * `--opt value`, short aliases, options anywhere among the unit names. `--bus` and `--json` are
+ * `--opt value`, short aliases (bundled: `-qa`; with a value: `-n5`, `-n 5`), options anywhere among
+ * the unit names. `--bus` and `--json` are
  * understood by every verb. The same specs describe each verb in crtosctl's VERBS table, from which
  * `--help` and the shell completion scripts are generated.
  */
@@ -60,9 +61,10 @@ export const COMMON_OPTIONS: OptionSpec[] = [
   { name: 'help', short: 'h', help: 'show this help' },
 ];
 
-export function parseArgs(args: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
+export function parseArgs(given: readonly string[], specs: readonly OptionSpec[]): ParsedArgs {
   const all = [...specs, ...COMMON_OPTIONS];
   const out: ParsedArgs = { positional: [], flags: new Set(), values: new Map(), valueLists: new Map() };
+  const args = [...given];
   for (let i = 0; i < args.length; i++) {
     const a = args[i] ?? '';
     if (a === '--') {
@@ -80,6 +82,8 @@ export function parseArgs(args: readonly string[], specs: readonly OptionSpec[])
     if (!spec.value) {
       if (inline !== undefined && long) throw new UsageError(`option '--${spec.name}' takes no value`);
       out.flags.add(spec.name);
+      // Short flags bundled as getopt takes them (`-qa` is -q -a; `-an5` is -a -n 5): the rest is read next.
+      if (inline !== undefined) args.splice(i + 1, 0, `-${inline}`);
       continue;
     }
     const value = inline ?? args[++i];
