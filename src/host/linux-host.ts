@@ -27,6 +27,7 @@ import type {
   ToolRunObserver,
 } from './host.js';
 import { TOOL_RUN_ENV } from './host.js';
+import { resolveInRoot } from './in-root.js';
 import { HostError } from './host-error.js';
 import { isErrnoName, type ErrnoName } from './errno.js';
 import { parseCpuList, parseIpAddrJson, parseProcModules } from './parse.js';
@@ -83,8 +84,9 @@ class LinuxHost implements Host {
     if (!isAbsolute(machinePath)) {
       throw new HostError({ code: 'HOST_BAD_ARGUMENT', op: 'resolve', message: `machine path must be absolute: ${machinePath}` });
     }
-    // join normalizes `..` away from the root: a machine path can never leave it.
-    return join(this.root, resolvePath('/', machinePath));
+    // join normalizes `..` away from the root: a machine path can never leave it. Under another
+    // root, links are followed inside it too (the machine's own root needs no such walk).
+    return this.root === '/' ? resolvePath(machinePath) : resolveInRoot(this.root, machinePath);
   }
 
   // ---- observation -----------------------------------------------------------------------------
