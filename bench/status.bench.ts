@@ -61,7 +61,7 @@ try {
   }
   const ratio = median(times['crtosctl status']!) / floor;
   const minRatio = min(times['crtosctl status']!) / minFloor;
-  console.log(`goal: crtosctl status <= 1.30 x node -e 0; measured ${ratio.toFixed(2)} x median, ${minRatio.toFixed(2)} x minimum (${Math.min(ratio, minRatio) <= 1.3 ? 'met' : 'NOT met'})`);
+  console.log(`goal: crtosctl status <= 1.30 x node -e 0; measured ${ratio.toFixed(2)} x median, ${minRatio.toFixed(2)} x minimum (judged on the median: ${ratio <= 1.3 ? 'met' : 'NOT met'})`);
 } finally {
   await service.close();
   await bus.stop();
