@@ -68,17 +68,20 @@ describe.concurrent('stand-in tool server', () => {
     expect({ server: tokens(serverOf(m.dir)!), runner: tokens(runner!) }).toEqual({ server: [], runner: [] });
   });
 
-  it('runs requests concurrently: two slow `ip` calls overlap', async () => {
+  it('runs requests concurrently: an `ip` call is answered while another one still runs', async () => {
     const m = await tempMachine();
     await m.bringUp('network');
-    await m.setLatencies({ 'ip link show': 400 });
-    const [a, b] = await Promise.all([m.run('ip', ['link', 'show']), m.run('ip', ['link', 'show'])]);
-    expect([a.code, b.code]).toEqual([0, 0]);
-    const shows = (await m.readLog()).filter((e) => e.op === 'ip link show');
-    expect(shows).toHaveLength(2);
-    const [first, second] = shows.sort((x, y) => (x.workStart as number) - (y.workStart as number));
-    // The second started its work before the first ended: neither waited for the other.
-    expect(second!.workStart as number).toBeLessThan(first!.end as number);
+    // The first call runs until it is killed, so the second overlaps it whatever the machine's
+    // load (two 400 ms calls did not overlap when the second client took longer to start).
+    await m.setFaults([{ op: 'ip link show', hang: true, times: 1 }]);
+    const first = spawn(join(m.binDir, 'ip'), ['link', 'show'], { env: m.env, detached: true, stdio: 'ignore' });
+    const exited = new Promise((done) => first.once('exit', (code, signal) => done(signal)));
+    await untilMachine(m, 'the first `ip link show` to run', async () => (await m.readLog()).some((e) => e.op === 'ip link show' && e.result === 'hang'));
+    expect(await m.run('ip', ['link', 'show'])).toMatchObject({ code: 0 });
+    expect({ exitCode: first.exitCode, signalCode: first.signalCode }, 'the first call still runs').toEqual({ exitCode: null, signalCode: null });
+    process.kill(-first.pid!, 'SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    expect((await m.readLog()).filter((e) => e.op === 'ip link show').map((e) => e.result)).toEqual(['hang', 'ok']);
   });
 
   it('a hung request hangs only itself; killing its client frees the driver lock for the next ioctl', async () => {
@@ -100,12 +103,17 @@ describe.concurrent('stand-in tool server', () => {
 
   it('exits when idle for CRTOS_SIM_SERVER_IDLE_MS', async () => {
     const m = await tempMachine();
-    // A slow request: the server cannot go idle before the test has found it.
-    await m.setLatencies({ 'jailhouse cell list': 500 });
-    const listing = runWith(m, { CRTOS_SIM_SERVER_IDLE_MS: '200' }, 'jailhouse', ['cell', 'list']);
-    const server = await waitFor('the tool server', () => serverOf(m.dir), { sources: [every(20)], timeoutMs: 5000 });
-    expect((await listing).code).toBe(0);
-    await until('the idle server to exit', () => !alive(server), { sources: [every(20)], timeoutMs: 5000 });
+    // A request that runs until its client is killed: the server cannot go idle before the test
+    // has found it (a 500 ms request was over before a busy machine's test looked).
+    await m.setFaults([{ op: 'jailhouse cell list', hang: true, times: 1 }]);
+    const listing = spawn(join(m.binDir, 'jailhouse'), ['cell', 'list'], { env: { ...m.env, CRTOS_SIM_SERVER_IDLE_MS: '200' }, detached: true, stdio: 'ignore' });
+    const exited = new Promise((done) => listing.once('exit', (code, signal) => done(signal)));
+    const server = await waitFor('the tool server', () => serverOf(m.dir), { sources: [every(20)], timeoutMs: 20_000 });
+    await untilMachine(m, 'the listing to run', async () => (await m.readLog()).some((e) => e.op === 'jailhouse cell list' && e.result === 'hang'));
+    expect(alive(server), 'the server runs while it serves a request').toBe(true);
+    process.kill(-listing.pid!, 'SIGKILL');
+    expect(await exited).toBe('SIGKILL');
+    await until('the idle server to exit', () => !alive(server), { sources: [every(20)], timeoutMs: 20_000 });
     // The next invocation starts a new one.
     expect((await m.run('jailhouse', ['cell', 'list'])).code).toBe(0);
     expect(serverOf(m.dir)).not.toBe(server);
@@ -116,6 +124,6 @@ describe.concurrent('stand-in tool server', () => {
     expect((await m.run('jailhouse', ['cell', 'list'])).code).toBe(0);
     const server = serverOf(m.dir)!;
     rmSync(m.dir, { recursive: true, force: true });
-    await until('the server of a removed machine to exit', () => !alive(server), { sources: [every(20)], timeoutMs: 5000 });
+    await until('the server of a removed machine to exit', () => !alive(server), { sources: [every(20)], timeoutMs: 20_000 });
   });
 });
