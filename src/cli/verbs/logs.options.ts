@@ -6,3 +6,5 @@ export const OPTIONS: OptionSpec[] = [
   { name: 'since', short: 'S', value: true, help: "from TIME on: 'YYYY-MM-DD HH:MM:SS', 'HH:MM', '-5min', '5 min ago', 'today', 'yesterday', '@SECONDS'" },
 ];
 export const OPERANDS: Operands = 'units';
+/** Units are optional: without one, every unit's lines and crtosd's own. */
+export const USAGE = '[UNIT...]';

@@ -17,6 +17,7 @@ import { startPrivateBus, type PrivateBus } from '../../dbus/helpers/private-bus
 import { run } from '../../dbus/helpers/run.js';
 import { FollowCursor } from '../../../src/cli/verbs/logs.js';
 import type { LogLine } from '../../../src/engine/manager-api.js';
+import { ctlInProcess } from '../helpers/in-process.js';
 
 const CRTOSCTL = fileURLToPath(new URL('../../../dist/crtosctl.mjs', import.meta.url));
 
@@ -32,6 +33,12 @@ describe('FollowCursor', () => {
     expect(c.since).toBe(3);
     expect(c.fresh([l(3, 'w')])).toEqual([]);
   });
+});
+
+test('--help shows units as optional, as logs runs without one', async () => {
+  const r = await ctlInProcess('logs', '--help');
+  expect(r.code).toBe(0);
+  expect(r.stdout).toContain('Usage: crtosctl logs [OPTIONS...] [UNIT...]\n');
 });
 
 describe('crtosctl logs on a running crtosd', () => {
