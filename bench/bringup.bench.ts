@@ -260,7 +260,9 @@ for (const e of log) {
   loggedByUnit.set(unit, [...(loggedByUnit.get(unit) ?? []), { pre, locked, post: 0, start: e.start }]);
 }
 for (const list of loggedByUnit.values()) list.sort((x, y) => x.start - y.start);
-for (const id of set.units.keys()) if (set.units.get(id)!.kind === 'Loader') loggedByUnit.set(id, uncontendedByUnit.get(id)!.map((c) => ({ ...c, start: 0 })));
+// A loader whose cell never came up (a bring-up that failed on an overloaded machine) ran nothing:
+// the schedules then cover what ran, and the unit count above says the bring-up was incomplete.
+for (const id of set.units.keys()) if (set.units.get(id)!.kind === 'Loader') loggedByUnit.set(id, (uncontendedByUnit.get(id) ?? []).map((c) => ({ ...c, start: 0 })));
 
 /**
  * List schedule: a unit's operations run one after another, its first once every unit it is
