@@ -3,7 +3,7 @@
  * sit in its file, and the units under construction ("candidates": identified by kind and name,
  * with their drop-in layers, and once they pass their schema, the Unit).
  */
-import type { Problem } from '../errors/problem.js';
+import { hasErrors, type Problem } from '../errors/problem.js';
 import type { KindName } from '../kinds/index.js';
 import type { Unit } from './types.js';
 import { SourcePositions, type SourceDocument, type ValuePath } from './yaml-source.js';
@@ -67,7 +67,7 @@ export class BuildContext {
   }
 
   hasErrors(): boolean {
-    return this.problems.some((p) => (p.severity ?? 'error') === 'error');
+    return hasErrors(this.problems);
   }
 
   /** Compiler order: by file (in load order), then line and column; stable otherwise. */

@@ -8,7 +8,7 @@
  * resolve references and dependencies (dependencies.ts); find ordering cycles and order the set in
  * layers (graph.ts). Problems of every step are collected, never thrown.
  */
-import type { Problem } from '../errors/problem.js';
+import { isError, type Problem } from '../errors/problem.js';
 import { definitionOf, kindNames } from '../kinds/index.js';
 import type { Unit, UnitSet } from './types.js';
 import { parseSource, type SourceDocument } from './yaml-source.js';
@@ -49,7 +49,7 @@ export function buildUnitSet(files: readonly UnitSourceFile[], opts: BuildOption
     const parsed = parseSource(source.file, source.text);
     for (const p of parsed.problems) {
       ctx.problems.push(p);
-      if ((p.severity ?? 'error') === 'error') ctx.unreadable.push(`${p.file}:${p.line}`);
+      if (isError(p)) ctx.unreadable.push(`${p.file}:${p.line}`);
     }
     if (parsed.problems.length === 0 && parsed.documents.every((d) => d.value === null)) reportEmpty(ctx, source);
     // Loops, not push(...list): spread arguments overflow the stack for lists of some 100,000.

@@ -5,7 +5,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Problem } from '../errors/problem.js';
+import { hasErrors, type Problem } from '../errors/problem.js';
 import type { UnitSet } from './types.js';
 import { discoverUnitFiles, type DiscoveredFile } from './discover.js';
 import { buildUnitSet, type UnitSourceFile } from './build.js';
@@ -77,7 +77,7 @@ export async function loadUnits(opts: LoadOptions = {}): Promise<LoadResult> {
     });
     // A loop, not push(...): a file of 100,000 unknown fields has as many problems, too many arguments.
     for (const p of built.problems) problems.push(p);
-    const failed = problems.some((p) => (p.severity ?? 'error') === 'error');
+    const failed = hasErrors(problems);
     return failed ? { problems, sources } : { set: built.set, problems, sources };
   } catch (e) {
     // A bug, not bad input; still reported as data so the daemon keeps its last good set.

@@ -4,12 +4,13 @@
  * and its problem shown.
  */
 import type { ReloadOutcome } from '../../engine/manager-api.js';
+import { isError } from '../../errors/problem.js';
 import { renderProblems } from '../../errors/render.js';
 import { bold, red, table, yellow, type Style } from './text.js';
 
 export function renderOutcome(style: Style, o: ReloadOutcome, mode: 'applied' | 'planned'): string {
   if (!o.ok && o.steps.length > 0 && mode === 'applied') {
-    const failedUnits = new Set(o.problems.filter((p) => (p.severity ?? 'error') === 'error').map((p) => p.unit));
+    const failedUnits = new Set(o.problems.filter(isError).map((p) => p.unit));
     const failed = o.steps.filter((s) => failedUnits.has(s.unit)).length;
     const rows = o.steps.map((s) => [bold(style, s.action), s.unit, s.reason, failedUnits.has(s.unit) ? red(style, 'failed') : 'done']);
     const head = red(style, `Reloaded, but ${failed || 'some'} of ${o.steps.length} step${o.steps.length === 1 ? '' : 's'} failed:`);

@@ -13,7 +13,7 @@
 import { readFile, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { UsageError, type CliContext, type ExitKind } from '../context.js';
-import { hasErrors, isProblemError, problem, type Problem } from '../../errors/problem.js';
+import { hasErrors, isError, isProblemError, problem, type Problem } from '../../errors/problem.js';
 import { problemsToJson, renderProblems } from '../../errors/render.js';
 import {
   checkConfigs,
@@ -278,7 +278,7 @@ async function check(ctx: CliContext, opts: Options): Promise<ExitKind> {
       ctx.stdout.write(lines.join('\n') + '\n');
     }
     ctx.stdout.write(renderProblems(problems, { color: ctx.color }));
-    const errors = problems.filter((p) => (p.severity ?? 'error') === 'error').length;
+    const errors = problems.filter(isError).length;
     const warnings = problems.length - errors;
     const checked = `${1 + cellFiles.length} configuration${cellFiles.length === 0 ? '' : 's'}${images.length > 0 ? ` and ${images.length} image${images.length === 1 ? '' : 's'}` : ''}`;
     ctx.stdout.write(problems.length === 0 ? `${checked}: no findings\n` : `${checked}: ${errors} error${errors === 1 ? '' : 's'}, ${warnings} warning${warnings === 1 ? '' : 's'}\n`);

@@ -10,7 +10,7 @@ import { tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { loadUnits } from '../../units/load.js';
 import { checkOnMachine } from '../../conditions/check-on-machine.js';
-import type { Problem } from '../../errors/problem.js';
+import { hasErrors, type Problem } from '../../errors/problem.js';
 
 export interface EditCheck {
   valid: boolean;
@@ -37,7 +37,7 @@ export async function checkWithEdit(directories: readonly string[], target: { di
       return i < 0 ? file : directories[i] + file.slice(copies[i]!.length);
     };
     return {
-      valid: !problems.some((p) => (p.severity ?? 'error') === 'error'),
+      valid: !hasErrors(problems),
       problems: problems.map((p) => (p.file === undefined ? p : { ...p, file: real(p.file) })),
       sources: new Map([...loaded.sources].map(([file, t]) => [real(file), t])),
     };
