@@ -115,4 +115,6 @@ test('200 reloads: resident memory, heap and file descriptors flat between reloa
   // service's cap of 2 × 2 MB however crtosd is started.
   expect(at200.newSpace, figures).toBeLessThanOrEqual(4.5e6);
   console.info(figures);
-}, 120_000);
+  // Only bounds a run that failed: 200 reloads took over 120 s with two vitest workers on the busy
+  // 2-core machine, beside a CPU hog and the other suites.
+}, 300_000);
