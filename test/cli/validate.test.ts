@@ -3,24 +3,10 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, mkdirSync, writeFileSync, rmSync, cpSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../src/cli/crtosctl.entry.js';
+import { ctlInProcess } from './helpers/in-process.js';
 import { repoRoot } from '../units/helpers.js';
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function crtosctl(args: string[], cwd = repoRoot): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(args, { stdout, stderr, env: {}, cwd, isTTY: false });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const crtosctl = (args: string[], cwd = repoRoot) => ctlInProcess({ cwd }, ...args);
 
 let tmp: string;
 beforeAll(() => {

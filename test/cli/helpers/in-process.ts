@@ -1,7 +1,8 @@
 /**
  * crtosctl run in the test's own process (its main(), with captured streams): for tests whose
  * kinds or backends are registered only in this process (the fixture kind and backend), which the
- * crtosctl program in dist/ cannot know.
+ * crtosctl program in dist/ cannot know, and for offline verbs (validate, facts) whose relative
+ * paths a test resolves from a directory of its own.
  */
 import { Writable } from 'node:stream';
 import { main } from '../../../src/cli/crtosctl.entry.js';
@@ -12,7 +13,15 @@ export interface CtlResult {
   stderr: string;
 }
 
-export async function ctlInProcess(...argv: string[]): Promise<CtlResult> {
+export interface CtlOptions {
+  /** The working directory crtosctl resolves relative paths from (default: the test's own). */
+  cwd?: string;
+}
+
+/** `ctlInProcess('validate', '--units', 'units')`, or with options first: `ctlInProcess({ cwd }, 'validate', …)`. */
+export async function ctlInProcess(...args: [CtlOptions, ...string[]] | string[]): Promise<CtlResult> {
+  const [first, ...rest] = args;
+  const [options, argv]: [CtlOptions, string[]] = typeof first === 'object' ? [first, rest as string[]] : [{}, args as string[]];
   let stdout = '';
   let stderr = '';
   const sink = (append: (s: string) => void) => new Writable({ write: (chunk: Buffer, _enc, done) => (append(chunk.toString()), done()) });
@@ -20,7 +29,7 @@ export async function ctlInProcess(...argv: string[]): Promise<CtlResult> {
     stdout: sink((s) => (stdout += s)),
     stderr: sink((s) => (stderr += s)),
     env: { ...process.env, TZ: 'UTC' },
-    cwd: process.cwd(),
+    cwd: options.cwd ?? process.cwd(),
     isTTY: false,
   });
   return { code, stdout, stderr };

@@ -1,27 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../../src/cli/crtosctl.entry.js';
+import { ctlInProcess } from '../helpers/in-process.js';
 import { parseFactsFile } from '../../../src/facts/parse.js';
 import { destroySimMachine, type SimMachine } from '../../../src/sim/index.js';
 import { tempMachine } from '../../sim/helpers.js';
 import { repoRoot } from '../../units/helpers.js';
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function crtosctl(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(args, { stdout, stderr, env: {}, cwd: repoRoot, isTTY: false });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const crtosctl = (args: string[]) => ctlInProcess({ cwd: repoRoot }, ...args);
 
 let m: SimMachine;
 beforeAll(async () => {

@@ -6,28 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Writable } from 'node:stream';
-import { main } from '../../../src/cli/crtosctl.entry.js';
+import { ctlInProcess } from '../helpers/in-process.js';
 import { factsYaml } from '../../../src/facts/render.js';
 import type { MachineFacts } from '../../../src/facts/types.js';
 import { repoRoot } from '../../units/helpers.js';
 import { tempMachine } from '../../sim/helpers.js';
 import { destroySimMachine, type SimMachine } from '../../../src/sim/index.js';
 
-class Capture extends Writable {
-  text = '';
-  override _write(chunk: Buffer, _enc: string, done: () => void): void {
-    this.text += chunk.toString();
-    done();
-  }
-}
-
-async function crtosctl(args: string[], cwd: string): Promise<{ code: number; stdout: string; stderr: string }> {
-  const stdout = new Capture();
-  const stderr = new Capture();
-  const code = await main(args, { stdout, stderr, env: {}, cwd, isTTY: false });
-  return { code, stdout: stdout.text, stderr: stderr.text };
-}
+const crtosctl = (args: string[], cwd: string) => ctlInProcess({ cwd }, ...args);
 
 /** An x86 cRTOS box as `crtosctl facts` shows the simulated one (the hypervisor's memory reserved). */
 const x86 = (hostname: string): MachineFacts => ({
