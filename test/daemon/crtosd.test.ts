@@ -4,7 +4,7 @@ import { spawn } from 'node:child_process';
 import { readFileSync, renameSync } from 'node:fs';
 import { join } from 'node:path';
 import { makeFixture, type Fixture } from '../engine/harness.js';
-import { until } from '../helpers/wait-for.js';
+import { changesOf, until } from '../helpers/wait-for.js';
 import { CRTOSD, machineChanges, notifyReceiver, outputOf, runOnce, startDaemon } from './run.js';
 
 let fixtures: Fixture[] = [];
@@ -75,10 +75,13 @@ describe('crtosd', () => {
     const text = f.readUnit('hello.yaml').replace('/opt/crtos/apps/hello]', '/opt/crtos/apps/hello, one]');
     f.writeUnit('.hello.yaml.tmp', text);
     renameSync(join(f.unitsDir, '.hello.yaml.tmp'), join(f.unitsDir, 'hello.yaml'));
-    await until('the watch to reload and restart the loader with the new argument', async () => (await f.ops()).some((o) => o.endsWith('hello one')), { sources, timeoutMs: 10_000, detail: d.output });
+    // Restarted once crtosd has recorded the new loader's PID: the loader logs its start before
+    // crtosd has seen it reach its program, and a SIGTERM in between left no PID to check (a busy
+    // machine, two vitest workers).
+    await until('the watch to reload and restart the loader with the new argument', async () => (await f.ops()).some((o) => o.endsWith('hello one')) && (loaderPid(f) ?? pid) !== pid, { sources: [...sources, changesOf(f.stateDir)], timeoutMs: 30_000, detail: d.output });
     await f.machine.clearLog();
     d.child.kill('SIGHUP');
-    await until('crtosd to log the SIGHUP reload', () => d.output().includes('SIGHUP: reloading unit files'), { sources, timeoutMs: 5000, detail: d.output });
+    await until('crtosd to log the SIGHUP reload', () => d.output().includes('SIGHUP: reloading unit files'), { sources, timeoutMs: 30_000, detail: d.output });
     d.child.kill('SIGTERM');
     expect(await d.exited).toBe(0);
     const state = await f.machine.state();
