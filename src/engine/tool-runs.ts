@@ -9,6 +9,10 @@
  *   time, argv, unit, deadline), through the state store.
  * - settlePrevious(): a restarted daemon, before it first reads the machine, awaits each tool its
  *   predecessor left running until that tool's own deadline, then kills it with its process group.
+ *
+ * Starting a process (fork and exec) holds the event loop until the child has exec'd: a dozen jobs
+ * launched at once would start their tools in one turn. bounded() takes its turn at a TurnGate
+ * first (turns.ts), so past a few ms the next tool starts in a later turn.
  */
 import { randomBytes } from 'node:crypto';
 import { TOOL_RUN_ENV, type Host, type ProcessIdentity, type ToolCall, type ToolRun, type ToolRunObserver } from '../host/host.js';
@@ -16,6 +20,7 @@ import { execReached } from '../host/processes.js';
 import { problem, ProblemError } from '../errors/problem.js';
 import type { LogLine } from './manager-api.js';
 import type { ToolRunRecord, ToolRunStore } from './state-file.js';
+import { TurnGate } from './turns.js';
 
 /** After a tool was sent SIGTERM (and SIGKILL after the host's grace): how long it may take to go. */
 const KILL_WAIT_MS = 3000;
@@ -38,6 +43,7 @@ export class ToolRuns {
   private readonly owner = randomBytes(8).toString('hex');
   private settling: Promise<void> | undefined;
   private storeFailing = false;
+  private readonly gate = new TurnGate();
 
   constructor(private readonly ctx: ToolRunsContext) {}
 
@@ -54,7 +60,7 @@ export class ToolRuns {
     const running = new Map<number, ToolRun>();
     let p: Promise<T>;
     try {
-      p = typeof op === 'function' ? op({ signal: abort.signal, runs: this.observer(unit, Date.now() + ms, running) }) : op;
+      p = typeof op === 'function' ? this.gate.turn().then(() => op({ signal: abort.signal, runs: this.observer(unit, Date.now() + ms, running) })) : op;
     } catch (e) {
       return Promise.reject(e);
     }

@@ -28,3 +28,57 @@ export async function inTurns<T>(items: Iterable<T>, each: (item: T) => Promise<
     await each(item);
   }
 }
+
+/**
+ * Hands out the event loop's turns to work that comes in bursts (a dozen jobs launched at once,
+ * each starting a process: a fork and exec the loop waits for, a few ms each on a busy machine).
+ * A caller goes on at once while the current turn has used less than the budget since the gate
+ * first let someone through in it; past that, callers wait and are let through one per later
+ * turn, in order, so the loop turns between them.
+ */
+export class TurnGate {
+  /** When the gate first let a caller through in the current turn; undefined once the loop turned. */
+  private sliceStart: number | undefined;
+  private readonly waiting: Array<() => void> = [];
+  private releasing = false;
+
+  constructor(
+    private readonly budgetMs = TURN_BUDGET_MS,
+    private readonly now: () => number = () => performance.now(),
+  ) {}
+
+  /** Resolves when the caller may go on. */
+  turn(): Promise<void> {
+    if (this.waiting.length === 0 && this.open()) return Promise.resolve();
+    return new Promise((resolve) => {
+      this.waiting.push(resolve);
+      this.release();
+    });
+  }
+
+  private open(): boolean {
+    const now = this.now();
+    if (this.sliceStart === undefined) {
+      this.sliceStart = now;
+      // The loop's next check phase ends this turn's slice.
+      setImmediate(() => (this.sliceStart = undefined));
+      return true;
+    }
+    return now - this.sliceStart < this.budgetMs;
+  }
+
+  /** Lets the first waiter through in a later turn, then the next one a turn after, until none waits. */
+  private release(): void {
+    if (this.releasing) return;
+    this.releasing = true;
+    setImmediate(() => {
+      this.releasing = false;
+      const next = this.waiting.shift();
+      if (!next) return;
+      this.sliceStart = this.now();
+      setImmediate(() => (this.sliceStart = undefined));
+      next();
+      if (this.waiting.length > 0) this.release();
+    });
+  }
+}

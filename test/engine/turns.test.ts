@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { inTurns, nextTurn } from '../../src/engine/turns.js';
+import { inTurns, nextTurn, TurnGate } from '../../src/engine/turns.js';
 
 describe('inTurns', () => {
   it('takes the items one after another, in order', async () => {
@@ -54,5 +54,36 @@ describe('nextTurn', () => {
     await nextTurn();
     order.push('after the turn');
     expect(order).toEqual(['queued before', 'after the turn']);
+  });
+});
+
+describe('TurnGate', () => {
+  it('lets callers through at once while the turn has budget left', async () => {
+    const clock = 0;
+    const gate = new TurnGate(3, () => clock);
+    const through: number[] = [];
+    await Promise.all([1, 2, 3].map((i) => gate.turn().then(() => through.push(i))));
+    expect(through).toEqual([1, 2, 3]);
+  });
+
+  it('lets callers past the budget through one per later turn, in order', async () => {
+    let clock = 0;
+    const gate = new TurnGate(3, () => clock);
+    const log: string[] = [];
+    await gate.turn();
+    clock += 5; // the first caller's work used up this turn's budget
+    const waits = [1, 2, 3].map((i) => gate.turn().then(() => log.push(`caller ${i}`)));
+    let turns = 0;
+    const counting = (async () => {
+      while (log.length < 3) {
+        await new Promise((r) => setImmediate(r));
+        log.push(`turn ${++turns}`);
+      }
+    })();
+    await Promise.all([...waits, counting]);
+    // Never two callers without a turn of the loop between them.
+    const callers = log.map((l, i) => (l.startsWith('caller') ? i : -1)).filter((i) => i >= 0);
+    expect(log.filter((l) => l.startsWith('caller'))).toEqual(['caller 1', 'caller 2', 'caller 3']);
+    for (let k = 1; k < callers.length; k++) expect(log.slice(callers[k - 1]!, callers[k]).some((l) => l.startsWith('turn'))).toBe(true);
   });
 });
