@@ -1,7 +1,8 @@
 /**
  * The simulated machine's hidden state (what the kernel, driver and hypervisor keep in memory),
  * stored as JSON in DIR/.sim/state.json. The visible files (sysfs, procfs, dev) are rendered
- * from it by render.ts after every change, so they can never disagree with each other.
+ * from it by render.ts after every change, so they can never disagree with each other; what was
+ * rendered last is kept apart (.sim/rendered.json), read by a change only.
  */
 import type { MachineDescription } from './description.js';
 import { predictableIfname } from '../lib/ifname.js';
@@ -172,8 +173,6 @@ export interface SimState {
   };
   interfaces: SimInterface[];
   nextIfindex: number;
-  /** What render.ts wrote last time, path → content (null = directory), to remove stale files. */
-  rendered: Record<string, string | null>;
 }
 
 export function initialState(d: MachineDescription): SimState {
@@ -185,7 +184,6 @@ export function initialState(d: MachineDescription): SimState {
     jailhouse: { enabled: false, everEnabled: false, rootName: '', rootCpus: [], ivshmem: [], cells: [], console: '' },
     interfaces: [{ name: 'lo', ifindex: 1, up: true, addresses: ['127.0.0.1/8'], kind: 'loopback', mac: '00:00:00:00:00:00' }],
     nextIfindex: 2,
-    rendered: {},
   };
 }
 

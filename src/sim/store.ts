@@ -14,6 +14,12 @@ import { renderedEncoding } from './identity.js';
 export const paths = {
   description: (dir: string) => join(dir, 'machine.json'),
   state: (dir: string) => join(dir, '.sim', 'state.json'),
+  /**
+   * What render.ts wrote last, path → content (null = directory), to remove stale files: apart
+   * from the state, which everything reads (three quarters of its bytes with 32 cells), where only
+   * a change needs it.
+   */
+  rendered: (dir: string) => join(dir, '.sim', 'rendered.json'),
   faults: (dir: string) => join(dir, 'faults.json'),
   log: (dir: string) => join(dir, 'ops.log'),
   lock: (dir: string, name: string) => join(dir, '.sim', `${name}.lock`),
@@ -240,10 +246,20 @@ export function commitState(dir: string, state: SimState, d: MachineDescription)
   blockWhileFrozen(dir);
   applyDerived(state, moduleEffects(d));
   const tree = render(state, d);
-  syncTree(dir, state.rendered, tree);
-  state.rendered = tree;
+  syncTree(dir, readRendered(dir), tree);
+  // Written before the state: whatever ends a commit half-way (a request's thread terminated), the
+  // record says what the files are, and the next change brings them in line with its state.
+  writeAtomic(paths.rendered(dir), JSON.stringify(tree));
   writeAtomic(paths.state(dir), JSON.stringify(state));
   if (state.jailhouse.frozen && !existsSync(paths.frozen(dir))) writeFileSync(paths.frozen(dir), String(process.pid));
+}
+
+function readRendered(dir: string): RenderedTree {
+  try {
+    return JSON.parse(readFileSync(paths.rendered(dir), 'utf8')) as RenderedTree;
+  } catch {
+    return {}; // A new machine: nothing rendered yet.
+  }
 }
 
 /** Whether a process other than the one that froze it finds the root side frozen. */
@@ -308,19 +324,34 @@ export function syncTree(dir: string, previous: RenderedTree, next: RenderedTree
 
 const KEEP = new Set(['sys/devices/jailhouse/cells', 'sys/module', 'sys/devices', 'sys', 'dev', 'proc', '.']);
 
+/**
+ * Where counters are rewritten by other processes meanwhile (a cell's runner, the tool server for
+ * the root cell: counters.ts): a file one of them wrote just as the directory's last rendered file
+ * went must not keep the directory (a cell's, a CPU's) alive, so a directory here that the tree no
+ * longer has anything under goes with whatever it holds.
+ */
+const CELLS = 'sys/devices/jailhouse/cells/';
+
 /** Removes directories left empty, up to one the tree still has (or one that always stays). */
 function pruneEmptyParents(dir: string, rel: string, next: RenderedTree): void {
   let current = rel;
   while (!KEEP.has(current) && next[current] !== null) {
     const full = join(dir, current);
     try {
-      if (readdirSync(full).length > 0) return;
-      rmdirSync(full);
+      if (current.startsWith(CELLS) && !hasUnder(next, current)) rmSync(full, { recursive: true, force: true, maxRetries: 3 });
+      else if (readdirSync(full).length > 0) return;
+      else rmdirSync(full);
     } catch {
       return;
     }
     current = dirname(current);
   }
+}
+
+function hasUnder(tree: RenderedTree, dirRel: string): boolean {
+  const prefix = `${dirRel}/`;
+  for (const rel in tree) if (rel.startsWith(prefix)) return true;
+  return false;
 }
 
 export interface SimLogEntry {
