@@ -5,10 +5,14 @@ const turns = async (n: number) => {
   for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
 };
 
+/** A queue, and what its sends put down. */
+function recording() {
+  return { sent: [] as string[], q: new SignalQueue(() => undefined) };
+}
+
 describe('SignalQueue', () => {
   it('sends nothing in the turn that queued, then everything in the order queued', async () => {
-    const sent: string[] = [];
-    const q = new SignalQueue(() => undefined);
+    const { sent, q } = recording();
     q.signal(() => sent.push('UnitNew a'));
     q.change('a', () => sent.push('a changed'));
     q.signal(() => sent.push('JobNew 1'));
@@ -18,8 +22,7 @@ describe('SignalQueue', () => {
   });
 
   it('sends an object changed several times between two signals once, with its last change, where it first changed', async () => {
-    const sent: string[] = [];
-    const q = new SignalQueue(() => undefined);
+    const { sent, q } = recording();
     q.change('a', () => sent.push('a activating'));
     q.change('b', () => sent.push('b changed'));
     q.change('a', () => sent.push('a active'));
@@ -28,8 +31,7 @@ describe('SignalQueue', () => {
   });
 
   it('never moves a change across a signal', async () => {
-    const sent: string[] = [];
-    const q = new SignalQueue(() => undefined);
+    const { sent, q } = recording();
     q.change('a', () => sent.push('a active'));
     q.signal(() => sent.push('JobRemoved a'));
     q.change('a', () => sent.push('a stopping'));
@@ -38,8 +40,7 @@ describe('SignalQueue', () => {
   });
 
   it('queues a change made after its object was sent anew, after what was sent', async () => {
-    const sent: string[] = [];
-    const q = new SignalQueue(() => undefined);
+    const { sent, q } = recording();
     q.change('a', () => sent.push('a 1'));
     await turns(1);
     q.change('a', () => sent.push('a 2'));
@@ -48,8 +49,7 @@ describe('SignalQueue', () => {
   });
 
   it('sends a trailing change once, after the queue drained', async () => {
-    const sent: string[] = [];
-    const q = new SignalQueue(() => undefined);
+    const { sent, q } = recording();
     q.last('manager', () => sent.push('manager 1'));
     q.signal(() => sent.push('UnitNew a'));
     q.last('manager', () => sent.push('manager 2'));
@@ -83,8 +83,7 @@ describe('SignalQueue', () => {
   });
 
   it('drops what is queued when stopped, and takes nothing more', async () => {
-    const sent: string[] = [];
-    const q = new SignalQueue(() => undefined);
+    const { sent, q } = recording();
     q.signal(() => sent.push('queued'));
     q.last('m', () => sent.push('trailing'));
     q.stop();
