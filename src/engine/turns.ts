@@ -6,13 +6,9 @@
  * milliseconds of it have run, so a caller waits for a slice, never for the whole set.
  */
 
-/** Synchronous work between two turns of the loop at most, about (a turn over 10 ms is too long). */
-export const TURN_BUDGET_MS = 3;
+import { TURN_BUDGET_MS, nextTurn } from '../lib/turns.js';
 
-/** Resolves once the event loop has turned: timers, I/O and D-Bus calls waiting get their go first. */
-export function nextTurn(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+export { TURN_BUDGET_MS, nextTurn };
 
 /**
  * Runs `each` for the items one after another (each awaited), letting the loop turn before an item

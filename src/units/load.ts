@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { hasErrors, type Problem } from '../errors/problem.js';
 import type { UnitSet } from './types.js';
 import { discoverUnitFiles, type DiscoveredFile } from './discover.js';
-import { buildUnitSet, type UnitSourceFile } from './build.js';
+import { buildUnitSetInTurns, type UnitSourceFile } from './build.js';
 import { readUnitFile, type ReadOutcome } from './read-unit-file.js';
 
 /** Highest precedence first: local configuration, runtime, then the distribution's units. */
@@ -71,7 +71,7 @@ export async function loadUnits(opts: LoadOptions = {}): Promise<LoadResult> {
     const files = await readAll(found.files, problems);
     for (const f of files) sources.set(f.file, f.text);
     const root = opts.root;
-    const built = buildUnitSet(files, {
+    const built = await buildUnitSetInTurns(files, {
       directories: [...directories],
       fileExists: root === undefined ? undefined : (path) => existsSync(join(root, path)),
     });

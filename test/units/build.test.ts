@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { build, errorsOf, specOf, BASE } from './helpers.js';
+import { buildUnitSet, buildUnitSetInTurns } from '../../src/units/build.js';
 
 describe('buildUnitSet: a valid set', () => {
   it('gives ids, specs with friendly scalars converted, and sources', () => {
@@ -277,5 +278,14 @@ describe('buildUnitSet: YAML details', () => {
       expect.objectContaining({ code: 'UNIT_EMPTY_FILE', file: 'b.yaml', line: 1, column: 1 }),
       expect.objectContaining({ code: 'UNIT_EMPTY_FILE', file: 'c.image.d/10-x.yaml', unit: 'c.image', message: 'this drop-in is empty (or holds only comments)' }),
     ]);
+  });
+});
+
+describe('buildUnitSetInTurns', () => {
+  it('gives what buildUnitSet gives, for a valid set and for one with errors', async () => {
+    const valid = [{ file: 'a.yaml', text: BASE }];
+    const broken = [{ file: 'a.yaml', text: BASE }, { file: 'b.yaml', text: 'kind: Cell\nname: x\nconfig: 7\n' }, { file: 'c.yaml', text: 'kind: [\n' }];
+    for (const files of [valid, broken]) expect(await buildUnitSetInTurns(files)).toEqual(buildUnitSet(files));
+    expect(buildUnitSet(broken).problems.length).toBeGreaterThan(1);
   });
 });
