@@ -9,6 +9,7 @@
  * over D-Bus as it happens.
  */
 import { join, resolve } from 'node:path';
+import { compactAfterBursts } from './compact.js';
 import type { Logger } from 'pino';
 import { createLinuxHost } from '../host/index.js';
 import { loadUnits } from '../units/load.js';
@@ -82,6 +83,8 @@ export async function runDaemon(o: DaemonOptions, logger: Logger, env: NodeJS.Pr
     logger[line.level](fields, line.message);
   });
   if (log) manager.on('loaderOutput', (line) => log.loaderLine(line));
+  // A one-shot run exits after its burst; a long-running one gives the burst's memory back.
+  if (!o.once) compactAfterBursts(manager);
   // One rendering for the metrics file and the D-Bus Metrics method (`crtosctl metrics`).
   const metrics = (): string => renderMetrics(takeSnapshot(manager));
   const metricsFile = (): MetricsFile | undefined =>
