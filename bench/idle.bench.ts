@@ -8,7 +8,8 @@
  * (packaging/systemd/crtosd.service); CRTOS_BENCH_NODE_OPTIONS replaces them ('' for none). The V8
  * settings crtosd makes itself however it is started (src/daemon/heap.ts) are printed beside them.
  * Beside it, the RSS of a bare Node.js process (`node -e`, without NODE_OPTIONS: what Node.js
- * itself needs, kept alive until read): the idle daemon's RSS ÷ that is the memory goal (≤ 1.4).
+ * itself needs, kept alive until read): the idle daemon's mean RSS over the window ÷ that is the
+ * memory goal (≤ 1.4).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
@@ -60,7 +61,12 @@ try {
   console.log(`CPU share:      ${share.toFixed(3)} % of a core (goal < 0.5 %; ratio ${(share / 0.5).toFixed(2)})`);
   console.log(`idle RSS peak:  ${idlePeak.toFixed(1)} MB sampled VmRSS over the idle window (mean ${(idleSum / samples).toFixed(1)} MB, now ${rss.toFixed(1)} MB; goal <= 80 MB; ratio ${(idlePeak / 80).toFixed(2)})`);
   const bare = await bareNodeRssMb();
-  console.log(`vs bare node:   node -e holds ${bare.toFixed(1)} MB VmRSS; idle daemon ÷ that ${(rss / bare).toFixed(2)} now, ${(idlePeak / bare).toFixed(2)} at its idle peak (goal <= 1.4)`);
+  // Judged on the window's mean: the peak is the window's first seconds, before crtosd gives the
+  // bring-up's memory back (src/daemon/compact.ts, 5 s after the last job); the mean counts them too.
+  const meanRatio = idleSum / samples / bare;
+  console.log(
+    `vs bare node:   node -e holds ${bare.toFixed(1)} MB VmRSS; idle daemon ÷ that ${meanRatio.toFixed(2)} mean over the window (goal <= 1.4: ${meanRatio <= 1.4 ? 'met' : 'NOT met'}), ${(rss / bare).toFixed(2)} now, ${(idlePeak / bare).toFixed(2)} at its peak`,
+  );
   console.log(`lifetime HWM:   ${peak.toFixed(1)} MB VmHWM, bring-up included (goal <= 80 MB; ratio ${(peak / 80).toFixed(2)})`);
   console.log(`NODE_OPTIONS:   ${NODE_OPTIONS || '(none)'}${NODE_OPTIONS === SERVICE_NODE_OPTIONS ? ' (as the packaged service)' : ''}`);
   const own = [...(youngGenerationSized([], NODE_OPTIONS) ? [] : [FIXED_YOUNG_GENERATION_FLAG]), ...(compilerTierChosen([], NODE_OPTIONS) ? [] : [TOP_TIER_FLAG])];
