@@ -21,7 +21,7 @@ let machine: SimMachine;
 let daemon: ChildProcess;
 let daemonLog = '';
 
-const ctl = (...args: string[]) => run(process.execPath, [CRTOSCTL, '--bus', bus.address, ...args], { env: { ...process.env, TZ: 'UTC' } });
+const ctl = (...args: string[]) => run(process.execPath, [CRTOSCTL, '--bus', bus.address, ...args], { env: { ...process.env, TZ: 'UTC', LC_ALL: 'C' } }); // C: trees in ASCII, whatever the machine's locale
 
 /**
  * Resolves with the first value of `check` other than false, re-checked on each line crtosd
