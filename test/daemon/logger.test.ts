@@ -81,8 +81,8 @@ describe('with the journal (a private, real systemd-journald)', () => {
   test("crtosd's records carry PRIORITY, SYSLOG_IDENTIFIER and the unit as CRTOS_UNIT; nothing goes to stdout", async () => {
     const failed = await entry(['CRTOS_UNIT=jailhouse.hypervisor'], (e) => e.PRIORITY === '3');
     expect(failed).toMatchObject({ SYSLOG_IDENTIFIER: 'crtosd', SYSLOG_PID: String(d.child.pid), CRTOS_UNIT: 'jailhouse.hypervisor' });
-    expect(failed.MESSAGE).toContain('jailhouse enable');
-    const starting = await entry(['SYSLOG_IDENTIFIER=crtosd'], (e) => e.MESSAGE === 'crtosd 0.1.0 starting');
+    expect(failed.MESSAGE).toMatch(/^jailhouse\.hypervisor: .*jailhouse enable/);
+    const starting = await entry(['SYSLOG_IDENTIFIER=crtosd'], (e) => e.MESSAGE?.startsWith('crtosd 0.1.0 starting') === true);
     expect(starting).toMatchObject({ PRIORITY: '6', ROOT: f.machine.dir });
     expect(starting.CRTOS_UNIT).toBeUndefined();
     expect(d.output()).not.toContain('{"level"');
@@ -93,7 +93,7 @@ describe('with the journal (a private, real systemd-journald)', () => {
     const errors = await journal.entries('-p', 'err', 'SYSLOG_IDENTIFIER=crtosd');
     expect(errors.some((e) => e.CRTOS_UNIT === 'jailhouse.hypervisor')).toBe(true);
     expect(errors.every((e) => Number(e.PRIORITY) <= 3)).toBe(true);
-    expect(errors.some((e) => e.MESSAGE === 'crtosd 0.1.0 starting')).toBe(false);
+    expect(errors.some((e) => e.MESSAGE?.startsWith('crtosd 0.1.0 starting'))).toBe(false);
   });
 
   test("a loader's lines go to the journal under its name and PID, priority 6 or its own <N>", async () => {

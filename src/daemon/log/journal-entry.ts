@@ -9,7 +9,7 @@
  * character made `_`; a name that would collide with one crtosd sets is kept under CRTOS_<NAME>.
  */
 import type { LoaderLine } from '../../engine/loader-output.js';
-import { PLACED_FIELDS, syslogPriority, type LogRecord } from './record.js';
+import { PLACED_FIELDS, recordText, syslogPriority, type LogRecord } from './record.js';
 
 export type JournalField = readonly [name: string, value: string];
 
@@ -33,10 +33,15 @@ export interface EntrySource {
   pid?: number;
 }
 
-/** The fields of a crtosd record: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, CRTOS_UNIT, then its own. */
+/**
+ * The fields of a crtosd record: MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, CRTOS_UNIT, then its own.
+ * MESSAGE is the line crtosd prints elsewhere (`nuttx.cell: start failed errno=EBUSY`), as systemd
+ * names the unit in its own messages: `journalctl -u crtosd` shows MESSAGE alone, and a bare
+ * "start failed" said neither which unit nor why.
+ */
 export function recordFields(rec: LogRecord, source: EntrySource): JournalField[] {
   const fields: JournalField[] = [
-    ['MESSAGE', rec.msg],
+    ['MESSAGE', recordText(rec)],
     ['PRIORITY', String(syslogPriority(rec.level))],
     ['SYSLOG_IDENTIFIER', source.identifier],
   ];

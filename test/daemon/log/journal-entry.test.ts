@@ -67,10 +67,10 @@ describe('field names', () => {
 });
 
 describe('recordFields', () => {
-  test('MESSAGE, PRIORITY, SYSLOG_IDENTIFIER, CRTOS_UNIT, then the record’s own fields; time, level, pid and hostname are the journal’s', () => {
+  test('MESSAGE (the unit, the message and its fields, as crtosd prints them), PRIORITY, SYSLOG_IDENTIFIER, CRTOS_UNIT, then the record’s own fields; time, level, pid and hostname are the journal’s', () => {
     const rec = record({ level: 50, unit: 'nuttx.cell', msg: 'start failed', errno: 'EBUSY', paths: ['/a', '/b'], pid: 9, hostname: 'h' });
     expect(recordFields(rec, { identifier: 'crtosd' })).toEqual([
-      ['MESSAGE', 'start failed'],
+      ['MESSAGE', 'nuttx.cell: start failed errno=EBUSY paths=["/a","/b"]'],
       ['PRIORITY', '3'],
       ['SYSLOG_IDENTIFIER', 'crtosd'],
       ['CRTOS_UNIT', 'nuttx.cell'],
