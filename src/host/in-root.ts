@@ -6,7 +6,7 @@
  * /usr/lib/firmware/...) lead to the host's own file, so `validate --root IMAGE` or `facts --root`
  * would read this machine instead of the image.
  */
-import { lstatSync, readlinkSync } from 'node:fs';
+import { lstatSync, readlinkSync, realpathSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Links followed on one path before giving up, as the kernel's MAXSYMLINKS. */
@@ -17,6 +17,32 @@ const MAX_LINKS = 40;
  * as written (a file about to be created); after 40 links the rest is taken as written.
  */
 export function resolveInRoot(root: string, machinePath: string): string {
+  return insideRealpath(root, machinePath) ?? walkInRoot(root, machinePath);
+}
+
+/** Each root's own real path (a root under a linked directory, such as a /tmp that is a link). */
+const realRoots = new Map<string, string>();
+
+/**
+ * The quick way, one realpath(3), for an existing path whose resolution by the host ends inside the
+ * root; undefined otherwise, and then the walk. It differs from the walk only for a link that
+ * climbs above the root and comes back into it through the root's own host name, which no image
+ * tree can know.
+ */
+function insideRealpath(root: string, machinePath: string): string | undefined {
+  try {
+    let realRoot = realRoots.get(root);
+    if (realRoot === undefined) realRoots.set(root, (realRoot = realpathSync.native(root)));
+    const real = realpathSync.native(join(root, machinePath));
+    if (real === realRoot) return root;
+    return real.startsWith(`${realRoot}/`) ? join(root, real.slice(realRoot.length)) : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Component by component, each link read and followed inside the root. */
+function walkInRoot(root: string, machinePath: string): string {
   const done: string[] = [];
   const todo = components(machinePath);
   let links = 0;

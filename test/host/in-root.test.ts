@@ -34,6 +34,13 @@ describe('resolveInRoot', () => {
     expect(resolveInRoot(root, '/lib/modules/6.1/modules.dep')).toBe(join(root, 'usr/lib/modules/6.1/modules.dep'));
   });
 
+  it('gives an existing file through relative links the same way (realpath inside the root)', () => {
+    const root = imageTree();
+    writeFileSync(join(root, 'usr/lib/modules/modules.dep'), '');
+    expect(resolveInRoot(root, '/lib/modules/modules.dep')).toBe(join(root, 'usr/lib/modules/modules.dep'));
+    expect(resolveInRoot(root, '/')).toBe(root);
+  });
+
   it('never goes above the root, by .. in the path or in a link', () => {
     const root = imageTree();
     symlinkSync('../../../../etc', join(root, 'lib/up'));
