@@ -9,12 +9,17 @@ afterEach(() => {
   vi.useRealTimers();
 });
 
+function bursts() {
+  vi.useFakeTimers();
+  const jobs = new EventEmitter();
+  const collect = vi.fn();
+  const stop = compactAfterBursts(jobs, { collect });
+  return { jobs, collect, stop };
+}
+
 describe('compactAfterBursts', () => {
   it('collects twice, a second apart, once the last job of a burst has been gone 5 s', () => {
-    vi.useFakeTimers();
-    const jobs = new EventEmitter();
-    const collect = vi.fn();
-    compactAfterBursts(jobs, { collect });
+    const { jobs, collect } = bursts();
     jobs.emit('jobNew', job(1));
     jobs.emit('jobNew', job(2));
     jobs.emit('jobRemoved', job(1));
@@ -32,10 +37,7 @@ describe('compactAfterBursts', () => {
   });
 
   it('waits again when a job comes before the quiet time is over, and after each later burst', () => {
-    vi.useFakeTimers();
-    const jobs = new EventEmitter();
-    const collect = vi.fn();
-    compactAfterBursts(jobs, { collect });
+    const { jobs, collect } = bursts();
     jobs.emit('jobNew', job(1));
     jobs.emit('jobRemoved', job(1));
     vi.advanceTimersByTime(3000);
@@ -52,10 +54,7 @@ describe('compactAfterBursts', () => {
   });
 
   it('does nothing once stopped', () => {
-    vi.useFakeTimers();
-    const jobs = new EventEmitter();
-    const collect = vi.fn();
-    const stop = compactAfterBursts(jobs, { collect });
+    const { jobs, collect, stop } = bursts();
     jobs.emit('jobNew', job(1));
     jobs.emit('jobRemoved', job(1));
     stop();
