@@ -6,8 +6,10 @@
  * order; each is handled whole within one slice.
  */
 
-/** Handling calls for this long, then letting the loop turn: well under the 10 ms a turn may take. */
-export const SLICE_BUDGET_MS = 3;
+import { TURN_BUDGET_MS } from '../lib/turns.js';
+
+/** Handling calls for this long, then letting the loop turn: the budget the engine's work keeps too. */
+export const SLICE_BUDGET_MS = TURN_BUDGET_MS;
 
 export class CallSlices {
   private readonly queue: Array<() => void> = [];
