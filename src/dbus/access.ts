@@ -13,10 +13,13 @@ export interface CallerCredentials {
   gids: number[];
 }
 
-export function mayChangeState(caller: CallerCredentials, adminGid: number | undefined): boolean {
-  if (caller.uid === 0) return true;
-  return adminGid !== undefined && caller.gids.includes(adminGid);
+/** Root, or a member of one of these groups. */
+export function mayCall(caller: CallerCredentials, gids: readonly number[]): boolean {
+  return caller.uid === 0 || gids.some((g) => caller.gids.includes(g));
 }
+
+/** The groups besides crtosd's admin group whose members may read the units' logs, as journald lets them read the system journal. */
+export const JOURNAL_READER_GROUPS = ['adm', 'systemd-journal'] as const;
 
 /** The gid of a group given by name or number, from /etc/group text; undefined when unknown. */
 export function groupIdFrom(group: string, etcGroup: string): number | undefined {

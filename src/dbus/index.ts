@@ -13,7 +13,7 @@ import type { MessageBus } from 'dbus-next';
 import type { LogLine, ManagerApi } from '../engine/manager-api.js';
 import { resolveBusAddress } from './bus-address.js';
 import { connectBus } from './connect.js';
-import { resolveGroupId } from './access.js';
+import { JOURNAL_READER_GROUPS, resolveGroupId } from './access.js';
 import { DbusService } from './service.js';
 import { BUS_NAME } from './names.js';
 import { ProblemError, problem } from '../errors/problem.js';
@@ -46,6 +46,7 @@ export async function startDbusService(manager: ManagerApi, opts: DbusServiceOpt
   if (opts.adminGroup && adminGid === undefined) {
     opts.logger?.warn({ group: opts.adminGroup }, 'D-Bus: admin group not found; only root may change state');
   }
+  const logReaderGids = [adminGid, ...JOURNAL_READER_GROUPS.map((g) => resolveGroupId(g))].filter((g): g is number => g !== undefined);
   const log = opts.logger;
   let current: { bus: MessageBus; service: DbusService } | undefined;
   let closed = false;
@@ -53,7 +54,7 @@ export async function startDbusService(manager: ManagerApi, opts: DbusServiceOpt
 
   const attach = async (): Promise<void> => {
     const bus = await connectBus(address);
-    const service = new DbusService(bus, manager, { adminGid, adminGroupName: opts.adminGroup, logger: log, ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.daemonLog ? { daemonLog: opts.daemonLog } : {}) });
+    const service = new DbusService(bus, manager, { adminGid, logReaderGids, adminGroupName: opts.adminGroup, logger: log, ...(opts.metrics ? { metrics: opts.metrics } : {}), ...(opts.daemonLog ? { daemonLog: opts.daemonLog } : {}) });
     service.attach();
     let reply: number;
     try {

@@ -18,6 +18,11 @@ export interface MethodDef {
   out: ArgDef[];
   /** Changes state: root or the admin group only. */
   privileged?: boolean;
+  /**
+   * Reads the units' log lines (a loader's output among them): root, the admin group and the
+   * groups that may read the system journal (adm, systemd-journal), as journald allows.
+   */
+  readsLogs?: boolean;
 }
 /**
  * `const` properties never change while the object exists (the unit is replaced on a reload);
@@ -72,9 +77,9 @@ export const MANAGER: InterfaceDef = {
     { name: 'ListUnits', in: [], out: [arg('units', `a${UNIT_LIST_ENTRY_TYPE}`)] },
     { name: 'ListJobs', in: [], out: [arg('jobs', `a${JOB_LIST_ENTRY_TYPE}`)] },
     { name: 'GetUnit', in: [arg('name', 's')], out: [arg('unit', 'o')] },
-    { name: 'GetUnitLog', in: [arg('name', 's'), arg('lines', 'u')], out: [arg('log', `a${LOG_LINE_TYPE}`)] },
+    { name: 'GetUnitLog', in: [arg('name', 's'), arg('lines', 'u')], out: [arg('log', `a${LOG_LINE_TYPE}`)], readsLogs: true },
     // The named units' lines, or (none named) every unit's and the daemon-wide ones, by time: `crtosctl logs`.
-    { name: 'GetLog', in: [arg('units', 'as'), arg('since', 't'), arg('lines', 'u')], out: [arg('log', `a${LOG_LINE_TYPE}`)] },
+    { name: 'GetLog', in: [arg('units', 'as'), arg('since', 't'), arg('lines', 'u')], out: [arg('log', `a${LOG_LINE_TYPE}`)], readsLogs: true },
     { name: 'GetTimeline', in: [], out: [arg('operations', `a${TIMELINE_OPERATION_TYPE}`)] },
     jobMethod('StartUnit'),
     jobMethod('StopUnit'),

@@ -14,7 +14,7 @@ import { hasOperatorApi, type OperatorApi } from '../engine/operator-api.js';
 import { replyErrorOf } from '../errors/codes.js';
 import { introspectXml } from './introspect.js';
 import { selectLog } from './log-query.js';
-import { callerCredentials, mayChangeState } from './access.js';
+import { callerCredentials, JOURNAL_READER_GROUPS, mayCall } from './access.js';
 import { encodeProblem } from './problem-codec.js';
 import { jobObjectPath, jobIdFromPath, unitIdFromPath, unitObjectPath, busLabelEscape } from './object-path.js';
 import {
@@ -64,6 +64,8 @@ interface BusObject {
 export interface ServiceOptions {
   /** gid of the admin group; undefined = root only. */
   adminGid?: number;
+  /** Groups whose members may read the units' logs: the admin group, adm, systemd-journal (those that exist). */
+  logReaderGids?: number[];
   adminGroupName?: string;
   logger?: Logger;
   /** crtosd's daemon-wide log lines (its records naming no unit, src/daemon/log/recent.ts), for GetLog. */
@@ -307,17 +309,21 @@ export class DbusService {
     if (!obj) throw new CallError(ERRORS.unknownObject, `Unknown object '${msg.path}'`);
     const { iface, method } = this.findMethod(obj, msg);
     const answer = (body: unknown[]): Reply => ({ signature: outSignature(method), body });
-    if (method.privileged) return this.authorize(msg).then(() => this.invoke(obj, iface, method, msg)).then(answer);
+    if (method.privileged || method.readsLogs) return this.authorize(msg, method.privileged === true).then(() => this.invoke(obj, iface, method, msg)).then(answer);
     const body = this.invoke(obj, iface, method, msg);
     return body instanceof Promise ? body.then(answer) : answer(body);
   }
 
-  private async authorize(msg: Message): Promise<void> {
+  /** A state change needs root or the admin group; reading logs also a journal reader's group. */
+  private async authorize(msg: Message, changesState: boolean): Promise<void> {
     const creds = await callerCredentials(this.bus, msg.sender).catch(() => undefined);
-    if (creds && mayChangeState(creds, this.opts.adminGid)) return;
+    const admin = this.opts.adminGid === undefined ? [] : [this.opts.adminGid];
+    const gids = changesState ? admin : (this.opts.logReaderGids ?? admin);
+    if (creds && mayCall(creds, gids)) return;
     const who = creds ? `uid ${creds.uid}` : 'an unidentified caller';
-    const group = this.opts.adminGroupName ? ` or membership of group '${this.opts.adminGroupName}'` : '';
-    this.opts.logger?.warn({ sender: msg.sender, uid: creds?.uid, member: msg.member }, 'D-Bus: refused a state change');
+    const names = [...(this.opts.adminGroupName ? [this.opts.adminGroupName] : []), ...(changesState ? [] : JOURNAL_READER_GROUPS)].map((g) => `'${g}'`);
+    const group = names.length === 0 ? '' : ` or membership of group ${names.length === 1 ? names[0] : `${names.slice(0, -1).join(', ')} or ${names.at(-1)}`}`;
+    this.opts.logger?.warn({ sender: msg.sender, uid: creds?.uid, member: msg.member }, changesState ? 'D-Bus: refused a state change' : 'D-Bus: refused a log read');
     throw new ProblemError(problem('API_ACCESS_DENIED', `${msg.member} needs root${group}; refused for ${who}`));
   }
 

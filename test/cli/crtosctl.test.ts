@@ -72,6 +72,17 @@ describe('crtosctl (bundled)', () => {
     expect(r.stderr).toContain("error[API_ACCESS_DENIED]: StartUnit refused: StartUnit needs root or membership of group '4242'; refused for uid 65534");
     expect(manager.calls).toEqual([]);
     const [rcmd, rargs] = asNobody(process.execPath, [CRTOSCTL_FOR_NOBODY, '--bus', bus.address, 'status', 'nuttx.cell']);
-    expect((await run(rcmd, rargs)).code).toBe(3);
+    const status = await run(rcmd, rargs);
+    expect(status.code).toBe(3);
+    // The status without its log lines, which are for root, the admin group, adm and systemd-journal.
+    expect(status.stdout).toContain('nuttx.cell');
+    expect(status.stderr).toContain("Hint: You are currently not seeing the units' log lines.");
+  });
+
+  it("refuses the units' log lines to a user outside the admin group and the journal readers' groups", async () => {
+    const [cmd, args] = asNobody(process.execPath, [CRTOSCTL_FOR_NOBODY, '--bus', bus.address, 'logs', 'nuttx.cell']);
+    const r = await run(cmd, args);
+    expect(r.code).not.toBe(0);
+    expect(r.stderr).toMatch(/error\[API_ACCESS_DENIED\]: GetLog refused: GetLog needs root or membership of group '4242', 'adm' or 'systemd-journal'; refused for uid 65534/);
   });
 });

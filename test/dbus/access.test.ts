@@ -1,12 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { groupIdFrom, mayChangeState } from '../../src/dbus/access.js';
+import { groupIdFrom, mayCall } from '../../src/dbus/access.js';
 
-describe('mayChangeState', () => {
-  it('allows root and members of the admin group only', () => {
-    expect(mayChangeState({ uid: 0, gids: [] }, undefined)).toBe(true);
-    expect(mayChangeState({ uid: 1000, gids: [1000, 27] }, 27)).toBe(true);
-    expect(mayChangeState({ uid: 1000, gids: [1000] }, 27)).toBe(false);
-    expect(mayChangeState({ uid: 1000, gids: [27] }, undefined)).toBe(false);
+describe('mayCall', () => {
+  it('allows root and members of one of the groups only', () => {
+    expect(mayCall({ uid: 0, gids: [] }, [])).toBe(true);
+    expect(mayCall({ uid: 1000, gids: [1000, 27] }, [27])).toBe(true);
+    expect(mayCall({ uid: 1000, gids: [1000] }, [27, 4])).toBe(false);
+    expect(mayCall({ uid: 1000, gids: [27] }, [])).toBe(false);
+    expect(mayCall({ uid: 1000, gids: [4] }, [27, 4])).toBe(true);
   });
 });
 

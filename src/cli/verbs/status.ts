@@ -10,6 +10,11 @@ import { OPTIONS } from './status.options.js';
 import { withClient, writeJson } from '../daemon.js';
 import { renderOverview, renderUnitStatus } from '../format/status.js';
 import type { LogLine, UnitStatus } from '../../engine/manager-api.js';
+import { isProblemError } from '../../errors/problem.js';
+
+const LOGS_HIDDEN_HINT = `Hint: You are currently not seeing the units' log lines.
+      Users in the groups 'adm', 'systemd-journal' and crtosd's admin group can see them.
+`;
 
 export async function run(ctx: CliContext): Promise<ExitKind> {
   const args = parseArgs(ctx.args, OPTIONS);
@@ -28,10 +33,18 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     }
     const found: { unit: UnitStatus; log: LogLine[] }[] = [];
     let missing = false;
+    let logsRefused = false;
+    // A unit's status shows without its log lines when those are not the caller's to read (as
+    // systemctl status shows no journal lines to a user outside adm and systemd-journal).
+    const logOf = (id: string): Promise<LogLine[]> =>
+      client.unitLog(id, lines).catch((e: unknown) => {
+        if (isProblemError(e) && e.problems.some((p) => p.code === 'API_ACCESS_DENIED')) logsRefused = true;
+        return [];
+      });
     // All units and their logs at once: the answers arrive in one round trip.
     const answers = await Promise.all(
       args.positional.map(async (id) => {
-        const [unit, log] = await Promise.all([client.unit(id), lines > 0 ? client.unitLog(id, lines).catch(() => []) : []]);
+        const [unit, log] = await Promise.all([client.unit(id), lines > 0 ? logOf(id) : []]);
         return { id, unit, log };
       }),
     );
@@ -45,6 +58,7 @@ export async function run(ctx: CliContext): Promise<ExitKind> {
     }
     if (json) writeJson(ctx, found.map(({ unit, log }) => ({ ...unit, log })));
     else ctx.stdout.write(found.map(({ unit, log }) => renderUnitStatus(style, unit, log, Date.now())).join('\n'));
+    if (logsRefused && found.length > 0) ctx.stderr.write(LOGS_HIDDEN_HINT);
     if (missing) return 'no-such-unit';
     return found.every(({ unit }) => unit.activeState === 'active' || unit.activeState === 'reloading') ? 'ok' : 'inactive';
   });
