@@ -422,6 +422,7 @@ export function appendLog(dir: string, entry: Omit<SimLogEntry, 'time'>, clock?:
   appendFileSync(paths.log(dir), `${JSON.stringify({ time: new Date(end).toISOString(), ...entry, ...timingFields(clock, end) })}\n`);
 }
 
+/** The operation log, complete lines only: it may be read while a tool appends its line. */
 export function readLogSync(dir: string): SimLogEntry[] {
   let text: string;
   try {
@@ -430,6 +431,7 @@ export function readLogSync(dir: string): SimLogEntry[] {
     return [];
   }
   return text
+    .slice(0, text.lastIndexOf('\n') + 1)
     .split('\n')
     .filter((l) => l.trim() !== '')
     .map((l) => JSON.parse(l) as SimLogEntry);

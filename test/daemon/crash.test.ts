@@ -24,6 +24,7 @@ import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { basename, join } from 'node:path';
 import { ALL_ACTIVE, makeFixture, opLine, type Fixture } from '../engine/harness.js';
 import type { SimLogEntry, SimOperation } from '../../src/sim/index.js';
+import { readLogSync } from '../../src/sim/store.js';
 import { startDaemon } from './run.js';
 import { changesOf, dataOf, eventsOf, every, waitFor, type WakeSource } from '../helpers/wait-for.js';
 
@@ -329,22 +330,7 @@ const logPath = (f: Fixture) => join(f.machine.dir, 'ops.log');
 
 /** The machine's log, complete lines only (it may be read while a tool appends to it). */
 function readOps(f: Fixture): SimLogEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(logPath(f), 'utf8');
-  } catch {
-    return [];
-  }
-  const out: SimLogEntry[] = [];
-  for (const line of text.slice(0, text.lastIndexOf('\n') + 1).split('\n')) {
-    if (line.trim() === '') continue;
-    try {
-      out.push(JSON.parse(line) as SimLogEntry);
-    } catch {
-      // a torn line
-    }
-  }
-  return out;
+  return readLogSync(f.machine.dir);
 }
 
 /**

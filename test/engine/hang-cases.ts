@@ -8,6 +8,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import type { SimOperation } from '../../src/sim/index.js';
+import { readLogSync } from '../../src/sim/store.js';
 import type { Fixture } from './harness.js';
 
 export interface HangCase {
@@ -71,19 +72,9 @@ export interface LogEntry {
 
 /** The machine's operation log, read synchronously (in an event handler). */
 export function opsLog(f: Fixture): LogEntry[] {
-  let text: string;
-  try {
-    text = readFileSync(join(f.machine.dir, 'ops.log'), 'utf8');
-  } catch {
-    return [];
-  }
-  return text
-    .split('\n')
-    .filter((l) => l.trim() !== '')
-    .map((l) => JSON.parse(l) as LogEntry);
+  return readLogSync(f.machine.dir) as LogEntry[];
 }
 
-/** The hung operation's log line (written when it began to hang), with the hung process's PID. */
 export function hungEntry(f: Fixture, op: string): (LogEntry & { pid: number }) | undefined {
   const e = opsLog(f).find((x) => x.op === op && x.result === 'hang');
   return e?.detail?.pid === undefined ? undefined : { ...e, pid: e.detail.pid };

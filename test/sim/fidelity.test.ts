@@ -13,6 +13,7 @@ import { destroySimMachine, nuttxCellConfig, type SimMachine } from '../../src/s
 import { loadFixture } from '../jailhouse/fixtures.js';
 import { observeWhile, read } from './observe.js';
 import { machineFile, tempMachine, untilMachine } from './helpers.js';
+import { every, until } from '../helpers/wait-for.js';
 
 const JH = 'sys/devices/jailhouse';
 const EXAMPLE = { revision: 12 as const, arch: 'x86' as const, cpus: 4, hypervisorMemory: { physStart: 0x3a000000n, size: 0x6000000n } };
@@ -77,6 +78,10 @@ describe('row 2: the same kind of cell with msg_reply_timeout 0 freezes the whol
     writeFileSync(join(m.dir, 'etc/jailhouse/nuttx-active.cell'), encodeConfig({ ...nuttxCellConfig(EXAMPLE), flags: [], msgReplyTimeout: 0n }));
     await m.bringUp('enabled');
     await inProcess(m, ['cell', 'create', '/etc/jailhouse/nuttx-active.cell'], ['cell', 'load', 'nuttx', '/opt/crtos/nuttx.bin'], ['cell', 'start', 'nuttx']);
+    // The inmate up (its runner listening) before the root side freezes: a runner still starting
+    // then would wait in the frozen machine to register, as nothing on a real one does.
+    const endpoint = m.readinessEndpoint('nuttx')!;
+    await until('the inmate to listen', () => accepts(endpoint), { sources: [every(20)], timeoutMs: 20_000 });
     await m.setCellReply('nuttx', 'silent');
     const shutdown = m.run('jailhouse', ['cell', 'shutdown', 'nuttx']);
     await untilMachine(m, 'the shutdown to hang', async () => (await m.readLog()).some((e) => e.result === 'hang'));
@@ -92,7 +97,6 @@ describe('row 2: the same kind of cell with msg_reply_timeout 0 freezes the whol
     await untilMachine(m, 'the later commands to wait in the frozen machine', () => readdirSync(join(m.dir, '.sim')).filter((n) => n.startsWith('frozen.waiting.')).length >= 2, { timeoutMs: 10_000 });
     expect(ended).toBe(false);
     // The inmate still answers on its endpoint.
-    const endpoint = m.readinessEndpoint('nuttx')!;
     const pong = await new Promise<string>((resolve, reject) => {
       const socket = connect(endpoint.port, endpoint.host, () => socket.write('PING\n'));
       socket.on('data', (d) => {
@@ -294,3 +298,14 @@ describe('row 8: memory pools', () => {
     expect(pool()[1]).toBe(memUsed);
   });
 });
+
+/** Whether something accepts a TCP connection at the endpoint now. */
+function accepts(endpoint: { host: string; port: number }): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = connect(endpoint.port, endpoint.host, () => {
+      socket.destroy();
+      resolve(true);
+    });
+    socket.on('error', () => resolve(false));
+  });
+}
