@@ -5,11 +5,7 @@
  * next job of a bring-up then waits for one slice, never for the whole burst. Calls keep their
  * order; each is handled whole within one slice.
  */
-
 import { TURN_BUDGET_MS } from '../lib/turns.js';
-
-/** Handling calls for this long, then letting the loop turn: the budget the engine's work keeps too. */
-export const SLICE_BUDGET_MS = TURN_BUDGET_MS;
 
 export class CallSlices {
   private readonly queue: Array<() => void> = [];
@@ -17,7 +13,7 @@ export class CallSlices {
   private stopped = false;
 
   constructor(
-    private readonly budgetMs = SLICE_BUDGET_MS,
+    private readonly budgetMs = TURN_BUDGET_MS,
     private readonly now: () => number = () => performance.now(),
   ) {}
 

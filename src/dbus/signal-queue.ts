@@ -9,7 +9,7 @@
  * its last state, and never on the other side of a job or unit signal it came before or after. A
  * trailing change (the manager's counts) goes once the queue has drained.
  */
-import { SLICE_BUDGET_MS } from './call-slices.js';
+import { TURN_BUDGET_MS } from '../lib/turns.js';
 
 interface Entry {
   key?: string;
@@ -27,7 +27,7 @@ export class SignalQueue {
   constructor(
     /** A send that threw (a value that does not marshal: a bug); the queue goes on with the next. */
     private readonly onError: (e: unknown) => void,
-    private readonly budgetMs = SLICE_BUDGET_MS,
+    private readonly budgetMs = TURN_BUDGET_MS,
   ) {}
 
   /** A signal (a job or unit appeared or went): sent after everything queued before it. */

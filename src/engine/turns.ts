@@ -8,8 +8,6 @@
 
 import { TURN_BUDGET_MS, nextTurn } from '../lib/turns.js';
 
-export { TURN_BUDGET_MS, nextTurn };
-
 /**
  * Runs `each` for the items one after another (each awaited), letting the loop turn before an item
  * once `budgetMs` has passed since it last turned. Rejects with the first item's error, as a loop would.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { inTurns, nextTurn, TurnGate } from '../../src/engine/turns.js';
+import { inTurns, TurnGate } from '../../src/engine/turns.js';
+import { nextTurn } from '../../src/lib/turns.js';
 
 describe('inTurns', () => {
   it('takes the items one after another, in order', async () => {
