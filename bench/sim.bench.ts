@@ -3,17 +3,16 @@
 // full cRTOS bring-up through the Linux host. Prints figures and ratios; asserts nothing.
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLinuxHost } from '../src/host/index.js';
-import { createSimMachine, destroySimMachine } from '../src/sim/index.js';
+import { createSimMachine, destroySimMachine, memoryTmpdir } from '../src/sim/index.js';
 
 function median(xs: number[]): number {
   const s = [...xs].sort((a, b) => a - b);
   return s[Math.floor(s.length / 2)] as number;
 }
 
-const base = mkdtempSync(join(tmpdir(), 'crtos-bench-sim-'));
+const base = mkdtempSync(join(memoryTmpdir(), 'crtos-bench-sim-'));
 const create: number[] = [];
 for (let i = 0; i < 20; i++) {
   const t = performance.now();

@@ -1,14 +1,14 @@
 /**
  * The synthetic deployment the benchmarks run: one Jailhouse hypervisor and N cells (CPU i each,
  * the example's NuttX image), a driver per cell and a loader per cell (a resident process), on a
- * simulated machine with N+2 CPUs.
+ * simulated machine with N+2 CPUs. Machines go on a memory file system when there is one
+ * (memoryTmpdir), as the sysfs, procfs and /run they stand for are.
  */
 import { mkdtempSync, mkdirSync, readFileSync, writeFileSync, chmodSync } from 'node:fs';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { createSimMachine, destroySimMachine, nuttxCellConfig, type SimMachine } from '../src/sim/index.js';
+import { createSimMachine, destroySimMachine, memoryTmpdir, nuttxCellConfig, type SimMachine } from '../src/sim/index.js';
 import { encodeConfig, type CellConfig } from '../src/jailhouse/index.js';
 import { createHash } from 'node:crypto';
 import { nuttxImage } from '../src/sim/index.js';
@@ -22,7 +22,7 @@ export interface Synthetic {
 }
 
 export async function createSynthetic(cells: number): Promise<Synthetic> {
-  const dir = mkdtempSync(join(tmpdir(), 'crtos-bench-'));
+  const dir = mkdtempSync(join(memoryTmpdir(), 'crtos-bench-'));
   const cpus = cells + 2;
   const modules = [
     { name: 'jailhouse', installed: true, size: 45056, effect: 'jailhouse' as const },
@@ -73,7 +73,7 @@ export function percentile(sorted: number[], p: number): number {
 /** The cRTOS example on a fresh simulated machine, its readiness probe pointed at loopback. */
 export async function createExample(): Promise<Synthetic> {
   const { readdirSync, readFileSync } = await import('node:fs');
-  const dir = mkdtempSync(join(tmpdir(), 'crtos-bench-'));
+  const dir = mkdtempSync(join(memoryTmpdir(), 'crtos-bench-'));
   const machine = await createSimMachine(join(dir, 'machine'));
   const unitsDir = join(dir, 'units');
   mkdirSync(unitsDir, { recursive: true });

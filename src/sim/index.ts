@@ -6,6 +6,7 @@ export type { SimLogEntry } from './store.js';
 export type { SimState, SimCell, SimModule, SimInterface, SimRtDomain, CellReply, SimIvshmemDevice, SimIvshmemEndpoint, SimShmemSection } from './state.js';
 export { predictableIfname } from './state.js';
 export { pciDeviceName } from './ivshmem.js';
+export { memoryTmpdir } from './scratch.js';
 export { nuttxImage, crtosSystemConfig, crtosBaseSystemConfig, nuttxCellConfig, INMATE_MEMORY } from './crtos-example.js';
 export { RTMUX_DESCRIPTION, RTMUX_IMAGE_FILE, RTMUX_MODULE_FILE, RTVMM_IMAGE_PATH, rtthreadImage } from './rtmux-example.js';
 export { REMOTEPROC_DESCRIPTION, REMOTEPROC_FIRMWARE_FILE, REMOTEPROC_PROXY_FILE, REMOTEPROC_PROCESSOR } from './remoteproc/example.js';

@@ -1,6 +1,7 @@
 /** Shared by the simulator and host tests: temp machines that clean up after themselves. */
 import { closeSync, constants, existsSync, mkdtempSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import { rm } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { afterAll } from 'vitest';
 import { changesOf, every, until, type WakeSource } from '../helpers/wait-for.js';
@@ -8,7 +9,12 @@ import { createSimMachine, destroySimMachine, type MachineDescription, type SimM
 
 const created: string[] = [];
 afterAll(async () => {
-  await Promise.all(created.splice(0).map((dir) => destroySimMachine(dir)));
+  await Promise.all(
+    created.splice(0).map(async (dir) => {
+      await destroySimMachine(dir);
+      await rm(dirname(dir), { recursive: true, force: true }); // made for it by tempMachine
+    }),
+  );
 });
 
 export async function tempMachine(description?: Partial<MachineDescription>): Promise<SimMachine> {
