@@ -49,14 +49,17 @@ interface Turn {
 }
 
 /**
- * CPU time the main thread (the event loop's: its tid is the pid) has run so far, ms: the first
- * field of its schedstat, in ns. process.cpuUsage() counts every thread (V8's GC helpers, libuv's
- * pool), so a turn could show more CPU than its wall time; only the main thread's is work the loop
- * waited for.
+ * CPU time so far of the main thread (the event loop's: its tid is the pid), from the first field
+ * of its schedstat (ns), and of all threads (process.cpuUsage(): V8's GC helpers and libuv's pool
+ * too, so a turn could show more CPU than its wall time), ms. The kernel brings a running
+ * thread's schedstat up to date only at a scheduler tick (4 ms at HZ=250) or a switch, but
+ * getrusage() (cpuUsage) brings the calling thread's up to date first: called just before, the
+ * read is exact to the microsecond rather than a tick.
  */
 const mainThreadStat = `/proc/self/task/${process.pid}/schedstat`;
-function mainThreadCpuMs(): number {
-  return Number(readFileSync(mainThreadStat, 'utf8').split(' ')[0]) / 1e6;
+function cpuNow(): { main: number; all: number } {
+  const all = process.cpuUsage();
+  return { main: Number(readFileSync(mainThreadStat, 'utf8').split(' ')[0]) / 1e6, all: (all.user + all.system) / 1000 };
 }
 
 /**
@@ -67,16 +70,13 @@ function watchTurns(): { stop(): Turn[] } {
   const long: Turn[] = [];
   let on = true;
   let last = performance.now();
-  let lastCpu = mainThreadCpuMs();
-  let lastAll = process.cpuUsage();
+  let lastCpu = cpuNow();
   const tick = () => {
     const now = performance.now();
-    const cpu = mainThreadCpuMs();
-    const all = process.cpuUsage(lastAll);
-    if (now - last > 10) long.push({ wall: now - last, cpu: cpu - lastCpu, allThreads: (all.user + all.system) / 1000 });
-    last = now;
-    lastCpu = mainThreadCpuMs();
-    lastAll = process.cpuUsage();
+    const cpu = cpuNow();
+    if (now - last > 10) long.push({ wall: now - last, cpu: cpu.main - lastCpu.main, allThreads: cpu.all - lastCpu.all });
+    last = performance.now();
+    lastCpu = cpuNow();
     if (on) setTimeout(tick, 1);
   };
   setTimeout(tick, 1);
