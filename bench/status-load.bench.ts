@@ -24,7 +24,7 @@ import { FakeManager, makeUnit } from '../test/dbus/helpers/fake-manager.js';
 
 const CALLS = Number(process.env.BENCH_CALLS ?? 200);
 const CELLS = 32;
-const CRTOSCTL = join(process.cwd(), 'dist/crtosctl.mjs');
+const CRTOSCTL = join(process.cwd(), 'dist/crtosctl.cjs');
 const SERVE = 'serve-status-load';
 
 /** What the service process reports once its cells are up. */

@@ -11,7 +11,7 @@ import { startPrivateBus } from '../test/dbus/helpers/private-bus.js';
 import { FakeManager } from '../test/dbus/helpers/fake-manager.js';
 
 const ROUNDS = Number(process.env.BENCH_ROUNDS ?? 25);
-const CRTOSCTL = join(process.cwd(), 'dist/crtosctl.mjs');
+const CRTOSCTL = join(process.cwd(), 'dist/crtosctl.cjs');
 
 function timeRun(cmd: string, args: string[]): Promise<number> {
   return new Promise((resolve, reject) => {

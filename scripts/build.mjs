@@ -1,13 +1,14 @@
-// Bundles every `src/**/NAME.entry.ts` into `dist/NAME.mjs`: one self-contained file per command,
-// so a command starts by reading one file (crtosctl start-up time is a product goal) and the Debian
-// package ships no node_modules. Each build's metafile goes to build/meta/ (`NAME.json`), so what
+// Bundles every `src/**/NAME.entry.ts` into `dist/NAME.mjs` (crtosctl into dist/crtosctl.cjs and its
+// chunks, as scripts/bundles.mjs says): one self-contained file per command, so a command starts by
+// reading one file (crtosctl start-up time is a product goal) and the Debian package ships no
+// node_modules. Each build's metafile goes to build/meta/ (`NAME.json`), so what
 // lands in a bundle can be checked (bench/idle.bench.ts: the daemon's memory is a product goal).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, chmodSync, mkdirSync, writeFileSync, renameSync, rmSync } from 'node:fs';
 import { join, basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { commonOptions, buildCrtosd, buildCrtosctl, removeStaleChunks } from './bundles.mjs';
+import { commonOptions, buildCrtosd, buildCrtosctl, removeStaleChunks, CTL_FILE } from './bundles.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
 const dist = join(root, 'dist');
@@ -42,7 +43,7 @@ const results = {
 
 mkdirSync(join(root, 'build', 'meta'), { recursive: true });
 for (const [name, { metafile }] of Object.entries(results)) writeFileSync(join(root, 'build', 'meta', `${name}.json`), JSON.stringify(metafile));
-for (const name of Object.keys(entryPoints)) chmodSync(join(dist, `${name}.mjs`), 0o755);
+for (const name of Object.keys(entryPoints)) chmodSync(join(dist, name === 'crtosctl' ? CTL_FILE : `${name}.mjs`), 0o755);
 
 // Only now that the new build is on disk: chunk files it does not list are left over from older ones.
 removeStaleChunks(dist, Object.values(results).map((r) => r.metafile), buildStarted);

@@ -1,7 +1,7 @@
 // How crtos's commands are bundled, shared by scripts/build.mjs (dist/) and
 // scripts/package-deb.mjs (the Debian package), so the package ships what the benchmarks measure.
 import { build } from 'esbuild';
-import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -61,19 +61,22 @@ export function buildCrtosd(common, entries) {
 }
 
 const CTL = 'crtosctl';
+/** crtosctl's main file, in dist/ and in the package's /usr/lib/crtosd (see buildCrtosctl). */
+export const CTL_FILE = `${CTL}.cjs`;
 /** The verbs that need the unit schemas and the .cell codec (zod and friends, ~700 KB). */
 export const CTL_LAZY_VERBS = ['validate', 'cell-config', 'facts', 'edit'];
 
 /**
- * crtosctl is one file for every verb that talks to crtosd: Node loads each ES module file with
- * its own resolve, read and compile steps, and `crtosctl status` start-up is a product goal
- * (bench/status.bench.ts). Only CTL_LAZY_VERBS are left out, as files under chunks/ that crtosctl
- * imports when one of them is run. Those import the error classes crtosctl tests with instanceof
- * (ProblemError, UsageError) from crtosctl.mjs itself, which re-exports them, so the classes are
- * one and the same; their shared chunks have content-hash names. crtosctl.mjs gets no
- * createRequire banner: its code bundles no CommonJS, and importing node:module and reading
- * import.meta.url would load parts of Node that `crtosctl status` does not otherwise use.
- * Returns both esbuild results.
+ * crtosctl is one file for every verb that talks to crtosd: each file Node loads costs its own
+ * resolve, read and compile steps, and `crtosctl status` start-up is a product goal
+ * (bench/status.bench.ts). That file is CommonJS (CTL_FILE): Node runs a CommonJS main file without
+ * its ES module loader, about 20 internal modules that `crtosctl status` would otherwise load and
+ * run before its first line. Only CTL_LAZY_VERBS are left out, as ES module files under chunks/
+ * (they share code, which esbuild splits into chunks only for ES modules) that crtosctl import()s
+ * when one of them is run. Those import the error classes crtosctl tests with instanceof
+ * (ProblemError, UsageError) from CTL_FILE itself, which exports them: Node hands an ES module that
+ * imports a CommonJS file already loaded that file's one module.exports, so the classes are one and
+ * the same. Their shared chunks have content-hash names. Returns both esbuild results.
  */
 export async function buildCrtosctl(common, entry) {
   const lazyVerbs = {
@@ -90,14 +93,19 @@ export async function buildCrtosctl(common, entry) {
     setup(b) {
       const shared = ['src/errors/problem.js', 'src/cli/context.js'].map((f) => join(root, f));
       b.onResolve({ filter: /(problem|context)\.js$/ }, (args) =>
-        shared.includes(join(args.resolveDir, args.path)) ? { path: `../${CTL}.mjs`, external: true } : undefined,
+        shared.includes(join(args.resolveDir, args.path)) ? { path: `../${CTL_FILE}`, external: true } : undefined,
       );
     },
   };
-  const main = await build({ ...common, entryPoints: { [CTL]: entry }, plugins: [...common.plugins, lazyVerbs], banner: { js: SHEBANG }, minify: true });
-  if (readFileSync(join(common.outdir, `${CTL}.mjs`), 'utf8').includes('__require(')) {
-    throw new Error(`${CTL}.mjs bundles CommonJS code that needs require(); give it the createRequire banner again`);
-  }
+  const main = await build({
+    ...common,
+    entryPoints: { [CTL]: entry },
+    format: 'cjs',
+    outExtension: { '.js': '.cjs' },
+    plugins: [...common.plugins, lazyVerbs],
+    banner: { js: SHEBANG },
+    minify: true,
+  });
   const lazy = await build({
     ...common,
     entryPoints: Object.fromEntries(CTL_LAZY_VERBS.map((v) => [`chunks/${CTL}-${v}`, join(root, 'src/cli/verbs', `${v}.ts`)])),

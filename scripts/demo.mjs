@@ -12,7 +12,9 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
-const dist = (name) => join(root, 'dist', `${name}.mjs`);
+// The built commands, where package.json's `bin` has them (crtosctl's is CommonJS, crtosctl.cjs).
+const { bin } = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
+const dist = (name) => join(root, bin[name]);
 const keep = process.argv.includes('--keep');
 const say = (text) => process.stdout.write(process.stdout.isTTY ? `\x1b[1m==> ${text}\x1b[0m\n` : `==> ${text}\n`);
 

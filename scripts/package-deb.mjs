@@ -8,7 +8,7 @@
 // entry, as dpkg-buildpackage does), gzip files carry no name or time, ownership is root:root.
 import { chmodSync, copyFileSync, cpSync, existsSync, lstatSync, lutimesSync, mkdirSync, readdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
-import { buildCrtosd, buildCrtosctl, commonOptions } from './bundles.mjs';
+import { buildCrtosd, buildCrtosctl, commonOptions, CTL_FILE } from './bundles.mjs';
 import { gzipSync } from 'node:zlib';
 import { spawnSync } from 'node:child_process';
 import { dirname, join, relative } from 'node:path';
@@ -65,10 +65,11 @@ const libDir = join(stage, 'usr/lib/crtosd');
 const bundleOptions = commonOptions({ outdir: libDir, metafile: true });
 const daemonBuild = await buildCrtosd(bundleOptions, { crtosd: join(root, commands.crtosd) });
 const ctlBuild = await buildCrtosctl(bundleOptions, join(root, commands.crtosctl));
+const commandFiles = { crtosd: 'crtosd.mjs', crtosctl: CTL_FILE };
 mkdirSync(join(stage, 'usr/bin'), { recursive: true });
-for (const c of Object.keys(commands)) {
-  chmodSync(join(libDir, `${c}.mjs`), 0o755);
-  symlinkSync(`../lib/crtosd/${c}.mjs`, join(stage, 'usr/bin', c));
+for (const [c, file] of Object.entries(commandFiles)) {
+  chmodSync(join(libDir, file), 0o755);
+  symlinkSync(`../lib/crtosd/${file}`, join(stage, 'usr/bin', c));
 }
 // Only the two commands are run as scripts; the chunks crtosctl imports lose the banner's
 // "#!" line (Node ignores it on an import), which would otherwise make them scripts without the
@@ -104,7 +105,7 @@ for (const name of readdirSync(join(root, 'schemas')).filter((n) => n.endsWith('
 // Shell completions, each written by the packaged crtosctl from its verb table.
 const completions = { bash: 'usr/share/bash-completion/completions/crtosctl', zsh: 'usr/share/zsh/vendor-completions/_crtosctl', fish: 'usr/share/fish/vendor_completions.d/crtosctl.fish' };
 for (const [shell, rel] of Object.entries(completions)) {
-  const r = spawnSync(process.execPath, [join(libDir, 'crtosctl.mjs'), 'completion', shell], { encoding: 'utf8' });
+  const r = spawnSync(process.execPath, [join(libDir, CTL_FILE), 'completion', shell], { encoding: 'utf8' });
   if (r.status !== 0 || !r.stdout.trim()) {
     fail(`\`crtosctl completion ${shell}\` failed (exit ${r.status}), so the package would ship no ${shell} completion; crtosctl needs its completion verb (issue 15):\n${r.stderr}`);
   }

@@ -37,8 +37,8 @@ import * as factsOpts from './verbs/facts.options.js';
 import * as analyzeOpts from './verbs/analyze.options.js';
 import * as logsOpts from './verbs/logs.options.js';
 
-// The verbs bundled apart from crtosctl (validate, cell-config) import these from the bundle itself,
-// so the classes the catch in main() tests with instanceof are the very same (scripts/build.mjs).
+// The verbs bundled apart from crtosctl (CTL_LAZY_VERBS in scripts/bundles.mjs) import these from
+// the bundle itself, so the classes the catch in main() tests with instanceof are the very same.
 export * from '../errors/problem.js';
 export * from './context.js';
 
@@ -146,7 +146,7 @@ export async function main(argv: string[], io: Pick<CliContext, 'stdin' | 'stdou
 }
 
 // Run only as the bundled command, not when a test imports main().
-if (process.argv[1] && /crtosctl(\.mjs)?$/.test(process.argv[1])) {
+if (process.argv[1] && /crtosctl(\.cjs)?$/.test(process.argv[1])) {
   main(process.argv.slice(2), { stdin: () => process.stdin, stdout: process.stdout, stderr: process.stderr, env: process.env, cwd: process.cwd(), isTTY: process.stdout.isTTY === true }).then(
     (code) => {
       process.exitCode = code;

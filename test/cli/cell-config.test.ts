@@ -193,7 +193,7 @@ describe('cell-config check', () => {
 
 describe('the bundled crtosctl', () => {
   it('maps findings to exit 1 and a clean set to exit 0', () => {
-    const bin = fileURLToPath(new URL('../../dist/crtosctl.mjs', import.meta.url));
+    const bin = fileURLToPath(new URL('../../dist/crtosctl.cjs', import.meta.url));
     expect(execFileSync(process.execPath, [bin, 'cell-config', 'check', 'qemu-arm64.cell', 'gic-demo-arm64.cell'], { cwd: dir }).toString()).toContain('no findings');
     let status = 0;
     try {

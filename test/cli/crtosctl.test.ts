@@ -1,4 +1,4 @@
-// dist/crtosctl.mjs as users run it: exit codes through the real entry point, an unreachable
+// dist/crtosctl.cjs as users run it: exit codes through the real entry point, an unreachable
 // daemon, a refused caller.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fileURLToPath } from 'node:url';
@@ -7,10 +7,10 @@ import { startPrivateBus, type PrivateBus } from '../dbus/helpers/private-bus.js
 import { FakeManager } from '../dbus/helpers/fake-manager.js';
 import { asNobody, readableCopy, run } from '../dbus/helpers/run.js';
 
-const CRTOSCTL = fileURLToPath(new URL('../../dist/crtosctl.mjs', import.meta.url));
+const CRTOSCTL = fileURLToPath(new URL('../../dist/crtosctl.cjs', import.meta.url));
 /** What runs as `nobody` runs from a copy it can read, wherever the checkout is. */
 const forNobody = readableCopy(fileURLToPath(new URL('../../dist', import.meta.url)));
-const CRTOSCTL_FOR_NOBODY = `${forNobody.path}/crtosctl.mjs`;
+const CRTOSCTL_FOR_NOBODY = `${forNobody.path}/crtosctl.cjs`;
 let bus: PrivateBus;
 let service: DbusServiceHandle;
 let manager: FakeManager;

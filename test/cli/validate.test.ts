@@ -113,9 +113,9 @@ describe('crtosctl validate', () => {
   });
 
   it('works as the bundled command', () => {
-    const ok = execFileSync(process.execPath, [join(repoRoot, 'dist/crtosctl.mjs'), 'validate', '--units', 'units/crtos'], { cwd: repoRoot, encoding: 'utf8' });
+    const ok = execFileSync(process.execPath, [join(repoRoot, 'dist/crtosctl.cjs'), 'validate', '--units', 'units/crtos'], { cwd: repoRoot, encoding: 'utf8' });
     expect(ok).toMatch(/^10 units valid/);
-    const bad = spawnSync(process.execPath, [join(repoRoot, 'dist/crtosctl.mjs'), 'validate', '--units', join(tmp, 'broken')], { encoding: 'utf8' });
+    const bad = spawnSync(process.execPath, [join(repoRoot, 'dist/crtosctl.cjs'), 'validate', '--units', join(tmp, 'broken')], { encoding: 'utf8' });
     expect(bad.status).toBe(1);
   });
 });

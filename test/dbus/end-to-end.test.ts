@@ -1,5 +1,5 @@
 // The whole path: a simulated machine, crtosd (dist/crtosd.mjs) serving a private dbus-daemon,
-// and clients that are not ours (gdbus, busctl) beside crtosctl (dist/crtosctl.mjs).
+// and clients that are not ours (gdbus, busctl) beside crtosctl (dist/crtosctl.cjs).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -13,7 +13,7 @@ import { dataOf, eventsOf, until, waitFor } from '../helpers/wait-for.js';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const CRTOSD = join(ROOT, 'dist/crtosd.mjs');
-const CRTOSCTL = join(ROOT, 'dist/crtosctl.mjs');
+const CRTOSCTL = join(ROOT, 'dist/crtosctl.cjs');
 
 let dir: string;
 let bus: PrivateBus;

@@ -17,7 +17,7 @@ import { startPrivateBus, type PrivateBus } from '../dbus/helpers/private-bus.js
 import { run } from '../dbus/helpers/run.js';
 import { changesOf, dataOf, every, until, waitFor } from '../helpers/wait-for.js';
 
-const CRTOSCTL = fileURLToPath(new URL('../../dist/crtosctl.mjs', import.meta.url));
+const CRTOSCTL = fileURLToPath(new URL('../../dist/crtosctl.cjs', import.meta.url));
 
 let f: Fixture;
 let bus: PrivateBus;

@@ -72,9 +72,9 @@ describe('the Debian package', () => {
     const paths = (await contents()).map((e) => e.path);
     for (const p of [
       './usr/lib/crtosd/crtosd.mjs',
-      './usr/lib/crtosd/crtosctl.mjs',
+      './usr/lib/crtosd/crtosctl.cjs',
       './usr/bin/crtosd -> ../lib/crtosd/crtosd.mjs',
-      './usr/bin/crtosctl -> ../lib/crtosd/crtosctl.mjs',
+      './usr/bin/crtosctl -> ../lib/crtosd/crtosctl.cjs',
       './usr/lib/systemd/system/crtosd.service',
       './usr/share/dbus-1/system.d/org.crtos.Manager1.conf',
       './usr/share/man/man1/crtosctl.1.gz',
@@ -103,7 +103,7 @@ describe('the Debian package', () => {
     expect(entries.filter((e) => e.owner !== 'root/root')).toEqual([]);
     expect(entries.filter((e) => e.date !== date)).toEqual([]);
     const executables = entries.filter((e) => e.mode.startsWith('-') && /x/.test(e.mode)).map((e) => e.path);
-    expect(executables.sort()).toEqual(['./usr/lib/crtosd/crtosctl.mjs', './usr/lib/crtosd/crtosd.mjs']);
+    expect(executables.sort()).toEqual(['./usr/lib/crtosd/crtosctl.cjs', './usr/lib/crtosd/crtosd.mjs']);
   });
 
   it('gzips without a name or a time, as gzip -n', () => {

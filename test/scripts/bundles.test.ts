@@ -11,6 +11,7 @@ type Metafile = { outputs: Record<string, unknown> };
 const bundles = (await import(pathToFileURL(join(root, 'scripts/bundles.mjs')).href)) as {
   removeStaleChunks(outdir: string, metafiles: Metafile[], buildStarted: number): string[];
   CTL_LAZY_VERBS: string[];
+  CTL_FILE: string;
 };
 
 function run(args: string[]): Promise<{ code: number; stderr: string }> {
@@ -42,18 +43,34 @@ describe('removeStaleChunks', () => {
   });
 });
 
-describe('dist/crtosctl.mjs layout', () => {
-  const ctl = readFileSync(join(dist, 'crtosctl.mjs'), 'utf8');
+describe(`dist/${bundles.CTL_FILE} layout`, () => {
+  const ctl = readFileSync(join(dist, bundles.CTL_FILE), 'utf8');
 
-  it('statically imports no other file of ours, so the daemon verbs load one module', () => {
-    expect(ctl).not.toMatch(/(^|[;}\s])import\s*[^("'\s][^;]*?from\s*["']\./m);
+  it('is CommonJS, so Node runs it without loading its ES module loader', async () => {
+    expect(ctl).not.toMatch(/(^|[;}\s])import\s*[^("'\s][^;]*?from\s*["']/m);
+    const dir = mkdtempSync(join(tmpdir(), 'crtos-bundles-'));
+    try {
+      // Preloaded (as CommonJS): writes the internal modules Node loaded, as crtosctl exits.
+      const loaded = join(dir, 'loaded.txt');
+      writeFileSync(join(dir, 'record.cjs'), `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
+      expect(await run(['--require', join(dir, 'record.cjs'), join(dist, bundles.CTL_FILE), '--version'])).toMatchObject({ code: 0 });
+      const modules = readFileSync(loaded, 'utf8').split('\n');
+      expect(modules).toContain('NativeModule internal/modules/cjs/loader');
+      expect(modules).not.toContain('NativeModule internal/modules/esm/loader');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('requires and imports no other file of ours, so the daemon verbs load one module', () => {
+    expect(ctl).not.toMatch(/require\(\s*["']\./);
     expect(ctl).not.toMatch(/(^|[;}\s])import\s*["']\./m);
     for (const verb of bundles.CTL_LAZY_VERBS) expect(ctl).toContain(`import("./chunks/crtosctl-${verb}.mjs")`);
   });
 
-  it('lazy verbs share crtosctl.mjs error classes: a usage error in validate exits 2', async () => {
-    for (const verb of bundles.CTL_LAZY_VERBS) expect(readFileSync(join(dist, 'chunks', `crtosctl-${verb}.mjs`), 'utf8')).toContain('"../crtosctl.mjs"');
-    const r = await run([join(dist, 'crtosctl.mjs'), 'validate', '--no-such-option']);
+  it(`lazy verbs share ${bundles.CTL_FILE}'s error classes: a usage error in validate exits 2`, async () => {
+    for (const verb of bundles.CTL_LAZY_VERBS) expect(readFileSync(join(dist, 'chunks', `crtosctl-${verb}.mjs`), 'utf8')).toContain(`"../${bundles.CTL_FILE}"`);
+    const r = await run([join(dist, bundles.CTL_FILE), 'validate', '--no-such-option']);
     expect(r).toMatchObject({ code: 2 });
     expect(r.stderr).toContain("crtosctl validate: unknown option '--no-such-option'");
   });

@@ -10,11 +10,11 @@ import { fishScript } from '../../../src/cli/completion/fish.js';
 import { VERBS } from '../../../src/cli/crtosctl.entry.js';
 import { startHarness, type Harness } from '../helpers/harness.js';
 
-export const CRTOSCTL = join(import.meta.dirname, '../../../dist/crtosctl.mjs');
+export const CRTOSCTL = join(import.meta.dirname, '../../../dist/crtosctl.cjs');
 
 export interface CompletionFiles {
   dir: string;
-  /** Put first on PATH: its crtosctl is dist/crtosctl.mjs, which the scripts run for unit ids. */
+  /** Put first on PATH: its crtosctl is dist/crtosctl.cjs, which the scripts run for unit ids. */
   bin: string;
   bash: string;
   /** For zsh's fpath: holds _crtosctl. */

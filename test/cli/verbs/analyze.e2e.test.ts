@@ -16,7 +16,7 @@ import { every, until } from '../../helpers/wait-for.js';
 import { CrtosClient } from '../../../src/dbus/client.js';
 
 const run = promisify(execFile);
-const CRTOSCTL = join(import.meta.dirname, '../../../dist/crtosctl.mjs');
+const CRTOSCTL = join(import.meta.dirname, '../../../dist/crtosctl.cjs');
 
 let cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {

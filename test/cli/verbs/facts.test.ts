@@ -43,7 +43,7 @@ describe('crtosctl facts', () => {
   });
 
   it('works as the bundled command', () => {
-    const r = spawnSync(process.execPath, [join(repoRoot, 'dist/crtosctl.mjs'), 'facts', '--root', m.dir], { encoding: 'utf8' });
+    const r = spawnSync(process.execPath, [join(repoRoot, 'dist/crtosctl.cjs'), 'facts', '--root', m.dir], { encoding: 'utf8' });
     expect(r.status).toBe(0);
     expect(r.stdout).toContain('hostname: crtos-7\n');
   });

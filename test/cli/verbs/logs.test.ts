@@ -1,5 +1,5 @@
 /**
- * `crtosctl logs` as users run it (dist/crtosctl.mjs) against a real crtosd on the simulated
+ * `crtosctl logs` as users run it (dist/crtosctl.cjs) against a real crtosd on the simulated
  * machine through a private bus: a unit's lines, a loader's own output, every unit's and the
  * daemon-wide lines in time order, -n, --since, -f receiving new lines and carrying on across a
  * crtosd restart, exit 4 for an unknown unit and 1 without a daemon. The follower's cursor is
@@ -19,7 +19,7 @@ import { FollowCursor } from '../../../src/cli/verbs/logs.js';
 import type { LogLine } from '../../../src/engine/manager-api.js';
 import { ctlInProcess } from '../helpers/in-process.js';
 
-const CRTOSCTL = fileURLToPath(new URL('../../../dist/crtosctl.mjs', import.meta.url));
+const CRTOSCTL = fileURLToPath(new URL('../../../dist/crtosctl.cjs', import.meta.url));
 
 describe('FollowCursor', () => {
   const l = (time: number, message: string, unit = 'a.cell'): LogLine => ({ time, level: 'info', unit, message });

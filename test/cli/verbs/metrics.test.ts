@@ -1,4 +1,4 @@
-// `crtosctl metrics` as users run it (dist/crtosctl.mjs): what crtosd's Metrics method returns,
+// `crtosctl metrics` as users run it (dist/crtosctl.cjs): what crtosd's Metrics method returns,
 // printed as it is; usage errors; no daemon, or one without metrics. The daemon's own rendering is checked against its
 // metrics file in test/metrics/node-exporter.test.ts.
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -8,7 +8,7 @@ import { startPrivateBus, type PrivateBus } from '../../dbus/helpers/private-bus
 import { FakeManager } from '../../dbus/helpers/fake-manager.js';
 import { run } from '../../dbus/helpers/run.js';
 
-const CRTOSCTL = fileURLToPath(new URL('../../../dist/crtosctl.mjs', import.meta.url));
+const CRTOSCTL = fileURLToPath(new URL('../../../dist/crtosctl.cjs', import.meta.url));
 /** Text with what a careless printer would change: an escaped quote, backslash and line feed, no final newline. */
 const TEXT = '# HELP crtos_build_info crtosd build information.\n# TYPE crtos_build_info gauge\ncrtos_build_info{version="1\\"\\\\\\n"} 1';
 
