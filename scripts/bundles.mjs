@@ -65,27 +65,52 @@ const CTL = 'crtosctl';
 export const CTL_FILE = `${CTL}.cjs`;
 /** The verbs that need the unit schemas and the .cell codec (zod and friends, ~700 KB). */
 export const CTL_LAZY_VERBS = ['validate', 'cell-config', 'facts', 'edit'];
+/** The one file with CTL_LAZY_VERBS, beside CTL_FILE. */
+export const CTL_LAZY_FILE = `chunks/${CTL}-lazy-verbs.cjs`;
 
 /**
  * crtosctl is one file for every verb that talks to crtosd: each file Node loads costs its own
  * resolve, read and compile steps, and `crtosctl status` start-up is a product goal
  * (bench/status.bench.ts). That file is CommonJS (CTL_FILE): Node runs a CommonJS main file without
  * its ES module loader, about 20 internal modules that `crtosctl status` would otherwise load and
- * run before its first line. Only CTL_LAZY_VERBS are left out, as ES module files under chunks/
- * (they share code, which esbuild splits into chunks only for ES modules) that crtosctl import()s
- * when one of them is run. Those import the error classes crtosctl tests with instanceof
- * (ProblemError, UsageError) from CTL_FILE itself, which exports them: Node hands an ES module that
- * imports a CommonJS file already loaded that file's one module.exports, so the classes are one and
- * the same. Their shared chunks have content-hash names. Returns both esbuild results.
+ * run before its first line. Only CTL_LAZY_VERBS are left out, together in one CommonJS file
+ * (CTL_LAZY_FILE) that crtosctl requires when one of them is run: one file because they share
+ * most of their code, and CommonJS because ES module chunks imported from the CommonJS crtosctl
+ * cost `crtosctl validate` about a third more CPU (the ES module loader started late, a dozen
+ * chunk files). It requires the error classes crtosctl tests with instanceof (ProblemError,
+ * UsageError) from CTL_FILE itself, which exports them; Node's module cache hands it the running
+ * crtosctl's own exports, so the classes are one and the same. Returns both esbuild results.
  */
 export async function buildCrtosctl(common, entry) {
+  const cjs = { ...common, format: 'cjs', outExtension: { '.js': '.cjs' } };
+  // In crtosctl, each lazy verb's module is one line that requires CTL_LAZY_FILE when the verb runs.
   const lazyVerbs = {
     name: 'crtosctl-lazy-verbs',
     setup(b) {
       b.onResolve({ filter: /^\.\/verbs\/[a-z-]+\.js$/ }, (args) => {
         const verb = args.path.slice('./verbs/'.length, -'.js'.length);
-        return CTL_LAZY_VERBS.includes(verb) ? { path: `./chunks/${CTL}-${verb}.mjs`, external: true } : undefined;
+        return CTL_LAZY_VERBS.includes(verb) ? { path: verb, namespace: 'crtosctl-lazy-verb' } : undefined;
       });
+      b.onLoad({ filter: /.*/, namespace: 'crtosctl-lazy-verb' }, (args) => ({
+        contents: `export const { run } = require(${JSON.stringify(`./${CTL_LAZY_FILE}`)}).verbs[${JSON.stringify(args.path)}];`,
+        loader: 'js',
+      }));
+      b.onResolve({ filter: /^\.\/chunks\// }, (args) => ({ path: args.path, external: true }));
+    },
+  };
+  // CTL_LAZY_FILE's entry: the verbs by name.
+  const lazyEntry = {
+    name: 'crtosctl-lazy-entry',
+    setup(b) {
+      b.onResolve({ filter: /^crtosctl-lazy-verbs$/ }, () => ({ path: 'entry', namespace: 'crtosctl-lazy-entry' }));
+      b.onLoad({ filter: /.*/, namespace: 'crtosctl-lazy-entry' }, () => ({
+        contents: [
+          ...CTL_LAZY_VERBS.map((v, i) => `import * as verb${i} from './src/cli/verbs/${v}.js';`),
+          `export const verbs = { ${CTL_LAZY_VERBS.map((v, i) => `${JSON.stringify(v)}: verb${i}`).join(', ')} };`,
+        ].join('\n'),
+        resolveDir: root,
+        loader: 'ts',
+      }));
     },
   };
   const sharedClasses = {
@@ -97,27 +122,19 @@ export async function buildCrtosctl(common, entry) {
       );
     },
   };
-  const main = await build({
-    ...common,
-    entryPoints: { [CTL]: entry },
-    format: 'cjs',
-    outExtension: { '.js': '.cjs' },
-    plugins: [...common.plugins, lazyVerbs],
-    banner: { js: SHEBANG },
-    minify: true,
-  });
+  const main = await build({ ...cjs, entryPoints: { [CTL]: entry }, plugins: [...common.plugins, lazyVerbs], banner: { js: SHEBANG }, minify: true });
   const lazy = await build({
-    ...common,
-    entryPoints: Object.fromEntries(CTL_LAZY_VERBS.map((v) => [`chunks/${CTL}-${v}`, join(root, 'src/cli/verbs', `${v}.ts`)])),
-    plugins: [...common.plugins, sharedClasses],
-    splitting: true,
-    chunkNames: 'chunks/[name]-[hash]',
+    ...cjs,
+    entryPoints: { [CTL_LAZY_FILE.slice(0, -'.cjs'.length)]: 'crtosctl-lazy-verbs' },
+    plugins: [...common.plugins, lazyEntry, sharedClasses],
+    banner: {},
   });
   return { main, lazy };
 }
 
 /**
- * Chunk names change with their content, so old ones pile up in `chunks/` under `outdir`. Call this
+ * Files in `chunks/` under `outdir` that the build no longer writes (older builds' ES module chunks,
+ * which had content-hash names; a renamed file) would otherwise stay there. Call this
  * only after the new build is written: it deletes the chunk files none of `metafiles` lists. A file
  * written since `buildStarted` (ms) is kept even when unlisted: it belongs to a build running at the
  * same time (several test runs share dist/), whose entry file may be the one now on disk.

@@ -71,14 +71,6 @@ for (const [c, file] of Object.entries(commandFiles)) {
   chmodSync(join(libDir, file), 0o755);
   symlinkSync(`../lib/crtosd/${file}`, join(stage, 'usr/bin', c));
 }
-// Only the two commands are run as scripts; the chunks crtosctl imports lose the banner's
-// "#!" line (Node ignores it on an import), which would otherwise make them scripts without the
-// executable bit.
-for (const f of walk(join(libDir, 'chunks'))) {
-  const text = readFileSync(f, 'utf8');
-  if (text.startsWith('#!')) writeFileSync(f, text.slice(text.indexOf('\n') + 1));
-}
-
 // Every npm package bundled must be named in the copyright file.
 const copyright = readFileSync(join(root, 'packaging/debian/copyright'), 'utf8');
 const bundled = new Set();

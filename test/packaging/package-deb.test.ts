@@ -73,6 +73,7 @@ describe('the Debian package', () => {
     for (const p of [
       './usr/lib/crtosd/crtosd.mjs',
       './usr/lib/crtosd/crtosctl.cjs',
+      './usr/lib/crtosd/chunks/crtosctl-lazy-verbs.cjs',
       './usr/bin/crtosd -> ../lib/crtosd/crtosd.mjs',
       './usr/bin/crtosctl -> ../lib/crtosd/crtosctl.cjs',
       './usr/lib/systemd/system/crtosd.service',

@@ -12,6 +12,7 @@ const bundles = (await import(pathToFileURL(join(root, 'scripts/bundles.mjs')).h
   removeStaleChunks(outdir: string, metafiles: Metafile[], buildStarted: number): string[];
   CTL_LAZY_VERBS: string[];
   CTL_FILE: string;
+  CTL_LAZY_FILE: string;
 };
 
 function run(args: string[]): Promise<{ code: number; stderr: string }> {
@@ -46,31 +47,41 @@ describe('removeStaleChunks', () => {
 describe(`dist/${bundles.CTL_FILE} layout`, () => {
   const ctl = readFileSync(join(dist, bundles.CTL_FILE), 'utf8');
 
-  it('is CommonJS, so Node runs it without loading its ES module loader', async () => {
-    expect(ctl).not.toMatch(/(^|[;}\s])import\s*[^("'\s][^;]*?from\s*["']/m);
+  /** Runs crtosctl; returns what Node loaded by then: its internal modules, and our files. */
+  async function loads(args: string[]): Promise<{ code: number; stderr: string; internal: string[]; files: string[] }> {
     const dir = mkdtempSync(join(tmpdir(), 'crtos-bundles-'));
     try {
-      // Preloaded (as CommonJS): writes the internal modules Node loaded, as crtosctl exits.
-      const loaded = join(dir, 'loaded.txt');
-      writeFileSync(join(dir, 'record.cjs'), `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, process.moduleLoadList.join('\\n')));`);
-      expect(await run(['--require', join(dir, 'record.cjs'), join(dist, bundles.CTL_FILE), '--version'])).toMatchObject({ code: 0 });
-      const modules = readFileSync(loaded, 'utf8').split('\n');
-      expect(modules).toContain('NativeModule internal/modules/cjs/loader');
-      expect(modules).not.toContain('NativeModule internal/modules/esm/loader');
+      const record = join(dir, 'record.cjs');
+      const loaded = join(dir, 'loaded.json');
+      writeFileSync(record, `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(loaded)}, JSON.stringify({ internal: process.moduleLoadList, files: Object.keys(require.cache) })));`);
+      const r = await run(['--require', record, join(dist, bundles.CTL_FILE), ...args]);
+      const { internal, files } = JSON.parse(readFileSync(loaded, 'utf8')) as { internal: string[]; files: string[] };
+      return { ...r, internal, files: files.filter((f) => f !== record) };
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  }
+
+  it('is CommonJS, so Node runs it without loading its ES module loader', async () => {
+    expect(ctl).not.toMatch(/(^|[;}\s])import\s*[^("'\s][^;]*?from\s*["']/m);
+    const r = await loads(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.internal).toContain('NativeModule internal/modules/cjs/loader');
+    expect(r.internal).not.toContain('NativeModule internal/modules/esm/loader');
   });
 
-  it('requires and imports no other file of ours, so the daemon verbs load one module', () => {
-    expect(ctl).not.toMatch(/require\(\s*["']\./);
-    expect(ctl).not.toMatch(/(^|[;}\s])import\s*["']\./m);
-    for (const verb of bundles.CTL_LAZY_VERBS) expect(ctl).toContain(`import("./chunks/crtosctl-${verb}.mjs")`);
+  it(`loads no other file of ours for the daemon verbs, and ${bundles.CTL_LAZY_FILE} for the lazy ones`, async () => {
+    expect(ctl).not.toMatch(/(^|[;}\s])import\s*\(?\s*["']\./m);
+    expect(new Set(ctl.match(/require\("\.[^"]*"\)/g))).toEqual(new Set([`require("./${bundles.CTL_LAZY_FILE}")`]));
+    const status = await loads(['--bus', 'unix:path=/nonexistent', 'status']);
+    expect(status.code).toBe(1);
+    expect(status.files).toEqual([join(dist, bundles.CTL_FILE)]);
   });
 
   it(`lazy verbs share ${bundles.CTL_FILE}'s error classes: a usage error in validate exits 2`, async () => {
-    for (const verb of bundles.CTL_LAZY_VERBS) expect(readFileSync(join(dist, 'chunks', `crtosctl-${verb}.mjs`), 'utf8')).toContain(`"../${bundles.CTL_FILE}"`);
-    const r = await run([join(dist, bundles.CTL_FILE), 'validate', '--no-such-option']);
+    expect(readFileSync(join(dist, bundles.CTL_LAZY_FILE), 'utf8')).toContain(`require("../${bundles.CTL_FILE}")`);
+    const r = await loads(['validate', '--no-such-option']);
+    expect(r.files.sort()).toEqual([join(dist, bundles.CTL_FILE), join(dist, bundles.CTL_LAZY_FILE)].sort());
     expect(r).toMatchObject({ code: 2 });
     expect(r.stderr).toContain("crtosctl validate: unknown option '--no-such-option'");
   });
