@@ -6,7 +6,7 @@
  * milliseconds of it have run, so a caller waits for a slice, never for the whole set.
  */
 
-import { TURN_BUDGET_MS, nextTurn } from '../lib/turns.js';
+import { TURN_BUDGET_MS, afterTurn, nextTurn } from '../lib/turns.js';
 
 /**
  * Runs `each` for the items one after another (each awaited), letting the loop turn before an item
@@ -54,8 +54,8 @@ export class TurnGate {
     const now = this.now();
     if (this.sliceStart === undefined) {
       this.sliceStart = now;
-      // The loop's next check phase ends this turn's slice.
-      setImmediate(() => (this.sliceStart = undefined));
+      // The loop's next turn ends this slice (afterTurn: a check phase of the same iteration would not).
+      afterTurn(() => (this.sliceStart = undefined));
       return true;
     }
     return now - this.sliceStart < this.budgetMs;
@@ -65,12 +65,12 @@ export class TurnGate {
   private release(): void {
     if (this.releasing) return;
     this.releasing = true;
-    setImmediate(() => {
+    afterTurn(() => {
       this.releasing = false;
       const next = this.waiting.shift();
       if (!next) return;
       this.sliceStart = this.now();
-      setImmediate(() => (this.sliceStart = undefined));
+      afterTurn(() => (this.sliceStart = undefined));
       next();
       if (this.waiting.length > 0) this.release();
     });
