@@ -1,8 +1,8 @@
 /**
  * Exit counters that move with time. The real driver computes them when they are read; the
- * simulator has to write them, so it does that where it costs no operation anything: a running
- * cell's runner rewrites its own (cell-runner.ts), the machine's tool server the root cell's, once
- * a STATISTICS_REFRESH_MS period, and only the files whose figure moved. A change of the machine
+ * simulator has to write them, so it does that where it costs no operation anything: the inmate
+ * host rewrites the running cells' (src/sim/inmates/host.ts), the machine's tool server the root
+ * cell's, once a STATISTICS_REFRESH_MS period, and only the files whose figure moved. A change of the machine
  * (commitState) renders every cell's counters at its start and so never rewrites them: with a
  * counter file per CPU, rewriting the root cell's at each change cost a create, load or start
  * hundreds of file writes under the driver lock, more than the real ioctl's whole cost.

@@ -1,7 +1,8 @@
 /**
  * The simulator's stand-in tools in one bundle. Three ways in:
  * - `node dist/crtos-sim-tool.mjs TOOL ARGS…` with CRTOS_SIM_DIR set: one tool in this process
- *   (the wrapper scripts in DIR/bin when no C compiler built the client, and the cell runners);
+ *   (the wrapper scripts in DIR/bin when no C compiler built the client), or `inmates DIR`, the
+ *   machine's inmate host (src/sim/inmates);
  * - `… serve DIR`: the machine's tool server that the C client (dist/crtos-sim-client) talks to;
  * - as a worker thread of that server: runs its requests.
  */

@@ -46,14 +46,14 @@ export interface SimFault {
 
 export interface SimCellFailure {
   cell: string;
-  /** Go to `failed` this long after the cell is started (each start; the cell runner has a timer for it) … */
+  /** Go to `failed` this long after the cell is started (each start; the inmate host has a timer for it) … */
   afterStartMs?: number;
   /** … or at this wall-clock time (ms since the epoch) … */
   at?: number;
   /**
    * … or inside the start itself: the inmate faults in its first instructions, so the cell is
    * already `failed` (all its CPUs in `cpus_failed_list`) when `jailhouse cell start` returns 0,
-   * as on the real hypervisor (upstream Jailhouse seen on QEMU arm64). No cell runner is started.
+   * as on the real hypervisor (upstream Jailhouse seen on QEMU arm64). No guest is started.
    */
   atStart?: boolean;
   /** How many more times this failure fires; absent = on every start (or at its time). */

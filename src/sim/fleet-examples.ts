@@ -126,7 +126,7 @@ export function zephyrDemoImage(): Uint8Array {
 
 /**
  * The gateway's telemetry process: a real one reads sensors and publishes them; this one stays
- * resident until it is stopped or its machine directory is removed (as the cell runners do), so a
+ * resident until it is stopped or its machine directory is removed (as the inmate host does), so a
  * test that removes the machine leaves no process behind.
  */
 const TELEMETRY_SCRIPT = '#!/bin/sh\n# Stand-in telemetry forwarder of the simulated gateway.\nwhile [ -e "$0" ]; do sleep 1; done\n';

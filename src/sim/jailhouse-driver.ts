@@ -1,7 +1,7 @@
 /**
  * The Jailhouse driver and hypervisor as state transitions: each operation checks what the real
  * one checks, in the same order, and answers with the same errno as upstream's driver and hypervisor.
- * Pure apart from the clock: the stand-in CLI does the I/O, and starts/stops cell runners.
+ * Pure apart from the clock: the stand-in CLI does the I/O, and has the inmate host follow the runs.
  *
  * Destroy and disable are not instant on a real machine (src/sim/README.md says how long): their
  * later effects are scheduled as `state.jailhouse.pending` steps, each some time after the one
@@ -25,9 +25,9 @@ export interface DriverResult {
   errno?: ErrnoName;
   /** What the driver would print to the kernel log; the simulator logs it with the operation. */
   kernelLog?: string;
-  /** Cell runners to stop (their cell left `running`). */
-  stopRunners?: SimCell[];
-  /** A cell that was started: its runner must be launched. */
+  /** Cells whose run ended (they left `running`): their guests must be closed before the command returns. */
+  endedRuns?: string[];
+  /** A cell that was started: the inmate host must serve its guest. */
   started?: SimCell;
   /**
    * The ioctl blocks forever (a cell that never answers, with msg_reply_timeout 0); with
@@ -144,11 +144,11 @@ export function disable(state: SimState, timings: PhaseTimings, now: number): Dr
   return scheduled({ kernelLog: 'The Jailhouse was closed.' });
 }
 
-/** stopRunners and failed cells of both, in order. */
-function merge(a: Advanced, b: DriverResult): Pick<DriverResult, 'stopRunners' | 'failed'> {
-  const stopRunners = [...(b.stopRunners ?? []), ...a.stopRunners];
+/** Ended runs and failed cells of both, in order. */
+function merge(a: Advanced, b: DriverResult): Pick<DriverResult, 'endedRuns' | 'failed'> {
+  const endedRuns = [...(b.endedRuns ?? []), ...a.endedRuns];
   const failed = [...(b.failed ?? []), ...a.failed];
-  return { ...(stopRunners.length > 0 ? { stopRunners } : {}), ...(failed.length > 0 ? { failed } : {}) };
+  return { ...(endedRuns.length > 0 ? { endedRuns } : {}), ...(failed.length > 0 ? { failed } : {}) };
 }
 
 export function createCell(state: SimState, d: MachineDescription, bytes: Uint8Array, decoded: DecodeResult, configPath: string, timings: PhaseTimings): DriverResult {
@@ -268,26 +268,25 @@ function askShutdown(state: SimState, cell: SimCell): DriverResult | undefined {
 export function loadCell(state: SimState, ref: CellRef, images: ImageToLoad[]): DriverResult {
   const cell = findCell(state, ref);
   if (isResult(cell)) return cell;
+  // Before the shutdown request, which fails a cell that does not answer in time.
+  const endedRuns = isRunning(cell) ? [cell.name] : [];
   const refused = askShutdown(state, cell);
   if (refused) return refused;
-  const wasRunning = cell.state === 'running' || cell.state === 'running/locked';
   if (cell.state !== 'shut down') printk(state, `Cell "${cell.name}" can be loaded\n`);
   // SET_LOADABLE: parks the CPUs, clears failed flags, state `shut down`.
   cell.state = 'shut down';
   cell.failedCpus = [];
   delete cell.runToken;
-  const stopRunners = wasRunning || cell.runnerPid !== undefined ? [{ ...cell }] : [];
-  delete cell.runnerPid;
   for (const image of images) {
     if (image.size === 0) continue;
     const fits = cell.loadableRegions.some((r) => {
       const start = BigInt(r.virtStart);
       return image.target >= start && image.target + BigInt(image.size) <= start + BigInt(r.size);
     });
-    if (!fits) return { errno: 'EINVAL', stopRunners };
+    if (!fits) return { errno: 'EINVAL', endedRuns };
     cell.images.push({ target: `0x${image.target.toString(16)}`, size: image.size, source: image.source });
   }
-  return { stopRunners };
+  return { endedRuns };
 }
 
 /**
@@ -299,21 +298,20 @@ export function startCell(state: SimState, ref: CellRef, now: number, faultsAtSt
   const cell = findCell(state, ref);
   if (isResult(cell)) return cell;
   // Starting a running cell restarts it: the cell is asked first.
+  const endedRuns = isRunning(cell) ? [cell.name] : [];
   const refused = askShutdown(state, cell);
   if (refused) return refused;
-  const stopRunners = cell.runnerPid !== undefined ? [{ ...cell }] : [];
   cell.state = 'running';
   cell.failedCpus = [];
   cell.runToken = randomUUID();
   cell.startedAt = now;
-  delete cell.runnerPid;
   printk(state, `Started cell "${cell.name}"\n`);
   if (faultsAtStart?.(cell.name)) {
     cell.state = 'failed';
     cell.failedCpus = [...cell.cpus];
-    return { stopRunners, failed: [{ cell: cell.name, why: 'at start' }] };
+    return { endedRuns, failed: [{ cell: cell.name, why: 'at start' }] };
   }
-  return { stopRunners, started: cell };
+  return { endedRuns, started: cell };
 }
 
 export function destroyCell(state: SimState, ref: CellRef, timings: PhaseTimings, now: number): DriverResult {
@@ -345,11 +343,11 @@ function schedule(state: SimState, afterMs: number, action: SimPendingStep['acti
   (state.jailhouse.pending ??= []).push({ afterMs, action });
 }
 
-/** What applying due steps did that the caller acts on: runners to stop, cells that failed. */
+/** What applying due steps did that the caller acts on: runs that ended, cells that failed. */
 export interface Advanced {
   /** When the next step is due (epoch ms), or undefined when nothing is pending any more. */
   next?: number;
-  stopRunners: SimCell[];
+  endedRuns: string[];
   failed: NonNullable<DriverResult['failed']>;
   /** A step froze the root side (a reconfiguration message to a silent cell without reply timeout). */
   hang?: boolean;
@@ -364,7 +362,7 @@ export interface Advanced {
 export function advance(state: SimState, now: number, timings: PhaseTimings): Advanced {
   const jh = state.jailhouse;
   const pending = jh.pending ?? [];
-  const out: Advanced = { stopRunners: [], failed: [] };
+  const out: Advanced = { endedRuns: [], failed: [] };
   for (;;) {
     const head = pending[0];
     if (head === undefined) break;
@@ -376,12 +374,11 @@ export function advance(state: SimState, now: number, timings: PhaseTimings): Ad
       case 'cell-dropped': {
         const cell = jh.cells.find((c) => c.id === action.cell);
         if (!cell) break;
-        out.stopRunners.push({ ...cell });
+        if (isRunning(cell)) out.endedRuns.push(cell.name);
         printk(state, `Closing cell "${cell.name}"\n`);
         cell.state = 'invalid';
         cell.failedCpus = [];
         delete cell.runToken;
-        delete cell.runnerPid;
         break;
       }
       case 'cpu-online': {
@@ -406,10 +403,9 @@ export function advance(state: SimState, now: number, timings: PhaseTimings): Ad
         // Answered meanwhile by stopping or failing on its own: the hypervisor stops polling.
         if (!cell || !['running', 'running/locked'].includes(cell.state)) break;
         printk(state, 'Timeout expired while waiting for reply from target cell\n');
-        out.stopRunners.push({ ...cell });
+        out.endedRuns.push(cell.name);
         cell.state = 'failed';
         cell.failedCpus = [];
-        delete cell.runnerPid;
         out.failed.push({ cell: cell.name, why: 'reconfiguration message unanswered' });
         break;
       }
@@ -445,6 +441,8 @@ function destroyInPlace(state: SimState, cell: SimCell): void {
   // Only the CPUs the driver took offline itself come back online.
   state.cpusOnline = [...new Set([...state.cpusOnline, ...cell.offlinedCpus])].sort((a, b) => a - b);
 }
+
+const isRunning = (cell: SimCell) => cell.state === 'running' || cell.state === 'running/locked';
 
 /** A running cell fails: every CPU parked by the hypervisor shows in cpus_failed. */
 export function failCell(state: SimState, name: string, runToken?: string): SimCell | undefined {

@@ -18,7 +18,7 @@ import { writeRtmuxExample } from './rtmux-example.js';
 import { SIM_MODULE_MARK } from './tools/kmod.js';
 import { toolBundlePath, toolClientPath } from './bundle.js';
 import { failCell as failCellInState } from './jailhouse-driver.js';
-import { stopRunner } from './runner-control.js';
+import { hangInmate, inmateOf, stopInmateHost, syncInmates } from './inmates/control.js';
 import { runTool } from './tools/dispatch.js';
 import type { RemoteprocModel } from './remoteproc/model.js';
 import { kernelControl, startKernel, stopKernel } from './remoteproc/control.js';
@@ -44,7 +44,7 @@ export interface SimMachine {
   /** Replaces the latencies, operation → milliseconds. */
   setLatencies(latencies: Partial<Record<SimOperation, number>>): Promise<void>;
   /**
-   * Replaces the scheduled cell failures: `{cell, afterStartMs}` or `{cell, at}` (the cell runner
+   * Replaces the scheduled cell failures: `{cell, afterStartMs}` or `{cell, at}` (the inmate host
    * fails the running cell), or `{cell, atStart: true}` (failed inside `cell start`, before it
    * returns); each with an optional `times`.
    */
@@ -57,6 +57,13 @@ export interface SimMachine {
   faults(): Promise<SimFaultFile>;
   /** A running cell goes to `failed` now (its CPUs show as failed, its endpoint closes). */
   failCell(name: string): Promise<void>;
+  /**
+   * The running cell's guest hangs as a hung RTOS does: the cell stays `running`, its endpoint
+   * accepts and answers nothing (log: `cell hung`). False when no guest of the cell runs.
+   */
+  hangCell(name: string): boolean;
+  /** The inmate host's PID and the run token of the cell's guest, while one serves it. */
+  inmate(name: string): { pid: number; token: string } | undefined;
   /**
    * What a cell itself can do to its state: lock reconfiguration (`running/locked`, which makes
    * create and destroy of other cells EPERM), unlock it, or report a comm ABI mismatch.
@@ -90,7 +97,7 @@ export interface SimMachine {
   /** The processor's firmware hangs now: `running` still, but no heartbeat and no rpmsg replies. */
   hangProcessor(name: string): Promise<void>;
   /**
-   * Stops every cell runner of this machine (cells stay as they are on disk); a remoteproc machine
+   * Stops the machine's inmate host, every guest with it (cells stay as they are on disk); a remoteproc machine
    * is powered off (its kernel server stops and its sysfs is unmounted).
    */
   dispose(): Promise<void>;
@@ -294,9 +301,11 @@ export function openSimMachine(dirArg: string): SimMachine {
     async failCell(name) {
       const cell = updateState(dir, (state) => failCellInState(state, name));
       if (!cell) throw new Error(`cell ${name} is not running on the simulated machine in ${dir}`);
-      stopRunner(cell, dir);
+      syncInmates(dir);
       appendLog(dir, { op: 'cell failed', args: [name], result: 'failed', detail: { by: 'failCell' } });
     },
+    hangCell: (name) => hangInmate(dir, name),
+    inmate: (name) => inmateOf(dir, name),
     async setCellState(name, cellState) {
       const changed = updateState(dir, (state) => {
         const cell = state.jailhouse.cells.find((c) => c.name === name);
@@ -358,8 +367,7 @@ export function openSimMachine(dirArg: string): SimMachine {
     crashProcessor: (name, type) => kernelControl(dir, { action: 'crash', processor: name, ...(type ? { crashType: type } : {}) }),
     hangProcessor: (name) => kernelControl(dir, { action: 'hang', processor: name }),
     async dispose() {
-      const state = readState(dir);
-      for (const cell of state.jailhouse.cells) stopRunner(cell, dir);
+      stopInmateHost(dir);
       if (description.remoteproc) await stopKernel(dir);
     },
   };

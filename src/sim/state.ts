@@ -57,9 +57,8 @@ export interface SimCell {
   loadableRegions: { virtStart: string; size: string }[];
   /** Images loaded since the last create (cleared by nothing but destroy: memory keeps its content). */
   images: { target: string; size: number; source: string }[];
-  /** Changes on every start, so a cell runner of an earlier start knows it is stale. */
+  /** Changes on every start: the inmate host serves a guest per run (src/sim/inmates). */
   runToken?: string;
-  runnerPid?: number;
   startedAt?: number;
   /** The configuration file the cell was created from, as given on the command line. */
   configPath: string;

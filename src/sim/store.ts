@@ -27,7 +27,17 @@ export const paths = {
   lockWaiter: (dir: string, name: string, pid: number) => join(dir, '.sim', `${name}.lock.waiting.${pid}`),
   /** Present once the root side froze (SimState.jailhouse.frozen), holding the pid of the call that froze it. */
   frozen: (dir: string) => join(dir, '.sim', 'frozen'),
+  /** The inmate host (src/sim/inmates): its PID, and per served cell a file holding the run's token. */
+  inmateHost: (dir: string) => join(dir, '.sim', 'inmates.pid'),
+  inmateRun: (dir: string, cell: string) => join(dir, '.sim', `inmate.${encodeURIComponent(cell)}.run`),
+  /** Present while a hang of the cell's guest is asked for or in force. */
+  inmateHang: (dir: string, cell: string) => join(dir, '.sim', `inmate.${encodeURIComponent(cell)}.hang`),
+  /** Requests to the host (PID.N), each removed once a whole look of the host's after it is done. */
+  inmateRequests: (dir: string) => join(dir, '.sim', 'inmate-requests'),
 };
+
+/** The names of inmateRun's and inmateHang's files. */
+export const INMATE_MARKER = /^inmate\..+\.(run|hang)$/;
 
 export function readDescription(dir: string): MachineDescription {
   return JSON.parse(readFileSync(paths.description(dir), 'utf8')) as MachineDescription;
@@ -121,7 +131,7 @@ const lockPauseMs = (attempt: number) => Math.min(1 + (attempt >> 3), 5);
  * Threads of one process (the tool server's workers, one per request) that wait for a lock are
  * woken when another of them releases it, as a kernel mutex hands over at once: a counter per lock
  * in memory the threads share, bumped on each release. Polling remains the way to notice a holder
- * in another process (a tool run in-process, a Node.js stand-in, a cell runner).
+ * in another process (a tool run in-process, a Node.js stand-in, the inmate host).
  */
 let lockBells: Int32Array | undefined;
 const LOCK_BELL_SLOTS = 3;

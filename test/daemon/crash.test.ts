@@ -398,11 +398,11 @@ function machineProcesses(dir: string): number[] {
   return out;
 }
 
-/** No stand-in tool of the machine runs: only the loader's program and cell runners. */
+/** No stand-in tool of the machine runs: only the loader's program and the inmate host. */
 function quiet(f: Fixture): boolean {
   return machineProcesses(f.machine.dir).every((pid) => {
     const op = toolOp(cmdline(pid).split('\0').filter(Boolean), f.machine.binDir);
-    return op === undefined || /^(loader|cell-runner) /.test(op);
+    return op === undefined || /^(loader|inmates) /.test(op);
   });
 }
 

@@ -12,7 +12,6 @@ import { join } from 'node:path';
 import { ALL_ACTIVE, fastSupervision, makeFixture, pidOf, settle, states, until, untilUnit, type Fixture } from './harness.js';
 import type { Manager } from '../../src/engine/manager.js';
 import type { UnitStatus } from '../../src/engine/manager-api.js';
-import { hangRunner } from '../../src/sim/runner-control.js';
 import { findView } from '../../src/kinds/views.js';
 import { every } from '../helpers/wait-for.js';
 
@@ -43,7 +42,7 @@ function answers(host: string, port: number): Promise<boolean> {
 async function hangNuttx(f: Fixture): Promise<void> {
   const cell = (await f.machine.state()).jailhouse.cells.find((c) => c.name === 'nuttx');
   expect(cell?.state).toBe('running');
-  expect(hangRunner(cell!, f.machine.dir)).toBe(true);
+  expect(f.machine.hangCell('nuttx')).toBe(true);
 }
 
 const RECOVER_COLD_ISOLATE = (first: string) => `health:

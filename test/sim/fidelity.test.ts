@@ -78,8 +78,7 @@ describe('row 2: the same kind of cell with msg_reply_timeout 0 freezes the whol
     writeFileSync(join(m.dir, 'etc/jailhouse/nuttx-active.cell'), encodeConfig({ ...nuttxCellConfig(EXAMPLE), flags: [], msgReplyTimeout: 0n }));
     await m.bringUp('enabled');
     await inProcess(m, ['cell', 'create', '/etc/jailhouse/nuttx-active.cell'], ['cell', 'load', 'nuttx', '/opt/crtos/nuttx.bin'], ['cell', 'start', 'nuttx']);
-    // The inmate up (its runner listening) before the root side freezes: a runner still starting
-    // then would wait in the frozen machine to register, as nothing on a real one does.
+    // The inmate up (its guest listening) before the root side freezes, so that it can be asked below.
     const endpoint = m.readinessEndpoint('nuttx')!;
     await until('the inmate to listen', () => accepts(endpoint), { sources: [every(20)], timeoutMs: 20_000 });
     await m.setCellReply('nuttx', 'silent');
@@ -161,7 +160,7 @@ describe('row 4: an inmate that faults in its first instructions', () => {
     expect(await m.run('jailhouse', ['cell', 'start', 'nuttx'])).toMatchObject({ code: 0, stderr: '' });
     expect(machineFile(m, `${JH}/cells/1/state`)).toBe('failed\n');
     expect(machineFile(m, `${JH}/cells/1/cpus_failed_list`)).toBe('3\n');
-    expect((await m.state()).jailhouse.cells[0]?.runnerPid).toBeUndefined();
+    expect(m.inmate('nuttx')).toBeUndefined();
   });
 });
 

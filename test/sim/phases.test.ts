@@ -48,7 +48,7 @@ describe.concurrent('a cell that fails inside its start', () => {
     expect(machineFile(m, `${JH}/cells/1/state`)).toBe('failed\n');
     expect(machineFile(m, `${JH}/cells/1/cpus_failed_list`)).toBe('3\n');
     expect(machineFile(m, `${JH}/cells/1/cpus_failed`)).toBe('8\n');
-    expect((await m.state()).jailhouse.cells[0]?.runnerPid).toBeUndefined();
+    expect(m.inmate('nuttx')).toBeUndefined();
     const log = await m.readLog();
     const failedAt = log.findIndex((e) => e.op === 'cell failed');
     const startAt = log.findIndex((e) => e.op === 'jailhouse cell start');
@@ -92,8 +92,8 @@ describe.concurrent('a cell that fails inside its start', () => {
     await untilMachine(m, 'the cell to fail and the failure to be logged', async () => (await m.state()).jailhouse.cells[0]?.state === 'failed' && (await m.readLog()).some((e) => e.op === 'cell failed'));
     expect((await m.faults()).cellFailures).toEqual([]);
     expect((await m.runInProcess('jailhouse', ['cell', 'start', 'nuttx'])).code).toBe(0);
-    // The new run's runner is up (it registered its PID) and has nothing left to fail it with.
-    await untilMachine(m, 'the new runner to register', async () => (await m.state()).jailhouse.cells[0]?.runnerPid !== undefined);
+    // The new run's guest is up and has nothing left to fail it with.
+    await untilMachine(m, "the new run's guest to be served", async () => m.inmate('nuttx')?.token === (await m.state()).jailhouse.cells[0]?.runToken);
     expect((await m.state()).jailhouse.cells[0]?.state).toBe('running');
     await m.dispose();
   });

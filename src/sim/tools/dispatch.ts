@@ -4,7 +4,7 @@ import { runInsmod, runModprobe, runRmmod } from './kmod.js';
 import { runIp } from './ip.js';
 import { runChrt } from './chrt.js';
 import { runLoader } from './loader.js';
-import { runCellRunner } from '../cell-runner.js';
+import { runInmateHost } from '../inmates/host.js';
 import type { ToolContext } from './context.js';
 import { epochNow, waitWhileFrozen } from '../store.js';
 
@@ -16,10 +16,10 @@ export const STAND_IN_TOOLS = ['jailhouse', 'modprobe', 'insmod', 'rmmod', 'ip',
  */
 export async function runTool(tool: string, args: string[], io: Omit<ToolContext, 'args' | 'clock'> & { started?: number }): Promise<number> {
   const start = io.started ?? epochNow();
-  if (tool === 'cell-runner') {
-    const [dir, name, token] = args;
-    if (!dir || !name || !token) return 2;
-    return runCellRunner(dir, name, token);
+  if (tool === 'inmates') {
+    const [dir] = args;
+    if (!dir) return 2;
+    return runInmateHost(dir);
   }
   if (io.dir === '') {
     io.err(`${tool}: CRTOS_SIM_DIR is not set; run the simulator's tools through the wrappers in DIR/bin\n`);

@@ -12,7 +12,7 @@ import * as driver from '../jailhouse-driver.js';
 import { takeCellFailure, timingsOf, type SimOperation } from '../faults.js';
 import type { SimCell } from '../state.js';
 import { injected, logOperation, underMachine, type ToolContext } from './context.js';
-import { launchRunner, stopRunner } from '../runner-control.js';
+import { startInmate, syncInmates } from '../inmates/control.js';
 import { loadCodec } from '../codec-loader.js';
 
 const USAGE = `Usage: %s { COMMAND | --help | --version }
@@ -213,7 +213,7 @@ function openDevice(ctx: ToolContext, op: SimOperation): void {
 
 /**
  * One ioctl: under the driver mutex, open the device, apply injected latency/faults, run the
- * driver transition, start or stop cell runners for cells that changed, then wait out the
+ * driver transition, have the inmate host close the guests of runs that ended, then wait out the
  * operation's timed phases (destroy, disable) with the mutex held, applying each step when due.
  */
 async function ioctl(
@@ -254,11 +254,9 @@ async function ioctl(
     return 0;
   });
   // The guest of a started cell runs on its own CPUs: Linux pays nothing for it, least of all
-  // under the driver mutex. Its stand-in is a process whose spawn costs the simulator a fork of a
-  // big one, so it is started once the mutex is free, before the command returns (as before, the
-  // runner registers and listens after that; a command in between that stops the cell leaves the
-  // runner's token stale, and it exits).
-  if (started) launchRunner(ctx.dir, started);
+  // under the driver mutex. The inmate host is told once the mutex is free, before the command
+  // returns (it listens after that; a command in between that ends the run, it follows too).
+  if (started) startInmate(ctx.dir);
   return code;
 }
 
@@ -290,8 +288,8 @@ async function finishPending(ctx: ToolContext, op: SimOperation): Promise<void> 
   }
 }
 
-function act(ctx: ToolContext, op: SimOperation, r: Pick<driver.DriverResult, 'stopRunners' | 'failed'>): void {
-  for (const cell of r.stopRunners ?? []) stopRunner(cell);
+function act(ctx: ToolContext, op: SimOperation, r: Pick<driver.DriverResult, 'endedRuns' | 'failed'>): void {
+  if ((r.endedRuns ?? []).length > 0) syncInmates(ctx.dir);
   for (const f of r.failed ?? []) appendLog(ctx.dir, { op: 'cell failed', args: [f.cell], result: 'failed', detail: { by: op, why: f.why } });
 }
 

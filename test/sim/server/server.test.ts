@@ -51,21 +51,19 @@ describe.concurrent('stand-in tool server', () => {
     expect(readFileSync(`/proc/${server}/environ`, 'utf8').split('\0').filter((v) => v.startsWith('CRTOS_SIM_DIR='))).toEqual([]);
   });
 
-  it("passes crtosd's run token of a tool on to nothing that outlives the tool: neither the server it starts nor the cell runner of its `cell start`", async () => {
+  it("passes crtosd's run token of a tool on to nothing that outlives the tool: neither the server it starts nor the inmate host its `cell start` starts", async () => {
     const m = await tempMachine();
-    // A restarted crtosd looks for an interrupted tool by this token: the server and a runner
+    // A restarted crtosd looks for an interrupted tool by this token: the server and the inmate host
     // (session leaders, as a tool is) must not be taken for it, awaited and killed.
     const token = (tool: string) => ({ CRTOS_TOOL_RUN: `token-of-${tool}` });
     expect((await runWith(m, token('modprobe'), 'modprobe', ['jailhouse'])).code).toBe(0);
     expect((await runWith(m, token('enable'), 'jailhouse', ['enable', '/etc/jailhouse/sysconfig.cell'])).code).toBe(0);
     await m.bringUp('loaded');
     expect((await runWith(m, token('start'), 'jailhouse', ['cell', 'start', '--name', 'nuttx'])).code).toBe(0);
-    // The runner records its PID once it runs.
-    const runnerPid = async () => (await m.state()).jailhouse.cells.find((c) => c.name === 'nuttx')?.runnerPid;
-    await untilMachine(m, 'the cell runner to record its PID', async () => (await runnerPid()) !== undefined);
-    const runner = await runnerPid();
+    await untilMachine(m, "the inmate host to serve the cell's guest", () => m.inmate('nuttx') !== undefined);
+    const inmates = m.inmate('nuttx')!.pid;
     const tokens = (pid: number) => readFileSync(`/proc/${pid}/environ`, 'utf8').split('\0').filter((v) => v.startsWith('CRTOS_TOOL_RUN='));
-    expect({ server: tokens(serverOf(m.dir)!), runner: tokens(runner!) }).toEqual({ server: [], runner: [] });
+    expect({ server: tokens(serverOf(m.dir)!), inmates: tokens(inmates) }).toEqual({ server: [], inmates: [] });
   });
 
   it('runs requests concurrently: an `ip` call is answered while another one still runs', async () => {
