@@ -1,8 +1,8 @@
-// Bundles every `src/**/NAME.entry.ts` into `dist/NAME.mjs` (crtosctl into dist/crtosctl.cjs and its
-// chunks, as scripts/bundles.mjs says): one self-contained file per command, so a command starts by
-// reading one file (crtosctl start-up time is a product goal) and the Debian package ships no
-// node_modules. Each build's metafile goes to build/meta/ (`NAME.json`), so what
-// lands in a bundle can be checked (bench/idle.bench.ts: the daemon's memory is a product goal).
+// Bundles every `src/**/NAME.entry.ts` into `dist/NAME.mjs` (crtosctl into dist/crtosctl.cjs, as
+// scripts/bundles.mjs says): one self-contained file per command, so a command starts by reading
+// one file (crtosctl start-up time is a product goal) and the Debian package ships no
+// node_modules. Each build's metafile goes to build/meta/ (`NAME.json`), so what lands in a bundle
+// can be checked (bench/idle.bench.ts: the daemon's memory is a product goal).
 import { build } from 'esbuild';
 import { spawnSync } from 'node:child_process';
 import { readdirSync, chmodSync, mkdirSync, writeFileSync, renameSync, rmSync } from 'node:fs';
@@ -26,8 +26,9 @@ function findEntries(dir) {
 const entries = findEntries(join(root, 'src'));
 const entryPoints = Object.fromEntries(entries.map((f) => [basename(f, '.entry.ts'), f]));
 
-// crtosd and crtosctl are bundled as scripts/bundles.mjs says (minified daemon; crtosctl one file
-// for the daemon verbs plus lazily imported chunks); the other commands stay plain single files.
+// crtosd and crtosctl are bundled as scripts/bundles.mjs says (minified daemon; crtosctl one
+// CommonJS file for the daemon verbs plus one it requires for the others); the other commands stay
+// plain single files.
 const common = commonOptions({ outdir: dist, sourcemap: true, metafile: true });
 const SPECIAL = new Set(['crtosd', 'crtosctl']);
 const pick = (want) => Object.fromEntries(Object.entries(entryPoints).filter(([name]) => want(name)));
