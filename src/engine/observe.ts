@@ -8,7 +8,7 @@ import type { Host, InterfaceInfo, ModuleInfo, ProcessInfo, ToolRunObserver } fr
 import { behaviourOf, INVOCATION_ENV, type Target } from '../kinds/behaviours.js';
 import { allBackends, DEFAULT_BACKEND, findBackend, type Transition } from '../backends/index.js';
 import type { Observation, Snapshot } from './types.js';
-import { sha256 } from './canonical.js';
+import { fileSha256 } from '../kinds/image/digest.js';
 
 export interface SnapshotOptions {
   /**
@@ -109,7 +109,7 @@ export async function takeSnapshot(host: Host, targets: readonly Target[], opts:
       ...unrecorded.map(async (t) => [t.id, await host.findProcessByEnv(INVOCATION_ENV, t.facts.invocationId!)] as const),
     ]),
     Promise.all(pathList.map(async (p) => [p, await host.exists(p)] as const)),
-    Promise.all(digestList.map(async (p) => [p, await host.readFile(p).then(sha256, () => undefined)] as const)),
+    Promise.all(digestList.map(async (p) => [p, await fileSha256(host, p).catch(() => undefined)] as const)),
   ]);
   return {
     takenAt,

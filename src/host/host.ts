@@ -182,6 +182,12 @@ export interface Host {
   exists(machinePath: string): Promise<boolean>;
   readFile(machinePath: string): Promise<Buffer>;
   /**
+   * A machine file's bytes in pieces of at most `chunkBytes`, in order, each read off the event
+   * loop (a multi-MB image hashed a piece per turn, never held or read whole); the iteration
+   * rejects with HOST_READ_FAILED and the errno.
+   */
+  readChunks(machinePath: string, chunkBytes: number): AsyncIterable<Buffer>;
+  /**
    * Small files the kernel generates (sysfs attributes, procfs), each read whole as text, in the
    * order given. Never rejects for a file that cannot be read: its entry says why.
    */

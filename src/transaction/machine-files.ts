@@ -5,7 +5,7 @@
  */
 import { access, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createHash } from 'node:crypto';
+import { bytesSha256 } from '../kinds/image/digest.js';
 
 /** A file that could not be read says why in a few words ("does not exist"), for the user's message. */
 export type MachineFile = { bytes: Buffer; sha256: string } | { error: string; missing: boolean };
@@ -41,7 +41,8 @@ export function machineFiles(read: (machinePath: string) => Promise<Buffer>, exi
     read(path) {
       let p = cache.get(path);
       if (!p) {
-        p = read(path).then((bytes): MachineFile => ({ bytes, sha256: createHash('sha256').update(bytes).digest('hex') }), errorOf);
+        // Hashed a piece per turn: an image of many MB would otherwise be hashed in one.
+        p = read(path).then(async (bytes): Promise<MachineFile> => ({ bytes, sha256: await bytesSha256(bytes) }), errorOf);
         cache.set(path, p);
       }
       return p;

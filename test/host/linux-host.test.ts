@@ -85,6 +85,20 @@ describe.concurrent('LinuxHost observations on the simulated machine', () => {
     expect(missing).toMatchObject({ code: 'HOST_READ_FAILED', op: 'readFile', errno: 'ENOENT' });
   });
 
+  it('reads a file in pieces of at most the size asked, in order', async () => {
+    const { host } = await setup();
+    const whole = await host.readFile('/opt/crtos/nuttx.bin');
+    const pieces: Buffer[] = [];
+    for await (const piece of host.readChunks('/opt/crtos/nuttx.bin', 1000)) pieces.push(piece);
+    expect(pieces.length).toBe(Math.ceil(whole.length / 1000));
+    expect(pieces.every((p) => p.length <= 1000)).toBe(true);
+    expect(Buffer.concat(pieces).equals(whole)).toBe(true);
+    const missing = await hostError((async () => {
+      for await (const _ of host.readChunks('/etc/none', 1000)) void _;
+    })());
+    expect(missing).toMatchObject({ code: 'HOST_READ_FAILED', op: 'readChunks', errno: 'ENOENT' });
+  });
+
   it('keeps every machine path under the root', async () => {
     const { m, host } = await setup();
     expect(host.resolve('/../../etc/passwd')).toBe(join(m.dir, 'etc/passwd'));

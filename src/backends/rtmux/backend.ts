@@ -11,9 +11,9 @@ import type { UnitFacts } from '../../engine/types.js';
 import type { UnitOf } from '../../units/types.js';
 import { unitId } from '../../kinds/spec-common.js';
 import { driverModuleName } from '../../kinds/driver/spec.js';
-import { sha256 } from '../../engine/canonical.js';
 import { fail, hostStep, isErrno, staged } from '../../kinds/behaviour-common.js';
-import { readVerifiedImage } from '../../kinds/image/behaviour.js';
+import { verifiedImageSha256 } from '../../kinds/image/behaviour.js';
+import { fileSha256 } from '../../kinds/image/digest.js';
 import type { Backend } from '../port.js';
 import { rtmuxDefinition, type RtmuxHypervisor } from './definition.js';
 
@@ -65,7 +65,7 @@ export const rtmuxBackend: Backend = {
     },
     async stage(unit, ctx) {
       const image = imageUnit(ctx, unit as RtmuxHypervisor);
-      if (image) await readVerifiedImage(ctx.host, image, unit.id);
+      if (image) await verifiedImageSha256(ctx.host, image, unit.id);
     },
     enable: (unit, ctx) => startRtmux(unit as RtmuxHypervisor, ctx),
     async disable(target, ctx) {
@@ -85,8 +85,8 @@ async function startRtmux(h: RtmuxHypervisor, ctx: KindContext): Promise<UnitFac
   const image = imageUnit(ctx, h);
   const imageId = unitId(spec.image, 'Image');
   if (!image) fail('ENGINE_IMAGE_MISSING', h.id, `image unit ${imageId} is not loaded`, `add ${imageId} or fix \`image:\``);
-  const wanted = sha256(await staged(() => readVerifiedImage(ctx.host, image, h.id)));
-  const placed = await ctx.host.readFile(spec.imagePath).then(sha256, () => undefined);
+  const wanted = await staged(() => verifiedImageSha256(ctx.host, image, h.id));
+  const placed = await fileSha256(ctx.host, spec.imagePath).catch(() => undefined);
   const loaded = (await hostStep(h.id, 'reading /proc/modules', ctx.host.modules())).some((m) => m.name === moduleName);
   const facts: UnitFacts = { moduleName, imageSha256: wanted };
   if (loaded && placed === wanted) return facts;

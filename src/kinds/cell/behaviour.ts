@@ -14,7 +14,7 @@ import type { CellImage, Host, ToolCall } from '../../host/host.js';
 import type { Unit, UnitOf } from '../../units/types.js';
 import { unitId } from '../spec-common.js';
 import { imageSpecOf } from '../image/spec.js';
-import { sha256 } from '../../engine/canonical.js';
+import { verifiedImageSha256 } from '../image/behaviour.js';
 import { problem, ProblemError } from '../../errors/problem.js';
 import type { ProblemCode } from '../../errors/codes.js';
 import type { Observation, UnitFacts } from '../../engine/types.js';
@@ -259,21 +259,11 @@ async function checkImages(cell: UnitOf<'Cell'>, ctx: KindContext): Promise<Cell
       continue;
     }
     const imageId = unitId(entry.image, 'Image');
-    const image = imageSpecOf(ctx.set.units.get(imageId));
-    if (!image) fail('ENGINE_IMAGE_MISSING', cell.id, `image unit ${imageId} is not loaded`);
-    let bytes: Buffer;
-    try {
-      bytes = await ctx.host.readFile(image.path);
-    } catch (e) {
-      fail('ENGINE_IMAGE_MISSING', cell.id, `cannot read image ${image.path} (${imageId}): ${(e as Error).message}`, 'check `path:` of the Image unit');
-    }
-    if (image.sha256 !== undefined) {
-      const actual = sha256(bytes);
-      if (actual !== image.sha256) {
-        fail('ENGINE_IMAGE_MISMATCH', cell.id, `image ${image.path} has sha256 ${actual}, but ${imageId} pins ${image.sha256}; not loaded`, 'update `sha256:` in the Image unit if the new file is intended');
-      }
-    }
-    out.push({ file: image.path, address: entry.address });
+    const image = ctx.set.units.get(imageId);
+    if (!imageSpecOf(image)) fail('ENGINE_IMAGE_MISSING', cell.id, `image unit ${imageId} is not loaded`);
+    const verified = image as UnitOf<'Image'>;
+    await verifiedImageSha256(ctx.host, verified, cell.id);
+    out.push({ file: verified.spec.path, address: entry.address });
   }
   return out;
 }

@@ -4,32 +4,29 @@
  */
 import type { Host } from '../../host/host.js';
 import type { UnitOf } from '../../units/types.js';
-import { sha256 } from '../../engine/canonical.js';
 import type { KindBehaviour, Target } from '../behaviour.js';
 import { problem } from '../../errors/problem.js';
 import { fail } from '../behaviour-common.js';
 import { imageSpecOf } from './spec.js';
+import { fileSha256 } from './digest.js';
 
 /**
- * The image's bytes, read once and checked against its pinned sha256 (a mismatch refuses). Shared
- * by every kind that hands an image to the machine, so all verify the same way; failures are
- * reported on `forUnit` (the image itself, or the unit that was about to use it).
+ * The image's sha256, read and checked against its pinned one (a mismatch refuses). Shared by every
+ * kind that hands an image to the machine, so all verify the same way; failures are reported on
+ * `forUnit` (the image itself, or the unit that was about to use it).
  */
-export async function readVerifiedImage(host: Host, img: UnitOf<'Image'>, forUnit: string = img.id): Promise<Buffer> {
+export async function verifiedImageSha256(host: Host, img: UnitOf<'Image'>, forUnit: string = img.id): Promise<string> {
   const which = forUnit === img.id ? img.spec.path : `image ${img.spec.path} (${img.id})`;
-  let bytes: Buffer;
+  let actual: string;
   try {
-    bytes = await host.readFile(img.spec.path);
+    actual = await fileSha256(host, img.spec.path);
   } catch (e) {
     fail('ENGINE_IMAGE_MISSING', forUnit, `cannot read ${which}: ${(e as Error).message}`, `check \`path:\` of ${img.id}`);
   }
-  if (img.spec.sha256 !== undefined) {
-    const actual = sha256(bytes);
-    if (actual !== img.spec.sha256) {
-      fail('ENGINE_IMAGE_MISMATCH', forUnit, `${which} has sha256 ${actual}, expected ${img.spec.sha256}; not used`, `update \`sha256:\` of ${img.id} if the new file is intended`);
-    }
+  if (img.spec.sha256 !== undefined && actual !== img.spec.sha256) {
+    fail('ENGINE_IMAGE_MISMATCH', forUnit, `${which} has sha256 ${actual}, expected ${img.spec.sha256}; not used`, `update \`sha256:\` of ${img.id} if the new file is intended`);
   }
-  return bytes;
+  return actual;
 }
 
 /** The file and pin of an Image target: from its unit, else from what was applied (a refused set). */
@@ -85,7 +82,7 @@ export const imageBehaviour: KindBehaviour = {
   },
   async start(unit, ctx) {
     const image = unit as UnitOf<'Image'>;
-    await readVerifiedImage(ctx.host, image);
+    await verifiedImageSha256(ctx.host, image);
     return { verified: true, imagePath: image.spec.path, ...(image.spec.sha256 === undefined ? {} : { pinnedSha256: image.spec.sha256 }) };
   },
   async stop() {},

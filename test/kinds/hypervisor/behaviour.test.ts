@@ -43,6 +43,11 @@ function fakeHost(m: FakeMachine): Host {
       if (c === undefined) throw new HostError({ code: 'HOST_READ_FAILED', op: 'readFile', errno: 'ENOENT', message: `readFile: cannot read ${p}: ENOENT` });
       return Buffer.from(c);
     },
+    // Images are hashed from pieces (src/kinds/image/digest.ts): the same bytes, as the Linux host reads them.
+    async *readChunks(p, chunkBytes) {
+      const bytes = await host.readFile!(p);
+      for (let at = 0; at < bytes.length; at += chunkBytes) yield bytes.subarray(at, at + chunkBytes);
+    },
     modules: async () => m.modules.map((name): ModuleInfo => ({ name, size: 1, refcount: 0, usedBy: [], state: 'Live', parameters: {} })),
     installFile: async (from, to) => {
       m.calls.push(`install ${from} ${to}`);
