@@ -13,8 +13,8 @@ export interface Guest {
   readonly ready: Promise<void>;
   /** Whether the guest hangs (hang() was called). */
   readonly hung: boolean;
-  /** Stops accepting and answering; connections already made stay open, silent. */
-  hang(): void;
+  /** Stops accepting and answering; connections already made stay open, silent. Resolves once the endpoint is closed. */
+  hang(): Promise<void>;
   /** Ends the run: the endpoint closes, every connection with it. Resolves once it is closed. */
   close(): Promise<void>;
 }
@@ -62,7 +62,7 @@ export function startGuest(cell: string, token: string, endpoint: ReadinessEndpo
     },
     hang() {
       hung = true;
-      void closeServer();
+      return closeServer();
     },
     async close() {
       for (const s of sockets) s.destroy();

@@ -90,7 +90,7 @@ export async function runInmateHost(dir: string): Promise<number> {
     for (const [name, cell] of wanted) if (!runs.has(name)) begin(cell);
     for (const [name, run] of runs) {
       if (run.guest.hung || !existsSync(paths.inmateHang(dir, name))) continue;
-      run.guest.hang();
+      await run.guest.hang();
       appendLog(dir, { op: 'cell hung', args: [name], result: 'ok', detail: { by: 'hangInmate' } });
     }
     for (const request of requests) rmSync(join(requestsDir, request), { force: true });
