@@ -12,7 +12,7 @@ import { isError, type Problem } from '../errors/problem.js';
 import { runSteps, runStepsInTurns } from '../lib/turns.js';
 import { definitionOf, kindNames } from '../kinds/index.js';
 import type { Unit, UnitSet } from './types.js';
-import { parseSource, type SourceDocument } from './yaml-source.js';
+import { parseSourceSteps, type SourceDocument } from './yaml-source.js';
 import { formatPath } from './issues.js';
 import { buildGraph } from './graph.js';
 import { BuildContext, type Candidate } from './build-context.js';
@@ -53,14 +53,14 @@ export function buildUnitSetInTurns(files: readonly UnitSourceFile[], opts: Buil
   return runStepsInTurns(buildSteps(files, opts));
 }
 
-/** buildUnitSet's work, yielding after each file parsed and each unit checked. */
+/** buildUnitSet's work, yielding after each document parsed and each unit checked. */
 function* buildSteps(files: readonly UnitSourceFile[], opts: BuildOptions): Generator<void, BuildResult, void> {
   const ctx = new BuildContext();
   const unitDocs: SourceDocument[] = [];
   const dropInDocs = new Map<string, SourceDocument[]>();
   for (const source of files) {
     ctx.addFile(source.file, source.text);
-    const parsed = parseSource(source.file, source.text);
+    const parsed = yield* parseSourceSteps(source.file, source.text);
     for (const p of parsed.problems) {
       ctx.problems.push(p);
       if (isError(p)) ctx.unreadable.push(`${p.file}:${p.line}`);

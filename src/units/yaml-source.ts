@@ -8,7 +8,8 @@
  */
 import { Composer, Parser, LineCounter, type CST, isMap, isSeq, isPair, isScalar, isCollection, type Document, type Node as YamlNode, type Pair } from 'yaml';
 import type { Problem } from '../errors/problem.js';
-import { fastParseDocuments, integer } from './fast-yaml.js';
+import { fastParseSteps, integer } from './fast-yaml.js';
+import { runSteps } from '../lib/turns.js';
 import { checkTokens, type YamlFinding } from './yaml-stream-check.js';
 import { checkDocument, type AliasBudget } from './yaml-document-check.js';
 
@@ -73,7 +74,15 @@ function findingProblem(file: string, finding: YamlFinding, lineCounter: LineCou
 
 /** Parse one file's text. Never throws. */
 export function parseSource(file: string, text: string): ParsedSource {
-  const fast = fastParseDocuments(text);
+  return runSteps(parseSourceSteps(file, text));
+}
+
+/**
+ * parseSource's work, yielding after each document the fast reader took (a file the `yaml`
+ * package has to parse, with tabs or beyond the subset, is parsed in one step).
+ */
+export function* parseSourceSteps(file: string, text: string): Generator<void, ParsedSource, void> {
+  const fast = yield* fastParseSteps(text);
   if (fast) return { file, documents: fast.map((doc, index) => ({ file, index, ...doc })), problems: [] };
 
   const lineCounter = new LineCounter();

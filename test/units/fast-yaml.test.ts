@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { parseAllDocuments } from 'yaml';
-import { fastParseDocuments } from '../../src/units/fast-yaml.js';
+import { fastParseDocuments, fastParseSteps } from '../../src/units/fast-yaml.js';
 import { parseSource } from '../../src/units/yaml-source.js';
 import { allExampleFiles } from './helpers.js';
 
@@ -98,5 +98,27 @@ describe('fastParseDocuments agrees with the yaml package wherever it answers', 
     );
     // The comparison means something only if the fast reader takes most of these.
     expect(answered).toBeGreaterThan(150);
+  });
+});
+
+describe('fastParseSteps', () => {
+  it('yields after each document but the last, and returns what fastParseDocuments returns', () => {
+    const text = 'kind: A\n---\nkind: B\n---\nkind: C\n';
+    const steps = fastParseSteps(text);
+    let yields = 0;
+    for (let r = steps.next(); ; r = steps.next()) {
+      if (r.done) {
+        expect(r.value).toEqual(fastParseDocuments(text));
+        break;
+      }
+      yields++;
+    }
+    expect(yields).toBe(2);
+  });
+
+  it('gives up in a step as fastParseDocuments does', () => {
+    const steps = fastParseSteps('kind: A\n---\n%YAML 1.2\n');
+    expect(steps.next().done).toBe(false);
+    expect(steps.next()).toEqual({ done: true, value: undefined });
   });
 });

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseSource, SourcePositions } from '../../src/units/yaml-source.js';
+import { runSteps } from '../../src/lib/turns.js';
+import { parseSource, parseSourceSteps, SourcePositions } from '../../src/units/yaml-source.js';
 
 const text = `# head
 kind: Cell
@@ -50,5 +51,25 @@ describe('parseSource', () => {
     const r = parseSource('f', bomb);
     expect(r.documents).toEqual([]);
     expect(r.problems[0]!.code).toBe('UNIT_YAML_LIMIT');
+  });
+});
+
+describe('parseSourceSteps', () => {
+  const count = (steps: Generator<void, unknown, void>) => {
+    let yields = 0;
+    while (!steps.next().done) yields++;
+    return yields;
+  };
+
+  it('yields between the documents the fast reader takes, and returns what parseSource returns', () => {
+    const text = Array.from({ length: 50 }, (_, i) => `kind: Driver\nname: d${i}\nmodule: m${i}\n`).join('---\n');
+    expect(count(parseSourceSteps('many.yaml', text))).toBe(49);
+    expect(runSteps(parseSourceSteps('many.yaml', text))).toEqual(parseSource('many.yaml', text));
+  });
+
+  it('parses a file the yaml package has to read in one step after the fast reader gave up', () => {
+    const text = 'kind: Driver\nname: a\n---\nkind: Driver\n\tname: b\n';
+    expect(count(parseSourceSteps('tabs.yaml', text))).toBe(0);
+    expect(runSteps(parseSourceSteps('tabs.yaml', text))).toEqual(parseSource('tabs.yaml', text));
   });
 });
