@@ -84,7 +84,11 @@ export async function makeFixture(opts: { description?: Partial<MachineDescripti
       return readFileSync(join(unitsDir, file), 'utf8');
     },
     async cleanup() {
+      // A closed manager leaves its loaders running (a restarted crtosd adopts them): they go with
+      // the machine here, each with its process group, or a looping one outlives the test run.
+      const loaders = managers.flatMap((m) => m.listUnits().map(pidOf)).filter((pid) => pid > 0);
       for (const m of managers) m.close();
+      for (const pid of loaders) killGroup(pid);
       await destroySimMachine(machine.dir).catch(() => undefined);
     },
   };
@@ -243,6 +247,16 @@ export function machineOps(f: Fixture): WakeSource {
 }
 
 /** A loader's MainPID as its status shows it (0 when it has none, or the status is not a loader's). */
+function killGroup(pid: number): void {
+  for (const target of [-pid, pid]) {
+    try {
+      process.kill(target, 'SIGKILL');
+    } catch {
+      // Gone already, or not a group leader.
+    }
+  }
+}
+
 export function pidOf(s: UnitStatus | undefined): number {
   const pid = s?.details.pid;
   return typeof pid === 'number' ? pid : 0;
