@@ -5,7 +5,7 @@
  * next job of a bring-up then waits for one slice, never for the whole burst. Calls keep their
  * order; each is handled whole within one slice.
  */
-import { TURN_BUDGET_MS } from '../lib/turns.js';
+import { TURN_BUDGET_MS, afterTurn } from '../lib/turns.js';
 
 export class CallSlices {
   private readonly queue: Array<() => void> = [];
@@ -23,7 +23,9 @@ export class CallSlices {
     this.queue.push(handle);
     if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.run());
+      // After the loop turned (afterTurn): pushed from the socket's I/O callback, one setImmediate
+      // ran the first slice in the same iteration, on top of whatever that iteration had done.
+      afterTurn(() => this.run());
     }
   }
 
@@ -44,7 +46,7 @@ export class CallSlices {
       do this.queue.shift()?.();
       while (this.queue.length > 0 && this.now() < until);
     } finally {
-      if (this.queue.length > 0) setImmediate(() => this.run());
+      if (this.queue.length > 0) afterTurn(() => this.run());
       else this.scheduled = false;
     }
   }

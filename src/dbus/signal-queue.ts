@@ -9,7 +9,7 @@
  * its last state, and never on the other side of a job or unit signal it came before or after. A
  * trailing change (the manager's counts) goes once the queue has drained.
  */
-import { TURN_BUDGET_MS } from '../lib/turns.js';
+import { TURN_BUDGET_MS, afterTurn } from '../lib/turns.js';
 
 interface Entry {
   key?: string;
@@ -75,7 +75,9 @@ export class SignalQueue {
   private schedule(): void {
     if (this.scheduled) return;
     this.scheduled = true;
-    setImmediate(() => this.flush());
+    // After the loop turned (afterTurn): queued from an I/O callback, one setImmediate flushed in
+    // the same iteration, a slice of sends on top of the engine's work that queued them.
+    afterTurn(() => this.flush());
   }
 
   private flush(): void {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { nextTurn } from '../../src/lib/turns.js';
 import { CallSlices } from '../../src/dbus/call-slices.js';
 
-/** Resolves after the event loop has turned `n` times (each setImmediate is one check phase). */
+/** Resolves after the event loop has turned `n` times (nextTurn: through its timers and poll each time). */
 const turns = async (n: number) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < n; i++) await nextTurn();
 };
 
 describe('CallSlices', () => {

@@ -4,6 +4,7 @@ import dbus from 'dbus-next';
 import type { Message, MessageBus } from 'dbus-next';
 import { startDbusService, type DbusServiceHandle } from '../../src/dbus/index.js';
 import { DbusService } from '../../src/dbus/service.js';
+import { nextTurn } from '../../src/lib/turns.js';
 import { startPrivateBus, type PrivateBus } from './helpers/private-bus.js';
 import { FakeManager, makeUnit } from './helpers/fake-manager.js';
 import { asNobody, run } from './helpers/run.js';
@@ -170,7 +171,6 @@ function recordingBus() {
   };
   return { bus: bus as unknown as MessageBus, sent, deliver: (m: Message) => handler!(m) };
 }
-const aTurn = () => new Promise((r) => setImmediate(r));
 /** A DbusService over a FakeManager on a recording bus, attached. */
 function attachedService() {
   const { bus, sent, deliver } = recordingBus();
@@ -190,7 +190,7 @@ describe('signals of a burst of changes', () => {
     manager.setUnit('nuttx.cell', { activeState: 'activating', subState: 'start' });
     manager.setUnit('nuttx.cell', { activeState: 'active', subState: 'running' });
     expect(sent).toHaveLength(0);
-    await aTurn();
+    await nextTurn();
     expect(activeStates(sent)).toEqual(['active']);
     service.detach();
   });
@@ -202,7 +202,7 @@ describe('signals of a burst of changes', () => {
     manager.setUnit('nuttx.cell', { activeState: 'active', subState: 'running' });
     manager.emit('jobRemoved', job, 'done');
     expect(sent).toHaveLength(0);
-    await aTurn();
+    await nextTurn();
     const order = sent.map((m) => `${m.member} ${m.path}`);
     expect(order.indexOf(`PropertiesChanged ${cellPath}`)).toBeGreaterThan(order.indexOf('JobNew /org/crtos/Manager1'));
     expect(order.indexOf(`PropertiesChanged ${cellPath}`)).toBeLessThan(order.indexOf('JobRemoved /org/crtos/Manager1'));
@@ -213,7 +213,7 @@ describe('signals of a burst of changes', () => {
     const { manager, service, sent } = attachedService();
     manager.setUnit('nuttx.cell', { activeState: 'active', subState: 'running' });
     service.detach();
-    await aTurn();
+    await nextTurn();
     expect(sent).toHaveLength(0);
   });
 });

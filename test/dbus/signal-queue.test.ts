@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { nextTurn } from '../../src/lib/turns.js';
 import { SignalQueue } from '../../src/dbus/signal-queue.js';
 
 const turns = async (n: number) => {
-  for (let i = 0; i < n; i++) await new Promise((r) => setImmediate(r));
+  for (let i = 0; i < n; i++) await nextTurn();
 };
 
 /** A queue, and what its sends put down. */
