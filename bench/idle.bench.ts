@@ -8,13 +8,18 @@
  * (packaging/systemd/crtosd.service); CRTOS_BENCH_NODE_OPTIONS replaces them ('' for none). The V8
  * settings crtosd makes itself however it is started (src/daemon/heap.ts) are printed beside them.
  * Beside it, the RSS of a bare Node.js process (`node -e`, without NODE_OPTIONS: what Node.js
- * itself needs, kept alive until read): the idle daemon's mean RSS over the window ÷ that is the
+ * itself needs, kept alive until read); both without NODE_EXTRA_CA_CERTS, as the service runs: the idle daemon's mean RSS over the window ÷ that is the
  * memory goal (≤ 1.4).
  */
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { compilerTierChosen, FIXED_YOUNG_GENERATION_FLAG, TOP_TIER_FLAG, youngGenerationSized } from '../src/daemon/heap.js';
 import { createSynthetic, cpuSeconds, disposeSynthetic, SERVICE_NODE_OPTIONS, startDaemon, statusMb as status, stopDaemon, untilBroughtUp } from './synthetic.js';
+
+// The service's environment, not this shell's: systemd starts crtosd with none of it, and
+// NODE_EXTRA_CA_CERTS (set on some development machines) makes every Node.js process parse a CA
+// bundle at start, 1.9 MB of RSS that bare node and crtosd then both hold, which flatters the ratio.
+delete process.env.NODE_EXTRA_CA_CERTS;
 
 const CELLS = Number(process.env.CRTOS_BENCH_CELLS ?? 32);
 const SECONDS = Number(process.env.CRTOS_BENCH_IDLE_SECONDS ?? 60);
