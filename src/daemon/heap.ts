@@ -36,29 +36,33 @@ export function capYoungGeneration(execArgv: readonly string[] = process.execArg
 }
 
 /**
- * V8's optimizing compiler, TurboFan, is left out: crtosd runs its JavaScript in the interpreter
- * and Sparkplug, the baseline compiler, which compiles quickly on the main thread. crtosd's JavaScript orchestrates tools and parses their short outputs; its
- * hot spots are JSON and string built-ins, which are the same native code in every tier, so
- * TurboFan bought no measurable CPU: the daemon used 1.2 to 1.65 s of CPU for a 32-cell bring-up
- * with it and 1.3 s without (bench/idle's deployment on a busy machine, five runs with other
- * settings varied and two runs). What TurboFan cost stays
- * resident for the daemon's lifetime: its code in the node binary paged in (3.9 MB), its
- * background compile threads' malloc arenas and the optimized code: the idle daemon held 69.6 MB
- * with it and 64.3 MB without, 20 s after the same bring-up; 3.9 MB of that are clean pages of
- * the node binary, which the kernel can reclaim, 1.2 MB anonymous memory.
+ * crtosd runs its JavaScript in V8's interpreter, Ignition, alone: neither the optimizing compiler,
+ * TurboFan, nor the baseline compiler, Sparkplug. crtosd's JavaScript orchestrates tools and
+ * parses their short outputs; its hot spots are JSON and string built-ins, which are the same
+ * native code in every tier, so the compilers buy little CPU, and what they cost stays resident
+ * for the daemon's lifetime: their code in the node binary paged in, their threads' malloc arenas
+ * and the code they made.
+ *
+ * - TurboFan: the daemon used 1.2 to 1.65 s of CPU for a 32-cell bring-up with it and 1.3 s
+ *   without (bench/idle's deployment on a busy machine); the idle daemon held 69.6 MB with it and
+ *   64.3 MB without, 20 s after the same bring-up.
+ * - Sparkplug: without it the idle daemon held 1.5 to 2 MB less (bench/idle with the daemon under
+ *   node --max-opt=0 against 1, two 20 s and one 60 s window each, quiet machine: 1.31 to 1.37 ×
+ *   `node -e 0` at the window's end against 1.37 to 1.38), for about 3 % more CPU in the 32-cell
+ *   bring-up (830 to 840 ms against 780 to 820 ms) and none measurable when idle.
  *
  * The price is on large unit sets, where the same code runs thousands of times: loading 10,000
- * units (bench/load's unit set, run under node --max-opt=1) took 4.5 to 11.7 s against 2.2 to 3.4 s
- * with TurboFan, two runs each on a busy machine (load average above 30). A deployment of a few
- * hundred units loads mostly in the interpreter in either case. An operator of a very large unit
- * set who prefers the throughput starts crtosd as `node --max-opt=4 /usr/lib/crtosd/crtosd.mjs …`
- * (an ExecStart= in a drop-in); crtosd then leaves the tiers alone.
+ * units (bench/load's unit set) took 650 ms in the interpreter, 430 to 456 ms with Sparkplug and
+ * 277 ms with TurboFan (medians of 5, quiet machine). A deployment of a few hundred units loads
+ * in a few ms in any tier. An operator of a very large unit set who prefers the throughput starts
+ * crtosd as `node --max-opt=4 /usr/lib/crtosd/crtosd.mjs …` (an ExecStart= in a drop-in); crtosd
+ * then leaves the tiers alone.
  *
  * NODE_OPTIONS cannot carry V8's --max-opt, so crtosd sets it itself, before the rest of it is
- * evaluated and so before anything could have been optimized; a node command line or
+ * evaluated and so before anything could have been compiled; a node command line or
  * NODE_OPTIONS that chooses a tier itself is left alone.
  */
-export const TOP_TIER_FLAG = '--max-opt=1';
+export const TOP_TIER_FLAG = '--max-opt=0';
 
 const TIER_CHOSEN = /--(max[-_]opt|(no[-_])?turbofan|(no[-_])?maglev|(no[-_])?sparkplug|(no[-_])?opt|lite[-_]mode|jitless)\b/;
 
@@ -67,7 +71,7 @@ export function compilerTierChosen(execArgv: readonly string[], nodeOptions: str
   return execArgv.some((a) => TIER_CHOSEN.test(a)) || TIER_CHOSEN.test(nodeOptions ?? '');
 }
 
-/** Makes Sparkplug the top tier unless the command line chose one; says whether it did. */
+/** Makes the interpreter the only tier unless the command line chose one; says whether it did. */
 export function leaveOutOptimizer(execArgv: readonly string[] = process.execArgv, env: NodeJS.ProcessEnv = process.env): boolean {
   if (compilerTierChosen(execArgv, env.NODE_OPTIONS)) return false;
   setFlagsFromString(TOP_TIER_FLAG);
