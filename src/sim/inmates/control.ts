@@ -15,9 +15,8 @@ const HOST_WAIT_MS = 2000;
 
 /** The PID of the machine's inmate host, if one runs. */
 function hostPid(dir: string): number | undefined {
-  let pid: number;
   try {
-    pid = Number(readFileSync(paths.inmateHost(dir), 'utf8'));
+    const pid = Number(readFileSync(paths.inmateHost(dir), 'utf8'));
     const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
     // A zombie's command line is empty; a PID taken by another process names something else.
     return cmdline.includes('inmates') && cmdline.includes(dir) ? pid : undefined;
