@@ -13,7 +13,6 @@
 import type { Host } from '../../host/host.js';
 import { HostError, isHostError } from '../../host/host-error.js';
 import { problem } from '../../errors/problem.js';
-import { sha256 } from '../../engine/canonical.js';
 import { unitId } from '../../kinds/spec-common.js';
 import { waitFor } from '../../kinds/behaviour-common.js';
 import type { UnitFacts } from '../../engine/types.js';
@@ -160,7 +159,7 @@ async function loadFirmware(host: Host, p: Processor, s: RemoteprocFacts, file: 
   const bytes = await host.readFile(file);
   const target = `${s.firmwareDir.replace(/\/$/, '')}/${s.firmwareName}`;
   const current = await host.readFile(target).catch(() => undefined);
-  if (current === undefined || sha256(current) !== sha256(bytes)) await host.installFile(bytes, target);
+  if (current === undefined || !current.equals(bytes)) await host.installFile(bytes, target);
   await write(host, p, 'firmware', s.firmwareName);
 }
 
